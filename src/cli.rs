@@ -1,0 +1,157 @@
+//! The command line. Only clap types live here; `lib.rs` turns them into validated options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::metrics::{Dimension, Period};
+use crate::sample::SampleFormat;
+use crate::time::EpochUnit;
+
+/// l2lens: weekly L2 handoff metrics for WhatsApp-first support.
+///
+/// Reads the inbox's exported logs (conversations, messages, routing assignments, handoff
+/// briefs, template status), checks every row against the data contract, and measures how well
+/// customers are handed from the bot to specialists.
+///
+/// Exit codes: 0 success; 1 alerts at or above the fail level; 2 error (bad input, bad
+/// arguments, I/O).
+#[derive(Debug, Parser)]
+#[command(name = "l2lens", version, about, long_about)]
+pub struct Cli {
+    /// No progress bars and no summaries on stderr (errors are still printed).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a data directory and write a typed Parquet warehouse with a quarantine.
+    ///
+    /// Writes one Parquet file per table, quarantine.csv and quarantine.parquet (one line per
+    /// problem: table,file,row,column,value,reason) and ingest_summary.json.
+    Ingest(IngestArgs),
+    /// Generate deterministic, realistic sample data in the canonical schema.
+    Sample(SampleArgs),
+    /// Write the per-conversation facts table (Parquet or CSV, by the --out extension).
+    Facts(FactsArgs),
+    /// Compute the ten L2 metrics per period and group.
+    ///
+    /// Output columns: period_start,<dimension>,metric,value,n, one row per non-empty cohort,
+    /// sorted by period_start, group, metric; `ALL` is every group together.
+    Metrics(MetricsArgs),
+}
+
+/// Where the input is and how to read it; shared by every command that reads data.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// A raw data directory (conversations.*, messages.*, assignments.*, handoffs.*, optional
+    /// templates.*) or a warehouse written by `l2lens ingest`.
+    #[arg(long, value_name = "DIR", default_value = "sample_data")]
+    pub data: PathBuf,
+
+    /// Configuration file (lanes and tiers, rule parameters). Default: l2lens.toml in the data
+    /// directory when present, else the built-in defaults.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Unit of integer timestamps. Without it, integer timestamps are refused.
+    #[arg(long, value_enum, value_name = "UNIT")]
+    pub epoch_unit: Option<EpochUnit>,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Output warehouse directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Number of conversations to generate.
+    #[arg(long, default_value_t = 5_000)]
+    pub conversations: u64,
+
+    /// Random seed: the same arguments always give byte-identical files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Number of weeks of activity, ending at --end.
+    #[arg(long, default_value_t = 6)]
+    pub weeks: u32,
+
+    /// The export instant: nothing at or after it is written (RFC 3339 or YYYY-MM-DD, UTC).
+    #[arg(long, default_value = "2026-11-23T00:00:00Z")]
+    pub end: String,
+
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// File format of the tables.
+    #[arg(long, value_enum, default_value_t = SampleFormat::Csv)]
+    pub format: SampleFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Ignore everything after this instant (default: the latest timestamp in the input).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub as_of: Option<String>,
+
+    /// Output file: .parquet or .csv.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// Output formats of tabular results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormat {
+    Csv,
+    Json,
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Ignore everything after this instant (default: the latest timestamp in the input).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub as_of: Option<String>,
+
+    /// Reporting period.
+    #[arg(long, value_enum, default_value_t = Period::Week)]
+    pub period: Period,
+
+    /// Time zone of period boundaries (IANA name, e.g. Europe/Berlin).
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: String,
+
+    /// Grouping dimension.
+    #[arg(long, value_enum, default_value_t = Dimension::Lane)]
+    pub by: Dimension,
+
+    /// Output format (default: from the --out extension, else csv).
+    #[arg(long, value_enum)]
+    pub format: Option<TableFormat>,
+
+    /// Output file, or - for stdout (default).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// List every metric with its definition and exit.
+    #[arg(long)]
+    pub list: bool,
+}

@@ -1,0 +1,27 @@
+//! `l2lens facts`: write the per-conversation facts table.
+
+use anyhow::Result;
+
+use super::{load_data, parse_as_of};
+use crate::Status;
+use crate::cli::FactsArgs;
+use crate::facts;
+use crate::output::write_frame;
+use crate::progress::Progress;
+
+pub(crate) fn run(args: &FactsArgs, progress: &Progress) -> Result<Status> {
+    let as_of = parse_as_of(args.as_of.as_deref())?;
+    let (config, data) = load_data(&args.data, progress)?;
+    let step = progress.step("computing facts");
+    let facts = facts::compute(&data, &config, as_of)?;
+    let mut public = facts::public(&facts.frame)?;
+    step.finish_and_clear();
+    write_frame(&mut public, &args.out, None)?;
+    progress.say(format!(
+        "facts: {} conversations as of {} in {}",
+        public.height(),
+        crate::time::format_rfc3339(facts.as_of),
+        args.out.display()
+    ));
+    Ok(Status::Ok)
+}

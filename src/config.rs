@@ -1,0 +1,216 @@
+//! The validated configuration: lanes and their tiers, and the rule parameters of the spec.
+//!
+//! It is read from a TOML file (`--config FILE`, else `l2lens.toml` in the data directory,
+//! else the built-in defaults of the spec). A file overrides the defaults lane by lane: lanes it
+//! names get its tier, lanes it does not name keep theirs.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Deserializer};
+
+/// The name of the configuration file looked for in a data directory.
+pub const CONFIG_FILE: &str = "l2lens.toml";
+
+/// How specialised a lane is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tier {
+    Bot,
+    L1,
+    L2,
+    L3,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Bot => "bot",
+            Tier::L1 => "L1",
+            Tier::L2 => "L2",
+            Tier::L3 => "L3",
+        }
+    }
+
+    /// L1, L2 and L3 lanes are staffed by people.
+    pub fn is_human(self) -> bool {
+        self != Tier::Bot
+    }
+
+    /// L2 and L3 lanes are specialist lanes.
+    pub fn is_specialist(self) -> bool {
+        matches!(self, Tier::L2 | Tier::L3)
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Tier {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Tier, D::Error> {
+        let text = String::deserialize(d)?;
+        match text.trim().to_ascii_lowercase().as_str() {
+            "bot" => Ok(Tier::Bot),
+            "l1" => Ok(Tier::L1),
+            "l2" => Ok(Tier::L2),
+            "l3" => Ok(Tier::L3),
+            _ => Err(serde::de::Error::custom(format!(
+                "unknown tier `{text}`: use bot, L1, L2 or L3"
+            ))),
+        }
+    }
+}
+
+/// The spec's default lanes, from the routing blueprint.
+pub const DEFAULT_LANES: &[(&str, Tier)] = &[
+    ("automation", Tier::Bot),
+    ("general", Tier::L1),
+    ("vip_fast_lane", Tier::L2),
+    ("revenue_protection", Tier::L2),
+    ("retention", Tier::L2),
+    ("technical_l2", Tier::L2),
+    ("customer_recovery", Tier::L2),
+    ("compliance", Tier::L3),
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Lane name (lowercase) → tier.
+    pub lanes: BTreeMap<String, Tier>,
+    /// A bot-handled conversation is trapped above this many trap signals.
+    pub trap_limit: u32,
+    /// Silence (hours since the customer's last message) above which a thread is at risk.
+    pub window_risk_hours: f64,
+    /// Where the configuration came from, for messages; `None` for the built-in defaults.
+    pub source: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            lanes: DEFAULT_LANES
+                .iter()
+                .map(|(lane, tier)| ((*lane).to_owned(), *tier))
+                .collect(),
+            trap_limit: 2,
+            window_risk_hours: 20.0,
+            source: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    lanes: BTreeMap<String, Tier>,
+    #[serde(default)]
+    rules: RawRules,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    trap_limit: Option<u32>,
+    window_risk_hours: Option<f64>,
+}
+
+impl Config {
+    /// The configuration for a run: the explicit file, else `l2lens.toml` in the data
+    /// directory when there is one, else the defaults.
+    pub fn resolve(explicit: Option<&Path>, data_dir: Option<&Path>) -> Result<Config> {
+        if let Some(path) = explicit {
+            return Config::from_file(path);
+        }
+        if let Some(candidate) = data_dir.map(|d| d.join(CONFIG_FILE))
+            && candidate.is_file()
+        {
+            return Config::from_file(&candidate);
+        }
+        Ok(Config::default())
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the config file {}", path.display()))?;
+        let mut config = Config::from_toml(&text)
+            .with_context(|| format!("in config file {}", path.display()))?;
+        config.source = Some(path.to_owned());
+        Ok(config)
+    }
+
+    pub fn from_toml(text: &str) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text)?;
+        let mut config = Config::default();
+        for (lane, tier) in raw.lanes {
+            let name = lane.trim().to_lowercase();
+            if name.is_empty() {
+                bail!("[lanes] has an empty lane name");
+            }
+            config.lanes.insert(name, tier);
+        }
+        if let Some(limit) = raw.rules.trap_limit {
+            config.trap_limit = limit;
+        }
+        if let Some(hours) = raw.rules.window_risk_hours {
+            if !(hours.is_finite() && hours > 0.0) {
+                bail!("[rules] window_risk_hours must be a positive number of hours, got {hours}");
+            }
+            config.window_risk_hours = hours;
+        }
+        Ok(config)
+    }
+
+    /// The tier of a lane; a lane the configuration does not know counts as L1.
+    pub fn tier(&self, lane: &str) -> Tier {
+        self.lanes.get(lane).copied().unwrap_or(Tier::L1)
+    }
+
+    pub fn known_lanes(&self) -> HashSet<String> {
+        self.lanes.keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let c = Config::default();
+        assert_eq!(c.tier("automation"), Tier::Bot);
+        assert_eq!(c.tier("general"), Tier::L1);
+        assert_eq!(c.tier("vip_fast_lane"), Tier::L2);
+        assert_eq!(c.tier("compliance"), Tier::L3);
+        assert_eq!(c.tier("legacy_queue"), Tier::L1);
+        assert_eq!(c.trap_limit, 2);
+        assert_eq!(c.window_risk_hours, 20.0);
+    }
+
+    #[test]
+    fn a_file_overrides_lane_by_lane() {
+        let c = Config::from_toml(
+            "[lanes]\nGeneral = \"l2\"\nfraud = \"L3\"\n[rules]\ntrap_limit = 3\nwindow_risk_hours = 18\n",
+        )
+        .unwrap();
+        assert_eq!(c.tier("general"), Tier::L2);
+        assert_eq!(c.tier("fraud"), Tier::L3);
+        assert_eq!(c.tier("retention"), Tier::L2);
+        assert_eq!(c.trap_limit, 3);
+        assert_eq!(c.window_risk_hours, 18.0);
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        let err = Config::from_toml("[lanes]\ngeneral = \"L4\"\n").unwrap_err();
+        assert!(format!("{err:#}").contains("unknown tier `L4`"), "{err:#}");
+        let err = Config::from_toml("[rulez]\n").unwrap_err();
+        assert!(format!("{err:#}").contains("rulez"), "{err:#}");
+        let err = Config::from_toml("[rules]\nwindow_risk_hours = -1\n").unwrap_err();
+        assert!(format!("{err:#}").contains("positive"), "{err:#}");
+    }
+}

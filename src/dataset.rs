@@ -1,0 +1,51 @@
+//! The input of every analysis command: the canonical tables as lazy frames, from either a raw
+//! data directory (validated in memory exactly as `l2lens ingest` does) or an ingested
+//! warehouse directory (scanned from Parquet).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Result, anyhow};
+use polars::prelude::*;
+
+use crate::ingest::schema::Table;
+use crate::ingest::{IngestOptions, IngestSummary, ingest_dir};
+use crate::progress::Progress;
+use crate::warehouse;
+
+pub struct Dataset {
+    pub tables: BTreeMap<Table, LazyFrame>,
+    pub summary: IngestSummary,
+    /// Whether the tables came from an ingested warehouse.
+    pub from_warehouse: bool,
+}
+
+impl Dataset {
+    pub fn load(dir: &Path, options: &IngestOptions, progress: &Progress) -> Result<Dataset> {
+        if warehouse::is_warehouse(dir) {
+            return Ok(Dataset {
+                tables: warehouse::scan(dir)?,
+                summary: warehouse::read_summary(dir)?,
+                from_warehouse: true,
+            });
+        }
+        let ingested = ingest_dir(dir, options, progress)?;
+        Ok(Dataset {
+            tables: ingested
+                .tables
+                .into_iter()
+                .map(|(t, frame)| (t, frame.lazy()))
+                .collect(),
+            summary: ingested.summary,
+            from_warehouse: false,
+        })
+    }
+
+    /// A table's lazy frame; templates may be absent.
+    pub fn table(&self, table: Table) -> Result<LazyFrame> {
+        self.tables
+            .get(&table)
+            .cloned()
+            .ok_or_else(|| anyhow!("the data has no {} table", table.name()))
+    }
+}

@@ -1,0 +1,575 @@
+//! The per-conversation facts table: the single place where the rules of the metric spec
+//! become data. Every metric, report and query reads this table and nothing else.
+//!
+//! One polars lazy plan yields one row per conversation opened at or before `as_of`, with the
+//! conversation's own columns and these facts (spec: "Per-conversation facts"):
+//!
+//! | column | rule |
+//! |---|---|
+//! | `first_customer_at` | earliest customer message |
+//! | `first_reply_at` | earliest bot/agent message that is not an internal note, at or after `first_customer_at` |
+//! | `first_bot_at`, `bot_handled` | earliest bot message; whether there is one |
+//! | `escalated_at` | earliest assignment into a human lane (L1–L3) at or after `first_bot_at` |
+//! | `specialist_at` | earliest assignment into a specialist lane (L2–L3) |
+//! | `lane` | lane of the latest assignment (ties: the later row); else `automation` if bot-handled, else `unassigned` |
+//! | `owner_changes` | non-null assignees in order, consecutive repeats collapsed, minus one |
+//! | `misrouted` | any `wrong_queue`, or a null-reason move between two different specialist lanes of one tier |
+//! | `trap_signals`, `trapped` | bot fallbacks and repeated customer intents before escalation; trapped above the trap limit |
+//! | `context_complete`, `context_score` | the latest brief written by `specialist_at + 60 s`: intent, attempted steps and status present; share of the five fields present |
+//! | `repeat_48h` | (closed, with 48 h of hindsight before `as_of`) the customer wrote again within 48 h, in this or a new conversation with the same intent |
+//! | `reached_human` | at least one assignment into a human lane (the misroute cohort) |
+//!
+//! Events after `as_of` are ignored and a `closed_at` after it counts as open. Ties in time
+//! are broken by input order (`source_row`). Internally every instant is Int64 milliseconds
+//! (UTC); the public table has UTC timestamps.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use polars::prelude::*;
+
+use crate::config::{Config, Tier};
+use crate::dataset::Dataset;
+use crate::ingest::schema::{SOURCE_ROW, Table, timestamp_dtype};
+
+const MS_60S: i64 = 60_000;
+const MS_48H: i64 = 48 * 3_600_000;
+
+/// The facts of every conversation, and the `as_of` instant they were computed at.
+pub struct Facts {
+    /// One row per conversation; instants as Int64 UTC milliseconds.
+    pub frame: DataFrame,
+    pub as_of: i64,
+}
+
+/// The conversation columns the facts table carries, in output order.
+pub const CONVERSATION_COLUMNS: &[&str] = &[
+    "conversation_id",
+    "customer_id",
+    "channel",
+    "segment",
+    "intent",
+    "opened_at",
+    "closed_at",
+];
+
+/// Columns holding instants (Int64 ms inside, timestamps in the public table).
+pub const INSTANT_COLUMNS: &[&str] = &[
+    "opened_at",
+    "closed_at",
+    "first_customer_at",
+    "first_reply_at",
+    "first_bot_at",
+    "escalated_at",
+    "specialist_at",
+];
+
+/// The latest instant anywhere in the conversation tables: the default `as_of`.
+pub fn latest_instant(data: &Dataset) -> Result<Option<i64>> {
+    let columns = [
+        (Table::Conversations, "opened_at"),
+        (Table::Conversations, "closed_at"),
+        (Table::Messages, "sent_at"),
+        (Table::Assignments, "assigned_at"),
+        (Table::Handoffs, "handoff_at"),
+    ];
+    let mut latest: Option<i64> = None;
+    for (table, column) in columns {
+        let frame = data
+            .table(table)?
+            .select([ms(column).max().alias("m")])
+            .collect()?;
+        if let Some(v) = frame.column("m")?.i64()?.get(0) {
+            latest = Some(latest.map_or(v, |l| l.max(v)));
+        }
+    }
+    Ok(latest)
+}
+
+/// An instant column as Int64 milliseconds.
+pub fn ms(name: &str) -> Expr {
+    col(name).cast(DataType::Int64)
+}
+
+/// A small frame mapping each configured lane to its tier rank (bot 0, L1 1, L2 2, L3 3).
+fn lane_tiers(lanes: &BTreeMap<String, Tier>) -> PolarsResult<LazyFrame> {
+    let names: Vec<&str> = lanes.keys().map(String::as_str).collect();
+    let ranks: Vec<i32> = lanes.values().map(|t| tier_rank(*t)).collect();
+    Ok(df!("lane" => names, "tier" => ranks)?.lazy())
+}
+
+pub fn tier_rank(tier: Tier) -> i32 {
+    match tier {
+        Tier::Bot => 0,
+        Tier::L1 => 1,
+        Tier::L2 => 2,
+        Tier::L3 => 3,
+    }
+}
+
+fn left(frame: LazyFrame, other: LazyFrame, key: &str) -> LazyFrame {
+    frame.join(other, [col(key)], [col(key)], JoinArgs::new(JoinType::Left))
+}
+
+fn inner(frame: LazyFrame, other: LazyFrame, key: &str) -> LazyFrame {
+    frame.join(
+        other,
+        [col(key)],
+        [col(key)],
+        JoinArgs::new(JoinType::Inner),
+    )
+}
+
+fn sorted(frame: LazyFrame, by: &[&str]) -> LazyFrame {
+    frame.sort(
+        by.iter().map(|s| PlSmallStr::from(*s)).collect::<Vec<_>>(),
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
+}
+
+/// Whether this row continues the conversation of the row before it (for sort-based windows:
+/// faster than `.over()` on many small groups).
+fn same_key_as_previous() -> Expr {
+    col("key")
+        .eq(col("key").shift(lit(1)))
+        .fill_null(lit(false))
+}
+
+/// Builds and collects the facts table.
+pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Facts> {
+    let as_of = match as_of {
+        Some(t) => t,
+        None => latest_instant(data)?
+            .context("the data has no timestamps at all, so there is no as_of; pass --as-of")?,
+    };
+    let frame = plan(data, config, as_of)?
+        .collect()
+        .map_err(anyhow::Error::from)
+        .context("computing the facts table")?;
+    Ok(Facts { frame, as_of })
+}
+
+/// The lazy plan of the facts table (instants as Int64 ms, plus the internal `key`).
+pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
+    let as_of_lit = lit(as_of);
+    let conversations = data
+        .table(Table::Conversations)?
+        .select([
+            col("conversation_id"),
+            col("customer_id"),
+            col("channel"),
+            col("segment"),
+            col("intent"),
+            ms("opened_at").alias("opened_at"),
+            ms("closed_at").alias("closed_at"),
+        ])
+        .filter(col("opened_at").lt_eq(as_of_lit.clone()))
+        .with_column(
+            when(col("closed_at").gt(as_of_lit.clone()))
+                .then(lit(NULL).cast(DataType::Int64))
+                .otherwise(col("closed_at"))
+                .alias("closed_at"),
+        )
+        .with_row_index("key", None)
+        .cache();
+    let keys = conversations
+        .clone()
+        .select([col("conversation_id"), col("key")]);
+
+    let messages = inner(
+        data.table(Table::Messages)?
+            .select([
+                col("conversation_id"),
+                ms("sent_at").alias("at"),
+                col("sender"),
+                col("kind"),
+                col("is_fallback"),
+                col("intent"),
+                col(SOURCE_ROW),
+            ])
+            .filter(col("at").lt_eq(as_of_lit.clone())),
+        keys.clone(),
+        "conversation_id",
+    )
+    .drop(Selector::ByName {
+        names: ["conversation_id".into()].into(),
+        strict: true,
+    })
+    .cache();
+
+    let assignments = left(
+        inner(
+            data.table(Table::Assignments)?
+                .select([
+                    col("conversation_id"),
+                    ms("assigned_at").alias("at"),
+                    col("lane"),
+                    col("assignee_id"),
+                    col("reason"),
+                    col(SOURCE_ROW),
+                ])
+                .filter(col("at").lt_eq(as_of_lit.clone())),
+            keys.clone(),
+            "conversation_id",
+        ),
+        lane_tiers(&config.lanes)?,
+        "lane",
+    )
+    // A lane the configuration does not know counts as L1.
+    .with_column(col("tier").fill_null(lit(tier_rank(Tier::L1))))
+    .cache();
+
+    // First customer message, first bot message.
+    let is_customer = col("sender").eq(lit("customer"));
+    let is_bot = col("sender").eq(lit("bot"));
+    let firsts = messages.clone().group_by([col("key")]).agg([
+        col("at")
+            .filter(is_customer.clone())
+            .min()
+            .alias("first_customer_at"),
+        col("at").filter(is_bot.clone()).min().alias("first_bot_at"),
+    ]);
+
+    // First reply: bot or agent, visible to the customer, at or after the first customer message.
+    let first_reply = inner(messages.clone(), firsts.clone(), "key")
+        .filter(
+            col("sender")
+                .eq(lit("bot"))
+                .or(col("sender").eq(lit("agent")))
+                .and(col("kind").neq(lit("internal_note")))
+                .and(col("at").gt_eq(col("first_customer_at"))),
+        )
+        .group_by([col("key")])
+        .agg([col("at").min().alias("first_reply_at")]);
+
+    // Assignment facts that need first_bot_at: escalation, specialist, reached a human.
+    let human = col("tier").gt_eq(lit(1));
+    let specialist = col("tier").gt_eq(lit(2));
+    let routing = left(
+        assignments.clone(),
+        firsts.clone().select([col("key"), col("first_bot_at")]),
+        "key",
+    )
+    .group_by([col("key")])
+    .agg([
+        col("at")
+            .filter(human.clone().and(col("at").gt_eq(col("first_bot_at"))))
+            .min()
+            .alias("escalated_at"),
+        col("at")
+            .filter(specialist.clone())
+            .min()
+            .alias("specialist_at"),
+        human.clone().any(true).alias("reached_human"),
+    ]);
+
+    // Sort-based windows over assignments in order: last lane, misroutes.
+    let ordered = sorted(assignments.clone(), &["key", "at", SOURCE_ROW]);
+    let prev = |name: &str| col(name).shift(lit(1));
+    let lateral_move = col("reason")
+        .is_null()
+        .and(same_key_as_previous())
+        .and(prev("tier").gt_eq(lit(2)))
+        .and(col("tier").eq(prev("tier")))
+        .and(col("lane").neq(prev("lane")));
+    let lanes = ordered
+        .clone()
+        .with_column(
+            col("reason")
+                .eq(lit("wrong_queue"))
+                .fill_null(lit(false))
+                .or(lateral_move.fill_null(lit(false)))
+                .alias("misroute_signal"),
+        )
+        .group_by([col("key")])
+        .agg([
+            col("lane").last().alias("last_lane"),
+            col("misroute_signal").any(true).alias("misrouted"),
+        ]);
+
+    // Owner changes: non-null assignees in order, consecutive repeats collapsed.
+    let owners = ordered
+        .filter(col("assignee_id").is_not_null())
+        .with_column(
+            same_key_as_previous()
+                .and(col("assignee_id").neq(prev("assignee_id")))
+                .alias("changed"),
+        )
+        .group_by([col("key")])
+        .agg([col("changed")
+            .cast(DataType::UInt32)
+            .sum()
+            .alias("owner_changes")]);
+
+    // Trap signals before escalation: bot fallbacks, and customer messages repeating the
+    // intent of the previous customer message.
+    let repeats = sorted(
+        messages.clone().filter(is_customer.clone()),
+        &["key", "at", SOURCE_ROW],
+    )
+    .filter(
+        same_key_as_previous()
+            .and(col("intent").is_not_null())
+            .and(col("intent").eq(prev("intent")))
+            .fill_null(lit(false)),
+    )
+    .select([col("key"), col("at")]);
+    let fallbacks = messages
+        .clone()
+        .filter(is_bot.and(col("is_fallback").fill_null(lit(false))))
+        .select([col("key"), col("at")]);
+    let traps = left(
+        concat([repeats, fallbacks], UnionArgs::default())?,
+        routing.clone().select([col("key"), col("escalated_at")]),
+        "key",
+    )
+    .filter(
+        col("escalated_at")
+            .is_null()
+            .or(col("at").lt(col("escalated_at"))),
+    )
+    .group_by([col("key")])
+    .agg([len().cast(DataType::UInt32).alias("trap_signals")]);
+
+    // The brief: the latest handoff written by specialist_at + 60 s.
+    let present = |name: &str| {
+        col(name)
+            .is_not_null()
+            .and(
+                col(name)
+                    .str()
+                    .strip_chars(lit(NULL))
+                    .str()
+                    .len_chars()
+                    .gt(lit(0)),
+            )
+            .fill_null(lit(false))
+    };
+    let briefs = inner(
+        inner(
+            data.table(Table::Handoffs)?
+                .select([
+                    col("conversation_id"),
+                    ms("handoff_at").alias("at"),
+                    col("intent").alias("brief_intent"),
+                    col("key_details"),
+                    col("attempted_steps"),
+                    col("current_status"),
+                    col("next_action"),
+                    col(SOURCE_ROW),
+                ])
+                .filter(col("at").lt_eq(as_of_lit.clone())),
+            keys,
+            "conversation_id",
+        ),
+        routing.clone().select([col("key"), col("specialist_at")]),
+        "key",
+    )
+    .filter(col("at").lt_eq(col("specialist_at") + lit(MS_60S)));
+    let briefs = sorted(briefs, &["key", "at", SOURCE_ROW])
+        .with_columns([
+            present("brief_intent").alias("p_intent"),
+            present("key_details").alias("p_details"),
+            present("attempted_steps").alias("p_steps"),
+            present("current_status").alias("p_status"),
+            present("next_action").alias("p_next"),
+        ])
+        .group_by([col("key")])
+        .agg([
+            col("p_intent")
+                .last()
+                .and(col("p_steps").last())
+                .and(col("p_status").last())
+                .alias("context_complete"),
+            ((col("p_intent").last().cast(DataType::Float64)
+                + col("p_details").last().cast(DataType::Float64)
+                + col("p_steps").last().cast(DataType::Float64)
+                + col("p_status").last().cast(DataType::Float64)
+                + col("p_next").last().cast(DataType::Float64))
+                / lit(5.0))
+            .alias("context_score"),
+        ]);
+
+    // Repeat contact (a): the customer wrote in this conversation within 48 h of the close.
+    let eligible = col("closed_at")
+        .is_not_null()
+        .and((col("closed_at") + lit(MS_48H)).lt_eq(as_of_lit.clone()));
+    let closes = conversations
+        .clone()
+        .filter(eligible.clone())
+        .select([col("key"), col("closed_at")]);
+    let wrote_again = inner(
+        messages.filter(is_customer).select([col("key"), col("at")]),
+        closes.clone(),
+        "key",
+    )
+    .filter(
+        col("at")
+            .gt(col("closed_at"))
+            .and(col("at").lt_eq(col("closed_at") + lit(MS_48H))),
+    )
+    .group_by([col("key")])
+    .agg([len().gt(lit(0)).alias("wrote_again")]);
+
+    // Repeat contact (b): another conversation of the same customer and intent (nulls equal)
+    // opened in (closed_at, closed_at + 48 h]. Sort opens and closes of each (customer, intent)
+    // together; the next open after a close is found by a backward fill.
+    let group_cols = || {
+        [
+            col("customer_id"),
+            col("intent").is_null().alias("intent_null"),
+            col("intent").fill_null(lit("")).alias("intent_value"),
+        ]
+    };
+    let mut open_cols = vec![
+        col("key"),
+        col("opened_at").alias("t"),
+        lit(false).alias("is_close"),
+    ];
+    open_cols.extend(group_cols());
+    let mut close_cols = vec![
+        col("key"),
+        col("closed_at").alias("t"),
+        lit(true).alias("is_close"),
+    ];
+    close_cols.extend(group_cols());
+    let events = concat(
+        [
+            conversations.clone().select(open_cols),
+            conversations
+                .clone()
+                .filter(eligible.clone())
+                .select(close_cols),
+        ],
+        UnionArgs::default(),
+    )?;
+    let next_open = |name: &str| {
+        when(col("is_close").not())
+            .then(col(name))
+            .otherwise(lit(NULL))
+            .fill_null_with_strategy(FillNullStrategy::Backward(None))
+    };
+    let returned = sorted(
+        events,
+        &[
+            "customer_id",
+            "intent_null",
+            "intent_value",
+            "t",
+            "is_close",
+        ],
+    )
+    .with_columns([
+        next_open("t").alias("next_t"),
+        next_open("customer_id").alias("next_customer"),
+        next_open("intent_null").alias("next_intent_null"),
+        next_open("intent_value").alias("next_intent_value"),
+    ])
+    .filter(col("is_close"))
+    .select([
+        col("key"),
+        col("next_customer")
+            .eq(col("customer_id"))
+            .and(col("next_intent_null").eq(col("intent_null")))
+            .and(col("next_intent_value").eq(col("intent_value")))
+            .and(col("next_t").lt_eq(col("t") + lit(MS_48H)))
+            .fill_null(lit(false))
+            .alias("returned"),
+    ]);
+
+    let mut facts = conversations;
+    for part in [
+        firsts,
+        first_reply,
+        routing,
+        lanes,
+        owners,
+        traps,
+        briefs,
+        wrote_again,
+        returned,
+    ] {
+        facts = left(facts, part, "key");
+    }
+    let bot_handled = col("first_bot_at").is_not_null();
+    let facts = facts
+        .with_columns([
+            bot_handled.clone().alias("bot_handled"),
+            col("last_lane")
+                .fill_null(
+                    when(bot_handled.clone())
+                        .then(lit("automation"))
+                        .otherwise(lit("unassigned")),
+                )
+                .alias("lane"),
+            col("owner_changes").fill_null(lit(0u32)),
+            col("misrouted").fill_null(lit(false)),
+            col("trap_signals").fill_null(lit(0u32)),
+            col("context_complete").fill_null(lit(false)),
+            col("context_score").fill_null(lit(0.0)),
+            col("reached_human").fill_null(lit(false)),
+            when(eligible)
+                .then(
+                    col("wrote_again")
+                        .fill_null(lit(false))
+                        .or(col("returned").fill_null(lit(false))),
+                )
+                .otherwise(lit(NULL).cast(DataType::Boolean))
+                .alias("repeat_48h"),
+        ])
+        .with_column(
+            bot_handled
+                .and(col("trap_signals").gt(lit(config.trap_limit)))
+                .alias("trapped"),
+        )
+        .sort(["key"], SortMultipleOptions::default())
+        .select(fact_columns());
+    Ok(facts)
+}
+
+/// The columns of the facts table in order, with the internal `key` first.
+fn fact_columns() -> Vec<Expr> {
+    let mut columns: Vec<Expr> = vec![col("key")];
+    columns.extend(CONVERSATION_COLUMNS.iter().map(|c| col(*c)));
+    columns.extend(
+        [
+            "first_customer_at",
+            "first_reply_at",
+            "first_bot_at",
+            "bot_handled",
+            "escalated_at",
+            "specialist_at",
+            "lane",
+            "owner_changes",
+            "misrouted",
+            "trap_signals",
+            "trapped",
+            "context_complete",
+            "context_score",
+            "repeat_48h",
+            "reached_human",
+        ]
+        .map(col),
+    );
+    columns
+}
+
+/// The public form of the facts table: instants as UTC timestamps, no internal key.
+pub fn public(frame: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut exprs: Vec<Expr> = Vec::new();
+    for name in frame.get_column_names().iter().map(|s| s.as_str()) {
+        if name == "key" {
+            continue;
+        }
+        if INSTANT_COLUMNS.contains(&name) {
+            exprs.push(col(name).cast(timestamp_dtype()));
+        } else {
+            exprs.push(col(name));
+        }
+    }
+    frame.clone().lazy().select(exprs).collect()
+}
+
+#[cfg(test)]
+#[path = "facts_tests.rs"]
+mod tests;

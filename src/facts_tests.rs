@@ -1,0 +1,328 @@
+//! One test per rule of the spec's "Per-conversation facts", on tiny hand-made cases.
+
+use crate::testing::{Case, at};
+
+const AS_OF: &str = "2026-11-30T00:00:00Z";
+
+fn conv(id: &str, opened: &str, closed: &str) -> String {
+    format!("{id},cus_{id},whatsapp,pro,billing,{opened},{closed}")
+}
+
+#[test]
+fn first_reply_ignores_internal_notes_and_earlier_messages() {
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T08:00:00Z", ""))
+        .msg("c1,2026-11-16T08:00:00Z,agent,template,,")
+        .msg("c1,2026-11-16T09:00:00Z,customer,text,,billing")
+        .msg("c1,2026-11-16T09:01:00Z,agent,internal_note,,")
+        .msg("c1,2026-11-16T09:05:00Z,system,text,,")
+        .msg("c1,2026-11-16T09:06:00Z,agent,text,,")
+        .facts(AS_OF);
+    assert_eq!(
+        f.ms("c1", "first_customer_at"),
+        Some(at("2026-11-16T09:00:00Z"))
+    );
+    assert_eq!(
+        f.ms("c1", "first_reply_at"),
+        Some(at("2026-11-16T09:06:00Z"))
+    );
+    assert_eq!(f.ms("c1", "first_bot_at"), None);
+    assert_eq!(f.flag("c1", "bot_handled"), Some(false));
+}
+
+#[test]
+fn a_reply_at_the_same_instant_counts_and_nulls_stay_null() {
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .msg("c1,2026-11-16T09:00:00Z,bot,text,,")
+        .msg("c1,2026-11-16T09:00:00Z,customer,text,,billing")
+        .conv(&conv("c2", "2026-11-16T09:00:00Z", ""))
+        .facts(AS_OF);
+    assert_eq!(
+        f.ms("c1", "first_reply_at"),
+        f.ms("c1", "first_customer_at")
+    );
+    for column in [
+        "first_customer_at",
+        "first_reply_at",
+        "first_bot_at",
+        "escalated_at",
+        "specialist_at",
+    ] {
+        assert_eq!(f.ms("c2", column), None, "{column}");
+    }
+    assert_eq!(f.text("c2", "lane").as_deref(), Some("unassigned"));
+    assert_eq!(f.count("c2", "owner_changes"), 0);
+    assert_eq!(f.flag("c2", "misrouted"), Some(false));
+    assert_eq!(f.score("c2"), 0.0);
+}
+
+#[test]
+fn escalation_needs_a_human_lane_at_or_after_the_first_bot_message() {
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .asg("c1,2026-11-16T08:59:00Z,general,agent-1,initial")
+        .msg("c1,2026-11-16T09:00:00Z,bot,text,,")
+        .asg("c1,2026-11-16T09:00:00Z,automation,bot-1,")
+        .asg("c1,2026-11-16T09:10:00Z,technical_l2,,escalation")
+        .conv(&conv("c2", "2026-11-16T09:00:00Z", ""))
+        .asg("c2,2026-11-16T09:05:00Z,technical_l2,agent-2,initial")
+        .facts(AS_OF);
+    assert_eq!(f.ms("c1", "escalated_at"), Some(at("2026-11-16T09:10:00Z")));
+    assert_eq!(
+        f.ms("c1", "specialist_at"),
+        Some(at("2026-11-16T09:10:00Z"))
+    );
+    assert_eq!(
+        f.ms("c2", "escalated_at"),
+        None,
+        "not bot-handled: never escalated"
+    );
+    assert_eq!(
+        f.ms("c2", "specialist_at"),
+        Some(at("2026-11-16T09:05:00Z"))
+    );
+}
+
+#[test]
+fn lane_is_the_latest_assignment_with_ties_broken_by_input_order() {
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .asg("c1,2026-11-16T09:10:00Z,retention,,escalation")
+        .asg("c1,2026-11-16T09:10:00Z,compliance,,transfer")
+        .conv(&conv("c2", "2026-11-16T09:00:00Z", ""))
+        .asg("c2,2026-11-16T09:10:00Z,compliance,,transfer")
+        .asg("c2,2026-11-16T09:10:00Z,retention,,escalation")
+        .conv(&conv("c3", "2026-11-16T09:00:00Z", ""))
+        .msg("c3,2026-11-16T09:00:00Z,bot,text,,")
+        .facts(AS_OF);
+    assert_eq!(f.text("c1", "lane").as_deref(), Some("compliance"));
+    assert_eq!(f.text("c2", "lane").as_deref(), Some("retention"));
+    assert_eq!(f.text("c3", "lane").as_deref(), Some("automation"));
+}
+
+#[test]
+fn owner_changes_collapse_repeats_and_skip_queue_steps() {
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .asg("c1,2026-11-16T09:00:00Z,automation,bot-1,initial")
+        .asg("c1,2026-11-16T09:01:00Z,technical_l2,,escalation")
+        .asg("c1,2026-11-16T09:02:00Z,technical_l2,agent-1,claim")
+        .asg("c1,2026-11-16T09:03:00Z,technical_l2,agent-1,reassign")
+        .asg("c1,2026-11-16T09:04:00Z,retention,agent-2,transfer")
+        .asg("c1,2026-11-16T09:05:00Z,technical_l2,agent-1,transfer")
+        .conv(&conv("c2", "2026-11-16T09:00:00Z", ""))
+        .asg("c2,2026-11-16T09:02:00Z,technical_l2,agent-9,claim")
+        .facts(AS_OF);
+    // bot-1 → agent-1 (agent-1 again collapsed) → agent-2 → agent-1
+    assert_eq!(f.count("c1", "owner_changes"), 3);
+    assert_eq!(f.count("c2", "owner_changes"), 0);
+}
+
+#[test]
+fn misroutes_explicit_lateral_up_tier_and_transfers() {
+    let f = Case::new()
+        // explicit wrong_queue
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .asg("c1,2026-11-16T09:00:00Z,retention,,escalation")
+        .asg("c1,2026-11-16T09:10:00Z,revenue_protection,,wrong_queue")
+        // lateral L2 → L2 with no reason
+        .conv(&conv("c2", "2026-11-16T09:00:00Z", ""))
+        .asg("c2,2026-11-16T09:00:00Z,technical_l2,agent-1,initial")
+        .asg("c2,2026-11-16T09:10:00Z,customer_recovery,,")
+        // up a tier with no reason (L1 → L2, L2 → L3): not a misroute
+        .conv(&conv("c3", "2026-11-16T09:00:00Z", ""))
+        .asg("c3,2026-11-16T09:00:00Z,general,agent-1,initial")
+        .asg("c3,2026-11-16T09:10:00Z,technical_l2,,")
+        .asg("c3,2026-11-16T09:20:00Z,compliance,,")
+        // explicit transfer between specialist lanes: not a misroute
+        .conv(&conv("c4", "2026-11-16T09:00:00Z", ""))
+        .asg("c4,2026-11-16T09:00:00Z,technical_l2,agent-1,initial")
+        .asg("c4,2026-11-16T09:10:00Z,customer_recovery,,transfer")
+        // same lane again with no reason (a claim): not a move
+        .conv(&conv("c5", "2026-11-16T09:00:00Z", ""))
+        .asg("c5,2026-11-16T09:00:00Z,technical_l2,,escalation")
+        .asg("c5,2026-11-16T09:10:00Z,technical_l2,agent-1,")
+        // lateral move between conversations is not a move
+        .conv(&conv("c6", "2026-11-16T09:00:00Z", ""))
+        .asg("c6,2026-11-16T09:00:00Z,retention,agent-1,initial")
+        .facts(AS_OF);
+    assert_eq!(f.flag("c1", "misrouted"), Some(true));
+    assert_eq!(f.flag("c2", "misrouted"), Some(true));
+    assert_eq!(f.flag("c3", "misrouted"), Some(false));
+    assert_eq!(f.flag("c4", "misrouted"), Some(false));
+    assert_eq!(f.flag("c5", "misrouted"), Some(false));
+    assert_eq!(f.flag("c6", "misrouted"), Some(false));
+    assert_eq!(f.flag("c6", "reached_human"), Some(true));
+}
+
+#[test]
+fn unknown_lanes_count_as_l1() {
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .msg("c1,2026-11-16T09:00:00Z,bot,text,,")
+        .asg("c1,2026-11-16T09:05:00Z,legacy_queue,agent-1,escalation")
+        .asg("c1,2026-11-16T09:30:00Z,technical_l2,agent-2,")
+        .conv(&conv("c2", "2026-11-16T09:00:00Z", ""))
+        .asg("c2,2026-11-16T09:05:00Z,legacy_queue,agent-1,initial")
+        .asg("c2,2026-11-16T09:30:00Z,old_queue,agent-2,")
+        .facts(AS_OF);
+    // Human (L1): escalated; not a specialist; the move up to L2 is not a misroute.
+    assert_eq!(f.ms("c1", "escalated_at"), Some(at("2026-11-16T09:05:00Z")));
+    assert_eq!(
+        f.ms("c1", "specialist_at"),
+        Some(at("2026-11-16T09:30:00Z"))
+    );
+    assert_eq!(f.flag("c1", "misrouted"), Some(false));
+    // Two unknown lanes are L1, not specialist lanes: no lateral misroute.
+    assert_eq!(f.flag("c2", "misrouted"), Some(false));
+    assert_eq!(f.ms("c2", "specialist_at"), None);
+}
+
+#[test]
+fn trap_signals_count_fallbacks_and_repeated_intents_before_escalation() {
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .msg("c1,2026-11-16T09:00:00Z,customer,text,,order")
+        .msg("c1,2026-11-16T09:00:01Z,bot,text,true,")
+        .msg("c1,2026-11-16T09:01:00Z,customer,text,,order")
+        .msg("c1,2026-11-16T09:02:00Z,customer,text,,")
+        .msg("c1,2026-11-16T09:03:00Z,customer,text,,order")
+        .msg("c1,2026-11-16T09:03:01Z,bot,text,yes,")
+        .conv(&conv("c2", "2026-11-16T09:00:00Z", ""))
+        .msg("c2,2026-11-16T09:00:00Z,customer,text,,order")
+        .msg("c2,2026-11-16T09:00:01Z,bot,text,1,")
+        .msg("c2,2026-11-16T09:01:00Z,customer,text,,order")
+        .msg("c2,2026-11-16T09:01:01Z,bot,text,t,")
+        .asg("c2,2026-11-16T09:02:00Z,general,,escalation")
+        .msg("c2,2026-11-16T09:02:00Z,customer,text,,order")
+        .msg("c2,2026-11-16T09:03:00Z,bot,text,true,")
+        .facts(AS_OF);
+    // c1: fallback, repeat, (null breaks the chain), not a repeat of null, fallback = 3.
+    assert_eq!(f.count("c1", "trap_signals"), 3);
+    assert_eq!(f.flag("c1", "trapped"), Some(true));
+    // c2: only the signals strictly before the escalation count: 3, not 5.
+    assert_eq!(f.count("c2", "trap_signals"), 3);
+}
+
+#[test]
+fn trapped_needs_more_than_the_limit_and_a_bot() {
+    let base = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .msg("c1,2026-11-16T09:00:00Z,customer,text,,order")
+        .msg("c1,2026-11-16T09:00:01Z,bot,text,true,")
+        .msg("c1,2026-11-16T09:00:02Z,bot,text,true,")
+        .conv(&conv("c2", "2026-11-16T09:00:00Z", ""))
+        .msg("c2,2026-11-16T09:00:00Z,customer,text,,order")
+        .msg("c2,2026-11-16T09:00:01Z,customer,text,,order")
+        .msg("c2,2026-11-16T09:00:02Z,customer,text,,order")
+        .msg("c2,2026-11-16T09:00:03Z,customer,text,,order");
+    let f = base.facts(AS_OF);
+    assert_eq!(f.count("c1", "trap_signals"), 2);
+    assert_eq!(f.flag("c1", "trapped"), Some(false), "2 is not more than 2");
+    assert_eq!(f.count("c2", "trap_signals"), 3);
+    assert_eq!(f.flag("c2", "trapped"), Some(false), "not bot-handled");
+    let mut strict = base;
+    strict.config.trap_limit = 1;
+    assert_eq!(strict.facts(AS_OF).flag("c1", "trapped"), Some(true));
+}
+
+#[test]
+fn the_brief_has_a_60_second_grace_and_the_latest_wins() {
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .asg("c1,2026-11-16T09:10:00Z,retention,,escalation")
+        .brief("c1,2026-11-16T09:11:00Z,wants refund,order 1,retried,waiting,")
+        .conv(&conv("c2", "2026-11-16T09:00:00Z", ""))
+        .asg("c2,2026-11-16T09:10:00Z,retention,,escalation")
+        .brief("c2,2026-11-16T09:11:00.001Z,wants refund,order 1,retried,waiting,call")
+        .conv(&conv("c3", "2026-11-16T09:00:00Z", ""))
+        .asg("c3,2026-11-16T09:10:00Z,retention,,escalation")
+        .brief("c3,2026-11-16T09:05:00Z,wants refund,order 1,retried,waiting,call")
+        .brief("c3,2026-11-16T09:05:00Z,wants refund,,,  ,")
+        .facts(AS_OF);
+    assert_eq!(
+        f.flag("c1", "context_complete"),
+        Some(true),
+        "exactly 60 s late counts"
+    );
+    assert!((f.score("c1") - 0.8).abs() < 1e-12);
+    assert_eq!(
+        f.flag("c2", "context_complete"),
+        Some(false),
+        "60.001 s is too late"
+    );
+    assert_eq!(f.score("c2"), 0.0);
+    // Same instant: the later row wins; a blank field is missing.
+    assert_eq!(f.flag("c3", "context_complete"), Some(false));
+    assert!((f.score("c3") - 0.2).abs() < 1e-12);
+}
+
+#[test]
+fn repeat_48h_edges_in_the_same_and_in_a_new_conversation() {
+    let f = Case::new()
+        // writes again exactly 48 h after the close: counts (interval closed on the right)
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", "2026-11-16T10:00:00Z"))
+        .msg("c1,2026-11-18T10:00:00Z,customer,text,,")
+        // writes again 48 h + 1 ms later: does not count; at the close instant: does not count
+        .conv(&conv("c2", "2026-11-16T09:00:00Z", "2026-11-16T10:00:00Z"))
+        .msg("c2,2026-11-16T10:00:00Z,customer,text,,")
+        .msg("c2,2026-11-18T10:00:00.001Z,customer,text,,")
+        // a new conversation of the same customer and intent, 47:59:59 later
+        .conv("c3,cus_x,whatsapp,pro,billing,2026-11-16T09:00:00Z,2026-11-16T10:00:00Z")
+        .conv("c4,cus_x,whatsapp,pro,billing,2026-11-18T09:59:59Z,2026-11-18T11:00:00Z")
+        // same customer, other intent: no
+        .conv("c5,cus_y,whatsapp,pro,billing,2026-11-16T09:00:00Z,2026-11-16T10:00:00Z")
+        .conv("c6,cus_y,whatsapp,pro,refund,2026-11-16T12:00:00Z,2026-11-16T13:00:00Z")
+        // two null intents are the same issue
+        .conv("c7,cus_z,whatsapp,pro,,2026-11-16T09:00:00Z,2026-11-16T10:00:00Z")
+        .conv("c8,cus_z,whatsapp,pro,,2026-11-16T12:00:00Z,2026-11-16T13:00:00Z")
+        // opened exactly at the close instant: not after it
+        .conv("c9,cus_w,whatsapp,pro,billing,2026-11-16T09:00:00Z,2026-11-16T10:00:00Z")
+        .conv("c10,cus_w,whatsapp,pro,billing,2026-11-16T10:00:00Z,")
+        .facts(AS_OF);
+    assert_eq!(f.flag("c1", "repeat_48h"), Some(true));
+    assert_eq!(f.flag("c2", "repeat_48h"), Some(false));
+    assert_eq!(f.flag("c3", "repeat_48h"), Some(true));
+    assert_eq!(f.flag("c5", "repeat_48h"), Some(false));
+    assert_eq!(f.flag("c7", "repeat_48h"), Some(true));
+    assert_eq!(f.flag("c9", "repeat_48h"), Some(false));
+    assert_eq!(f.flag("c10", "repeat_48h"), None, "open: not judged");
+}
+
+#[test]
+fn repeat_48h_waits_for_48_hours_of_hindsight() {
+    let case = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", "2026-11-16T10:00:00Z"))
+        .msg("c1,2026-11-16T11:00:00Z,customer,text,,");
+    assert_eq!(
+        case.facts("2026-11-18T10:00:00Z").flag("c1", "repeat_48h"),
+        Some(true)
+    );
+    assert_eq!(
+        case.facts("2026-11-18T09:59:59Z").flag("c1", "repeat_48h"),
+        None
+    );
+}
+
+#[test]
+fn events_after_as_of_are_ignored_and_a_later_close_is_open() {
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", "2026-11-16T12:00:00Z"))
+        .msg("c1,2026-11-16T09:00:00Z,customer,text,,")
+        .msg("c1,2026-11-16T10:00:01Z,bot,text,,")
+        .asg("c1,2026-11-16T10:00:01Z,technical_l2,agent-1,initial")
+        .brief("c1,2026-11-16T09:59:00Z,x,y,z,w,v")
+        .conv(&conv("c2", "2026-11-16T10:00:01Z", ""))
+        .facts("2026-11-16T10:00:00Z");
+    assert_eq!(f.ms("c1", "first_reply_at"), None);
+    assert_eq!(f.ms("c1", "first_bot_at"), None);
+    assert_eq!(f.ms("c1", "specialist_at"), None);
+    assert_eq!(
+        f.ms("c1", "closed_at"),
+        None,
+        "closed after as_of: still open"
+    );
+    assert_eq!(f.text("c1", "lane").as_deref(), Some("unassigned"));
+    assert!(!f.has("c2"), "opened after as_of: not in the facts");
+}

@@ -1,0 +1,192 @@
+//! Canonical ingest: find the tables of a data directory, read each with the reader its
+//! extension names, validate every row against the contract, and account for every row.
+//!
+//! Guarantees: a fatal problem (missing or unreadable file, missing required column, wrong
+//! Parquet type) is an error naming the file and what to do; every other problem quarantines
+//! its row with file, row, column and reason; per table, rows read = rows accepted + rows
+//! quarantined.
+
+pub mod columns;
+mod csv;
+mod jsonl;
+mod parquet;
+pub mod schema;
+pub mod summary;
+pub mod validate;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use polars::prelude::DataFrame;
+
+use crate::progress::Progress;
+use crate::time::EpochUnit;
+use schema::{EXTENSIONS, Format, Table};
+pub use summary::{IngestSummary, TableSummary};
+use validate::{IdSet, QuarantineLine, Rules, TableBuilder, ValidatedTable};
+
+/// What ingest needs to know besides the directory.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub epoch_unit: Option<EpochUnit>,
+    /// Lanes of the configuration: any other lane is reported as unknown.
+    pub known_lanes: HashSet<String>,
+}
+
+/// The accepted rows of every table, the quarantine and the summary.
+pub struct Ingested {
+    pub tables: BTreeMap<Table, DataFrame>,
+    pub quarantine: Vec<QuarantineLine>,
+    pub summary: IngestSummary,
+}
+
+/// Finds the file of each table in `dir`. A required table with no file, or a table with two
+/// candidate files, is an error.
+pub fn locate(dir: &Path) -> Result<BTreeMap<Table, PathBuf>> {
+    if !dir.is_dir() {
+        bail!(
+            "data directory {} does not exist or is not a directory; pass --data DIR with the \
+             exported tables",
+            dir.display()
+        );
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    entries.sort();
+    let mut found = BTreeMap::new();
+    for table in Table::ALL {
+        let candidates: Vec<&PathBuf> = entries
+            .iter()
+            .filter(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_lowercase())
+                    .unwrap_or_default();
+                EXTENSIONS
+                    .iter()
+                    .any(|ext| name == format!("{}{ext}", table.name()))
+            })
+            .collect();
+        match candidates.as_slice() {
+            [] if table.required() => bail!(
+                "{}: no {} table. Expected one file named {}.csv, .csv.gz, .jsonl, .ndjson or \
+                 .parquet",
+                dir.display(),
+                table.name(),
+                table.name()
+            ),
+            [] => {}
+            [one] => {
+                found.insert(table, (*one).clone());
+            }
+            many => bail!(
+                "{}: the {} table has {} files ({}); keep exactly one",
+                dir.display(),
+                table.name(),
+                many.len(),
+                many.iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+    Ok(found)
+}
+
+/// Reads and validates every table of `dir`.
+pub fn ingest_dir(dir: &Path, options: &IngestOptions, progress: &Progress) -> Result<Ingested> {
+    let files = locate(dir)?;
+    let base = |conversations| rules(options, conversations);
+    // Conversations first: the other tables are checked against its accepted ids.
+    let conversations = read_table(
+        Table::Conversations,
+        &files[&Table::Conversations],
+        base(None),
+        options.epoch_unit,
+        progress,
+    )?;
+    let ids = conversations.ids.clone();
+    let mut results: Vec<(Table, Result<ValidatedTable>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .iter()
+            .filter(|(t, _)| **t != Table::Conversations)
+            .map(|(table, path)| {
+                let rules = base(Some(&ids));
+                let progress = progress.clone();
+                let handle = scope
+                    .spawn(move || read_table(*table, path, rules, options.epoch_unit, &progress));
+                (*table, handle)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|(table, handle)| {
+                let result = handle
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("reading {} panicked", table.name())));
+                (table, result)
+            })
+            .collect()
+    });
+    results.insert(0, (Table::Conversations, Ok(conversations)));
+
+    let mut tables = BTreeMap::new();
+    let mut quarantine = Vec::new();
+    let mut summary = IngestSummary::new(dir);
+    for (table, result) in results {
+        let validated = result?;
+        let file = file_name(&files[&table]);
+        summary.add(table, &file, validated.counts, &validated.unknown_lanes);
+        quarantine.extend(validated.quarantine);
+        tables.insert(table, validated.frame);
+    }
+    summary.quarantine_lines = quarantine.len() as u64;
+    Ok(Ingested {
+        tables,
+        quarantine,
+        summary,
+    })
+}
+
+fn rules<'a>(options: &'a IngestOptions, conversations: Option<&'a IdSet>) -> Rules<'a> {
+    Rules {
+        epoch_unit: options.epoch_unit,
+        conversations,
+        known_lanes: &options.known_lanes,
+    }
+}
+
+fn read_table(
+    table: Table,
+    path: &Path,
+    rules: Rules<'_>,
+    epoch_unit: Option<EpochUnit>,
+    progress: &Progress,
+) -> Result<ValidatedTable> {
+    let capacity = estimated_rows(path);
+    let builder = TableBuilder::new(table, &file_name(path), rules, capacity);
+    match Format::from_path(path) {
+        Some(Format::Csv { gzip }) => csv::read(path, gzip, builder, progress),
+        Some(Format::Jsonl) => jsonl::read(path, builder, progress),
+        Some(Format::Parquet) => parquet::read(path, builder, epoch_unit, progress),
+        None => bail!("{}: unknown file format", path.display()),
+    }
+}
+
+/// A capacity hint from the file size (about 80 bytes a row), capped to keep small
+/// machines safe from a huge up-front allocation.
+fn estimated_rows(path: &Path) -> usize {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    usize::try_from(len / 80).unwrap_or(0).min(16 << 20)
+}
+
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}

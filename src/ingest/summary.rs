@@ -1,0 +1,106 @@
+//! The ingest summary: rows read, accepted and quarantined per table, and unknown lanes.
+//! Written as `ingest_summary.json` and printed to stderr as a small table.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::schema::Table;
+use super::validate::RowCounts;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableSummary {
+    pub file: String,
+    #[serde(flatten)]
+    pub counts: RowCounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestSummary {
+    pub l2lens_version: String,
+    /// The data directory that was read.
+    pub source: String,
+    /// Per table, in the contract's order (templates only when present).
+    pub tables: BTreeMap<String, TableSummary>,
+    /// Lanes of accepted assignments that the configuration does not know, with row counts.
+    pub unknown_lanes: BTreeMap<String, u64>,
+    pub quarantine_lines: u64,
+}
+
+impl IngestSummary {
+    pub fn new(source: &Path) -> IngestSummary {
+        IngestSummary {
+            l2lens_version: env!("CARGO_PKG_VERSION").to_owned(),
+            source: source.display().to_string(),
+            tables: BTreeMap::new(),
+            unknown_lanes: BTreeMap::new(),
+            quarantine_lines: 0,
+        }
+    }
+
+    pub fn add(
+        &mut self,
+        table: Table,
+        file: &str,
+        counts: RowCounts,
+        unknown_lanes: &BTreeMap<String, u64>,
+    ) {
+        self.tables.insert(
+            table.name().to_owned(),
+            TableSummary {
+                file: file.to_owned(),
+                counts,
+            },
+        );
+        for (lane, n) in unknown_lanes {
+            *self.unknown_lanes.entry(lane.clone()).or_default() += n;
+        }
+    }
+
+    pub fn rows_quarantined(&self) -> u64 {
+        self.tables
+            .values()
+            .map(|t| t.counts.rows_quarantined)
+            .sum()
+    }
+}
+
+impl fmt::Display for IngestSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "ingest of {}", self.source)?;
+        writeln!(
+            f,
+            "  {:<14} {:<26} {:>12} {:>12} {:>12}",
+            "table", "file", "read", "accepted", "quarantined"
+        )?;
+        for table in Table::ALL {
+            if let Some(t) = self.tables.get(table.name()) {
+                writeln!(
+                    f,
+                    "  {:<14} {:<26} {:>12} {:>12} {:>12}",
+                    table.name(),
+                    t.file,
+                    t.counts.rows_read,
+                    t.counts.rows_accepted,
+                    t.counts.rows_quarantined
+                )?;
+            }
+        }
+        if self.unknown_lanes.is_empty() {
+            write!(f, "  unknown lanes: none")
+        } else {
+            let lanes: Vec<String> = self
+                .unknown_lanes
+                .iter()
+                .map(|(lane, n)| format!("{lane} ({n} rows)"))
+                .collect();
+            write!(
+                f,
+                "  unknown lanes (counted as tier L1; add them to [lanes] in l2lens.toml): {}",
+                lanes.join(", ")
+            )
+        }
+    }
+}

@@ -1,0 +1,690 @@
+//! Row validation shared by every reader.
+//!
+//! A reader turns each source row into [`Cell`]s in canonical column order and hands them to a
+//! [`TableBuilder`], which applies the contract's rule for each column, checks uniqueness and the
+//! conversation foreign key, and either appends the row to typed column builders or writes one
+//! quarantine line per problem. Nothing is dropped: `rows_read == rows_accepted +
+//! rows_quarantined` holds by construction, since every row ends in exactly one of the two.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use polars::prelude::*;
+
+use super::schema::{ColumnSpec, Kind, SOURCE_ROW, Table, timestamp_dtype};
+use crate::time::{EpochUnit, format_rfc3339, parse_timestamp};
+
+/// One value as a reader found it, before the column's rule is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell<'a> {
+    Null,
+    Text(&'a str),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// An instant already typed by the source (Parquet), in UTC milliseconds.
+    Timestamp(i64),
+    /// A value the reader could not decode at all (invalid UTF-8, a nested JSON value).
+    Bad {
+        value: String,
+        reason: Reason,
+    },
+}
+
+/// Why a row was quarantined. The text form is the `reason` column of the quarantine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    MissingValue,
+    BadTimestamp,
+    UnknownValue,
+    BadBool,
+    DuplicateId,
+    UnknownConversation,
+    ClosedBeforeOpened,
+    WrongFieldCount,
+    InvalidUtf8,
+    BadJson,
+    NotAnObject,
+    WrongType,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::MissingValue => "missing_value",
+            Reason::BadTimestamp => "bad_timestamp",
+            Reason::UnknownValue => "unknown_value",
+            Reason::BadBool => "bad_bool",
+            Reason::DuplicateId => "duplicate_id",
+            Reason::UnknownConversation => "unknown_conversation",
+            Reason::ClosedBeforeOpened => "closed_before_opened",
+            Reason::WrongFieldCount => "wrong_field_count",
+            Reason::InvalidUtf8 => "invalid_utf8",
+            Reason::BadJson => "bad_json",
+            Reason::NotAnObject => "not_an_object",
+            Reason::WrongType => "wrong_type",
+        }
+    }
+}
+
+/// One line of the quarantine: one problem of one row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuarantineLine {
+    pub table: Table,
+    pub file: String,
+    pub row: u64,
+    pub column: String,
+    pub value: String,
+    pub reason: Reason,
+}
+
+/// Quarantined values are cut to this many characters so that one huge cell cannot bloat it.
+const MAX_QUARANTINED_VALUE: usize = 200;
+
+fn clip(value: &str) -> String {
+    match value.char_indices().nth(MAX_QUARANTINED_VALUE) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_owned(),
+    }
+}
+
+/// A set of ids kept as 128-bit fingerprints: a tenth of the memory of the strings, with a
+/// collision chance far below one in 10^20 for a billion ids.
+#[derive(Default, Clone)]
+pub struct IdSet(HashSet<u128, BuildHasherDefault<FingerprintHasher>>);
+
+impl IdSet {
+    pub fn fingerprint(id: &str) -> u128 {
+        let half = |salt: u8| {
+            let mut h = std::hash::DefaultHasher::new();
+            salt.hash(&mut h);
+            id.hash(&mut h);
+            h.finish()
+        };
+        (u128::from(half(0)) << 64) | u128::from(half(1))
+    }
+
+    pub fn insert(&mut self, id: &str) -> bool {
+        self.0.insert(Self::fingerprint(id))
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.0.contains(&Self::fingerprint(id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The values are already uniform hashes: use their low bits as they are.
+#[derive(Default)]
+struct FingerprintHasher(u64);
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
+}
+
+/// What a table's rules need from outside the table.
+#[derive(Clone, Copy)]
+pub struct Rules<'a> {
+    pub epoch_unit: Option<EpochUnit>,
+    /// Accepted conversation ids, for tables that reference a conversation.
+    pub conversations: Option<&'a IdSet>,
+    /// Lanes the configuration knows; any other lane is counted as unknown.
+    pub known_lanes: &'a HashSet<String>,
+}
+
+enum Value<'a> {
+    Null,
+    Str(Cow<'a, str>),
+    Ts(i64),
+    Bool(bool),
+}
+
+enum Builder {
+    Str(StringChunkedBuilder),
+    Ts(Vec<Option<i64>>),
+    Bool(Vec<Option<bool>>),
+}
+
+/// Row counts of one table, as the run summary reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RowCounts {
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_quarantined: u64,
+}
+
+/// A validated table: its frame (canonical columns, then `source_row`, then extras in source
+/// order), its quarantine and its counts.
+pub struct ValidatedTable {
+    pub frame: DataFrame,
+    pub quarantine: Vec<QuarantineLine>,
+    pub counts: RowCounts,
+    /// Accepted ids of the table's unique key (conversations: for the foreign-key check).
+    pub ids: IdSet,
+    pub unknown_lanes: BTreeMap<String, u64>,
+}
+
+pub struct TableBuilder<'r> {
+    table: Table,
+    file: String,
+    rules: Rules<'r>,
+    specs: &'static [ColumnSpec],
+    builders: Vec<Builder>,
+    source_rows: Vec<u32>,
+    extra_names: Vec<String>,
+    extras: Vec<StringChunkedBuilder>,
+    quarantine: Vec<QuarantineLine>,
+    counts: RowCounts,
+    ids: IdSet,
+    key_index: Option<usize>,
+    conversation_index: Option<usize>,
+    lane_index: Option<usize>,
+    unknown_lanes: BTreeMap<String, u64>,
+    errors: Vec<(ErrColumn, String, Reason)>,
+}
+
+/// The widest canonical table has eight columns.
+pub const MAX_COLUMNS: usize = 8;
+
+#[derive(Clone, Copy)]
+enum ErrColumn {
+    Canonical(usize),
+    Extra(usize),
+}
+
+impl<'r> TableBuilder<'r> {
+    pub fn new(table: Table, file: &str, rules: Rules<'r>, capacity: usize) -> Self {
+        let specs = table.columns();
+        let builders = specs
+            .iter()
+            .map(|spec| match spec.kind {
+                Kind::Timestamp => Builder::Ts(Vec::with_capacity(capacity)),
+                Kind::Bool => Builder::Bool(Vec::with_capacity(capacity)),
+                _ => Builder::Str(StringChunkedBuilder::new(spec.name.into(), capacity)),
+            })
+            .collect();
+        let index_of = |name: &str| specs.iter().position(|s| s.name == name);
+        TableBuilder {
+            table,
+            file: file.to_owned(),
+            rules,
+            specs,
+            builders,
+            source_rows: Vec::with_capacity(capacity),
+            extra_names: Vec::new(),
+            extras: Vec::new(),
+            quarantine: Vec::new(),
+            counts: RowCounts::default(),
+            ids: IdSet::default(),
+            key_index: table.unique_key().and_then(index_of),
+            conversation_index: table
+                .references_conversation()
+                .then(|| index_of("conversation_id"))
+                .flatten(),
+            lane_index: (table == Table::Assignments)
+                .then(|| index_of("lane"))
+                .flatten(),
+            unknown_lanes: BTreeMap::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn table(&self) -> Table {
+        self.table
+    }
+
+    pub fn specs(&self) -> &'static [ColumnSpec] {
+        self.specs
+    }
+
+    /// The position of an extra (non-canonical) column, registering it on first sight; rows
+    /// accepted before it appeared get nulls.
+    pub fn extra_index(&mut self, name: &str) -> usize {
+        if let Some(i) = self.extra_names.iter().position(|n| n == name) {
+            return i;
+        }
+        let mut builder = StringChunkedBuilder::new(name.into(), self.source_rows.len());
+        for _ in 0..self.source_rows.len() {
+            builder.append_null();
+        }
+        self.extra_names.push(name.to_owned());
+        self.extras.push(builder);
+        self.extras.len() - 1
+    }
+
+    pub fn rows_read(&self) -> u64 {
+        self.counts.rows_read
+    }
+
+    pub fn extra_count(&self) -> usize {
+        self.extras.len()
+    }
+
+    /// Quarantines a row the reader could not split into cells (wrong field count, a JSON line
+    /// that is not an object, …).
+    pub fn reject_row(&mut self, row: u64, column: &str, value: &str, reason: Reason) {
+        self.counts.rows_read += 1;
+        self.counts.rows_quarantined += 1;
+        self.quarantine.push(QuarantineLine {
+            table: self.table,
+            file: self.file.clone(),
+            row,
+            column: column.to_owned(),
+            value: clip(value),
+            reason,
+        });
+    }
+
+    /// Validates one row. `cells` follows the canonical column order (absent columns are
+    /// [`Cell::Null`]); `extras` follows [`Self::extra_index`] and may be shorter.
+    pub fn push(&mut self, row: u64, cells: &[Cell<'_>], extras: &[Cell<'_>]) {
+        debug_assert_eq!(cells.len(), self.specs.len());
+        self.counts.rows_read += 1;
+        self.errors.clear();
+        let mut values: [Value<'_>; MAX_COLUMNS] = std::array::from_fn(|_| Value::Null);
+        for (i, (spec, cell)) in self.specs.iter().zip(cells).enumerate() {
+            match parse(spec, cell, self.rules.epoch_unit) {
+                Ok(v) => values[i] = v,
+                Err((value, reason)) => self.errors.push((ErrColumn::Canonical(i), value, reason)),
+            }
+        }
+        for (i, extra) in extras.iter().enumerate() {
+            if let Cell::Bad { value, reason } = extra {
+                self.errors
+                    .push((ErrColumn::Extra(i), value.clone(), *reason));
+            }
+        }
+        let values = &values[..self.specs.len()];
+        self.check_row(values);
+        if self.errors.is_empty() {
+            self.commit(row, values, extras);
+            return;
+        }
+        self.counts.rows_quarantined += 1;
+        for (column, value, reason) in std::mem::take(&mut self.errors) {
+            let column = match column {
+                ErrColumn::Canonical(i) => self.specs[i].name.to_owned(),
+                ErrColumn::Extra(i) => self.extra_names[i].clone(),
+            };
+            self.quarantine.push(QuarantineLine {
+                table: self.table,
+                file: self.file.clone(),
+                row,
+                column,
+                value: clip(&value),
+                reason,
+            });
+        }
+    }
+
+    /// Checks that need more than one cell or more than one row.
+    fn check_row(&mut self, values: &[Value<'_>]) {
+        let text = |i: Option<usize>| match i.map(|i| &values[i]) {
+            Some(Value::Str(s)) => Some(s.as_ref()),
+            _ => None,
+        };
+        if let Some(id) = text(self.key_index)
+            && self.ids.contains(id)
+        {
+            let column = ErrColumn::Canonical(self.key_index.unwrap_or(0));
+            self.errors
+                .push((column, id.to_owned(), Reason::DuplicateId));
+        }
+        if let (Some(known), Some(id)) = (self.rules.conversations, text(self.conversation_index))
+            && !known.contains(id)
+        {
+            let column = ErrColumn::Canonical(self.conversation_index.unwrap_or(0));
+            self.errors
+                .push((column, id.to_owned(), Reason::UnknownConversation));
+        }
+        if self.table == Table::Conversations
+            && let (Value::Ts(opened), Value::Ts(closed)) = (&values[5], &values[6])
+            && closed < opened
+        {
+            let column = ErrColumn::Canonical(6);
+            self.errors
+                .push((column, format_rfc3339(*closed), Reason::ClosedBeforeOpened));
+        }
+    }
+
+    fn commit(&mut self, row: u64, values: &[Value<'_>], extras: &[Cell<'_>]) {
+        self.counts.rows_accepted += 1;
+        if let Some(Value::Str(id)) = self.key_index.map(|i| &values[i]) {
+            self.ids.insert(id);
+        }
+        if let Some(Value::Str(lane)) = self.lane_index.map(|i| &values[i])
+            && !self.rules.known_lanes.contains(lane.as_ref())
+        {
+            *self.unknown_lanes.entry(lane.to_string()).or_default() += 1;
+        }
+        for (builder, value) in self.builders.iter_mut().zip(values) {
+            match (builder, value) {
+                (Builder::Str(b), Value::Str(s)) => b.append_value(s.as_ref()),
+                (Builder::Str(b), _) => b.append_null(),
+                (Builder::Ts(b), Value::Ts(t)) => b.push(Some(*t)),
+                (Builder::Ts(b), _) => b.push(None),
+                (Builder::Bool(b), Value::Bool(v)) => b.push(Some(*v)),
+                (Builder::Bool(b), _) => b.push(None),
+            }
+        }
+        self.source_rows
+            .push(u32::try_from(row).unwrap_or(u32::MAX));
+        for (i, builder) in self.extras.iter_mut().enumerate() {
+            match extras.get(i) {
+                None | Some(Cell::Null) => builder.append_null(),
+                Some(Cell::Text(t)) if t.trim().is_empty() => builder.append_null(),
+                Some(Cell::Text(t)) => builder.append_value(t),
+                Some(other) => builder.append_value(display(other)),
+            }
+        }
+    }
+
+    pub fn finish(self) -> PolarsResult<ValidatedTable> {
+        let mut columns: Vec<Column> = Vec::with_capacity(self.builders.len() + 1);
+        for (spec, builder) in self.specs.iter().zip(self.builders) {
+            let column = match builder {
+                Builder::Str(b) => b.finish().into_column(),
+                Builder::Ts(v) => Int64Chunked::from_iter_options(spec.name.into(), v.into_iter())
+                    .into_column()
+                    .cast(&timestamp_dtype())?,
+                Builder::Bool(v) => {
+                    BooleanChunked::from_iter_options(spec.name.into(), v.into_iter()).into_column()
+                }
+            };
+            columns.push(column);
+        }
+        columns.push(UInt32Chunked::from_vec(SOURCE_ROW.into(), self.source_rows).into_column());
+        for builder in self.extras {
+            columns.push(builder.finish().into_column());
+        }
+        Ok(ValidatedTable {
+            frame: DataFrame::new_infer_height(columns)?,
+            quarantine: self.quarantine,
+            counts: self.counts,
+            ids: self.ids,
+            unknown_lanes: self.unknown_lanes,
+        })
+    }
+}
+
+/// Applies one column's rule to one cell. The error carries the offending text and reason.
+fn parse<'a>(
+    spec: &ColumnSpec,
+    cell: &Cell<'a>,
+    epoch_unit: Option<EpochUnit>,
+) -> Result<Value<'a>, (String, Reason)> {
+    let value = match (spec.kind, cell) {
+        (_, Cell::Bad { value, reason }) => return Err((value.clone(), *reason)),
+        (_, Cell::Null) => Value::Null,
+        (_, Cell::Text(t)) if t.trim().is_empty() => Value::Null,
+        (Kind::Timestamp, Cell::Text(t)) => match parse_timestamp(t, epoch_unit) {
+            Some(ms) => Value::Ts(ms),
+            None => return Err(((*t).to_owned(), Reason::BadTimestamp)),
+        },
+        (Kind::Timestamp, Cell::Timestamp(ms)) => Value::Ts(*ms),
+        (Kind::Timestamp, Cell::Int(i)) => match epoch_unit.and_then(|u| u.to_ms(*i)) {
+            Some(ms) => Value::Ts(ms),
+            None => return Err((i.to_string(), Reason::BadTimestamp)),
+        },
+        (Kind::Timestamp, other) => return Err((display(other), Reason::BadTimestamp)),
+        (Kind::Bool, Cell::Bool(b)) => Value::Bool(*b),
+        (Kind::Bool, Cell::Int(i @ (0 | 1))) => Value::Bool(*i == 1),
+        (Kind::Bool, Cell::Text(t)) => match parse_bool(t) {
+            Some(b) => Value::Bool(b),
+            None => return Err(((*t).to_owned(), Reason::BadBool)),
+        },
+        (Kind::Bool, other) => return Err((display(other), Reason::BadBool)),
+        (Kind::Text, Cell::Text(t)) => Value::Str(Cow::Borrowed(t.trim())),
+        (Kind::Lowercase { .. } | Kind::Enum { .. }, Cell::Text(t)) => {
+            Value::Str(lowercase(t.trim()))
+        }
+        (_, other) => Value::Str(Cow::Owned(display(other))),
+    };
+    let value = match (spec.kind, value) {
+        (
+            Kind::Lowercase { default: Some(d) }
+            | Kind::Enum {
+                default: Some(d), ..
+            },
+            Value::Null,
+        ) => Value::Str(Cow::Borrowed(d)),
+        (Kind::Bool, Value::Null) => Value::Bool(false),
+        (Kind::Enum { values, .. }, Value::Str(s)) if !values.contains(&s.as_ref()) => {
+            return Err((s.into_owned(), Reason::UnknownValue));
+        }
+        (_, v) => v,
+    };
+    if spec.required && matches!(value, Value::Null) {
+        return Err((String::new(), Reason::MissingValue));
+    }
+    Ok(value)
+}
+
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+fn display(cell: &Cell<'_>) -> String {
+    match cell {
+        Cell::Null => String::new(),
+        Cell::Text(t) => (*t).to_owned(),
+        Cell::Bool(b) => b.to_string(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Float(f) => f.to_string(),
+        Cell::Timestamp(ms) => format_rfc3339(*ms),
+        Cell::Bad { value, .. } => value.clone(),
+    }
+}
+
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "t" => Some(true),
+        "false" | "0" | "no" | "f" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lanes() -> HashSet<String> {
+        ["automation", "technical_l2"].map(String::from).into()
+    }
+
+    fn rules<'a>(lanes: &'a HashSet<String>, conversations: Option<&'a IdSet>) -> Rules<'a> {
+        Rules {
+            epoch_unit: None,
+            conversations,
+            known_lanes: lanes,
+        }
+    }
+
+    fn texts(values: &[&'static str]) -> Vec<Cell<'static>> {
+        values
+            .iter()
+            .map(|v| {
+                if v.is_empty() {
+                    Cell::Null
+                } else {
+                    Cell::Text(v)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn conversation_rules_quarantine_with_reasons() {
+        let lanes = lanes();
+        let mut b = TableBuilder::new(Table::Conversations, "c.csv", rules(&lanes, None), 4);
+        let z = "2026-11-16T10:00:00Z";
+        b.push(1, &texts(&["c1", "u1", "", "", "", z, ""]), &[]);
+        b.push(2, &texts(&["c1", "u2", "", "", "", z, ""]), &[]);
+        b.push(3, &texts(&["c3", "", "", "", "", "soon", ""]), &[]);
+        b.push(
+            4,
+            &texts(&["c4", "u4", "", "", "", z, "2026-11-16T09:00:00Z"]),
+            &[],
+        );
+        b.push(5, &texts(&["c5", "u5", "SMS ", "pro", "x", z, ""]), &[]);
+        let t = b.finish().unwrap();
+        assert_eq!(
+            t.counts,
+            RowCounts {
+                rows_read: 5,
+                rows_accepted: 2,
+                rows_quarantined: 3
+            }
+        );
+        let got: Vec<(u64, &str, Reason)> = t
+            .quarantine
+            .iter()
+            .map(|q| (q.row, q.column.as_str(), q.reason))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "conversation_id", Reason::DuplicateId),
+                (3, "customer_id", Reason::MissingValue),
+                (3, "opened_at", Reason::BadTimestamp),
+                (4, "closed_at", Reason::ClosedBeforeOpened),
+            ]
+        );
+        let channel = t.frame.column("channel").unwrap().str().unwrap().clone();
+        assert_eq!(channel.get(0), Some("whatsapp"));
+        assert_eq!(channel.get(1), Some("sms"));
+        assert!(t.ids.contains("c5") && !t.ids.contains("c3"));
+        let rows = t.frame.column(SOURCE_ROW).unwrap().u32().unwrap().clone();
+        assert_eq!(rows.into_no_null_iter().collect::<Vec<_>>(), vec![1, 5]);
+    }
+
+    #[test]
+    fn message_rules_enums_bools_and_foreign_keys() {
+        let lanes = lanes();
+        let mut known = IdSet::default();
+        known.insert("c1");
+        let mut b = TableBuilder::new(Table::Messages, "m.csv", rules(&lanes, Some(&known)), 4);
+        let z = "2026-11-16T10:00:00Z";
+        b.push(1, &texts(&["m1", "c1", z, " Bot", "", "YES", "", ""]), &[]);
+        b.push(2, &texts(&["m2", "c9", z, "bot", "", "", "", ""]), &[]);
+        b.push(
+            3,
+            &texts(&["m3", "c1", z, "robot", "text", "maybe", "", ""]),
+            &[],
+        );
+        b.push(4, &texts(&["m1", "c1", z, "agent", "", "", "", ""]), &[]);
+        let t = b.finish().unwrap();
+        assert_eq!(t.counts.rows_accepted, 1);
+        assert_eq!(t.counts.rows_quarantined, 3);
+        let reasons: Vec<Reason> = t.quarantine.iter().map(|q| q.reason).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                Reason::UnknownConversation,
+                Reason::UnknownValue,
+                Reason::BadBool,
+                Reason::DuplicateId
+            ]
+        );
+        let f = &t.frame;
+        assert_eq!(
+            f.column("sender").unwrap().str().unwrap().get(0),
+            Some("bot")
+        );
+        assert_eq!(
+            f.column("kind").unwrap().str().unwrap().get(0),
+            Some("text")
+        );
+        assert_eq!(
+            f.column("is_fallback").unwrap().bool().unwrap().get(0),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn unknown_lanes_are_accepted_and_counted() {
+        let lanes = lanes();
+        let mut b = TableBuilder::new(Table::Assignments, "a.csv", rules(&lanes, None), 2);
+        let z = "2026-11-16T10:00:00Z";
+        b.push(1, &texts(&["c1", z, "Legacy_Queue", "", ""]), &[]);
+        b.push(2, &texts(&["c1", z, "technical_l2", "", "claim"]), &[]);
+        b.push(3, &texts(&["c1", z, "legacy_queue", "", "bounced"]), &[]);
+        let t = b.finish().unwrap();
+        assert_eq!(t.counts.rows_accepted, 2);
+        assert_eq!(t.unknown_lanes.get("legacy_queue"), Some(&1));
+    }
+
+    #[test]
+    fn typed_cells_and_extras() {
+        let lanes = lanes();
+        let mut b = TableBuilder::new(Table::Templates, "t.parquet", rules(&lanes, None), 2);
+        let extra = b.extra_index("owner");
+        assert_eq!(extra, 0);
+        b.push(
+            1,
+            &[
+                Cell::Text("welcome"),
+                Cell::Text("Approved"),
+                Cell::Timestamp(5),
+            ],
+            &[Cell::Text("ops")],
+        );
+        b.push(2, &[Cell::Int(7), Cell::Text("paused"), Cell::Int(5)], &[]);
+        b.push(
+            3,
+            &[Cell::Int(7), Cell::Text("paused"), Cell::Float(5.0)],
+            &[],
+        );
+        let t = b.finish().unwrap();
+        assert_eq!(t.counts.rows_accepted, 1);
+        assert_eq!(t.quarantine[0].reason, Reason::BadTimestamp);
+        assert_eq!(
+            t.frame.column("owner").unwrap().str().unwrap().get(0),
+            Some("ops")
+        );
+        assert_eq!(
+            t.frame
+                .get_column_names()
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>(),
+            vec!["template_name", "status", "changed_at", SOURCE_ROW, "owner"]
+        );
+    }
+
+    #[test]
+    fn bool_spellings() {
+        for (t, v) in [
+            ("true", true),
+            ("F", false),
+            ("1", true),
+            ("no", false),
+            (" Yes ", true),
+        ] {
+            assert_eq!(parse_bool(t), Some(v));
+        }
+        assert_eq!(parse_bool("2"), None);
+    }
+}

@@ -1,0 +1,56 @@
+//! l2lens: weekly L2 handoff metrics for WhatsApp-first support.
+//!
+//! Data flows one way: ingest (read, validate, quarantine) → facts (one row per
+//! conversation) → metrics → alerts → report. `run` dispatches a parsed command line to the
+//! command that orchestrates those stages.
+
+pub mod cli;
+mod commands;
+pub mod config;
+pub mod dataset;
+pub mod facts;
+pub mod ingest;
+pub mod metrics;
+pub mod output;
+pub mod progress;
+pub mod sample;
+#[cfg(test)]
+mod testing;
+pub mod time;
+pub mod warehouse;
+
+use anyhow::Result;
+
+use cli::{Cli, Command};
+use progress::Progress;
+
+/// How a run ended, as the process exit code tells cron.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// 0: done, nothing at or above the fail level.
+    Ok,
+    /// 1: done, and at least one alert reached the fail level.
+    Alert,
+    /// 2: not done: bad input, bad arguments or an I/O failure.
+    Error,
+}
+
+impl Status {
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Alert => 1,
+            Status::Error => 2,
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<Status> {
+    let progress = Progress::new(cli.quiet);
+    match cli.command {
+        Command::Ingest(args) => commands::ingest::run(&args, &progress),
+        Command::Sample(args) => commands::sample::run(&args, &progress),
+        Command::Facts(args) => commands::facts::run(&args, &progress),
+        Command::Metrics(args) => commands::metrics::run(&args, &progress),
+    }
+}

@@ -1,0 +1,32 @@
+//! Bot-trap index, spec metric 5.
+//!
+//! - **Definition:** share of bot-handled conversations that are trapped: more than
+//!   `trap_limit` (config, default 2) trap signals before escalation. A trap signal is a bot
+//!   fallback message, or a customer message whose intent repeats the previous customer
+//!   message's intent.
+//! - **Cohort:** bot-handled conversations opened in the period; cohort time `opened_at`.
+//! - **Unit:** fraction 0–1.
+//! - **Nulls:** a customer message with no intent never counts as a repeat.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, Family, MetricInfo, Unit, share};
+
+pub const FAMILY: Family = Family {
+    metrics: &[MetricInfo {
+        id: "bot_trap_index",
+        definition: "share of bot-handled conversations with more trap signals (fallbacks, repeated intents) than the trap limit",
+        cohort: "bot-handled conversations opened in the period",
+        unit: Unit::Rate,
+    }],
+    rows,
+};
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    Ok(ctx.cohort_rows(
+        col("bot_handled"),
+        col("opened_at"),
+        vec![("bot_trap_index", share("trapped"))],
+    ))
+}

@@ -1,0 +1,47 @@
+//! Handoff context completeness, spec metric 10.
+//!
+//! - **Definition:** the brief of a conversation is its latest handoff row written no later
+//!   than 60 s after the first specialist assignment (a brief written before the assignment
+//!   counts). `context_completeness_rate` is the share of conversations whose brief has the
+//!   customer's intent, the attempted steps and the current status; `context_score_mean` is the
+//!   mean share of the brief's five fields that are filled in (0 without a brief).
+//! - **Cohort:** conversations whose `specialist_at` falls in the period; cohort time
+//!   `specialist_at`.
+//! - **Unit:** fraction 0–1 for both.
+//! - **Nulls:** a blank field counts as missing; no brief scores 0 and is incomplete.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, Family, MetricInfo, Unit, share};
+
+const COHORT: &str = "first specialist assignment in the period";
+
+pub const FAMILY: Family = Family {
+    metrics: &[
+        MetricInfo {
+            id: "context_completeness_rate",
+            definition: "share of specialist handoffs whose brief states intent, attempted steps and status",
+            cohort: COHORT,
+            unit: Unit::Rate,
+        },
+        MetricInfo {
+            id: "context_score_mean",
+            definition: "mean share of the brief's five fields filled in (0 without a brief)",
+            cohort: COHORT,
+            unit: Unit::Rate,
+        },
+    ],
+    rows,
+};
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    Ok(ctx.cohort_rows(
+        col("specialist_at").is_not_null(),
+        col("specialist_at"),
+        vec![
+            ("context_completeness_rate", share("context_complete")),
+            ("context_score_mean", col("context_score").mean()),
+        ],
+    ))
+}

@@ -1,0 +1,37 @@
+//! Bot → human escalation rate, spec metric 4.
+//!
+//! - **Definition:** share of bot-handled conversations with an assignment into a human lane
+//!   (L1–L3) at or after the bot's first message.
+//! - **Cohort:** bot-handled conversations (a bot message exists) opened in the period; cohort
+//!   time `opened_at`.
+//! - **Unit:** fraction 0–1. 5–10 % is typical; 0 % means the bot never lets anyone through.
+//! - **Nulls:** conversations the bot never touched are outside the cohort.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, Family, MetricInfo, Unit};
+
+pub const FAMILY: Family = Family {
+    metrics: &[MetricInfo {
+        id: "escalation_rate",
+        definition: "share of bot-handled conversations escalated to a human lane",
+        cohort: "bot-handled conversations opened in the period",
+        unit: Unit::Rate,
+    }],
+    rows,
+};
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    Ok(ctx.cohort_rows(
+        col("bot_handled"),
+        col("opened_at"),
+        vec![(
+            "escalation_rate",
+            col("escalated_at")
+                .is_not_null()
+                .cast(DataType::Float64)
+                .mean(),
+        )],
+    ))
+}

@@ -1,0 +1,49 @@
+//! First response time (FRT), spec metric 1.
+//!
+//! - **Definition:** seconds from the customer's first message to the first reply by a bot or
+//!   an agent that the customer can see (internal notes do not count), at or after it.
+//! - **Cohort:** conversations whose `first_customer_at` falls in the period and that have a
+//!   `first_reply_at`; cohort time `first_customer_at`.
+//! - **Unit:** seconds; `frt_median_s` is the 0.5 and `frt_p90_s` the 0.9 quantile, linear
+//!   interpolation.
+//! - **Nulls:** unanswered conversations and outbound threads with no customer message are
+//!   outside the cohort (unanswered threads show up in the window-risk metrics instead).
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, Family, MetricInfo, Unit, median, p90, seconds_between};
+
+const COHORT: &str = "first customer message in the period, with a reply";
+
+pub const FAMILY: Family = Family {
+    metrics: &[
+        MetricInfo {
+            id: "frt_median_s",
+            definition: "median seconds from the first customer message to the first visible bot/agent reply",
+            cohort: COHORT,
+            unit: Unit::Seconds,
+        },
+        MetricInfo {
+            id: "frt_p90_s",
+            definition: "90th percentile of the first response time",
+            cohort: COHORT,
+            unit: Unit::Seconds,
+        },
+    ],
+    rows,
+};
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    let frt = seconds_between("first_customer_at", "first_reply_at");
+    Ok(ctx.cohort_rows(
+        col("first_customer_at")
+            .is_not_null()
+            .and(col("first_reply_at").is_not_null()),
+        col("first_customer_at"),
+        vec![
+            ("frt_median_s", median(frt.clone())),
+            ("frt_p90_s", p90(frt)),
+        ],
+    ))
+}

@@ -1,0 +1,33 @@
+//! Misroute rate, spec metric 6.
+//!
+//! - **Definition:** share of conversations that were misrouted: an assignment with reason
+//!   `wrong_queue`, or a move with no reason from one specialist lane to a different
+//!   specialist lane of the same tier (the export's silent correction of a misroute).
+//!   An explicit `transfer` is not a misroute, and neither is a move up a tier.
+//! - **Cohort:** conversations opened in the period with at least one assignment into a human
+//!   lane; cohort time `opened_at`.
+//! - **Unit:** fraction 0–1.
+//! - **Nulls:** conversations that never reached a human are outside the cohort.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, Family, MetricInfo, Unit, share};
+
+pub const FAMILY: Family = Family {
+    metrics: &[MetricInfo {
+        id: "misroute_rate",
+        definition: "share of conversations that reached a human lane and were misrouted (wrong_queue or a lateral specialist move)",
+        cohort: "conversations opened in the period that reached a human lane",
+        unit: Unit::Rate,
+    }],
+    rows,
+};
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    Ok(ctx.cohort_rows(
+        col("reached_human"),
+        col("opened_at"),
+        vec![("misroute_rate", share("misrouted"))],
+    ))
+}

@@ -1,0 +1,34 @@
+//! 48-hour repeat contact, spec metric 9.
+//!
+//! - **Definition:** share of closed conversations after which the customer came back within
+//!   48 hours: a customer message in the same conversation in `(closed_at, closed_at + 48 h]`,
+//!   or another conversation of the same customer with the same entry intent (two missing
+//!   intents count as the same) opened in that window.
+//! - **Cohort:** conversations closed in the period whose 48 hours have fully passed by
+//!   `as_of` (`closed_at + 48 h <= as_of`); cohort time `closed_at`.
+//! - **Unit:** fraction 0–1.
+//! - **Nulls:** conversations closed less than 48 h before `as_of` are left out until they can
+//!   be judged, rather than counted as not repeated.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, Family, MetricInfo, Unit, share};
+
+pub const FAMILY: Family = Family {
+    metrics: &[MetricInfo {
+        id: "reopen_48h_rate",
+        definition: "share of closed conversations with a repeat contact (same thread, or same customer and intent) within 48 h",
+        cohort: "conversations closed in the period, at least 48 h before as_of",
+        unit: Unit::Rate,
+    }],
+    rows,
+};
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    Ok(ctx.cohort_rows(
+        col("repeat_48h").is_not_null(),
+        col("closed_at"),
+        vec![("reopen_48h_rate", share("repeat_48h"))],
+    ))
+}

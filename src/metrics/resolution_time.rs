@@ -1,0 +1,44 @@
+//! Average resolution time (ART), spec metric 8.
+//!
+//! - **Definition:** seconds from `opened_at` to `closed_at`.
+//! - **Cohort:** conversations closed in the period (a `closed_at` after `as_of` counts as
+//!   open); cohort time `closed_at`.
+//! - **Unit:** seconds; `art_mean_s` is the mean, `art_median_s` the median (linear).
+//! - **Nulls:** open conversations are outside the cohort.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, Family, MetricInfo, Unit, median, seconds_between};
+
+const COHORT: &str = "conversations closed in the period";
+
+pub const FAMILY: Family = Family {
+    metrics: &[
+        MetricInfo {
+            id: "art_mean_s",
+            definition: "mean seconds from open to close",
+            cohort: COHORT,
+            unit: Unit::Seconds,
+        },
+        MetricInfo {
+            id: "art_median_s",
+            definition: "median seconds from open to close",
+            cohort: COHORT,
+            unit: Unit::Seconds,
+        },
+    ],
+    rows,
+};
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    let art = seconds_between("opened_at", "closed_at");
+    Ok(ctx.cohort_rows(
+        col("closed_at").is_not_null(),
+        col("closed_at"),
+        vec![
+            ("art_mean_s", art.clone().mean()),
+            ("art_median_s", median(art)),
+        ],
+    ))
+}

@@ -1,0 +1,34 @@
+//! Transfers per resolution, spec metric 7.
+//!
+//! - **Definition:** mean number of owner changes per resolved conversation: the non-null
+//!   assignees in order, consecutive repeats collapsed, minus one (a claim by the same agent
+//!   again is not a change; a queue step with no assignee is not an owner).
+//! - **Cohort:** conversations closed in the period; cohort time `closed_at`.
+//! - **Unit:** owner changes per conversation.
+//! - **Nulls:** a conversation with no assignee has 0 owner changes.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, Family, MetricInfo, Unit};
+
+pub const FAMILY: Family = Family {
+    metrics: &[MetricInfo {
+        id: "transfers_per_resolution",
+        definition: "mean owner changes of the conversations closed in the period",
+        cohort: "conversations closed in the period",
+        unit: Unit::PerConversation,
+    }],
+    rows,
+};
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    Ok(ctx.cohort_rows(
+        col("closed_at").is_not_null(),
+        col("closed_at"),
+        vec![(
+            "transfers_per_resolution",
+            col("owner_changes").cast(DataType::Float64).mean(),
+        )],
+    ))
+}

@@ -1,0 +1,49 @@
+//! Time to specialist (TTS), spec metric 2.
+//!
+//! - **Definition:** seconds from the customer's first message to the first assignment into a
+//!   specialist lane (tier L2 or L3), clamped at 0 when the specialist lane came first (an
+//!   outbound thread routed before the customer wrote).
+//! - **Cohort:** conversations whose `specialist_at` falls in the period and that have a
+//!   `first_customer_at`; cohort time `specialist_at`.
+//! - **Unit:** seconds; median and 0.9 quantile, linear interpolation.
+//! - **Nulls:** conversations never routed to a specialist, or with no customer message, are
+//!   outside the cohort.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, Family, MetricInfo, Unit, median, p90, seconds_between};
+
+const COHORT: &str = "first specialist assignment in the period, with a customer message";
+
+pub const FAMILY: Family = Family {
+    metrics: &[
+        MetricInfo {
+            id: "tts_median_s",
+            definition: "median seconds from the first customer message to the first specialist-lane assignment (min 0)",
+            cohort: COHORT,
+            unit: Unit::Seconds,
+        },
+        MetricInfo {
+            id: "tts_p90_s",
+            definition: "90th percentile of the time to specialist",
+            cohort: COHORT,
+            unit: Unit::Seconds,
+        },
+    ],
+    rows,
+};
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    let tts = seconds_between("first_customer_at", "specialist_at").clip_min(lit(0.0));
+    Ok(ctx.cohort_rows(
+        col("specialist_at")
+            .is_not_null()
+            .and(col("first_customer_at").is_not_null()),
+        col("specialist_at"),
+        vec![
+            ("tts_median_s", median(tts.clone())),
+            ("tts_p90_s", p90(tts)),
+        ],
+    ))
+}

@@ -1,0 +1,6 @@
+//! The integration tests: the built binary and the library on real files.
+
+mod ingest;
+mod metrics;
+mod sample;
+mod util;
