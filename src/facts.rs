@@ -30,7 +30,7 @@ use polars::prelude::*;
 
 use crate::config::{Config, Tier};
 use crate::dataset::Dataset;
-use crate::ingest::schema::{SOURCE_ROW, Table, timestamp_dtype};
+use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table, timestamp_dtype};
 
 const MS_60S: i64 = 60_000;
 const MS_48H: i64 = 48 * 3_600_000;
@@ -143,7 +143,8 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
             .context("the data has no timestamps at all, so there is no as_of; pass --as-of")?,
     };
     let frame = plan(data, config, as_of)?
-        .collect()
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
         .map_err(anyhow::Error::from)
         .context("computing the facts table")?;
     Ok(Facts { frame, as_of })
@@ -162,6 +163,7 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
             col("intent"),
             ms("opened_at").alias("opened_at"),
             ms("closed_at").alias("closed_at"),
+            col(CONVERSATION_KEY).alias("key"),
         ])
         .filter(col("opened_at").lt_eq(as_of_lit.clone()))
         .with_column(
@@ -170,48 +172,37 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
                 .otherwise(col("closed_at"))
                 .alias("closed_at"),
         )
-        .with_row_index("key", None)
         .cache();
-    let keys = conversations
-        .clone()
-        .select([col("conversation_id"), col("key")]);
 
-    let messages = inner(
-        data.table(Table::Messages)?
+    // Rows of conversations opened after as_of have no facts row: the final left joins onto
+    // the conversations drop them, so no table is joined on the id strings.
+    let is_customer = col("sender").eq(lit("customer"));
+    let is_bot = col("sender").eq(lit("bot"));
+    let messages = data
+        .table(Table::Messages)?
+        .select([
+            col(CONVERSATION_KEY).alias("key"),
+            ms("sent_at").alias("at"),
+            col("sender"),
+            col("kind"),
+            col("is_fallback"),
+            col("intent"),
+            col(SOURCE_ROW),
+        ])
+        .filter(col("at").lt_eq(as_of_lit.clone()))
+        .cache();
+
+    let assignments = left(
+        data.table(Table::Assignments)?
             .select([
-                col("conversation_id"),
-                ms("sent_at").alias("at"),
-                col("sender"),
-                col("kind"),
-                col("is_fallback"),
-                col("intent"),
+                col(CONVERSATION_KEY).alias("key"),
+                ms("assigned_at").alias("at"),
+                col("lane"),
+                col("assignee_id"),
+                col("reason"),
                 col(SOURCE_ROW),
             ])
             .filter(col("at").lt_eq(as_of_lit.clone())),
-        keys.clone(),
-        "conversation_id",
-    )
-    .drop(Selector::ByName {
-        names: ["conversation_id".into()].into(),
-        strict: true,
-    })
-    .cache();
-
-    let assignments = left(
-        inner(
-            data.table(Table::Assignments)?
-                .select([
-                    col("conversation_id"),
-                    ms("assigned_at").alias("at"),
-                    col("lane"),
-                    col("assignee_id"),
-                    col("reason"),
-                    col(SOURCE_ROW),
-                ])
-                .filter(col("at").lt_eq(as_of_lit.clone())),
-            keys.clone(),
-            "conversation_id",
-        ),
         lane_tiers(&config.lanes)?,
         "lane",
     )
@@ -219,52 +210,78 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
     .with_column(col("tier").fill_null(lit(tier_rank(Tier::L1))))
     .cache();
 
-    // First customer message, first bot message.
-    let is_customer = col("sender").eq(lit("customer"));
-    let is_bot = col("sender").eq(lit("bot"));
+    // Messages, sorted once: by conversation, time, customer messages first among equal
+    // instants, then input order. In that order "a customer message came before" means
+    // "at or after first_customer_at", and customer messages follow each other by time and
+    // input order (the spec's tie rule), so one pass finds every message fact. (`when`
+    // columns rather than filters inside aggregations keep the group-by on its fast path.)
+    let only = |cond: Expr| when(cond).then(col("at")).otherwise(lit(NULL).cast(DataType::Int64));
+    let is_reply = col("sender")
+        .eq(lit("bot"))
+        .or(col("sender").eq(lit("agent")))
+        .and(col("kind").neq(lit("internal_note")));
+    let customers_so_far = col("is_customer").cast(DataType::UInt32).cum_sum(false);
+    // A customer message's intent, with " " standing for "no intent": text is trimmed on
+    // ingest, so no real intent is a single space.
+    let customer_intent = when(col("is_customer"))
+        .then(col("intent").fill_null(lit(" ")))
+        .otherwise(lit(NULL).cast(DataType::String));
+    let previous_customer = |e: Expr| {
+        e.fill_null_with_strategy(FillNullStrategy::Forward(None))
+            .shift(lit(1))
+    };
+    let messages = sorted(
+        messages.with_columns([
+            is_customer.clone().alias("is_customer"),
+            is_customer.clone().not().alias("not_customer"),
+        ]),
+        &["key", "at", "not_customer", SOURCE_ROW],
+    )
+    .with_columns([
+        customers_so_far.clone().alias("customers_so_far"),
+        when(col("key").neq(col("key").shift(lit(1))).fill_null(lit(true)))
+            .then(customers_so_far - col("is_customer").cast(DataType::UInt32))
+            .otherwise(lit(NULL).cast(DataType::UInt32))
+            .fill_null_with_strategy(FillNullStrategy::Forward(None))
+            .alias("customers_before_conversation"),
+        previous_customer(customer_intent).alias("previous_intent"),
+        previous_customer(
+            when(col("is_customer"))
+                .then(col("key"))
+                .otherwise(lit(NULL).cast(DataType::UInt32)),
+        )
+        .alias("previous_customer_key"),
+    ])
+    .with_columns([
+        only(is_customer.clone()).alias("customer_at"),
+        only(is_bot.clone()).alias("bot_at"),
+        only(is_reply.and(
+            col("customers_so_far").gt(col("customers_before_conversation")),
+        ))
+        .alias("reply_at"),
+        // Trap signals: bot fallbacks, and customer messages repeating the intent of the
+        // previous customer message of the conversation.
+        is_bot
+            .and(col("is_fallback").fill_null(lit(false)))
+            .or(col("is_customer")
+                .and(col("intent").is_not_null())
+                .and(col("previous_customer_key").eq(col("key")))
+                .and(col("previous_intent").eq(col("intent")))
+                .fill_null(lit(false)))
+            .alias("trap_signal"),
+    ])
+    .cache();
     let firsts = messages.clone().group_by([col("key")]).agg([
-        col("at")
-            .filter(is_customer.clone())
-            .min()
-            .alias("first_customer_at"),
-        col("at").filter(is_bot.clone()).min().alias("first_bot_at"),
+        col("customer_at").min().alias("first_customer_at"),
+        col("customer_at").max().alias("last_customer_at"),
+        col("bot_at").min().alias("first_bot_at"),
+        col("reply_at").min().alias("first_reply_at"),
     ]);
 
-    // First reply: bot or agent, visible to the customer, at or after the first customer message.
-    let first_reply = inner(messages.clone(), firsts.clone(), "key")
-        .filter(
-            col("sender")
-                .eq(lit("bot"))
-                .or(col("sender").eq(lit("agent")))
-                .and(col("kind").neq(lit("internal_note")))
-                .and(col("at").gt_eq(col("first_customer_at"))),
-        )
-        .group_by([col("key")])
-        .agg([col("at").min().alias("first_reply_at")]);
-
-    // Assignment facts that need first_bot_at: escalation, specialist, reached a human.
+    // Assignments, sorted once by conversation, time and input order: escalation, specialist,
+    // last lane, misroutes and owner changes in one group-by.
     let human = col("tier").gt_eq(lit(1));
     let specialist = col("tier").gt_eq(lit(2));
-    let routing = left(
-        assignments.clone(),
-        firsts.clone().select([col("key"), col("first_bot_at")]),
-        "key",
-    )
-    .group_by([col("key")])
-    .agg([
-        col("at")
-            .filter(human.clone().and(col("at").gt_eq(col("first_bot_at"))))
-            .min()
-            .alias("escalated_at"),
-        col("at")
-            .filter(specialist.clone())
-            .min()
-            .alias("specialist_at"),
-        human.clone().any(true).alias("reached_human"),
-    ]);
-
-    // Sort-based windows over assignments in order: last lane, misroutes.
-    let ordered = sorted(assignments.clone(), &["key", "at", SOURCE_ROW]);
     let prev = |name: &str| col(name).shift(lit(1));
     let lateral_move = col("reason")
         .is_null()
@@ -272,54 +289,61 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
         .and(prev("tier").gt_eq(lit(2)))
         .and(col("tier").eq(prev("tier")))
         .and(col("lane").neq(prev("lane")));
-    let lanes = ordered
-        .clone()
-        .with_column(
-            col("reason")
-                .eq(lit("wrong_queue"))
-                .fill_null(lit(false))
-                .or(lateral_move.fill_null(lit(false)))
-                .alias("misroute_signal"),
-        )
-        .group_by([col("key")])
-        .agg([
-            col("lane").last().alias("last_lane"),
-            col("misroute_signal").any(true).alias("misrouted"),
-        ]);
-
-    // Owner changes: non-null assignees in order, consecutive repeats collapsed.
-    let owners = ordered
-        .filter(col("assignee_id").is_not_null())
-        .with_column(
-            same_key_as_previous()
-                .and(col("assignee_id").neq(prev("assignee_id")))
-                .alias("changed"),
-        )
-        .group_by([col("key")])
-        .agg([col("changed")
-            .cast(DataType::UInt32)
-            .sum()
-            .alias("owner_changes")]);
-
-    // Trap signals before escalation: bot fallbacks, and customer messages repeating the
-    // intent of the previous customer message.
-    let repeats = sorted(
-        messages.clone().filter(is_customer.clone()),
+    // The previous non-null assignee before this row, and the conversation it belonged to.
+    let previous_owner = |e: Expr| {
+        e.fill_null_with_strategy(FillNullStrategy::Forward(None))
+            .shift(lit(1))
+    };
+    let routing = sorted(
+        left(
+            assignments,
+            firsts.clone().select([col("key"), col("first_bot_at")]),
+            "key",
+        ),
         &["key", "at", SOURCE_ROW],
     )
-    .filter(
-        same_key_as_previous()
-            .and(col("intent").is_not_null())
-            .and(col("intent").eq(prev("intent")))
-            .fill_null(lit(false)),
-    )
-    .select([col("key"), col("at")]);
-    let fallbacks = messages
-        .clone()
-        .filter(is_bot.and(col("is_fallback").fill_null(lit(false))))
-        .select([col("key"), col("at")]);
+    .with_columns([
+        only(human.clone().and(col("at").gt_eq(col("first_bot_at")))).alias("escalation_at"),
+        only(specialist).alias("specialist_lane_at"),
+        col("reason")
+            .eq(lit("wrong_queue"))
+            .fill_null(lit(false))
+            .or(lateral_move.fill_null(lit(false)))
+            .alias("misroute_signal"),
+        col("assignee_id")
+            .is_not_null()
+            .and(
+                previous_owner(
+                    when(col("assignee_id").is_not_null())
+                        .then(col("key"))
+                        .otherwise(lit(NULL).cast(DataType::UInt32)),
+                )
+                .eq(col("key")),
+            )
+            .and(previous_owner(col("assignee_id")).neq(col("assignee_id")))
+            .fill_null(lit(false))
+            .alias("owner_changed"),
+    ])
+    .group_by([col("key")])
+    .agg([
+        col("escalation_at").min().alias("escalated_at"),
+        col("specialist_lane_at").min().alias("specialist_at"),
+        human.any(true).alias("reached_human"),
+        col("lane").last().alias("last_lane"),
+        col("misroute_signal").any(true).alias("misrouted"),
+        col("owner_changed")
+            .cast(DataType::UInt32)
+            .sum()
+            .alias("owner_changes"),
+    ])
+    .cache();
+
+    // Trap signals count only before the escalation (all of them if never escalated).
     let traps = left(
-        concat([repeats, fallbacks], UnionArgs::default())?,
+        messages
+            .clone()
+            .filter(col("trap_signal"))
+            .select([col("key"), col("at")]),
         routing.clone().select([col("key"), col("escalated_at")]),
         "key",
     )
@@ -346,22 +370,18 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
             .fill_null(lit(false))
     };
     let briefs = inner(
-        inner(
-            data.table(Table::Handoffs)?
-                .select([
-                    col("conversation_id"),
-                    ms("handoff_at").alias("at"),
-                    col("intent").alias("brief_intent"),
-                    col("key_details"),
-                    col("attempted_steps"),
-                    col("current_status"),
-                    col("next_action"),
-                    col(SOURCE_ROW),
-                ])
-                .filter(col("at").lt_eq(as_of_lit.clone())),
-            keys,
-            "conversation_id",
-        ),
+        data.table(Table::Handoffs)?
+            .select([
+                col(CONVERSATION_KEY).alias("key"),
+                ms("handoff_at").alias("at"),
+                col("intent").alias("brief_intent"),
+                col("key_details"),
+                col("attempted_steps"),
+                col("current_status"),
+                col("next_action"),
+                col(SOURCE_ROW),
+            ])
+            .filter(col("at").lt_eq(as_of_lit.clone())),
         routing.clone().select([col("key"), col("specialist_at")]),
         "key",
     )
@@ -391,16 +411,26 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
         ]);
 
     // Repeat contact (a): the customer wrote in this conversation within 48 h of the close.
+    // Only conversations whose last customer message is after the close can qualify, so
+    // only their messages are looked at.
     let eligible = col("closed_at")
         .is_not_null()
         .and((col("closed_at") + lit(MS_48H)).lt_eq(as_of_lit.clone()));
-    let closes = conversations
-        .clone()
-        .filter(eligible.clone())
-        .select([col("key"), col("closed_at")]);
+    let closes = inner(
+        conversations
+            .clone()
+            .filter(eligible.clone())
+            .select([col("key"), col("closed_at")]),
+        firsts.clone().select([col("key"), col("last_customer_at")]),
+        "key",
+    )
+    .filter(col("last_customer_at").gt(col("closed_at")))
+    .select([col("key"), col("closed_at")]);
     let wrote_again = inner(
-        messages.filter(is_customer).select([col("key"), col("at")]),
-        closes.clone(),
+        messages
+            .filter(col("is_customer"))
+            .select([col("key"), col("at")]),
+        closes,
         "key",
     )
     .filter(
@@ -412,34 +442,45 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
     .agg([len().gt(lit(0)).alias("wrote_again")]);
 
     // Repeat contact (b): another conversation of the same customer and intent (nulls equal)
-    // opened in (closed_at, closed_at + 48 h]. Sort opens and closes of each (customer, intent)
-    // together; the next open after a close is found by a backward fill.
-    let group_cols = || {
-        [
-            col("customer_id"),
-            col("intent").is_null().alias("intent_null"),
-            col("intent").fill_null(lit("")).alias("intent_value"),
-        ]
-    };
-    let mut open_cols = vec![
+    // opened in (closed_at, closed_at + 48 h]. Each (customer, intent) pair gets an integer
+    // issue id; opens and closes are sorted by (issue, time, opens first) and the next open
+    // after a close is found by a backward fill.
+    let issue_keys = || [col("customer_id"), col("intent_null"), col("intent_value")];
+    let with_issue = conversations.clone().select([
         col("key"),
-        col("opened_at").alias("t"),
-        lit(false).alias("is_close"),
-    ];
-    open_cols.extend(group_cols());
-    let mut close_cols = vec![
-        col("key"),
-        col("closed_at").alias("t"),
-        lit(true).alias("is_close"),
-    ];
-    close_cols.extend(group_cols());
+        col("opened_at"),
+        col("closed_at"),
+        col("customer_id"),
+        col("intent").is_null().alias("intent_null"),
+        col("intent").fill_null(lit("")).alias("intent_value"),
+    ]);
+    let issues = with_issue
+        .clone()
+        .group_by(issue_keys())
+        .agg([col("key").min().alias("issue")]);
+    let with_issue = with_issue
+        .join(
+            issues,
+            issue_keys(),
+            issue_keys(),
+            JoinArgs::new(JoinType::Inner),
+        )
+        .select([col("key"), col("opened_at"), col("closed_at"), col("issue")])
+        .cache();
     let events = concat(
         [
-            conversations.clone().select(open_cols),
-            conversations
-                .clone()
-                .filter(eligible.clone())
-                .select(close_cols),
+            with_issue.clone().select([
+                col("key"),
+                col("issue"),
+                col("opened_at").alias("t"),
+                lit(false).alias("is_close"),
+            ]),
+            with_issue.filter(eligible.clone()).select([
+                col("key"),
+                col("issue"),
+                col("closed_at").alias("t"),
+                lit(true).alias("is_close"),
+            ]),
         ],
         UnionArgs::default(),
     )?;
@@ -449,46 +490,23 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
             .otherwise(lit(NULL))
             .fill_null_with_strategy(FillNullStrategy::Backward(None))
     };
-    let returned = sorted(
-        events,
-        &[
-            "customer_id",
-            "intent_null",
-            "intent_value",
-            "t",
-            "is_close",
-        ],
-    )
-    .with_columns([
-        next_open("t").alias("next_t"),
-        next_open("customer_id").alias("next_customer"),
-        next_open("intent_null").alias("next_intent_null"),
-        next_open("intent_value").alias("next_intent_value"),
-    ])
-    .filter(col("is_close"))
-    .select([
-        col("key"),
-        col("next_customer")
-            .eq(col("customer_id"))
-            .and(col("next_intent_null").eq(col("intent_null")))
-            .and(col("next_intent_value").eq(col("intent_value")))
-            .and(col("next_t").lt_eq(col("t") + lit(MS_48H)))
-            .fill_null(lit(false))
-            .alias("returned"),
-    ]);
+    let returned = sorted(events, &["issue", "t", "is_close"])
+        .with_columns([
+            next_open("t").alias("next_t"),
+            next_open("issue").alias("next_issue"),
+        ])
+        .filter(col("is_close"))
+        .select([
+            col("key"),
+            col("next_issue")
+                .eq(col("issue"))
+                .and(col("next_t").lt_eq(col("t") + lit(MS_48H)))
+                .fill_null(lit(false))
+                .alias("returned"),
+        ]);
 
     let mut facts = conversations;
-    for part in [
-        firsts,
-        first_reply,
-        routing,
-        lanes,
-        owners,
-        traps,
-        briefs,
-        wrote_again,
-        returned,
-    ] {
+    for part in [firsts, routing, traps, briefs, wrote_again, returned] {
         facts = left(facts, part, "key");
     }
     let bot_handled = col("first_bot_at").is_not_null();

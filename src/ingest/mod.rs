@@ -24,7 +24,7 @@ use crate::progress::Progress;
 use crate::time::EpochUnit;
 use schema::{EXTENSIONS, Format, Table};
 pub use summary::{IngestSummary, TableSummary};
-use validate::{IdSet, QuarantineLine, Rules, TableBuilder, ValidatedTable};
+use validate::{IdMap, QuarantineLine, Rules, TableBuilder, ValidatedTable};
 
 /// What ingest needs to know besides the directory.
 #[derive(Debug, Clone)]
@@ -153,7 +153,7 @@ pub fn ingest_dir(dir: &Path, options: &IngestOptions, progress: &Progress) -> R
     })
 }
 
-fn rules<'a>(options: &'a IngestOptions, conversations: Option<&'a IdSet>) -> Rules<'a> {
+fn rules<'a>(options: &'a IngestOptions, conversations: Option<&'a IdMap>) -> Rules<'a> {
     Rules {
         epoch_unit: options.epoch_unit,
         conversations,

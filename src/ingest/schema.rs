@@ -8,6 +8,11 @@ use polars::prelude::{DataType, TimeUnit, TimeZone};
 /// The spec breaks timestamp ties by input order, and this column is that order.
 pub const SOURCE_ROW: &str = "source_row";
 
+/// The name of the integer key l2lens gives each accepted conversation (its 0-based position
+/// in the accepted conversations), carried by every row that belongs to a conversation: a
+/// cheap join key for l2lens and for analysts.
+pub const CONVERSATION_KEY: &str = "conversation_key";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Table {
     Conversations,

@@ -7,12 +7,12 @@
 //! rows_quarantined` holds by construction, since every row ends in exactly one of the two.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use polars::prelude::*;
 
-use super::schema::{ColumnSpec, Kind, SOURCE_ROW, Table, timestamp_dtype};
+use super::schema::{CONVERSATION_KEY, ColumnSpec, Kind, SOURCE_ROW, Table, timestamp_dtype};
 use crate::time::{EpochUnit, format_rfc3339, parse_timestamp};
 
 /// One value as a reader found it, before the column's rule is applied.
@@ -89,12 +89,13 @@ fn clip(value: &str) -> String {
     }
 }
 
-/// A set of ids kept as 128-bit fingerprints: a tenth of the memory of the strings, with a
-/// collision chance far below one in 10^20 for a billion ids.
+/// Ids kept as 128-bit fingerprints, each with a number (for conversations: the integer
+/// `conversation_key`). A fraction of the memory of the strings, with a collision chance far
+/// below one in 10^20 for a billion ids.
 #[derive(Default, Clone)]
-pub struct IdSet(HashSet<u128, BuildHasherDefault<FingerprintHasher>>);
+pub struct IdMap(HashMap<u128, u32, BuildHasherDefault<FingerprintHasher>>);
 
-impl IdSet {
+impl IdMap {
     pub fn fingerprint(id: &str) -> u128 {
         let half = |salt: u8| {
             let mut h = std::hash::DefaultHasher::new();
@@ -105,12 +106,16 @@ impl IdSet {
         (u128::from(half(0)) << 64) | u128::from(half(1))
     }
 
-    pub fn insert(&mut self, id: &str) -> bool {
-        self.0.insert(Self::fingerprint(id))
+    pub fn insert(&mut self, id: &str, number: u32) {
+        self.0.insert(Self::fingerprint(id), number);
+    }
+
+    pub fn get(&self, id: &str) -> Option<u32> {
+        self.0.get(&Self::fingerprint(id)).copied()
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.0.contains(&Self::fingerprint(id))
+        self.0.contains_key(&Self::fingerprint(id))
     }
 
     pub fn len(&self) -> usize {
@@ -145,7 +150,7 @@ impl Hasher for FingerprintHasher {
 pub struct Rules<'a> {
     pub epoch_unit: Option<EpochUnit>,
     /// Accepted conversation ids, for tables that reference a conversation.
-    pub conversations: Option<&'a IdSet>,
+    pub conversations: Option<&'a IdMap>,
     /// Lanes the configuration knows; any other lane is counted as unknown.
     pub known_lanes: &'a HashSet<String>,
 }
@@ -178,7 +183,7 @@ pub struct ValidatedTable {
     pub quarantine: Vec<QuarantineLine>,
     pub counts: RowCounts,
     /// Accepted ids of the table's unique key (conversations: for the foreign-key check).
-    pub ids: IdSet,
+    pub ids: IdMap,
     pub unknown_lanes: BTreeMap<String, u64>,
 }
 
@@ -189,11 +194,13 @@ pub struct TableBuilder<'r> {
     specs: &'static [ColumnSpec],
     builders: Vec<Builder>,
     source_rows: Vec<u32>,
+    /// The integer key of each accepted row's conversation (tables about conversations only).
+    conversation_keys: Option<Vec<u32>>,
     extra_names: Vec<String>,
     extras: Vec<StringChunkedBuilder>,
     quarantine: Vec<QuarantineLine>,
     counts: RowCounts,
-    ids: IdSet,
+    ids: IdMap,
     key_index: Option<usize>,
     conversation_index: Option<usize>,
     lane_index: Option<usize>,
@@ -229,11 +236,13 @@ impl<'r> TableBuilder<'r> {
             specs,
             builders,
             source_rows: Vec::with_capacity(capacity),
+            conversation_keys: (table == Table::Conversations || table.references_conversation())
+                .then(|| Vec::with_capacity(capacity)),
             extra_names: Vec::new(),
             extras: Vec::new(),
             quarantine: Vec::new(),
             counts: RowCounts::default(),
-            ids: IdSet::default(),
+            ids: IdMap::default(),
             key_index: table.unique_key().and_then(index_of),
             conversation_index: table
                 .references_conversation()
@@ -313,9 +322,9 @@ impl<'r> TableBuilder<'r> {
             }
         }
         let values = &values[..self.specs.len()];
-        self.check_row(values);
+        let conversation_key = self.check_row(values);
         if self.errors.is_empty() {
-            self.commit(row, values, extras);
+            self.commit(row, values, extras, conversation_key);
             return;
         }
         self.counts.rows_quarantined += 1;
@@ -335,8 +344,9 @@ impl<'r> TableBuilder<'r> {
         }
     }
 
-    /// Checks that need more than one cell or more than one row.
-    fn check_row(&mut self, values: &[Value<'_>]) {
+    /// Checks that need more than one cell or more than one row; returns the key of the
+    /// conversation the row belongs to, when it references one.
+    fn check_row(&mut self, values: &[Value<'_>]) -> Option<u32> {
         let text = |i: Option<usize>| match i.map(|i| &values[i]) {
             Some(Value::Str(s)) => Some(s.as_ref()),
             _ => None,
@@ -348,12 +358,14 @@ impl<'r> TableBuilder<'r> {
             self.errors
                 .push((column, id.to_owned(), Reason::DuplicateId));
         }
-        if let (Some(known), Some(id)) = (self.rules.conversations, text(self.conversation_index))
-            && !known.contains(id)
-        {
-            let column = ErrColumn::Canonical(self.conversation_index.unwrap_or(0));
-            self.errors
-                .push((column, id.to_owned(), Reason::UnknownConversation));
+        let mut conversation_key = None;
+        if let (Some(known), Some(id)) = (self.rules.conversations, text(self.conversation_index)) {
+            conversation_key = known.get(id);
+            if conversation_key.is_none() {
+                let column = ErrColumn::Canonical(self.conversation_index.unwrap_or(0));
+                self.errors
+                    .push((column, id.to_owned(), Reason::UnknownConversation));
+            }
         }
         if self.table == Table::Conversations
             && let (Value::Ts(opened), Value::Ts(closed)) = (&values[5], &values[6])
@@ -363,12 +375,25 @@ impl<'r> TableBuilder<'r> {
             self.errors
                 .push((column, format_rfc3339(*closed), Reason::ClosedBeforeOpened));
         }
+        conversation_key
     }
 
-    fn commit(&mut self, row: u64, values: &[Value<'_>], extras: &[Cell<'_>]) {
+    fn commit(
+        &mut self,
+        row: u64,
+        values: &[Value<'_>],
+        extras: &[Cell<'_>],
+        conversation_key: Option<u32>,
+    ) {
+        let position = u32::try_from(self.counts.rows_accepted).unwrap_or(u32::MAX);
         self.counts.rows_accepted += 1;
         if let Some(Value::Str(id)) = self.key_index.map(|i| &values[i]) {
-            self.ids.insert(id);
+            self.ids.insert(id, position);
+        }
+        if let Some(keys) = &mut self.conversation_keys {
+            // A conversation is its own key; other rows carry the key of their conversation.
+            let own = (self.table == Table::Conversations).then_some(position);
+            keys.push(own.or(conversation_key).unwrap_or(u32::MAX));
         }
         if let Some(Value::Str(lane)) = self.lane_index.map(|i| &values[i])
             && !self.rules.known_lanes.contains(lane.as_ref())
@@ -412,6 +437,9 @@ impl<'r> TableBuilder<'r> {
             columns.push(column);
         }
         columns.push(UInt32Chunked::from_vec(SOURCE_ROW.into(), self.source_rows).into_column());
+        if let Some(keys) = self.conversation_keys {
+            columns.push(UInt32Chunked::from_vec(CONVERSATION_KEY.into(), keys).into_column());
+        }
         for builder in self.extras {
             columns.push(builder.finish().into_column());
         }
@@ -514,7 +542,7 @@ mod tests {
         ["automation", "technical_l2"].map(String::from).into()
     }
 
-    fn rules<'a>(lanes: &'a HashSet<String>, conversations: Option<&'a IdSet>) -> Rules<'a> {
+    fn rules<'a>(lanes: &'a HashSet<String>, conversations: Option<&'a IdMap>) -> Rules<'a> {
         Rules {
             epoch_unit: None,
             conversations,
@@ -583,8 +611,8 @@ mod tests {
     #[test]
     fn message_rules_enums_bools_and_foreign_keys() {
         let lanes = lanes();
-        let mut known = IdSet::default();
-        known.insert("c1");
+        let mut known = IdMap::default();
+        known.insert("c1", 0);
         let mut b = TableBuilder::new(Table::Messages, "m.csv", rules(&lanes, Some(&known)), 4);
         let z = "2026-11-16T10:00:00Z";
         b.push(1, &texts(&["m1", "c1", z, " Bot", "", "YES", "", ""]), &[]);

@@ -127,8 +127,6 @@ pub struct Context<'a> {
     pub options: MetricsOptions,
     pub config: &'a Config,
     pub data: &'a Dataset,
-    /// `key, conversation_id` of every conversation in the facts.
-    pub keys: LazyFrame,
 }
 
 impl Context<'_> {
@@ -247,7 +245,6 @@ pub fn compute(
         .lazy()
         .with_column(group.fill_null(lit(UNKNOWN)).alias("group"));
     let ctx = Context {
-        keys: frame.clone().select([col("key"), col("conversation_id")]),
         facts: frame,
         as_of: facts.as_of,
         options,

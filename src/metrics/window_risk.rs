@@ -19,7 +19,7 @@ use polars::prelude::*;
 
 use super::period::{hours_ms, snapshots};
 use super::{Context, Dimension, Family, MetricInfo, Unit, aggregate, empty_rows};
-use crate::ingest::schema::{SOURCE_ROW, Table};
+use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
 use crate::time::MS_PER_HOUR;
 
 const COHORT: &str = "open WhatsApp threads with a customer message, at each period's snapshot";
@@ -68,7 +68,6 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
             let days = (snap.period_start - epoch).num_days() as i32;
             ctx.facts.clone().filter(open_at(snap.at)).select([
                 col("key"),
-                col("conversation_id"),
                 col("group"),
                 col("first_bot_at"),
                 lit(snap.at).alias("s"),
@@ -80,9 +79,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
         return Ok(empty_rows());
     }
     let pairs = concat(cohorts, UnionArgs::default())?.cache();
-    let pair_keys = pairs
-        .clone()
-        .select([col("conversation_id"), col("key"), col("s")]);
+    let pair_keys = pairs.clone().select([col("key"), col("s")]);
     let on = || [col("key"), col("s")];
 
     let last_customer = ctx
@@ -90,13 +87,13 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
         .table(Table::Messages)?
         .filter(col("sender").eq(lit("customer")))
         .select([
-            col("conversation_id"),
+            col(CONVERSATION_KEY).alias("key"),
             col("sent_at").cast(DataType::Int64).alias("at"),
         ])
         .join(
             pair_keys.clone(),
-            [col("conversation_id")],
-            [col("conversation_id")],
+            [col("key")],
+            [col("key")],
             JoinArgs::new(JoinType::Inner),
         )
         .filter(col("at").lt_eq(col("s")))
@@ -107,15 +104,15 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
         .data
         .table(Table::Assignments)?
         .select([
-            col("conversation_id"),
+            col(CONVERSATION_KEY).alias("key"),
             col("assigned_at").cast(DataType::Int64).alias("at"),
             col("lane"),
             col(SOURCE_ROW),
         ])
         .join(
             pair_keys,
-            [col("conversation_id")],
-            [col("conversation_id")],
+            [col("key")],
+            [col("key")],
             JoinArgs::new(JoinType::Inner),
         )
         .filter(col("at").lt_eq(col("s")))
