@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Deserializer};
 
+use crate::alert::rules::{RawAlerts, Thresholds};
+
 /// The name of the configuration file looked for in a data directory.
 pub const CONFIG_FILE: &str = "l2lens.toml";
 
@@ -85,6 +87,8 @@ pub struct Config {
     pub trap_limit: u32,
     /// Silence (hours since the customer's last message) above which a thread is at risk.
     pub window_risk_hours: f64,
+    /// Alert thresholds per metric and per lane.
+    pub alerts: Thresholds,
     /// Where the configuration came from, for messages; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -98,6 +102,7 @@ impl Default for Config {
                 .collect(),
             trap_limit: 2,
             window_risk_hours: 20.0,
+            alerts: Thresholds::default(),
             source: None,
         }
     }
@@ -110,6 +115,8 @@ struct RawConfig {
     lanes: BTreeMap<String, Tier>,
     #[serde(default)]
     rules: RawRules,
+    #[serde(default)]
+    alerts: RawAlerts,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -162,6 +169,7 @@ impl Config {
             }
             config.window_risk_hours = hours;
         }
+        config.alerts = raw.alerts.resolve()?;
         Ok(config)
     }
 

@@ -18,6 +18,7 @@
 //! | `context_complete`, `context_score` | the latest brief written by `specialist_at + 60 s`: intent, attempted steps and status present; share of the five fields present |
 //! | `repeat_48h` | (closed, with 48 h of hindsight before `as_of`) the customer wrote again within 48 h, in this or a new conversation with the same intent |
 //! | `reached_human` | at least one assignment into a human lane (the misroute cohort) |
+//! | `last_customer_at`, `owner` | the customer's latest message; the latest non-null assignee (for drill-downs) |
 //!
 //! Events after `as_of` are ignored and a `closed_at` after it counts as open. Ties in time
 //! are broken by input order (`source_row`). Internally every instant is Int64 milliseconds
@@ -62,6 +63,7 @@ pub const INSTANT_COLUMNS: &[&str] = &[
     "first_bot_at",
     "escalated_at",
     "specialist_at",
+    "last_customer_at",
 ];
 
 /// The latest instant anywhere in the conversation tables: the default `as_of`.
@@ -215,7 +217,11 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
     // "at or after first_customer_at", and customer messages follow each other by time and
     // input order (the spec's tie rule), so one pass finds every message fact. (`when`
     // columns rather than filters inside aggregations keep the group-by on its fast path.)
-    let only = |cond: Expr| when(cond).then(col("at")).otherwise(lit(NULL).cast(DataType::Int64));
+    let only = |cond: Expr| {
+        when(cond)
+            .then(col("at"))
+            .otherwise(lit(NULL).cast(DataType::Int64))
+    };
     let is_reply = col("sender")
         .eq(lit("bot"))
         .or(col("sender").eq(lit("agent")))
@@ -239,11 +245,15 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
     )
     .with_columns([
         customers_so_far.clone().alias("customers_so_far"),
-        when(col("key").neq(col("key").shift(lit(1))).fill_null(lit(true)))
-            .then(customers_so_far - col("is_customer").cast(DataType::UInt32))
-            .otherwise(lit(NULL).cast(DataType::UInt32))
-            .fill_null_with_strategy(FillNullStrategy::Forward(None))
-            .alias("customers_before_conversation"),
+        when(
+            col("key")
+                .neq(col("key").shift(lit(1)))
+                .fill_null(lit(true)),
+        )
+        .then(customers_so_far - col("is_customer").cast(DataType::UInt32))
+        .otherwise(lit(NULL).cast(DataType::UInt32))
+        .fill_null_with_strategy(FillNullStrategy::Forward(None))
+        .alias("customers_before_conversation"),
         previous_customer(customer_intent).alias("previous_intent"),
         previous_customer(
             when(col("is_customer"))
@@ -255,10 +265,8 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
     .with_columns([
         only(is_customer.clone()).alias("customer_at"),
         only(is_bot.clone()).alias("bot_at"),
-        only(is_reply.and(
-            col("customers_so_far").gt(col("customers_before_conversation")),
-        ))
-        .alias("reply_at"),
+        only(is_reply.and(col("customers_so_far").gt(col("customers_before_conversation"))))
+            .alias("reply_at"),
         // Trap signals: bot fallbacks, and customer messages repeating the intent of the
         // previous customer message of the conversation.
         is_bot
@@ -323,6 +331,17 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
             .and(previous_owner(col("assignee_id")).neq(col("assignee_id")))
             .fill_null(lit(false))
             .alias("owner_changed"),
+        // The latest non-null assignee so far in this conversation.
+        when(
+            when(col("assignee_id").is_not_null())
+                .then(col("key"))
+                .otherwise(lit(NULL).cast(DataType::UInt32))
+                .fill_null_with_strategy(FillNullStrategy::Forward(None))
+                .eq(col("key")),
+        )
+        .then(col("assignee_id").fill_null_with_strategy(FillNullStrategy::Forward(None)))
+        .otherwise(lit(NULL).cast(DataType::String))
+        .alias("owner_so_far"),
     ])
     .group_by([col("key")])
     .agg([
@@ -335,6 +354,7 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
             .cast(DataType::UInt32)
             .sum()
             .alias("owner_changes"),
+        col("owner_so_far").last().alias("owner"),
     ])
     .cache();
 
@@ -566,6 +586,8 @@ fn fact_columns() -> Vec<Expr> {
             "context_score",
             "repeat_48h",
             "reached_human",
+            "last_customer_at",
+            "owner",
         ]
         .map(col),
     );

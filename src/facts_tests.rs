@@ -113,10 +113,16 @@ fn owner_changes_collapse_repeats_and_skip_queue_steps() {
         .asg("c1,2026-11-16T09:05:00Z,technical_l2,agent-1,transfer")
         .conv(&conv("c2", "2026-11-16T09:00:00Z", ""))
         .asg("c2,2026-11-16T09:02:00Z,technical_l2,agent-9,claim")
+        .conv(&conv("c3", "2026-11-16T09:00:00Z", ""))
+        .asg("c3,2026-11-16T09:02:00Z,technical_l2,,escalation")
         .facts(AS_OF);
     // bot-1 → agent-1 (agent-1 again collapsed) → agent-2 → agent-1
     assert_eq!(f.count("c1", "owner_changes"), 3);
     assert_eq!(f.count("c2", "owner_changes"), 0);
+    // The owner is the latest non-null assignee, never one of another conversation.
+    assert_eq!(f.text("c1", "owner").as_deref(), Some("agent-1"));
+    assert_eq!(f.text("c2", "owner").as_deref(), Some("agent-9"));
+    assert_eq!(f.text("c3", "owner"), None);
 }
 
 #[test]

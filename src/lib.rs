@@ -4,6 +4,7 @@
 //! conversation) → metrics → alerts → report. `run` dispatches a parsed command line to the
 //! command that orchestrates those stages.
 
+pub mod alert;
 pub mod cli;
 mod commands;
 pub mod config;

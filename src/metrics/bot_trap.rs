@@ -11,7 +11,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, Family, MetricInfo, Unit, share};
+use super::{Context, DrillQuery, Family, MetricInfo, Unit, share};
 
 pub const FAMILY: Family = Family {
     metrics: &[MetricInfo {
@@ -21,12 +21,29 @@ pub const FAMILY: Family = Family {
         unit: Unit::Rate,
     }],
     rows,
+    drill,
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
-    Ok(ctx.cohort_rows(
-        col("bot_handled"),
-        col("opened_at"),
-        vec![("bot_trap_index", share("trapped"))],
+    Ok(ctx.cohort_rows(cohort(), time(), vec![("bot_trap_index", share("trapped"))]))
+}
+
+fn cohort() -> Expr {
+    col("bot_handled")
+}
+
+fn time() -> Expr {
+    col("opened_at")
+}
+
+/// Behind an alert: the trapped conversations, most signals first.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    Ok(ctx.drill_rows(
+        q,
+        cohort(),
+        time(),
+        col("trapped"),
+        col("trap_signals"),
+        false,
     ))
 }

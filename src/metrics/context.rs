@@ -13,7 +13,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, Family, MetricInfo, Unit, share};
+use super::{Context, DrillQuery, Family, MetricInfo, Unit, share};
 
 const COHORT: &str = "first specialist assignment in the period";
 
@@ -33,15 +33,36 @@ pub const FAMILY: Family = Family {
         },
     ],
     rows,
+    drill,
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
-        col("specialist_at").is_not_null(),
-        col("specialist_at"),
+        cohort(),
+        time(),
         vec![
             ("context_completeness_rate", share("context_complete")),
             ("context_score_mean", col("context_score").mean()),
         ],
+    ))
+}
+
+fn cohort() -> Expr {
+    col("specialist_at").is_not_null()
+}
+
+fn time() -> Expr {
+    col("specialist_at")
+}
+
+/// Behind an alert: the handoffs without a complete brief, weakest brief first.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    Ok(ctx.drill_rows(
+        q,
+        cohort(),
+        time(),
+        col("context_complete").not(),
+        col("context_score"),
+        true,
     ))
 }

@@ -10,7 +10,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, Family, MetricInfo, Unit};
+use super::{Context, DrillQuery, Family, MetricInfo, Unit};
+use crate::alert::rules::Condition;
 
 pub const FAMILY: Family = Family {
     metrics: &[MetricInfo {
@@ -20,6 +21,7 @@ pub const FAMILY: Family = Family {
         unit: Unit::Rate,
     }],
     rows,
+    drill,
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
@@ -33,5 +35,28 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
                 .cast(DataType::Float64)
                 .mean(),
         )],
+    ))
+}
+
+/// Behind an alert: when escalations are too many, the escalated conversations; when too
+/// few (or none), the bot-handled ones that never reached a person, most trap signals first.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    let too_many = match q.condition {
+        Some(Condition::Outside(_, hi)) => q.value > hi,
+        Some(Condition::Above(_) | Condition::AtLeast(_)) => true,
+        _ => false,
+    };
+    let culprit = if too_many {
+        col("escalated_at").is_not_null()
+    } else {
+        col("escalated_at").is_null()
+    };
+    Ok(ctx.drill_rows(
+        q,
+        col("bot_handled"),
+        col("opened_at"),
+        culprit,
+        col("trap_signals"),
+        false,
     ))
 }

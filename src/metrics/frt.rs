@@ -12,7 +12,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, Family, MetricInfo, Unit, median, p90, seconds_between};
+use super::{Context, DrillQuery, Family, MetricInfo, Unit, median, p90, seconds_between};
 
 const COHORT: &str = "first customer message in the period, with a reply";
 
@@ -32,18 +32,39 @@ pub const FAMILY: Family = Family {
         },
     ],
     rows,
+    drill,
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     let frt = seconds_between("first_customer_at", "first_reply_at");
     Ok(ctx.cohort_rows(
-        col("first_customer_at")
-            .is_not_null()
-            .and(col("first_reply_at").is_not_null()),
-        col("first_customer_at"),
+        cohort(),
+        time(),
         vec![
             ("frt_median_s", median(frt.clone())),
             ("frt_p90_s", p90(frt)),
         ],
+    ))
+}
+
+fn cohort() -> Expr {
+    col("first_customer_at")
+        .is_not_null()
+        .and(col("first_reply_at").is_not_null())
+}
+
+fn time() -> Expr {
+    col("first_customer_at")
+}
+
+/// Behind an alert: the slowest first replies.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    Ok(ctx.drill_rows(
+        q,
+        cohort(),
+        time(),
+        lit(true),
+        col("first_reply_at") - col("first_customer_at"),
+        false,
     ))
 }

@@ -12,7 +12,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, Family, MetricInfo, Unit, share};
+use super::{Context, DrillQuery, Family, MetricInfo, Unit, share};
 
 pub const FAMILY: Family = Family {
     metrics: &[MetricInfo {
@@ -22,12 +22,33 @@ pub const FAMILY: Family = Family {
         unit: Unit::Rate,
     }],
     rows,
+    drill,
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
-        col("reached_human"),
-        col("opened_at"),
+        cohort(),
+        time(),
         vec![("misroute_rate", share("misrouted"))],
+    ))
+}
+
+fn cohort() -> Expr {
+    col("reached_human")
+}
+
+fn time() -> Expr {
+    col("opened_at")
+}
+
+/// Behind an alert: the misrouted conversations.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    Ok(ctx.drill_rows(
+        q,
+        cohort(),
+        time(),
+        col("misrouted"),
+        col("owner_changes"),
+        false,
     ))
 }

@@ -60,10 +60,40 @@ pub struct MetricInfo {
     pub unit: Unit,
 }
 
-/// A family of metrics sharing a cohort (e.g. the FRT median and p90) and how to compute it.
+/// A family of metrics sharing a cohort (e.g. the FRT median and p90): how to compute it, and
+/// which conversations are behind a value that broke a threshold.
 pub struct Family {
     pub metrics: &'static [MetricInfo],
     pub rows: fn(&Context<'_>) -> Result<LazyFrame>,
+    /// The conversations behind one (period, group, metric) value, worst first, with the
+    /// columns of [`DRILL_COLUMNS`].
+    pub drill: fn(&Context<'_>, &DrillQuery) -> Result<LazyFrame>,
+}
+
+/// Which value to explain.
+#[derive(Debug, Clone)]
+pub struct DrillQuery {
+    pub metric: String,
+    pub period_start: chrono::NaiveDate,
+    pub group: String,
+    pub value: f64,
+    /// The broken condition, when there is one (the escalation band looks at its side).
+    pub condition: Option<crate::alert::rules::Condition>,
+}
+
+/// The columns of a drill-down: never message text, never customer identifiers.
+pub const DRILL_COLUMNS: &[&str] = &[
+    "conversation_id",
+    "lane",
+    "owner",
+    "hours_silent",
+    "opened_at",
+];
+
+pub fn family_of(metric: &str) -> Option<&'static Family> {
+    REGISTRY
+        .iter()
+        .find(|f| f.metrics.iter().any(|m| m.id == metric))
 }
 
 /// The registry: every metric, in the spec's order.
@@ -134,6 +164,47 @@ impl Context<'_> {
         self.options.period.start_expr(instant_ms, self.options.tz)
     }
 
+    /// The conversations of a cohort in one period and group that match `culprit`, ordered
+    /// by `worst` (descending unless `ascending`), as drill-down rows. Hours silent are
+    /// counted at `as_of` for conversations still open.
+    pub fn drill_rows(
+        &self,
+        q: &DrillQuery,
+        cohort: Expr,
+        time: Expr,
+        culprit: Expr,
+        worst: Expr,
+        ascending: bool,
+    ) -> LazyFrame {
+        let days = (q.period_start - epoch()).num_days() as i32;
+        let mut frame = self.facts.clone().filter(cohort).filter(
+            self.period_start(time)
+                .eq(lit(days).cast(DataType::Date))
+                .and(culprit),
+        );
+        if q.group != ALL {
+            frame = frame.filter(col("group").eq(lit(q.group.clone())));
+        }
+        let silent = when(
+            col("closed_at")
+                .is_null()
+                .and(col("last_customer_at").is_not_null()),
+        )
+        .then(
+            (lit(self.as_of) - col("last_customer_at")).cast(DataType::Float64) / lit(3_600_000.0),
+        )
+        .otherwise(lit(NULL).cast(DataType::Float64));
+        frame
+            .with_columns([worst.alias("worst"), silent.alias("hours_silent")])
+            .sort_by_exprs(
+                [col("worst"), col("key")],
+                SortMultipleOptions::default()
+                    .with_order_descending_multi([!ascending, false])
+                    .with_nulls_last(true),
+            )
+            .select(DRILL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
+    }
+
     /// Long rows for a cohort: `cohort` selects the conversations, `time` places each in a
     /// period, and each `(metric id, aggregation)` gives one row per period and group.
     pub fn cohort_rows(&self, cohort: Expr, time: Expr, values: Vec<(&str, Expr)>) -> LazyFrame {
@@ -189,6 +260,10 @@ pub fn aggregate(base: LazyFrame, by: Dimension, values: Vec<(&str, Expr)>) -> L
         })
         .collect();
     concat(long, UnionArgs::default()).expect("metric rows have one schema")
+}
+
+pub fn epoch() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
 }
 
 /// No rows, with the schema of metric rows (before the group column is renamed).

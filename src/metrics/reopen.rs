@@ -13,7 +13,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, Family, MetricInfo, Unit, share};
+use super::{Context, DrillQuery, Family, MetricInfo, Unit, share};
 
 pub const FAMILY: Family = Family {
     metrics: &[MetricInfo {
@@ -23,12 +23,33 @@ pub const FAMILY: Family = Family {
         unit: Unit::Rate,
     }],
     rows,
+    drill,
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
-        col("repeat_48h").is_not_null(),
-        col("closed_at"),
+        cohort(),
+        time(),
         vec![("reopen_48h_rate", share("repeat_48h"))],
+    ))
+}
+
+fn cohort() -> Expr {
+    col("repeat_48h").is_not_null()
+}
+
+fn time() -> Expr {
+    col("closed_at")
+}
+
+/// Behind an alert: the conversations with a repeat contact.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    Ok(ctx.drill_rows(
+        q,
+        cohort(),
+        time(),
+        col("repeat_48h"),
+        col("closed_at"),
+        false,
     ))
 }

@@ -9,7 +9,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, Family, MetricInfo, Unit, median, seconds_between};
+use super::{Context, DrillQuery, Family, MetricInfo, Unit, median, seconds_between};
 
 const COHORT: &str = "conversations closed in the period";
 
@@ -29,16 +29,37 @@ pub const FAMILY: Family = Family {
         },
     ],
     rows,
+    drill,
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     let art = seconds_between("opened_at", "closed_at");
     Ok(ctx.cohort_rows(
-        col("closed_at").is_not_null(),
-        col("closed_at"),
+        cohort(),
+        time(),
         vec![
             ("art_mean_s", art.clone().mean()),
             ("art_median_s", median(art)),
         ],
+    ))
+}
+
+fn cohort() -> Expr {
+    col("closed_at").is_not_null()
+}
+
+fn time() -> Expr {
+    col("closed_at")
+}
+
+/// Behind an alert: the slowest resolutions.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    Ok(ctx.drill_rows(
+        q,
+        cohort(),
+        time(),
+        lit(true),
+        col("closed_at") - col("opened_at"),
+        false,
     ))
 }

@@ -10,7 +10,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, Family, MetricInfo, Unit};
+use super::{Context, DrillQuery, Family, MetricInfo, Unit};
 
 pub const FAMILY: Family = Family {
     metrics: &[MetricInfo {
@@ -20,15 +20,36 @@ pub const FAMILY: Family = Family {
         unit: Unit::PerConversation,
     }],
     rows,
+    drill,
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
-        col("closed_at").is_not_null(),
-        col("closed_at"),
+        cohort(),
+        time(),
         vec![(
             "transfers_per_resolution",
             col("owner_changes").cast(DataType::Float64).mean(),
         )],
+    ))
+}
+
+fn cohort() -> Expr {
+    col("closed_at").is_not_null()
+}
+
+fn time() -> Expr {
+    col("closed_at")
+}
+
+/// Behind an alert: the conversations that changed hands most.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    Ok(ctx.drill_rows(
+        q,
+        cohort(),
+        time(),
+        col("owner_changes").gt(lit(0u32)),
+        col("owner_changes"),
+        false,
     ))
 }

@@ -12,7 +12,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, Family, MetricInfo, Unit, median, p90, seconds_between};
+use super::{Context, DrillQuery, Family, MetricInfo, Unit, median, p90, seconds_between};
 
 const COHORT: &str = "first specialist assignment in the period, with a customer message";
 
@@ -32,18 +32,39 @@ pub const FAMILY: Family = Family {
         },
     ],
     rows,
+    drill,
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     let tts = seconds_between("first_customer_at", "specialist_at").clip_min(lit(0.0));
     Ok(ctx.cohort_rows(
-        col("specialist_at")
-            .is_not_null()
-            .and(col("first_customer_at").is_not_null()),
-        col("specialist_at"),
+        cohort(),
+        time(),
         vec![
             ("tts_median_s", median(tts.clone())),
             ("tts_p90_s", p90(tts)),
         ],
+    ))
+}
+
+fn cohort() -> Expr {
+    col("specialist_at")
+        .is_not_null()
+        .and(col("first_customer_at").is_not_null())
+}
+
+fn time() -> Expr {
+    col("specialist_at")
+}
+
+/// Behind an alert: the slowest handoffs to a specialist.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    Ok(ctx.drill_rows(
+        q,
+        cohort(),
+        time(),
+        lit(true),
+        col("specialist_at") - col("first_customer_at"),
+        false,
     ))
 }

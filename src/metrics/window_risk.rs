@@ -18,7 +18,10 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::period::{hours_ms, snapshots};
-use super::{Context, Dimension, Family, MetricInfo, Unit, aggregate, empty_rows};
+use super::{
+    ALL, Context, DRILL_COLUMNS, Dimension, DrillQuery, Family, MetricInfo, Unit, aggregate,
+    empty_rows, epoch,
+};
 use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
 use crate::time::MS_PER_HOUR;
 
@@ -40,9 +43,81 @@ pub const FAMILY: Family = Family {
         },
     ],
     rows,
+    drill,
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    let Some(threads) = open_threads(ctx, None)? else {
+        return Ok(empty_rows());
+    };
+    let risk_line = hours_ms(ctx.config.window_risk_hours);
+    Ok(aggregate(
+        threads,
+        ctx.options.by,
+        vec![
+            (
+                "window_risk_rate",
+                col("silence")
+                    .gt(lit(risk_line))
+                    .cast(DataType::Float64)
+                    .mean(),
+            ),
+            (
+                "window_expired",
+                col("silence")
+                    .gt(lit(EXPIRED_MS))
+                    .cast(DataType::Float64)
+                    .sum(),
+            ),
+        ],
+    ))
+}
+
+/// Behind an alert: the threads silent over the line at the period's snapshot, longest
+/// silence first; the lane is the lane at the snapshot and hours are counted to it.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    let Some(threads) = open_threads(ctx, Some(q.period_start))? else {
+        return Ok(empty_drill());
+    };
+    let line = if q.metric == "window_expired" {
+        EXPIRED_MS
+    } else {
+        hours_ms(ctx.config.window_risk_hours)
+    };
+    let mut threads = threads.filter(col("silence").gt(lit(line)));
+    if q.group != ALL {
+        threads = threads.filter(col("group").eq(lit(q.group.clone())));
+    }
+    Ok(threads
+        .sort_by_exprs(
+            [col("silence"), col("key")],
+            SortMultipleOptions::default().with_order_descending_multi([true, false]),
+        )
+        .with_columns([
+            col("lane_at_snapshot").alias("lane"),
+            (col("silence") / lit(3_600_000.0)).alias("hours_silent"),
+        ])
+        .select(DRILL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))
+}
+
+const EXPIRED_MS: f64 = (24 * MS_PER_HOUR) as f64;
+
+fn empty_drill() -> LazyFrame {
+    df!(
+        "conversation_id" => Vec::<String>::new(),
+        "lane" => Vec::<String>::new(),
+        "owner" => Vec::<String>::new(),
+        "hours_silent" => Vec::<f64>::new(),
+        "opened_at" => Vec::<i64>::new(),
+    )
+    .expect("a fixed schema")
+    .lazy()
+}
+
+/// The cohort of every snapshot (or of the one of `only` period): one row per (thread,
+/// snapshot) with `period_start`, `group`, `lane_at_snapshot` and `silence` (ms since the
+/// customer's last message). `None` when there is no snapshot.
+fn open_threads(ctx: &Context<'_>, only: Option<chrono::NaiveDate>) -> Result<Option<LazyFrame>> {
     let first = ctx
         .facts
         .clone()
@@ -52,10 +127,12 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
         .i64()?
         .get(0);
     let Some(first) = first else {
-        return Ok(empty_rows());
+        return Ok(None);
     };
-    let snaps = snapshots(first, ctx.as_of, ctx.options.period, ctx.options.tz);
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let snaps: Vec<_> = snapshots(first, ctx.as_of, ctx.options.period, ctx.options.tz)
+        .into_iter()
+        .filter(|s| only.is_none_or(|p| p == s.period_start))
+        .collect();
     let open_at = |s: i64| {
         col("channel")
             .eq(lit("whatsapp"))
@@ -65,9 +142,12 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     let cohorts: Vec<LazyFrame> = snaps
         .iter()
         .map(|snap| {
-            let days = (snap.period_start - epoch).num_days() as i32;
+            let days = (snap.period_start - epoch()).num_days() as i32;
             ctx.facts.clone().filter(open_at(snap.at)).select([
                 col("key"),
+                col("conversation_id"),
+                col("owner"),
+                col("opened_at"),
                 col("group"),
                 col("first_bot_at"),
                 lit(snap.at).alias("s"),
@@ -76,7 +156,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
         })
         .collect();
     if cohorts.is_empty() {
-        return Ok(empty_rows());
+        return Ok(None);
     }
     let pairs = concat(cohorts, UnionArgs::default())?.cache();
     let pair_keys = pairs.clone().select([col("key"), col("s")]);
@@ -122,43 +202,25 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
             .last()
             .alias("lane_then")]);
 
-    let base = pairs
+    let threads = pairs
         .join(last_customer, on(), on(), JoinArgs::new(JoinType::Inner))
-        .join(lane_then, on(), on(), JoinArgs::new(JoinType::Left));
-    let base = if ctx.options.by == Dimension::Lane {
-        base.with_column(
+        .join(lane_then, on(), on(), JoinArgs::new(JoinType::Left))
+        .with_columns([
             col("lane_then")
                 .fill_null(
                     when(col("first_bot_at").lt_eq(col("s")))
                         .then(lit("automation"))
                         .otherwise(lit("unassigned")),
                 )
-                .alias("group"),
-        )
+                .alias("lane_at_snapshot"),
+            (col("s") - col("last_customer_at"))
+                .cast(DataType::Float64)
+                .alias("silence"),
+        ]);
+    let threads = if ctx.options.by == Dimension::Lane {
+        threads.with_column(col("lane_at_snapshot").alias("group"))
     } else {
-        base
+        threads
     };
-    let silence = (col("s") - col("last_customer_at")).cast(DataType::Float64);
-    let risk_line = hours_ms(ctx.config.window_risk_hours);
-    Ok(aggregate(
-        base,
-        ctx.options.by,
-        vec![
-            (
-                "window_risk_rate",
-                silence
-                    .clone()
-                    .gt(lit(risk_line))
-                    .cast(DataType::Float64)
-                    .mean(),
-            ),
-            (
-                "window_expired",
-                silence
-                    .gt(lit((24 * MS_PER_HOUR) as f64))
-                    .cast(DataType::Float64)
-                    .sum(),
-            ),
-        ],
-    ))
+    Ok(Some(threads))
 }

@@ -1,0 +1,363 @@
+//! Threshold alerts: metric rows of one period → alerts, each with the conversations behind it.
+//!
+//! A value alerts when its cohort has at least `min_n` conversations and it breaks the
+//! critical condition of its rule (severity critical) or else the warning condition (severity
+//! warning). Alerts are sorted by severity (critical first), then metric and group.
+
+pub mod rules;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context as _, Result};
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{self, Context, Dimension, DrillQuery};
+use rules::{Condition, Thresholds};
+
+/// How bad an alert is. Ordered: a critical alert is worse than a warning.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// How many conversations an alert names at most.
+pub const MAX_CONVERSATIONS: usize = 50;
+
+/// One conversation behind an alert, as the report lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrillRow {
+    pub conversation_id: String,
+    pub lane: Option<String>,
+    pub owner: Option<String>,
+    pub hours_silent: Option<f64>,
+    /// RFC 3339, UTC.
+    pub opened_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// The local date of the period's first day.
+    pub period_start: String,
+    /// The grouping dimension (`lane`, `segment`, …) and the group.
+    pub dimension: String,
+    pub group: String,
+    pub metric: String,
+    pub value: f64,
+    /// The broken condition, e.g. `> 900`.
+    pub threshold: String,
+    pub severity: Severity,
+    pub n: u64,
+    /// Ids of up to 50 conversations behind the value, worst first.
+    pub conversations: Vec<String>,
+    /// The same conversations with what the report shows of them.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub drill: Vec<DrillRow>,
+}
+
+/// The alerts of one run, as written to `alerts.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertReport {
+    pub period_start: String,
+    pub period: String,
+    pub as_of: String,
+    pub dimension: String,
+    pub alerts: Vec<Alert>,
+}
+
+impl AlertReport {
+    pub fn worst(&self) -> Option<Severity> {
+        self.alerts.iter().map(|a| a.severity).max()
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.alerts
+            .iter()
+            .filter(|a| a.severity == severity)
+            .count()
+    }
+}
+
+/// One row of the metrics' long format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRow {
+    pub period_start: NaiveDate,
+    pub group: String,
+    pub metric: String,
+    pub value: f64,
+    pub n: u64,
+}
+
+/// Reads the long metric rows (`period_start`, group column, `metric`, `value`, `n`).
+pub fn metric_rows(frame: &DataFrame) -> Result<Vec<MetricRow>> {
+    let names = frame.get_column_names();
+    let group_name = names
+        .get(1)
+        .context("metric rows need a group column")?
+        .to_string();
+    let days = frame.column("period_start")?.cast(&DataType::Int32)?;
+    let days = days.i32()?;
+    let groups = frame.column(&group_name)?.str()?;
+    let metrics = frame.column("metric")?.str()?;
+    let values = frame.column("value")?.f64()?;
+    let ns = frame.column("n")?.u64()?;
+    let epoch = metrics::epoch();
+    Ok((0..frame.height())
+        .map(|i| MetricRow {
+            period_start: epoch + chrono::Days::new(days.get(i).unwrap_or(0) as u64),
+            group: groups.get(i).unwrap_or_default().to_owned(),
+            metric: metrics.get(i).unwrap_or_default().to_owned(),
+            value: values.get(i).unwrap_or(f64::NAN),
+            n: ns.get(i).unwrap_or(0),
+        })
+        .collect())
+}
+
+/// The state of one value against its rule: what the report colours a cell by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// No rule for this metric and group.
+    Unwatched,
+    /// Fewer conversations than the rule's `min_n`: no alert either way.
+    TooFew,
+    Ok,
+    Broken(Severity),
+}
+
+/// Judges one value; returns the state and the broken condition.
+pub fn judge(
+    thresholds: &Thresholds,
+    by: Dimension,
+    row: &MetricRow,
+) -> (State, Option<Condition>) {
+    let Some(rule) = thresholds.rule_for(&row.metric, &row.group, by == Dimension::Lane) else {
+        return (State::Unwatched, None);
+    };
+    if rule.warning.is_none() && rule.critical.is_none() {
+        return (State::Unwatched, None);
+    }
+    if row.n < rule.min_n {
+        return (State::TooFew, None);
+    }
+    if let Some(c) = rule.critical.filter(|c| c.holds(row.value)) {
+        return (State::Broken(Severity::Critical), Some(c));
+    }
+    if let Some(c) = rule.warning.filter(|c| c.holds(row.value)) {
+        return (State::Broken(Severity::Warning), Some(c));
+    }
+    (State::Ok, None)
+}
+
+/// The alerts of one period, without their conversations, worst first.
+pub fn evaluate(
+    rows: &[MetricRow],
+    period_start: NaiveDate,
+    by: Dimension,
+    thresholds: &Thresholds,
+) -> Vec<Alert> {
+    let mut alerts: Vec<Alert> = rows
+        .iter()
+        .filter(|r| r.period_start == period_start)
+        .filter_map(|r| match judge(thresholds, by, r) {
+            (State::Broken(severity), Some(condition)) => Some(Alert {
+                period_start: r.period_start.to_string(),
+                dimension: by.column().to_owned(),
+                group: r.group.clone(),
+                metric: r.metric.clone(),
+                value: r.value,
+                threshold: condition.to_string(),
+                severity,
+                n: r.n,
+                conversations: Vec::new(),
+                drill: Vec::new(),
+            }),
+            _ => None,
+        })
+        .collect();
+    alerts.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.metric.cmp(&b.metric))
+            .then_with(|| (a.group != metrics::ALL).cmp(&(b.group != metrics::ALL)))
+            .then_with(|| a.group.cmp(&b.group))
+    });
+    alerts
+}
+
+/// Fills in the conversations behind each alert (up to [`MAX_CONVERSATIONS`], worst first).
+pub fn explain(ctx: &Context<'_>, alerts: &mut [Alert], thresholds: &Thresholds) -> Result<()> {
+    let by = ctx.options.by;
+    for alert in alerts.iter_mut() {
+        let Some(family) = metrics::family_of(&alert.metric) else {
+            continue;
+        };
+        let period_start = alert.period_start.parse::<NaiveDate>()?;
+        let row = MetricRow {
+            period_start,
+            group: alert.group.clone(),
+            metric: alert.metric.clone(),
+            value: alert.value,
+            n: alert.n,
+        };
+        let query = DrillQuery {
+            metric: alert.metric.clone(),
+            period_start,
+            group: alert.group.clone(),
+            value: alert.value,
+            condition: judge(thresholds, by, &row).1,
+        };
+        let frame = (family.drill)(ctx, &query)?
+            .limit(MAX_CONVERSATIONS as IdxSize)
+            .collect()
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("listing the conversations behind {}", alert.metric))?;
+        alert.drill = drill_rows(&frame)?;
+        alert.conversations = alert
+            .drill
+            .iter()
+            .map(|d| d.conversation_id.clone())
+            .collect();
+    }
+    Ok(())
+}
+
+fn drill_rows(frame: &DataFrame) -> Result<Vec<DrillRow>> {
+    let ids = frame.column("conversation_id")?.str()?;
+    let lanes = frame.column("lane")?.str()?;
+    let owners = frame.column("owner")?.str()?;
+    let hours = frame.column("hours_silent")?.f64()?;
+    let opened = frame.column("opened_at")?.i64()?;
+    Ok((0..frame.height())
+        .map(|i| DrillRow {
+            conversation_id: ids.get(i).unwrap_or_default().to_owned(),
+            lane: lanes.get(i).map(str::to_owned),
+            owner: owners.get(i).map(str::to_owned),
+            hours_silent: hours.get(i),
+            opened_at: opened
+                .get(i)
+                .map(crate::time::format_rfc3339)
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Counts of alerts per severity, for summaries.
+pub fn tally(alerts: &[Alert]) -> BTreeMap<Severity, usize> {
+    let mut counts = BTreeMap::new();
+    for a in alerts {
+        *counts.entry(a.severity).or_default() += 1;
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(group: &str, metric: &str, value: f64, n: u64) -> MetricRow {
+        MetricRow {
+            period_start: NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(),
+            group: group.to_owned(),
+            metric: metric.to_owned(),
+            value,
+            n,
+        }
+    }
+
+    fn severities(rows: &[MetricRow], thresholds: &Thresholds) -> Vec<(String, String, Severity)> {
+        let period = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        evaluate(rows, period, Dimension::Lane, thresholds)
+            .into_iter()
+            .map(|a| (a.group, a.metric, a.severity))
+            .collect()
+    }
+
+    #[test]
+    fn both_directions_the_band_and_severity_order() {
+        let t = Thresholds::default();
+        let rows = [
+            row("ALL", "frt_median_s", 301.0, 50), // above: warning
+            row("ALL", "context_completeness_rate", 0.79, 50), // below: critical
+            row("general", "context_completeness_rate", 0.96, 50), // fine
+            row("ALL", "escalation_rate", 0.0, 50), // = 0: critical
+            row("ALL", "misroute_rate", 0.05, 50), // not above 0.05
+            row("technical_l2", "escalation_rate", 0.5, 50), // band is for ALL only
+        ];
+        assert_eq!(
+            severities(&rows, &t),
+            vec![
+                (
+                    "ALL".into(),
+                    "context_completeness_rate".into(),
+                    Severity::Critical
+                ),
+                ("ALL".into(), "escalation_rate".into(), Severity::Critical),
+                ("ALL".into(), "frt_median_s".into(), Severity::Warning),
+            ]
+        );
+        let band = |v| severities(&[row("ALL", "escalation_rate", v, 50)], &t);
+        assert_eq!(
+            band(0.04),
+            vec![("ALL".into(), "escalation_rate".into(), Severity::Warning)]
+        );
+        assert_eq!(
+            band(0.11),
+            vec![("ALL".into(), "escalation_rate".into(), Severity::Warning)]
+        );
+        assert!(band(0.07).is_empty());
+    }
+
+    #[test]
+    fn per_lane_overrides_and_min_n() {
+        let t = Thresholds::default();
+        let rows = [
+            row("vip_fast_lane", "tts_median_s", 45.0, 30), // VIP: > 30 warning
+            row("technical_l2", "tts_median_s", 45.0, 30),  // others: > 900
+            row("vip_fast_lane", "tts_median_s", 500.0, 19), // too few
+        ];
+        assert_eq!(
+            severities(&rows, &t),
+            vec![(
+                "vip_fast_lane".into(),
+                "tts_median_s".into(),
+                Severity::Warning
+            )]
+        );
+        let (state, _) = judge(&t, Dimension::Lane, &rows[2]);
+        assert_eq!(state, State::TooFew);
+        let (state, _) = judge(&t, Dimension::Lane, &row("ALL", "art_mean_s", 1e9, 50));
+        assert_eq!(state, State::Unwatched);
+    }
+
+    #[test]
+    fn other_periods_do_not_alert() {
+        let t = Thresholds::default();
+        let mut r = row("ALL", "frt_median_s", 1000.0, 50);
+        r.period_start = NaiveDate::from_ymd_opt(2026, 11, 9).unwrap();
+        assert!(severities(&[r], &t).is_empty());
+    }
+}

@@ -1,0 +1,403 @@
+//! Alert thresholds: conditions, rules, the spec's defaults and their overrides.
+//!
+//! A rule gives a metric a warning and/or a critical condition, a minimum cohort size and
+//! optionally the groups it applies to. The defaults are the spec's alert table; the config
+//! file's `[alerts]` section overrides them field by field, globally
+//! (`[alerts.metrics.<metric>]`) and per lane (`[alerts.lanes.<lane>.<metric>]`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use anyhow::{Result, bail};
+use serde::Deserialize;
+
+/// When a value breaks a threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Condition {
+    Above(f64),
+    AtLeast(f64),
+    Below(f64),
+    AtMost(f64),
+    Equal(f64),
+    /// Below the first bound or above the second.
+    Outside(f64, f64),
+}
+
+impl Condition {
+    pub fn holds(self, value: f64) -> bool {
+        match self {
+            Condition::Above(t) => value > t,
+            Condition::AtLeast(t) => value >= t,
+            Condition::Below(t) => value < t,
+            Condition::AtMost(t) => value <= t,
+            Condition::Equal(t) => value == t,
+            Condition::Outside(lo, hi) => value < lo || value > hi,
+        }
+    }
+
+    /// Parses `> 300`, `>= 1`, `< 0.95`, `<= 2`, `= 0` or `outside 0.05 0.10`.
+    pub fn parse(text: &str) -> Result<Condition> {
+        let t = text.trim();
+        let number = |s: &str| -> Result<f64> {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| anyhow::anyhow!("`{}` is not a number", s.trim()))
+        };
+        let condition = if let Some(rest) = t.strip_prefix("outside") {
+            let bounds: Vec<&str> = rest
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|s| !s.is_empty())
+                .collect();
+            let bounds: Vec<&str> = if bounds.len() == 1 {
+                bounds[0].split("..").collect()
+            } else {
+                bounds
+            };
+            match bounds.as_slice() {
+                [lo, hi] => {
+                    let (lo, hi) = (number(lo)?, number(hi)?);
+                    if lo > hi {
+                        bail!("`{t}`: the lower bound is above the upper bound");
+                    }
+                    Condition::Outside(lo, hi)
+                }
+                _ => bail!("`{t}`: write `outside LOW HIGH`, e.g. `outside 0.05 0.10`"),
+            }
+        } else if let Some(rest) = t.strip_prefix(">=") {
+            Condition::AtLeast(number(rest)?)
+        } else if let Some(rest) = t.strip_prefix("<=") {
+            Condition::AtMost(number(rest)?)
+        } else if let Some(rest) = t.strip_prefix('>') {
+            Condition::Above(number(rest)?)
+        } else if let Some(rest) = t.strip_prefix('<') {
+            Condition::Below(number(rest)?)
+        } else if let Some(rest) = t.strip_prefix('=') {
+            Condition::Equal(number(rest.trim_start_matches('='))?)
+        } else {
+            bail!(
+                "`{t}` is not a condition: use `> N`, `>= N`, `< N`, `<= N`, `= N`, \
+                 `outside LOW HIGH` or `off`"
+            );
+        };
+        Ok(condition)
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Condition::Above(t) => write!(f, "> {t}"),
+            Condition::AtLeast(t) => write!(f, ">= {t}"),
+            Condition::Below(t) => write!(f, "< {t}"),
+            Condition::AtMost(t) => write!(f, "<= {t}"),
+            Condition::Equal(t) => write!(f, "= {t}"),
+            Condition::Outside(lo, hi) => write!(f, "< {lo} or > {hi}"),
+        }
+    }
+}
+
+/// The thresholds of one metric (for every lane, or for one lane).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rule {
+    pub warning: Option<Condition>,
+    pub critical: Option<Condition>,
+    /// Alerts need at least this many conversations in the cohort.
+    pub min_n: u64,
+    /// The groups the rule applies to; `None` is every group.
+    pub groups: Option<Vec<String>>,
+}
+
+/// Every rule: per metric, and per lane and metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    pub metrics: BTreeMap<String, Rule>,
+    pub lanes: BTreeMap<String, BTreeMap<String, Rule>>,
+}
+
+/// The spec's minimum cohort size for an alert.
+pub const DEFAULT_MIN_N: u64 = 20;
+
+fn rule(warning: Option<Condition>, critical: Option<Condition>) -> Rule {
+    Rule {
+        warning,
+        critical,
+        min_n: DEFAULT_MIN_N,
+        groups: None,
+    }
+}
+
+impl Default for Thresholds {
+    /// The spec's alert table.
+    fn default() -> Thresholds {
+        use Condition::*;
+        let mut metrics = BTreeMap::new();
+        let mut add = |id: &str, r: Rule| {
+            metrics.insert(id.to_owned(), r);
+        };
+        add("frt_median_s", rule(Some(Above(300.0)), Some(Above(900.0))));
+        add(
+            "tts_median_s",
+            rule(Some(Above(900.0)), Some(Above(3600.0))),
+        );
+        add("window_risk_rate", rule(Some(Above(0.05)), None));
+        add("window_expired", rule(None, Some(Above(0.0))));
+        add(
+            "escalation_rate",
+            Rule {
+                groups: Some(vec![crate::metrics::ALL.to_owned()]),
+                ..rule(Some(Outside(0.05, 0.10)), Some(Equal(0.0)))
+            },
+        );
+        add("bot_trap_index", rule(Some(Above(0.05)), Some(Above(0.15))));
+        add("misroute_rate", rule(Some(Above(0.05)), Some(Above(0.15))));
+        add(
+            "transfers_per_resolution",
+            rule(Some(Above(1.5)), Some(Above(3.0))),
+        );
+        add(
+            "art_median_s",
+            rule(Some(Above(86_400.0)), Some(Above(259_200.0))),
+        );
+        add(
+            "reopen_48h_rate",
+            rule(Some(Above(0.10)), Some(Above(0.20))),
+        );
+        add(
+            "context_completeness_rate",
+            rule(Some(Below(0.95)), Some(Below(0.80))),
+        );
+        let mut vip = BTreeMap::new();
+        vip.insert(
+            "tts_median_s".to_owned(),
+            rule(Some(Above(30.0)), Some(Above(120.0))),
+        );
+        let mut lanes = BTreeMap::new();
+        lanes.insert("vip_fast_lane".to_owned(), vip);
+        Thresholds { metrics, lanes }
+    }
+}
+
+impl Thresholds {
+    /// The rule for a metric in a group: the lane's own rule when the groups are lanes and it
+    /// has one, else the metric's rule. `None` when nothing alerts on this metric and group.
+    pub fn rule_for(&self, metric: &str, group: &str, groups_are_lanes: bool) -> Option<&Rule> {
+        let rule = groups_are_lanes
+            .then(|| self.lanes.get(group).and_then(|m| m.get(metric)))
+            .flatten()
+            .or_else(|| self.metrics.get(metric))?;
+        match &rule.groups {
+            Some(groups) if !groups.iter().any(|g| g == group) => None,
+            _ => Some(rule),
+        }
+    }
+}
+
+/// `[alerts]` as written in the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    min_n: Option<u64>,
+    #[serde(default)]
+    metrics: BTreeMap<String, RawRule>,
+    #[serde(default)]
+    lanes: BTreeMap<String, BTreeMap<String, RawRule>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    warning: Option<String>,
+    critical: Option<String>,
+    min_n: Option<u64>,
+    groups: Option<Vec<String>>,
+}
+
+fn parse_level(text: &Option<String>, current: Option<Condition>) -> Result<Option<Condition>> {
+    match text.as_deref().map(str::trim) {
+        None => Ok(current),
+        Some("off" | "none" | "") => Ok(None),
+        Some(t) => Ok(Some(Condition::parse(t)?)),
+    }
+}
+
+impl RawRule {
+    fn apply(&self, base: &Rule) -> Result<Rule> {
+        Ok(Rule {
+            warning: parse_level(&self.warning, base.warning)?,
+            critical: parse_level(&self.critical, base.critical)?,
+            min_n: self.min_n.unwrap_or(base.min_n),
+            groups: self.groups.clone().or_else(|| base.groups.clone()),
+        })
+    }
+}
+
+impl RawAlerts {
+    /// The defaults with this section applied.
+    pub fn resolve(&self) -> Result<Thresholds> {
+        let mut t = Thresholds::default();
+        let known: Vec<&str> = crate::metrics::all_metrics().map(|m| m.id).collect();
+        let check = |metric: &str| -> Result<()> {
+            if !known.contains(&metric) {
+                bail!(
+                    "[alerts] names an unknown metric `{metric}`; known metrics: {}",
+                    known.join(", ")
+                );
+            }
+            Ok(())
+        };
+        if let Some(min_n) = self.min_n {
+            for rule in t.metrics.values_mut() {
+                rule.min_n = min_n;
+            }
+            for rules in t.lanes.values_mut() {
+                for rule in rules.values_mut() {
+                    rule.min_n = min_n;
+                }
+            }
+        }
+        let empty = Rule {
+            min_n: self.min_n.unwrap_or(DEFAULT_MIN_N),
+            ..Rule::default()
+        };
+        for (metric, raw) in &self.metrics {
+            check(metric)?;
+            let base = t
+                .metrics
+                .get(metric)
+                .cloned()
+                .unwrap_or_else(|| empty.clone());
+            let resolved = raw
+                .apply(&base)
+                .map_err(|e| anyhow::anyhow!("[alerts.metrics.{metric}]: {e}"))?;
+            t.metrics.insert(metric.clone(), resolved);
+        }
+        for (lane, rules) in &self.lanes {
+            let lane_name = lane.trim().to_lowercase();
+            for (metric, raw) in rules {
+                check(metric)?;
+                let base = t
+                    .lanes
+                    .get(&lane_name)
+                    .and_then(|m| m.get(metric))
+                    .or_else(|| t.metrics.get(metric))
+                    .cloned()
+                    .unwrap_or_else(|| empty.clone());
+                let resolved = raw
+                    .apply(&base)
+                    .map_err(|e| anyhow::anyhow!("[alerts.lanes.{lane}.{metric}]: {e}"))?;
+                t.lanes
+                    .entry(lane_name.clone())
+                    .or_default()
+                    .insert(metric.clone(), resolved);
+            }
+        }
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_parse_and_hold() {
+        assert_eq!(Condition::parse("> 300").unwrap(), Condition::Above(300.0));
+        assert_eq!(Condition::parse(">=1").unwrap(), Condition::AtLeast(1.0));
+        assert_eq!(Condition::parse(" < 0.95").unwrap(), Condition::Below(0.95));
+        assert_eq!(Condition::parse("<= 2").unwrap(), Condition::AtMost(2.0));
+        assert_eq!(Condition::parse("= 0").unwrap(), Condition::Equal(0.0));
+        assert_eq!(
+            Condition::parse("outside 0.05 0.10").unwrap(),
+            Condition::Outside(0.05, 0.10)
+        );
+        assert_eq!(
+            Condition::parse("outside 0.05..0.10").unwrap(),
+            Condition::Outside(0.05, 0.10)
+        );
+        assert!(Condition::parse("above 3").is_err());
+        assert!(Condition::parse("> fast").is_err());
+        assert!(Condition::parse("outside 0.2 0.1").is_err());
+
+        assert!(Condition::Above(300.0).holds(300.5) && !Condition::Above(300.0).holds(300.0));
+        assert!(Condition::Below(0.95).holds(0.9) && !Condition::Below(0.95).holds(0.95));
+        assert!(Condition::Outside(0.05, 0.10).holds(0.04));
+        assert!(Condition::Outside(0.05, 0.10).holds(0.11));
+        assert!(!Condition::Outside(0.05, 0.10).holds(0.05));
+        assert!(!Condition::Outside(0.05, 0.10).holds(0.10));
+        assert_eq!(Condition::Outside(0.05, 0.1).to_string(), "< 0.05 or > 0.1");
+    }
+
+    #[test]
+    fn defaults_follow_the_spec_table() {
+        let t = Thresholds::default();
+        let tts = t.rule_for("tts_median_s", "technical_l2", true).unwrap();
+        assert_eq!(tts.critical, Some(Condition::Above(3600.0)));
+        let vip = t.rule_for("tts_median_s", "vip_fast_lane", true).unwrap();
+        assert_eq!(vip.warning, Some(Condition::Above(30.0)));
+        assert_eq!(vip.critical, Some(Condition::Above(120.0)));
+        // Per-lane rules apply only when the groups are lanes.
+        let by_segment = t.rule_for("tts_median_s", "vip_fast_lane", false).unwrap();
+        assert_eq!(by_segment.warning, Some(Condition::Above(900.0)));
+        // The escalation band is for the ALL group only.
+        assert!(t.rule_for("escalation_rate", "ALL", true).is_some());
+        assert!(
+            t.rule_for("escalation_rate", "technical_l2", true)
+                .is_none()
+        );
+        assert!(
+            t.rule_for("art_mean_s", "ALL", true).is_none(),
+            "no default"
+        );
+        assert_eq!(t.metrics["window_expired"].warning, None);
+        assert!(t.metrics.values().all(|r| r.min_n == 20));
+    }
+
+    #[test]
+    fn the_config_overrides_field_by_field_globally_and_per_lane() {
+        let raw: RawAlerts = toml::from_str(
+            r#"
+            min_n = 5
+            [metrics.frt_median_s]
+            critical = "> 600"
+            [metrics.window_risk_rate]
+            warning = "off"
+            [metrics.art_mean_s]
+            warning = "> 100000"
+            [lanes.Retention.misroute_rate]
+            warning = "> 0.01"
+            min_n = 1
+            "#,
+        )
+        .unwrap();
+        let t = raw.resolve().unwrap();
+        let frt = &t.metrics["frt_median_s"];
+        assert_eq!(frt.warning, Some(Condition::Above(300.0)), "kept");
+        assert_eq!(frt.critical, Some(Condition::Above(600.0)), "overridden");
+        assert_eq!(frt.min_n, 5);
+        assert_eq!(t.metrics["window_risk_rate"].warning, None);
+        assert_eq!(
+            t.metrics["art_mean_s"].warning,
+            Some(Condition::Above(100_000.0))
+        );
+        let lane = t.rule_for("misroute_rate", "retention", true).unwrap();
+        assert_eq!(lane.warning, Some(Condition::Above(0.01)));
+        assert_eq!(lane.critical, Some(Condition::Above(0.15)), "inherited");
+        assert_eq!(lane.min_n, 1);
+        assert_eq!(
+            t.rule_for("misroute_rate", "general", true).unwrap().min_n,
+            5
+        );
+    }
+
+    #[test]
+    fn unknown_metrics_and_bad_conditions_are_errors() {
+        let raw: RawAlerts = toml::from_str("[metrics.frt_mean_s]\nwarning = \"> 1\"\n").unwrap();
+        let err = raw.resolve().unwrap_err().to_string();
+        assert!(err.contains("unknown metric `frt_mean_s`"), "{err}");
+        let raw: RawAlerts = toml::from_str("[metrics.frt_median_s]\nwarning = \"big\"\n").unwrap();
+        let err = format!("{:#}", raw.resolve().unwrap_err());
+        assert!(err.contains("[alerts.metrics.frt_median_s]"), "{err}");
+    }
+}
