@@ -43,6 +43,103 @@ pub enum Command {
     /// Output columns: period_start,<dimension>,metric,value,n, one row per non-empty cohort,
     /// sorted by period_start, group, metric; `ALL` is every group together.
     Metrics(MetricsArgs),
+    /// Evaluate the alert thresholds for one period and write alerts.json.
+    ///
+    /// Exit code: 0 when no alert reaches --fail-on, 1 when one does, 2 on error.
+    Alerts(AlertsArgs),
+    /// Write the HTML report (charts, metric table, alerts, drill-downs) of one period.
+    Report(ReportArgs),
+    /// Ingest, facts, metrics, alerts and the report in one go (defaults: sample_data →
+    /// reports/). Prints the path of the report's index.html on stdout.
+    Run(RunArgs),
+}
+
+/// When alerts make the exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Warning,
+    Critical,
+    Never,
+}
+
+/// Which period to analyse and how to group it; shared by alerts, report and run.
+#[derive(Debug, Args)]
+pub struct PeriodArgs {
+    /// Ignore everything after this instant (default: the latest timestamp in the input).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub as_of: Option<String>,
+
+    /// Reporting period.
+    #[arg(long, value_enum, default_value_t = Period::Week)]
+    pub period: Period,
+
+    /// The ISO week to report, e.g. 2026-W47 (default: the latest period that ended at or
+    /// before as_of).
+    #[arg(long, value_name = "YYYY-Www")]
+    pub week: Option<String>,
+
+    /// Time zone of period boundaries (IANA name).
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: String,
+
+    /// Grouping dimension.
+    #[arg(long, value_enum, default_value_t = Dimension::Lane)]
+    pub by: Dimension,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    #[command(flatten)]
+    pub period: PeriodArgs,
+
+    /// The lowest severity that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Critical)]
+    pub fail_on: FailOn,
+
+    /// Output file for alerts.json, or - for stdout (default).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    #[command(flatten)]
+    pub period: PeriodArgs,
+
+    /// How many periods the trend charts show, ending with the reported one.
+    #[arg(long, default_value_t = 8)]
+    pub weeks_back: usize,
+
+    /// Output folder; the report goes to <out>/<period_start>/.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    #[command(flatten)]
+    pub period: PeriodArgs,
+
+    /// How many periods the trend charts show, ending with the reported one.
+    #[arg(long, default_value_t = 8)]
+    pub weeks_back: usize,
+
+    /// Output folder; the report goes to <out>/<period_start>/.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+
+    /// The lowest alert severity that makes the exit code 1 (for cron: critical).
+    #[arg(long, value_enum, default_value_t = FailOn::Never)]
+    pub fail_on: FailOn,
 }
 
 /// Where the input is and how to read it; shared by every command that reads data.
@@ -88,7 +185,8 @@ pub struct SampleArgs {
     pub weeks: u32,
 
     /// The export instant: nothing at or after it is written (RFC 3339 or YYYY-MM-DD, UTC).
-    #[arg(long, default_value = "2026-11-23T00:00:00Z")]
+    /// The default is a Monday morning, when a weekly export would run.
+    #[arg(long, default_value = "2026-11-23T08:00:00Z")]
     pub end: String,
 
     /// Output directory.

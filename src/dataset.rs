@@ -9,6 +9,7 @@ use anyhow::{Result, anyhow};
 use polars::prelude::*;
 
 use crate::ingest::schema::Table;
+use crate::ingest::validate::QuarantineLine;
 use crate::ingest::{IngestOptions, IngestSummary, ingest_dir};
 use crate::progress::Progress;
 use crate::warehouse;
@@ -16,6 +17,8 @@ use crate::warehouse;
 pub struct Dataset {
     pub tables: BTreeMap<Table, LazyFrame>,
     pub summary: IngestSummary,
+    /// The quarantined rows of a raw directory (a warehouse keeps its own quarantine file).
+    pub quarantine: Vec<QuarantineLine>,
     /// Whether the tables came from an ingested warehouse.
     pub from_warehouse: bool,
 }
@@ -26,6 +29,7 @@ impl Dataset {
             return Ok(Dataset {
                 tables: warehouse::scan(dir)?,
                 summary: warehouse::read_summary(dir)?,
+                quarantine: Vec::new(),
                 from_warehouse: true,
             });
         }
@@ -37,6 +41,7 @@ impl Dataset {
                 .map(|(t, frame)| (t, frame.lazy()))
                 .collect(),
             summary: ingested.summary,
+            quarantine: ingested.quarantine,
             from_warehouse: false,
         })
     }

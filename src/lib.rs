@@ -13,7 +13,9 @@ pub mod facts;
 pub mod ingest;
 pub mod metrics;
 pub mod output;
+pub mod pipeline;
 pub mod progress;
+pub mod report;
 pub mod sample;
 #[cfg(test)]
 mod testing;
@@ -53,5 +55,8 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Sample(args) => commands::sample::run(&args, &progress),
         Command::Facts(args) => commands::facts::run(&args, &progress),
         Command::Metrics(args) => commands::metrics::run(&args, &progress),
+        Command::Alerts(args) => commands::alerts::run(&args, &progress),
+        Command::Report(args) => commands::report::run(&args, &progress),
+        Command::Run(args) => commands::run::run(&args, &progress),
     }
 }

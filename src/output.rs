@@ -55,6 +55,7 @@ pub fn write_metrics(
             return write_parquet(path, rows);
         }
         TableFormat::Csv => metrics_csv(rows)?,
+
         TableFormat::Json => metrics_json(rows)?,
     };
     match path.filter(|_| !is_stdout(path)) {
@@ -102,7 +103,8 @@ pub fn round_trip(value: f64) -> String {
     format!("{value:?}")
 }
 
-fn metrics_csv(rows: &DataFrame) -> Result<Vec<u8>> {
+/// The metric rows as CSV bytes, in the output contract.
+pub fn metrics_csv(rows: &mut DataFrame) -> Result<Vec<u8>> {
     let (group, rows) = metric_rows(rows)?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(["period_start", &group, "metric", "value", "n"])?;

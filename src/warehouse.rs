@@ -94,23 +94,26 @@ pub fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<()> {
     })
 }
 
+/// The quarantine as CSV: `table,file,row,column,value,reason`.
+pub fn quarantine_csv(lines: &[QuarantineLine]) -> Result<Vec<u8>> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(["table", "file", "row", "column", "value", "reason"])?;
+    for q in lines {
+        csv.write_record([
+            q.table.name(),
+            &q.file,
+            &q.row.to_string(),
+            &q.column,
+            &q.value,
+            q.reason.as_str(),
+        ])?;
+    }
+    csv.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 fn write_quarantine(dir: &Path, lines: &[QuarantineLine]) -> Result<()> {
-    write_atomic(&dir.join(QUARANTINE_CSV), |w| {
-        let mut csv = csv::Writer::from_writer(w);
-        csv.write_record(["table", "file", "row", "column", "value", "reason"])?;
-        for q in lines {
-            csv.write_record([
-                q.table.name(),
-                &q.file,
-                &q.row.to_string(),
-                &q.column,
-                &q.value,
-                q.reason.as_str(),
-            ])?;
-        }
-        csv.flush()?;
-        Ok(())
-    })?;
+    let bytes = quarantine_csv(lines)?;
+    write_atomic(&dir.join(QUARANTINE_CSV), |w| Ok(w.write_all(&bytes)?))?;
     let mut frame = quarantine_frame(lines)?;
     write_parquet(&dir.join(QUARANTINE_PARQUET), &mut frame)
 }

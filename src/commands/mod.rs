@@ -1,9 +1,12 @@
 //! One file per subcommand. A command orchestrates library stages and never calls another
 //! command.
 
+pub(crate) mod alerts;
 pub(crate) mod facts;
 pub(crate) mod ingest;
 pub(crate) mod metrics;
+pub(crate) mod report;
+pub(crate) mod run;
 pub(crate) mod sample;
 
 use anyhow::{Context, Result};
@@ -48,4 +51,55 @@ pub(crate) fn parse_as_of(text: Option<&str>) -> Result<Option<i64>> {
         })
     })
     .transpose()
+}
+
+/// Loads the data and runs facts and metrics for the period options of a reporting command.
+pub(crate) fn analyse(
+    data: &DataArgs,
+    period: &crate::cli::PeriodArgs,
+    progress: &Progress,
+) -> Result<crate::pipeline::Analysis> {
+    let options = crate::metrics::MetricsOptions {
+        period: period.period,
+        tz: crate::output::parse_tz(&period.tz)?,
+        by: period.by,
+    };
+    let as_of = parse_as_of(period.as_of.as_deref())?;
+    let (config, dataset) = load_data(data, progress)?;
+    let step = progress.step("computing facts and metrics");
+    let analysis = crate::pipeline::Analysis::new(dataset, config, as_of, options)?;
+    step.finish_and_clear();
+    Ok(analysis)
+}
+
+/// The exit status for a set of alerts and a fail level.
+pub(crate) fn status_for(
+    alerts: &crate::alert::AlertReport,
+    fail_on: crate::cli::FailOn,
+) -> crate::Status {
+    use crate::alert::Severity;
+    use crate::cli::FailOn;
+    let threshold = match fail_on {
+        FailOn::Never => return crate::Status::Ok,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Critical => Severity::Critical,
+    };
+    if alerts.worst().is_some_and(|w| w >= threshold) {
+        crate::Status::Alert
+    } else {
+        crate::Status::Ok
+    }
+}
+
+/// A one-line summary of the alerts, for stderr.
+pub(crate) fn alert_line(alerts: &crate::alert::AlertReport) -> String {
+    use crate::alert::Severity;
+    format!(
+        "{} {} starting {}: {} critical, {} warning alert(s)",
+        alerts.dimension,
+        alerts.period,
+        alerts.period_start,
+        alerts.count(Severity::Critical),
+        alerts.count(Severity::Warning)
+    )
 }

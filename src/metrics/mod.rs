@@ -52,7 +52,7 @@ impl Unit {
 }
 
 /// One metric id with its one-line definition.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MetricInfo {
     pub id: &'static str,
     pub definition: &'static str,

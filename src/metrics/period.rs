@@ -35,6 +35,15 @@ impl Period {
         }
     }
 
+    /// The first day of the period before the one starting on `start`.
+    pub fn previous(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Day => start - Days::new(1),
+            Period::Week => start - Days::new(7),
+            Period::Month => start - Months::new(1),
+        }
+    }
+
     /// The period-start date of an Int64-millisecond instant column, as a polars `Date`.
     pub fn start_expr(self, instant_ms: Expr, tz: Tz) -> Expr {
         let local_date = instant_ms

@@ -2,5 +2,6 @@
 
 mod ingest;
 mod metrics;
+mod report;
 mod sample;
 mod util;

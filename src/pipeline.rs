@@ -1,0 +1,154 @@
+//! The analysis every reporting command shares: data → facts → metrics → alerts, for one
+//! report period.
+
+use anyhow::{Context as _, Result, bail};
+use chrono::{Datelike, NaiveDate, Weekday};
+use polars::prelude::*;
+
+use crate::alert::{self, AlertReport, MetricRow};
+use crate::config::Config;
+use crate::dataset::Dataset;
+use crate::facts::{self, Facts};
+use crate::metrics::period::{Period, local_date};
+use crate::metrics::{self, ALL, Context, Dimension, MetricsOptions, UNKNOWN};
+use crate::time::format_rfc3339;
+
+/// Everything computed once for a run.
+pub struct Analysis {
+    pub data: Dataset,
+    pub config: Config,
+    pub facts: Facts,
+    /// Metric rows in the long format (all periods).
+    pub frame: DataFrame,
+    pub rows: Vec<MetricRow>,
+    pub options: MetricsOptions,
+}
+
+impl Analysis {
+    pub fn new(
+        data: Dataset,
+        config: Config,
+        as_of: Option<i64>,
+        options: MetricsOptions,
+    ) -> Result<Analysis> {
+        let facts = facts::compute(&data, &config, as_of)?;
+        let frame = metrics::compute(&facts, &data, &config, options)?;
+        let rows = alert::metric_rows(&frame)?;
+        Ok(Analysis {
+            data,
+            config,
+            facts,
+            frame,
+            rows,
+            options,
+        })
+    }
+
+    pub fn context(&self) -> Context<'_> {
+        let group = match self.options.by {
+            Dimension::None => lit(ALL),
+            Dimension::Lane => col("lane"),
+            Dimension::Segment => col("segment"),
+            Dimension::Channel => col("channel"),
+            Dimension::Intent => col("intent"),
+        };
+        Context {
+            facts: self
+                .facts
+                .frame
+                .clone()
+                .lazy()
+                .with_column(group.fill_null(lit(UNKNOWN)).alias("group")),
+            as_of: self.facts.as_of,
+            options: self.options,
+            config: &self.config,
+            data: &self.data,
+        }
+    }
+
+    /// The alerts of one period, with the conversations behind each.
+    pub fn alerts(&self, period_start: NaiveDate) -> Result<AlertReport> {
+        let mut alerts = alert::evaluate(
+            &self.rows,
+            period_start,
+            self.options.by,
+            &self.config.alerts,
+        );
+        alert::explain(&self.context(), &mut alerts, &self.config.alerts)?;
+        Ok(AlertReport {
+            period_start: period_start.to_string(),
+            period: format!("{:?}", self.options.period).to_lowercase(),
+            as_of: format_rfc3339(self.facts.as_of),
+            dimension: self.options.by.column().to_owned(),
+            alerts,
+        })
+    }
+
+    /// The report period: `--week` when given, else the latest period that ended at or
+    /// before `as_of` (a Monday cron run reports the week just finished).
+    pub fn report_period(&self, week: Option<&str>) -> Result<NaiveDate> {
+        let period = self.options.period;
+        if let Some(week) = week {
+            if period != Period::Week {
+                bail!("--week needs --period week");
+            }
+            return parse_iso_week(week);
+        }
+        // The period holding as_of has not ended (at its very first instant, the one before
+        // has just ended): either way the answer is the period before it.
+        let current = period.floor(local_date(self.facts.as_of, self.options.tz));
+        Ok(period.previous(current))
+    }
+
+    /// The `count` periods ending with `last`, oldest first.
+    pub fn periods_back(&self, last: NaiveDate, count: usize) -> Vec<NaiveDate> {
+        let period = self.options.period;
+        let mut out = vec![last];
+        while out.len() < count.max(1) {
+            let earlier = period.previous(*out.last().expect("not empty"));
+            out.push(earlier);
+        }
+        out.reverse();
+        out
+    }
+}
+
+/// Parses an ISO week such as `2026-W47` into its Monday.
+pub fn parse_iso_week(text: &str) -> Result<NaiveDate> {
+    let t = text.trim();
+    let (year, week) = t
+        .split_once("-W")
+        .or_else(|| t.split_once("-w"))
+        .with_context(|| format!("--week `{t}` is not an ISO week; write it like 2026-W47"))?;
+    let year: i32 = year
+        .parse()
+        .ok()
+        .with_context(|| format!("--week `{t}`: `{year}` is not a year"))?;
+    let week: u32 = week
+        .parse()
+        .ok()
+        .with_context(|| format!("--week `{t}`: `{week}` is not a week number"))?;
+    let monday = NaiveDate::from_isoywd_opt(year, week, Weekday::Mon)
+        .with_context(|| format!("--week `{t}`: {year} has no week {week}"))?;
+    debug_assert_eq!(monday.weekday(), Weekday::Mon);
+    Ok(monday)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_weeks() {
+        assert_eq!(
+            parse_iso_week("2026-W47").unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()
+        );
+        assert_eq!(
+            parse_iso_week("2027-W01").unwrap(),
+            NaiveDate::from_ymd_opt(2027, 1, 4).unwrap()
+        );
+        assert!(parse_iso_week("2026-W54").is_err());
+        assert!(parse_iso_week("2026-11-16").is_err());
+    }
+}

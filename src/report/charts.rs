@@ -1,0 +1,253 @@
+//! Trend charts: one PNG per metric, a line per group over the last periods.
+//!
+//! The series are computed by [`trends`] (tested directly); [`render`] only draws them. The
+//! font is compiled in, so charts render the same on a machine with no fonts installed.
+
+use std::collections::BTreeMap;
+use std::sync::Once;
+
+use anyhow::{Result, anyhow};
+use chrono::NaiveDate;
+use image::ImageEncoder;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::alert::MetricRow;
+use crate::metrics::{ALL, MetricInfo, Unit};
+
+/// DejaVu Sans (Bitstream Vera licence, see assets/fonts/DejaVuSans-LICENSE.txt).
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+pub const WIDTH: u32 = 760;
+pub const HEIGHT: u32 = 380;
+
+/// One line of a chart: a group's value per period (`None` where its cohort was empty).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub group: String,
+    pub points: Vec<Option<f64>>,
+}
+
+/// The data of one chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trend {
+    pub metric: &'static MetricInfo,
+    pub periods: Vec<NaiveDate>,
+    /// `ALL` first, then the groups by name.
+    pub lines: Vec<Line>,
+}
+
+/// The series of `metric` over `periods`: one line per group with at least one value.
+pub fn trends(rows: &[MetricRow], metric: &'static MetricInfo, periods: &[NaiveDate]) -> Trend {
+    let mut by_group: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
+    for row in rows.iter().filter(|r| r.metric == metric.id) {
+        if let Some(i) = periods.iter().position(|p| *p == row.period_start) {
+            by_group
+                .entry(row.group.as_str())
+                .or_insert_with(|| vec![None; periods.len()])[i] = Some(row.value);
+        }
+    }
+    let mut lines: Vec<Line> = Vec::with_capacity(by_group.len());
+    if let Some(points) = by_group.remove(ALL) {
+        lines.push(Line {
+            group: ALL.to_owned(),
+            points,
+        });
+    }
+    lines.extend(by_group.into_iter().map(|(group, points)| Line {
+        group: group.to_owned(),
+        points,
+    }));
+    Trend {
+        metric,
+        periods: periods.to_vec(),
+        lines,
+    }
+}
+
+/// The axis label of a unit.
+pub fn axis_label(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Seconds => "seconds",
+        Unit::Rate => "share of cohort (0-1)",
+        Unit::Count => "conversations",
+        Unit::PerConversation => "owner changes per conversation",
+    }
+}
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        // The font is compiled in and known to be valid; a failure would show as missing text.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// Draws a trend as a PNG of [`WIDTH`] × [`HEIGHT`] pixels.
+pub fn render(trend: &Trend) -> Result<Vec<u8>> {
+    register_font();
+    let (w, h) = (WIDTH, HEIGHT);
+    let mut pixels = vec![0u8; (w * h * 3) as usize];
+    draw(trend, &mut pixels, (w, h)).map_err(|e| anyhow!("drawing {}: {e}", trend.metric.id))?;
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&pixels, w, h, image::ColorType::Rgb8)
+        .map_err(|e| anyhow!("encoding the {} chart: {e}", trend.metric.id))?;
+    Ok(png)
+}
+
+fn draw(
+    trend: &Trend,
+    pixels: &mut [u8],
+    size: (u32, u32),
+) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    let root = BitMapBackend::with_buffer(pixels, size).into_drawing_area();
+    root.fill(&WHITE)?;
+    let n = trend.periods.len().max(1);
+    let top = trend
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter().flatten())
+        .fold(0.0f64, |m, v| m.max(*v));
+    let top = if top > 0.0 { top * 1.1 } else { 1.0 };
+    let x_max = (n as f64 - 1.0).max(1.0);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{}: last {} periods", trend.metric.id, trend.periods.len()),
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .right_y_label_area_size(0)
+        .build_cartesian_2d(-0.2f64..x_max + 0.2, 0f64..top)?;
+    let periods = trend.periods.clone();
+    chart
+        .configure_mesh()
+        .x_labels(n.min(10))
+        .x_label_formatter(&move |x| {
+            let i = x.round();
+            if (x - i).abs() > 0.01 || i < 0.0 {
+                return String::new();
+            }
+            periods
+                .get(i as usize)
+                .map(|d| d.format("%m-%d").to_string())
+                .unwrap_or_default()
+        })
+        .x_desc("period start (month-day)")
+        .y_desc(axis_label(trend.metric.unit))
+        .label_style(("sans-serif", 12))
+        .axis_desc_style(("sans-serif", 13))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    for (i, line) in trend.lines.iter().enumerate() {
+        let is_all = line.group == ALL;
+        let color = if is_all {
+            BLACK
+        } else {
+            let c = Palette99::pick(i).to_rgba();
+            RGBColor(c.0, c.1, c.2)
+        };
+        let style = color.stroke_width(if is_all { 3 } else { 2 });
+        // A gap in the data breaks the line: draw each run of consecutive values.
+        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+        for (x, v) in line.points.iter().enumerate() {
+            match v {
+                Some(v) => runs.last_mut().expect("one run").push((x as f64, *v)),
+                None => runs.push(Vec::new()),
+            }
+        }
+        let mut labelled = false;
+        for run in runs.into_iter().filter(|r| !r.is_empty()) {
+            let points = run.clone();
+            let series = chart.draw_series(LineSeries::new(run, style))?;
+            if !labelled {
+                series.label(line.group.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+                });
+                labelled = true;
+            }
+            chart.draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, color.filled())),
+            )?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", 11))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::find;
+
+    fn d(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, day).unwrap()
+    }
+
+    fn row(period: NaiveDate, group: &str, metric: &str, value: f64) -> MetricRow {
+        MetricRow {
+            period_start: period,
+            group: group.to_owned(),
+            metric: metric.to_owned(),
+            value,
+            n: 1,
+        }
+    }
+
+    #[test]
+    fn series_follow_the_periods_with_gaps_and_all_first() {
+        let metric = find("frt_median_s").unwrap();
+        let rows = [
+            row(d(2), "technical_l2", "frt_median_s", 5.0),
+            row(d(16), "technical_l2", "frt_median_s", 7.0),
+            row(d(9), "ALL", "frt_median_s", 3.0),
+            row(d(16), "ALL", "frt_median_s", 4.0),
+            row(d(16), "ALL", "tts_median_s", 99.0),
+            row(d(23), "ALL", "frt_median_s", 100.0),
+        ];
+        let t = trends(&rows, metric, &[d(2), d(9), d(16)]);
+        assert_eq!(
+            t.lines,
+            vec![
+                Line {
+                    group: "ALL".into(),
+                    points: vec![None, Some(3.0), Some(4.0)]
+                },
+                Line {
+                    group: "technical_l2".into(),
+                    points: vec![Some(5.0), None, Some(7.0)]
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn charts_are_pngs_of_the_expected_size() {
+        let metric = find("misroute_rate").unwrap();
+        let rows = [
+            row(d(9), "ALL", "misroute_rate", 0.1),
+            row(d(16), "ALL", "misroute_rate", 0.2),
+            row(d(16), "retention", "misroute_rate", 0.5),
+        ];
+        let png = render(&trends(&rows, metric, &[d(9), d(16)])).unwrap();
+        let image = image::load_from_memory(&png).unwrap();
+        assert_eq!((image.width(), image.height()), (WIDTH, HEIGHT));
+        // Not blank: the drawing put dark pixels (text, axes, the black ALL line) on white.
+        let rgb = image.to_rgb8();
+        let dark = rgb.pixels().filter(|p| p.0.iter().all(|c| *c < 80)).count();
+        assert!(dark > 500, "{dark} dark pixels");
+        // An empty chart still renders.
+        assert!(render(&trends(&[], metric, &[d(16)])).is_ok());
+    }
+}

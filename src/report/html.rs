@@ -1,0 +1,269 @@
+//! The HTML page: a view model built here, rendered by `templates/report.html` (askama,
+//! compile-time checked, every value HTML-escaped). The page is self-contained: styles inline,
+//! charts as relative links to PNG files beside it, no scripts, no remote resources.
+
+use askama::Template;
+
+use crate::alert::rules::Condition;
+use crate::alert::{AlertReport, MetricRow, Severity, State, judge};
+use crate::metrics::{self, ALL, Dimension, Unit};
+use crate::pipeline::Analysis;
+
+/// A value for people: seconds as s/min/h/d, rates as percentages.
+pub fn human(value: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Seconds => {
+            let v = value.abs();
+            if v < 120.0 {
+                format!("{value:.1} s")
+            } else if v < 7_200.0 {
+                format!("{:.1} min", value / 60.0)
+            } else if v < 172_800.0 {
+                format!("{:.1} h", value / 3_600.0)
+            } else {
+                format!("{:.1} d", value / 86_400.0)
+            }
+        }
+        Unit::Rate => format!("{:.1} %", value * 100.0),
+        Unit::Count => format!("{value:.0}"),
+        Unit::PerConversation => format!("{value:.2}"),
+    }
+}
+
+/// A broken condition in the units of its value: `> 5.0 min`, `< 80.0 %`.
+pub fn human_condition(condition: Condition, unit: Unit) -> String {
+    let h = |v: f64| human(v, unit);
+    match condition {
+        Condition::Above(t) => format!("> {}", h(t)),
+        Condition::AtLeast(t) => format!(">= {}", h(t)),
+        Condition::Below(t) => format!("< {}", h(t)),
+        Condition::AtMost(t) => format!("<= {}", h(t)),
+        Condition::Equal(t) => format!("= {}", h(t)),
+        Condition::Outside(lo, hi) => format!("< {} or > {}", h(lo), h(hi)),
+    }
+}
+
+pub struct Quality {
+    pub conversations: usize,
+    pub rows_quarantined: u64,
+    pub quarantine_link: Option<String>,
+    pub unknown_lanes: Vec<(String, u64)>,
+}
+
+pub struct DrillLine {
+    pub id: String,
+    pub lane: String,
+    pub owner: String,
+    pub hours_silent: String,
+    pub opened_at: String,
+}
+
+pub struct Card {
+    pub severity: &'static str,
+    pub metric: String,
+    pub definition: String,
+    pub group: String,
+    pub value: String,
+    pub threshold: String,
+    pub n: u64,
+    pub drill: Vec<DrillLine>,
+}
+
+pub struct Header {
+    pub id: &'static str,
+    pub unit: &'static str,
+    pub definition: &'static str,
+}
+
+pub struct Cell {
+    pub text: String,
+    pub n: String,
+    /// `ok`, `warning`, `critical`, `few`, `unwatched` or `empty`.
+    pub state: &'static str,
+    pub title: String,
+}
+
+pub struct Row {
+    pub group: String,
+    pub cells: Vec<Cell>,
+}
+
+pub struct Chart {
+    pub file: String,
+    pub metric: &'static str,
+    pub alt: String,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+pub struct ReportPage {
+    pub period_kind: String,
+    pub period_start: String,
+    pub as_of: String,
+    pub generated_at: String,
+    pub dimension: String,
+    pub critical: usize,
+    pub warning: usize,
+    pub quality: Quality,
+    pub cards: Vec<Card>,
+    pub headers: Vec<Header>,
+    pub rows: Vec<Row>,
+    pub charts: Vec<Chart>,
+    pub weeks_back: usize,
+}
+
+/// Builds the page model of one report.
+pub fn page(
+    analysis: &Analysis,
+    alerts: &AlertReport,
+    period_rows: &[MetricRow],
+    charts: Vec<Chart>,
+    quality: Quality,
+    generated_at: String,
+    weeks_back: usize,
+) -> ReportPage {
+    let by = analysis.options.by;
+    let unit_of = |id: &str| metrics::find(id).map_or(Unit::Rate, |m| m.unit);
+    let cards = alerts
+        .alerts
+        .iter()
+        .map(|a| Card {
+            severity: a.severity.as_str(),
+            metric: a.metric.clone(),
+            definition: metrics::find(&a.metric)
+                .map(|m| m.definition.to_owned())
+                .unwrap_or_default(),
+            group: a.group.clone(),
+            value: human(a.value, unit_of(&a.metric)),
+            threshold: judge(
+                &analysis.config.alerts,
+                by,
+                &MetricRow {
+                    period_start: a.period_start.parse().unwrap_or_default(),
+                    group: a.group.clone(),
+                    metric: a.metric.clone(),
+                    value: a.value,
+                    n: a.n,
+                },
+            )
+            .1
+            .map(|c| human_condition(c, unit_of(&a.metric)))
+            .unwrap_or_else(|| a.threshold.clone()),
+            n: a.n,
+            drill: a
+                .drill
+                .iter()
+                .map(|d| DrillLine {
+                    id: d.conversation_id.clone(),
+                    lane: d.lane.clone().unwrap_or_default(),
+                    owner: d.owner.clone().unwrap_or_else(|| "(queue)".to_owned()),
+                    hours_silent: d
+                        .hours_silent
+                        .map(|h| format!("{h:.1}"))
+                        .unwrap_or_default(),
+                    opened_at: d.opened_at.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let headers: Vec<Header> = metrics::all_metrics()
+        .map(|m| Header {
+            id: m.id,
+            unit: m.unit.as_str(),
+            definition: m.definition,
+        })
+        .collect();
+    let mut groups: Vec<&str> = period_rows.iter().map(|r| r.group.as_str()).collect();
+    groups.sort_unstable_by_key(|g| (*g != ALL, *g));
+    groups.dedup();
+    let rows = groups
+        .into_iter()
+        .map(|group| Row {
+            group: group.to_owned(),
+            cells: headers
+                .iter()
+                .map(|h| {
+                    match period_rows
+                        .iter()
+                        .find(|r| r.group == group && r.metric == h.id)
+                    {
+                        None => Cell {
+                            text: "–".to_owned(),
+                            n: String::new(),
+                            state: "empty",
+                            title: "no conversations in this cohort".to_owned(),
+                        },
+                        Some(r) => {
+                            let (state, condition) = judge(&analysis.config.alerts, by, r);
+                            let (state, title) = match state {
+                                State::Unwatched => ("unwatched", "no threshold".to_owned()),
+                                State::TooFew => {
+                                    ("few", "too few conversations for an alert".to_owned())
+                                }
+                                State::Ok => ("ok", "within thresholds".to_owned()),
+                                State::Broken(s) => (
+                                    s.as_str(),
+                                    format!(
+                                        "{}: {}",
+                                        s.as_str(),
+                                        condition
+                                            .map(|c| human_condition(c, unit_of(&r.metric)))
+                                            .unwrap_or_default()
+                                    ),
+                                ),
+                            };
+                            Cell {
+                                text: human(r.value, unit_of(&r.metric)),
+                                n: format!("n={}", r.n),
+                                state,
+                                title,
+                            }
+                        }
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    ReportPage {
+        period_kind: alerts.period.clone(),
+        period_start: alerts.period_start.clone(),
+        as_of: alerts.as_of.clone(),
+        generated_at,
+        dimension: match by {
+            Dimension::None => "group".to_owned(),
+            other => other.column().to_owned(),
+        },
+        critical: alerts.count(Severity::Critical),
+        warning: alerts.count(Severity::Warning),
+        quality,
+        cards,
+        headers,
+        rows,
+        charts,
+        weeks_back,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human(42.5, Unit::Seconds), "42.5 s");
+        assert_eq!(human(300.0, Unit::Seconds), "5.0 min");
+        assert_eq!(human(7_200.0, Unit::Seconds), "2.0 h");
+        assert_eq!(human(259_200.0, Unit::Seconds), "3.0 d");
+        assert_eq!(human(0.4444, Unit::Rate), "44.4 %");
+        assert_eq!(human(2.0, Unit::Count), "2");
+        assert_eq!(human(0.4615, Unit::PerConversation), "0.46");
+        assert_eq!(
+            human_condition(Condition::Outside(0.05, 0.1), Unit::Rate),
+            "< 5.0 % or > 10.0 %"
+        );
+        assert_eq!(
+            human_condition(Condition::Above(900.0), Unit::Seconds),
+            "> 15.0 min"
+        );
+    }
+}

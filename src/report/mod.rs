@@ -1,0 +1,162 @@
+//! The weekly report: renderers return bytes; [`write`] puts them on disk atomically.
+//!
+//! `<out>/<period_start>/` holds `index.html`, `charts/<metric>.png`, `metrics.csv` (the
+//! periods the charts show), `alerts.json` and, when rows were quarantined while reading a raw
+//! data directory, `quarantine.csv`. Rerunning on the same input gives the same files except
+//! the generation time printed in `index.html`.
+
+pub mod charts;
+pub mod html;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use askama::Template;
+use chrono::NaiveDate;
+use polars::prelude::{DataType, IntoLazy, col, lit};
+
+use crate::alert::{AlertReport, MetricRow};
+use crate::metrics;
+use crate::output::metrics_csv;
+use crate::pipeline::Analysis;
+use crate::warehouse::quarantine_csv;
+
+/// A report as files: (path relative to the report folder, bytes).
+pub struct ReportFiles {
+    pub period_start: NaiveDate,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl ReportFiles {
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.as_slice())
+    }
+}
+
+/// Renders every file of the report of `period_start`.
+pub fn build(
+    analysis: &Analysis,
+    alerts: &AlertReport,
+    period_start: NaiveDate,
+    weeks_back: usize,
+    generated_at: String,
+) -> Result<ReportFiles> {
+    let periods = analysis.periods_back(period_start, weeks_back);
+    let shown: Vec<MetricRow> = analysis
+        .rows
+        .iter()
+        .filter(|r| periods.contains(&r.period_start))
+        .cloned()
+        .collect();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut charts = Vec::new();
+    for metric in metrics::all_metrics() {
+        let trend = charts::trends(&shown, metric, &periods);
+        let file = format!("charts/{}.png", metric.id);
+        files.push((file.clone(), charts::render(&trend)?));
+        charts.push(html::Chart {
+            file,
+            metric: metric.id,
+            alt: format!(
+                "{} by {}: {}",
+                metric.id,
+                analysis.options.by.column(),
+                metric.definition
+            ),
+        });
+    }
+    let period_rows: Vec<MetricRow> = shown
+        .iter()
+        .filter(|r| r.period_start == period_start)
+        .cloned()
+        .collect();
+    let summary = &analysis.data.summary;
+    let quarantine_link =
+        (!analysis.data.quarantine.is_empty()).then(|| "quarantine.csv".to_owned());
+    let quality = html::Quality {
+        conversations: analysis.facts.frame.height(),
+        rows_quarantined: summary.rows_quarantined(),
+        quarantine_link,
+        unknown_lanes: summary
+            .unknown_lanes
+            .iter()
+            .map(|(lane, n)| (lane.clone(), *n))
+            .collect(),
+    };
+    let page = html::page(
+        analysis,
+        alerts,
+        &period_rows,
+        charts,
+        quality,
+        generated_at,
+        weeks_back,
+    );
+    let html = page.render().context("rendering the report page")?;
+    files.push(("index.html".to_owned(), html.into_bytes()));
+    let day = |d: &NaiveDate| lit((*d - metrics::epoch()).num_days() as i32).cast(DataType::Date);
+    let first = periods.first().unwrap_or(&period_start);
+    let mut table = analysis
+        .frame
+        .clone()
+        .lazy()
+        .filter(
+            col("period_start")
+                .gt_eq(day(first))
+                .and(col("period_start").lt_eq(day(&period_start))),
+        )
+        .collect()?;
+    files.push(("metrics.csv".to_owned(), metrics_csv(&mut table)?));
+    let mut json = serde_json::to_vec_pretty(alerts)?;
+    json.push(b'\n');
+    files.push(("alerts.json".to_owned(), json));
+    if !analysis.data.quarantine.is_empty() {
+        files.push((
+            "quarantine.csv".to_owned(),
+            quarantine_csv(&analysis.data.quarantine)?,
+        ));
+    }
+    Ok(ReportFiles {
+        period_start,
+        files,
+    })
+}
+
+/// Writes the report under `<out>/<period_start>/`: into a temporary folder first, then
+/// renamed into place, so a reader never sees half a report. Returns the folder.
+pub fn write(out: &Path, report: &ReportFiles) -> Result<PathBuf> {
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create the report folder {}", out.display()))?;
+    let name = report.period_start.to_string();
+    let target = out.join(&name);
+    let tmp = out.join(format!(".{name}.tmp-{}", std::process::id()));
+    let old = out.join(format!(".{name}.old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = (|| -> Result<()> {
+        for (file, bytes) in &report.files {
+            let path = tmp.join(file);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if target.exists() {
+            std::fs::rename(&target, &old)?;
+        }
+        std::fs::rename(&tmp, &target)?;
+        let _ = std::fs::remove_dir_all(&old);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+        if old.exists() && !target.exists() {
+            let _ = std::fs::rename(&old, &target);
+        }
+    }
+    result.with_context(|| format!("writing the report to {}", target.display()))?;
+    Ok(target)
+}
