@@ -52,6 +52,65 @@ pub enum Command {
     /// Ingest, facts, metrics, alerts and the report in one go (defaults: sample_data →
     /// reports/). Prints the path of the report's index.html on stdout.
     Run(RunArgs),
+    /// Run SQL (polars dialect) over the tables: conversations, messages, assignments,
+    /// handoffs, templates, lanes, facts and metrics.
+    ///
+    /// The `facts` table adds ready-made columns: opened_period, closed_period,
+    /// first_customer_period, specialist_period (period start dates), frt_s, tts_s, art_s
+    /// (seconds), hours_silent (open threads, at as_of) and as_of.
+    Query(QueryArgs),
+}
+
+/// Output formats of a query result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueryFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    Csv,
+    Json,
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// A .sql file to run.
+    #[arg(
+        value_name = "FILE.sql",
+        required_unless_present = "sql",
+        conflicts_with = "sql"
+    )]
+    pub file: Option<PathBuf>,
+
+    /// The SQL text to run, instead of a file.
+    #[arg(long, value_name = "SQL")]
+    pub sql: Option<String>,
+
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Ignore everything after this instant (default: the latest timestamp in the input).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub as_of: Option<String>,
+
+    /// The period of the `metrics` table and of the facts' period columns.
+    #[arg(long, value_enum, default_value_t = Period::Week)]
+    pub period: Period,
+
+    /// Time zone of period boundaries (IANA name).
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: String,
+
+    /// Grouping dimension of the `metrics` table.
+    #[arg(long, value_enum, default_value_t = Dimension::Lane)]
+    pub by: Dimension,
+
+    /// Output format (default: from the --out extension, else an aligned table).
+    #[arg(long, value_enum)]
+    pub format: Option<QueryFormat>,
+
+    /// Output file (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// When alerts make the exit code 1.
@@ -207,9 +266,22 @@ pub struct FactsArgs {
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
 
-    /// Output file: .parquet or .csv.
+    /// Output file: .parquet or .csv (with --partition: a folder).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+
+    /// Write Hive-partitioned Parquet: <out>/period_start=YYYY-MM-DD/part-0.parquet, by the
+    /// period of opened_at.
+    #[arg(long)]
+    pub partition: bool,
+
+    /// The period of the partitions.
+    #[arg(long, value_enum, default_value_t = Period::Week)]
+    pub period: Period,
+
+    /// Time zone of period boundaries (IANA name).
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: String,
 }
 
 /// Output formats of tabular results.
@@ -248,6 +320,11 @@ pub struct MetricsArgs {
     /// Output file, or - for stdout (default).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Write Hive-partitioned Parquet to the --out folder:
+    /// <out>/period_start=YYYY-MM-DD/part-0.parquet.
+    #[arg(long, requires = "out")]
+    pub partition: bool,
 
     /// List every metric with its definition and exit.
     #[arg(long)]

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod progress;
+pub mod query;
 pub mod report;
 pub mod sample;
 #[cfg(test)]
@@ -58,5 +59,6 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Alerts(args) => commands::alerts::run(&args, &progress),
         Command::Report(args) => commands::report::run(&args, &progress),
         Command::Run(args) => commands::run::run(&args, &progress),
+        Command::Query(args) => commands::query::run(&args, &progress),
     }
 }

@@ -6,7 +6,7 @@ use super::{load_data, parse_as_of};
 use crate::Status;
 use crate::cli::FactsArgs;
 use crate::facts;
-use crate::output::write_frame;
+use crate::output::{parse_tz, write_frame};
 use crate::progress::Progress;
 
 pub(crate) fn run(args: &FactsArgs, progress: &Progress) -> Result<Status> {
@@ -14,9 +14,21 @@ pub(crate) fn run(args: &FactsArgs, progress: &Progress) -> Result<Status> {
     let (config, data) = load_data(&args.data, progress)?;
     let step = progress.step("computing facts");
     let facts = facts::compute(&data, &config, as_of)?;
-    let mut public = facts::public(&facts.frame)?;
+    let mut public = if args.partition {
+        crate::query::facts_with_period(&facts.frame, args.period, parse_tz(&args.tz)?)?
+    } else {
+        facts::public(&facts.frame)?
+    };
     step.finish_and_clear();
-    write_frame(&mut public, &args.out, None)?;
+    if args.partition {
+        let parts = crate::query::write_partitioned(&public, "period_start", &args.out)?;
+        progress.say(format!(
+            "facts: {parts} partition(s) under {}",
+            args.out.display()
+        ));
+    } else {
+        write_frame(&mut public, &args.out, None)?;
+    }
     progress.say(format!(
         "facts: {} conversations as of {} in {}",
         public.height(),

@@ -32,6 +32,16 @@ pub(crate) fn run(args: &MetricsArgs, progress: &Progress) -> Result<Status> {
     let facts = facts::compute(&data, &config, as_of)?;
     let mut rows = metrics::compute(&facts, &data, &config, options)?;
     step.finish_and_clear();
-    write_metrics(&mut rows, args.out.as_deref(), args.format).context("writing the metrics")?;
+    match (&args.out, args.partition) {
+        (Some(dir), true) => {
+            let parts = crate::query::write_partitioned(&rows, "period_start", dir)?;
+            progress.say(format!(
+                "metrics: {parts} partition(s) under {}",
+                dir.display()
+            ));
+        }
+        _ => write_metrics(&mut rows, args.out.as_deref(), args.format)
+            .context("writing the metrics")?,
+    }
     Ok(Status::Ok)
 }

@@ -5,6 +5,7 @@ pub(crate) mod alerts;
 pub(crate) mod facts;
 pub(crate) mod ingest;
 pub(crate) mod metrics;
+pub(crate) mod query;
 pub(crate) mod report;
 pub(crate) mod run;
 pub(crate) mod sample;

@@ -2,6 +2,7 @@
 
 mod ingest;
 mod metrics;
+mod query;
 mod report;
 mod sample;
 mod util;

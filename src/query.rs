@@ -1,0 +1,251 @@
+//! Ad-hoc SQL over l2lens's tables (polars SQL).
+//!
+//! Registered tables:
+//! - `conversations`, `messages`, `assignments`, `handoffs`, `templates` (when present): the
+//!   validated input, timestamps in UTC, with `source_row` and `conversation_key`;
+//! - `lanes`: `lane, tier` of the configuration;
+//! - `facts`: the facts table (instants as UTC timestamps) plus ready-made columns, because the
+//!   SQL dialect has no date truncation or interval extraction: `opened_period`,
+//!   `closed_period`, `first_customer_period`, `specialist_period` (the period start dates of
+//!   the metric cohorts' times), `frt_s`, `tts_s`,
+//!   `art_s` (seconds), `hours_silent` (hours since the customer's last message, for open
+//!   conversations, at `as_of`) and `as_of`;
+//! - `metrics`: the long metric rows (`period_start, <dimension>, metric, value, n`).
+
+use anyhow::{Context as _, Result};
+use polars::prelude::*;
+use polars::sql::SQLContext;
+
+use crate::facts::{self, INSTANT_COLUMNS};
+use crate::ingest::schema::Table;
+use crate::pipeline::Analysis;
+
+/// The names an analyst can query, in the order `--help` lists them.
+pub const TABLES: &[&str] = &[
+    "conversations",
+    "messages",
+    "assignments",
+    "handoffs",
+    "templates",
+    "lanes",
+    "facts",
+    "metrics",
+];
+
+/// The facts as analysts see them: public columns plus ready-made period and duration
+/// columns.
+pub fn facts_view(analysis: &Analysis) -> Result<LazyFrame> {
+    let ctx = analysis.context();
+    let seconds = |from: &str, to: &str| {
+        ((col(to) - col(from)).cast(DataType::Float64) / lit(1000.0)).alias(format!(
+            "{}_s",
+            match (from, to) {
+                ("first_customer_at", "first_reply_at") => "frt",
+                ("first_customer_at", "specialist_at") => "tts",
+                _ => "art",
+            }
+        ))
+    };
+    let as_of = analysis.facts.as_of;
+    let mut instants: Vec<Expr> = INSTANT_COLUMNS
+        .iter()
+        .map(|c| col(*c).cast(facts_timestamp()))
+        .collect();
+    instants.push(lit(as_of).cast(facts_timestamp()).alias("as_of"));
+    let frame = analysis
+        .facts
+        .frame
+        .clone()
+        .lazy()
+        .with_columns([
+            ctx.period_start(col("opened_at")).alias("opened_period"),
+            ctx.period_start(col("closed_at")).alias("closed_period"),
+            ctx.period_start(col("first_customer_at"))
+                .alias("first_customer_period"),
+            ctx.period_start(col("specialist_at"))
+                .alias("specialist_period"),
+            seconds("first_customer_at", "first_reply_at"),
+            seconds("first_customer_at", "specialist_at").clip_min(lit(0.0)),
+            seconds("opened_at", "closed_at"),
+            when(
+                col("closed_at")
+                    .is_null()
+                    .and(col("last_customer_at").is_not_null()),
+            )
+            .then((lit(as_of) - col("last_customer_at")).cast(DataType::Float64) / lit(3_600_000.0))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("hours_silent"),
+        ])
+        .with_columns(instants)
+        .drop(Selector::ByName {
+            names: ["key".into()].into(),
+            strict: true,
+        });
+    Ok(frame)
+}
+
+fn facts_timestamp() -> DataType {
+    crate::ingest::schema::timestamp_dtype()
+}
+
+/// A SQL context with every table registered.
+pub fn context(analysis: &Analysis) -> Result<SQLContext> {
+    let sql = SQLContext::new();
+    for table in Table::ALL {
+        if let Ok(frame) = analysis.data.table(table) {
+            sql.register(table.name(), frame);
+        }
+    }
+    let lanes: Vec<&str> = analysis.config.lanes.keys().map(String::as_str).collect();
+    let tiers: Vec<&str> = analysis.config.lanes.values().map(|t| t.as_str()).collect();
+    sql.register("lanes", df!("lane" => lanes, "tier" => tiers)?.lazy());
+    sql.register("facts", facts_view(analysis)?);
+    sql.register("metrics", analysis.frame.clone().lazy());
+    Ok(sql)
+}
+
+/// Runs one query; `source` names it in errors (a file name or `--sql`).
+pub fn run(analysis: &Analysis, sql: &str, source: &str) -> Result<DataFrame> {
+    let mut context = context(analysis)?;
+    let plan = context
+        .execute(sql)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("query {source} is not valid SQL for l2lens"))?;
+    plan.collect()
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("query {source} failed"))
+}
+
+/// A result as an aligned text table for a terminal.
+pub fn to_table(frame: &DataFrame) -> Result<String> {
+    let names: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut columns: Vec<Vec<String>> = Vec::with_capacity(names.len());
+    let mut numeric = Vec::with_capacity(names.len());
+    for column in frame.columns() {
+        numeric.push(column.dtype().is_primitive_numeric());
+        let text = column.cast(&DataType::String)?;
+        let text = text.str()?;
+        columns.push(
+            text.iter()
+                .map(|v| v.map_or_else(|| "null".to_owned(), str::to_owned))
+                .collect(),
+        );
+    }
+    let widths: Vec<usize> = names
+        .iter()
+        .zip(&columns)
+        .map(|(n, values)| {
+            values
+                .iter()
+                .map(|v| v.chars().count())
+                .chain([n.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    let line = |cells: Vec<String>| cells.join("  ").trim_end().to_owned() + "\n";
+    out.push_str(&line(
+        names
+            .iter()
+            .zip(&widths)
+            .map(|(n, w)| format!("{n:<w$}"))
+            .collect(),
+    ));
+    out.push_str(&line(widths.iter().map(|w| "-".repeat(*w)).collect()));
+    for row in 0..frame.height() {
+        out.push_str(&line(
+            columns
+                .iter()
+                .zip(&widths)
+                .zip(&numeric)
+                .map(|((values, w), num)| {
+                    if *num {
+                        format!("{:>w$}", values[row])
+                    } else {
+                        format!("{:<w$}", values[row])
+                    }
+                })
+                .collect(),
+        ));
+    }
+    out.push_str(&format!(
+        "({} row{})\n",
+        frame.height(),
+        if frame.height() == 1 { "" } else { "s" }
+    ));
+    Ok(out)
+}
+
+/// Writes `frame` as Hive-partitioned Parquet under `dir`: one
+/// `<column>=YYYY-MM-DD/part-0.parquet` per value of the Date column `column` (not repeated
+/// inside the files, as Hive layouts expect). The folder is replaced atomically.
+pub fn write_partitioned(frame: &DataFrame, column: &str, dir: &std::path::Path) -> Result<usize> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "partitioned".to_owned());
+    let parent = dir.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let values = frame
+        .column(column)?
+        .unique_stable()?
+        .cast(&DataType::Int32)?;
+    let values: Vec<Option<i32>> = values.i32()?.iter().collect();
+    let epoch = crate::metrics::epoch();
+    for value in &values {
+        let (label, predicate) = match value {
+            Some(days) => (
+                (epoch + chrono::Days::new(*days as u64)).to_string(),
+                col(column).cast(DataType::Int32).eq(lit(*days)),
+            ),
+            // Hive's name for a missing partition value.
+            None => (
+                "__HIVE_DEFAULT_PARTITION__".to_owned(),
+                col(column).is_null(),
+            ),
+        };
+        let mut part = frame
+            .clone()
+            .lazy()
+            .filter(predicate)
+            .drop(Selector::ByName {
+                names: [column.into()].into(),
+                strict: true,
+            })
+            .collect()?;
+        let folder = tmp.join(format!("{column}={label}"));
+        std::fs::create_dir_all(&folder)?;
+        crate::warehouse::write_parquet(&folder.join("part-0.parquet"), &mut part)?;
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("cannot replace {}", dir.display()))?;
+    }
+    std::fs::rename(&tmp, dir).with_context(|| format!("cannot write {}", dir.display()))?;
+    Ok(values.len())
+}
+
+/// The public facts with the period of `opened_at` as `period_start`, for partitioning.
+pub fn facts_with_period(
+    frame: &DataFrame,
+    period: crate::metrics::Period,
+    tz: chrono_tz::Tz,
+) -> Result<DataFrame> {
+    let with_period = frame
+        .clone()
+        .lazy()
+        .with_column(
+            period
+                .start_expr(col("opened_at"), tz)
+                .alias("period_start"),
+        )
+        .collect()?;
+    Ok(facts::public(&with_period)?)
+}
