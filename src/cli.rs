@@ -121,6 +121,23 @@ pub enum FailOn {
     Never,
 }
 
+/// Alert emails; shared by alerts and run.
+#[derive(Debug, Args)]
+pub struct EmailArgs {
+    /// Mail new, escalated and resolved alerts ([email] in the config says where).
+    #[arg(long)]
+    pub email: bool,
+
+    /// With --email: print the email on stderr instead of sending it (nothing is recorded).
+    #[arg(long, requires = "email")]
+    pub dry_run: bool,
+
+    /// With --email: the file that remembers what was mailed (default: [email] state_file,
+    /// else alert-state.json beside the reports).
+    #[arg(long, value_name = "FILE", requires = "email")]
+    pub state: Option<PathBuf>,
+}
+
 /// Which period to analyse and how to group it; shared by alerts, report and run.
 #[derive(Debug, Args)]
 pub struct PeriodArgs {
@@ -157,6 +174,13 @@ pub struct AlertsArgs {
     /// The lowest severity that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Critical)]
     pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub email: EmailArgs,
+
+    /// Where the reports are, for the link in the email and the default state file.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub reports: PathBuf,
 
     /// Output file for alerts.json, or - for stdout (default).
     #[arg(long, value_name = "FILE")]
@@ -199,6 +223,9 @@ pub struct RunArgs {
     /// The lowest alert severity that makes the exit code 1 (for cron: critical).
     #[arg(long, value_enum, default_value_t = FailOn::Never)]
     pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub email: EmailArgs,
 }
 
 /// Where the input is and how to read it; shared by every command that reads data.

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Deserializer};
 
+use crate::alert::email::EmailConfig;
 use crate::alert::rules::{RawAlerts, Thresholds};
 
 /// The name of the configuration file looked for in a data directory.
@@ -89,6 +90,8 @@ pub struct Config {
     pub window_risk_hours: f64,
     /// Alert thresholds per metric and per lane.
     pub alerts: Thresholds,
+    /// Where alert emails go, when configured.
+    pub email: Option<EmailConfig>,
     /// Where the configuration came from, for messages; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -103,6 +106,7 @@ impl Default for Config {
             trap_limit: 2,
             window_risk_hours: 20.0,
             alerts: Thresholds::default(),
+            email: None,
             source: None,
         }
     }
@@ -117,6 +121,7 @@ struct RawConfig {
     rules: RawRules,
     #[serde(default)]
     alerts: RawAlerts,
+    email: Option<EmailConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -170,6 +175,10 @@ impl Config {
             config.window_risk_hours = hours;
         }
         config.alerts = raw.alerts.resolve()?;
+        if let Some(email) = raw.email {
+            email.validate()?;
+            config.email = Some(email);
+        }
         Ok(config)
     }
 

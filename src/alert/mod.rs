@@ -4,7 +4,9 @@
 //! critical condition of its rule (severity critical) or else the warning condition (severity
 //! warning). Alerts are sorted by severity (critical first), then metric and group.
 
+pub mod email;
 pub mod rules;
+pub mod state;
 
 use std::collections::BTreeMap;
 
@@ -70,6 +72,8 @@ pub struct Alert {
     pub value: f64,
     /// The broken condition, e.g. `> 900`.
     pub threshold: String,
+    /// The same in the value's units, e.g. `> 15.0 min`.
+    pub threshold_human: String,
     pub severity: Severity,
     pub n: u64,
     /// Ids of up to 50 conversations behind the value, worst first.
@@ -190,6 +194,8 @@ pub fn evaluate(
                 metric: r.metric.clone(),
                 value: r.value,
                 threshold: condition.to_string(),
+                threshold_human: condition
+                    .human(metrics::find(&r.metric).map_or(metrics::Unit::Rate, |m| m.unit)),
                 severity,
                 n: r.n,
                 conversations: Vec::new(),

@@ -85,6 +85,21 @@ impl Condition {
     }
 }
 
+impl Condition {
+    /// The condition in the units of its value: `> 5.0 min`, `< 80.0 %`.
+    pub fn human(self, unit: crate::metrics::Unit) -> String {
+        let h = |v: f64| crate::metrics::human(v, unit);
+        match self {
+            Condition::Above(t) => format!("> {}", h(t)),
+            Condition::AtLeast(t) => format!(">= {}", h(t)),
+            Condition::Below(t) => format!("< {}", h(t)),
+            Condition::AtMost(t) => format!("<= {}", h(t)),
+            Condition::Equal(t) => format!("= {}", h(t)),
+            Condition::Outside(lo, hi) => format!("< {} or > {}", h(lo), h(hi)),
+        }
+    }
+}
+
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -327,6 +342,12 @@ mod tests {
         assert!(!Condition::Outside(0.05, 0.10).holds(0.05));
         assert!(!Condition::Outside(0.05, 0.10).holds(0.10));
         assert_eq!(Condition::Outside(0.05, 0.1).to_string(), "< 0.05 or > 0.1");
+        use crate::metrics::Unit;
+        assert_eq!(
+            Condition::Outside(0.05, 0.1).human(Unit::Rate),
+            "< 5.0 % or > 10.0 %"
+        );
+        assert_eq!(Condition::Above(900.0).human(Unit::Seconds), "> 15.0 min");
     }
 
     #[test]

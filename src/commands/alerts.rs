@@ -25,5 +25,14 @@ pub(crate) fn run(args: &AlertsArgs, progress: &Progress) -> Result<Status> {
         }
     }
     progress.say(alert_line(&alerts));
+    if args.email.email {
+        super::mail_alerts(
+            &analysis.config,
+            &args.email,
+            &alerts,
+            &args.reports,
+            progress,
+        )?;
+    }
     Ok(status_for(&alerts, args.fail_on))
 }

@@ -104,3 +104,62 @@ pub(crate) fn alert_line(alerts: &crate::alert::AlertReport) -> String {
         alerts.count(Severity::Warning)
     )
 }
+
+/// Mails what changed since the last mail (new, escalated, resolved alerts) and records it.
+/// On a send failure the state file is left as it was, so the next run tries again.
+pub(crate) fn mail_alerts(
+    config: &Config,
+    args: &crate::cli::EmailArgs,
+    alerts: &crate::alert::AlertReport,
+    reports: &std::path::Path,
+    progress: &Progress,
+) -> Result<()> {
+    use crate::alert::{email, state::State};
+    let Some(settings) = config.email.as_ref() else {
+        anyhow::bail!(
+            "--email needs an [email] section in the config (host, port, security, from, to; \
+             see the README)"
+        );
+    };
+    let state_path = args
+        .state
+        .clone()
+        .or_else(|| settings.state_file.clone())
+        .unwrap_or_else(|| reports.join("alert-state.json"));
+    let state = State::load(&state_path)?;
+    let changes = state.changes(&alerts.alerts);
+    if changes.is_empty() {
+        progress.say("email: nothing new, escalated or resolved since the last one; not sent");
+        if !args.dry_run {
+            changes.next.save(&state_path)?;
+        }
+        return Ok(());
+    }
+    let local = reports
+        .join(&alerts.period_start)
+        .join("index.html")
+        .display()
+        .to_string();
+    let location = email::report_location(settings, &alerts.period_start, &local);
+    let message = email::compose(
+        settings,
+        &changes,
+        &alerts.period_start,
+        &alerts.as_of,
+        &location,
+    )?;
+    if args.dry_run {
+        eprintln!("--- email (dry run: not sent, nothing recorded) ---");
+        eprintln!("{}", String::from_utf8_lossy(&message.formatted()));
+        eprintln!("--- end of email ---");
+        return Ok(());
+    }
+    email::send(settings, &message, &|line| progress.say(line))?;
+    changes.next.save(&state_path)?;
+    progress.say(format!(
+        "email: sent \"{}\" to {}",
+        email::subject(&changes, &alerts.period_start),
+        settings.to.join(", ")
+    ));
+    Ok(())
+}

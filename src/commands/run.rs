@@ -33,5 +33,9 @@ pub(crate) fn run(args: &RunArgs, progress: &Progress) -> Result<Status> {
         started.elapsed().as_secs_f64()
     ));
     println!("{}", dir.join("index.html").display());
+    // The report is on disk before any mail goes out: a mail failure never loses it.
+    if args.email.email {
+        super::mail_alerts(&analysis.config, &args.email, &alerts, &args.out, progress)?;
+    }
     Ok(status_for(&alerts, args.fail_on))
 }

@@ -51,6 +51,27 @@ impl Unit {
     }
 }
 
+/// A value for people: seconds as s/min/h/d, rates as percentages.
+pub fn human(value: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Seconds => {
+            let v = value.abs();
+            if v < 120.0 {
+                format!("{value:.1} s")
+            } else if v < 7_200.0 {
+                format!("{:.1} min", value / 60.0)
+            } else if v < 172_800.0 {
+                format!("{:.1} h", value / 3_600.0)
+            } else {
+                format!("{:.1} d", value / 86_400.0)
+            }
+        }
+        Unit::Rate => format!("{:.1} %", value * 100.0),
+        Unit::Count => format!("{value:.0}"),
+        Unit::PerConversation => format!("{value:.2}"),
+    }
+}
+
 /// One metric id with its one-line definition.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MetricInfo {
@@ -340,4 +361,20 @@ pub fn compute(
         .map_err(anyhow::Error::from)
         .context("computing the metrics")?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human(42.5, Unit::Seconds), "42.5 s");
+        assert_eq!(human(300.0, Unit::Seconds), "5.0 min");
+        assert_eq!(human(7_200.0, Unit::Seconds), "2.0 h");
+        assert_eq!(human(259_200.0, Unit::Seconds), "3.0 d");
+        assert_eq!(human(0.4444, Unit::Rate), "44.4 %");
+        assert_eq!(human(2.0, Unit::Count), "2");
+        assert_eq!(human(0.4615, Unit::PerConversation), "0.46");
+    }
 }

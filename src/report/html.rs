@@ -4,44 +4,9 @@
 
 use askama::Template;
 
-use crate::alert::rules::Condition;
 use crate::alert::{AlertReport, MetricRow, Severity, State, judge};
-use crate::metrics::{self, ALL, Dimension, Unit};
+use crate::metrics::{self, ALL, Dimension, Unit, human};
 use crate::pipeline::Analysis;
-
-/// A value for people: seconds as s/min/h/d, rates as percentages.
-pub fn human(value: f64, unit: Unit) -> String {
-    match unit {
-        Unit::Seconds => {
-            let v = value.abs();
-            if v < 120.0 {
-                format!("{value:.1} s")
-            } else if v < 7_200.0 {
-                format!("{:.1} min", value / 60.0)
-            } else if v < 172_800.0 {
-                format!("{:.1} h", value / 3_600.0)
-            } else {
-                format!("{:.1} d", value / 86_400.0)
-            }
-        }
-        Unit::Rate => format!("{:.1} %", value * 100.0),
-        Unit::Count => format!("{value:.0}"),
-        Unit::PerConversation => format!("{value:.2}"),
-    }
-}
-
-/// A broken condition in the units of its value: `> 5.0 min`, `< 80.0 %`.
-pub fn human_condition(condition: Condition, unit: Unit) -> String {
-    let h = |v: f64| human(v, unit);
-    match condition {
-        Condition::Above(t) => format!("> {}", h(t)),
-        Condition::AtLeast(t) => format!(">= {}", h(t)),
-        Condition::Below(t) => format!("< {}", h(t)),
-        Condition::AtMost(t) => format!("<= {}", h(t)),
-        Condition::Equal(t) => format!("= {}", h(t)),
-        Condition::Outside(lo, hi) => format!("< {} or > {}", h(lo), h(hi)),
-    }
-}
 
 pub struct Quality {
     pub conversations: usize,
@@ -135,20 +100,7 @@ pub fn page(
                 .unwrap_or_default(),
             group: a.group.clone(),
             value: human(a.value, unit_of(&a.metric)),
-            threshold: judge(
-                &analysis.config.alerts,
-                by,
-                &MetricRow {
-                    period_start: a.period_start.parse().unwrap_or_default(),
-                    group: a.group.clone(),
-                    metric: a.metric.clone(),
-                    value: a.value,
-                    n: a.n,
-                },
-            )
-            .1
-            .map(|c| human_condition(c, unit_of(&a.metric)))
-            .unwrap_or_else(|| a.threshold.clone()),
+            threshold: a.threshold_human.clone(),
             n: a.n,
             drill: a
                 .drill
@@ -207,7 +159,7 @@ pub fn page(
                                         "{}: {}",
                                         s.as_str(),
                                         condition
-                                            .map(|c| human_condition(c, unit_of(&r.metric)))
+                                            .map(|c| c.human(unit_of(&r.metric)))
                                             .unwrap_or_default()
                                     ),
                                 ),
@@ -241,29 +193,5 @@ pub fn page(
         rows,
         charts,
         weeks_back,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn human_units() {
-        assert_eq!(human(42.5, Unit::Seconds), "42.5 s");
-        assert_eq!(human(300.0, Unit::Seconds), "5.0 min");
-        assert_eq!(human(7_200.0, Unit::Seconds), "2.0 h");
-        assert_eq!(human(259_200.0, Unit::Seconds), "3.0 d");
-        assert_eq!(human(0.4444, Unit::Rate), "44.4 %");
-        assert_eq!(human(2.0, Unit::Count), "2");
-        assert_eq!(human(0.4615, Unit::PerConversation), "0.46");
-        assert_eq!(
-            human_condition(Condition::Outside(0.05, 0.1), Unit::Rate),
-            "< 5.0 % or > 10.0 %"
-        );
-        assert_eq!(
-            human_condition(Condition::Above(900.0), Unit::Seconds),
-            "> 15.0 min"
-        );
     }
 }

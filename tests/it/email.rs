@@ -1,0 +1,364 @@
+//! Alert emails against a real SMTP server (aiosmtpd on 127.0.0.1).
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use crate::util::{Scratch, golden_dir, stderr};
+
+const AS_OF: &str = "2026-11-25T00:00:00Z";
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py")
+}
+
+/// Whether Python's aiosmtpd is importable; under CI it must be.
+fn have_aiosmtpd() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "python3 with aiosmtpd is missing: scripts/test.sh installs it (pip install aiosmtpd)"
+        );
+    }
+    if !ok {
+        eprintln!("skipped: no python3 aiosmtpd (scripts/test.sh installs it)");
+    }
+    ok
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running aiosmtpd, stopped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl Server {
+    fn start(scratch: &Scratch, credentials: Option<&str>) -> Server {
+        let port = free_port();
+        let maildir = scratch.join(&format!("maildir-{port}"));
+        let mut command = Command::new("python3");
+        command
+            .arg(script())
+            .arg("serve")
+            .arg(port.to_string())
+            .arg(&maildir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(c) = credentials {
+            command.arg(c);
+        }
+        let mut child = command.spawn().expect("start aiosmtpd");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "aiosmtpd did not start");
+        Server {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    /// The delivered messages.
+    fn messages(&self) -> Vec<serde_json::Value> {
+        if !self.maildir.exists() {
+            return Vec::new();
+        }
+        let output = Command::new("python3")
+            .arg(script())
+            .arg("dump")
+            .arg(&self.maildir)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&output.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A config with the small-cohort alert rules, `extra` rules and an [email] section.
+fn config(scratch: &Scratch, name: &str, port: u16, extra: &str, user: Option<&str>) -> PathBuf {
+    let user =
+        user.map(|u| format!("user = \"{u}\"\npassword_env = \"L2LENS_TEST_SMTP_PASSWORD\"\n"));
+    scratch.write(
+        name,
+        format!(
+            "[alerts]\nmin_n = 1\n{extra}\n\n[email]\nhost = \"127.0.0.1\"\nport = {port}\n\
+             security = \"none\"\nfrom = \"l2lens <l2lens@example.com>\"\n\
+             to = [\"cx-director@example.com\", \"oncall@example.com\"]\n\
+             attempts = 2\nbackoff_ms = 50\ntimeout_s = 5\n{}",
+            user.unwrap_or_default()
+        ),
+    )
+}
+
+fn alerts(config: &Path, state: &Path, extra: &[&str], password: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_l2lens"));
+    command
+        .args(["alerts", "--data"])
+        .arg(golden_dir())
+        .args([
+            "--as-of",
+            AS_OF,
+            "--email",
+            "--fail-on",
+            "never",
+            "--config",
+        ])
+        .arg(config)
+        .arg("--state")
+        .arg(state)
+        .args(extra)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("L2LENS_TEST_SMTP_PASSWORD");
+    if let Some(p) = password {
+        command.env("L2LENS_TEST_SMTP_PASSWORD", p);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn the_alert_email_arrives_with_both_parts_and_the_alert_rows() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let scratch = Scratch::new("mail");
+    let server = Server::start(&scratch, None);
+    let config = config(&scratch, "cfg.toml", server.port, "", None);
+    let state = scratch.join("state.json");
+    let output = alerts(&config, &state, &[], None);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    let m = &messages[0];
+    let subject = m["subject"].as_str().unwrap();
+    assert!(subject.contains("CRITICAL"), "{subject}");
+    assert!(subject.contains("2026-11-16"), "{subject}");
+    let count = subject
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        count,
+        json["alerts"].as_array().unwrap().len().to_string(),
+        "{subject}"
+    );
+    assert_eq!(m["to"], "cx-director@example.com, oncall@example.com");
+    assert!(m["from"].as_str().unwrap().contains("l2lens@example.com"));
+    assert_eq!(m["content_type"], "multipart/alternative");
+    let text = m["text"].as_str().unwrap();
+    let html = m["html"].as_str().unwrap();
+    // One row per alert: group, metric, value against threshold, n.
+    assert!(
+        text.lines().any(|l| l.contains("CRITICAL")
+            && l.contains("window_expired")
+            && l.contains("ALL")
+            && l.contains("2 against > 0")
+            && l.contains("(n=5)")),
+        "{text}"
+    );
+    assert!(
+        text.contains("Report: reports/2026-11-16/index.html"),
+        "{text}"
+    );
+    assert_eq!(
+        html.matches("<tr class=\"alert\">").count(),
+        json["alerts"].as_array().unwrap().len()
+    );
+    assert!(
+        html.contains("window_expired") && html.contains("18.2 %"),
+        "{html}"
+    );
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert!(saved["alerts"]["lane|ALL|window_expired"].is_object());
+}
+
+#[test]
+fn dedupe_escalation_and_resolution_across_runs() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let scratch = Scratch::new("dedupe");
+    let server = Server::start(&scratch, None);
+    let state = scratch.join("state.json");
+    let warning_only = config(
+        &scratch,
+        "warn.toml",
+        server.port,
+        "[alerts.metrics.misroute_rate]\ncritical = \"off\"",
+        None,
+    );
+    let default_rules = config(&scratch, "default.toml", server.port, "", None);
+    let no_misroute = config(
+        &scratch,
+        "quiet.toml",
+        server.port,
+        "[alerts.metrics.misroute_rate]\nwarning = \"off\"\ncritical = \"off\"",
+        None,
+    );
+    let run = |config: &Path| {
+        let output = alerts(config, &state, &[], None);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        server.messages().len()
+    };
+    assert_eq!(run(&warning_only), 1, "first run mails every alert");
+    assert_eq!(run(&warning_only), 1, "same alerts: nothing sent");
+    assert_eq!(
+        run(&default_rules),
+        2,
+        "misroute_rate escalates to critical"
+    );
+    let escalation = server
+        .messages()
+        .into_iter()
+        .find(|m| m["text"].as_str().unwrap().contains("escalated from"))
+        .expect("an escalation mail");
+    let text = escalation["text"].as_str().unwrap();
+    assert!(
+        text.contains("misroute_rate") && text.contains("escalated from warning"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("[new]").count(),
+        0,
+        "only the escalation: {text}"
+    );
+    assert_eq!(run(&default_rules), 2, "still critical: nothing sent");
+    assert_eq!(run(&no_misroute), 3, "the resolution is announced");
+    let resolution = server
+        .messages()
+        .into_iter()
+        .find(|m| m["subject"].as_str().unwrap().contains("RESOLVED"))
+        .expect("a resolution mail");
+    assert!(
+        resolution["text"]
+            .as_str()
+            .unwrap()
+            .contains("misroute_rate")
+    );
+    assert_eq!(run(&no_misroute), 3, "announced once");
+}
+
+#[test]
+fn a_server_that_is_down_exits_2_and_leaves_the_state_alone() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let scratch = Scratch::new("down");
+    let config = config(&scratch, "cfg.toml", free_port(), "", None);
+    let state = scratch.write("state.json", "{\n  \"alerts\": {}\n}\n");
+    let before = std::fs::read(&state).unwrap();
+    let output = alerts(&config, &state, &[], None);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("could not send the alert email via 127.0.0.1"),
+        "{err}"
+    );
+    assert!(err.contains("after 2 attempt(s)"), "{err}");
+    assert!(err.contains("retrying"), "a retry was made: {err}");
+    assert_eq!(std::fs::read(&state).unwrap(), before, "state unchanged");
+
+    // run writes the report before mailing, so a mail failure never loses it.
+    let out = scratch.join("reports");
+    let output = Command::new(env!("CARGO_BIN_EXE_l2lens"))
+        .args(["run", "--data"])
+        .arg(golden_dir())
+        .args(["--as-of", AS_OF, "--email", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(out.join("2026-11-16/index.html").is_file());
+    assert!(!out.join("alert-state.json").exists());
+}
+
+#[test]
+fn a_wrong_password_is_an_authentication_error_that_never_shows_the_password() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let scratch = Scratch::new("auth");
+    let server = Server::start(&scratch, Some("alerts:s3cret-Pass"));
+    let config = config(&scratch, "cfg.toml", server.port, "", Some("alerts"));
+    let state = scratch.join("state.json");
+    let wrong = "wr0ng-Secret-42";
+    let output = alerts(&config, &state, &[], Some(wrong));
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("authentication failed for user alerts"),
+        "{err}"
+    );
+    assert!(err.contains("$L2LENS_TEST_SMTP_PASSWORD"), "{err}");
+    assert!(!err.contains(wrong) && !String::from_utf8_lossy(&output.stdout).contains(wrong));
+    assert!(!state.exists());
+    assert!(server.messages().is_empty());
+
+    let missing = alerts(&config, &state, &[], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("L2LENS_TEST_SMTP_PASSWORD"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let right = alerts(&config, &state, &[], Some("s3cret-Pass"));
+    assert_eq!(right.status.code(), Some(0), "{}", stderr(&right));
+    assert_eq!(server.messages().len(), 1);
+    assert!(!stderr(&right).contains("s3cret-Pass"));
+}
+
+#[test]
+fn a_dry_run_prints_the_email_and_sends_nothing() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let scratch = Scratch::new("dry");
+    let server = Server::start(&scratch, None);
+    let config = config(&scratch, "cfg.toml", server.port, "", None);
+    let state = scratch.join("state.json");
+    let output = alerts(&config, &state, &["--dry-run"], None);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("dry run: not sent"), "{err}");
+    assert!(err.contains("Subject: [l2lens] CRITICAL"), "{err}");
+    assert!(err.contains("window_expired"), "{err}");
+    assert!(server.messages().is_empty());
+    assert!(!state.exists());
+}
