@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A real SMTP server for l2lens's email tests.
 
-  smtp_server.py serve PORT MAILDIR [USER:PASSWORD]
+  smtp_server.py serve PORT MAILDIR [USER:PASSWORD] [--tls CERT KEY]
       aiosmtpd on 127.0.0.1:PORT, every message saved to MAILDIR; with USER:PASSWORD the
-      server requires AUTH (PLAIN/LOGIN, allowed without TLS on loopback). Prints "ready"
-      once listening and stops when its standard input closes.
+      server requires AUTH (PLAIN/LOGIN); with --tls it offers and requires STARTTLS with
+      that certificate. Prints "ready" once listening and stops when its standard input
+      closes.
   smtp_server.py dump MAILDIR
       prints the delivered messages as JSON: subject, from, to, and the decoded text and
       HTML parts.
@@ -14,7 +15,7 @@ import mailbox
 import sys
 
 
-def serve(port, maildir, credentials):
+def serve(port, maildir, credentials, tls):
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Mailbox
     from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -32,6 +33,12 @@ def serve(port, maildir, credentials):
             return AuthResult(success=ok, handled=False)
 
         kwargs = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    if tls:
+        import ssl
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls[0], tls[1])
+        kwargs.update(tls_context=context, require_starttls=True)
     controller = Controller(Mailbox(maildir), hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     print("ready", flush=True)
@@ -63,7 +70,13 @@ def dump(maildir):
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
-        serve(int(sys.argv[2]), sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
+        args = sys.argv[2:]
+        tls = None
+        if "--tls" in args:
+            i = args.index("--tls")
+            tls = (args[i + 1], args[i + 2])
+            args = args[:i] + args[i + 3:]
+        serve(int(args[0]), args[1], args[2] if len(args) > 2 else None, tls)
     elif sys.argv[1] == "dump":
         dump(sys.argv[2])
     else:

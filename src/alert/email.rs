@@ -11,6 +11,7 @@ use askama::Template;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 use serde::Deserialize;
 
@@ -44,6 +45,8 @@ pub struct EmailConfig {
     /// The environment variable that holds the SMTP password.
     #[serde(default = "default_password_env")]
     pub password_env: String,
+    /// A PEM file of extra root certificates to trust (a private CA), besides the public ones.
+    pub ca_file: Option<std::path::PathBuf>,
     pub from: String,
     pub to: Vec<String>,
     /// Where the dedupe state lives (default: `alert-state.json` beside the reports).
@@ -252,14 +255,31 @@ pub fn compose(
 }
 
 fn transport(config: &EmailConfig) -> Result<SmtpTransport> {
-    let builder = match config.security {
-        Security::None => SmtpTransport::builder_dangerous(&config.host),
-        Security::Starttls => SmtpTransport::starttls_relay(&config.host)
-            .with_context(|| format!("cannot set up STARTTLS for {}", config.host))?,
-        Security::Tls => SmtpTransport::relay(&config.host)
-            .with_context(|| format!("cannot set up TLS for {}", config.host))?,
+    let tls = || -> Result<TlsParameters> {
+        let mut params = TlsParameters::builder(config.host.clone());
+        if let Some(path) = &config.ca_file {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("[email] ca_file: cannot read {}", path.display()))?;
+            let cert = Certificate::from_pem(&pem).with_context(|| {
+                format!(
+                    "[email] ca_file: {} is not a PEM certificate",
+                    path.display()
+                )
+            })?;
+            params = params.add_root_certificate(cert);
+        }
+        params
+            .build_rustls()
+            .with_context(|| format!("cannot set up TLS for {}", config.host))
     };
-    let mut builder = builder
+    // A TLS connection is never downgraded: STARTTLS is required when asked for.
+    let tls = match config.security {
+        Security::None => Tls::None,
+        Security::Starttls => Tls::Required(tls()?),
+        Security::Tls => Tls::Wrapper(tls()?),
+    };
+    let mut builder = SmtpTransport::builder_dangerous(&config.host)
+        .tls(tls)
         .port(config.port)
         .timeout(Some(Duration::from_secs(config.timeout_s)));
     if let Some(user) = &config.user {

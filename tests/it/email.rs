@@ -47,6 +47,14 @@ struct Server {
 
 impl Server {
     fn start(scratch: &Scratch, credentials: Option<&str>) -> Server {
+        Server::start_with(scratch, credentials, None)
+    }
+
+    fn start_with(
+        scratch: &Scratch,
+        credentials: Option<&str>,
+        tls: Option<(&Path, &Path)>,
+    ) -> Server {
         let port = free_port();
         let maildir = scratch.join(&format!("maildir-{port}"));
         let mut command = Command::new("python3");
@@ -60,6 +68,9 @@ impl Server {
             .stderr(Stdio::null());
         if let Some(c) = credentials {
             command.arg(c);
+        }
+        if let Some((cert, key)) = tls {
+            command.arg("--tls").arg(cert).arg(key);
         }
         let mut child = command.spawn().expect("start aiosmtpd");
         let mut line = String::new();
@@ -105,15 +116,27 @@ impl Drop for Server {
     }
 }
 
-/// A config with the small-cohort alert rules, `extra` rules and an [email] section.
+/// A config with the small-cohort alert rules, `extra` rules and an [email] section
+/// (security `none` unless `extra_email` says otherwise).
 fn config(scratch: &Scratch, name: &str, port: u16, extra: &str, user: Option<&str>) -> PathBuf {
+    config_with(scratch, name, port, extra, user, "security = \"none\"\n")
+}
+
+fn config_with(
+    scratch: &Scratch,
+    name: &str,
+    port: u16,
+    extra: &str,
+    user: Option<&str>,
+    security: &str,
+) -> PathBuf {
     let user =
         user.map(|u| format!("user = \"{u}\"\npassword_env = \"L2LENS_TEST_SMTP_PASSWORD\"\n"));
     scratch.write(
         name,
         format!(
             "[alerts]\nmin_n = 1\n{extra}\n\n[email]\nhost = \"127.0.0.1\"\nport = {port}\n\
-             security = \"none\"\nfrom = \"l2lens <l2lens@example.com>\"\n\
+             {security}from = \"l2lens <l2lens@example.com>\"\n\
              to = [\"cx-director@example.com\", \"oncall@example.com\"]\n\
              attempts = 2\nbackoff_ms = 50\ntimeout_s = 5\n{}",
             user.unwrap_or_default()
@@ -361,4 +384,117 @@ fn a_dry_run_prints_the_email_and_sends_nothing() {
     assert!(err.contains("window_expired"), "{err}");
     assert!(server.messages().is_empty());
     assert!(!state.exists());
+}
+
+#[test]
+fn starttls_with_a_private_ca_and_a_refused_unknown_certificate() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let scratch = Scratch::new("starttls");
+    // A private CA, and a server certificate it signs for 127.0.0.1.
+    let (ca, ca_key) = (scratch.join("ca.pem"), scratch.join("ca.key"));
+    let (cert, key, csr) = (
+        scratch.join("cert.pem"),
+        scratch.join("key.pem"),
+        scratch.join("leaf.csr"),
+    );
+    let ext = scratch.write(
+        "leaf.ext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    );
+    let openssl = |args: Vec<&std::ffi::OsStr>| {
+        let made = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    };
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    openssl(vec![
+        os("req"),
+        os("-x509"),
+        os("-newkey"),
+        os("rsa:2048"),
+        os("-nodes"),
+        os("-days"),
+        os("1"),
+        os("-subj"),
+        os("/CN=l2lens test CA"),
+        os("-keyout"),
+        ca_key.as_os_str(),
+        os("-out"),
+        ca.as_os_str(),
+    ]);
+    openssl(vec![
+        os("req"),
+        os("-newkey"),
+        os("rsa:2048"),
+        os("-nodes"),
+        os("-subj"),
+        os("/CN=127.0.0.1"),
+        os("-keyout"),
+        key.as_os_str(),
+        os("-out"),
+        csr.as_os_str(),
+    ]);
+    openssl(vec![
+        os("x509"),
+        os("-req"),
+        os("-in"),
+        csr.as_os_str(),
+        os("-CA"),
+        ca.as_os_str(),
+        os("-CAkey"),
+        ca_key.as_os_str(),
+        os("-CAcreateserial"),
+        os("-days"),
+        os("1"),
+        os("-extfile"),
+        ext.as_os_str(),
+        os("-out"),
+        cert.as_os_str(),
+    ]);
+    let server = Server::start_with(&scratch, Some("alerts:tls-Pass"), Some((&cert, &key)));
+    let state = scratch.join("state.json");
+
+    // Trusting the certificate: the mail goes through STARTTLS and AUTH.
+    let trusted = config_with(
+        &scratch,
+        "trusted.toml",
+        server.port,
+        "",
+        Some("alerts"),
+        &format!(
+            "security = \"starttls\"\nca_file = \"{}\"\n",
+            ca.display()
+        ),
+    );
+    let output = alerts(&trusted, &state, &[], Some("tls-Pass"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(server.messages().len(), 1);
+
+    // Without the CA the certificate is refused: nothing is sent in the clear instead.
+    std::fs::remove_file(&state).unwrap();
+    let untrusted = config_with(
+        &scratch,
+        "untrusted.toml",
+        server.port,
+        "",
+        Some("alerts"),
+        "security = \"starttls\"\n",
+    );
+    let output = alerts(&untrusted, &state, &[], Some("tls-Pass"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("could not send"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(server.messages().len(), 1);
 }
