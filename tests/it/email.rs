@@ -470,10 +470,7 @@ fn starttls_with_a_private_ca_and_a_refused_unknown_certificate() {
         server.port,
         "",
         Some("alerts"),
-        &format!(
-            "security = \"starttls\"\nca_file = \"{}\"\n",
-            ca.display()
-        ),
+        &format!("security = \"starttls\"\nca_file = \"{}\"\n", ca.display()),
     );
     let output = alerts(&trusted, &state, &[], Some("tls-Pass"));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
