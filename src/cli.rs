@@ -88,21 +88,8 @@ pub struct QueryArgs {
     #[command(flatten)]
     pub data: DataArgs,
 
-    /// Ignore everything after this instant (default: the latest timestamp in the input).
-    #[arg(long, value_name = "TIMESTAMP")]
-    pub as_of: Option<String>,
-
-    /// The period of the `metrics` table and of the facts' period columns.
-    #[arg(long, value_enum, default_value_t = Period::Week)]
-    pub period: Period,
-
-    /// Time zone of period boundaries (IANA name).
-    #[arg(long, value_name = "ZONE", default_value = "UTC")]
-    pub tz: String,
-
-    /// Grouping dimension of the `metrics` table.
-    #[arg(long, value_enum, default_value_t = Dimension::Lane)]
-    pub by: Dimension,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 
     /// Output format (default: from the --out extension, else an aligned table).
     #[arg(long, value_enum)]
@@ -138,9 +125,10 @@ pub struct EmailArgs {
     pub state: Option<PathBuf>,
 }
 
-/// Which period to analyse and how to group it; shared by alerts, report and run.
+/// What to compute: the instant, the periods and the groups; shared by every command that
+/// computes metrics.
 #[derive(Debug, Args)]
-pub struct PeriodArgs {
+pub struct AnalysisArgs {
     /// Ignore everything after this instant (default: the latest timestamp in the input).
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
@@ -149,18 +137,25 @@ pub struct PeriodArgs {
     #[arg(long, value_enum, default_value_t = Period::Week)]
     pub period: Period,
 
-    /// The ISO week to report, e.g. 2026-W47 (default: the latest period that ended at or
-    /// before as_of).
-    #[arg(long, value_name = "YYYY-Www")]
-    pub week: Option<String>,
-
-    /// Time zone of period boundaries (IANA name).
+    /// Time zone of period boundaries (IANA name, e.g. Europe/Berlin).
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     pub tz: String,
 
     /// Grouping dimension.
     #[arg(long, value_enum, default_value_t = Dimension::Lane)]
     pub by: Dimension,
+}
+
+/// The analysis and the one period to report; shared by alerts, report and run.
+#[derive(Debug, Args)]
+pub struct PeriodArgs {
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+
+    /// The ISO week to report, e.g. 2026-W47 (default: the latest period that ended at or
+    /// before as_of).
+    #[arg(long, value_name = "YYYY-Www")]
+    pub week: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -324,21 +319,8 @@ pub struct MetricsArgs {
     #[command(flatten)]
     pub data: DataArgs,
 
-    /// Ignore everything after this instant (default: the latest timestamp in the input).
-    #[arg(long, value_name = "TIMESTAMP")]
-    pub as_of: Option<String>,
-
-    /// Reporting period.
-    #[arg(long, value_enum, default_value_t = Period::Week)]
-    pub period: Period,
-
-    /// Time zone of period boundaries (IANA name, e.g. Europe/Berlin).
-    #[arg(long, value_name = "ZONE", default_value = "UTC")]
-    pub tz: String,
-
-    /// Grouping dimension.
-    #[arg(long, value_enum, default_value_t = Dimension::Lane)]
-    pub by: Dimension,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 
     /// Output format (default: from the --out extension, else csv).
     #[arg(long, value_enum)]

@@ -11,7 +11,7 @@ use crate::progress::Progress;
 use crate::warehouse::write_atomic;
 
 pub(crate) fn run(args: &AlertsArgs, progress: &Progress) -> Result<Status> {
-    let analysis = analyse(&args.data, &args.period, progress)?;
+    let analysis = analyse(&args.data, &args.period.analysis, progress)?;
     let period_start = analysis.report_period(args.period.week.as_deref())?;
     let alerts = analysis.alerts(period_start)?;
     let mut json = serde_json::to_vec_pretty(&alerts)?;

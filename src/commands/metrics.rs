@@ -4,12 +4,11 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use super::{load_data, parse_as_of};
+use super::analyse;
 use crate::Status;
 use crate::cli::MetricsArgs;
-use crate::facts;
-use crate::metrics::{self, MetricsOptions};
-use crate::output::{parse_tz, write_metrics};
+use crate::metrics;
+use crate::output::write_metrics;
 use crate::progress::Progress;
 
 pub(crate) fn run(args: &MetricsArgs, progress: &Progress) -> Result<Status> {
@@ -21,17 +20,7 @@ pub(crate) fn run(args: &MetricsArgs, progress: &Progress) -> Result<Status> {
         }
         return Ok(Status::Ok);
     }
-    let options = MetricsOptions {
-        period: args.period,
-        tz: parse_tz(&args.tz)?,
-        by: args.by,
-    };
-    let as_of = parse_as_of(args.as_of.as_deref())?;
-    let (config, data) = load_data(&args.data, progress)?;
-    let step = progress.step("computing facts and metrics");
-    let facts = facts::compute(&data, &config, as_of)?;
-    let mut rows = metrics::compute(&facts, &data, &config, options)?;
-    step.finish_and_clear();
+    let mut rows = analyse(&args.data, &args.analysis, progress)?.frame;
     match (&args.out, args.partition) {
         (Some(dir), true) => {
             let parts = crate::query::write_partitioned(&rows, "period_start", dir)?;

@@ -54,23 +54,42 @@ pub(crate) fn parse_as_of(text: Option<&str>) -> Result<Option<i64>> {
     .transpose()
 }
 
-/// Loads the data and runs facts and metrics for the period options of a reporting command.
+/// Loads the data and computes facts and metrics as the analysis options say.
 pub(crate) fn analyse(
     data: &DataArgs,
-    period: &crate::cli::PeriodArgs,
+    analysis: &crate::cli::AnalysisArgs,
     progress: &Progress,
 ) -> Result<crate::pipeline::Analysis> {
     let options = crate::metrics::MetricsOptions {
-        period: period.period,
-        tz: crate::output::parse_tz(&period.tz)?,
-        by: period.by,
+        period: analysis.period,
+        tz: crate::output::parse_tz(&analysis.tz)?,
+        by: analysis.by,
     };
-    let as_of = parse_as_of(period.as_of.as_deref())?;
+    let as_of = parse_as_of(analysis.as_of.as_deref())?;
     let (config, dataset) = load_data(data, progress)?;
     let step = progress.step("computing facts and metrics");
     let analysis = crate::pipeline::Analysis::new(dataset, config, as_of, options)?;
     step.finish_and_clear();
     Ok(analysis)
+}
+
+/// Evaluates the alerts of the period to report and writes the report; the report is on
+/// disk before anything else happens with the alerts.
+pub(crate) fn report_period(
+    analysis: &crate::pipeline::Analysis,
+    week: Option<&str>,
+    weeks_back: usize,
+    out: &std::path::Path,
+    progress: &Progress,
+) -> Result<(crate::alert::AlertReport, std::path::PathBuf)> {
+    let period_start = analysis.report_period(week)?;
+    let step = progress.step("evaluating alerts and rendering the report");
+    let alerts = analysis.alerts(period_start)?;
+    let generated_at = crate::time::format_rfc3339(chrono::Utc::now().timestamp_millis());
+    let files = crate::report::build(analysis, &alerts, period_start, weeks_back, generated_at)?;
+    let dir = crate::report::write(out, &files)?;
+    step.finish_and_clear();
+    Ok((alerts, dir))
 }
 
 /// The exit status for a set of alerts and a fail level.

@@ -5,12 +5,9 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use polars::prelude::SerWriter;
 
-use super::{load_data, parse_as_of};
+use super::analyse;
 use crate::Status;
 use crate::cli::{QueryArgs, QueryFormat};
-use crate::metrics::MetricsOptions;
-use crate::output::parse_tz;
-use crate::pipeline::Analysis;
 use crate::progress::Progress;
 use crate::query;
 use crate::warehouse::{write_atomic, write_parquet};
@@ -25,16 +22,7 @@ pub(crate) fn run(args: &QueryArgs, progress: &Progress) -> Result<Status> {
         (None, Some(sql)) => (sql.clone(), "--sql".to_owned()),
         (None, None) => anyhow::bail!("give a query file or --sql \"SELECT …\""),
     };
-    let options = MetricsOptions {
-        period: args.period,
-        tz: parse_tz(&args.tz)?,
-        by: args.by,
-    };
-    let as_of = parse_as_of(args.as_of.as_deref())?;
-    let (config, data) = load_data(&args.data, progress)?;
-    let step = progress.step("computing facts and metrics");
-    let analysis = Analysis::new(data, config, as_of, options)?;
-    step.finish_and_clear();
+    let analysis = analyse(&args.data, &args.analysis, progress)?;
     let mut result = query::run(&analysis, &sql, &source)?;
     let format = args.format.unwrap_or_else(|| {
         match args

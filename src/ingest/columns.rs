@@ -4,7 +4,24 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::schema::ColumnSpec;
+use super::schema::{CONVERSATION_KEY, ColumnSpec, SOURCE_ROW};
+
+/// Names l2lens adds to every ingested table; an input column with one of them is kept
+/// under another name rather than overwriting them.
+pub const RESERVED: &[&str] = &[SOURCE_ROW, CONVERSATION_KEY];
+
+/// The name an extra (non-canonical) column is kept under: its own, unless that would clash
+/// with a canonical column, a column l2lens adds, or an extra already named so.
+pub fn extra_name(name: &str, specs: &[ColumnSpec], taken: &[String]) -> String {
+    let mut kept = name.to_owned();
+    while specs.iter().any(|s| s.name == kept)
+        || RESERVED.contains(&kept.as_str())
+        || taken.iter().any(|t| *t == kept)
+    {
+        kept.push_str("_input");
+    }
+    kept
+}
 
 /// Where each canonical column sits in a file, and which of the file's columns are extras.
 pub struct ColumnMap {
@@ -34,17 +51,13 @@ impl ColumnMap {
                 ),
                 Some(i) => canonical[i] = Some(pos),
                 None => {
-                    let mut kept = if name.is_empty() {
+                    let name = if name.is_empty() {
                         format!("column_{}", pos + 1)
                     } else {
                         name
                     };
-                    while extras.iter().any(|(_, n)| *n == kept)
-                        || specs.iter().any(|s| s.name == kept)
-                    {
-                        kept.push_str("_dup");
-                    }
-                    extras.push((pos, kept));
+                    let taken: Vec<String> = extras.iter().map(|(_, n)| n.clone()).collect();
+                    extras.push((pos, extra_name(&name, specs, &taken)));
                 }
             }
         }

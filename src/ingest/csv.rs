@@ -77,7 +77,17 @@ pub fn read(
         }
         row += 1;
         if record.len() != header.len() {
-            let value = format!("expected {} fields, found {}", header.len(), record.len());
+            // Show the record as read, so it can be found in the file.
+            let raw: Vec<String> = record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
+            let value = format!(
+                "expected {} fields, found {}: {}",
+                header.len(),
+                record.len(),
+                raw.join(",")
+            );
             builder.reject_row(row, "", &value, Reason::WrongFieldCount);
             continue;
         }

@@ -78,7 +78,7 @@ pub fn read(
             if !found.contains(&name) {
                 found.push(name.clone());
             }
-            let i = builder.extra_index(&name);
+            let i = builder.extra_index(&super::columns::extra_name(&name, specs, &[]));
             if extras.len() <= i {
                 extras.resize(i + 1, Cell::Null);
             }

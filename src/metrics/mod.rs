@@ -378,3 +378,7 @@ mod tests {
         assert_eq!(human(0.4615, Unit::PerConversation), "0.46");
     }
 }
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod rule_tests;

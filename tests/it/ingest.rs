@@ -490,3 +490,101 @@ fn a_warehouse_reads_back_as_the_same_tables() {
     let quarantine = read_csv_rows(&out.join("quarantine.csv"));
     assert!(quarantine.is_empty());
 }
+
+#[test]
+fn input_columns_named_like_added_ones_are_kept_aside() {
+    let conversations = "conversation_id,customer_id,channel,segment,intent,opened_at,closed_at,source_row,conversation_key
+c1,u1,whatsapp,pro,x,2026-11-16T09:00:00Z,,77,k-1
+c2,u2,,free,,2026-11-16T11:00:00Z,,78,k-2
+";
+    let dir = data_dir(&[("conversations.csv", conversations)]);
+    std::fs::remove_file(dir.join("handoffs.csv")).unwrap();
+    let mut handoffs = df!(
+        "conversation_id" => ["c1"],
+        "handoff_at" => ["2026-11-16T09:00:00Z"],
+        "source_row" => [5i64],
+    )
+    .unwrap();
+    let file = std::fs::File::create(dir.join("handoffs.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut handoffs).unwrap();
+
+    let tables = ingest_dir(dir.path(), &options(), &Progress::silent()).unwrap();
+    let conv = &tables.tables[&Table::Conversations];
+    let rows: Vec<u32> = conv
+        .column("source_row")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    assert_eq!(rows, vec![1, 2], "l2lens's own row numbers");
+    let keys: Vec<u32> = conv
+        .column("conversation_key")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    assert_eq!(keys, vec![0, 1]);
+    let kept = conv.column("source_row_input").unwrap().str().unwrap();
+    assert_eq!(kept.get(0), Some("77"), "the input's column is kept aside");
+    assert_eq!(
+        conv.column("conversation_key_input")
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(1),
+        Some("k-2")
+    );
+    let h = &tables.tables[&Table::Handoffs];
+    assert_eq!(
+        h.column("source_row").unwrap().u32().unwrap().get(0),
+        Some(1)
+    );
+    assert_eq!(
+        h.column("source_row_input").unwrap().i64().unwrap().get(0),
+        Some(5)
+    );
+}
+
+#[test]
+fn a_real_export_with_a_broken_record_is_fully_accounted_for() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/twcs_excerpt");
+    let tables = ingest_dir(&dir, &options(), &Progress::silent()).unwrap();
+    let counts = tables.summary.tables["messages"].counts;
+    assert_eq!(
+        counts.rows_read,
+        counts.rows_accepted + counts.rows_quarantined
+    );
+    let reasons = |row: u64| -> Vec<&str> {
+        tables
+            .quarantine
+            .iter()
+            .filter(|q| q.table == Table::Messages && q.row == row)
+            .map(|q| q.reason.as_str())
+            .collect()
+    };
+    // Twitter's "Tue Oct 31 18:45:14 +0000 2017" is not a contract timestamp and
+    // "True"/"False" is not a sender: well-formed records are quarantined for both.
+    assert_eq!(reasons(1), vec!["bad_timestamp", "unknown_value"]);
+    // Record 2484's bare carriage returns split it: its fragments have the wrong field count.
+    let broken: Vec<u64> = tables
+        .quarantine
+        .iter()
+        .filter(|q| q.reason.as_str() == "wrong_field_count")
+        .map(|q| q.row)
+        .collect();
+    assert_eq!(broken, vec![5, 6]);
+    let fragment = tables.quarantine.iter().find(|q| q.row == 5).unwrap();
+    assert!(
+        fragment
+            .value
+            .starts_with("expected 8 fields, found 6: 2484,3399,116510"),
+        "the raw record is shown: {}",
+        fragment.value
+    );
+    // The records after the break are read again as whole records.
+    assert_eq!(reasons(10), vec!["bad_timestamp", "unknown_value"]);
+    assert_eq!(counts.rows_read, 10);
+    assert_eq!(counts.rows_quarantined, 10);
+}

@@ -1,0 +1,181 @@
+//! Row validation rules, one test per rule family.
+
+use super::*;
+
+fn lanes() -> HashSet<String> {
+    ["automation", "technical_l2"].map(String::from).into()
+}
+
+fn rules<'a>(lanes: &'a HashSet<String>, conversations: Option<&'a IdMap>) -> Rules<'a> {
+    Rules {
+        epoch_unit: None,
+        conversations,
+        known_lanes: lanes,
+    }
+}
+
+fn texts(values: &[&'static str]) -> Vec<Cell<'static>> {
+    values
+        .iter()
+        .map(|v| {
+            if v.is_empty() {
+                Cell::Null
+            } else {
+                Cell::Text(v)
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn conversation_rules_quarantine_with_reasons() {
+    let lanes = lanes();
+    let mut b = TableBuilder::new(Table::Conversations, "c.csv", rules(&lanes, None), 4);
+    let z = "2026-11-16T10:00:00Z";
+    b.push(1, &texts(&["c1", "u1", "", "", "", z, ""]), &[]);
+    b.push(2, &texts(&["c1", "u2", "", "", "", z, ""]), &[]);
+    b.push(3, &texts(&["c3", "", "", "", "", "soon", ""]), &[]);
+    b.push(
+        4,
+        &texts(&["c4", "u4", "", "", "", z, "2026-11-16T09:00:00Z"]),
+        &[],
+    );
+    b.push(5, &texts(&["c5", "u5", "SMS ", "pro", "x", z, ""]), &[]);
+    let t = b.finish().unwrap();
+    assert_eq!(
+        t.counts,
+        RowCounts {
+            rows_read: 5,
+            rows_accepted: 2,
+            rows_quarantined: 3
+        }
+    );
+    let got: Vec<(u64, &str, Reason)> = t
+        .quarantine
+        .iter()
+        .map(|q| (q.row, q.column.as_str(), q.reason))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, "conversation_id", Reason::DuplicateId),
+            (3, "customer_id", Reason::MissingValue),
+            (3, "opened_at", Reason::BadTimestamp),
+            (4, "closed_at", Reason::ClosedBeforeOpened),
+        ]
+    );
+    let channel = t.frame.column("channel").unwrap().str().unwrap().clone();
+    assert_eq!(channel.get(0), Some("whatsapp"));
+    assert_eq!(channel.get(1), Some("sms"));
+    assert!(t.ids.contains("c5") && !t.ids.contains("c3"));
+    let rows = t.frame.column(SOURCE_ROW).unwrap().u32().unwrap().clone();
+    assert_eq!(rows.into_no_null_iter().collect::<Vec<_>>(), vec![1, 5]);
+}
+
+#[test]
+fn message_rules_enums_bools_and_foreign_keys() {
+    let lanes = lanes();
+    let mut known = IdMap::default();
+    known.insert("c1", 0);
+    let mut b = TableBuilder::new(Table::Messages, "m.csv", rules(&lanes, Some(&known)), 4);
+    let z = "2026-11-16T10:00:00Z";
+    b.push(1, &texts(&["m1", "c1", z, " Bot", "", "YES", "", ""]), &[]);
+    b.push(2, &texts(&["m2", "c9", z, "bot", "", "", "", ""]), &[]);
+    b.push(
+        3,
+        &texts(&["m3", "c1", z, "robot", "text", "maybe", "", ""]),
+        &[],
+    );
+    b.push(4, &texts(&["m1", "c1", z, "agent", "", "", "", ""]), &[]);
+    let t = b.finish().unwrap();
+    assert_eq!(t.counts.rows_accepted, 1);
+    assert_eq!(t.counts.rows_quarantined, 3);
+    let reasons: Vec<Reason> = t.quarantine.iter().map(|q| q.reason).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            Reason::UnknownConversation,
+            Reason::UnknownValue,
+            Reason::BadBool,
+            Reason::DuplicateId
+        ]
+    );
+    let f = &t.frame;
+    assert_eq!(
+        f.column("sender").unwrap().str().unwrap().get(0),
+        Some("bot")
+    );
+    assert_eq!(
+        f.column("kind").unwrap().str().unwrap().get(0),
+        Some("text")
+    );
+    assert_eq!(
+        f.column("is_fallback").unwrap().bool().unwrap().get(0),
+        Some(true)
+    );
+}
+
+#[test]
+fn unknown_lanes_are_accepted_and_counted() {
+    let lanes = lanes();
+    let mut b = TableBuilder::new(Table::Assignments, "a.csv", rules(&lanes, None), 2);
+    let z = "2026-11-16T10:00:00Z";
+    b.push(1, &texts(&["c1", z, "Legacy_Queue", "", ""]), &[]);
+    b.push(2, &texts(&["c1", z, "technical_l2", "", "claim"]), &[]);
+    b.push(3, &texts(&["c1", z, "legacy_queue", "", "bounced"]), &[]);
+    let t = b.finish().unwrap();
+    assert_eq!(t.counts.rows_accepted, 2);
+    assert_eq!(t.unknown_lanes.get("legacy_queue"), Some(&1));
+}
+
+#[test]
+fn typed_cells_and_extras() {
+    let lanes = lanes();
+    let mut b = TableBuilder::new(Table::Templates, "t.parquet", rules(&lanes, None), 2);
+    let extra = b.extra_index("owner");
+    assert_eq!(extra, 0);
+    b.push(
+        1,
+        &[
+            Cell::Text("welcome"),
+            Cell::Text("Approved"),
+            Cell::Timestamp(5),
+        ],
+        &[Cell::Text("ops")],
+    );
+    b.push(2, &[Cell::Int(7), Cell::Text("paused"), Cell::Int(5)], &[]);
+    b.push(
+        3,
+        &[Cell::Int(7), Cell::Text("paused"), Cell::Float(5.0)],
+        &[],
+    );
+    let t = b.finish().unwrap();
+    assert_eq!(t.counts.rows_accepted, 1);
+    assert_eq!(t.quarantine[0].reason, Reason::BadTimestamp);
+    assert_eq!(
+        t.frame.column("owner").unwrap().str().unwrap().get(0),
+        Some("ops")
+    );
+    assert_eq!(
+        t.frame
+            .get_column_names()
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
+        vec!["template_name", "status", "changed_at", SOURCE_ROW, "owner"]
+    );
+}
+
+#[test]
+fn bool_spellings() {
+    for (t, v) in [
+        ("true", true),
+        ("F", false),
+        ("1", true),
+        ("no", false),
+        (" Yes ", true),
+    ] {
+        assert_eq!(parse_bool(t), Some(v));
+    }
+    assert_eq!(parse_bool("2"), None);
+}

@@ -1,0 +1,122 @@
+//! Metric rules that live above the facts: the window-risk lines and the TTS clamp, on tiny
+//! hand-made cases.
+
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+use super::{Dimension, MetricsOptions, Period, compute};
+use crate::facts;
+use crate::testing::{Case, at};
+
+/// `(group, metric) → (value, n)` of one period (weekly, UTC, by lane).
+fn metrics(case: &Case, as_of: &str, period: &str) -> Vec<(String, String, f64, u64)> {
+    let data = case.dataset();
+    let facts = facts::compute(&data, &case.config, Some(at(as_of))).unwrap();
+    let options = MetricsOptions {
+        period: Period::Week,
+        tz: "UTC".parse::<Tz>().unwrap(),
+        by: Dimension::Lane,
+    };
+    let rows = compute(&facts, &data, &case.config, options).unwrap();
+    let day = (chrono::NaiveDate::parse_from_str(period, "%Y-%m-%d").unwrap() - super::epoch())
+        .num_days() as i32;
+    let rows = rows
+        .lazy()
+        .filter(col("period_start").cast(DataType::Int32).eq(lit(day)))
+        .collect()
+        .unwrap();
+    let groups = rows.column("lane").unwrap().str().unwrap().clone();
+    let names = rows.column("metric").unwrap().str().unwrap().clone();
+    let values = rows.column("value").unwrap().f64().unwrap().clone();
+    let ns = rows.column("n").unwrap().u64().unwrap().clone();
+    (0..rows.height())
+        .map(|i| {
+            (
+                groups.get(i).unwrap().to_owned(),
+                names.get(i).unwrap().to_owned(),
+                values.get(i).unwrap(),
+                ns.get(i).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn value(rows: &[(String, String, f64, u64)], group: &str, metric: &str) -> Option<(f64, u64)> {
+    rows.iter()
+        .find(|r| r.0 == group && r.1 == metric)
+        .map(|r| (r.2, r.3))
+}
+
+#[test]
+fn the_risk_line_is_strictly_more_than_20_hours_and_expiry_more_than_24() {
+    // Snapshot of week 2026-11-16: 2026-11-23T00:00Z.
+    let case = Case::new()
+        .conv("exact,u1,whatsapp,pro,x,2026-11-21T00:00:00Z,")
+        .msg("exact,2026-11-22T04:00:00Z,customer,text,,x")
+        .conv("over,u2,whatsapp,pro,x,2026-11-21T00:00:00Z,")
+        .msg("over,2026-11-22T03:59:59.999Z,customer,text,,x")
+        .conv("day,u3,whatsapp,pro,x,2026-11-20T00:00:00Z,")
+        .msg("day,2026-11-22T00:00:00Z,customer,text,,x")
+        .conv("gone,u4,whatsapp,pro,x,2026-11-20T00:00:00Z,")
+        .msg("gone,2026-11-21T23:59:59.999Z,customer,text,,x")
+        // Not in the cohort: email, closed before the snapshot, no customer message.
+        .conv("mail,u5,email,pro,x,2026-11-20T00:00:00Z,")
+        .msg("mail,2026-11-20T00:00:00Z,customer,text,,x")
+        .conv("closed,u6,whatsapp,pro,x,2026-11-20T00:00:00Z,2026-11-22T00:00:00Z")
+        .msg("closed,2026-11-20T00:00:00Z,customer,text,,x")
+        .conv("outbound,u7,whatsapp,pro,x,2026-11-20T00:00:00Z,")
+        .msg("outbound,2026-11-20T00:00:00Z,agent,template,,");
+    let rows = metrics(&case, "2026-11-25T00:00:00Z", "2026-11-16");
+    // exact: 20 h (not over); over: 20 h + 1 ms; day: exactly 24 h (not expired);
+    // gone: 24 h + 1 ms.
+    assert_eq!(value(&rows, "ALL", "window_risk_rate"), Some((0.75, 4)));
+    assert_eq!(value(&rows, "ALL", "window_expired"), Some((1.0, 4)));
+    assert_eq!(value(&rows, "unassigned", "window_expired"), Some((1.0, 4)));
+}
+
+#[test]
+fn the_risk_line_comes_from_the_config() {
+    let mut case = Case::new()
+        .conv("c1,u1,whatsapp,pro,x,2026-11-21T00:00:00Z,")
+        .msg("c1,2026-11-22T06:00:00Z,customer,text,,x");
+    assert_eq!(
+        value(
+            &metrics(&case, "2026-11-25T00:00:00Z", "2026-11-16"),
+            "ALL",
+            "window_risk_rate"
+        ),
+        Some((0.0, 1)),
+        "18 h is under the default 20 h line"
+    );
+    case.config.window_risk_hours = 17.5;
+    assert_eq!(
+        value(
+            &metrics(&case, "2026-11-25T00:00:00Z", "2026-11-16"),
+            "ALL",
+            "window_risk_rate"
+        ),
+        Some((1.0, 1))
+    );
+}
+
+#[test]
+fn tts_is_clamped_at_zero_and_needs_a_customer_message() {
+    let case = Case::new()
+        // The specialist lane came before the customer wrote: 0, not negative.
+        .conv("early,u1,whatsapp,pro,x,2026-11-17T08:00:00Z,")
+        .asg("early,2026-11-17T08:00:00Z,technical_l2,agent-1,initial")
+        .msg("early,2026-11-17T09:00:00Z,customer,text,,x")
+        // 90 s after the customer.
+        .conv("late,u2,whatsapp,pro,x,2026-11-17T08:00:00Z,")
+        .msg("late,2026-11-17T08:00:00Z,customer,text,,x")
+        .asg("late,2026-11-17T08:01:30Z,technical_l2,agent-2,initial")
+        // No customer message: not in the cohort.
+        .conv("silent,u3,whatsapp,pro,x,2026-11-17T08:00:00Z,")
+        .asg("silent,2026-11-17T08:00:00Z,technical_l2,agent-3,initial");
+    let rows = metrics(&case, "2026-11-25T00:00:00Z", "2026-11-16");
+    assert_eq!(
+        value(&rows, "technical_l2", "tts_median_s"),
+        Some((45.0, 2))
+    );
+    assert_eq!(value(&rows, "ALL", "tts_p90_s"), Some((81.0, 2)));
+}
