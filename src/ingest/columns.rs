@@ -16,7 +16,7 @@ pub fn extra_name(name: &str, specs: &[ColumnSpec], taken: &[String]) -> String 
     let mut kept = name.to_owned();
     while specs.iter().any(|s| s.name == kept)
         || RESERVED.contains(&kept.as_str())
-        || taken.iter().any(|t| *t == kept)
+        || taken.contains(&kept)
     {
         kept.push_str("_input");
     }
