@@ -202,18 +202,7 @@ pub struct ReportArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
-    pub data: DataArgs,
-
-    #[command(flatten)]
-    pub period: PeriodArgs,
-
-    /// How many periods the trend charts show, ending with the reported one.
-    #[arg(long, default_value_t = 8)]
-    pub weeks_back: usize,
-
-    /// Output folder; the report goes to <out>/<period_start>/.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub out: PathBuf,
+    pub report: ReportArgs,
 
     /// The lowest alert severity that makes the exit code 1 (for cron: critical).
     #[arg(long, value_enum, default_value_t = FailOn::Never)]

@@ -9,15 +9,15 @@ use crate::progress::Progress;
 
 pub(crate) fn run(args: &RunArgs, progress: &Progress) -> Result<Status> {
     let started = std::time::Instant::now();
-    let analysis = analyse(&args.data, &args.period.analysis, progress)?;
+    let analysis = analyse(&args.report.data, &args.report.period.analysis, progress)?;
     if !analysis.data.from_warehouse {
         progress.say(&analysis.data.summary);
     }
     let (alerts, dir) = report_period(
         &analysis,
-        args.period.week.as_deref(),
-        args.weeks_back,
-        &args.out,
+        args.report.period.week.as_deref(),
+        args.report.weeks_back,
+        &args.report.out,
         progress,
     )?;
     progress.say(alert_line(&alerts));
@@ -29,7 +29,13 @@ pub(crate) fn run(args: &RunArgs, progress: &Progress) -> Result<Status> {
     println!("{}", dir.join("index.html").display());
     // The report is on disk before any mail goes out: a mail failure never loses it.
     if args.email.email {
-        mail_alerts(&analysis.config, &args.email, &alerts, &args.out, progress)?;
+        mail_alerts(
+            &analysis.config,
+            &args.email,
+            &alerts,
+            &args.report.out,
+            progress,
+        )?;
     }
     Ok(status_for(&alerts, args.fail_on))
 }

@@ -33,8 +33,9 @@ use crate::config::{Config, Tier};
 use crate::dataset::Dataset;
 use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table, timestamp_dtype};
 
+mod repeat;
+
 const MS_60S: i64 = 60_000;
-const MS_48H: i64 = 48 * 3_600_000;
 
 /// The facts of every conversation, and the `as_of` instant they were computed at.
 pub struct Facts {
@@ -430,100 +431,8 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
             .alias("context_score"),
         ]);
 
-    // Repeat contact (a): the customer wrote in this conversation within 48 h of the close.
-    // Only conversations whose last customer message is after the close can qualify, so
-    // only their messages are looked at.
-    let eligible = col("closed_at")
-        .is_not_null()
-        .and((col("closed_at") + lit(MS_48H)).lt_eq(as_of_lit.clone()));
-    let closes = inner(
-        conversations
-            .clone()
-            .filter(eligible.clone())
-            .select([col("key"), col("closed_at")]),
-        firsts.clone().select([col("key"), col("last_customer_at")]),
-        "key",
-    )
-    .filter(col("last_customer_at").gt(col("closed_at")))
-    .select([col("key"), col("closed_at")]);
-    let wrote_again = inner(
-        messages
-            .filter(col("is_customer"))
-            .select([col("key"), col("at")]),
-        closes,
-        "key",
-    )
-    .filter(
-        col("at")
-            .gt(col("closed_at"))
-            .and(col("at").lt_eq(col("closed_at") + lit(MS_48H))),
-    )
-    .group_by([col("key")])
-    .agg([len().gt(lit(0)).alias("wrote_again")]);
-
-    // Repeat contact (b): another conversation of the same customer and intent (nulls equal)
-    // opened in (closed_at, closed_at + 48 h]. Each (customer, intent) pair gets an integer
-    // issue id; opens and closes are sorted by (issue, time, opens first) and the next open
-    // after a close is found by a backward fill.
-    let issue_keys = || [col("customer_id"), col("intent_null"), col("intent_value")];
-    let with_issue = conversations.clone().select([
-        col("key"),
-        col("opened_at"),
-        col("closed_at"),
-        col("customer_id"),
-        col("intent").is_null().alias("intent_null"),
-        col("intent").fill_null(lit("")).alias("intent_value"),
-    ]);
-    let issues = with_issue
-        .clone()
-        .group_by(issue_keys())
-        .agg([col("key").min().alias("issue")]);
-    let with_issue = with_issue
-        .join(
-            issues,
-            issue_keys(),
-            issue_keys(),
-            JoinArgs::new(JoinType::Inner),
-        )
-        .select([col("key"), col("opened_at"), col("closed_at"), col("issue")])
-        .cache();
-    let events = concat(
-        [
-            with_issue.clone().select([
-                col("key"),
-                col("issue"),
-                col("opened_at").alias("t"),
-                lit(false).alias("is_close"),
-            ]),
-            with_issue.filter(eligible.clone()).select([
-                col("key"),
-                col("issue"),
-                col("closed_at").alias("t"),
-                lit(true).alias("is_close"),
-            ]),
-        ],
-        UnionArgs::default(),
-    )?;
-    let next_open = |name: &str| {
-        when(col("is_close").not())
-            .then(col(name))
-            .otherwise(lit(NULL))
-            .fill_null_with_strategy(FillNullStrategy::Backward(None))
-    };
-    let returned = sorted(events, &["issue", "t", "is_close"])
-        .with_columns([
-            next_open("t").alias("next_t"),
-            next_open("issue").alias("next_issue"),
-        ])
-        .filter(col("is_close"))
-        .select([
-            col("key"),
-            col("next_issue")
-                .eq(col("issue"))
-                .and(col("next_t").lt_eq(col("t") + lit(MS_48H)))
-                .fill_null(lit(false))
-                .alias("returned"),
-        ]);
+    let eligible = repeat::eligible(as_of);
+    let (wrote_again, returned) = repeat::contacts(&conversations, &messages, &firsts, as_of)?;
 
     let mut facts = conversations;
     for part in [firsts, routing, traps, briefs, wrote_again, returned] {
@@ -611,5 +520,4 @@ pub fn public(frame: &DataFrame) -> PolarsResult<DataFrame> {
 }
 
 #[cfg(test)]
-#[path = "facts_tests.rs"]
 mod tests;
