@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use polars::prelude::*;
 
 use crate::cli::TableFormat;
+use crate::metrics::{MetricRow, read_rows};
 use crate::warehouse::{write_atomic, write_parquet};
 
 /// Parses an IANA time-zone name.
@@ -54,9 +55,19 @@ pub fn write_metrics(
             };
             return write_parquet(path, rows);
         }
-        TableFormat::Csv => metrics_csv(rows)?,
-
-        TableFormat::Json => metrics_json(rows)?,
+        TableFormat::Csv | TableFormat::Json => {
+            let group = rows
+                .get_column_names()
+                .get(1)
+                .map(|s| s.to_string())
+                .context("metric rows need a group column")?;
+            let parsed = read_rows(rows)?;
+            if format == TableFormat::Csv {
+                metrics_csv(&group, &parsed)?
+            } else {
+                metrics_json(&group, &parsed)?
+            }
+        }
     };
     match path.filter(|_| !is_stdout(path)) {
         None => {
@@ -69,62 +80,37 @@ pub fn write_metrics(
     }
 }
 
-/// Reads the five columns of a metrics frame row by row.
-/// One metric row: period start, group, metric id, value, n.
-type MetricRow = (String, String, String, f64, u64);
-
-fn metric_rows(rows: &DataFrame) -> Result<(String, Vec<MetricRow>)> {
-    let names = rows.get_column_names();
-    let group = names
-        .get(1)
-        .map(|s| s.to_string())
-        .context("metric rows need a group column")?;
-    let dates = rows.column("period_start")?.cast(&DataType::String)?;
-    let dates = dates.str()?;
-    let groups = rows.column(&group)?.str()?;
-    let metrics = rows.column("metric")?.str()?;
-    let values = rows.column("value")?.f64()?;
-    let ns = rows.column("n")?.u64()?;
-    let mut out = Vec::with_capacity(rows.height());
-    for i in 0..rows.height() {
-        out.push((
-            dates.get(i).unwrap_or_default().to_owned(),
-            groups.get(i).unwrap_or_default().to_owned(),
-            metrics.get(i).unwrap_or_default().to_owned(),
-            values.get(i).unwrap_or(f64::NAN),
-            ns.get(i).unwrap_or(0),
-        ));
-    }
-    Ok((group, out))
-}
-
 /// A float with enough digits to read back the same value (`1.0`, `0.1`, `1350.0000000000016`).
 pub fn round_trip(value: f64) -> String {
     format!("{value:?}")
 }
 
-/// The metric rows as CSV bytes, in the output contract.
-pub fn metrics_csv(rows: &mut DataFrame) -> Result<Vec<u8>> {
-    let (group, rows) = metric_rows(rows)?;
+/// Metric rows as CSV bytes, in the output contract; `group` names the group column.
+pub fn metrics_csv(group: &str, rows: &[MetricRow]) -> Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["period_start", &group, "metric", "value", "n"])?;
-    for (date, g, metric, value, n) in rows {
-        writer.write_record([date, g, metric, round_trip(value), n.to_string()])?;
+    writer.write_record(["period_start", group, "metric", "value", "n"])?;
+    for r in rows {
+        writer.write_record([
+            r.period_start.to_string(),
+            r.group.clone(),
+            r.metric.clone(),
+            round_trip(r.value),
+            r.n.to_string(),
+        ])?;
     }
     writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn metrics_json(rows: &DataFrame) -> Result<Vec<u8>> {
-    let (group, rows) = metric_rows(rows)?;
+fn metrics_json(group: &str, rows: &[MetricRow]) -> Result<Vec<u8>> {
     let list: Vec<serde_json::Value> = rows
-        .into_iter()
-        .map(|(date, g, metric, value, n)| {
+        .iter()
+        .map(|r| {
             let mut object = serde_json::Map::new();
-            object.insert("period_start".into(), date.into());
-            object.insert(group.clone(), g.into());
-            object.insert("metric".into(), metric.into());
-            object.insert("value".into(), value.into());
-            object.insert("n".into(), n.into());
+            object.insert("period_start".into(), r.period_start.to_string().into());
+            object.insert(group.to_owned(), r.group.clone().into());
+            object.insert("metric".into(), r.metric.clone().into());
+            object.insert("value".into(), r.value.into());
+            object.insert("n".into(), r.n.into());
             serde_json::Value::Object(object)
         })
         .collect();

@@ -5,12 +5,12 @@ use anyhow::{Context as _, Result, bail};
 use chrono::{Datelike, NaiveDate, Weekday};
 use polars::prelude::*;
 
-use crate::alert::{self, AlertReport, MetricRow};
+use crate::alert::{self, AlertReport};
 use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::facts::{self, Facts};
 use crate::metrics::period::{Period, local_date};
-use crate::metrics::{self, ALL, Context, Dimension, MetricsOptions, UNKNOWN};
+use crate::metrics::{self, Context, MetricRow, MetricsOptions};
 use crate::time::format_rfc3339;
 
 /// Everything computed once for a run.
@@ -33,7 +33,7 @@ impl Analysis {
     ) -> Result<Analysis> {
         let facts = facts::compute(&data, &config, as_of)?;
         let frame = metrics::compute(&facts, &data, &config, options)?;
-        let rows = alert::metric_rows(&frame)?;
+        let rows = metrics::read_rows(&frame)?;
         Ok(Analysis {
             data,
             config,
@@ -45,25 +45,7 @@ impl Analysis {
     }
 
     pub fn context(&self) -> Context<'_> {
-        let group = match self.options.by {
-            Dimension::None => lit(ALL),
-            Dimension::Lane => col("lane"),
-            Dimension::Segment => col("segment"),
-            Dimension::Channel => col("channel"),
-            Dimension::Intent => col("intent"),
-        };
-        Context {
-            facts: self
-                .facts
-                .frame
-                .clone()
-                .lazy()
-                .with_column(group.fill_null(lit(UNKNOWN)).alias("group")),
-            as_of: self.facts.as_of,
-            options: self.options,
-            config: &self.config,
-            data: &self.data,
-        }
+        Context::new(&self.facts, &self.data, &self.config, self.options)
     }
 
     /// The alerts of one period, with the conversations behind each.
@@ -74,7 +56,7 @@ impl Analysis {
             self.options.by,
             &self.config.alerts,
         );
-        alert::explain(&self.context(), &mut alerts, &self.config.alerts)?;
+        alert::explain(&self.context(), &mut alerts)?;
         Ok(AlertReport {
             period_start: period_start.to_string(),
             period: format!("{:?}", self.options.period).to_lowercase(),

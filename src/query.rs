@@ -16,8 +16,10 @@ use anyhow::{Context as _, Result};
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
-use crate::facts::{self, INSTANT_COLUMNS};
+use crate::facts;
 use crate::ingest::schema::Table;
+use crate::ingest::schema::timestamp_dtype;
+use crate::metrics::seconds_between;
 use crate::pipeline::Analysis;
 
 /// The names an analyst can query, in the order `--help` lists them.
@@ -36,56 +38,29 @@ pub const TABLES: &[&str] = &[
 /// columns.
 pub fn facts_view(analysis: &Analysis) -> Result<LazyFrame> {
     let ctx = analysis.context();
-    let seconds = |from: &str, to: &str| {
-        ((col(to) - col(from)).cast(DataType::Float64) / lit(1000.0)).alias(format!(
-            "{}_s",
-            match (from, to) {
-                ("first_customer_at", "first_reply_at") => "frt",
-                ("first_customer_at", "specialist_at") => "tts",
-                _ => "art",
-            }
-        ))
-    };
     let as_of = analysis.facts.as_of;
-    let mut instants: Vec<Expr> = INSTANT_COLUMNS
-        .iter()
-        .map(|c| col(*c).cast(facts_timestamp()))
-        .collect();
-    instants.push(lit(as_of).cast(facts_timestamp()).alias("as_of"));
-    let frame = analysis
-        .facts
-        .frame
-        .clone()
-        .lazy()
-        .with_columns([
-            ctx.period_start(col("opened_at")).alias("opened_period"),
-            ctx.period_start(col("closed_at")).alias("closed_period"),
-            ctx.period_start(col("first_customer_at"))
-                .alias("first_customer_period"),
-            ctx.period_start(col("specialist_at"))
-                .alias("specialist_period"),
-            seconds("first_customer_at", "first_reply_at"),
-            seconds("first_customer_at", "specialist_at").clip_min(lit(0.0)),
-            seconds("opened_at", "closed_at"),
-            when(
-                col("closed_at")
-                    .is_null()
-                    .and(col("last_customer_at").is_not_null()),
-            )
-            .then((lit(as_of) - col("last_customer_at")).cast(DataType::Float64) / lit(3_600_000.0))
-            .otherwise(lit(NULL).cast(DataType::Float64))
-            .alias("hours_silent"),
-        ])
-        .with_columns(instants)
-        .drop(Selector::ByName {
-            names: ["key".into()].into(),
-            strict: true,
-        });
-    Ok(frame)
-}
-
-fn facts_timestamp() -> DataType {
-    crate::ingest::schema::timestamp_dtype()
+    let frame = analysis.facts.frame.clone().lazy().with_columns([
+        ctx.period_start(col("opened_at")).alias("opened_period"),
+        ctx.period_start(col("closed_at")).alias("closed_period"),
+        ctx.period_start(col("first_customer_at"))
+            .alias("first_customer_period"),
+        ctx.period_start(col("specialist_at"))
+            .alias("specialist_period"),
+        seconds_between("first_customer_at", "first_reply_at").alias("frt_s"),
+        seconds_between("first_customer_at", "specialist_at")
+            .clip_min(lit(0.0))
+            .alias("tts_s"),
+        seconds_between("opened_at", "closed_at").alias("art_s"),
+        when(
+            col("closed_at")
+                .is_null()
+                .and(col("last_customer_at").is_not_null()),
+        )
+        .then((lit(as_of) - col("last_customer_at")).cast(DataType::Float64) / lit(3_600_000.0))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+        .alias("hours_silent"),
+    ]);
+    Ok(facts::public(frame).with_column(lit(as_of).cast(timestamp_dtype()).alias("as_of")))
 }
 
 /// A SQL context with every table registered.
@@ -238,14 +213,10 @@ pub fn facts_with_period(
     period: crate::metrics::Period,
     tz: chrono_tz::Tz,
 ) -> Result<DataFrame> {
-    let with_period = frame
-        .clone()
-        .lazy()
-        .with_column(
-            period
-                .start_expr(col("opened_at"), tz)
-                .alias("period_start"),
-        )
-        .collect()?;
-    Ok(facts::public(&with_period)?)
+    let with_period = frame.clone().lazy().with_column(
+        period
+            .start_expr(col("opened_at"), tz)
+            .alias("period_start"),
+    );
+    Ok(facts::public(with_period).collect()?)
 }

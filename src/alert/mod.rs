@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::{self, Context, Dimension, DrillQuery};
+use crate::metrics::{self, Context, Dimension, DrillQuery, MetricRow};
 use rules::{Condition, Thresholds};
 
 /// How bad an alert is. Ordered: a critical alert is worse than a warning.
@@ -74,6 +74,9 @@ pub struct Alert {
     pub threshold: String,
     /// The same in the value's units, e.g. `> 15.0 min`.
     pub threshold_human: String,
+    /// The broken condition itself (its text is `threshold`).
+    #[serde(skip)]
+    pub condition: Option<Condition>,
     pub severity: Severity,
     pub n: u64,
     /// Ids of up to 50 conversations behind the value, worst first.
@@ -104,41 +107,6 @@ impl AlertReport {
             .filter(|a| a.severity == severity)
             .count()
     }
-}
-
-/// One row of the metrics' long format.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricRow {
-    pub period_start: NaiveDate,
-    pub group: String,
-    pub metric: String,
-    pub value: f64,
-    pub n: u64,
-}
-
-/// Reads the long metric rows (`period_start`, group column, `metric`, `value`, `n`).
-pub fn metric_rows(frame: &DataFrame) -> Result<Vec<MetricRow>> {
-    let names = frame.get_column_names();
-    let group_name = names
-        .get(1)
-        .context("metric rows need a group column")?
-        .to_string();
-    let days = frame.column("period_start")?.cast(&DataType::Int32)?;
-    let days = days.i32()?;
-    let groups = frame.column(&group_name)?.str()?;
-    let metrics = frame.column("metric")?.str()?;
-    let values = frame.column("value")?.f64()?;
-    let ns = frame.column("n")?.u64()?;
-    let epoch = metrics::epoch();
-    Ok((0..frame.height())
-        .map(|i| MetricRow {
-            period_start: epoch + chrono::Days::new(days.get(i).unwrap_or(0) as u64),
-            group: groups.get(i).unwrap_or_default().to_owned(),
-            metric: metrics.get(i).unwrap_or_default().to_owned(),
-            value: values.get(i).unwrap_or(f64::NAN),
-            n: ns.get(i).unwrap_or(0),
-        })
-        .collect())
 }
 
 /// The state of one value against its rule: what the report colours a cell by.
@@ -194,6 +162,7 @@ pub fn evaluate(
                 metric: r.metric.clone(),
                 value: r.value,
                 threshold: condition.to_string(),
+                condition: Some(condition),
                 threshold_human: condition
                     .human(metrics::find(&r.metric).map_or(metrics::Unit::Rate, |m| m.unit)),
                 severity,
@@ -215,26 +184,17 @@ pub fn evaluate(
 }
 
 /// Fills in the conversations behind each alert (up to [`MAX_CONVERSATIONS`], worst first).
-pub fn explain(ctx: &Context<'_>, alerts: &mut [Alert], thresholds: &Thresholds) -> Result<()> {
-    let by = ctx.options.by;
+pub fn explain(ctx: &Context<'_>, alerts: &mut [Alert]) -> Result<()> {
     for alert in alerts.iter_mut() {
         let Some(family) = metrics::family_of(&alert.metric) else {
             continue;
         };
-        let period_start = alert.period_start.parse::<NaiveDate>()?;
-        let row = MetricRow {
-            period_start,
-            group: alert.group.clone(),
-            metric: alert.metric.clone(),
-            value: alert.value,
-            n: alert.n,
-        };
         let query = DrillQuery {
             metric: alert.metric.clone(),
-            period_start,
+            period_start: alert.period_start.parse::<NaiveDate>()?,
             group: alert.group.clone(),
             value: alert.value,
-            condition: judge(thresholds, by, &row).1,
+            condition: alert.condition,
         };
         let frame = (family.drill)(ctx, &query)?
             .limit(MAX_CONVERSATIONS as IdxSize)

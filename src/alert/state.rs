@@ -138,6 +138,7 @@ mod tests {
             value: 1.0,
             threshold: "> 0".into(),
             threshold_human: "> 0".into(),
+            condition: None,
             severity,
             n: 30,
             conversations: vec![],

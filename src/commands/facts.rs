@@ -1,6 +1,7 @@
 //! `l2lens facts`: write the per-conversation facts table.
 
 use anyhow::Result;
+use polars::prelude::IntoLazy;
 
 use super::{load_data, parse_as_of};
 use crate::Status;
@@ -17,7 +18,7 @@ pub(crate) fn run(args: &FactsArgs, progress: &Progress) -> Result<Status> {
     let mut public = if args.partition {
         crate::query::facts_with_period(&facts.frame, args.period, parse_tz(&args.tz)?)?
     } else {
-        facts::public(&facts.frame)?
+        facts::public(facts.frame.lazy()).collect()?
     };
     step.finish_and_clear();
     if args.partition {

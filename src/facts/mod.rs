@@ -504,19 +504,18 @@ fn fact_columns() -> Vec<Expr> {
 }
 
 /// The public form of the facts table: instants as UTC timestamps, no internal key.
-pub fn public(frame: &DataFrame) -> PolarsResult<DataFrame> {
-    let mut exprs: Vec<Expr> = Vec::new();
-    for name in frame.get_column_names().iter().map(|s| s.as_str()) {
-        if name == "key" {
-            continue;
-        }
-        if INSTANT_COLUMNS.contains(&name) {
-            exprs.push(col(name).cast(timestamp_dtype()));
-        } else {
-            exprs.push(col(name));
-        }
-    }
-    frame.clone().lazy().select(exprs).collect()
+pub fn public(frame: LazyFrame) -> LazyFrame {
+    frame
+        .with_columns(
+            INSTANT_COLUMNS
+                .iter()
+                .map(|c| col(*c).cast(timestamp_dtype()))
+                .collect::<Vec<_>>(),
+        )
+        .drop(Selector::ByName {
+            names: ["key".into()].into(),
+            strict: true,
+        })
 }
 
 #[cfg(test)]

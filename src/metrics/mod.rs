@@ -180,7 +180,35 @@ pub struct Context<'a> {
     pub data: &'a Dataset,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context of computing metrics from `facts`: they gain the `group` column of the
+    /// dimension (a missing value is the group `unknown`; with no dimension, `ALL`).
+    pub fn new(
+        facts: &Facts,
+        data: &'a Dataset,
+        config: &'a Config,
+        options: MetricsOptions,
+    ) -> Context<'a> {
+        let group = match options.by {
+            Dimension::None => lit(ALL),
+            Dimension::Lane => col("lane"),
+            Dimension::Segment => col("segment"),
+            Dimension::Channel => col("channel"),
+            Dimension::Intent => col("intent"),
+        };
+        Context {
+            facts: facts
+                .frame
+                .clone()
+                .lazy()
+                .with_column(group.fill_null(lit(UNKNOWN)).alias("group")),
+            as_of: facts.as_of,
+            options,
+            config,
+            data,
+        }
+    }
+
     pub fn period_start(&self, instant_ms: Expr) -> Expr {
         self.options.period.start_expr(instant_ms, self.options.tz)
     }
@@ -283,6 +311,40 @@ pub fn aggregate(base: LazyFrame, by: Dimension, values: Vec<(&str, Expr)>) -> L
     concat(long, UnionArgs::default()).expect("metric rows have one schema")
 }
 
+/// One row of the metrics' long format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRow {
+    pub period_start: chrono::NaiveDate,
+    pub group: String,
+    pub metric: String,
+    pub value: f64,
+    pub n: u64,
+}
+
+/// Reads the long metric rows (`period_start`, group column, `metric`, `value`, `n`).
+pub fn read_rows(frame: &DataFrame) -> anyhow::Result<Vec<MetricRow>> {
+    let names = frame.get_column_names();
+    let group_name = names
+        .get(1)
+        .ok_or_else(|| anyhow::anyhow!("metric rows need a group column"))?
+        .to_string();
+    let days = frame.column("period_start")?.cast(&DataType::Int32)?;
+    let days = days.i32()?;
+    let groups = frame.column(&group_name)?.str()?;
+    let metrics = frame.column("metric")?.str()?;
+    let values = frame.column("value")?.f64()?;
+    let ns = frame.column("n")?.u64()?;
+    Ok((0..frame.height())
+        .map(|i| MetricRow {
+            period_start: epoch() + chrono::TimeDelta::days(i64::from(days.get(i).unwrap_or(0))),
+            group: groups.get(i).unwrap_or_default().to_owned(),
+            metric: metrics.get(i).unwrap_or_default().to_owned(),
+            value: values.get(i).unwrap_or(f64::NAN),
+            n: ns.get(i).unwrap_or(0),
+        })
+        .collect())
+}
+
 pub fn epoch() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
 }
@@ -328,25 +390,7 @@ pub fn compute(
     config: &Config,
     options: MetricsOptions,
 ) -> Result<DataFrame> {
-    let group = match options.by {
-        Dimension::None => lit(ALL),
-        Dimension::Lane => col("lane"),
-        Dimension::Segment => col("segment"),
-        Dimension::Channel => col("channel"),
-        Dimension::Intent => col("intent"),
-    };
-    let frame = facts
-        .frame
-        .clone()
-        .lazy()
-        .with_column(group.fill_null(lit(UNKNOWN)).alias("group"));
-    let ctx = Context {
-        facts: frame,
-        as_of: facts.as_of,
-        options,
-        config,
-        data,
-    };
+    let ctx = Context::new(facts, data, config, options);
     let mut parts = Vec::with_capacity(REGISTRY.len());
     for family in REGISTRY {
         parts.push((family.rows)(&ctx)?);

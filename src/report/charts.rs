@@ -12,8 +12,7 @@ use image::ImageEncoder;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::alert::MetricRow;
-use crate::metrics::{ALL, MetricInfo, Unit};
+use crate::metrics::{ALL, MetricInfo, MetricRow, Unit};
 
 /// DejaVu Sans (Bitstream Vera licence, see assets/fonts/DejaVuSans-LICENSE.txt).
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");

@@ -4,8 +4,8 @@
 
 use askama::Template;
 
-use crate::alert::{AlertReport, MetricRow, Severity, State, judge};
-use crate::metrics::{self, ALL, Dimension, Unit, human};
+use crate::alert::{AlertReport, Severity, State, judge};
+use crate::metrics::{self, ALL, Dimension, MetricRow, Unit, human};
 use crate::pipeline::Analysis;
 
 pub struct Quality {

@@ -13,10 +13,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use askama::Template;
 use chrono::NaiveDate;
-use polars::prelude::{DataType, IntoLazy, col, lit};
 
-use crate::alert::{AlertReport, MetricRow};
-use crate::metrics;
+use crate::alert::AlertReport;
+use crate::metrics::{self, MetricRow};
 use crate::output::metrics_csv;
 use crate::pipeline::Analysis;
 use crate::warehouse::quarantine_csv;
@@ -97,19 +96,10 @@ pub fn build(
     );
     let html = page.render().context("rendering the report page")?;
     files.push(("index.html".to_owned(), html.into_bytes()));
-    let day = |d: &NaiveDate| lit((*d - metrics::epoch()).num_days() as i32).cast(DataType::Date);
-    let first = periods.first().unwrap_or(&period_start);
-    let mut table = analysis
-        .frame
-        .clone()
-        .lazy()
-        .filter(
-            col("period_start")
-                .gt_eq(day(first))
-                .and(col("period_start").lt_eq(day(&period_start))),
-        )
-        .collect()?;
-    files.push(("metrics.csv".to_owned(), metrics_csv(&mut table)?));
+    files.push((
+        "metrics.csv".to_owned(),
+        metrics_csv(analysis.options.by.column(), &shown)?,
+    ));
     let mut json = serde_json::to_vec_pretty(alerts)?;
     json.push(b'\n');
     files.push(("alerts.json".to_owned(), json));
