@@ -1,12 +1,73 @@
-//! The command line. Only clap types live here; `lib.rs` turns them into validated options.
+//! The command line. Only clap types live here: the core's closed sets (periods, dimensions,
+//! formats) get their `ValueEnum` here, and values such as time zones are parsed into typed
+//! values at this edge, so the core never re-parses a string.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::PossibleValue;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::metrics::{Dimension, Period};
+use crate::output::TableFormat;
+use crate::period::Zone;
 use crate::sample::SampleFormat;
 use crate::time::EpochUnit;
+
+/// Gives a core enum its command-line values (`name => Variant: help`).
+macro_rules! value_enum {
+    ($ty:ty { $($name:literal => $variant:expr, $help:literal;)+ }) => {
+        impl ValueEnum for $ty {
+            fn value_variants<'a>() -> &'a [Self] {
+                &[$($variant),+]
+            }
+
+            fn to_possible_value(&self) -> Option<PossibleValue> {
+                let (name, help) = match self {
+                    $(v if *v == $variant => ($name, $help),)+
+                    _ => return None,
+                };
+                Some(PossibleValue::new(name).help(help))
+            }
+        }
+    };
+}
+
+value_enum!(Period {
+    "day" => Period::Day, "calendar days";
+    "week" => Period::Week, "ISO weeks, Monday to Sunday";
+    "month" => Period::Month, "calendar months";
+});
+
+value_enum!(Dimension {
+    "lane" => Dimension::Lane, "the conversation's lane";
+    "segment" => Dimension::Segment, "the customer segment";
+    "channel" => Dimension::Channel, "the channel (whatsapp, email, ...)";
+    "intent" => Dimension::Intent, "the entry intent";
+    "none" => Dimension::None, "no grouping: ALL only";
+});
+
+value_enum!(TableFormat {
+    "csv" => TableFormat::Csv, "CSV with a header";
+    "json" => TableFormat::Json, "a JSON array of objects";
+    "parquet" => TableFormat::Parquet, "Parquet (to a file, or piped)";
+});
+
+value_enum!(SampleFormat {
+    "csv" => SampleFormat::Csv, "CSV files";
+    "jsonl" => SampleFormat::Jsonl, "JSON Lines files";
+    "parquet" => SampleFormat::Parquet, "Parquet files";
+});
+
+value_enum!(EpochUnit {
+    "s" => EpochUnit::S, "seconds since 1970";
+    "ms" => EpochUnit::Ms, "milliseconds since 1970";
+    "us" => EpochUnit::Us, "microseconds since 1970";
+    "ns" => EpochUnit::Ns, "nanoseconds since 1970";
+});
+
+fn parse_zone(text: &str) -> Result<Zone, String> {
+    Zone::parse(text)
+}
 
 /// l2lens: weekly L2 handoff metrics for WhatsApp-first support.
 ///
@@ -138,8 +199,8 @@ pub struct AnalysisArgs {
     pub period: Period,
 
     /// Time zone of period boundaries (IANA name, e.g. Europe/Berlin).
-    #[arg(long, value_name = "ZONE", default_value = "UTC")]
-    pub tz: String,
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_zone)]
+    pub tz: Zone,
 
     /// Grouping dimension.
     #[arg(long, value_enum, default_value_t = Dimension::Lane)]
@@ -190,9 +251,9 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub period: PeriodArgs,
 
-    /// How many periods the trend charts show, ending with the reported one.
-    #[arg(long, default_value_t = 8)]
-    pub weeks_back: usize,
+    /// How many periods the trend charts show, ending with the reported one (1-520).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=520))]
+    pub weeks_back: u16,
 
     /// Output folder; the report goes to <out>/<period_start>/.
     #[arg(long, value_name = "DIR", default_value = "reports")]
@@ -277,9 +338,13 @@ pub struct FactsArgs {
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
 
-    /// Output file: .parquet or .csv (with --partition: a folder).
+    /// Output file (.csv, .json or .parquet), - for stdout, or with --partition a folder.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+
+    /// Output format (default: from the --out extension, else csv).
+    #[arg(long, value_enum, conflicts_with = "partition")]
+    pub format: Option<TableFormat>,
 
     /// Write Hive-partitioned Parquet: <out>/period_start=YYYY-MM-DD/part-0.parquet, by the
     /// period of opened_at.
@@ -291,16 +356,8 @@ pub struct FactsArgs {
     pub period: Period,
 
     /// Time zone of period boundaries (IANA name).
-    #[arg(long, value_name = "ZONE", default_value = "UTC")]
-    pub tz: String,
-}
-
-/// Output formats of tabular results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TableFormat {
-    Csv,
-    Json,
-    Parquet,
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_zone)]
+    pub tz: Zone,
 }
 
 #[derive(Debug, Args)]

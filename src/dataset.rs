@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::{Result, anyhow};
 use polars::prelude::*;
 
+use crate::config::Config;
 use crate::ingest::schema::Table;
 use crate::ingest::validate::QuarantineLine;
 use crate::ingest::{IngestOptions, IngestSummary, ingest_dir};
@@ -44,6 +45,26 @@ impl Dataset {
             quarantine: ingested.quarantine,
             from_warehouse: false,
         })
+    }
+
+    /// Lanes of the assignments that `config` does not name, with their row counts, most rows
+    /// first: they count as tier L1, and every command warns about them.
+    pub fn unknown_lanes(&self, config: &Config) -> Result<Vec<(String, u64)>> {
+        let counts = self
+            .table(Table::Assignments)?
+            .group_by([col("lane")])
+            .agg([len().cast(DataType::UInt64).alias("n")])
+            .collect()?;
+        let lanes = counts.column("lane")?.str()?;
+        let ns = counts.column("n")?.u64()?;
+        let mut unknown: Vec<(String, u64)> = lanes
+            .iter()
+            .zip(ns.iter())
+            .filter_map(|(lane, n)| Some((lane?.to_owned(), n?)))
+            .filter(|(lane, _)| !config.lanes.contains_key(lane))
+            .collect();
+        unknown.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(unknown)
     }
 
     /// A table's lazy frame; templates may be absent.

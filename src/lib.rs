@@ -3,8 +3,16 @@
 //! Data flows one way: ingest (read, validate, quarantine) → facts (one row per
 //! conversation) → metrics → alerts → report. `run` dispatches a parsed command line to the
 //! command that orchestrates those stages.
+//!
+//! Layers, lowest first; a module imports only from its own layer or below (checked by a test):
+//! 1. `time`, `units`, `period`, `atomic`, `progress`, `config`: shared types and settings;
+//! 2. `ingest`, `warehouse`, `dataset`, `sample`: reading and writing the canonical tables;
+//! 3. `facts`: the rules of the spec as one table;
+//! 4. `metrics`; 5. `alert`; 6. `pipeline`; 7. `report`, `query`, `output`;
+//! 8. `cli` and `commands`, the only modules that know the command line.
 
 pub mod alert;
+pub mod atomic;
 pub mod cli;
 mod commands;
 pub mod config;
@@ -13,6 +21,7 @@ pub mod facts;
 pub mod ingest;
 pub mod metrics;
 pub mod output;
+pub mod period;
 pub mod pipeline;
 pub mod progress;
 pub mod query;
@@ -21,6 +30,7 @@ pub mod sample;
 #[cfg(test)]
 mod testing;
 pub mod time;
+pub mod units;
 pub mod warehouse;
 
 use anyhow::Result;

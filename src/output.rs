@@ -1,83 +1,190 @@
-//! Writing tables: the metrics' long format (CSV with round-trip floats, JSON, Parquet) and
-//! any frame as Parquet or CSV. Files are written atomically; `-` or no path means stdout.
+//! Where every command's output goes, and in which format. One place decides: no `--out` or
+//! `--out -` is standard output, anything else is a file written atomically. The format comes
+//! from `--format`, else from the file extension (case-insensitive), else the command's default.
+//! A reader that stops reading (`l2lens … | head`) ends the run quietly with exit code 0.
 
-use std::io::Write;
-use std::path::Path;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-use chrono_tz::Tz;
+use anyhow::{Result, bail};
 use polars::prelude::*;
 
-use crate::cli::TableFormat;
+use crate::atomic::write_atomic;
 use crate::metrics::{MetricRow, read_rows};
-use crate::warehouse::{write_atomic, write_parquet};
 
-/// Parses an IANA time-zone name.
-pub fn parse_tz(name: &str) -> Result<Tz> {
-    name.parse::<Tz>().map_err(|_| {
-        anyhow::anyhow!(
-            "--tz `{name}` is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Kolkata)"
-        )
-    })
+/// The formats of tabular output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Csv,
+    Json,
+    Parquet,
 }
 
-/// The format named by `explicit`, else by the file extension, else CSV.
-pub fn resolve_format(path: Option<&Path>, explicit: Option<TableFormat>) -> TableFormat {
-    explicit.unwrap_or_else(|| {
-        match path
-            .and_then(|p| p.extension())
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("parquet") => TableFormat::Parquet,
-            Some("json") => TableFormat::Json,
-            _ => TableFormat::Csv,
+impl TableFormat {
+    /// The format a file extension names (`.csv`, `.json`, `.parquet`; any case).
+    pub fn from_path(path: &Path) -> Option<TableFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(TableFormat::Csv),
+            "json" => Some(TableFormat::Json),
+            "parquet" => Some(TableFormat::Parquet),
+            _ => None,
         }
-    })
+    }
+
+    fn is_binary(self) -> bool {
+        self == TableFormat::Parquet
+    }
 }
 
-fn is_stdout(path: Option<&Path>) -> bool {
-    path.is_none_or(|p| p.as_os_str() == "-")
+/// The reader of standard output went away: not an error, the run just stops (exit 0).
+#[derive(Debug, thiserror::Error)]
+#[error("the reader of standard output closed it")]
+pub struct ClosedPipe;
+
+/// Where output goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Stdout,
+    File(PathBuf),
 }
 
-/// Writes metric rows (`period_start` as a Date, a group column, `metric`, `value`, `n`).
-pub fn write_metrics(
-    rows: &mut DataFrame,
-    path: Option<&Path>,
-    format: Option<TableFormat>,
-) -> Result<()> {
-    let format = resolve_format(path, format);
-    let bytes = match format {
-        TableFormat::Parquet => {
-            let Some(path) = path.filter(|_| !is_stdout(path)) else {
-                bail!("Parquet output needs a file: pass --out FILE.parquet");
-            };
-            return write_parquet(path, rows);
+impl Target {
+    /// `--out`: none or `-` is standard output.
+    pub fn from_arg(out: Option<&Path>) -> Target {
+        match out {
+            None => Target::Stdout,
+            Some(p) if p.as_os_str() == "-" => Target::Stdout,
+            Some(p) => Target::File(p.to_owned()),
         }
-        TableFormat::Csv | TableFormat::Json => {
-            let group = rows
-                .get_column_names()
-                .get(1)
-                .map(|s| s.to_string())
-                .context("metric rows need a group column")?;
-            let parsed = read_rows(rows)?;
-            if format == TableFormat::Csv {
-                metrics_csv(&group, &parsed)?
-            } else {
-                metrics_json(&group, &parsed)?
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Target::Stdout => None,
+            Target::File(p) => Some(p),
+        }
+    }
+
+    /// The format: explicit, else the extension's, else `default`.
+    pub fn format(&self, explicit: Option<TableFormat>, default: TableFormat) -> TableFormat {
+        explicit
+            .or_else(|| self.path().and_then(TableFormat::from_path))
+            .unwrap_or(default)
+    }
+
+    /// Writes what `fill` produces: into a temporary file renamed into place, or to standard
+    /// output. Binary formats are refused on a terminal (pipe or redirect them).
+    pub fn write_with(
+        &self,
+        binary: bool,
+        fill: impl FnOnce(&mut dyn Write) -> Result<()>,
+    ) -> Result<()> {
+        match self {
+            Target::File(path) => write_atomic(path, |w| fill(w)),
+            Target::Stdout => {
+                let stdout = std::io::stdout();
+                if binary && stdout.is_terminal() {
+                    bail!(
+                        "refusing to write Parquet to a terminal: pass --out FILE.parquet, or \
+                         redirect standard output (`> file.parquet`, `| duckdb …`)"
+                    );
+                }
+                let mut out = PipeWatch {
+                    inner: std::io::BufWriter::new(stdout.lock()),
+                    closed: false,
+                };
+                let result = fill(&mut out).and_then(|()| Ok(out.flush()?));
+                if out.closed {
+                    return Err(ClosedPipe.into());
+                }
+                result
             }
         }
-    };
-    match path.filter(|_| !is_stdout(path)) {
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&bytes)?;
-            out.flush()?;
-            Ok(())
-        }
-        Some(path) => write_atomic(path, |w| Ok(w.write_all(&bytes)?)),
     }
+
+    /// Writes bytes.
+    pub fn write(&self, bytes: &[u8]) -> Result<()> {
+        self.write_with(false, |w| Ok(w.write_all(bytes)?))
+    }
+}
+
+/// A writer that remembers whether its reader went away, whatever error type the code above
+/// it (polars, csv) wraps that in.
+struct PipeWatch<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> PipeWatch<W> {
+    fn watch<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            self.closed = true;
+        }
+        result
+    }
+}
+
+impl<W: Write> Write for PipeWatch<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.watch(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.watch(r)
+    }
+}
+
+/// Whether an error means the reader of standard output went away.
+pub fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        e.is::<ClosedPipe>()
+            || e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes a frame in `format`: CSV with a header, a JSON array of objects, or Parquet.
+pub fn write_frame(frame: &mut DataFrame, target: &Target, format: TableFormat) -> Result<()> {
+    target.write_with(format.is_binary(), |w| {
+        match format {
+            TableFormat::Csv => CsvWriter::new(w).include_header(true).finish(frame)?,
+            TableFormat::Json => {
+                JsonWriter::new(&mut *w)
+                    .with_json_format(JsonFormat::Json)
+                    .finish(frame)?;
+                w.write_all(b"\n")?;
+            }
+            TableFormat::Parquet => {
+                ParquetWriter::new(w).finish(frame)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Writes metric rows (`period_start` as a Date, a group column, `metric`, `value`, `n`): CSV
+/// and JSON with floats that read back exactly, or Parquet.
+pub fn write_metrics(rows: &mut DataFrame, target: &Target, format: TableFormat) -> Result<()> {
+    if format == TableFormat::Parquet {
+        return write_frame(rows, target, format);
+    }
+    let group = rows
+        .get_column_names()
+        .get(1)
+        .map(|s| s.to_string())
+        .ok_or_else(|| anyhow::anyhow!("metric rows need a group column"))?;
+    let parsed = read_rows(rows)?;
+    let bytes = if format == TableFormat::Csv {
+        metrics_csv(&group, &parsed)?
+    } else {
+        metrics_json(&group, &parsed)?
+    };
+    target.write(&bytes)
 }
 
 /// A float with enough digits to read back the same value (`1.0`, `0.1`, `1350.0000000000016`).
@@ -119,19 +226,34 @@ fn metrics_json(group: &str, rows: &[MetricRow]) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Writes a frame as Parquet or CSV, by `format` or the file extension.
-pub fn write_frame(frame: &mut DataFrame, path: &Path, format: Option<TableFormat>) -> Result<()> {
-    match resolve_format(Some(path), format) {
-        TableFormat::Parquet => write_parquet(path, frame),
-        TableFormat::Csv => write_atomic(path, |w| {
-            CsvWriter::new(w).include_header(true).finish(frame)?;
-            Ok(())
-        }),
-        TableFormat::Json => write_atomic(path, |w| {
-            JsonWriter::new(w)
-                .with_json_format(JsonFormat::JsonLines)
-                .finish(frame)?;
-            Ok(())
-        }),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_come_from_the_flag_then_the_extension_in_any_case() {
+        let file = Target::from_arg(Some(Path::new("out/Metrics.PARQUET")));
+        assert_eq!(file.format(None, TableFormat::Csv), TableFormat::Parquet);
+        assert_eq!(
+            file.format(Some(TableFormat::Json), TableFormat::Csv),
+            TableFormat::Json
+        );
+        let odd = Target::from_arg(Some(Path::new("out/metrics.Json")));
+        assert_eq!(odd.format(None, TableFormat::Csv), TableFormat::Json);
+        assert_eq!(Target::from_arg(Some(Path::new("-"))), Target::Stdout);
+        assert_eq!(Target::from_arg(None), Target::Stdout);
+        assert_eq!(
+            Target::Stdout.format(None, TableFormat::Csv),
+            TableFormat::Csv
+        );
+    }
+
+    #[test]
+    fn a_closed_pipe_is_recognised_through_any_wrapping() {
+        let io = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let wrapped = anyhow::Error::from(io).context("writing the metrics");
+        assert!(is_closed_pipe(&wrapped));
+        assert!(is_closed_pipe(&anyhow::Error::from(ClosedPipe)));
+        assert!(!is_closed_pipe(&anyhow::anyhow!("disk full")));
     }
 }

@@ -9,8 +9,8 @@ use crate::alert::{self, AlertReport};
 use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::facts::{self, Facts};
-use crate::metrics::period::{Period, local_date};
 use crate::metrics::{self, Context, MetricRow, MetricsOptions};
+use crate::period::{Period, local_date};
 use crate::time::format_rfc3339;
 
 /// Everything computed once for a run.
@@ -18,6 +18,8 @@ pub struct Analysis {
     pub data: Dataset,
     pub config: Config,
     pub facts: Facts,
+    /// The window snapshots of the facts for the analysis' periods.
+    pub window: LazyFrame,
     /// Metric rows in the long format (all periods).
     pub frame: DataFrame,
     pub rows: Vec<MetricRow>,
@@ -32,12 +34,14 @@ impl Analysis {
         options: MetricsOptions,
     ) -> Result<Analysis> {
         let facts = facts::compute(&data, &config, as_of)?;
-        let frame = metrics::compute(&facts, &data, &config, options)?;
+        let window = facts::snapshots::window(&data, &facts, options.period, options.zone)?.cache();
+        let frame = metrics::compute(&Context::new(&facts, window.clone(), &config, options))?;
         let rows = metrics::read_rows(&frame)?;
         Ok(Analysis {
             data,
             config,
             facts,
+            window,
             frame,
             rows,
             options,
@@ -45,7 +49,7 @@ impl Analysis {
     }
 
     pub fn context(&self) -> Context<'_> {
-        Context::new(&self.facts, &self.data, &self.config, self.options)
+        Context::new(&self.facts, self.window.clone(), &self.config, self.options)
     }
 
     /// The alerts of one period, with the conversations behind each.
@@ -78,16 +82,18 @@ impl Analysis {
         }
         // The period holding as_of has not ended (at its very first instant, the one before
         // has just ended): either way the answer is the period before it.
-        let current = period.floor(local_date(self.facts.as_of, self.options.tz));
+        let current = period.floor(local_date(self.facts.as_of, self.options.zone));
         Ok(period.previous(current))
     }
 
-    /// The `count` periods ending with `last`, oldest first.
+    /// The `count` periods ending with `last`, oldest first (fewer when the calendar runs out).
     pub fn periods_back(&self, last: NaiveDate, count: usize) -> Vec<NaiveDate> {
         let period = self.options.period;
         let mut out = vec![last];
         while out.len() < count.max(1) {
-            let earlier = period.previous(*out.last().expect("not empty"));
+            let Some(earlier) = period.checked_previous(*out.last().expect("not empty")) else {
+                break;
+            };
             out.push(earlier);
         }
         out.reverse();

@@ -19,7 +19,6 @@ use polars::sql::SQLContext;
 use crate::facts;
 use crate::ingest::schema::Table;
 use crate::ingest::schema::timestamp_dtype;
-use crate::metrics::seconds_between;
 use crate::pipeline::Analysis;
 
 /// The names an analyst can query, in the order `--help` lists them.
@@ -46,19 +45,10 @@ pub fn facts_view(analysis: &Analysis) -> Result<LazyFrame> {
             .alias("first_customer_period"),
         ctx.period_start(col("specialist_at"))
             .alias("specialist_period"),
-        seconds_between("first_customer_at", "first_reply_at").alias("frt_s"),
-        seconds_between("first_customer_at", "specialist_at")
-            .clip_min(lit(0.0))
-            .alias("tts_s"),
-        seconds_between("opened_at", "closed_at").alias("art_s"),
-        when(
-            col("closed_at")
-                .is_null()
-                .and(col("last_customer_at").is_not_null()),
-        )
-        .then((lit(as_of) - col("last_customer_at")).cast(DataType::Float64) / lit(3_600_000.0))
-        .otherwise(lit(NULL).cast(DataType::Float64))
-        .alias("hours_silent"),
+        facts::frt_seconds().alias("frt_s"),
+        facts::tts_seconds().alias("tts_s"),
+        facts::art_seconds().alias("art_s"),
+        facts::hours_silent(lit(as_of)).alias("hours_silent"),
     ]);
     Ok(facts::public(frame).with_column(lit(as_of).cast(timestamp_dtype()).alias("as_of")))
 }
@@ -80,7 +70,25 @@ pub fn context(analysis: &Analysis) -> Result<SQLContext> {
 }
 
 /// Runs one query; `source` names it in errors (a file name or `--sql`).
+///
+/// Planning a query recurses once per nested expression (5,000 `OR` terms are 5,000 levels), so
+/// it runs on a thread of its own with a large stack: a deep query is slow, never an abort.
 pub fn run(analysis: &Analysis, sql: &str, source: &str) -> Result<DataFrame> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("l2lens-query".to_owned())
+            .stack_size(QUERY_STACK_BYTES)
+            .spawn_scoped(scope, || run_here(analysis, sql, source))
+            .context("cannot start the query thread")?
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("query {source} failed inside the engine")))
+    })
+}
+
+/// The stack of the query thread: address space reserved, touched only as deep as a query goes.
+const QUERY_STACK_BYTES: usize = 1 << 30;
+
+fn run_here(analysis: &Analysis, sql: &str, source: &str) -> Result<DataFrame> {
     let mut context = context(analysis)?;
     let plan = context
         .execute(sql)
@@ -158,64 +166,62 @@ pub fn to_table(frame: &DataFrame) -> Result<String> {
 
 /// Writes `frame` as Hive-partitioned Parquet under `dir`: one
 /// `<column>=YYYY-MM-DD/part-0.parquet` per value of the Date column `column` (not repeated
-/// inside the files, as Hive layouts expect). The folder is replaced atomically.
-pub fn write_partitioned(frame: &DataFrame, column: &str, dir: &std::path::Path) -> Result<usize> {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "partitioned".to_owned());
-    let parent = dir.parent().unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+/// inside the files, as Hive layouts expect). The folder is replaced whole
+/// ([`crate::atomic::replace_dir`]): never the working directory, the data (`keep`) or a folder
+/// l2lens did not write. Returns the number of partitions.
+pub fn write_partitioned(
+    frame: &DataFrame,
+    column: &str,
+    dir: &std::path::Path,
+    what: &str,
+    keep: &[&std::path::Path],
+) -> Result<usize> {
     let values = frame
         .column(column)?
         .unique_stable()?
         .cast(&DataType::Int32)?;
     let values: Vec<Option<i32>> = values.i32()?.iter().collect();
-    let epoch = crate::metrics::epoch();
-    for value in &values {
-        let (label, predicate) = match value {
-            Some(days) => (
-                (epoch + chrono::Days::new(*days as u64)).to_string(),
-                col(column).cast(DataType::Int32).eq(lit(*days)),
-            ),
-            // Hive's name for a missing partition value.
-            None => (
-                "__HIVE_DEFAULT_PARTITION__".to_owned(),
-                col(column).is_null(),
-            ),
-        };
-        let mut part = frame
-            .clone()
-            .lazy()
-            .filter(predicate)
-            .drop(Selector::ByName {
-                names: [column.into()].into(),
-                strict: true,
-            })
-            .collect()?;
-        let folder = tmp.join(format!("{column}={label}"));
-        std::fs::create_dir_all(&folder)?;
-        crate::warehouse::write_parquet(&folder.join("part-0.parquet"), &mut part)?;
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)
-            .with_context(|| format!("cannot replace {}", dir.display()))?;
-    }
-    std::fs::rename(&tmp, dir).with_context(|| format!("cannot write {}", dir.display()))?;
+    let epoch = crate::time::epoch_date();
+    crate::atomic::replace_dir(dir, what, keep, |tmp| {
+        for value in &values {
+            let (label, predicate) = match value {
+                Some(days) => (
+                    (epoch + chrono::TimeDelta::days(i64::from(*days))).to_string(),
+                    col(column).cast(DataType::Int32).eq(lit(*days)),
+                ),
+                // Hive's name for a missing partition value.
+                None => (
+                    "__HIVE_DEFAULT_PARTITION__".to_owned(),
+                    col(column).is_null(),
+                ),
+            };
+            let mut part = frame
+                .clone()
+                .lazy()
+                .filter(predicate)
+                .drop(Selector::ByName {
+                    names: [column.into()].into(),
+                    strict: true,
+                })
+                .collect()?;
+            let folder = tmp.join(format!("{column}={label}"));
+            std::fs::create_dir_all(&folder)?;
+            crate::warehouse::write_parquet(&folder.join("part-0.parquet"), &mut part)?;
+        }
+        Ok(())
+    })?;
     Ok(values.len())
 }
 
 /// The public facts with the period of `opened_at` as `period_start`, for partitioning.
 pub fn facts_with_period(
     frame: &DataFrame,
-    period: crate::metrics::Period,
-    tz: chrono_tz::Tz,
+    period: crate::period::Period,
+    zone: crate::period::Zone,
 ) -> Result<DataFrame> {
     let with_period = frame.clone().lazy().with_column(
         period
-            .start_expr(col("opened_at"), tz)
+            .start_expr(col("opened_at"), zone)
             .alias("period_start"),
     );
     Ok(facts::public(with_period).collect()?)

@@ -15,7 +15,7 @@ pub const MS_PER_HOUR: i64 = 3_600 * MS_PER_SECOND;
 pub const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
 
 /// The unit of integer timestamps, when the user says what it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EpochUnit {
     S,
@@ -159,6 +159,11 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
+}
+
+/// 1970-01-01, day zero of polars' `Date`.
+pub fn epoch_date() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
 }
 
 /// Appends an instant as `YYYY-MM-DDTHH:MM:SSZ` (with `.fff` when it has milliseconds).

@@ -1,15 +1,20 @@
-//! The ingested warehouse: one typed Parquet file per table, the quarantine (CSV and Parquet)
-//! and `ingest_summary.json`. Every file is written under a temporary name and renamed into
-//! place, so a reader never sees half a file.
+//! The ingested warehouse: one typed Parquet file per table, the quarantine (CSV and Parquet),
+//! `ingest_summary.json` and, when the ingest used one, the configuration file it applied
+//! (`l2lens.toml`), which later commands read unless `--config` overrides it.
+//!
+//! The warehouse is written whole into a temporary folder and swapped in
+//! ([`crate::atomic::replace_dir`]): a killed ingest leaves the previous warehouse or the new
+//! one, never tables from two ingests.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use polars::prelude::*;
 
+use crate::atomic::write_atomic;
+use crate::config::CONFIG_FILE;
 use crate::ingest::schema::Table;
 use crate::ingest::validate::QuarantineLine;
 use crate::ingest::{IngestSummary, Ingested};
@@ -27,26 +32,24 @@ pub fn table_path(dir: &Path, table: Table) -> PathBuf {
     dir.join(format!("{}.parquet", table.name()))
 }
 
-pub fn write(dir: &Path, ingested: &mut Ingested) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
-    for (table, frame) in ingested.tables.iter_mut() {
-        write_parquet(&table_path(dir, *table), frame)?;
-    }
-    // A table that is absent now must not linger from an earlier ingest into the same folder.
-    for table in Table::ALL {
-        let path = table_path(dir, table);
-        if !ingested.tables.contains_key(&table) && path.exists() {
-            std::fs::remove_file(&path)
-                .with_context(|| format!("cannot remove the stale {}", path.display()))?;
+/// Writes the warehouse `out` from `ingested`, replacing an earlier one whole. `config` is the
+/// text of the configuration file the ingest applied, kept beside the tables; `data` is the
+/// raw directory read, which `out` must not hold.
+pub fn write(out: &Path, data: &Path, ingested: &mut Ingested, config: Option<&str>) -> Result<()> {
+    crate::atomic::replace_dir(out, "the warehouse", &[data], |dir| {
+        for (table, frame) in ingested.tables.iter_mut() {
+            write_parquet(&table_path(dir, *table), frame)?;
         }
-    }
-    write_quarantine(dir, &ingested.quarantine)?;
-    let json = serde_json::to_string_pretty(&ingested.summary)?;
-    write_atomic(&dir.join(SUMMARY_FILE), |w| {
-        w.write_all(json.as_bytes())?;
-        w.write_all(b"\n")?;
-        Ok(())
+        write_quarantine(dir, &ingested.quarantine)?;
+        if let Some(text) = config {
+            std::fs::write(dir.join(CONFIG_FILE), text)?;
+        }
+        let json = serde_json::to_string_pretty(&ingested.summary)?;
+        write_atomic(&dir.join(SUMMARY_FILE), |w| {
+            w.write_all(json.as_bytes())?;
+            w.write_all(b"\n")?;
+            Ok(())
+        })
     })
 }
 
@@ -127,29 +130,4 @@ pub fn quarantine_frame(lines: &[QuarantineLine]) -> PolarsResult<DataFrame> {
         "value" => lines.iter().map(|q| q.value.as_str()).collect::<Vec<_>>(),
         "reason" => lines.iter().map(|q| q.reason.as_str()).collect::<Vec<_>>(),
     )
-}
-
-/// Writes through `fill` into a temporary file beside `path`, then renames it into place.
-pub fn write_atomic(
-    path: &Path,
-    fill: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
-) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> Result<()> {
-        let file = File::create(&tmp)?;
-        let mut writer = BufWriter::with_capacity(1 << 20, file);
-        fill(&mut writer)?;
-        writer.flush()?;
-        writer.get_ref().sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
 }

@@ -6,6 +6,10 @@
 
 use std::time::Duration;
 
+use super::state::Changes;
+use super::{Alert, Severity};
+use crate::config::{EmailConfig, Security};
+use crate::units::{Unit, human};
 use anyhow::{Context, Result, bail};
 use askama::Template;
 use lettre::message::header::ContentType;
@@ -13,97 +17,6 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
-use serde::Deserialize;
-
-use super::Alert;
-use super::state::Changes;
-use crate::metrics;
-
-/// How the SMTP connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Security {
-    /// Plain text (a relay on localhost or inside a trusted network).
-    None,
-    /// Plain connection upgraded with STARTTLS (usually port 587).
-    Starttls,
-    /// TLS from the first byte (usually port 465).
-    Tls,
-}
-
-/// `[email]` of the configuration.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmailConfig {
-    pub host: String,
-    #[serde(default = "default_port")]
-    pub port: u16,
-    #[serde(default = "default_security")]
-    pub security: Security,
-    /// Log in as this user; the password comes from `password_env`.
-    pub user: Option<String>,
-    /// The environment variable that holds the SMTP password.
-    #[serde(default = "default_password_env")]
-    pub password_env: String,
-    /// A PEM file of extra root certificates to trust (a private CA), besides the public ones.
-    pub ca_file: Option<std::path::PathBuf>,
-    pub from: String,
-    pub to: Vec<String>,
-    /// Where the dedupe state lives (default: `alert-state.json` beside the reports).
-    pub state_file: Option<std::path::PathBuf>,
-    /// A base URL where the reports are published; the mail links `<url>/<period>/index.html`.
-    pub report_url: Option<String>,
-    /// Sending attempts before giving up.
-    #[serde(default = "default_attempts")]
-    pub attempts: u32,
-    /// Wait before the second attempt; it doubles for each further one.
-    #[serde(default = "default_backoff_ms")]
-    pub backoff_ms: u64,
-    #[serde(default = "default_timeout_s")]
-    pub timeout_s: u64,
-}
-
-fn default_port() -> u16 {
-    587
-}
-fn default_security() -> Security {
-    Security::Starttls
-}
-fn default_password_env() -> String {
-    "L2LENS_SMTP_PASSWORD".to_owned()
-}
-fn default_attempts() -> u32 {
-    3
-}
-fn default_backoff_ms() -> u64 {
-    1_000
-}
-fn default_timeout_s() -> u64 {
-    20
-}
-
-impl EmailConfig {
-    /// Checks the addresses and limits, so that a bad config fails before any work.
-    pub fn validate(&self) -> Result<()> {
-        self.from
-            .parse::<Mailbox>()
-            .with_context(|| format!("[email] from = `{}` is not an email address", self.from))?;
-        if self.to.is_empty() {
-            bail!("[email] to is empty: list at least one recipient");
-        }
-        for to in &self.to {
-            to.parse::<Mailbox>()
-                .with_context(|| format!("[email] to: `{to}` is not an email address"))?;
-        }
-        if self.attempts == 0 || self.attempts > 10 {
-            bail!("[email] attempts must be between 1 and 10");
-        }
-        if self.backoff_ms > 60_000 {
-            bail!("[email] backoff_ms must be at most 60000");
-        }
-        Ok(())
-    }
-}
 
 /// Where the mail says the report is.
 pub fn report_location(config: &EmailConfig, period_start: &str, local: &str) -> String {
@@ -114,7 +27,8 @@ pub fn report_location(config: &EmailConfig, period_start: &str, local: &str) ->
 }
 
 struct Line {
-    severity: String,
+    /// Kept as the enum so that lines sort by how bad they are, not by their text.
+    severity: Severity,
     status: String,
     group: String,
     metric: String,
@@ -124,15 +38,22 @@ struct Line {
 }
 
 fn line(alert: &Alert, status: String) -> Line {
-    let unit = metrics::find(&alert.metric).map_or(metrics::Unit::Rate, |m| m.unit);
+    let unit = crate::metrics::find(&alert.metric).map_or(Unit::Rate, |m| m.unit);
     Line {
-        severity: alert.severity.as_str().to_uppercase(),
+        severity: alert.severity,
         status,
-        group: alert.group.clone(),
+        group: crate::units::printable(&alert.group),
         metric: alert.metric.clone(),
-        value: metrics::human(alert.value, unit),
+        value: human(alert.value, unit),
         threshold: alert.threshold_human.clone(),
         n: alert.n.to_string(),
+    }
+}
+
+impl Line {
+    /// The severity as the mail shows it: `CRITICAL`, `WARNING`.
+    fn label(&self) -> String {
+        self.severity.as_str().to_uppercase()
     }
 }
 
@@ -207,7 +128,13 @@ pub fn compose(
         for l in &lines {
             text.push_str(&format!(
                 "  {:<8}  {:<26}  {:<20}  {} against {} (n={})  [{}]\n",
-                l.severity, l.metric, l.group, l.value, l.threshold, l.n, l.status
+                l.label(),
+                l.metric,
+                l.group,
+                l.value,
+                l.threshold,
+                l.n,
+                l.status
             ));
         }
         text.push('\n');
@@ -344,5 +271,54 @@ fn describe(error: &lettre::transport::smtp::Error, config: &EmailConfig) -> Str
         )
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(metric: &str, severity: Severity) -> Alert {
+        Alert {
+            period_start: "2026-11-16".to_owned(),
+            dimension: "lane".to_owned(),
+            group: "ALL".to_owned(),
+            metric: metric.to_owned(),
+            value: 1.0,
+            threshold: "> 0".to_owned(),
+            threshold_human: "> 0".to_owned(),
+            condition: None,
+            severity,
+            n: 30,
+            conversations: Vec::new(),
+            drill: Vec::new(),
+        }
+    }
+
+    fn settings() -> EmailConfig {
+        toml::from_str(
+            "host = \"localhost\"\nfrom = \"l2lens@example.com\"\nto = [\"cx@example.com\"]\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn criticals_are_listed_above_warnings_in_both_parts() {
+        // `art_median_s` sorts before `window_expired` by name, and "WARNING" after
+        // "CRITICAL" as text: only the severity order puts the critical line first.
+        let changes = Changes {
+            new: vec![
+                alert("art_median_s", Severity::Warning),
+                alert("window_expired", Severity::Critical),
+            ],
+            ..Changes::default()
+        };
+        let message = compose(&settings(), &changes, "2026-11-16", "now", "report").unwrap();
+        let body = String::from_utf8(message.formatted()).unwrap();
+        for part in body.split("Content-Type: ").skip(2) {
+            let critical = part.find("window_expired").expect("critical line");
+            let warning = part.find("art_median_s").expect("warning line");
+            assert!(critical < warning, "critical first in:\n{part}");
+        }
     }
 }

@@ -5,7 +5,6 @@
 //! warning). Alerts are sorted by severity (critical first), then metric and group.
 
 pub mod email;
-pub mod rules;
 pub mod state;
 
 use std::collections::BTreeMap;
@@ -15,23 +14,11 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Condition, Thresholds};
 use crate::metrics::{self, Context, Dimension, DrillQuery, MetricRow};
-use rules::{Condition, Thresholds};
 
 /// How bad an alert is. Ordered: a critical alert is worse than a warning.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,
@@ -107,6 +94,19 @@ impl AlertReport {
             .filter(|a| a.severity == severity)
             .count()
     }
+}
+
+/// Checks that every metric a threshold names exists (the configuration parses thresholds
+/// without knowing the metric registry).
+pub fn check_metrics(thresholds: &Thresholds) -> Result<()> {
+    let known: Vec<&str> = metrics::all_metrics().map(|m| m.id).collect();
+    if let Some(unknown) = thresholds.metric_ids().find(|id| !known.contains(id)) {
+        anyhow::bail!(
+            "[alerts] names an unknown metric `{unknown}`; known metrics: {}",
+            known.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// The state of one value against its rule: what the report colours a cell by.
@@ -325,5 +325,21 @@ mod tests {
         let mut r = row("ALL", "frt_median_s", 1000.0, 50);
         r.period_start = NaiveDate::from_ymd_opt(2026, 11, 9).unwrap();
         assert!(severities(&[r], &t).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+
+    #[test]
+    fn unknown_metrics_in_thresholds_are_errors() {
+        let raw: crate::config::RawAlerts =
+            toml::from_str("[lanes.billing.frt_mean_s]\nwarning = \"> 1\"\n").unwrap();
+        let err = check_metrics(&raw.resolve().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown metric `frt_mean_s`"), "{err}");
+        assert!(check_metrics(&Thresholds::default()).is_ok());
     }
 }

@@ -1,6 +1,6 @@
 //! `l2lens ingest`: raw data directory → typed Parquet warehouse + quarantine + summary.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use super::load_options;
 use crate::Status;
@@ -16,10 +16,25 @@ pub(crate) fn run(args: &IngestArgs, progress: &Progress) -> Result<Status> {
             args.data.data.display()
         );
     }
-    let (_config, options) = load_options(&args.data)?;
+    let (config, options) = load_options(&args.data)?;
+    // The warehouse keeps the configuration it was built with, so that later commands on it
+    // see the same lanes and tiers.
+    let config_text = config
+        .source
+        .as_ref()
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the config file {}", path.display()))
+        })
+        .transpose()?;
     let mut ingested = ingest_dir(&args.data.data, &options, progress)?;
     let step = progress.step("writing the warehouse");
-    warehouse::write(&args.out, &mut ingested)?;
+    warehouse::write(
+        &args.out,
+        &args.data.data,
+        &mut ingested,
+        config_text.as_deref(),
+    )?;
     step.finish_and_clear();
     progress.say(&ingested.summary);
     progress.say(format!(
@@ -28,5 +43,12 @@ pub(crate) fn run(args: &IngestArgs, progress: &Progress) -> Result<Status> {
         ingested.summary.rows_quarantined(),
         args.out.join(warehouse::QUARANTINE_CSV).display()
     ));
+    if let Some(source) = &config.source {
+        progress.say(format!(
+            "  configuration: {} kept as {}",
+            source.display(),
+            args.out.join(crate::config::CONFIG_FILE).display()
+        ));
+    }
     Ok(Status::Ok)
 }

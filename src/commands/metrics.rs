@@ -1,6 +1,6 @@
 //! `l2lens metrics`: the ten L2 metrics per period and group.
 
-use std::io::Write;
+use std::fmt::Write as _;
 
 use anyhow::{Context, Result};
 
@@ -8,29 +8,39 @@ use super::analyse;
 use crate::Status;
 use crate::cli::MetricsArgs;
 use crate::metrics;
-use crate::output::write_metrics;
+use crate::output::{TableFormat, Target, write_metrics};
 use crate::progress::Progress;
 
 pub(crate) fn run(args: &MetricsArgs, progress: &Progress) -> Result<Status> {
     if args.list {
-        let mut out = std::io::stdout().lock();
+        let mut text = String::new();
         for m in metrics::all_metrics() {
-            writeln!(out, "{:<26} {} [{}]", m.id, m.definition, m.unit.as_str())?;
-            writeln!(out, "{:<26} cohort: {}", "", m.cohort)?;
+            writeln!(text, "{:<26} {} [{}]", m.id, m.definition, m.unit.as_str())?;
+            writeln!(text, "{:<26} cohort: {}", "", m.cohort)?;
         }
+        Target::Stdout.write(text.as_bytes())?;
         return Ok(Status::Ok);
     }
     let mut rows = analyse(&args.data, &args.analysis, progress)?.frame;
     match (&args.out, args.partition) {
         (Some(dir), true) => {
-            let parts = crate::query::write_partitioned(&rows, "period_start", dir)?;
+            let parts = crate::query::write_partitioned(
+                &rows,
+                "period_start",
+                dir,
+                "the partitioned metrics",
+                &[&args.data.data],
+            )?;
             progress.say(format!(
                 "metrics: {parts} partition(s) under {}",
                 dir.display()
             ));
         }
-        _ => write_metrics(&mut rows, args.out.as_deref(), args.format)
-            .context("writing the metrics")?,
+        _ => {
+            let target = Target::from_arg(args.out.as_deref());
+            let format = target.format(args.format, TableFormat::Csv);
+            write_metrics(&mut rows, &target, format).context("writing the metrics")?
+        }
     }
     Ok(Status::Ok)
 }

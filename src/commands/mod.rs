@@ -22,6 +22,10 @@ use crate::time::parse_timestamp;
 /// The configuration and ingest options for a command that reads `--data`.
 pub(crate) fn load_options(args: &DataArgs) -> Result<(Config, IngestOptions)> {
     let config = Config::resolve(args.config.as_deref(), Some(&args.data))?;
+    crate::alert::check_metrics(&config.alerts).with_context(|| match &config.source {
+        Some(path) => format!("in config file {}", path.display()),
+        None => "in the built-in thresholds".to_owned(),
+    })?;
     let options = IngestOptions {
         epoch_unit: args.epoch_unit,
         known_lanes: config.known_lanes(),
@@ -29,7 +33,8 @@ pub(crate) fn load_options(args: &DataArgs) -> Result<(Config, IngestOptions)> {
     Ok((config, options))
 }
 
-/// Loads the configuration and the data of `--data` (raw directory or warehouse).
+/// Loads the configuration and the data of `--data` (raw directory or warehouse), and warns
+/// about what the data holds that the configuration does not know.
 pub(crate) fn load_data(args: &DataArgs, progress: &Progress) -> Result<(Config, Dataset)> {
     let (config, options) = load_options(args)?;
     let data = Dataset::load(&args.data, &options, progress)?;
@@ -41,7 +46,35 @@ pub(crate) fn load_data(args: &DataArgs, progress: &Progress) -> Result<(Config,
             args.data.display()
         ));
     }
+    if let Some(line) = unknown_lanes_line(&data.unknown_lanes(&config)?, &config) {
+        progress.say(line);
+    }
     Ok((config, data))
+}
+
+/// The warning about lanes the configuration does not name, or `None` when there are none.
+pub(crate) fn unknown_lanes_line(unknown: &[(String, u64)], config: &Config) -> Option<String> {
+    if unknown.is_empty() {
+        return None;
+    }
+    const SHOWN: usize = 10;
+    let mut names: Vec<String> = unknown
+        .iter()
+        .take(SHOWN)
+        .map(|(lane, n)| format!("{lane} ({n} rows)"))
+        .collect();
+    if unknown.len() > SHOWN {
+        names.push(format!("and {} more", unknown.len() - SHOWN));
+    }
+    let source = config.source.as_ref().map_or_else(
+        || "the built-in lanes".to_owned(),
+        |p| p.display().to_string(),
+    );
+    Some(format!(
+        "warning: {} lane(s) not in {source} count as tier L1: {}; name them under [lanes]",
+        unknown.len(),
+        names.join(", ")
+    ))
 }
 
 /// Parses `--as-of`.
@@ -62,7 +95,7 @@ pub(crate) fn analyse(
 ) -> Result<crate::pipeline::Analysis> {
     let options = crate::metrics::MetricsOptions {
         period: analysis.period,
-        tz: crate::output::parse_tz(&analysis.tz)?,
+        zone: analysis.tz,
         by: analysis.by,
     };
     let as_of = parse_as_of(analysis.as_of.as_deref())?;
@@ -85,8 +118,20 @@ pub(crate) fn report_period(
     let period_start = analysis.report_period(week)?;
     let step = progress.step("evaluating alerts and rendering the report");
     let alerts = analysis.alerts(period_start)?;
-    let generated_at = crate::time::format_rfc3339(chrono::Utc::now().timestamp_millis());
-    let files = crate::report::build(analysis, &alerts, period_start, weeks_back, generated_at)?;
+    let input = crate::report::ReportInput {
+        rows: &analysis.rows,
+        periods: analysis.periods_back(period_start, weeks_back),
+        period_start,
+        alerts: &alerts,
+        thresholds: &analysis.config.alerts,
+        by: analysis.options.by,
+        conversations: analysis.facts.frame.height(),
+        rows_quarantined: analysis.data.summary.rows_quarantined(),
+        quarantine: &analysis.data.quarantine,
+        unknown_lanes: analysis.data.unknown_lanes(&analysis.config)?,
+        generated_at: crate::time::format_rfc3339(chrono::Utc::now().timestamp_millis()),
+    };
+    let files = crate::report::build(&input)?;
     let dir = crate::report::write(out, &files)?;
     step.finish_and_clear();
     Ok((alerts, dir))

@@ -1,16 +1,13 @@
 //! `l2lens query`: run SQL over the tables and print or write the result.
 
-use std::io::Write;
-
 use anyhow::{Context, Result};
-use polars::prelude::SerWriter;
 
 use super::analyse;
 use crate::Status;
 use crate::cli::{QueryArgs, QueryFormat};
+use crate::output::{TableFormat, Target, write_frame};
 use crate::progress::Progress;
 use crate::query;
-use crate::warehouse::{write_atomic, write_parquet};
 
 pub(crate) fn run(args: &QueryArgs, progress: &Progress) -> Result<Status> {
     let (sql, source) = match (&args.file, &args.sql) {
@@ -24,52 +21,18 @@ pub(crate) fn run(args: &QueryArgs, progress: &Progress) -> Result<Status> {
     };
     let analysis = analyse(&args.data, &args.analysis, progress)?;
     let mut result = query::run(&analysis, &sql, &source)?;
-    let format = args.format.unwrap_or_else(|| {
-        match args
-            .out
-            .as_deref()
-            .and_then(|p| p.extension())
-            .and_then(|e| e.to_str())
-        {
-            Some("csv") => QueryFormat::Csv,
-            Some("json") => QueryFormat::Json,
-            Some("parquet") => QueryFormat::Parquet,
-            _ => QueryFormat::Table,
-        }
-    });
-    let bytes: Vec<u8> = match format {
-        QueryFormat::Parquet => {
-            let path = args
-                .out
-                .as_deref()
-                .context("Parquet output needs a file: pass --out FILE.parquet")?;
-            write_parquet(path, &mut result)?;
-            return Ok(Status::Ok);
-        }
-        QueryFormat::Table => query::to_table(&result)?.into_bytes(),
-        QueryFormat::Csv => {
-            let mut buf = Vec::new();
-            polars::prelude::CsvWriter::new(&mut buf)
-                .include_header(true)
-                .finish(&mut result)?;
-            buf
-        }
-        QueryFormat::Json => {
-            let mut buf = Vec::new();
-            polars::prelude::JsonWriter::new(&mut buf)
-                .with_json_format(polars::prelude::JsonFormat::Json)
-                .finish(&mut result)?;
-            buf.push(b'\n');
-            buf
-        }
+    let target = Target::from_arg(args.out.as_deref());
+    // An aligned table unless a format is named or the file's extension names one.
+    let format = match args.format {
+        Some(QueryFormat::Table) => None,
+        Some(QueryFormat::Csv) => Some(TableFormat::Csv),
+        Some(QueryFormat::Json) => Some(TableFormat::Json),
+        Some(QueryFormat::Parquet) => Some(TableFormat::Parquet),
+        None => target.path().and_then(TableFormat::from_path),
     };
-    match args.out.as_deref().filter(|p| p.as_os_str() != "-") {
-        Some(path) => write_atomic(path, |w| Ok(w.write_all(&bytes)?))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&bytes)?;
-            out.flush()?;
-        }
+    match format {
+        Some(format) => write_frame(&mut result, &target, format)?,
+        None => target.write(query::to_table(&result)?.as_bytes())?,
     }
     Ok(Status::Ok)
 }

@@ -12,11 +12,12 @@ pub(crate) fn run(args: &ReportArgs, progress: &Progress) -> Result<Status> {
     let (alerts, dir) = report_period(
         &analysis,
         args.period.week.as_deref(),
-        args.weeks_back,
+        usize::from(args.weeks_back),
         &args.out,
         progress,
     )?;
     progress.say(alert_line(&alerts));
-    println!("{}", dir.join("index.html").display());
+    crate::output::Target::Stdout
+        .write(format!("{}\n", dir.join("index.html").display()).as_bytes())?;
     Ok(Status::Ok)
 }

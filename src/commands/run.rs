@@ -16,7 +16,7 @@ pub(crate) fn run(args: &RunArgs, progress: &Progress) -> Result<Status> {
     let (alerts, dir) = report_period(
         &analysis,
         args.report.period.week.as_deref(),
-        args.report.weeks_back,
+        usize::from(args.report.weeks_back),
         &args.report.out,
         progress,
     )?;
@@ -26,7 +26,8 @@ pub(crate) fn run(args: &RunArgs, progress: &Progress) -> Result<Status> {
         dir.join("index.html").display(),
         started.elapsed().as_secs_f64()
     ));
-    println!("{}", dir.join("index.html").display());
+    crate::output::Target::Stdout
+        .write(format!("{}\n", dir.join("index.html").display()).as_bytes())?;
     // The report is on disk before any mail goes out: a mail failure never loses it.
     if args.email.email {
         mail_alerts(

@@ -20,7 +20,9 @@
 //! | `reached_human` | at least one assignment into a human lane (the misroute cohort) |
 //! | `last_customer_at`, `owner` | the customer's latest message; the latest non-null assignee (for drill-downs) |
 //!
-//! Events after `as_of` are ignored and a `closed_at` after it counts as open. Ties in time
+//! Events after `as_of` are ignored and a `closed_at` after it counts as open; assignments
+//! after a conversation's `closed_at` are ignored. A customer message before `opened_at` is
+//! kept (the customer was waiting from then). Ties in time
 //! are broken by input order (`source_row`). Internally every instant is Int64 milliseconds
 //! (UTC); the public table has UTC timestamps.
 
@@ -34,6 +36,7 @@ use crate::dataset::Dataset;
 use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table, timestamp_dtype};
 
 mod repeat;
+pub mod snapshots;
 
 const MS_60S: i64 = 60_000;
 
@@ -94,20 +97,71 @@ pub fn ms(name: &str) -> Expr {
     col(name).cast(DataType::Int64)
 }
 
-/// A small frame mapping each configured lane to its tier rank (bot 0, L1 1, L2 2, L3 3).
+/// A small frame mapping each configured lane to its tier rank ([`Tier::rank`]).
 fn lane_tiers(lanes: &BTreeMap<String, Tier>) -> PolarsResult<LazyFrame> {
     let names: Vec<&str> = lanes.keys().map(String::as_str).collect();
-    let ranks: Vec<i32> = lanes.values().map(|t| tier_rank(*t)).collect();
+    let ranks: Vec<i32> = lanes.values().map(|t| t.rank()).collect();
     Ok(df!("lane" => names, "tier" => ranks)?.lazy())
 }
 
-pub fn tier_rank(tier: Tier) -> i32 {
-    match tier {
-        Tier::Bot => 0,
-        Tier::L1 => 1,
-        Tier::L2 => 2,
-        Tier::L3 => 3,
-    }
+/// Whether a `tier` rank column is a human lane (L1–L3); [`Tier::is_human`] as an expression.
+fn is_human_tier(tier: Expr) -> Expr {
+    tier.gt_eq(lit(Tier::L1.rank()))
+}
+
+/// Whether a `tier` rank column is a specialist lane (L2–L3); [`Tier::is_specialist`] as an
+/// expression.
+fn is_specialist_tier(tier: Expr) -> Expr {
+    tier.gt_eq(lit(Tier::L2.rank()))
+}
+
+/// The lane rule: the lane of the latest assignment, else `automation` when the bot has
+/// spoken, else `unassigned`. The facts table applies it at `as_of`, the window snapshots at
+/// each snapshot.
+pub fn lane_or_fallback(latest_lane: Expr, bot_spoke: Expr) -> Expr {
+    latest_lane.fill_null(
+        when(bot_spoke.fill_null(lit(false)))
+            .then(lit("automation"))
+            .otherwise(lit("unassigned")),
+    )
+}
+
+/// A duration between two Int64-ms columns, in seconds.
+pub fn seconds_between(from: &str, to: &str) -> Expr {
+    (col(to) - col(from)).cast(DataType::Float64) / lit(1000.0)
+}
+
+/// First response time in seconds (metric 1).
+pub fn frt_seconds() -> Expr {
+    seconds_between("first_customer_at", "first_reply_at")
+}
+
+/// Time to specialist in seconds, clamped at 0 when the specialist came before the
+/// customer's first message (metric 2).
+pub fn tts_seconds() -> Expr {
+    seconds_between("first_customer_at", "specialist_at").clip_min(lit(0.0))
+}
+
+/// Resolution time in seconds (metric 8).
+pub fn art_seconds() -> Expr {
+    seconds_between("opened_at", "closed_at")
+}
+
+/// Milliseconds from the customer's last message to `at`, as Float64.
+pub fn silence_ms(at: Expr) -> Expr {
+    (at - col("last_customer_at")).cast(DataType::Float64)
+}
+
+/// Hours since the customer's last message at `at`, for a thread still open (null for closed
+/// threads and threads the customer never wrote in): every "hours silent" column.
+pub fn hours_silent(at: Expr) -> Expr {
+    when(
+        col("closed_at")
+            .is_null()
+            .and(col("last_customer_at").is_not_null()),
+    )
+    .then(silence_ms(at) / lit(crate::time::MS_PER_HOUR as f64))
+    .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
 fn left(frame: LazyFrame, other: LazyFrame, key: &str) -> LazyFrame {
@@ -195,22 +249,39 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
         .filter(col("at").lt_eq(as_of_lit.clone()))
         .cache();
 
+    // Routing after a conversation closed (an archive queue, a clean-up reassignment) is not
+    // part of its handling: every fact ignores assignments later than `closed_at`.
     let assignments = left(
-        data.table(Table::Assignments)?
-            .select([
-                col(CONVERSATION_KEY).alias("key"),
-                ms("assigned_at").alias("at"),
-                col("lane"),
-                col("assignee_id"),
-                col("reason"),
-                col(SOURCE_ROW),
-            ])
-            .filter(col("at").lt_eq(as_of_lit.clone())),
+        inner(
+            data.table(Table::Assignments)?
+                .select([
+                    col(CONVERSATION_KEY).alias("key"),
+                    ms("assigned_at").alias("at"),
+                    col("lane"),
+                    col("assignee_id"),
+                    col("reason"),
+                    col(SOURCE_ROW),
+                ])
+                .filter(col("at").lt_eq(as_of_lit.clone())),
+            conversations
+                .clone()
+                .select([col("key"), col("closed_at").alias("conversation_closed_at")]),
+            "key",
+        )
+        .filter(
+            col("conversation_closed_at")
+                .is_null()
+                .or(col("at").lt_eq(col("conversation_closed_at"))),
+        )
+        .drop(Selector::ByName {
+            names: ["conversation_closed_at".into()].into(),
+            strict: true,
+        }),
         lane_tiers(&config.lanes)?,
         "lane",
     )
     // A lane the configuration does not know counts as L1.
-    .with_column(col("tier").fill_null(lit(tier_rank(Tier::L1))))
+    .with_column(col("tier").fill_null(lit(crate::config::UNKNOWN_LANE_TIER.rank())))
     .cache();
 
     // Messages, sorted once: by conversation, time, customer messages first among equal
@@ -289,13 +360,13 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
 
     // Assignments, sorted once by conversation, time and input order: escalation, specialist,
     // last lane, misroutes and owner changes in one group-by.
-    let human = col("tier").gt_eq(lit(1));
-    let specialist = col("tier").gt_eq(lit(2));
+    let human = is_human_tier(col("tier"));
+    let specialist = is_specialist_tier(col("tier"));
     let prev = |name: &str| col(name).shift(lit(1));
     let lateral_move = col("reason")
         .is_null()
         .and(same_key_as_previous())
-        .and(prev("tier").gt_eq(lit(2)))
+        .and(is_specialist_tier(prev("tier")))
         .and(col("tier").eq(prev("tier")))
         .and(col("lane").neq(prev("lane")));
     // The previous non-null assignee before this row, and the conversation it belonged to.
@@ -442,13 +513,7 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
     let facts = facts
         .with_columns([
             bot_handled.clone().alias("bot_handled"),
-            col("last_lane")
-                .fill_null(
-                    when(bot_handled.clone())
-                        .then(lit("automation"))
-                        .otherwise(lit("unassigned")),
-                )
-                .alias("lane"),
+            lane_or_fallback(col("last_lane"), bot_handled.clone()).alias("lane"),
             col("owner_changes").fill_null(lit(0u32)),
             col("misrouted").fill_null(lit(false)),
             col("trap_signals").fill_null(lit(0u32)),

@@ -332,3 +332,57 @@ fn events_after_as_of_are_ignored_and_a_later_close_is_open() {
     assert_eq!(f.text("c1", "lane").as_deref(), Some("unassigned"));
     assert!(!f.has("c2"), "opened after as_of: not in the facts");
 }
+
+#[test]
+fn a_customer_message_before_opened_at_is_kept() {
+    // The conversation record was created late (clock skew, a batch export): the customer was
+    // waiting from their message, so FRT is measured from it.
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .msg("c1,2026-11-16T08:59:30Z,customer,text,,billing")
+        .msg("c1,2026-11-16T09:00:10Z,bot,text,,")
+        .facts(AS_OF);
+    assert_eq!(
+        f.ms("c1", "first_customer_at"),
+        Some(at("2026-11-16T08:59:30Z"))
+    );
+    assert_eq!(
+        f.ms("c1", "first_reply_at"),
+        Some(at("2026-11-16T09:00:10Z"))
+    );
+}
+
+#[test]
+fn assignments_after_the_close_are_ignored_by_every_fact() {
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", "2026-11-16T10:00:00Z"))
+        .msg("c1,2026-11-16T09:00:00Z,customer,text,,billing")
+        .msg("c1,2026-11-16T09:00:05Z,bot,text,,")
+        .asg("c1,2026-11-16T09:00:01Z,automation,bot_1,initial")
+        // At the close instant: still part of the handling.
+        .asg("c1,2026-11-16T10:00:00Z,general,agent_1,escalation")
+        // After it: an archive sweep, not an escalation, a specialist, a lane or an owner.
+        .asg("c1,2026-11-16T10:00:01Z,technical_l2,agent_9,")
+        .asg("c1,2026-11-16T11:00:00Z,revenue_protection,agent_8,")
+        .facts(AS_OF);
+    assert_eq!(f.ms("c1", "escalated_at"), Some(at("2026-11-16T10:00:00Z")));
+    assert_eq!(f.ms("c1", "specialist_at"), None);
+    assert_eq!(f.text("c1", "lane").as_deref(), Some("general"));
+    assert_eq!(f.text("c1", "owner").as_deref(), Some("agent_1"));
+    assert_eq!(f.count("c1", "owner_changes"), 1);
+    assert_eq!(f.flag("c1", "misrouted"), Some(false));
+}
+
+#[test]
+fn an_assignment_after_a_close_later_than_as_of_still_counts() {
+    // closed_at after as_of is treated as open, so routing before as_of is all handling.
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", "2026-12-31T00:00:00Z"))
+        .msg("c1,2026-11-16T09:00:00Z,bot,text,,")
+        .asg("c1,2026-11-20T09:00:00Z,technical_l2,agent_1,escalation")
+        .facts(AS_OF);
+    assert_eq!(
+        f.ms("c1", "specialist_at"),
+        Some(at("2026-11-20T09:00:00Z"))
+    );
+}

@@ -11,7 +11,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{Context, DrillQuery, Family, MetricInfo, Unit};
-use crate::alert::rules::Condition;
+use crate::config::Condition;
 
 pub const FAMILY: Family = Family {
     metrics: &[MetricInfo {

@@ -12,7 +12,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, Unit, median, p90, seconds_between};
+use super::{Context, DrillQuery, Family, MetricInfo, Unit, median, p90};
+use crate::facts::frt_seconds;
 
 const COHORT: &str = "first customer message in the period, with a reply";
 
@@ -36,7 +37,7 @@ pub const FAMILY: Family = Family {
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
-    let frt = seconds_between("first_customer_at", "first_reply_at");
+    let frt = frt_seconds();
     Ok(ctx.cohort_rows(
         cohort(),
         time(),

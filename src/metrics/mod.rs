@@ -10,7 +10,6 @@ mod context;
 mod escalation;
 mod frt;
 mod misroute;
-pub mod period;
 mod reopen;
 mod resolution_time;
 mod transfers;
@@ -18,59 +17,14 @@ mod tts;
 mod window_risk;
 
 use anyhow::{Context as _, Result};
-use chrono_tz::Tz;
 use polars::prelude::*;
 
 use crate::config::Config;
+pub use crate::config::{ALL, UNKNOWN};
 use crate::dataset::Dataset;
 use crate::facts::Facts;
-pub use period::Period;
-
-/// The group name that stands for every group together.
-pub const ALL: &str = "ALL";
-/// The group name of a null dimension value.
-pub const UNKNOWN: &str = "unknown";
-
-/// What a metric's value measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    Seconds,
-    Rate,
-    Count,
-    PerConversation,
-}
-
-impl Unit {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Unit::Seconds => "seconds",
-            Unit::Rate => "fraction 0-1",
-            Unit::Count => "conversations",
-            Unit::PerConversation => "per conversation",
-        }
-    }
-}
-
-/// A value for people: seconds as s/min/h/d, rates as percentages.
-pub fn human(value: f64, unit: Unit) -> String {
-    match unit {
-        Unit::Seconds => {
-            let v = value.abs();
-            if v < 120.0 {
-                format!("{value:.1} s")
-            } else if v < 7_200.0 {
-                format!("{:.1} min", value / 60.0)
-            } else if v < 172_800.0 {
-                format!("{:.1} h", value / 3_600.0)
-            } else {
-                format!("{:.1} d", value / 86_400.0)
-            }
-        }
-        Unit::Rate => format!("{:.1} %", value * 100.0),
-        Unit::Count => format!("{value:.0}"),
-        Unit::PerConversation => format!("{value:.2}"),
-    }
-}
+pub use crate::period::{self, Period, Zone};
+pub use crate::units::{Unit, human};
 
 /// One metric id with its one-line definition.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,7 +53,7 @@ pub struct DrillQuery {
     pub group: String,
     pub value: f64,
     /// The broken condition, when there is one (the escalation band looks at its side).
-    pub condition: Option<crate::alert::rules::Condition>,
+    pub condition: Option<crate::config::Condition>,
 }
 
 /// The columns of a drill-down: never message text, never customer identifiers.
@@ -140,7 +94,7 @@ pub fn find(id: &str) -> Option<&'static MetricInfo> {
 }
 
 /// The grouping dimension of the output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dimension {
     #[default]
     Lane,
@@ -166,51 +120,67 @@ impl Dimension {
 #[derive(Debug, Clone, Copy)]
 pub struct MetricsOptions {
     pub period: Period,
-    pub tz: Tz,
+    pub zone: Zone,
     pub by: Dimension,
 }
 
-/// What a family computes from.
+/// What a family computes from: the facts table and the window snapshots, nothing else.
 pub struct Context<'a> {
     /// The facts (instants as Int64 ms) with a `group` column for the dimension.
     pub facts: LazyFrame,
+    /// The window snapshots ([`crate::facts::snapshots::window`]) with a `group` column; for
+    /// lanes, the lane at the snapshot.
+    pub window: LazyFrame,
     pub as_of: i64,
     pub options: MetricsOptions,
     pub config: &'a Config,
-    pub data: &'a Dataset,
 }
 
 impl<'a> Context<'a> {
-    /// The context of computing metrics from `facts`: they gain the `group` column of the
-    /// dimension (a missing value is the group `unknown`; with no dimension, `ALL`).
+    /// The context of computing metrics from `facts` and `window` (the snapshots of the same
+    /// facts for `options`' periods): both gain the `group` column of the dimension (a missing
+    /// value is the group `unknown`; with no dimension, `ALL`).
     pub fn new(
         facts: &Facts,
-        data: &'a Dataset,
+        window: LazyFrame,
         config: &'a Config,
         options: MetricsOptions,
     ) -> Context<'a> {
-        let group = match options.by {
-            Dimension::None => lit(ALL),
-            Dimension::Lane => col("lane"),
-            Dimension::Segment => col("segment"),
-            Dimension::Channel => col("channel"),
-            Dimension::Intent => col("intent"),
+        let group = |lane: &str| {
+            match options.by {
+                Dimension::None => lit(ALL),
+                Dimension::Lane => col(lane),
+                Dimension::Segment => col("segment"),
+                Dimension::Channel => col("channel"),
+                Dimension::Intent => col("intent"),
+            }
+            .fill_null(lit(UNKNOWN))
+            .alias("group")
         };
         Context {
-            facts: facts
-                .frame
-                .clone()
-                .lazy()
-                .with_column(group.fill_null(lit(UNKNOWN)).alias("group")),
+            facts: facts.frame.clone().lazy().with_column(group("lane")),
+            window: window.with_column(group("lane_at_snapshot")),
             as_of: facts.as_of,
             options,
             config,
-            data,
         }
     }
 
+    /// The context for `facts` read from `data`: computes the window snapshots first.
+    pub fn build(
+        facts: &Facts,
+        data: &Dataset,
+        config: &'a Config,
+        options: MetricsOptions,
+    ) -> Result<Context<'a>> {
+        let window = crate::facts::snapshots::window(data, facts, options.period, options.zone)?;
+        Ok(Context::new(facts, window, config, options))
+    }
+
     pub fn period_start(&self, instant_ms: Expr) -> Expr {
-        self.options.period.start_expr(instant_ms, self.options.tz)
+        self.options
+            .period
+            .start_expr(instant_ms, self.options.zone)
     }
 
     /// The conversations of a cohort in one period and group that match `culprit`, ordered
@@ -234,15 +204,7 @@ impl<'a> Context<'a> {
         if q.group != ALL {
             frame = frame.filter(col("group").eq(lit(q.group.clone())));
         }
-        let silent = when(
-            col("closed_at")
-                .is_null()
-                .and(col("last_customer_at").is_not_null()),
-        )
-        .then(
-            (lit(self.as_of) - col("last_customer_at")).cast(DataType::Float64) / lit(3_600_000.0),
-        )
-        .otherwise(lit(NULL).cast(DataType::Float64));
+        let silent = crate::facts::hours_silent(lit(self.as_of));
         frame
             .with_columns([worst.alias("worst"), silent.alias("hours_silent")])
             .sort_by_exprs(
@@ -345,9 +307,7 @@ pub fn read_rows(frame: &DataFrame) -> anyhow::Result<Vec<MetricRow>> {
         .collect())
 }
 
-pub fn epoch() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
-}
+pub use crate::time::epoch_date as epoch;
 
 /// No rows, with the schema of metric rows (before the group column is renamed).
 pub fn empty_rows() -> LazyFrame {
@@ -369,11 +329,6 @@ pub fn share(column: &str) -> Expr {
     col(column).cast(DataType::Float64).mean()
 }
 
-/// A duration between two Int64-ms columns, in seconds.
-pub fn seconds_between(from: &str, to: &str) -> Expr {
-    (col(to) - col(from)).cast(DataType::Float64) / lit(1000.0)
-}
-
 pub fn median(e: Expr) -> Expr {
     e.quantile(lit(0.5), QuantileMethod::Linear)
 }
@@ -384,16 +339,11 @@ pub fn p90(e: Expr) -> Expr {
 
 /// Computes every metric: long rows `period_start (Date), group, metric, value, n`, sorted by
 /// period, group and metric.
-pub fn compute(
-    facts: &Facts,
-    data: &Dataset,
-    config: &Config,
-    options: MetricsOptions,
-) -> Result<DataFrame> {
-    let ctx = Context::new(facts, data, config, options);
+pub fn compute(ctx: &Context<'_>) -> Result<DataFrame> {
+    let options = ctx.options;
     let mut parts = Vec::with_capacity(REGISTRY.len());
     for family in REGISTRY {
-        parts.push((family.rows)(&ctx)?);
+        parts.push((family.rows)(ctx)?);
     }
     let rows = concat(parts, UnionArgs::default())?
         .sort(
@@ -405,22 +355,6 @@ pub fn compute(
         .map_err(anyhow::Error::from)
         .context("computing the metrics")?;
     Ok(rows)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn human_units() {
-        assert_eq!(human(42.5, Unit::Seconds), "42.5 s");
-        assert_eq!(human(300.0, Unit::Seconds), "5.0 min");
-        assert_eq!(human(7_200.0, Unit::Seconds), "2.0 h");
-        assert_eq!(human(259_200.0, Unit::Seconds), "3.0 d");
-        assert_eq!(human(0.4444, Unit::Rate), "44.4 %");
-        assert_eq!(human(2.0, Unit::Count), "2");
-        assert_eq!(human(0.4615, Unit::PerConversation), "0.46");
-    }
 }
 
 #[cfg(test)]

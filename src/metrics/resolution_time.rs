@@ -9,7 +9,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, Unit, median, seconds_between};
+use super::{Context, DrillQuery, Family, MetricInfo, Unit, median};
+use crate::facts::art_seconds;
 
 const COHORT: &str = "conversations closed in the period";
 
@@ -33,7 +34,7 @@ pub const FAMILY: Family = Family {
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
-    let art = seconds_between("opened_at", "closed_at");
+    let art = art_seconds();
     Ok(ctx.cohort_rows(
         cohort(),
         time(),

@@ -1,10 +1,9 @@
 //! Metric rules that live above the facts: the window-risk lines and the TTS clamp, on tiny
 //! hand-made cases.
 
-use chrono_tz::Tz;
 use polars::prelude::*;
 
-use super::{Dimension, MetricsOptions, Period, compute};
+use super::{Context, Dimension, MetricsOptions, Period, Zone, compute};
 use crate::facts;
 use crate::testing::{Case, at};
 
@@ -14,10 +13,11 @@ fn metrics(case: &Case, as_of: &str, period: &str) -> Vec<(String, String, f64, 
     let facts = facts::compute(&data, &case.config, Some(at(as_of))).unwrap();
     let options = MetricsOptions {
         period: Period::Week,
-        tz: "UTC".parse::<Tz>().unwrap(),
+        zone: Zone::UTC,
         by: Dimension::Lane,
     };
-    let rows = compute(&facts, &data, &case.config, options).unwrap();
+    let ctx = Context::build(&facts, &data, &case.config, options).unwrap();
+    let rows = compute(&ctx).unwrap();
     let day = (chrono::NaiveDate::parse_from_str(period, "%Y-%m-%d").unwrap() - super::epoch())
         .num_days() as i32;
     let rows = rows

@@ -12,7 +12,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, Unit, median, p90, seconds_between};
+use super::{Context, DrillQuery, Family, MetricInfo, Unit, median, p90};
+use crate::facts::tts_seconds;
 
 const COHORT: &str = "first specialist assignment in the period, with a customer message";
 
@@ -36,7 +37,7 @@ pub const FAMILY: Family = Family {
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
-    let tts = seconds_between("first_customer_at", "specialist_at").clip_min(lit(0.0));
+    let tts = tts_seconds();
     Ok(ctx.cohort_rows(
         cohort(),
         time(),

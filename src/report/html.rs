@@ -4,9 +4,10 @@
 
 use askama::Template;
 
-use crate::alert::{AlertReport, Severity, State, judge};
+use super::ReportInput;
+use crate::alert::{Severity, State, judge};
 use crate::metrics::{self, ALL, Dimension, MetricRow, Unit, human};
-use crate::pipeline::Analysis;
+use crate::units::printable;
 
 pub struct Quality {
     pub conversations: usize,
@@ -79,15 +80,13 @@ pub struct ReportPage {
 
 /// Builds the page model of one report.
 pub fn page(
-    analysis: &Analysis,
-    alerts: &AlertReport,
+    input: &ReportInput<'_>,
     period_rows: &[MetricRow],
     charts: Vec<Chart>,
     quality: Quality,
-    generated_at: String,
-    weeks_back: usize,
 ) -> ReportPage {
-    let by = analysis.options.by;
+    let by = input.by;
+    let alerts = input.alerts;
     let unit_of = |id: &str| metrics::find(id).map_or(Unit::Rate, |m| m.unit);
     let cards = alerts
         .alerts
@@ -98,7 +97,7 @@ pub fn page(
             definition: metrics::find(&a.metric)
                 .map(|m| m.definition.to_owned())
                 .unwrap_or_default(),
-            group: a.group.clone(),
+            group: printable(&a.group),
             value: human(a.value, unit_of(&a.metric)),
             threshold: a.threshold_human.clone(),
             n: a.n,
@@ -106,9 +105,12 @@ pub fn page(
                 .drill
                 .iter()
                 .map(|d| DrillLine {
-                    id: d.conversation_id.clone(),
-                    lane: d.lane.clone().unwrap_or_default(),
-                    owner: d.owner.clone().unwrap_or_else(|| "(queue)".to_owned()),
+                    id: printable(&d.conversation_id),
+                    lane: printable(d.lane.as_deref().unwrap_or_default()),
+                    owner: d
+                        .owner
+                        .as_deref()
+                        .map_or_else(|| "(queue)".to_owned(), printable),
                     hours_silent: d
                         .hours_silent
                         .map(|h| format!("{h:.1}"))
@@ -131,7 +133,7 @@ pub fn page(
     let rows = groups
         .into_iter()
         .map(|group| Row {
-            group: group.to_owned(),
+            group: printable(group),
             cells: headers
                 .iter()
                 .map(|h| {
@@ -146,7 +148,7 @@ pub fn page(
                             title: "no conversations in this cohort".to_owned(),
                         },
                         Some(r) => {
-                            let (state, condition) = judge(&analysis.config.alerts, by, r);
+                            let (state, condition) = judge(input.thresholds, by, r);
                             let (state, title) = match state {
                                 State::Unwatched => ("unwatched", "no threshold".to_owned()),
                                 State::TooFew => {
@@ -180,7 +182,7 @@ pub fn page(
         period_kind: alerts.period.clone(),
         period_start: alerts.period_start.clone(),
         as_of: alerts.as_of.clone(),
-        generated_at,
+        generated_at: input.generated_at.clone(),
         dimension: match by {
             Dimension::None => "group".to_owned(),
             other => other.column().to_owned(),
@@ -192,6 +194,6 @@ pub fn page(
         headers,
         rows,
         charts,
-        weeks_back,
+        weeks_back: input.periods.len(),
     }
 }

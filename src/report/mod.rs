@@ -15,10 +15,30 @@ use askama::Template;
 use chrono::NaiveDate;
 
 use crate::alert::AlertReport;
-use crate::metrics::{self, MetricRow};
+use crate::config::Thresholds;
+use crate::ingest::validate::QuarantineLine;
+use crate::metrics::{self, Dimension, MetricRow};
 use crate::output::metrics_csv;
-use crate::pipeline::Analysis;
 use crate::warehouse::quarantine_csv;
+
+/// What a report shows: the view model the command builds from its analysis.
+pub struct ReportInput<'a> {
+    /// Metric rows of every period the trend charts show (oldest first in `periods`).
+    pub rows: &'a [MetricRow],
+    /// The periods the charts show, ending with the reported one.
+    pub periods: Vec<NaiveDate>,
+    pub period_start: NaiveDate,
+    pub alerts: &'a AlertReport,
+    pub thresholds: &'a Thresholds,
+    pub by: Dimension,
+    /// Conversations in the facts table.
+    pub conversations: usize,
+    pub rows_quarantined: u64,
+    /// The quarantine of a raw data directory (a warehouse keeps its own file).
+    pub quarantine: &'a [QuarantineLine],
+    pub unknown_lanes: Vec<(String, u64)>,
+    pub generated_at: String,
+}
 
 /// A report as files: (path relative to the report folder, bytes).
 pub struct ReportFiles {
@@ -35,16 +55,11 @@ impl ReportFiles {
     }
 }
 
-/// Renders every file of the report of `period_start`.
-pub fn build(
-    analysis: &Analysis,
-    alerts: &AlertReport,
-    period_start: NaiveDate,
-    weeks_back: usize,
-    generated_at: String,
-) -> Result<ReportFiles> {
-    let periods = analysis.periods_back(period_start, weeks_back);
-    let shown: Vec<MetricRow> = analysis
+/// Renders every file of a report.
+pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
+    let periods = &input.periods;
+    let period_start = input.period_start;
+    let shown: Vec<MetricRow> = input
         .rows
         .iter()
         .filter(|r| periods.contains(&r.period_start))
@@ -53,7 +68,7 @@ pub fn build(
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut charts = Vec::new();
     for metric in metrics::all_metrics() {
-        let trend = charts::trends(&shown, metric, &periods);
+        let trend = charts::trends(&shown, metric, periods);
         let file = format!("charts/{}.png", metric.id);
         files.push((file.clone(), charts::render(&trend)?));
         charts.push(html::Chart {
@@ -62,7 +77,7 @@ pub fn build(
             alt: format!(
                 "{} by {}: {}",
                 metric.id,
-                analysis.options.by.column(),
+                input.by.column(),
                 metric.definition
             ),
         });
@@ -72,41 +87,31 @@ pub fn build(
         .filter(|r| r.period_start == period_start)
         .cloned()
         .collect();
-    let summary = &analysis.data.summary;
-    let quarantine_link =
-        (!analysis.data.quarantine.is_empty()).then(|| "quarantine.csv".to_owned());
+    let quarantine_link = (!input.quarantine.is_empty()).then(|| "quarantine.csv".to_owned());
     let quality = html::Quality {
-        conversations: analysis.facts.frame.height(),
-        rows_quarantined: summary.rows_quarantined(),
+        conversations: input.conversations,
+        rows_quarantined: input.rows_quarantined,
         quarantine_link,
-        unknown_lanes: summary
+        unknown_lanes: input
             .unknown_lanes
             .iter()
-            .map(|(lane, n)| (lane.clone(), *n))
+            .map(|(lane, n)| (crate::units::printable(lane), *n))
             .collect(),
     };
-    let page = html::page(
-        analysis,
-        alerts,
-        &period_rows,
-        charts,
-        quality,
-        generated_at,
-        weeks_back,
-    );
+    let page = html::page(input, &period_rows, charts, quality);
     let html = page.render().context("rendering the report page")?;
     files.push(("index.html".to_owned(), html.into_bytes()));
     files.push((
         "metrics.csv".to_owned(),
-        metrics_csv(analysis.options.by.column(), &shown)?,
+        metrics_csv(input.by.column(), &shown)?,
     ));
-    let mut json = serde_json::to_vec_pretty(alerts)?;
+    let mut json = serde_json::to_vec_pretty(input.alerts)?;
     json.push(b'\n');
     files.push(("alerts.json".to_owned(), json));
-    if !analysis.data.quarantine.is_empty() {
+    if !input.quarantine.is_empty() {
         files.push((
             "quarantine.csv".to_owned(),
-            quarantine_csv(&analysis.data.quarantine)?,
+            quarantine_csv(input.quarantine)?,
         ));
     }
     Ok(ReportFiles {

@@ -19,7 +19,7 @@ pub enum Field<'a> {
     Bool(Option<bool>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SampleFormat {
     Csv,
     Jsonl,

@@ -1,7 +1,9 @@
 //! The integration tests: the built binary and the library on real files.
 
 mod email;
+mod hardening;
 mod ingest;
+mod layers;
 mod metrics;
 mod query;
 mod report;

@@ -348,8 +348,10 @@ fn table_json_and_parquet_outputs() {
 fn partitions(dir: &Path) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = std::fs::read_dir(dir)
         .unwrap()
-        .map(|e| {
-            let path = e.unwrap().path();
+        .map(|e| e.unwrap().path())
+        // Besides the partitions: the marker that l2lens wrote the folder.
+        .filter(|p| !p.ends_with(".l2lens-output"))
+        .map(|path| {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             let file = std::fs::File::open(path.join("part-0.parquet")).unwrap();
             let frame = polars::prelude::ParquetReader::new(file).finish().unwrap();

@@ -42,8 +42,15 @@ impl Drop for Scratch {
     }
 }
 
+/// A fixture folder under tests/fixtures (copied into the repository, so a clone alone passes).
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
 pub fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/golden")
+    fixture("golden")
 }
 
 pub fn l2lens(args: &[&str]) -> Output {

@@ -11,8 +11,18 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Deserializer};
 
-use crate::alert::email::EmailConfig;
-use crate::alert::rules::{RawAlerts, Thresholds};
+mod email;
+pub mod governance;
+pub mod thresholds;
+
+pub use email::{EmailConfig, Security};
+pub use governance::{DuplicateMatch, Governance};
+pub use thresholds::{Condition, RawAlerts, Rule, Thresholds};
+
+/// The group name that stands for every group together.
+pub const ALL: &str = "ALL";
+/// The group name of a null dimension value.
+pub const UNKNOWN: &str = "unknown";
 
 /// The name of the configuration file looked for in a data directory.
 pub const CONFIG_FILE: &str = "l2lens.toml";
@@ -33,6 +43,16 @@ impl Tier {
             Tier::L1 => "L1",
             Tier::L2 => "L2",
             Tier::L3 => "L3",
+        }
+    }
+
+    /// The order of specialisation: bot 0, L1 1, L2 2, L3 3.
+    pub fn rank(self) -> i32 {
+        match self {
+            Tier::Bot => 0,
+            Tier::L1 => 1,
+            Tier::L2 => 2,
+            Tier::L3 => 3,
         }
     }
 
@@ -68,6 +88,9 @@ impl<'de> Deserialize<'de> for Tier {
     }
 }
 
+/// The tier of a lane the configuration does not name (spec: "counts as tier L1").
+pub const UNKNOWN_LANE_TIER: Tier = Tier::L1;
+
 /// The spec's default lanes, from the routing blueprint.
 pub const DEFAULT_LANES: &[(&str, Tier)] = &[
     ("automation", Tier::Bot),
@@ -92,6 +115,8 @@ pub struct Config {
     pub alerts: Thresholds,
     /// Where alert emails go, when configured.
     pub email: Option<EmailConfig>,
+    /// The parameters of the governance checks.
+    pub governance: Governance,
     /// Where the configuration came from, for messages; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -107,6 +132,7 @@ impl Default for Config {
             window_risk_hours: 20.0,
             alerts: Thresholds::default(),
             email: None,
+            governance: Governance::default(),
             source: None,
         }
     }
@@ -122,6 +148,8 @@ struct RawConfig {
     #[serde(default)]
     alerts: RawAlerts,
     email: Option<EmailConfig>,
+    #[serde(default)]
+    governance: governance::RawGovernance,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -179,12 +207,13 @@ impl Config {
             email.validate()?;
             config.email = Some(email);
         }
+        config.governance = raw.governance.resolve()?;
         Ok(config)
     }
 
     /// The tier of a lane; a lane the configuration does not know counts as L1.
     pub fn tier(&self, lane: &str) -> Tier {
-        self.lanes.get(lane).copied().unwrap_or(Tier::L1)
+        self.lanes.get(lane).copied().unwrap_or(UNKNOWN_LANE_TIER)
     }
 
     pub fn known_lanes(&self) -> HashSet<String> {

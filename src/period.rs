@@ -1,0 +1,348 @@
+//! Reporting periods: ISO weeks (Monday 00:00) by default, days or calendar months on request,
+//! with boundaries in the report time zone. A period is `[start, next start)` and is labelled by
+//! the local date of its first day.
+
+use chrono::{Datelike, Days, Months, NaiveDate, TimeZone as _};
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+use crate::time::MS_PER_HOUR;
+
+/// The time zone of period boundaries. It is checked once where it enters (the command line
+/// or a configuration file) and trusted from then on: the core never falls back to UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Zone(Tz);
+
+impl Zone {
+    pub const UTC: Zone = Zone(Tz::UTC);
+
+    /// An IANA zone name that both chrono-tz and polars know.
+    pub fn parse(name: &str) -> Result<Zone, String> {
+        let tz: Tz = name.trim().parse().map_err(|_| {
+            format!("`{name}` is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Kolkata)")
+        })?;
+        match TimeZone::opt_try_new(Some(tz.name())) {
+            Ok(Some(_)) => Ok(Zone(tz)),
+            _ => Err(format!(
+                "time zone `{name}` is not supported for period boundaries"
+            )),
+        }
+    }
+
+    pub fn tz(self) -> Tz {
+        self.0
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The zone as polars names it.
+    fn polars(self) -> TimeZone {
+        TimeZone::opt_try_new(Some(self.0.name()))
+            .ok()
+            .flatten()
+            .expect("a Zone is only made from a name polars accepts")
+    }
+}
+
+impl Default for Zone {
+    fn default() -> Zone {
+        Zone::UTC
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Period {
+    Day,
+    #[default]
+    Week,
+    Month,
+}
+
+impl Period {
+    /// The first day of the period holding `date`.
+    pub fn floor(self, date: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Day => date,
+            Period::Week => date - Days::new(u64::from(date.weekday().num_days_from_monday())),
+            Period::Month => date.with_day(1).unwrap_or(date),
+        }
+    }
+
+    /// The first day of the next period, given the first day of one.
+    pub fn next(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Day => start + Days::new(1),
+            Period::Week => start + Days::new(7),
+            Period::Month => start + Months::new(1),
+        }
+    }
+
+    /// The first day of the period before the one starting on `start`.
+    pub fn previous(self, start: NaiveDate) -> NaiveDate {
+        self.checked_previous(start)
+            .expect("a period start far from the ends of the calendar")
+    }
+
+    /// The first day of the period before, `None` past the start of the calendar.
+    pub fn checked_previous(self, start: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            Period::Day => start.checked_sub_days(Days::new(1)),
+            Period::Week => start.checked_sub_days(Days::new(7)),
+            Period::Month => start.checked_sub_months(Months::new(1)),
+        }
+    }
+
+    /// The period-start date of an Int64-millisecond instant column, as a polars `Date`.
+    pub fn start_expr(self, instant_ms: Expr, zone: Zone) -> Expr {
+        let local_date = instant_ms
+            .cast(DataType::Datetime(
+                TimeUnit::Milliseconds,
+                Some(TimeZone::UTC),
+            ))
+            .dt()
+            .convert_time_zone(zone.polars())
+            .dt()
+            .date();
+        match self {
+            Period::Day => local_date,
+            // Days since 1970-01-01 (a Thursday) minus the weekday offset gives the Monday.
+            Period::Week => {
+                let days = local_date.clone().cast(DataType::Int32);
+                let monday_offset = (days.clone() + lit(3)) % lit(7);
+                let monday_offset = (monday_offset + lit(7)) % lit(7);
+                (days - monday_offset).cast(DataType::Date)
+            }
+            Period::Month => local_date.dt().truncate(lit("1mo")),
+        }
+    }
+}
+
+/// Local midnight of `date` in `zone` as UTC milliseconds. Where a time-zone change skips
+/// midnight, the period starts at the first instant that exists that day.
+pub fn local_midnight_ms(date: NaiveDate, zone: Zone) -> i64 {
+    let tz = zone.tz();
+    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    for hours in 0..=3 {
+        let local = midnight + chrono::Duration::hours(hours);
+        if let Some(instant) = tz.from_local_datetime(&local).earliest() {
+            return instant.timestamp_millis();
+        }
+    }
+    // No zone skips more than a few hours; fall back to UTC midnight.
+    midnight.and_utc().timestamp_millis()
+}
+
+/// The local date of a UTC-millisecond instant.
+pub fn local_date(instant_ms: i64, zone: Zone) -> NaiveDate {
+    zone.tz()
+        .timestamp_millis_opt(instant_ms)
+        .single()
+        .map(|t| t.date_naive())
+        .unwrap_or_else(|| {
+            chrono::DateTime::from_timestamp_millis(instant_ms)
+                .map(|t| t.date_naive())
+                .unwrap_or_default()
+        })
+}
+
+/// One window-risk snapshot: the period it belongs to and its instant `min(period end, as_of)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    pub period_start: NaiveDate,
+    pub at: i64,
+}
+
+/// The most snapshots (periods) one run enumerates. Thirty years of days or two centuries of
+/// weeks is more than any export holds; beyond it the dates are almost surely placeholders
+/// (`1900-01-01`, `9999-12-31`) and the run stops with a message instead of exhausting memory.
+pub const MAX_SNAPSHOTS: usize = 10_000;
+
+/// The snapshots, one per period, that fall inside at least one of `spans` (`[from, to)` in
+/// UTC ms). The spec takes one snapshot per period from the first conversation to `as_of`;
+/// a snapshot outside every span has an empty cohort and so no row, which is why only these
+/// are enumerated: a 1900 placeholder date that closed in 1900 costs one period, not 6,000.
+pub fn snapshots_within(
+    spans: &mut [(i64, i64)],
+    as_of: i64,
+    period: Period,
+    zone: Zone,
+) -> anyhow::Result<Vec<Snapshot>> {
+    spans.sort_unstable();
+    let mut out: Vec<Snapshot> = Vec::new();
+    let mut merged: Vec<(i64, i64)> = Vec::new();
+    for &(from, to) in spans.iter() {
+        let to = to.min(as_of.saturating_add(1));
+        if from >= to {
+            continue;
+        }
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
+        }
+    }
+    for (from, to) in merged {
+        // The period whose end is the first snapshot at or after `from`.
+        let mut start = period.floor(local_date(from.saturating_sub(1), zone));
+        loop {
+            let next = period.next(start);
+            let at = local_midnight_ms(next, zone).min(as_of);
+            if at >= to {
+                break;
+            }
+            if at >= from && out.last().is_none_or(|l| l.at < at) {
+                if out.len() == MAX_SNAPSHOTS {
+                    anyhow::bail!(
+                        "the data needs more than {MAX_SNAPSHOTS} {period:?} snapshots for the \
+                         24-hour window metrics (open conversations from {} to {}); dates this \
+                         far apart are usually placeholders: check opened_at/closed_at, pass an \
+                         earlier --as-of, or use a longer --period",
+                        crate::time::format_rfc3339(from),
+                        crate::time::format_rfc3339(to.min(as_of)),
+                    );
+                }
+                out.push(Snapshot {
+                    period_start: start,
+                    at,
+                });
+            }
+            if at == as_of {
+                break;
+            }
+            start = next;
+        }
+    }
+    Ok(out)
+}
+
+/// Hours to milliseconds, as a float threshold (the risk line may be fractional).
+pub fn hours_ms(hours: f64) -> f64 {
+    hours * MS_PER_HOUR as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn floors_and_steps() {
+        assert_eq!(Period::Week.floor(d(2026, 11, 22)), d(2026, 11, 16));
+        assert_eq!(Period::Week.floor(d(2026, 11, 16)), d(2026, 11, 16));
+        assert_eq!(Period::Month.floor(d(2026, 11, 22)), d(2026, 11, 1));
+        assert_eq!(Period::Month.next(d(2026, 12, 1)), d(2027, 1, 1));
+        assert_eq!(Period::Day.next(d(2026, 11, 30)), d(2026, 12, 1));
+    }
+
+    #[test]
+    fn snapshots_cover_the_spans_up_to_as_of() {
+        let utc = Zone::UTC;
+        let first = local_midnight_ms(d(2026, 11, 13), utc) + 36_000_000;
+        let as_of = local_midnight_ms(d(2026, 11, 25), utc);
+        let snaps = snapshots_within(&mut [(first, i64::MAX)], as_of, Period::Week, utc).unwrap();
+        assert_eq!(
+            snaps,
+            vec![
+                Snapshot {
+                    period_start: d(2026, 11, 9),
+                    at: local_midnight_ms(d(2026, 11, 16), utc)
+                },
+                Snapshot {
+                    period_start: d(2026, 11, 16),
+                    at: local_midnight_ms(d(2026, 11, 23), utc)
+                },
+                Snapshot {
+                    period_start: d(2026, 11, 23),
+                    at: as_of
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_span_starting_on_a_boundary_holds_that_boundary() {
+        let utc = Zone::UTC;
+        let monday = local_midnight_ms(d(2026, 11, 16), utc);
+        let as_of = local_midnight_ms(d(2026, 12, 1), utc);
+        let snaps =
+            snapshots_within(&mut [(monday, monday + 1)], as_of, Period::Week, utc).unwrap();
+        assert_eq!(
+            snaps,
+            vec![Snapshot {
+                period_start: d(2026, 11, 9),
+                at: monday
+            }]
+        );
+        // A span ending on the boundary does not hold it.
+        let snaps =
+            snapshots_within(&mut [(monday - 10, monday)], as_of, Period::Week, utc).unwrap();
+        assert!(snaps.is_empty());
+    }
+
+    #[test]
+    fn far_apart_spans_enumerate_only_their_own_periods() {
+        let utc = Zone::UTC;
+        let old = local_midnight_ms(d(1900, 1, 3), utc);
+        let now = local_midnight_ms(d(2026, 11, 18), utc);
+        let as_of = local_midnight_ms(d(2026, 11, 25), utc);
+        let snaps = snapshots_within(
+            &mut [(now, i64::MAX), (old, old + 3_600_000)],
+            as_of,
+            Period::Week,
+            utc,
+        )
+        .unwrap();
+        // 1900's span holds no period end (an hour on a Wednesday); 2026's holds two.
+        assert_eq!(snaps.len(), 2);
+        assert_eq!(snaps[0].period_start, d(2026, 11, 16));
+        // Year 0, day by day for a week.
+        let zero = local_midnight_ms(d(0, 3, 1), utc);
+        let snaps = snapshots_within(
+            &mut [(zero, zero + 7 * 86_400_000)],
+            as_of,
+            Period::Day,
+            utc,
+        )
+        .unwrap();
+        // The first is day 0000-02-29's (a leap day), whose end is the span's first instant.
+        assert_eq!(snaps.len(), 7);
+        assert_eq!(snaps[0].period_start, d(0, 2, 29));
+    }
+
+    #[test]
+    fn too_many_snapshots_is_an_error_not_an_allocation() {
+        let utc = Zone::UTC;
+        let as_of = local_midnight_ms(d(9999, 12, 31), utc);
+        let err = snapshots_within(&mut [(0, i64::MAX)], as_of, Period::Day, utc).unwrap_err();
+        assert!(err.to_string().contains("more than 10000"), "{err}");
+    }
+
+    #[test]
+    fn zones_are_checked_once() {
+        assert!(Zone::parse("Mars/Olympus").is_err());
+        assert!(Zone::parse("").is_err());
+        assert_eq!(
+            Zone::parse(" Europe/Berlin ").unwrap().name(),
+            "Europe/Berlin"
+        );
+    }
+
+    #[test]
+    fn local_midnight_follows_the_zone() {
+        let kolkata = Zone::parse("Asia/Kolkata").unwrap();
+        let utc = Zone::UTC;
+        assert_eq!(
+            local_midnight_ms(d(2026, 11, 16), kolkata),
+            local_midnight_ms(d(2026, 11, 16), utc) - 19_800_000
+        );
+        // Santiago skips 00:00-01:00 on its spring-forward day.
+        let santiago = Zone::parse("America/Santiago").unwrap();
+        let day = d(2026, 9, 6);
+        let start = local_midnight_ms(day, santiago);
+        assert_eq!(local_date(start, santiago), day);
+    }
+}
