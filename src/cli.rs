@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::metrics::{Dimension, Period};
+use crate::metrics::{Dimension, Period, Selection};
 use crate::output::TableFormat;
 use crate::period::Zone;
 use crate::sample::SampleFormat;
@@ -44,6 +44,12 @@ value_enum!(Dimension {
     "channel" => Dimension::Channel, "the channel (whatsapp, email, ...)";
     "intent" => Dimension::Intent, "the entry intent";
     "none" => Dimension::None, "no grouping: ALL only";
+});
+
+value_enum!(Selection {
+    "core" => Selection::Core, "the ten L2 metrics";
+    "governance" => Selection::Governance, "the governance checks G1-G8";
+    "all" => Selection::All, "both";
 });
 
 value_enum!(TableFormat {
@@ -113,8 +119,12 @@ pub enum Command {
     /// Ingest, facts, metrics, alerts and the report in one go (defaults: sample_data →
     /// reports/). Prints the path of the report's index.html on stdout.
     Run(RunArgs),
+    /// The board: one row per open conversation at as_of, most urgent first: who owns it, the
+    /// next action, and when the next customer update is due. Never message text or customer
+    /// ids.
+    Board(BoardArgs),
     /// Run SQL (polars dialect) over the tables: conversations, messages, assignments,
-    /// handoffs, templates, lanes, facts and metrics.
+    /// handoffs, templates, send_failures, lanes, facts, metrics and board.
     ///
     /// The `facts` table adds ready-made columns: opened_period, closed_period,
     /// first_customer_period, specialist_period (period start dates), frt_s, tts_s, art_s
@@ -122,7 +132,7 @@ pub enum Command {
     Query(QueryArgs),
 }
 
-/// Output formats of a query result.
+/// Output formats of a query result or the board.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum QueryFormat {
     /// Aligned columns for a terminal.
@@ -130,6 +140,36 @@ pub enum QueryFormat {
     Csv,
     Json,
     Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct BoardArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// The instant of the board (default: the latest timestamp in the input).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub as_of: Option<String>,
+
+    /// Only conversations in this lane.
+    #[arg(long)]
+    pub lane: Option<String>,
+
+    /// Only conversations owned by this assignee.
+    #[arg(long)]
+    pub owner: Option<String>,
+
+    /// Only conversations with this flag.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(crate::board::FLAGS))]
+    pub flag: Option<String>,
+
+    /// Output format (default: from the --out extension, else an aligned table).
+    #[arg(long, value_enum)]
+    pub format: Option<QueryFormat>,
+
+    /// Output file, or - for stdout (default).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -380,6 +420,11 @@ pub struct MetricsArgs {
     /// <out>/period_start=YYYY-MM-DD/part-0.parquet.
     #[arg(long, requires = "out")]
     pub partition: bool,
+
+    /// Which metrics: the ten L2 metrics (default), the governance checks, or all. The report,
+    /// alerts and SQL always have all of them.
+    #[arg(long, value_enum, default_value_t = Selection::Core)]
+    pub select: Selection,
 
     /// List every metric with its definition and exit.
     #[arg(long)]

@@ -8,11 +8,12 @@
 //! 1. `time`, `units`, `period`, `atomic`, `progress`, `config`: shared types and settings;
 //! 2. `ingest`, `warehouse`, `dataset`, `sample`: reading and writing the canonical tables;
 //! 3. `facts`: the rules of the spec as one table;
-//! 4. `metrics`; 5. `alert`; 6. `pipeline`; 7. `report`, `query`, `output`;
+//! 4. `metrics`, `board`; 5. `alert`; 6. `pipeline`; 7. `report`, `query`, `output`;
 //! 8. `cli` and `commands`, the only modules that know the command line.
 
 pub mod alert;
 pub mod atomic;
+pub mod board;
 pub mod cli;
 mod commands;
 pub mod config;
@@ -70,5 +71,6 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Report(args) => commands::report::run(&args, &progress),
         Command::Run(args) => commands::run::run(&args, &progress),
         Command::Query(args) => commands::query::run(&args, &progress),
+        Command::Board(args) => commands::board::run(&args, &progress),
     }
 }

@@ -9,7 +9,7 @@ use crate::alert::{self, AlertReport};
 use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::facts::{self, Facts};
-use crate::metrics::{self, Context, MetricRow, MetricsOptions};
+use crate::metrics::{self, Context, Events, MetricRow, MetricsOptions};
 use crate::period::{Period, local_date};
 use crate::time::format_rfc3339;
 
@@ -18,8 +18,8 @@ pub struct Analysis {
     pub data: Dataset,
     pub config: Config,
     pub facts: Facts,
-    /// The window snapshots of the facts for the analysis' periods.
-    pub window: LazyFrame,
+    /// The facts-layer event frames (window snapshots, template sends, send failures).
+    pub events: Events,
     /// Metric rows in the long format (all periods).
     pub frame: DataFrame,
     pub rows: Vec<MetricRow>,
@@ -34,14 +34,14 @@ impl Analysis {
         options: MetricsOptions,
     ) -> Result<Analysis> {
         let facts = facts::compute(&data, &config, as_of)?;
-        let window = facts::snapshots::window(&data, &facts, options.period, options.zone)?.cache();
-        let frame = metrics::compute(&Context::new(&facts, window.clone(), &config, options))?;
+        let events = Events::build(&data, &facts, &config, options)?;
+        let frame = metrics::compute(&Context::new(&facts, &events, &config, options))?;
         let rows = metrics::read_rows(&frame)?;
         Ok(Analysis {
             data,
             config,
             facts,
-            window,
+            events,
             frame,
             rows,
             options,
@@ -49,7 +49,7 @@ impl Analysis {
     }
 
     pub fn context(&self) -> Context<'_> {
-        Context::new(&self.facts, self.window.clone(), &self.config, self.options)
+        Context::new(&self.facts, &self.events, &self.config, self.options)
     }
 
     /// The alerts of one period, with the conversations behind each.

@@ -10,7 +10,9 @@
 //!   the metric cohorts' times), `frt_s`, `tts_s`,
 //!   `art_s` (seconds), `hours_silent` (hours since the customer's last message, for open
 //!   conversations, at `as_of`) and `as_of`;
-//! - `metrics`: the long metric rows (`period_start, <dimension>, metric, value, n`).
+//! - `metrics`: the long metric rows (`period_start, <dimension>, metric, value, n`);
+//! - `board`: the open conversations at `as_of` with owner, next action and due times
+//!   (see `l2lens board`).
 
 use anyhow::{Context as _, Result};
 use polars::prelude::*;
@@ -28,9 +30,11 @@ pub const TABLES: &[&str] = &[
     "assignments",
     "handoffs",
     "templates",
+    "send_failures",
     "lanes",
     "facts",
     "metrics",
+    "board",
 ];
 
 /// The facts as analysts see them: public columns plus ready-made period and duration
@@ -66,6 +70,8 @@ pub fn context(analysis: &Analysis) -> Result<SQLContext> {
     sql.register("lanes", df!("lane" => lanes, "tier" => tiers)?.lazy());
     sql.register("facts", facts_view(analysis)?);
     sql.register("metrics", analysis.frame.clone().lazy());
+    let board = crate::board::build(&analysis.facts, &analysis.config)?;
+    sql.register("board", crate::board::to_frame(&board)?.lazy());
     Ok(sql)
 }
 

@@ -19,6 +19,7 @@ pub struct Case {
     messages: Vec<String>,
     assignments: Vec<String>,
     handoffs: Vec<String>,
+    templates: Vec<String>,
     pub config: Config,
 }
 
@@ -43,6 +44,20 @@ impl Case {
     /// `conversation_id,assigned_at,lane,assignee_id,reason`
     pub fn asg(mut self, line: &str) -> Case {
         self.assignments.push(line.to_owned());
+        self
+    }
+
+    /// `template_name,status,changed_at`
+    pub fn tpl(mut self, line: &str) -> Case {
+        self.templates.push(line.to_owned());
+        self
+    }
+
+    /// `conversation_id,sent_at,sender,kind,is_fallback,intent,template_name` (message ids are
+    /// generated)
+    pub fn msg_full(mut self, line: &str) -> Case {
+        let id = self.messages.len() + 1;
+        self.messages.push(format!("m{id},{line}"));
         self
     }
 
@@ -88,6 +103,13 @@ impl Case {
             "conversation_id,handoff_at,intent,key_details,attempted_steps,current_status,next_action",
             &self.handoffs,
         );
+        if !self.templates.is_empty() {
+            write(
+                "templates.csv",
+                "template_name,status,changed_at",
+                &self.templates,
+            );
+        }
         let options = IngestOptions {
             epoch_unit: None,
             known_lanes: self.config.known_lanes(),

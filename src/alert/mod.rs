@@ -46,6 +46,9 @@ pub struct DrillRow {
     pub hours_silent: Option<f64>,
     /// RFC 3339, UTC.
     pub opened_at: String,
+    /// What broke the rule, for metrics that count events (a template and its status).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub detail: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,6 +220,7 @@ fn drill_rows(frame: &DataFrame) -> Result<Vec<DrillRow>> {
     let owners = frame.column("owner")?.str()?;
     let hours = frame.column("hours_silent")?.f64()?;
     let opened = frame.column("opened_at")?.i64()?;
+    let details = frame.column("detail")?.str()?;
     Ok((0..frame.height())
         .map(|i| DrillRow {
             conversation_id: ids.get(i).unwrap_or_default().to_owned(),
@@ -227,6 +231,7 @@ fn drill_rows(frame: &DataFrame) -> Result<Vec<DrillRow>> {
                 .get(i)
                 .map(crate::time::format_rfc3339)
                 .unwrap_or_default(),
+            detail: details.get(i).map(str::to_owned),
         })
         .collect())
 }

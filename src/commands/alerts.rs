@@ -5,11 +5,12 @@ use anyhow::Result;
 use super::{alert_line, analyse, status_for};
 use crate::Status;
 use crate::cli::AlertsArgs;
+use crate::metrics::Selection;
 use crate::output::Target;
 use crate::progress::Progress;
 
 pub(crate) fn run(args: &AlertsArgs, progress: &Progress) -> Result<Status> {
-    let analysis = analyse(&args.data, &args.period.analysis, progress)?;
+    let analysis = analyse(&args.data, &args.period.analysis, Selection::All, progress)?;
     let period_start = analysis.report_period(args.period.week.as_deref())?;
     let alerts = analysis.alerts(period_start)?;
     let mut json = serde_json::to_vec_pretty(&alerts)?;

@@ -14,14 +14,29 @@ use crate::progress::Progress;
 pub(crate) fn run(args: &MetricsArgs, progress: &Progress) -> Result<Status> {
     if args.list {
         let mut text = String::new();
-        for m in metrics::all_metrics() {
-            writeln!(text, "{:<26} {} [{}]", m.id, m.definition, m.unit.as_str())?;
-            writeln!(text, "{:<26} cohort: {}", "", m.cohort)?;
+        for (title, set) in [
+            (
+                "The ten L2 metrics (--select core)",
+                metrics::Selection::Core,
+            ),
+            (
+                "Governance checks (--select governance)",
+                metrics::Selection::Governance,
+            ),
+        ] {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            writeln!(text, "{title}")?;
+            for m in metrics::selected(set) {
+                writeln!(text, "{:<26} {} [{}]", m.id, m.definition, m.unit.as_str())?;
+                writeln!(text, "{:<26} cohort: {}", "", m.cohort)?;
+            }
         }
         Target::Stdout.write(text.as_bytes())?;
         return Ok(Status::Ok);
     }
-    let mut rows = analyse(&args.data, &args.analysis, progress)?.frame;
+    let mut rows = analyse(&args.data, &args.analysis, args.select, progress)?.frame;
     match (&args.out, args.partition) {
         (Some(dir), true) => {
             let parts = crate::query::write_partitioned(

@@ -2,6 +2,7 @@
 //! command.
 
 pub(crate) mod alerts;
+pub(crate) mod board;
 pub(crate) mod facts;
 pub(crate) mod ingest;
 pub(crate) mod metrics;
@@ -91,12 +92,14 @@ pub(crate) fn parse_as_of(text: Option<&str>) -> Result<Option<i64>> {
 pub(crate) fn analyse(
     data: &DataArgs,
     analysis: &crate::cli::AnalysisArgs,
+    select: crate::metrics::Selection,
     progress: &Progress,
 ) -> Result<crate::pipeline::Analysis> {
     let options = crate::metrics::MetricsOptions {
         period: analysis.period,
         zone: analysis.tz,
         by: analysis.by,
+        select,
     };
     let as_of = parse_as_of(analysis.as_of.as_deref())?;
     let (config, dataset) = load_data(data, progress)?;

@@ -5,10 +5,11 @@ use anyhow::Result;
 use super::{alert_line, analyse, report_period};
 use crate::Status;
 use crate::cli::ReportArgs;
+use crate::metrics::Selection;
 use crate::progress::Progress;
 
 pub(crate) fn run(args: &ReportArgs, progress: &Progress) -> Result<Status> {
-    let analysis = analyse(&args.data, &args.period.analysis, progress)?;
+    let analysis = analyse(&args.data, &args.period.analysis, Selection::All, progress)?;
     let (alerts, dir) = report_period(
         &analysis,
         args.period.week.as_deref(),

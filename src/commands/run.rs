@@ -5,11 +5,17 @@ use anyhow::Result;
 use super::{alert_line, analyse, mail_alerts, report_period, status_for};
 use crate::Status;
 use crate::cli::RunArgs;
+use crate::metrics::Selection;
 use crate::progress::Progress;
 
 pub(crate) fn run(args: &RunArgs, progress: &Progress) -> Result<Status> {
     let started = std::time::Instant::now();
-    let analysis = analyse(&args.report.data, &args.report.period.analysis, progress)?;
+    let analysis = analyse(
+        &args.report.data,
+        &args.report.period.analysis,
+        Selection::All,
+        progress,
+    )?;
     if !analysis.data.from_warehouse {
         progress.say(&analysis.data.summary);
     }

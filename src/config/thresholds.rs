@@ -186,6 +186,24 @@ impl Default for Thresholds {
             "context_completeness_rate",
             rule(Some(Below(0.95)), Some(Below(0.80))),
         );
+        // Governance checks (governance.md).
+        add("duplicate_rate", rule(Some(Above(0.01)), Some(Above(0.05))));
+        add("ownerless_rate", rule(Some(Above(0.05)), Some(Above(0.15))));
+        add("ping_pong_rate", rule(Some(Above(0.02)), Some(Above(0.05))));
+        add(
+            "missed_handoff_rate",
+            rule(Some(Above(0.0)), Some(Above(0.10))),
+        );
+        add("template_blocked_sends", rule(None, Some(Above(0.0))));
+        add(
+            "silent_stall_rate",
+            rule(Some(Above(0.05)), Some(Above(0.15))),
+        );
+        add(
+            "brief_missing_rate",
+            rule(Some(Above(0.05)), Some(Above(0.20))),
+        );
+        add("window_violation_sends", rule(Some(Above(0.0)), None));
         let mut vip = BTreeMap::new();
         vip.insert(
             "tts_median_s".to_owned(),

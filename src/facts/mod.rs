@@ -35,6 +35,7 @@ use crate::config::{Config, Tier};
 use crate::dataset::Dataset;
 use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table, timestamp_dtype};
 
+pub mod governance;
 mod repeat;
 pub mod snapshots;
 
@@ -42,9 +43,13 @@ const MS_60S: i64 = 60_000;
 
 /// The facts of every conversation, and the `as_of` instant they were computed at.
 pub struct Facts {
-    /// One row per conversation; instants as Int64 UTC milliseconds.
+    /// One row per conversation; instants as Int64 UTC milliseconds. Columns starting with
+    /// [`governance::NOW_PREFIX`] are the state at `as_of` the board reads; they are not public.
     pub frame: DataFrame,
     pub as_of: i64,
+    /// The specialist entries (`key`, `entry_at`, `entry_lane`, `brief`) of the governance
+    /// checks: one row per stay in a specialist lane.
+    pub entries: DataFrame,
 }
 
 /// The conversation columns the facts table carries, in output order.
@@ -68,6 +73,8 @@ pub const INSTANT_COLUMNS: &[&str] = &[
     "escalated_at",
     "specialist_at",
     "last_customer_at",
+    "handoff_due_at",
+    "first_human_at",
 ];
 
 /// The latest instant anywhere in the conversation tables: the default `as_of`.
@@ -204,7 +211,24 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
         .map(|r| r.unwrap_single())
         .map_err(anyhow::Error::from)
         .context("computing the facts table")?;
-    Ok(Facts { frame, as_of })
+    let governance = governance::compute(data, config, &frame, as_of)
+        .context("computing the governance facts")?;
+    let frame = frame
+        .lazy()
+        .join(
+            governance.per_conversation.lazy(),
+            [col("key")],
+            [col("key")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .collect()
+        .map_err(anyhow::Error::from)
+        .context("joining the governance facts")?;
+    Ok(Facts {
+        frame,
+        as_of,
+        entries: governance.entries,
+    })
 }
 
 /// The lazy plan of the facts table (instants as Int64 ms, plus the internal `key`).
@@ -445,7 +469,39 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
             .or(col("at").lt(col("escalated_at"))),
     )
     .group_by([col("key")])
-    .agg([len().cast(DataType::UInt32).alias("trap_signals")]);
+    .agg([
+        len().cast(DataType::UInt32).alias("trap_signals"),
+        // The strike-th trap signal (governance: the bot must hand off by then).
+        col("at")
+            .sort(SortOptions::default())
+            .slice(lit(i64::from(config.governance.strikes) - 1), lit(1u32))
+            .first()
+            .alias("strike_at"),
+    ]);
+
+    // The first customer message asking for a person, before the escalation.
+    let asks_for_person = config
+        .governance
+        .human_request_intents
+        .iter()
+        .fold(lit(false), |any, intent| {
+            any.or(col("intent").eq(lit(intent.clone())).fill_null(lit(false)))
+        });
+    let person_requests = left(
+        messages
+            .clone()
+            .filter(col("is_customer").and(asks_for_person))
+            .select([col("key"), col("at")]),
+        routing.clone().select([col("key"), col("escalated_at")]),
+        "key",
+    )
+    .filter(
+        col("escalated_at")
+            .is_null()
+            .or(col("at").lt(col("escalated_at"))),
+    )
+    .group_by([col("key")])
+    .agg([col("at").min().alias("person_requested_at")]);
 
     // The brief: the latest handoff written by specialist_at + 60 s.
     let present = |name: &str| {
@@ -506,9 +562,25 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
     let (wrote_again, returned) = repeat::contacts(&conversations, &messages, &firsts, as_of)?;
 
     let mut facts = conversations;
-    for part in [firsts, routing, traps, briefs, wrote_again, returned] {
+    for part in [
+        firsts,
+        routing,
+        traps,
+        person_requests,
+        briefs,
+        wrote_again,
+        returned,
+    ] {
         facts = left(facts, part, "key");
     }
+    let earlier = |a: &str, b: &str| {
+        when(col(a).is_null())
+            .then(col(b))
+            .when(col(b).is_null().or(col(a).lt_eq(col(b))))
+            .then(col(a))
+            .otherwise(col(b))
+    };
+    let grace = lit(config.governance.handoff_grace_ms);
     let bot_handled = col("first_bot_at").is_not_null();
     let facts = facts
         .with_columns([
@@ -529,10 +601,27 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
                 .otherwise(lit(NULL).cast(DataType::Boolean))
                 .alias("repeat_48h"),
         ])
-        .with_column(
+        .with_columns([
             bot_handled
+                .clone()
                 .and(col("trap_signals").gt(lit(config.trap_limit)))
                 .alias("trapped"),
+            when(bot_handled)
+                .then(earlier("strike_at", "person_requested_at"))
+                .otherwise(lit(NULL).cast(DataType::Int64))
+                .alias("handoff_due_at"),
+        ])
+        // Missed when escalated more than the grace after the due time, or never escalated
+        // once the grace has run out; undetermined (null) while it is still running.
+        .with_column(
+            when(col("handoff_due_at").is_null())
+                .then(lit(NULL).cast(DataType::Boolean))
+                .when(col("escalated_at").is_not_null())
+                .then((col("escalated_at") - col("handoff_due_at")).gt(grace.clone()))
+                .when((col("handoff_due_at") + grace).lt_eq(lit(as_of)))
+                .then(lit(true))
+                .otherwise(lit(NULL).cast(DataType::Boolean))
+                .alias("missed_handoff"),
         )
         .sort(["key"], SortMultipleOptions::default())
         .select(fact_columns());
@@ -562,14 +651,22 @@ fn fact_columns() -> Vec<Expr> {
             "reached_human",
             "last_customer_at",
             "owner",
+            "handoff_due_at",
+            "missed_handoff",
         ]
         .map(col),
     );
     columns
 }
 
-/// The public form of the facts table: instants as UTC timestamps, no internal key.
+/// The public form of the facts table: instants as UTC timestamps, no internal key and no
+/// internal board state.
 pub fn public(frame: LazyFrame) -> LazyFrame {
+    let internal: Vec<PlSmallStr> = ["key"]
+        .into_iter()
+        .chain(governance::NOW_COLUMNS.iter().copied())
+        .map(PlSmallStr::from)
+        .collect();
     frame
         .with_columns(
             INSTANT_COLUMNS
@@ -578,7 +675,7 @@ pub fn public(frame: LazyFrame) -> LazyFrame {
                 .collect::<Vec<_>>(),
         )
         .drop(Selector::ByName {
-            names: ["key".into()].into(),
+            names: internal.into(),
             strict: true,
         })
 }

@@ -386,3 +386,100 @@ fn an_assignment_after_a_close_later_than_as_of_still_counts() {
         Some(at("2026-11-20T09:00:00Z"))
     );
 }
+
+#[test]
+fn the_handoff_is_due_at_strike_three_or_a_request_for_a_person() {
+    let f = Case::new()
+        // Strikes: a fallback, a repeated intent, a fallback (the third is due); escalated
+        // exactly 120 s later: not missed.
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .msg("c1,2026-11-16T09:00:00Z,customer,text,,billing")
+        .msg("c1,2026-11-16T09:00:05Z,bot,text,true,")
+        .msg("c1,2026-11-16T09:01:00Z,customer,text,,billing")
+        .msg("c1,2026-11-16T09:02:00Z,bot,text,true,")
+        .asg("c1,2026-11-16T09:04:00Z,general,agent_1,escalation")
+        // A request for a person before any strike; escalated 121 s later: missed.
+        .conv(&conv("c2", "2026-11-16T09:00:00Z", ""))
+        .msg("c2,2026-11-16T09:00:00Z,customer,text,,billing")
+        .msg("c2,2026-11-16T09:00:05Z,bot,text,,")
+        .msg("c2,2026-11-16T09:01:00Z,customer,text,,human_request")
+        .asg("c2,2026-11-16T09:03:01Z,general,agent_1,escalation")
+        // Two strikes only, never escalated: not due.
+        .conv(&conv("c3", "2026-11-16T09:00:00Z", ""))
+        .msg("c3,2026-11-16T09:00:00Z,customer,text,,billing")
+        .msg("c3,2026-11-16T09:00:05Z,bot,text,true,")
+        .msg("c3,2026-11-16T09:00:10Z,bot,text,true,")
+        // Three strikes at the very end, never escalated: undetermined at as_of.
+        .conv(&conv("c4", "2026-11-29T23:50:00Z", ""))
+        .msg("c4,2026-11-29T23:50:00Z,customer,text,,billing")
+        .msg("c4,2026-11-29T23:58:00Z,bot,text,true,")
+        .msg("c4,2026-11-29T23:58:30Z,bot,text,true,")
+        .msg("c4,2026-11-29T23:59:00Z,bot,text,true,")
+        // A person asked for, but no bot: not bot-handled, so nothing is due.
+        .conv(&conv("c5", "2026-11-16T09:00:00Z", ""))
+        .msg("c5,2026-11-16T09:00:00Z,customer,text,,human_request")
+        .facts(AS_OF);
+    assert_eq!(
+        f.ms("c1", "handoff_due_at"),
+        Some(at("2026-11-16T09:02:00Z"))
+    );
+    assert_eq!(f.flag("c1", "missed_handoff"), Some(false));
+    assert_eq!(
+        f.ms("c2", "handoff_due_at"),
+        Some(at("2026-11-16T09:01:00Z"))
+    );
+    assert_eq!(f.flag("c2", "missed_handoff"), Some(true));
+    assert_eq!(f.ms("c3", "handoff_due_at"), None);
+    assert_eq!(f.flag("c3", "missed_handoff"), None);
+    assert_eq!(
+        f.ms("c4", "handoff_due_at"),
+        Some(at("2026-11-29T23:59:00Z"))
+    );
+    assert_eq!(
+        f.flag("c4", "missed_handoff"),
+        None,
+        "the grace is still running"
+    );
+    assert_eq!(f.ms("c5", "handoff_due_at"), None);
+}
+
+#[test]
+fn a_template_status_counts_from_its_change_instant_and_the_later_row_wins_ties() {
+    let case = Case::new()
+        .tpl("tpl_a,approved,2026-11-01T00:00:00Z")
+        .tpl("tpl_a,paused,2026-11-16T10:00:00Z")
+        // Two rows at one instant: the later row is the status.
+        .tpl("tpl_a,rejected,2026-11-16T12:00:00Z")
+        .tpl("tpl_a,approved,2026-11-16T12:00:00Z")
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .msg_full("c1,2026-11-16T09:59:59Z,agent,template,,,tpl_a")
+        .msg_full("c1,2026-11-16T10:00:00Z,agent,template,,,tpl_a")
+        .msg_full("c1,2026-11-16T12:00:00Z,bot,template,,,tpl_a")
+        .msg_full("c1,2026-11-16T12:30:00Z,agent,template,,,tpl_new")
+        .msg_full("c1,2026-11-16T12:40:00Z,customer,template,,,tpl_a");
+    let data = case.dataset();
+    let sends = crate::facts::governance::template_sends(&data, &case.config, at(AS_OF))
+        .unwrap()
+        .expect("a templates table")
+        .sort(["at"], Default::default())
+        .collect()
+        .unwrap();
+    let status: Vec<&str> = sends
+        .column("status")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(Option::unwrap)
+        .collect();
+    assert_eq!(status, ["approved", "paused", "approved", "unknown"]);
+    let blocked: Vec<bool> = sends
+        .column("blocked")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .map(Option::unwrap)
+        .collect();
+    assert_eq!(blocked, [false, true, false, false]);
+}

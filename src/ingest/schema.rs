@@ -20,15 +20,17 @@ pub enum Table {
     Assignments,
     Handoffs,
     Templates,
+    SendFailures,
 }
 
 impl Table {
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 6] = [
         Table::Conversations,
         Table::Messages,
         Table::Assignments,
         Table::Handoffs,
         Table::Templates,
+        Table::SendFailures,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,12 +40,13 @@ impl Table {
             Table::Assignments => "assignments",
             Table::Handoffs => "handoffs",
             Table::Templates => "templates",
+            Table::SendFailures => "send_failures",
         }
     }
 
-    /// Only the template status history may be absent from a data directory.
+    /// The template status history and the send failures may be absent from a data directory.
     pub fn required(self) -> bool {
-        self != Table::Templates
+        !matches!(self, Table::Templates | Table::SendFailures)
     }
 
     pub fn columns(self) -> &'static [ColumnSpec] {
@@ -53,6 +56,7 @@ impl Table {
             Table::Assignments => ASSIGNMENTS,
             Table::Handoffs => HANDOFFS,
             Table::Templates => TEMPLATES,
+            Table::SendFailures => SEND_FAILURES,
         }
     }
 
@@ -67,7 +71,10 @@ impl Table {
 
     /// Whether rows must point at an accepted conversation.
     pub fn references_conversation(self) -> bool {
-        matches!(self, Table::Messages | Table::Assignments | Table::Handoffs)
+        matches!(
+            self,
+            Table::Messages | Table::Assignments | Table::Handoffs | Table::SendFailures
+        )
     }
 }
 
@@ -127,9 +134,7 @@ pub const REASONS: &[&str] = &[
     "claim",
     "reassign",
 ];
-pub const TEMPLATE_STATUSES: &[&str] = &[
-    "approved", "pending", "rejected", "paused", "disabled", "flagged",
-];
+pub use crate::config::governance::TEMPLATE_STATUSES;
 
 const CONVERSATIONS: &[ColumnSpec] = &[
     col("conversation_id", Kind::Text, true),
@@ -208,6 +213,15 @@ const TEMPLATES: &[ColumnSpec] = &[
         true,
     ),
     col("changed_at", Kind::Timestamp, true),
+];
+
+/// Failed outbound sends (importers.md): a failed send never reached the customer.
+const SEND_FAILURES: &[ColumnSpec] = &[
+    col("message_id", Kind::Text, true),
+    col("conversation_id", Kind::Text, true),
+    col("failed_at", Kind::Timestamp, true),
+    col("error_code", Kind::Text, false),
+    col("error_title", Kind::Text, false),
 ];
 
 /// The file extensions l2lens reads, in the order they are looked for.

@@ -11,9 +11,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, Unit, share};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, share};
 
 pub const FAMILY: Family = Family {
+    set: MetricSet::Core,
     metrics: &[MetricInfo {
         id: "bot_trap_index",
         definition: "share of bot-handled conversations with more trap signals (fallbacks, repeated intents) than the trap limit",

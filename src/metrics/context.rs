@@ -13,11 +13,12 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, Unit, share};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, share};
 
 const COHORT: &str = "first specialist assignment in the period";
 
 pub const FAMILY: Family = Family {
+    set: MetricSet::Core,
     metrics: &[
         MetricInfo {
             id: "context_completeness_rate",

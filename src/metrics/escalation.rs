@@ -10,10 +10,11 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, Unit};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit};
 use crate::config::Condition;
 
 pub const FAMILY: Family = Family {
+    set: MetricSet::Core,
     metrics: &[MetricInfo {
         id: "escalation_rate",
         definition: "share of bot-handled conversations escalated to a human lane",

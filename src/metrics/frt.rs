@@ -12,12 +12,13 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, Unit, median, p90};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, median, p90};
 use crate::facts::frt_seconds;
 
 const COHORT: &str = "first customer message in the period, with a reply";
 
 pub const FAMILY: Family = Family {
+    set: MetricSet::Core,
     metrics: &[
         MetricInfo {
             id: "frt_median_s",

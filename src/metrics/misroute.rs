@@ -12,9 +12,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, Unit, share};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, share};
 
 pub const FAMILY: Family = Family {
+    set: MetricSet::Core,
     metrics: &[MetricInfo {
         id: "misroute_rate",
         definition: "share of conversations that reached a human lane and were misrouted (wrong_queue or a lateral specialist move)",

@@ -6,15 +6,23 @@
 //! groups together (`ALL`). A group whose cohort is empty has no row.
 
 mod bot_trap;
+mod brief_missing;
 mod context;
+mod duplicates;
 mod escalation;
 mod frt;
 mod misroute;
+mod missed_handoff;
+mod ownerless;
+mod ping_pong;
 mod reopen;
 mod resolution_time;
+mod silent_stall;
+mod template_sends;
 mod transfers;
 mod tts;
 mod window_risk;
+mod window_violations;
 
 use anyhow::{Context as _, Result};
 use polars::prelude::*;
@@ -38,11 +46,41 @@ pub struct MetricInfo {
 /// A family of metrics sharing a cohort (e.g. the FRT median and p90): how to compute it, and
 /// which conversations are behind a value that broke a threshold.
 pub struct Family {
+    pub set: MetricSet,
     pub metrics: &'static [MetricInfo],
     pub rows: fn(&Context<'_>) -> Result<LazyFrame>,
     /// The conversations behind one (period, group, metric) value, worst first, with the
     /// columns of [`DRILL_COLUMNS`].
     pub drill: fn(&Context<'_>, &DrillQuery) -> Result<LazyFrame>,
+}
+
+/// Which set a metric belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricSet {
+    /// The ten L2 metrics (metrics.md).
+    Core,
+    /// The governance checks G1–G8 (governance.md).
+    Governance,
+}
+
+/// Which metrics a run computes. `l2lens metrics` prints the ten by default; the report, the
+/// alerts and SQL always have every metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Selection {
+    #[default]
+    Core,
+    Governance,
+    All,
+}
+
+impl Selection {
+    pub fn includes(self, set: MetricSet) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Core => set == MetricSet::Core,
+            Selection::Governance => set == MetricSet::Governance,
+        }
+    }
 }
 
 /// Which value to explain.
@@ -56,13 +94,16 @@ pub struct DrillQuery {
     pub condition: Option<crate::config::Condition>,
 }
 
-/// The columns of a drill-down: never message text, never customer identifiers.
+/// The columns of a drill-down: never message text, never customer identifiers. `detail` says
+/// what about the conversation broke the rule when the metric counts events (the template and
+/// its status, the specialist lane entered); it is null otherwise.
 pub const DRILL_COLUMNS: &[&str] = &[
     "conversation_id",
     "lane",
     "owner",
     "hours_silent",
     "opened_at",
+    "detail",
 ];
 
 pub fn family_of(metric: &str) -> Option<&'static Family> {
@@ -83,10 +124,26 @@ pub const REGISTRY: &[Family] = &[
     resolution_time::FAMILY,
     reopen::FAMILY,
     context::FAMILY,
+    duplicates::FAMILY,
+    ownerless::FAMILY,
+    ping_pong::FAMILY,
+    missed_handoff::FAMILY,
+    template_sends::FAMILY,
+    silent_stall::FAMILY,
+    brief_missing::FAMILY,
+    window_violations::FAMILY,
 ];
 
 pub fn all_metrics() -> impl Iterator<Item = &'static MetricInfo> {
     REGISTRY.iter().flat_map(|f| f.metrics.iter())
+}
+
+/// The metrics of a selection, in registry order.
+pub fn selected(select: Selection) -> impl Iterator<Item = &'static MetricInfo> {
+    REGISTRY
+        .iter()
+        .filter(move |f| select.includes(f.set))
+        .flat_map(|f| f.metrics.iter())
 }
 
 pub fn find(id: &str) -> Option<&'static MetricInfo> {
@@ -122,27 +179,65 @@ pub struct MetricsOptions {
     pub period: Period,
     pub zone: Zone,
     pub by: Dimension,
+    pub select: Selection,
 }
 
-/// What a family computes from: the facts table and the window snapshots, nothing else.
+/// The facts-layer frames besides the facts table that some metrics count: window snapshots,
+/// template sends and send failures. Computed once per analysis.
+#[derive(Clone)]
+pub struct Events {
+    /// [`crate::facts::snapshots::window`].
+    pub window: LazyFrame,
+    /// [`crate::facts::governance::template_sends`]; `None` without a templates table.
+    pub sends: Option<LazyFrame>,
+    /// [`crate::facts::governance::send_failures`]; `None` without a send_failures table.
+    pub failures: Option<LazyFrame>,
+}
+
+impl Events {
+    pub fn build(
+        data: &Dataset,
+        facts: &Facts,
+        config: &Config,
+        options: MetricsOptions,
+    ) -> Result<Events> {
+        use crate::facts::governance;
+        Ok(Events {
+            window: crate::facts::snapshots::window(data, facts, options.period, options.zone)?
+                .cache(),
+            sends: governance::template_sends(data, config, facts.as_of)?.map(LazyFrame::cache),
+            failures: governance::send_failures(data, facts.as_of)?,
+        })
+    }
+}
+
+/// What a family computes from: the facts table and the facts-layer event frames, nothing
+/// else. Every frame has the `group` column of the dimension; event frames (entries, sends,
+/// failures) take their conversation's group and drill-down columns.
 pub struct Context<'a> {
     /// The facts (instants as Int64 ms) with a `group` column for the dimension.
     pub facts: LazyFrame,
-    /// The window snapshots ([`crate::facts::snapshots::window`]) with a `group` column; for
-    /// lanes, the lane at the snapshot.
+    /// The window snapshots with a `group` column; for lanes, the lane at the snapshot.
     pub window: LazyFrame,
+    /// The specialist entries (`entry_at`, `entry_lane`, `brief`).
+    pub entries: LazyFrame,
+    /// Template sends (`at`, `template_name`, `status`, `blocked`), when the data has a
+    /// template status history.
+    pub sends: Option<LazyFrame>,
+    /// Send failures (`at`, `error_code`), when the data has them.
+    pub failures: Option<LazyFrame>,
     pub as_of: i64,
     pub options: MetricsOptions,
     pub config: &'a Config,
 }
 
 impl<'a> Context<'a> {
-    /// The context of computing metrics from `facts` and `window` (the snapshots of the same
-    /// facts for `options`' periods): both gain the `group` column of the dimension (a missing
-    /// value is the group `unknown`; with no dimension, `ALL`).
+    /// The context of computing metrics from `facts` and its `events`: every frame gains the
+    /// `group` column of the dimension (a missing value is the group `unknown`; with no
+    /// dimension, `ALL`).
     pub fn new(
         facts: &Facts,
-        window: LazyFrame,
+        events: &Events,
         config: &'a Config,
         options: MetricsOptions,
     ) -> Context<'a> {
@@ -157,24 +252,53 @@ impl<'a> Context<'a> {
             .fill_null(lit(UNKNOWN))
             .alias("group")
         };
+        let facts_frame = facts.frame.clone().lazy().with_column(group("lane"));
+        // What an event frame takes from its conversation: its group and drill-down columns.
+        let conversation = facts_frame.clone().select([
+            col("key"),
+            col("group"),
+            col("conversation_id"),
+            col("lane"),
+            col("owner"),
+            col("opened_at"),
+            col("closed_at"),
+            col("last_customer_at"),
+        ]);
+        let with_conversation = |events: LazyFrame| {
+            events.join(
+                conversation.clone(),
+                [col("key")],
+                [col("key")],
+                JoinArgs::new(JoinType::Inner),
+            )
+        };
         Context {
-            facts: facts.frame.clone().lazy().with_column(group("lane")),
-            window: window.with_column(group("lane_at_snapshot")),
+            window: events.window.clone().with_column(group("lane_at_snapshot")),
+            entries: with_conversation(
+                facts
+                    .entries
+                    .clone()
+                    .lazy()
+                    .with_column(col("entry_at").alias("at")),
+            ),
+            sends: events.sends.clone().map(with_conversation),
+            failures: events.failures.clone().map(with_conversation),
+            facts: facts_frame,
             as_of: facts.as_of,
             options,
             config,
         }
     }
 
-    /// The context for `facts` read from `data`: computes the window snapshots first.
+    /// The context for `facts` read from `data`: computes the event frames first.
     pub fn build(
         facts: &Facts,
         data: &Dataset,
         config: &'a Config,
         options: MetricsOptions,
     ) -> Result<Context<'a>> {
-        let window = crate::facts::snapshots::window(data, facts, options.period, options.zone)?;
-        Ok(Context::new(facts, window, config, options))
+        let events = Events::build(data, facts, config, options)?;
+        Ok(Context::new(facts, &events, config, options))
     }
 
     pub fn period_start(&self, instant_ms: Expr) -> Expr {
@@ -206,7 +330,11 @@ impl<'a> Context<'a> {
         }
         let silent = crate::facts::hours_silent(lit(self.as_of));
         frame
-            .with_columns([worst.alias("worst"), silent.alias("hours_silent")])
+            .with_columns([
+                worst.alias("worst"),
+                silent.alias("hours_silent"),
+                lit(NULL).cast(DataType::String).alias("detail"),
+            ])
             .sort_by_exprs(
                 [col("worst"), col("key")],
                 SortMultipleOptions::default()
@@ -214,6 +342,51 @@ impl<'a> Context<'a> {
                     .with_nulls_last(true),
             )
             .select(DRILL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
+    }
+
+    /// Drill-down rows of an event frame (entries, sends, failures: one row per event with its
+    /// conversation's columns and its instant `at`): the events of the period and group that
+    /// match `culprit`, one row per conversation, ordered by `worst` descending.
+    pub fn event_drill(
+        &self,
+        events: LazyFrame,
+        q: &DrillQuery,
+        culprit: Expr,
+        worst: Expr,
+        detail: Expr,
+    ) -> LazyFrame {
+        let days = (q.period_start - epoch()).num_days() as i32;
+        let mut frame = events.filter(
+            self.period_start(col("at"))
+                .eq(lit(days).cast(DataType::Date))
+                .and(culprit),
+        );
+        if q.group != ALL {
+            frame = frame.filter(col("group").eq(lit(q.group.clone())));
+        }
+        let mut firsts: Vec<Expr> = DRILL_COLUMNS.iter().map(|c| col(*c).first()).collect();
+        firsts.push(col("worst").first());
+        frame
+            .with_columns([
+                worst.alias("worst"),
+                detail.alias("detail"),
+                crate::facts::hours_silent(lit(self.as_of)).alias("hours_silent"),
+            ])
+            .sort_by_exprs(
+                [col("worst"), col("key")],
+                SortMultipleOptions::default()
+                    .with_order_descending_multi([true, false])
+                    .with_nulls_last(true),
+            )
+            .group_by_stable([col("key")])
+            .agg(firsts)
+            .select(DRILL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
+    }
+
+    /// Long rows for events (entries, sends, failures), each placed in a period by its `at`.
+    pub fn event_rows(&self, events: LazyFrame, values: Vec<(&str, Expr)>) -> LazyFrame {
+        let base = events.with_column(self.period_start(col("at")).alias("period_start"));
+        aggregate(base, self.options.by, values)
     }
 
     /// Long rows for a cohort: `cohort` selects the conversations, `time` places each in a
@@ -324,6 +497,20 @@ pub fn empty_rows() -> LazyFrame {
         .with_column(col("period_start").cast(DataType::Date))
 }
 
+/// No drill-down rows, with the schema of [`DRILL_COLUMNS`].
+pub fn empty_drill() -> LazyFrame {
+    df!(
+        "conversation_id" => Vec::<String>::new(),
+        "lane" => Vec::<String>::new(),
+        "owner" => Vec::<String>::new(),
+        "hours_silent" => Vec::<f64>::new(),
+        "opened_at" => Vec::<i64>::new(),
+        "detail" => Vec::<String>::new(),
+    )
+    .expect("a fixed schema")
+    .lazy()
+}
+
 /// Share of rows where a boolean column is true.
 pub fn share(column: &str) -> Expr {
     col(column).cast(DataType::Float64).mean()
@@ -342,7 +529,7 @@ pub fn p90(e: Expr) -> Expr {
 pub fn compute(ctx: &Context<'_>) -> Result<DataFrame> {
     let options = ctx.options;
     let mut parts = Vec::with_capacity(REGISTRY.len());
-    for family in REGISTRY {
+    for family in REGISTRY.iter().filter(|f| options.select.includes(f.set)) {
         parts.push((family.rows)(ctx)?);
     }
     let rows = concat(parts, UnionArgs::default())?

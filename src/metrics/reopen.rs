@@ -13,9 +13,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, Unit, share};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, share};
 
 pub const FAMILY: Family = Family {
+    set: MetricSet::Core,
     metrics: &[MetricInfo {
         id: "reopen_48h_rate",
         definition: "share of closed conversations with a repeat contact (same thread, or same customer and intent) within 48 h",

@@ -9,12 +9,13 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, Unit, median};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, median};
 use crate::facts::art_seconds;
 
 const COHORT: &str = "conversations closed in the period";
 
 pub const FAMILY: Family = Family {
+    set: MetricSet::Core,
     metrics: &[
         MetricInfo {
             id: "art_mean_s",

@@ -15,6 +15,7 @@ fn metrics(case: &Case, as_of: &str, period: &str) -> Vec<(String, String, f64, 
         period: Period::Week,
         zone: Zone::UTC,
         by: Dimension::Lane,
+        select: super::Selection::Core,
     };
     let ctx = Context::build(&facts, &data, &case.config, options).unwrap();
     let rows = compute(&ctx).unwrap();

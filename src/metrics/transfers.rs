@@ -10,9 +10,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, Unit};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit};
 
 pub const FAMILY: Family = Family {
+    set: MetricSet::Core,
     metrics: &[MetricInfo {
         id: "transfers_per_resolution",
         definition: "mean owner changes of the conversations closed in the period",

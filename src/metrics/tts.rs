@@ -12,12 +12,13 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, Unit, median, p90};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, median, p90};
 use crate::facts::tts_seconds;
 
 const COHORT: &str = "first specialist assignment in the period, with a customer message";
 
 pub const FAMILY: Family = Family {
+    set: MetricSet::Core,
     metrics: &[
         MetricInfo {
             id: "tts_median_s",

@@ -18,12 +18,15 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::period::hours_ms;
-use super::{ALL, Context, DRILL_COLUMNS, DrillQuery, Family, MetricInfo, Unit, aggregate, epoch};
+use super::{
+    ALL, Context, DRILL_COLUMNS, DrillQuery, Family, MetricInfo, MetricSet, Unit, aggregate, epoch,
+};
 use crate::time::MS_PER_HOUR;
 
 const COHORT: &str = "open WhatsApp threads with a customer message, at each period's snapshot";
 
 pub const FAMILY: Family = Family {
+    set: MetricSet::Core,
     metrics: &[
         MetricInfo {
             id: "window_risk_rate",
@@ -92,6 +95,7 @@ fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         .with_columns([
             col("lane_at_snapshot").alias("lane"),
             (col("silence") / lit(MS_PER_HOUR as f64)).alias("hours_silent"),
+            lit(NULL).cast(DataType::String).alias("detail"),
         ])
         .select(DRILL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))
 }

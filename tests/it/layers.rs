@@ -9,7 +9,7 @@ const LAYERS: &[&[&str]] = &[
     &["time", "units", "period", "atomic", "progress", "config"],
     &["ingest", "warehouse", "dataset", "sample"],
     &["facts"],
-    &["metrics"],
+    &["metrics", "board"],
     &["alert"],
     &["pipeline"],
     &["report", "query", "output"],

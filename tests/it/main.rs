@@ -1,6 +1,7 @@
 //! The integration tests: the built binary and the library on real files.
 
 mod email;
+mod governance;
 mod hardening;
 mod ingest;
 mod layers;

@@ -144,6 +144,13 @@ fn alerts_exit_codes_follow_the_fail_level() {
         "art_median_s",
         "reopen_48h_rate",
         "context_completeness_rate",
+        "duplicate_rate",
+        "ownerless_rate",
+        "ping_pong_rate",
+        "missed_handoff_rate",
+        "template_blocked_sends",
+        "silent_stall_rate",
+        "brief_missing_rate",
     ]
     .iter()
     .map(|m| format!("[alerts.metrics.{m}]\ncritical = \"off\"\n"))
@@ -377,7 +384,11 @@ fn charts_decode_at_their_size_and_reruns_are_identical() {
     let names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
     assert!(names.contains(&"/alerts.json") && names.contains(&"/metrics.csv"));
     let pngs: Vec<_> = first.iter().filter(|(n, _)| n.ends_with(".png")).collect();
-    assert_eq!(pngs.len(), 15, "one chart per metric");
+    assert_eq!(
+        pngs.len(),
+        23,
+        "one chart per metric: the ten (15 ids) and G1-G8"
+    );
     for (name, bytes) in &pngs {
         let image = image::load_from_memory(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!((image.width(), image.height()), (760, 380), "{name}");

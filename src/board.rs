@@ -1,0 +1,289 @@
+//! The board: the executive test on one screen (spec: governance.md, "The board"). One row per
+//! conversation open at `as_of`, most urgent first: who owns it, what the next action is, and
+//! when the next customer update is due. Never message text or customer ids.
+//!
+//! It reads the facts table alone (its state at `as_of`, computed by
+//! [`crate::facts::governance`]); the rules of its columns and flags live here.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::facts::Facts;
+use crate::ingest::schema::timestamp_dtype;
+use crate::period::hours_ms;
+use crate::time::{MS_PER_HOUR, format_rfc3339};
+
+/// The flags, in the order the spec lists them.
+pub const FLAGS: &[&str] = &[
+    "window_expired",
+    "window_risk",
+    "stalled",
+    "ownerless",
+    "unowned",
+    "duplicate",
+    "no_next_action",
+];
+
+/// The columns of the board, in order.
+pub const COLUMNS: &[&str] = &[
+    "conversation_id",
+    "channel",
+    "segment",
+    "intent",
+    "lane",
+    "owner",
+    "owner_since",
+    "next_action",
+    "last_customer_at",
+    "window_closes_at",
+    "last_agent_at",
+    "next_update_due",
+    "due_at",
+    "flags",
+];
+
+/// One open conversation on the board; instants in UTC milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardRow {
+    pub conversation_id: String,
+    pub channel: Option<String>,
+    pub segment: Option<String>,
+    pub intent: Option<String>,
+    pub lane: String,
+    pub owner: Option<String>,
+    pub owner_since: Option<i64>,
+    pub next_action: Option<String>,
+    pub last_customer_at: Option<i64>,
+    pub window_closes_at: Option<i64>,
+    pub last_agent_at: Option<i64>,
+    pub next_update_due: Option<i64>,
+    pub due_at: Option<i64>,
+    pub flags: Vec<&'static str>,
+}
+
+/// The board at the facts' `as_of`, most urgent first: `window_expired` rows, then `due_at`
+/// ascending (nulls last), then the conversation id.
+pub fn build(facts: &Facts, config: &Config) -> Result<Vec<BoardRow>> {
+    let f = &facts.frame;
+    let as_of = facts.as_of;
+    let g = &config.governance;
+    let text = |name: &str| f.column(name).and_then(|c| c.str().cloned());
+    let instant = |name: &str| f.column(name).and_then(|c| c.i64().cloned());
+    let (ids, channels, segments, intents, lanes) = (
+        text("conversation_id")?,
+        text("channel")?,
+        text("segment")?,
+        text("intent")?,
+        text("lane")?,
+    );
+    let (owners, now_lanes, spell_lanes, next_actions) = (
+        text("now_owner")?,
+        text("now_lane")?,
+        text("now_spell_lane")?,
+        text("now_next_action")?,
+    );
+    let (closed, last_customer, owner_since, assigned_at, spell_start, last_agent) = (
+        instant("closed_at")?,
+        instant("last_customer_at")?,
+        instant("now_owner_since")?,
+        instant("now_assigned_at")?,
+        instant("now_spell_start")?,
+        instant("now_last_agent_at")?,
+    );
+    let bot_handled = f.column("bot_handled")?.bool()?;
+    let duplicate_open = f.column("now_duplicate_open")?.bool()?;
+    let risk_line = hours_ms(config.window_risk_hours);
+
+    let mut rows = Vec::new();
+    for i in 0..f.height() {
+        // Open at as_of (a close after as_of is already null in the facts).
+        if closed.get(i).is_some() {
+            continue;
+        }
+        let lane = lanes.get(i).unwrap_or_default().to_owned();
+        let whatsapp = channels.get(i) == Some("whatsapp");
+        let now_lane = now_lanes.get(i);
+        let owner = owners.get(i).map(str::to_owned);
+        let agent_owned = owner.is_some() && now_lane.is_some_and(|l| config.tier(l).is_human());
+        let last_customer_at = last_customer.get(i);
+        let window_closes_at = last_customer_at
+            .filter(|_| whatsapp)
+            .map(|t| t + 24 * MS_PER_HOUR);
+        let last_agent_at = last_agent.get(i);
+        // The owner's clock restarts at their last visible message or the latest routing.
+        let owner_clock = agent_owned.then(|| {
+            last_agent_at
+                .unwrap_or(i64::MIN)
+                .max(assigned_at.get(i).unwrap_or(i64::MIN))
+        });
+        let stall_limit = now_lane.map_or(g.stall_after_ms, |l| g.stall_after_ms(l));
+        let next_update_due = owner_clock.map(|t| t + stall_limit);
+        let due_at = match (window_closes_at, next_update_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let next_action = next_actions.get(i).map(str::to_owned);
+
+        let mut flags = Vec::new();
+        if window_closes_at.is_some_and(|t| t <= as_of) {
+            flags.push("window_expired");
+        }
+        if whatsapp && last_customer_at.is_some_and(|t| (as_of - t) as f64 > risk_line) {
+            flags.push("window_risk");
+        }
+        if owner_clock.is_some_and(|t| as_of - t > stall_limit) {
+            flags.push("stalled");
+        }
+        if let (Some(start), Some(spell_lane)) = (spell_start.get(i), spell_lanes.get(i))
+            && as_of - start > g.ownerless_max_ms(spell_lane)
+        {
+            flags.push("ownerless");
+        }
+        if assigned_at.get(i).is_none() && !bot_handled.get(i).unwrap_or(false) {
+            flags.push("unowned");
+        }
+        if duplicate_open.get(i).unwrap_or(false) {
+            flags.push("duplicate");
+        }
+        if config.tier(&lane).is_specialist() && next_action.is_none() {
+            flags.push("no_next_action");
+        }
+        rows.push(BoardRow {
+            conversation_id: ids.get(i).unwrap_or_default().to_owned(),
+            channel: channels.get(i).map(str::to_owned),
+            segment: segments.get(i).map(str::to_owned),
+            intent: intents.get(i).map(str::to_owned),
+            lane,
+            owner_since: owner.as_ref().and(owner_since.get(i)),
+            owner,
+            next_action,
+            last_customer_at,
+            window_closes_at,
+            last_agent_at,
+            next_update_due,
+            due_at,
+            flags,
+        });
+    }
+    rows.sort_by(|a, b| {
+        let expired = |r: &BoardRow| !r.flags.contains(&"window_expired");
+        expired(a)
+            .cmp(&expired(b))
+            .then_with(|| match (a.due_at, b.due_at) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| a.conversation_id.cmp(&b.conversation_id))
+    });
+    Ok(rows)
+}
+
+/// What to show: rows of one lane, one owner, or with one flag.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub lane: Option<String>,
+    pub owner: Option<String>,
+    pub flag: Option<String>,
+}
+
+impl Filter {
+    pub fn keeps(&self, row: &BoardRow) -> bool {
+        self.lane.as_ref().is_none_or(|l| *l == row.lane)
+            && self
+                .owner
+                .as_ref()
+                .is_none_or(|o| row.owner.as_ref() == Some(o))
+            && self
+                .flag
+                .as_ref()
+                .is_none_or(|f| row.flags.iter().any(|x| x == f))
+    }
+}
+
+/// An instant as the board writes it: `2026-11-24T09:00:00.000Z`.
+pub fn instant_text(ms: i64) -> String {
+    let text = format_rfc3339(ms);
+    // format_rfc3339 leaves out a zero fraction; the board always shows milliseconds.
+    if text.len() == 20 {
+        format!("{}.000Z", &text[..19])
+    } else {
+        text
+    }
+}
+
+/// The board as CSV: empty cells for nulls, flags `;`-joined.
+pub fn to_csv(rows: &[BoardRow]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(COLUMNS)?;
+    let t = |v: Option<i64>| v.map(instant_text).unwrap_or_default();
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    for r in rows {
+        w.write_record([
+            r.conversation_id.clone(),
+            s(&r.channel),
+            s(&r.segment),
+            s(&r.intent),
+            r.lane.clone(),
+            s(&r.owner),
+            t(r.owner_since),
+            s(&r.next_action),
+            t(r.last_customer_at),
+            t(r.window_closes_at),
+            t(r.last_agent_at),
+            t(r.next_update_due),
+            t(r.due_at),
+            r.flags.join(";"),
+        ])?;
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The board as a typed frame (timestamps in UTC), for Parquet, JSON and SQL.
+pub fn to_frame(rows: &[BoardRow]) -> Result<DataFrame> {
+    let text = |f: fn(&BoardRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    let at = |f: fn(&BoardRow) -> Option<i64>| rows.iter().map(f).collect::<Vec<_>>();
+    let frame = df!(
+        "conversation_id" => rows.iter().map(|r| r.conversation_id.clone()).collect::<Vec<_>>(),
+        "channel" => text(|r| r.channel.clone()),
+        "segment" => text(|r| r.segment.clone()),
+        "intent" => text(|r| r.intent.clone()),
+        "lane" => rows.iter().map(|r| r.lane.clone()).collect::<Vec<_>>(),
+        "owner" => text(|r| r.owner.clone()),
+        "owner_since" => at(|r| r.owner_since),
+        "next_action" => text(|r| r.next_action.clone()),
+        "last_customer_at" => at(|r| r.last_customer_at),
+        "window_closes_at" => at(|r| r.window_closes_at),
+        "last_agent_at" => at(|r| r.last_agent_at),
+        "next_update_due" => at(|r| r.next_update_due),
+        "due_at" => at(|r| r.due_at),
+        "flags" => rows.iter().map(|r| r.flags.join(";")).collect::<Vec<_>>(),
+    )?;
+    let instants = [
+        "owner_since",
+        "last_customer_at",
+        "window_closes_at",
+        "last_agent_at",
+        "next_update_due",
+        "due_at",
+    ];
+    Ok(frame
+        .lazy()
+        .with_columns(
+            instants
+                .iter()
+                .map(|c| col(*c).cast(timestamp_dtype()))
+                .collect::<Vec<_>>(),
+        )
+        .collect()?)
+}
+
+/// Counts per flag, in flag order (for the report's header).
+pub fn flag_counts(rows: &[BoardRow]) -> Vec<(&'static str, usize)> {
+    FLAGS
+        .iter()
+        .map(|f| (*f, rows.iter().filter(|r| r.flags.contains(f)).count()))
+        .collect()
+}

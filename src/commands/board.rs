@@ -1,0 +1,47 @@
+//! `l2lens board`: the open conversations at as_of, most urgent first.
+
+use anyhow::Result;
+
+use super::{load_data, parse_as_of};
+use crate::Status;
+use crate::board::{self, Filter};
+use crate::cli::{BoardArgs, QueryFormat};
+use crate::facts;
+use crate::output::{TableFormat, Target, write_frame};
+use crate::progress::Progress;
+
+pub(crate) fn run(args: &BoardArgs, progress: &Progress) -> Result<Status> {
+    let as_of = parse_as_of(args.as_of.as_deref())?;
+    let (config, data) = load_data(&args.data, progress)?;
+    let step = progress.step("computing the board");
+    let facts = facts::compute(&data, &config, as_of)?;
+    let filter = Filter {
+        lane: args.lane.as_ref().map(|l| l.trim().to_lowercase()),
+        owner: args.owner.clone(),
+        flag: args.flag.clone(),
+    };
+    let rows: Vec<_> = board::build(&facts, &config)?
+        .into_iter()
+        .filter(|r| filter.keeps(r))
+        .collect();
+    step.finish_and_clear();
+    let target = Target::from_arg(args.out.as_deref());
+    let format = match args.format {
+        Some(QueryFormat::Table) => None,
+        Some(QueryFormat::Csv) => Some(TableFormat::Csv),
+        Some(QueryFormat::Json) => Some(TableFormat::Json),
+        Some(QueryFormat::Parquet) => Some(TableFormat::Parquet),
+        None => target.path().and_then(TableFormat::from_path),
+    };
+    match format {
+        Some(TableFormat::Csv) => target.write(&board::to_csv(&rows)?)?,
+        Some(format) => write_frame(&mut board::to_frame(&rows)?, &target, format)?,
+        None => target.write(crate::query::to_table(&board::to_frame(&rows)?)?.as_bytes())?,
+    }
+    progress.say(format!(
+        "board: {} open conversation(s) as of {}",
+        rows.len(),
+        crate::time::format_rfc3339(facts.as_of)
+    ));
+    Ok(Status::Ok)
+}

@@ -1,0 +1,796 @@
+//! Governance facts (spec: governance.md, "Per-conversation facts"): ownership, routing and
+//! stall facts per conversation, the specialist entries with their brief state, and the state
+//! at `as_of` that the board shows.
+//!
+//! Owned here, and nowhere else:
+//! - `duplicate_of`: the earliest earlier conversation of the same customer and channel (and
+//!   intent, with `duplicate_match = "customer_intent"`) still open at this one's `opened_at`;
+//! - `first_human_at`; ownerless spells (`ownerless_max_s`, `ownerless_breach`);
+//! - stays and A→B→A `bounces`;
+//! - stall intervals (`stall_max_s`, `stalled`): every assignment row and visible agent message
+//!   cuts an interval, internal notes and bot messages do not;
+//! - specialist entries and their brief (`complete`, `incomplete`, `missing`).
+//!
+//! These rules walk each conversation's events in order with state (a spell, the current
+//! owner, the previous stays), which polars cannot express without range or as-of joins; so
+//! polars sorts and collects the few columns they need, and one pass per conversation in Rust
+//! applies them ([`conversation`] is a pure function, unit-tested on its own).
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use crate::config::{Config, DuplicateMatch, Governance};
+use crate::dataset::Dataset;
+use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
+
+/// One assignment row of a conversation, in assignment order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row<'a> {
+    pub at: i64,
+    pub lane: &'a str,
+    pub assignee: Option<&'a str>,
+}
+
+/// One handoff row of a conversation, in time (then input) order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Brief<'a> {
+    pub at: i64,
+    /// `intent`, `attempted_steps` and `current_status` all non-blank.
+    pub complete: bool,
+    pub next_action: Option<&'a str>,
+}
+
+/// How a specialist entry was briefed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BriefState {
+    Complete,
+    Incomplete,
+    Missing,
+}
+
+impl BriefState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BriefState::Complete => "complete",
+            BriefState::Incomplete => "incomplete",
+            BriefState::Missing => "missing",
+        }
+    }
+}
+
+/// A stay in a specialist lane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub at: i64,
+    pub lane: String,
+    pub brief: BriefState,
+}
+
+/// What one conversation's events give.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Outcome {
+    pub first_human_at: Option<i64>,
+    pub ownerless_max_ms: Option<i64>,
+    pub ownerless_breach: bool,
+    pub stays: u32,
+    pub bounces: u32,
+    pub stall_max_ms: Option<i64>,
+    pub stalled: bool,
+    pub entries: Vec<Entry>,
+    /// At `as_of` (for the board).
+    pub now: Now,
+}
+
+/// A conversation's state at `as_of`, for the board.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Now {
+    /// The current assignment's assignee (null: unclaimed, or no assignment).
+    pub owner: Option<String>,
+    pub owner_since: Option<i64>,
+    /// The current assignment's time and lane.
+    pub assigned_at: Option<i64>,
+    pub lane: Option<String>,
+    /// When the current assignment is part of an ownerless spell: its start and first lane.
+    pub spell_start: Option<i64>,
+    pub spell_lane: Option<String>,
+    pub last_agent_at: Option<i64>,
+    /// The latest handoff's `next_action` (null when blank or no handoff).
+    pub next_action: Option<String>,
+}
+
+/// Applies the governance rules to one conversation. `rows` are its assignment rows at or
+/// before `as_of` (and its close) in assignment order; `agent` its visible agent messages at or
+/// before `as_of`, in time order; `briefs` its handoffs at or before `as_of` in time and input
+/// order; `end` is `closed_at`, else `as_of`.
+pub fn conversation(
+    rows: &[Row<'_>],
+    agent: &[i64],
+    briefs: &[Brief<'_>],
+    end: i64,
+    config: &Config,
+) -> Outcome {
+    let g = &config.governance;
+    let human = |lane: &str| config.tier(lane).is_human();
+    let owned = |r: &Row<'_>| human(r.lane) && r.assignee.is_some();
+    let mut out = Outcome {
+        first_human_at: rows.iter().find(|r| human(r.lane)).map(|r| r.at),
+        ..Outcome::default()
+    };
+
+    // Ownerless spells: maximal runs of human-lane queue rows.
+    let mut i = 0;
+    while i < rows.len() {
+        if !(human(rows[i].lane) && rows[i].assignee.is_none()) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < rows.len() && human(rows[i].lane) && rows[i].assignee.is_none() {
+            i += 1;
+        }
+        let until = rows.get(i).map_or(end, |next| next.at.min(end));
+        let length = (until - rows[start].at).max(0);
+        out.ownerless_max_ms = Some(out.ownerless_max_ms.map_or(length, |m| m.max(length)));
+        if length > g.ownerless_max_ms(rows[start].lane) {
+            out.ownerless_breach = true;
+        }
+    }
+
+    // Stays: consecutive rows of one lane collapse.
+    let mut stays: Vec<(&str, i64)> = Vec::new();
+    for r in rows {
+        if stays.last().is_none_or(|(lane, _)| *lane != r.lane) {
+            stays.push((r.lane, r.at));
+        }
+    }
+    out.stays = stays.len() as u32;
+    out.bounces = (2..stays.len())
+        .filter(|&k| stays[k].0 == stays[k - 2].0)
+        .count() as u32;
+    out.entries = stays
+        .iter()
+        .filter(|(lane, _)| config.tier(lane).is_specialist())
+        .map(|&(lane, at)| Entry {
+            at,
+            lane: lane.to_owned(),
+            brief: brief_state(briefs, at, g),
+        })
+        .collect();
+
+    // Stall intervals: every assignment row and visible agent message at or before the end is
+    // an event; each event before the end opens an interval to the next event (or the end).
+    let mut events: Vec<i64> = rows
+        .iter()
+        .map(|r| r.at)
+        .chain(agent.iter().copied())
+        .filter(|&t| t <= end)
+        .collect();
+    events.sort_unstable();
+    let mut after = 0; // rows[..after] are the rows at or before the event
+    for (k, &t) in events.iter().enumerate() {
+        if t >= end {
+            break;
+        }
+        let until = events.get(k + 1).map_or(end, |&u| u.min(end));
+        // The current assignment at t counts every row at t.
+        while after < rows.len() && rows[after].at <= t {
+            after += 1;
+        }
+        let Some(current) = after.checked_sub(1).map(|j| &rows[j]) else {
+            continue;
+        };
+        if !owned(current) {
+            continue;
+        }
+        let length = until - t;
+        out.stall_max_ms = Some(out.stall_max_ms.map_or(length, |m| m.max(length)));
+        if length > g.stall_after_ms(current.lane) {
+            out.stalled = true;
+        }
+    }
+
+    // The state at as_of.
+    if let Some(current) = rows.last() {
+        out.now.assigned_at = Some(current.at);
+        out.now.lane = Some(current.lane.to_owned());
+        if let Some(owner) = current.assignee {
+            out.now.owner = Some(owner.to_owned());
+            let run = rows
+                .iter()
+                .rev()
+                .take_while(|r| r.assignee == Some(owner))
+                .last()
+                .expect("the current row is in the run");
+            out.now.owner_since = Some(run.at);
+        } else if human(current.lane) {
+            let run = rows
+                .iter()
+                .rev()
+                .take_while(|r| human(r.lane) && r.assignee.is_none())
+                .last()
+                .expect("the current row is in the run");
+            out.now.spell_start = Some(run.at);
+            out.now.spell_lane = Some(run.lane.to_owned());
+        }
+    }
+    out.now.last_agent_at = agent.last().copied();
+    out.now.next_action = briefs.last().and_then(|b| b.next_action).map(str::to_owned);
+    out
+}
+
+/// The brief of a specialist entry at `entry`: the latest handoff within
+/// `[entry − brief_before, entry + brief_after]`.
+fn brief_state(briefs: &[Brief<'_>], entry: i64, g: &Governance) -> BriefState {
+    let from = entry - g.brief_before_ms;
+    let to = entry + g.brief_after_ms;
+    match briefs.iter().rev().find(|b| b.at >= from && b.at <= to) {
+        None => BriefState::Missing,
+        Some(b) if b.complete => BriefState::Complete,
+        Some(_) => BriefState::Incomplete,
+    }
+}
+
+/// One conversation as the duplicate rule sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Intake<'a> {
+    pub key: u32,
+    pub id: &'a str,
+    pub customer: &'a str,
+    pub channel: Option<&'a str>,
+    pub intent: Option<&'a str>,
+    pub opened_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+/// `duplicate_of` for each conversation, as a position in `all`: the earliest earlier
+/// conversation (by `opened_at`, then input order) of the same customer and channel (and
+/// intent, when matching on it) that is still open at this one's `opened_at`.
+pub fn duplicates<'a>(all: &[Intake<'a>], matching: DuplicateMatch) -> Vec<Option<usize>> {
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    let group = |c: &Intake<'a>| {
+        (
+            c.customer,
+            c.channel,
+            match matching {
+                DuplicateMatch::Customer => None,
+                DuplicateMatch::CustomerIntent => Some(c.intent),
+            },
+        )
+    };
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&all[a], &all[b]);
+        group(x)
+            .cmp(&group(y))
+            .then(x.opened_at.cmp(&y.opened_at))
+            .then(x.key.cmp(&y.key))
+    });
+    let mut out = vec![None; all.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut stop = start + 1;
+        while stop < order.len() && group(&all[order[stop]]) == group(&all[order[start]]) {
+            stop += 1;
+        }
+        for k in start + 1..stop {
+            let c = &all[order[k]];
+            out[order[k]] = order[start..k]
+                .iter()
+                .copied()
+                .find(|&p| all[p].closed_at.is_none_or(|closed| closed > c.opened_at));
+        }
+        start = stop;
+    }
+    out
+}
+
+/// The governance facts of every conversation of `facts` (collected facts with `key`,
+/// `conversation_id`, `customer_id`, `channel`, `intent`, `opened_at`, `closed_at`), keyed by
+/// `key`, and the specialist entries (`key`, `entry_at`, `entry_lane`, `brief`).
+pub struct Computed {
+    pub per_conversation: DataFrame,
+    pub entries: DataFrame,
+}
+
+pub fn compute(data: &Dataset, config: &Config, facts: &DataFrame, as_of: i64) -> Result<Computed> {
+    let keys = facts.column("key")?.u32()?;
+    let ids = facts.column("conversation_id")?.str()?;
+    let customers = facts.column("customer_id")?.str()?;
+    let channels = facts.column("channel")?.str()?;
+    let intents = facts.column("intent")?.str()?;
+    let opened = facts.column("opened_at")?.i64()?;
+    let closed = facts.column("closed_at")?.i64()?;
+    let n = facts.height();
+
+    let intake: Vec<Intake<'_>> = (0..n)
+        .map(|i| Intake {
+            key: keys.get(i).unwrap_or_default(),
+            id: ids.get(i).unwrap_or_default(),
+            customer: customers.get(i).unwrap_or_default(),
+            channel: channels.get(i),
+            intent: intents.get(i),
+            opened_at: opened.get(i).unwrap_or_default(),
+            closed_at: closed.get(i),
+        })
+        .collect();
+    let duplicate_of = duplicates(&intake, config.governance.duplicate_match);
+
+    // Each input, filtered to as_of and sorted by conversation and time (and input order).
+    let by_key = |frame: LazyFrame, time: &str| {
+        frame
+            .filter(col(time).cast(DataType::Int64).lt_eq(lit(as_of)))
+            .sort(
+                [CONVERSATION_KEY, time, SOURCE_ROW],
+                SortMultipleOptions::default(),
+            )
+    };
+    let assignments = by_key(data.table(Table::Assignments)?, "assigned_at")
+        .select([
+            col(CONVERSATION_KEY),
+            col("assigned_at").cast(DataType::Int64),
+            col("lane"),
+            col("assignee_id"),
+        ])
+        .collect()?;
+    let agent = by_key(
+        data.table(Table::Messages)?.filter(
+            col("sender")
+                .eq(lit("agent"))
+                .and(col("kind").neq(lit("internal_note")).fill_null(lit(true))),
+        ),
+        "sent_at",
+    )
+    .select([col(CONVERSATION_KEY), col("sent_at").cast(DataType::Int64)])
+    .collect()?;
+    let present = |name: &str| {
+        col(name)
+            .str()
+            .strip_chars(lit(NULL))
+            .str()
+            .len_chars()
+            .gt(lit(0))
+            .fill_null(lit(false))
+    };
+    let handoffs = by_key(data.table(Table::Handoffs)?, "handoff_at")
+        .select([
+            col(CONVERSATION_KEY),
+            col("handoff_at").cast(DataType::Int64),
+            present("intent")
+                .and(present("attempted_steps"))
+                .and(present("current_status"))
+                .alias("complete"),
+            when(present("next_action"))
+                .then(col("next_action"))
+                .otherwise(lit(NULL).cast(DataType::String))
+                .alias("next_action"),
+        ])
+        .collect()?;
+
+    let a_key = assignments.column(CONVERSATION_KEY)?.u32()?;
+    let a_at = assignments.column("assigned_at")?.i64()?;
+    let a_lane = assignments.column("lane")?.str()?;
+    let a_who = assignments.column("assignee_id")?.str()?;
+    let m_key = agent.column(CONVERSATION_KEY)?.u32()?;
+    let m_at = agent.column("sent_at")?.i64()?;
+    let h_key = handoffs.column(CONVERSATION_KEY)?.u32()?;
+    let h_at = handoffs.column("handoff_at")?.i64()?;
+    let h_complete = handoffs.column("complete")?.bool()?;
+    let h_next = handoffs.column("next_action")?.str()?;
+
+    // The facts are sorted by key and so are the inputs: walk them together.
+    let ranges =
+        |len: usize, key_at: &dyn Fn(usize) -> Option<u32>| -> HashMap<u32, (usize, usize)> {
+            let mut out = HashMap::new();
+            let mut i = 0;
+            while i < len {
+                let Some(k) = key_at(i) else {
+                    i += 1;
+                    continue;
+                };
+                let start = i;
+                while i < len && key_at(i) == Some(k) {
+                    i += 1;
+                }
+                out.insert(k, (start, i));
+            }
+            out
+        };
+    let a_ranges = ranges(assignments.height(), &|i| a_key.get(i));
+    let m_ranges = ranges(agent.height(), &|i| m_key.get(i));
+    let h_ranges = ranges(handoffs.height(), &|i| h_key.get(i));
+
+    let mut cols = Columns::with_capacity(n);
+    let mut entries = EntryColumns::default();
+    for (i, c) in intake.iter().enumerate() {
+        let end = c.closed_at.unwrap_or(as_of).min(as_of);
+        let (s, e) = a_ranges.get(&c.key).copied().unwrap_or((0, 0));
+        // Routing after the close is not handling (see the facts table's rules).
+        let rows: Vec<Row<'_>> = (s..e)
+            .filter_map(|j| {
+                let at = a_at.get(j)?;
+                (c.closed_at.is_none_or(|closed| at <= closed)).then(|| Row {
+                    at,
+                    lane: a_lane.get(j).unwrap_or_default(),
+                    assignee: a_who.get(j),
+                })
+            })
+            .collect();
+        let (s, e) = m_ranges.get(&c.key).copied().unwrap_or((0, 0));
+        let agent_at: Vec<i64> = (s..e).filter_map(|j| m_at.get(j)).collect();
+        let (s, e) = h_ranges.get(&c.key).copied().unwrap_or((0, 0));
+        let briefs: Vec<Brief<'_>> = (s..e)
+            .filter_map(|j| {
+                Some(Brief {
+                    at: h_at.get(j)?,
+                    complete: h_complete.get(j).unwrap_or(false),
+                    next_action: h_next.get(j),
+                })
+            })
+            .collect();
+        let out = conversation(&rows, &agent_at, &briefs, end, config);
+        let original = duplicate_of[i].map(|p| &intake[p]);
+        let duplicate_open = original.is_some_and(|p| p.closed_at.is_none());
+        cols.push(c.key, original.map(|p| p.id), duplicate_open, &out);
+        for entry in &out.entries {
+            entries.key.push(c.key);
+            entries.at.push(entry.at);
+            entries.lane.push(entry.lane.clone());
+            entries.brief.push(entry.brief.as_str());
+        }
+    }
+    Ok(Computed {
+        per_conversation: cols.into_frame()?,
+        entries: df!(
+            "key" => entries.key,
+            "entry_at" => entries.at,
+            "entry_lane" => entries.lane,
+            "brief" => entries.brief,
+        )?,
+    })
+}
+
+#[derive(Default)]
+struct EntryColumns {
+    key: Vec<u32>,
+    at: Vec<i64>,
+    lane: Vec<String>,
+    brief: Vec<&'static str>,
+}
+
+/// The per-conversation output, column by column.
+#[derive(Default)]
+struct Columns<'a> {
+    key: Vec<u32>,
+    duplicate_of: Vec<Option<&'a str>>,
+    first_human_at: Vec<Option<i64>>,
+    ownerless_max_s: Vec<Option<f64>>,
+    ownerless_breach: Vec<bool>,
+    stays: Vec<u32>,
+    bounces: Vec<u32>,
+    stall_max_s: Vec<Option<f64>>,
+    stalled: Vec<bool>,
+    now_owner: Vec<Option<String>>,
+    now_owner_since: Vec<Option<i64>>,
+    now_assigned_at: Vec<Option<i64>>,
+    now_lane: Vec<Option<String>>,
+    now_spell_start: Vec<Option<i64>>,
+    now_spell_lane: Vec<Option<String>>,
+    now_last_agent_at: Vec<Option<i64>>,
+    now_next_action: Vec<Option<String>>,
+    now_duplicate_open: Vec<bool>,
+}
+
+/// Internal columns (state at as_of for the board) start with this; the public facts drop them.
+pub const NOW_PREFIX: &str = "now_";
+
+/// The internal columns, which [`super::public`] drops.
+pub const NOW_COLUMNS: &[&str] = &[
+    "now_owner",
+    "now_owner_since",
+    "now_assigned_at",
+    "now_lane",
+    "now_spell_start",
+    "now_spell_lane",
+    "now_last_agent_at",
+    "now_next_action",
+    "now_duplicate_open",
+];
+
+impl<'a> Columns<'a> {
+    fn with_capacity(n: usize) -> Columns<'a> {
+        Columns {
+            key: Vec::with_capacity(n),
+            ..Columns::default()
+        }
+    }
+
+    fn push(&mut self, key: u32, duplicate_of: Option<&'a str>, duplicate_open: bool, o: &Outcome) {
+        let seconds = |ms: Option<i64>| ms.map(|v| v as f64 / 1000.0);
+        self.key.push(key);
+        self.duplicate_of.push(duplicate_of);
+        self.first_human_at.push(o.first_human_at);
+        self.ownerless_max_s.push(seconds(o.ownerless_max_ms));
+        self.ownerless_breach.push(o.ownerless_breach);
+        self.stays.push(o.stays);
+        self.bounces.push(o.bounces);
+        self.stall_max_s.push(seconds(o.stall_max_ms));
+        self.stalled.push(o.stalled);
+        self.now_owner.push(o.now.owner.clone());
+        self.now_owner_since.push(o.now.owner_since);
+        self.now_assigned_at.push(o.now.assigned_at);
+        self.now_lane.push(o.now.lane.clone());
+        self.now_spell_start.push(o.now.spell_start);
+        self.now_spell_lane.push(o.now.spell_lane.clone());
+        self.now_last_agent_at.push(o.now.last_agent_at);
+        self.now_next_action.push(o.now.next_action.clone());
+        self.now_duplicate_open.push(duplicate_open);
+    }
+
+    fn into_frame(self) -> PolarsResult<DataFrame> {
+        df!(
+            "key" => self.key,
+            "duplicate_of" => self.duplicate_of,
+            "first_human_at" => self.first_human_at,
+            "ownerless_max_s" => self.ownerless_max_s,
+            "ownerless_breach" => self.ownerless_breach,
+            "stays" => self.stays,
+            "bounces" => self.bounces,
+            "stall_max_s" => self.stall_max_s,
+            "stalled" => self.stalled,
+            "now_owner" => self.now_owner,
+            "now_owner_since" => self.now_owner_since,
+            "now_assigned_at" => self.now_assigned_at,
+            "now_lane" => self.now_lane,
+            "now_spell_start" => self.now_spell_start,
+            "now_spell_lane" => self.now_spell_lane,
+            "now_last_agent_at" => self.now_last_agent_at,
+            "now_next_action" => self.now_next_action,
+            "now_duplicate_open" => self.now_duplicate_open,
+        )
+    }
+}
+
+/// Template sends at or before `as_of` (messages of kind `template` from the bot or an agent
+/// with a `template_name`): `key`, `at`, `template_name`, `status` (the latest status row of
+/// that name with `changed_at <= at`, ties to the later row; `unknown` without one) and
+/// `blocked` (the status is in `blocked_template_statuses`). `None` when the data has no
+/// template status history.
+pub fn template_sends(data: &Dataset, config: &Config, as_of: i64) -> Result<Option<LazyFrame>> {
+    if !data.tables.contains_key(&Table::Templates) {
+        return Ok(None);
+    }
+    let sends = data
+        .table(Table::Messages)?
+        .filter(
+            col("kind")
+                .eq(lit("template"))
+                .and(
+                    col("sender")
+                        .eq(lit("bot"))
+                        .or(col("sender").eq(lit("agent"))),
+                )
+                .and(col("template_name").is_not_null())
+                .and(col("sent_at").cast(DataType::Int64).lt_eq(lit(as_of))),
+        )
+        .select([
+            col(CONVERSATION_KEY).alias("key"),
+            col("sent_at").cast(DataType::Int64).alias("at"),
+            col("template_name"),
+            col(SOURCE_ROW).alias("send_row"),
+        ])
+        .cache();
+    let history = data.table(Table::Templates)?.select([
+        col("template_name"),
+        col("changed_at").cast(DataType::Int64).alias("changed_at"),
+        col("status"),
+        col(SOURCE_ROW).alias("history_row"),
+    ]);
+    let on = || [col("key"), col("send_row")];
+    let status_then = sends
+        .clone()
+        .join(
+            history,
+            [col("template_name")],
+            [col("template_name")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("changed_at").lt_eq(col("at")))
+        .group_by(on())
+        .agg([col("status")
+            .sort_by(
+                [col("changed_at"), col("history_row")],
+                SortMultipleOptions::default(),
+            )
+            .last()
+            .alias("status")]);
+    let blocked = config
+        .governance
+        .blocked_template_statuses
+        .iter()
+        .fold(lit(false), |any, s| {
+            any.or(col("status").eq(lit(s.clone())))
+        });
+    Ok(Some(
+        sends
+            .join(status_then, on(), on(), JoinArgs::new(JoinType::Left))
+            .with_column(col("status").fill_null(lit("unknown")))
+            .with_column(blocked.alias("blocked")),
+    ))
+}
+
+/// Failed sends at or before `as_of`: `key`, `at` (`failed_at`), `error_code`. `None` when the
+/// data has no `send_failures` table.
+pub fn send_failures(data: &Dataset, as_of: i64) -> Result<Option<LazyFrame>> {
+    if !data.tables.contains_key(&Table::SendFailures) {
+        return Ok(None);
+    }
+    Ok(Some(
+        data.table(Table::SendFailures)?
+            .select([
+                col(CONVERSATION_KEY).alias("key"),
+                col("failed_at").cast(DataType::Int64).alias("at"),
+                col("error_code"),
+            ])
+            .filter(col("at").lt_eq(lit(as_of))),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    fn row(at_min: i64, lane: &'static str, assignee: Option<&'static str>) -> Row<'static> {
+        Row {
+            at: at_min * MIN,
+            lane,
+            assignee,
+        }
+    }
+
+    fn config() -> Config {
+        Config::from_toml("[governance.lanes.vip_fast_lane]\nownerless_max_s = 60\n").unwrap()
+    }
+
+    #[test]
+    fn spells_run_across_human_lanes_and_stop_at_a_claim_the_close_or_as_of() {
+        let c = config();
+        // 20 min in general's queue, then 30 min in technical_l2's: one 50-minute spell.
+        let rows = [
+            row(0, "general", None),
+            row(20, "technical_l2", None),
+            row(50, "technical_l2", Some("a1")),
+        ];
+        let o = conversation(&rows, &[], &[], 120 * MIN, &c);
+        assert_eq!(o.ownerless_max_ms, Some(50 * MIN));
+        assert!(o.ownerless_breach, "50 min > 30 min");
+        // Cut by the close (the end) at 25 min: no breach.
+        let o = conversation(&rows[..1], &[], &[], 25 * MIN, &c);
+        assert_eq!(o.ownerless_max_ms, Some(25 * MIN));
+        assert!(!o.ownerless_breach);
+        // Exactly the limit is not a breach; the lane of the spell's first row sets the limit.
+        let o = conversation(&rows[..1], &[], &[], 30 * MIN, &c);
+        assert!(!o.ownerless_breach);
+        let vip = [row(0, "vip_fast_lane", None), row(2, "general", None)];
+        let o = conversation(&vip, &[], &[], 2 * MIN, &c);
+        assert!(o.ownerless_breach, "120 s > vip's 60 s");
+        // A bot-lane queue row is not a spell.
+        let o = conversation(&[row(0, "automation", None)], &[], &[], 60 * MIN, &c);
+        assert_eq!(o.ownerless_max_ms, None);
+        assert_eq!(o.first_human_at, None);
+    }
+
+    #[test]
+    fn stays_collapse_repeats_and_bounces_need_a_return() {
+        let c = config();
+        let rows = [
+            row(0, "general", Some("a")),
+            row(1, "technical_l2", None),
+            row(2, "technical_l2", Some("b")),
+            row(3, "general", Some("a")),
+        ];
+        let o = conversation(&rows, &[], &[], 10 * MIN, &c);
+        assert_eq!((o.stays, o.bounces), (3, 1));
+        let abc = [
+            row(0, "automation", Some("bot")),
+            row(1, "technical_l2", Some("b")),
+            row(2, "compliance", Some("c")),
+        ];
+        let o = conversation(&abc, &[], &[], 10 * MIN, &c);
+        assert_eq!((o.stays, o.bounces), (3, 0));
+        assert_eq!(o.entries.len(), 2, "two specialist entries");
+    }
+
+    #[test]
+    fn stall_intervals_are_cut_by_every_assignment_row_and_agent_message() {
+        let c = config();
+        let rows = [row(0, "general", Some("a")), row(300, "general", Some("a"))];
+        // Agent messages at 5 min and 10 min; the reassign to the same agent at 300 min cuts
+        // the 290-minute gap into 290 and 60.
+        let agent = [5 * MIN, 10 * MIN];
+        let o = conversation(&rows, &agent, &[], 360 * MIN, &c);
+        assert_eq!(o.stall_max_ms, Some(290 * MIN));
+        assert!(o.stalled, "290 min > 240 min");
+        // Exactly 240 minutes is not a stall; the end caps the last interval.
+        let o = conversation(&rows[..1], &[], &[], 240 * MIN, &c);
+        assert_eq!(o.stall_max_ms, Some(240 * MIN));
+        assert!(!o.stalled);
+        // A queue row is not owned; a conversation never owned has no stall fact.
+        let o = conversation(&[row(0, "general", None)], &[], &[], 600 * MIN, &c);
+        assert_eq!(o.stall_max_ms, None);
+        // Messages after the end open nothing.
+        let o = conversation(&rows[..1], &[700 * MIN], &[], 100 * MIN, &c);
+        assert_eq!(o.stall_max_ms, Some(100 * MIN));
+    }
+
+    #[test]
+    fn a_brief_counts_from_ten_minutes_before_to_one_after_the_entry() {
+        let c = config();
+        let rows = [row(100, "technical_l2", Some("a"))];
+        let brief = |at_s: i64, complete| Brief {
+            at: at_s * 1000,
+            complete,
+            next_action: None,
+        };
+        let state =
+            |briefs: &[Brief<'_>]| conversation(&rows, &[], briefs, 200 * MIN, &c).entries[0].brief;
+        let entry_s = 100 * 60;
+        assert_eq!(state(&[brief(entry_s - 600, true)]), BriefState::Complete);
+        assert_eq!(state(&[brief(entry_s - 601, true)]), BriefState::Missing);
+        assert_eq!(state(&[brief(entry_s + 60, true)]), BriefState::Complete);
+        assert_eq!(state(&[brief(entry_s + 61, true)]), BriefState::Missing);
+        // The latest in the window wins.
+        assert_eq!(
+            state(&[brief(entry_s - 100, true), brief(entry_s, false)]),
+            BriefState::Incomplete
+        );
+    }
+
+    #[test]
+    fn the_state_at_as_of_names_the_current_owner_and_spell() {
+        let c = config();
+        let rows = [
+            row(0, "general", Some("a")),
+            row(5, "general", Some("a")),
+            row(9, "general", Some("b")),
+        ];
+        let o = conversation(&rows, &[7 * MIN], &[], 60 * MIN, &c);
+        assert_eq!(o.now.owner.as_deref(), Some("b"));
+        assert_eq!(o.now.owner_since, Some(9 * MIN));
+        assert_eq!(o.now.last_agent_at, Some(7 * MIN));
+        let queued = [row(0, "general", None), row(3, "retention", None)];
+        let o = conversation(&queued, &[], &[], 60 * MIN, &c);
+        assert_eq!(o.now.owner, None);
+        assert_eq!(o.now.spell_start, Some(0));
+        assert_eq!(o.now.spell_lane.as_deref(), Some("general"));
+    }
+
+    #[test]
+    fn a_duplicate_needs_an_earlier_conversation_still_open() {
+        let intake = |key, customer, channel, intent, opened, closed| Intake {
+            key,
+            id: ["c0", "c1", "c2", "c3", "c4"][key as usize],
+            customer,
+            channel: Some(channel),
+            intent,
+            opened_at: opened,
+            closed_at: closed,
+        };
+        let all = [
+            intake(0, "u", "whatsapp", Some("a"), 0, Some(100)),
+            // Opened exactly at c0's close: not a duplicate.
+            intake(1, "u", "whatsapp", Some("b"), 100, None),
+            // Another channel: not a duplicate of c1.
+            intake(2, "u", "email", Some("b"), 150, None),
+            intake(3, "u", "whatsapp", Some("a"), 200, None),
+            intake(4, "v", "whatsapp", Some("a"), 200, None),
+        ];
+        let d = duplicates(&all, DuplicateMatch::Customer);
+        assert_eq!(d, vec![None, None, None, Some(1), None]);
+        // Matching on intent too: c3 (intent a) has no open earlier conversation with intent a.
+        let d = duplicates(&all, DuplicateMatch::CustomerIntent);
+        assert_eq!(d, vec![None, None, None, None, None]);
+    }
+}

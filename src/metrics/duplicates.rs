@@ -1,0 +1,44 @@
+//! Duplicate rate, governance check G1 (control 3: duplicate detection at intake).
+//!
+//! - **Definition:** share of conversations opened while an earlier conversation of the same
+//!   customer and channel (and intent, with `duplicate_match = "customer_intent"`) was still
+//!   open (`duplicate_of` not null).
+//! - **Cohort:** conversations opened in the period; cohort time `opened_at`.
+//! - **Unit:** fraction 0–1.
+//! - **Nulls:** none: every conversation is in the cohort.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit};
+
+pub const FAMILY: Family = Family {
+    set: MetricSet::Governance,
+    metrics: &[MetricInfo {
+        id: "duplicate_rate",
+        definition: "share of conversations opened while the same customer already had one open on the channel",
+        cohort: "conversations opened in the period",
+        unit: Unit::Rate,
+    }],
+    rows,
+    drill,
+};
+
+fn duplicate() -> Expr {
+    col("duplicate_of").is_not_null()
+}
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    Ok(ctx.cohort_rows(
+        lit(true),
+        col("opened_at"),
+        vec![("duplicate_rate", duplicate().cast(DataType::Float64).mean())],
+    ))
+}
+
+/// Behind an alert: the duplicates, longest-open first (the time from opening to the close,
+/// or to as_of while open).
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    let open_for = col("closed_at").fill_null(lit(ctx.as_of)) - col("opened_at");
+    Ok(ctx.drill_rows(q, lit(true), col("opened_at"), duplicate(), open_for, false))
+}

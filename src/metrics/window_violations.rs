@@ -1,0 +1,55 @@
+//! Window-violation sends, governance check G8 (control 8: 24-hour-window governance).
+//!
+//! - **Definition:** the number of failed sends with error `131047`: a free-form message sent
+//!   after the customer's 24-hour window had closed (WhatsApp Cloud API).
+//! - **Cohort:** rows of the optional `send_failures` table in the period, by `failed_at`; a
+//!   failure's group is its conversation's. `n` is every failure in the period.
+//! - **Unit:** a count (not a share).
+//! - **Nulls:** without a send_failures table: no rows.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, empty_drill, empty_rows};
+
+/// The WhatsApp Cloud API's error for a free-form send outside the 24-hour window.
+pub const OUTSIDE_WINDOW: &str = "131047";
+
+pub const FAMILY: Family = Family {
+    set: MetricSet::Governance,
+    metrics: &[MetricInfo {
+        id: "window_violation_sends",
+        definition: "number of sends that failed because the 24-hour window had closed (error 131047)",
+        cohort: "failed sends in the period",
+        unit: Unit::Count,
+    }],
+    rows,
+    drill,
+};
+
+fn violation() -> Expr {
+    col("error_code")
+        .eq(lit(OUTSIDE_WINDOW))
+        .fill_null(lit(false))
+}
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    let Some(failures) = ctx.failures.clone() else {
+        return Ok(empty_rows());
+    };
+    Ok(ctx.event_rows(
+        failures,
+        vec![(
+            "window_violation_sends",
+            violation().cast(DataType::Float64).sum(),
+        )],
+    ))
+}
+
+/// Behind an alert: the conversations with window violations, most recent first.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    let Some(failures) = ctx.failures.clone() else {
+        return Ok(empty_drill());
+    };
+    Ok(ctx.event_drill(failures, q, violation(), col("at"), lit(OUTSIDE_WINDOW)))
+}
