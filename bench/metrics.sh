@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: `l2lens metrics --by lane --period week` on N generated conversations (default
-# 1,000,000), read from an ingested Parquet warehouse. Prints wall time and peak RSS.
+# 1,000,000), read from an ingested Parquet warehouse: the ten metrics, then every metric with
+# the governance checks. Prints wall time and peak RSS of each.
 #
 #   bench/metrics.sh [CONVERSATIONS] [WORK_DIR]
 set -euo pipefail
@@ -20,4 +21,7 @@ if [ ! -f "$warehouse/ingest_summary.json" ]; then
 fi
 python3 bench/measure.py "metrics $n conversations (parquet warehouse, by lane, weekly)" -- \
   "$bin" metrics --data "$warehouse" --by lane --period week --out "$work/metrics-$n.csv" --quiet
-wc -l "$work/metrics-$n.csv"
+python3 bench/measure.py "metrics --select all (the ten and G1-G8) $n conversations" -- \
+  "$bin" metrics --data "$warehouse" --by lane --period week --select all \
+  --out "$work/metrics-all-$n.csv" --quiet
+wc -l "$work/metrics-$n.csv" "$work/metrics-all-$n.csv"

@@ -17,11 +17,12 @@
 //! applies them ([`conversation`] is a pure function, unit-tested on its own).
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use anyhow::Result;
 use polars::prelude::*;
 
-use crate::config::{Config, DuplicateMatch, Governance};
+use crate::config::{Config, DuplicateMatch, Governance, Tier};
 use crate::dataset::Dataset;
 use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
 
@@ -30,7 +31,19 @@ use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
 pub struct Row<'a> {
     pub at: i64,
     pub lane: &'a str,
+    /// The lane's tier, looked up once per row.
+    pub tier: Tier,
     pub assignee: Option<&'a str>,
+}
+
+impl Row<'_> {
+    fn queued_in_human_lane(&self) -> bool {
+        self.tier.is_human() && self.assignee.is_none()
+    }
+
+    fn agent_owned(&self) -> bool {
+        self.tier.is_human() && self.assignee.is_some()
+    }
 }
 
 /// One handoff row of a conversation, in time (then input) order.
@@ -62,15 +75,15 @@ impl BriefState {
 
 /// A stay in a specialist lane.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub struct Entry<'a> {
     pub at: i64,
-    pub lane: String,
+    pub lane: &'a str,
     pub brief: BriefState,
 }
 
 /// What one conversation's events give.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Outcome {
+pub struct Outcome<'a> {
     pub first_human_at: Option<i64>,
     pub ownerless_max_ms: Option<i64>,
     pub ownerless_breach: bool,
@@ -78,56 +91,54 @@ pub struct Outcome {
     pub bounces: u32,
     pub stall_max_ms: Option<i64>,
     pub stalled: bool,
-    pub entries: Vec<Entry>,
+    pub entries: Vec<Entry<'a>>,
     /// At `as_of` (for the board).
-    pub now: Now,
+    pub now: Now<'a>,
 }
 
 /// A conversation's state at `as_of`, for the board.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Now {
+pub struct Now<'a> {
     /// The current assignment's assignee (null: unclaimed, or no assignment).
-    pub owner: Option<String>,
+    pub owner: Option<&'a str>,
     pub owner_since: Option<i64>,
     /// The current assignment's time and lane.
     pub assigned_at: Option<i64>,
-    pub lane: Option<String>,
+    pub lane: Option<&'a str>,
     /// When the current assignment is part of an ownerless spell: its start and first lane.
     pub spell_start: Option<i64>,
-    pub spell_lane: Option<String>,
+    pub spell_lane: Option<&'a str>,
     pub last_agent_at: Option<i64>,
     /// The latest handoff's `next_action` (null when blank or no handoff).
-    pub next_action: Option<String>,
+    pub next_action: Option<&'a str>,
 }
 
 /// Applies the governance rules to one conversation. `rows` are its assignment rows at or
 /// before `as_of` (and its close) in assignment order; `agent` its visible agent messages at or
 /// before `as_of`, in time order; `briefs` its handoffs at or before `as_of` in time and input
-/// order; `end` is `closed_at`, else `as_of`.
-pub fn conversation(
-    rows: &[Row<'_>],
+/// order; `end` is `closed_at`, else `as_of`. `events` is scratch space, reused across calls.
+pub fn conversation<'a>(
+    rows: &[Row<'a>],
     agent: &[i64],
-    briefs: &[Brief<'_>],
+    briefs: &[Brief<'a>],
     end: i64,
-    config: &Config,
-) -> Outcome {
-    let g = &config.governance;
-    let human = |lane: &str| config.tier(lane).is_human();
-    let owned = |r: &Row<'_>| human(r.lane) && r.assignee.is_some();
+    g: &Governance,
+    events: &mut Vec<i64>,
+) -> Outcome<'a> {
     let mut out = Outcome {
-        first_human_at: rows.iter().find(|r| human(r.lane)).map(|r| r.at),
+        first_human_at: rows.iter().find(|r| r.tier.is_human()).map(|r| r.at),
         ..Outcome::default()
     };
 
     // Ownerless spells: maximal runs of human-lane queue rows.
     let mut i = 0;
     while i < rows.len() {
-        if !(human(rows[i].lane) && rows[i].assignee.is_none()) {
+        if !rows[i].queued_in_human_lane() {
             i += 1;
             continue;
         }
         let start = i;
-        while i < rows.len() && human(rows[i].lane) && rows[i].assignee.is_none() {
+        while i < rows.len() && rows[i].queued_in_human_lane() {
             i += 1;
         }
         let until = rows.get(i).map_or(end, |next| next.at.min(end));
@@ -138,35 +149,32 @@ pub fn conversation(
         }
     }
 
-    // Stays: consecutive rows of one lane collapse.
-    let mut stays: Vec<(&str, i64)> = Vec::new();
+    // Stays (consecutive rows of one lane collapse), A→B→A bounces and specialist entries.
+    let (mut last, mut before_last): (Option<&str>, Option<&str>) = (None, None);
     for r in rows {
-        if stays.last().is_none_or(|(lane, _)| *lane != r.lane) {
-            stays.push((r.lane, r.at));
+        if last == Some(r.lane) {
+            continue;
         }
+        out.stays += 1;
+        if before_last == Some(r.lane) {
+            out.bounces += 1;
+        }
+        if r.tier.is_specialist() {
+            out.entries.push(Entry {
+                at: r.at,
+                lane: r.lane,
+                brief: brief_state(briefs, r.at, g),
+            });
+        }
+        before_last = last;
+        last = Some(r.lane);
     }
-    out.stays = stays.len() as u32;
-    out.bounces = (2..stays.len())
-        .filter(|&k| stays[k].0 == stays[k - 2].0)
-        .count() as u32;
-    out.entries = stays
-        .iter()
-        .filter(|(lane, _)| config.tier(lane).is_specialist())
-        .map(|&(lane, at)| Entry {
-            at,
-            lane: lane.to_owned(),
-            brief: brief_state(briefs, at, g),
-        })
-        .collect();
 
     // Stall intervals: every assignment row and visible agent message at or before the end is
     // an event; each event before the end opens an interval to the next event (or the end).
-    let mut events: Vec<i64> = rows
-        .iter()
-        .map(|r| r.at)
-        .chain(agent.iter().copied())
-        .filter(|&t| t <= end)
-        .collect();
+    events.clear();
+    events.extend(rows.iter().map(|r| r.at).chain(agent.iter().copied()));
+    events.retain(|&t| t <= end);
     events.sort_unstable();
     let mut after = 0; // rows[..after] are the rows at or before the event
     for (k, &t) in events.iter().enumerate() {
@@ -181,7 +189,7 @@ pub fn conversation(
         let Some(current) = after.checked_sub(1).map(|j| &rows[j]) else {
             continue;
         };
-        if !owned(current) {
+        if !current.agent_owned() {
             continue;
         }
         let length = until - t;
@@ -194,9 +202,9 @@ pub fn conversation(
     // The state at as_of.
     if let Some(current) = rows.last() {
         out.now.assigned_at = Some(current.at);
-        out.now.lane = Some(current.lane.to_owned());
+        out.now.lane = Some(current.lane);
         if let Some(owner) = current.assignee {
-            out.now.owner = Some(owner.to_owned());
+            out.now.owner = Some(owner);
             let run = rows
                 .iter()
                 .rev()
@@ -204,19 +212,19 @@ pub fn conversation(
                 .last()
                 .expect("the current row is in the run");
             out.now.owner_since = Some(run.at);
-        } else if human(current.lane) {
+        } else if current.tier.is_human() {
             let run = rows
                 .iter()
                 .rev()
-                .take_while(|r| human(r.lane) && r.assignee.is_none())
+                .take_while(|r| r.queued_in_human_lane())
                 .last()
                 .expect("the current row is in the run");
             out.now.spell_start = Some(run.at);
-            out.now.spell_lane = Some(run.lane.to_owned());
+            out.now.spell_lane = Some(run.lane);
         }
     }
     out.now.last_agent_at = agent.last().copied();
-    out.now.next_action = briefs.last().and_then(|b| b.next_action).map(str::to_owned);
+    out.now.next_action = briefs.last().and_then(|b| b.next_action);
     out
 }
 
@@ -247,49 +255,54 @@ pub struct Intake<'a> {
 /// `duplicate_of` for each conversation, as a position in `all`: the earliest earlier
 /// conversation (by `opened_at`, then input order) of the same customer and channel (and
 /// intent, when matching on it) that is still open at this one's `opened_at`.
-pub fn duplicates<'a>(all: &[Intake<'a>], matching: DuplicateMatch) -> Vec<Option<usize>> {
-    let mut order: Vec<usize> = (0..all.len()).collect();
-    let group = |c: &Intake<'a>| {
-        (
-            c.customer,
-            c.channel,
-            match matching {
-                DuplicateMatch::Customer => None,
-                DuplicateMatch::CustomerIntent => Some(c.intent),
-            },
-        )
+pub fn duplicates(all: &[Intake<'_>], matching: DuplicateMatch) -> Vec<Option<usize>> {
+    let same_group = |a: &Intake<'_>, b: &Intake<'_>| {
+        a.customer == b.customer
+            && a.channel == b.channel
+            && (matching == DuplicateMatch::Customer || a.intent == b.intent)
     };
-    order.sort_by(|&a, &b| {
-        let (x, y) = (&all[a], &all[b]);
-        group(x)
-            .cmp(&group(y))
-            .then(x.opened_at.cmp(&y.opened_at))
-            .then(x.key.cmp(&y.key))
-    });
+    // Sorting by a hash of the group is much cheaper than by its strings; a hash collision only
+    // puts two groups in one run, where the exact comparison tells them apart.
+    let hash = |c: &Intake<'_>| {
+        let mut h = std::hash::DefaultHasher::new();
+        c.customer.hash(&mut h);
+        c.channel.hash(&mut h);
+        if matching == DuplicateMatch::CustomerIntent {
+            c.intent.hash(&mut h);
+        }
+        h.finish()
+    };
+    let mut order: Vec<(u64, i64, u32, usize)> = all
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (hash(c), c.opened_at, c.key, i))
+        .collect();
+    order.sort_unstable();
     let mut out = vec![None; all.len()];
     let mut start = 0;
     while start < order.len() {
         let mut stop = start + 1;
-        while stop < order.len() && group(&all[order[stop]]) == group(&all[order[start]]) {
+        while stop < order.len() && order[stop].0 == order[start].0 {
             stop += 1;
         }
         for k in start + 1..stop {
-            let c = &all[order[k]];
-            out[order[k]] = order[start..k]
-                .iter()
-                .copied()
-                .find(|&p| all[p].closed_at.is_none_or(|closed| closed > c.opened_at));
+            let c = &all[order[k].3];
+            out[order[k].3] = order[start..k].iter().map(|o| o.3).find(|&p| {
+                let p_row = &all[p];
+                same_group(p_row, c) && p_row.closed_at.is_none_or(|closed| closed > c.opened_at)
+            });
         }
         start = stop;
     }
     out
 }
 
-/// The governance facts of every conversation of `facts` (collected facts with `key`,
-/// `conversation_id`, `customer_id`, `channel`, `intent`, `opened_at`, `closed_at`), keyed by
-/// `key`, and the specialist entries (`key`, `entry_at`, `entry_lane`, `brief`).
+/// The governance facts of every conversation of `facts` (collected facts, sorted by `key`,
+/// with `key`, `conversation_id`, `customer_id`, `channel`, `intent`, `opened_at`,
+/// `closed_at`): columns in the facts' row order, to stack beside them, and the specialist
+/// entries (`key`, `entry_at`, `entry_lane`, `brief`).
 pub struct Computed {
-    pub per_conversation: DataFrame,
+    pub columns: Vec<Column>,
     pub entries: DataFrame,
 }
 
@@ -316,7 +329,8 @@ pub fn compute(data: &Dataset, config: &Config, facts: &DataFrame, as_of: i64) -
         .collect();
     let duplicate_of = duplicates(&intake, config.governance.duplicate_match);
 
-    // Each input, filtered to as_of and sorted by conversation and time (and input order).
+    // Each input, filtered to as_of and sorted by conversation and time (and input order), as
+    // the facts are sorted by conversation: one merge walk pairs them.
     let by_key = |frame: LazyFrame, time: &str| {
         frame
             .filter(col(time).cast(DataType::Int64).lt_eq(lit(as_of)))
@@ -367,80 +381,98 @@ pub fn compute(data: &Dataset, config: &Config, facts: &DataFrame, as_of: i64) -
         ])
         .collect()?;
 
-    let a_key = assignments.column(CONVERSATION_KEY)?.u32()?;
-    let a_at = assignments.column("assigned_at")?.i64()?;
+    let dense = |frame: &DataFrame, name: &str| -> Result<Vec<i64>> {
+        Ok(frame
+            .column(name)?
+            .i64()?
+            .iter()
+            .map(|v| v.unwrap_or(i64::MIN))
+            .collect())
+    };
+    let key_of = |frame: &DataFrame| -> Result<Vec<u32>> {
+        Ok(frame
+            .column(CONVERSATION_KEY)?
+            .u32()?
+            .iter()
+            .map(|v| v.unwrap_or(u32::MAX))
+            .collect())
+    };
+    let (a_key, a_at) = (key_of(&assignments)?, dense(&assignments, "assigned_at")?);
     let a_lane = assignments.column("lane")?.str()?;
     let a_who = assignments.column("assignee_id")?.str()?;
-    let m_key = agent.column(CONVERSATION_KEY)?.u32()?;
-    let m_at = agent.column("sent_at")?.i64()?;
-    let h_key = handoffs.column(CONVERSATION_KEY)?.u32()?;
-    let h_at = handoffs.column("handoff_at")?.i64()?;
+    let (m_key, m_at) = (key_of(&agent)?, dense(&agent, "sent_at")?);
+    let (h_key, h_at) = (key_of(&handoffs)?, dense(&handoffs, "handoff_at")?);
     let h_complete = handoffs.column("complete")?.bool()?;
     let h_next = handoffs.column("next_action")?.str()?;
+    // The tier of every assignment row, looked up once per distinct lane.
+    let mut tiers: HashMap<&str, Tier> = HashMap::new();
+    let a_tier: Vec<Tier> = a_lane
+        .iter()
+        .map(|lane| {
+            let lane = lane.unwrap_or_default();
+            *tiers.entry(lane).or_insert_with(|| config.tier(lane))
+        })
+        .collect();
 
-    // The facts are sorted by key and so are the inputs: walk them together.
-    let ranges =
-        |len: usize, key_at: &dyn Fn(usize) -> Option<u32>| -> HashMap<u32, (usize, usize)> {
-            let mut out = HashMap::new();
-            let mut i = 0;
-            while i < len {
-                let Some(k) = key_at(i) else {
-                    i += 1;
-                    continue;
-                };
-                let start = i;
-                while i < len && key_at(i) == Some(k) {
-                    i += 1;
-                }
-                out.insert(k, (start, i));
-            }
-            out
-        };
-    let a_ranges = ranges(assignments.height(), &|i| a_key.get(i));
-    let m_ranges = ranges(agent.height(), &|i| m_key.get(i));
-    let h_ranges = ranges(handoffs.height(), &|i| h_key.get(i));
+    /// The range of `keys` (sorted) holding `key`, starting the search at `*from`.
+    fn take(keys: &[u32], from: &mut usize, key: u32) -> std::ops::Range<usize> {
+        while *from < keys.len() && keys[*from] < key {
+            *from += 1;
+        }
+        let start = *from;
+        while *from < keys.len() && keys[*from] == key {
+            *from += 1;
+        }
+        start..*from
+    }
 
     let mut cols = Columns::with_capacity(n);
     let mut entries = EntryColumns::default();
+    let (mut pa, mut pm, mut ph) = (0, 0, 0);
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    let mut briefs: Vec<Brief<'_>> = Vec::new();
+    let mut events: Vec<i64> = Vec::new();
     for (i, c) in intake.iter().enumerate() {
         let end = c.closed_at.unwrap_or(as_of).min(as_of);
-        let (s, e) = a_ranges.get(&c.key).copied().unwrap_or((0, 0));
         // Routing after the close is not handling (see the facts table's rules).
-        let rows: Vec<Row<'_>> = (s..e)
-            .filter_map(|j| {
-                let at = a_at.get(j)?;
-                (c.closed_at.is_none_or(|closed| at <= closed)).then(|| Row {
-                    at,
+        rows.clear();
+        rows.extend(
+            take(&a_key, &mut pa, c.key)
+                .filter(|&j| c.closed_at.is_none_or(|closed| a_at[j] <= closed))
+                .map(|j| Row {
+                    at: a_at[j],
                     lane: a_lane.get(j).unwrap_or_default(),
+                    tier: a_tier[j],
                     assignee: a_who.get(j),
-                })
-            })
-            .collect();
-        let (s, e) = m_ranges.get(&c.key).copied().unwrap_or((0, 0));
-        let agent_at: Vec<i64> = (s..e).filter_map(|j| m_at.get(j)).collect();
-        let (s, e) = h_ranges.get(&c.key).copied().unwrap_or((0, 0));
-        let briefs: Vec<Brief<'_>> = (s..e)
-            .filter_map(|j| {
-                Some(Brief {
-                    at: h_at.get(j)?,
-                    complete: h_complete.get(j).unwrap_or(false),
-                    next_action: h_next.get(j),
-                })
-            })
-            .collect();
-        let out = conversation(&rows, &agent_at, &briefs, end, config);
+                }),
+        );
+        let agent_at = &m_at[take(&m_key, &mut pm, c.key)];
+        briefs.clear();
+        briefs.extend(take(&h_key, &mut ph, c.key).map(|j| Brief {
+            at: h_at[j],
+            complete: h_complete.get(j).unwrap_or(false),
+            next_action: h_next.get(j),
+        }));
+        let out = conversation(
+            &rows,
+            agent_at,
+            &briefs,
+            end,
+            &config.governance,
+            &mut events,
+        );
         let original = duplicate_of[i].map(|p| &intake[p]);
         let duplicate_open = original.is_some_and(|p| p.closed_at.is_none());
-        cols.push(c.key, original.map(|p| p.id), duplicate_open, &out);
+        cols.push(original.map(|p| p.id), duplicate_open, &out);
         for entry in &out.entries {
             entries.key.push(c.key);
             entries.at.push(entry.at);
-            entries.lane.push(entry.lane.clone());
+            entries.lane.push(entry.lane);
             entries.brief.push(entry.brief.as_str());
         }
     }
     Ok(Computed {
-        per_conversation: cols.into_frame()?,
+        columns: cols.into_columns(),
         entries: df!(
             "key" => entries.key,
             "entry_at" => entries.at,
@@ -451,17 +483,16 @@ pub fn compute(data: &Dataset, config: &Config, facts: &DataFrame, as_of: i64) -
 }
 
 #[derive(Default)]
-struct EntryColumns {
+struct EntryColumns<'a> {
     key: Vec<u32>,
     at: Vec<i64>,
-    lane: Vec<String>,
+    lane: Vec<&'a str>,
     brief: Vec<&'static str>,
 }
 
 /// The per-conversation output, column by column.
 #[derive(Default)]
 struct Columns<'a> {
-    key: Vec<u32>,
     duplicate_of: Vec<Option<&'a str>>,
     first_human_at: Vec<Option<i64>>,
     ownerless_max_s: Vec<Option<f64>>,
@@ -470,14 +501,14 @@ struct Columns<'a> {
     bounces: Vec<u32>,
     stall_max_s: Vec<Option<f64>>,
     stalled: Vec<bool>,
-    now_owner: Vec<Option<String>>,
+    now_owner: Vec<Option<&'a str>>,
     now_owner_since: Vec<Option<i64>>,
     now_assigned_at: Vec<Option<i64>>,
-    now_lane: Vec<Option<String>>,
+    now_lane: Vec<Option<&'a str>>,
     now_spell_start: Vec<Option<i64>>,
-    now_spell_lane: Vec<Option<String>>,
+    now_spell_lane: Vec<Option<&'a str>>,
     now_last_agent_at: Vec<Option<i64>>,
-    now_next_action: Vec<Option<String>>,
+    now_next_action: Vec<Option<&'a str>>,
     now_duplicate_open: Vec<bool>,
 }
 
@@ -500,14 +531,13 @@ pub const NOW_COLUMNS: &[&str] = &[
 impl<'a> Columns<'a> {
     fn with_capacity(n: usize) -> Columns<'a> {
         Columns {
-            key: Vec::with_capacity(n),
+            duplicate_of: Vec::with_capacity(n),
             ..Columns::default()
         }
     }
 
-    fn push(&mut self, key: u32, duplicate_of: Option<&'a str>, duplicate_open: bool, o: &Outcome) {
+    fn push(&mut self, duplicate_of: Option<&'a str>, duplicate_open: bool, o: &Outcome<'a>) {
         let seconds = |ms: Option<i64>| ms.map(|v| v as f64 / 1000.0);
-        self.key.push(key);
         self.duplicate_of.push(duplicate_of);
         self.first_human_at.push(o.first_human_at);
         self.ownerless_max_s.push(seconds(o.ownerless_max_ms));
@@ -516,38 +546,37 @@ impl<'a> Columns<'a> {
         self.bounces.push(o.bounces);
         self.stall_max_s.push(seconds(o.stall_max_ms));
         self.stalled.push(o.stalled);
-        self.now_owner.push(o.now.owner.clone());
+        self.now_owner.push(o.now.owner);
         self.now_owner_since.push(o.now.owner_since);
         self.now_assigned_at.push(o.now.assigned_at);
-        self.now_lane.push(o.now.lane.clone());
+        self.now_lane.push(o.now.lane);
         self.now_spell_start.push(o.now.spell_start);
-        self.now_spell_lane.push(o.now.spell_lane.clone());
+        self.now_spell_lane.push(o.now.spell_lane);
         self.now_last_agent_at.push(o.now.last_agent_at);
-        self.now_next_action.push(o.now.next_action.clone());
+        self.now_next_action.push(o.now.next_action);
         self.now_duplicate_open.push(duplicate_open);
     }
 
-    fn into_frame(self) -> PolarsResult<DataFrame> {
-        df!(
-            "key" => self.key,
-            "duplicate_of" => self.duplicate_of,
-            "first_human_at" => self.first_human_at,
-            "ownerless_max_s" => self.ownerless_max_s,
-            "ownerless_breach" => self.ownerless_breach,
-            "stays" => self.stays,
-            "bounces" => self.bounces,
-            "stall_max_s" => self.stall_max_s,
-            "stalled" => self.stalled,
-            "now_owner" => self.now_owner,
-            "now_owner_since" => self.now_owner_since,
-            "now_assigned_at" => self.now_assigned_at,
-            "now_lane" => self.now_lane,
-            "now_spell_start" => self.now_spell_start,
-            "now_spell_lane" => self.now_spell_lane,
-            "now_last_agent_at" => self.now_last_agent_at,
-            "now_next_action" => self.now_next_action,
-            "now_duplicate_open" => self.now_duplicate_open,
-        )
+    fn into_columns(self) -> Vec<Column> {
+        vec![
+            Column::new("duplicate_of".into(), self.duplicate_of),
+            Column::new("first_human_at".into(), self.first_human_at),
+            Column::new("ownerless_max_s".into(), self.ownerless_max_s),
+            Column::new("ownerless_breach".into(), self.ownerless_breach),
+            Column::new("stays".into(), self.stays),
+            Column::new("bounces".into(), self.bounces),
+            Column::new("stall_max_s".into(), self.stall_max_s),
+            Column::new("stalled".into(), self.stalled),
+            Column::new("now_owner".into(), self.now_owner),
+            Column::new("now_owner_since".into(), self.now_owner_since),
+            Column::new("now_assigned_at".into(), self.now_assigned_at),
+            Column::new("now_lane".into(), self.now_lane),
+            Column::new("now_spell_start".into(), self.now_spell_start),
+            Column::new("now_spell_lane".into(), self.now_spell_lane),
+            Column::new("now_last_agent_at".into(), self.now_last_agent_at),
+            Column::new("now_next_action".into(), self.now_next_action),
+            Column::new("now_duplicate_open".into(), self.now_duplicate_open),
+        ]
     }
 }
 
@@ -646,8 +675,27 @@ mod tests {
         Row {
             at: at_min * MIN,
             lane,
+            tier: Config::default().tier(lane),
             assignee,
         }
+    }
+
+    /// [`conversation`] with scratch space of its own.
+    fn conversation<'a>(
+        rows: &[Row<'a>],
+        agent: &[i64],
+        briefs: &[Brief<'a>],
+        end: i64,
+        config: &Config,
+    ) -> Outcome<'a> {
+        super::conversation(
+            rows,
+            agent,
+            briefs,
+            end,
+            &config.governance,
+            &mut Vec::new(),
+        )
     }
 
     fn config() -> Config {

@@ -213,17 +213,12 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
         .context("computing the facts table")?;
     let governance = governance::compute(data, config, &frame, as_of)
         .context("computing the governance facts")?;
-    let frame = frame
-        .lazy()
-        .join(
-            governance.per_conversation.lazy(),
-            [col("key")],
-            [col("key")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .collect()
+    // The governance columns are in the facts' row order: stacked beside them, not joined.
+    let mut frame = frame;
+    frame
+        .hstack_mut(&governance.columns)
         .map_err(anyhow::Error::from)
-        .context("joining the governance facts")?;
+        .context("adding the governance facts")?;
     Ok(Facts {
         frame,
         as_of,
