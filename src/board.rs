@@ -287,3 +287,91 @@ pub fn flag_counts(rows: &[BoardRow]) -> Vec<(&'static str, usize)> {
         .map(|f| (*f, rows.iter().filter(|r| r.flags.contains(f)).count()))
         .collect()
 }
+
+/// One template at `as_of`, for the report's templates table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateLine {
+    pub name: String,
+    /// The latest status row at or before `as_of` (`unknown` without one).
+    pub status: String,
+    /// That row's `changed_at`.
+    pub since: Option<i64>,
+    /// Sends in the report period, and the blocked ones among them.
+    pub sends: u64,
+    pub blocked: u64,
+}
+
+/// Every template seen in the status history or in a send, with its status at `as_of` and its
+/// sends in `[from, to)`. `None` without a status history (`sends` is then `None` too).
+pub fn templates(
+    data: &crate::dataset::Dataset,
+    sends: Option<&LazyFrame>,
+    as_of: i64,
+    from: i64,
+    to: i64,
+) -> Result<Option<Vec<TemplateLine>>> {
+    use std::collections::BTreeMap;
+    let Some(sends) = sends else {
+        return Ok(None);
+    };
+    let history = data
+        .table(crate::ingest::schema::Table::Templates)?
+        .select([
+            col("template_name"),
+            col("changed_at").cast(DataType::Int64),
+            col("status"),
+            col(crate::ingest::schema::SOURCE_ROW),
+        ])
+        .filter(col("changed_at").lt_eq(lit(as_of)))
+        .sort(
+            ["changed_at", crate::ingest::schema::SOURCE_ROW],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    let mut lines: BTreeMap<String, TemplateLine> = BTreeMap::new();
+    let line = |name: &str| TemplateLine {
+        name: name.to_owned(),
+        status: "unknown".to_owned(),
+        since: None,
+        sends: 0,
+        blocked: 0,
+    };
+    let names = history.column("template_name")?.str()?;
+    let changed = history.column("changed_at")?.i64()?;
+    let statuses = history.column("status")?.str()?;
+    // In time (then input) order, so the last row of a name is its status at as_of.
+    for i in 0..history.height() {
+        let name = names.get(i).unwrap_or_default();
+        let entry = lines.entry(name.to_owned()).or_insert_with(|| line(name));
+        entry.status = statuses.get(i).unwrap_or("unknown").to_owned();
+        entry.since = changed.get(i);
+    }
+    // Every template ever sent is listed; its counts are those of the period.
+    let in_window = col("at").gt_eq(lit(from)).and(col("at").lt(lit(to)));
+    let in_period = sends
+        .clone()
+        .group_by([col("template_name")])
+        .agg([
+            in_window
+                .clone()
+                .cast(DataType::UInt64)
+                .sum()
+                .alias("sends"),
+            in_window
+                .and(col("blocked"))
+                .cast(DataType::UInt64)
+                .sum()
+                .alias("blocked"),
+        ])
+        .collect()?;
+    let names = in_period.column("template_name")?.str()?;
+    let counts = in_period.column("sends")?.u64()?;
+    let blocked = in_period.column("blocked")?.u64()?;
+    for i in 0..in_period.height() {
+        let name = names.get(i).unwrap_or_default();
+        let entry = lines.entry(name.to_owned()).or_insert_with(|| line(name));
+        entry.sends = counts.get(i).unwrap_or(0);
+        entry.blocked = blocked.get(i).unwrap_or(0);
+    }
+    Ok(Some(lines.into_values().collect()))
+}

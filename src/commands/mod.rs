@@ -121,6 +121,29 @@ pub(crate) fn report_period(
     let period_start = analysis.report_period(week)?;
     let step = progress.step("evaluating alerts and rendering the report");
     let alerts = analysis.alerts(period_start)?;
+    let board = crate::board::build(&analysis.facts, &analysis.config)?;
+    let (zone, period) = (analysis.options.zone, analysis.options.period);
+    let templates = crate::board::templates(
+        &analysis.data,
+        analysis.events.sends.as_ref(),
+        analysis.facts.as_of,
+        crate::period::local_midnight_ms(period_start, zone),
+        crate::period::local_midnight_ms(period.next(period_start), zone),
+    )?;
+    let mut governance_notes = Vec::new();
+    if analysis.events.sends.is_none() {
+        governance_notes.push(
+            "template_blocked_sends: no template status history in the data (no templates \
+             table)"
+                .to_owned(),
+        );
+    }
+    if analysis.events.failures.is_none() {
+        governance_notes.push(
+            "window_violation_sends: no send failures in the data (no send_failures table)"
+                .to_owned(),
+        );
+    }
     let input = crate::report::ReportInput {
         rows: &analysis.rows,
         periods: analysis.periods_back(period_start, weeks_back),
@@ -133,6 +156,9 @@ pub(crate) fn report_period(
         quarantine: &analysis.data.quarantine,
         unknown_lanes: analysis.data.unknown_lanes(&analysis.config)?,
         generated_at: crate::time::format_rfc3339(chrono::Utc::now().timestamp_millis()),
+        board: &board,
+        templates,
+        governance_notes,
     };
     let files = crate::report::build(&input)?;
     let dir = crate::report::write(out, &files)?;

@@ -6,7 +6,7 @@ use askama::Template;
 
 use super::ReportInput;
 use crate::alert::{Severity, State, judge};
-use crate::metrics::{self, ALL, Dimension, MetricRow, Unit, human};
+use crate::metrics::{self, ALL, Dimension, MetricRow, MetricSet, Unit, human};
 use crate::units::printable;
 
 pub struct Quality {
@@ -22,6 +22,7 @@ pub struct DrillLine {
     pub owner: String,
     pub hours_silent: String,
     pub opened_at: String,
+    pub detail: String,
 }
 
 pub struct Card {
@@ -72,10 +73,39 @@ pub struct ReportPage {
     pub warning: usize,
     pub quality: Quality,
     pub cards: Vec<Card>,
-    pub headers: Vec<Header>,
-    pub rows: Vec<Row>,
+    pub tables: Vec<MetricTable>,
+    pub board: BoardSummary,
+    /// `None` when the data has no template status history.
+    pub templates: Option<Vec<TemplateView>>,
     pub charts: Vec<Chart>,
     pub weeks_back: usize,
+}
+
+/// A table of metrics (the ten, or the governance checks) by group.
+pub struct MetricTable {
+    pub id: &'static str,
+    pub title: String,
+    pub headers: Vec<Header>,
+    pub rows: Vec<Row>,
+    /// What the data lacks for some of these metrics.
+    pub notes: Vec<String>,
+}
+
+/// The board's headline, linking board.html.
+pub struct BoardSummary {
+    pub open: usize,
+    pub flags: Vec<(&'static str, usize)>,
+    /// Open WhatsApp conversations whose 24-hour window has closed.
+    pub window_closed: usize,
+}
+
+/// One template at as_of.
+pub struct TemplateView {
+    pub name: String,
+    pub status: String,
+    pub since: String,
+    pub sends: u64,
+    pub blocked: u64,
 }
 
 /// Builds the page model of one report.
@@ -116,18 +146,96 @@ pub fn page(
                         .map(|h| format!("{h:.1}"))
                         .unwrap_or_default(),
                     opened_at: d.opened_at.clone(),
+                    detail: printable(d.detail.as_deref().unwrap_or_default()),
                 })
                 .collect(),
         })
         .collect();
-    let headers: Vec<Header> = metrics::all_metrics()
+    let tables = vec![
+        metric_table(
+            input,
+            period_rows,
+            MetricSet::Core,
+            "metric-table",
+            "The ten L2 metrics",
+            Vec::new(),
+        ),
+        metric_table(
+            input,
+            period_rows,
+            MetricSet::Governance,
+            "governance-table",
+            "Governance checks",
+            input.governance_notes.clone(),
+        ),
+    ];
+    ReportPage {
+        period_kind: alerts.period.clone(),
+        period_start: alerts.period_start.clone(),
+        as_of: alerts.as_of.clone(),
+        generated_at: input.generated_at.clone(),
+        dimension: match by {
+            Dimension::None => "group".to_owned(),
+            other => other.column().to_owned(),
+        },
+        critical: alerts.count(Severity::Critical),
+        warning: alerts.count(Severity::Warning),
+        quality,
+        cards,
+        tables,
+        board: BoardSummary {
+            open: input.board.len(),
+            flags: crate::board::flag_counts(input.board),
+            window_closed: input
+                .board
+                .iter()
+                .filter(|r| r.flags.contains(&"window_expired"))
+                .count(),
+        },
+        templates: input.templates.as_ref().map(|lines| {
+            lines
+                .iter()
+                .map(|t| TemplateView {
+                    name: printable(&t.name),
+                    status: t.status.clone(),
+                    since: t.since.map(crate::board::instant_text).unwrap_or_default(),
+                    sends: t.sends,
+                    blocked: t.blocked,
+                })
+                .collect()
+        }),
+        charts,
+        weeks_back: input.periods.len(),
+    }
+}
+
+/// The table of one metric set by group: the value and `n` of each metric this period,
+/// coloured by its threshold state.
+fn metric_table(
+    input: &ReportInput<'_>,
+    period_rows: &[MetricRow],
+    set: MetricSet,
+    id: &'static str,
+    title: &str,
+    notes: Vec<String>,
+) -> MetricTable {
+    let by = input.by;
+    let unit_of = |id: &str| metrics::find(id).map_or(Unit::Rate, |m| m.unit);
+    let headers: Vec<Header> = metrics::REGISTRY
+        .iter()
+        .filter(|f| f.set == set)
+        .flat_map(|f| f.metrics.iter())
         .map(|m| Header {
             id: m.id,
             unit: m.unit.as_str(),
             definition: m.definition,
         })
         .collect();
-    let mut groups: Vec<&str> = period_rows.iter().map(|r| r.group.as_str()).collect();
+    let mut groups: Vec<&str> = period_rows
+        .iter()
+        .filter(|r| headers.iter().any(|h| h.id == r.metric))
+        .map(|r| r.group.as_str())
+        .collect();
     groups.sort_unstable_by_key(|g| (*g != ALL, *g));
     groups.dedup();
     let rows = groups
@@ -178,22 +286,78 @@ pub fn page(
                 .collect(),
         })
         .collect();
-    ReportPage {
-        period_kind: alerts.period.clone(),
-        period_start: alerts.period_start.clone(),
-        as_of: alerts.as_of.clone(),
-        generated_at: input.generated_at.clone(),
-        dimension: match by {
-            Dimension::None => "group".to_owned(),
-            other => other.column().to_owned(),
-        },
-        critical: alerts.count(Severity::Critical),
-        warning: alerts.count(Severity::Warning),
-        quality,
-        cards,
+    MetricTable {
+        id,
+        title: title.to_owned(),
         headers,
         rows,
-        charts,
-        weeks_back: input.periods.len(),
+        notes,
+    }
+}
+
+/// One open conversation as the board page shows it (text made printable, times in UTC).
+pub struct BoardLine {
+    pub id: String,
+    pub channel: String,
+    pub segment: String,
+    pub intent: String,
+    pub lane: String,
+    pub owner: String,
+    pub owner_since: String,
+    pub next_action: String,
+    pub last_customer_at: String,
+    pub window_closes_at: String,
+    pub last_agent_at: String,
+    pub next_update_due: String,
+    pub due_at: String,
+    pub flags: Vec<&'static str>,
+    pub expired: bool,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+pub struct BoardPage {
+    pub as_of: String,
+    pub flags: Vec<(&'static str, usize)>,
+    pub rows: Vec<BoardLine>,
+}
+
+/// The board page of a report.
+pub fn board_page(rows: &[crate::board::BoardRow], as_of: &str) -> BoardPage {
+    let text = |v: &Option<String>| printable(v.as_deref().unwrap_or_default());
+    // Minutes are precise enough to read; board.csv keeps the exact instants.
+    let at = |v: Option<i64>| {
+        v.map(|ms| {
+            let t = crate::board::instant_text(ms);
+            format!("{} {}", &t[..10], &t[11..16])
+        })
+        .unwrap_or_default()
+    };
+    BoardPage {
+        as_of: as_of.to_owned(),
+        flags: crate::board::flag_counts(rows),
+        rows: rows
+            .iter()
+            .map(|r| BoardLine {
+                id: printable(&r.conversation_id),
+                channel: text(&r.channel),
+                segment: text(&r.segment),
+                intent: text(&r.intent),
+                lane: printable(&r.lane),
+                owner: r
+                    .owner
+                    .as_deref()
+                    .map_or_else(|| "(unclaimed)".to_owned(), printable),
+                owner_since: at(r.owner_since),
+                next_action: text(&r.next_action),
+                last_customer_at: at(r.last_customer_at),
+                window_closes_at: at(r.window_closes_at),
+                last_agent_at: at(r.last_agent_at),
+                next_update_due: at(r.next_update_due),
+                due_at: at(r.due_at),
+                flags: r.flags.clone(),
+                expired: r.flags.contains(&"window_expired"),
+            })
+            .collect(),
     }
 }

@@ -1,8 +1,9 @@
 //! The weekly report: renderers return bytes; [`write`] puts them on disk atomically.
 //!
-//! `<out>/<period_start>/` holds `index.html`, `charts/<metric>.png`, `metrics.csv` (the
-//! periods the charts show), `alerts.json` and, when rows were quarantined while reading a raw
-//! data directory, `quarantine.csv`. Rerunning on the same input gives the same files except
+//! `<out>/<period_start>/` holds `index.html`, `board.html` and `board.csv` (the open
+//! conversations at as_of), `charts/<metric>.png`, `metrics.csv` (the periods the charts show),
+//! `alerts.json` and, when rows were quarantined while reading a raw data directory,
+//! `quarantine.csv`. Rerunning on the same input gives the same files except
 //! the generation time printed in `index.html`.
 
 pub mod charts;
@@ -38,6 +39,12 @@ pub struct ReportInput<'a> {
     pub quarantine: &'a [QuarantineLine],
     pub unknown_lanes: Vec<(String, u64)>,
     pub generated_at: String,
+    /// The open conversations at as_of, most urgent first.
+    pub board: &'a [crate::board::BoardRow],
+    /// Every template at as_of with its sends in the period; `None` without a status history.
+    pub templates: Option<Vec<crate::board::TemplateLine>>,
+    /// What the data lacks for the governance checks ("no template status history").
+    pub governance_notes: Vec<String>,
 }
 
 /// A report as files: (path relative to the report folder, bytes).
@@ -101,6 +108,11 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
     let page = html::page(input, &period_rows, charts, quality);
     let html = page.render().context("rendering the report page")?;
     files.push(("index.html".to_owned(), html.into_bytes()));
+    let board = html::board_page(input.board, &input.alerts.as_of)
+        .render()
+        .context("rendering the board page")?;
+    files.push(("board.html".to_owned(), board.into_bytes()));
+    files.push(("board.csv".to_owned(), crate::board::to_csv(input.board)?));
     files.push((
         "metrics.csv".to_owned(),
         metrics_csv(input.by.column(), &shown)?,
