@@ -554,3 +554,85 @@ fn a_real_browser_loads_the_report_cleanly() {
         "{console:?}"
     );
 }
+
+/// A copy of the governance fixture with a hostile owner and lane on g01's assignments, and
+/// optionally without its templates table.
+fn hostile_governance(scratch: &Scratch, templates: bool) -> PathBuf {
+    let fixture = crate::util::fixture("governance");
+    let dir = scratch.join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [
+        "conversations.csv",
+        "messages.csv",
+        "handoffs.csv",
+        "l2lens.toml",
+        "templates.csv",
+    ] {
+        if name != "templates.csv" || templates {
+            std::fs::copy(fixture.join(name), dir.join(name)).unwrap();
+        }
+    }
+    let assignments = std::fs::read_to_string(fixture.join("assignments.csv"))
+        .unwrap()
+        .lines()
+        .map(|line| {
+            if line.starts_with("g01,") {
+                line.replace("agent-01", "<img src=x onerror=alert(1)>")
+                    .replace("general", "<script>alert(2)</script>")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("assignments.csv"), assignments + "\n").unwrap();
+    dir
+}
+
+#[test]
+fn the_governance_section_and_the_board_page_render_and_escape() {
+    let scratch = Scratch::new("governance-report");
+    let data = hostile_governance(&scratch, true);
+    let index = report(&data, None, &scratch.join("out"), &["--week", "2026-W47"]);
+    let html = std::fs::read_to_string(&index).unwrap();
+    assert!(html.contains("id=\"governance-table\""));
+    assert!(html.contains("<a href=\"board.html\">Board: 6 open conversation(s)</a>"));
+    assert!(html.contains("id=\"templates-table\""));
+    assert!(html.contains("<td class=\"group\">tpl_paused</td>"));
+    let board = std::fs::read_to_string(index.with_file_name("board.html")).unwrap();
+    assert!(!board.contains("<img src=x") && !board.contains("<script>alert"));
+    assert!(board.contains("&#60;img src=x onerror=alert(1)&#62;"), "the owner, escaped");
+    assert!(board.contains("&#60;script&#62;alert(2)&#60;/script&#62;"), "the lane, escaped");
+    // Urgent first, with badges and counts per flag.
+    let first_row = &board[board.find("<tbody>").unwrap()..];
+    assert!(first_row[..first_row.find("</tr>").unwrap()].contains("data-id=\"g02\""));
+    assert!(board.contains("<span class=\"badge window_expired\">window_expired</span>"));
+    assert!(board.contains("data-flag=\"stalled\"><b>2</b>stalled"));
+    let csv = std::fs::read_to_string(index.with_file_name("board.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 7, "a header and six open conversations");
+
+    let Some(browser) = chromium() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("chromium is missing: scripts/test.sh installs it (apt-get install chromium)");
+        }
+        eprintln!("skipped the browser half: no chromium on this machine");
+        return;
+    };
+    for page in [index.clone(), index.with_file_name("board.html")] {
+        let (shot, console) = load_in_browser(&browser, &page, &scratch);
+        assert!(console.is_empty(), "{}: {console:#?}", page.display());
+        let inked = shot.pixels().filter(|p| p.0.iter().any(|c| *c < 200)).count();
+        assert!(inked > 5_000, "{} is nearly blank", page.display());
+    }
+}
+
+#[test]
+fn a_report_without_template_history_says_so() {
+    let scratch = Scratch::new("no-template-report");
+    let data = hostile_governance(&scratch, false);
+    let index = report(&data, None, &scratch.join("out"), &["--week", "2026-W47"]);
+    let html = std::fs::read_to_string(&index).unwrap();
+    assert!(html.contains("id=\"no-templates\""));
+    assert!(html.contains("template_blocked_sends: no template status history in the data"));
+    assert!(!html.contains("id=\"templates-table\""));
+}
