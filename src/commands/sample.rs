@@ -26,13 +26,14 @@ pub(crate) fn run(args: &SampleArgs, progress: &Progress) -> Result<Status> {
     let started = std::time::Instant::now();
     let counts = generate(&args.out, &spec, progress)?;
     progress.say(format!(
-        "sample: {} conversations, {} messages, {} assignments, {} handoffs, {} template rows \
-         in {} ({:.1} s)",
+        "sample: {} conversations, {} messages, {} assignments, {} handoffs, {} template rows, \
+         {} send failures in {} ({:.1} s)",
         counts.conversations,
         counts.messages,
         counts.assignments,
         counts.handoffs,
         counts.templates,
+        counts.send_failures,
         args.out.display(),
         started.elapsed().as_secs_f64()
     ));

@@ -47,6 +47,7 @@ pub struct SampleCounts {
     pub assignments: u64,
     pub handoffs: u64,
     pub templates: u64,
+    pub send_failures: u64,
 }
 
 struct Sinks {
@@ -54,6 +55,7 @@ struct Sinks {
     messages: Sink,
     assignments: Sink,
     handoffs: Sink,
+    send_failures: Sink,
 }
 
 pub fn generate(dir: &Path, spec: &SampleSpec, progress: &Progress) -> Result<SampleCounts> {
@@ -79,6 +81,7 @@ pub fn generate(dir: &Path, spec: &SampleSpec, progress: &Progress) -> Result<Sa
         messages: Sink::create(dir, Table::Messages, spec.format)?,
         assignments: Sink::create(dir, Table::Assignments, spec.format)?,
         handoffs: Sink::create(dir, Table::Handoffs, spec.format)?,
+        send_failures: Sink::create(dir, Table::SendFailures, spec.format)?,
     };
     let mut generator = Generator {
         spec,
@@ -102,6 +105,7 @@ pub fn generate(dir: &Path, spec: &SampleSpec, progress: &Progress) -> Result<Sa
     sinks.messages.finish()?;
     sinks.assignments.finish()?;
     sinks.handoffs.finish()?;
+    sinks.send_failures.finish()?;
     generator.counts.templates = write_templates(dir, spec)?;
     Ok(generator.counts)
 }
@@ -146,7 +150,30 @@ impl Generator<'_> {
         conversation.closed = play(&mut rng, &conversation, intent, &mut thread)
             .or_else(|| auto_close(&mut rng, &thread));
         let closed = conversation.closed;
+        let (opened, customer_id) = (conversation.opened, conversation.customer.clone());
         self.emit(conversation, thread, sinks)?;
+
+        // A duplicate: the customer opens a second thread on the same channel while the first
+        // is still open (impatient, or a new device).
+        let second = opened + rng.range(300, 6 * 3_600) * SECOND;
+        if self.counts.conversations < self.spec.conversations
+            && rng.chance(0.02)
+            && closed.is_none_or(|c| second < c)
+        {
+            let mut duplicate = Conversation {
+                id: self.conversation_id(),
+                customer: customer_id,
+                channel,
+                segment,
+                intent: intent.name,
+                opened: second,
+                closed: None,
+            };
+            let mut thread = Thread::default();
+            duplicate.closed = play(&mut rng, &duplicate, intent, &mut thread)
+                .or_else(|| auto_close(&mut rng, &thread));
+            self.emit(duplicate, thread, sinks)?;
+        }
 
         // A repeat contact: the same customer and issue in a new conversation soon after.
         if let Some(closed) = closed
@@ -227,6 +254,21 @@ impl Generator<'_> {
             ])?;
             self.counts.assignments += 1;
         }
+        for f in thread.failures.iter().filter(|f| f.at < end) {
+            self.counts.send_failures += 1;
+            let id = format!(
+                "f{:0width$}",
+                self.counts.send_failures,
+                width = self.digits
+            );
+            sinks.send_failures.row(&[
+                Field::Str(Some(&id)),
+                Field::Str(Some(&c.id)),
+                Field::Ts(Some(f.at)),
+                Field::Str(Some(f.code.0)),
+                Field::Str(Some(f.code.1)),
+            ])?;
+        }
         for b in thread.briefs.iter().filter(|b| b.at < end) {
             sinks.handoffs.row(&[
                 Field::Str(Some(&c.id)),
@@ -243,19 +285,25 @@ impl Generator<'_> {
     }
 }
 
-/// The template status history: a few approved templates, one paused and re-approved, one
-/// rejected.
+/// The template status history: approved templates; one paused for two days mid-sample and
+/// re-approved; one paused for a few hours a week before the end; one flagged for quality (still
+/// usable); one rejected soon after submission yet still used now and then.
 fn write_templates(dir: &Path, spec: &SampleSpec) -> Result<u64> {
     let start = spec.end - i64::from(spec.weeks) * 7 * MS_PER_DAY;
     let mid = start + (spec.end - start) / 2;
-    let rows: [(&str, &str, i64); 7] = [
+    let late = spec.end - 7 * MS_PER_DAY;
+    let rows: [(&str, &str, i64); 11] = [
         ("order_update", "approved", start - 30 * MS_PER_DAY),
         ("payment_reminder", "pending", start - 21 * MS_PER_DAY),
         ("payment_reminder", "approved", start - 20 * MS_PER_DAY),
         ("payment_reminder", "paused", mid),
         ("payment_reminder", "approved", mid + 2 * MS_PER_DAY),
         ("renewal_notice", "approved", start - 10 * MS_PER_DAY),
+        ("winback_offer", "pending", start - 2 * MS_PER_DAY),
         ("winback_offer", "rejected", start + 3 * MS_PER_DAY),
+        ("order_update", "paused", late),
+        ("order_update", "approved", late + 6 * MS_PER_HOUR),
+        ("renewal_notice", "flagged", late + MS_PER_DAY),
     ];
     let mut sink = Sink::create(dir, Table::Templates, spec.format)?;
     for (name, status, at) in rows {

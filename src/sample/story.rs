@@ -73,7 +73,19 @@ pub(super) const L2_LANES: &[&str] = &[
     "customer_recovery",
 ];
 pub(super) const UNKNOWN_LANES: &[&str] = &["legacy_queue", "overflow_tmp"];
-pub(super) const TEMPLATE_NAMES: &[&str] = &["order_update", "payment_reminder", "renewal_notice"];
+/// Templates of outbound threads, by weight: `winback_offer` was rejected, so its rare sends are
+/// blocked ones; `payment_reminder` is paused for two days mid-sample.
+pub(super) const TEMPLATES: &[(&str, f64)] = &[
+    ("order_update", 50.0),
+    ("payment_reminder", 30.0),
+    ("renewal_notice", 17.0),
+    ("winback_offer", 3.0),
+];
+/// The customer intent that asks for a person (governance's `human_request_intents`).
+pub(super) const HUMAN_REQUEST: &str = "human_request";
+/// The WhatsApp Cloud API error for a free-form send after the 24-hour window closed.
+pub(super) const OUTSIDE_WINDOW: (&str, &str) = ("131047", "Re-engagement message");
+pub(super) const UNDELIVERABLE: (&str, &str) = ("131026", "Message undeliverable");
 /// Contacts by hour of day (UTC): quiet nights, busy mornings and afternoons.
 pub(super) const HOUR_WEIGHTS: [f64; 24] = [
     1.0, 0.7, 0.5, 0.5, 0.6, 1.0, 2.0, 3.5, 5.0, 6.0, 6.5, 6.5, 6.0, 6.0, 6.5, 6.5, 6.0, 5.5, 5.0,
@@ -111,12 +123,19 @@ pub(super) struct Brief {
     pub(super) fields: [Option<&'static str>; 5],
 }
 
+/// An outbound send that failed (send_failures).
+pub(super) struct Failure {
+    pub(super) at: i64,
+    pub(super) code: (&'static str, &'static str),
+}
+
 /// The events of one conversation, gathered before they are written.
 #[derive(Default)]
 pub(super) struct Thread {
     pub(super) messages: Vec<Message>,
     pub(super) assignments: Vec<Assignment>,
     pub(super) briefs: Vec<Brief>,
+    pub(super) failures: Vec<Failure>,
 }
 
 impl Thread {
@@ -200,17 +219,19 @@ pub(super) fn play(
     thread.say(t, "bot", "interactive");
     let turns = rng.range(0, 2) + if trap_prone { 2 } else { 0 };
     let mut last_intent = c.intent;
+    let mut asked_for_person = false;
     for _ in 0..turns {
         t += lognormal_ms(rng, 0.7 * MINUTE, 0.8);
         let repeated = rng.chance(repeat_p);
         let said = if repeated {
             last_intent
         } else if rng.chance(0.3) {
-            Some(*rng.pick(&["talk_to_human", "order_number", "still_waiting"]))
+            Some(*rng.pick(&[HUMAN_REQUEST, "order_number", "still_waiting"]))
         } else {
             None
         };
         thread.say(t, "customer", "text").intent = said;
+        asked_for_person |= said == Some(HUMAN_REQUEST);
         if said.is_some() {
             last_intent = said;
         }
@@ -218,8 +239,14 @@ pub(super) fn play(
         let fallback = rng.chance(fallback_p);
         thread.say(t, "bot", "text").fallback = fallback;
     }
-    let escalate = rng.chance(1.0 - intent.bot_solves) || (trap_prone && rng.chance(0.5));
+    let escalate = rng.chance(1.0 - intent.bot_solves)
+        || (trap_prone && rng.chance(0.5))
+        || (asked_for_person && rng.chance(0.7));
     if escalate {
+        if trap_prone && rng.chance(0.4) {
+            // The bot kept the customer a few minutes past the strike-3 line.
+            t += secs(rng, 180, 900);
+        }
         return play_human(rng, c, intent, thread, t, true);
     }
     if rng.chance(0.06) {
@@ -241,7 +268,17 @@ fn play_outbound(
     let mut t = c.opened;
     let owner = agent(rng, "general");
     thread.assign(t, "general", Some(owner), Some("initial"));
-    thread.say(t, "agent", "template").template = Some(*rng.pick(TEMPLATE_NAMES));
+    let weights: Vec<f64> = TEMPLATES.iter().map(|t| t.1).collect();
+    let template = TEMPLATES[rng.weighted(&weights)].0;
+    if rng.chance(0.03) {
+        // The send failed; the agent tries again a little later.
+        thread.failures.push(Failure {
+            at: t,
+            code: UNDELIVERABLE,
+        });
+        t += secs(rng, 60, 900);
+    }
+    thread.say(t, "agent", "template").template = Some(template);
     if rng.chance(0.25) {
         // No answer: closed as sent after a day or two, or left open.
         return rng.chance(0.7).then(|| t + secs(rng, 86_400, 2 * 86_400));
@@ -297,6 +334,10 @@ fn brief(rng: &mut Rng, thread: &mut Thread, escalated_at: i64) {
 }
 
 fn queue_wait(rng: &mut Rng, lane: &str) -> i64 {
+    if rng.chance(0.04) {
+        // Nobody picked it up for an hour or more (a shift gap, a forgotten queue).
+        return lognormal_ms(rng, 75.0 * MINUTE, 0.5);
+    }
     if lane == "vip_fast_lane" {
         lognormal_ms(rng, 20_000.0, 0.9)
     } else {
@@ -390,6 +431,21 @@ fn play_human(
         thread.assign(t, lane, Some(agent(rng, lane)), Some("claim"));
         t += secs(rng, 10, 120);
         thread.say(t, "agent", "text");
+    } else if L2_LANES.contains(&target) && rng.chance(0.03) {
+        // Ping-pong: sent to another specialist lane, which sends it straight back.
+        let other: &'static str = if target == "retention" {
+            "customer_recovery"
+        } else {
+            "retention"
+        };
+        for lane in [other, target] {
+            t += lognormal_ms(rng, 15.0 * MINUTE, 0.6);
+            thread.assign(t, lane, None, Some("transfer"));
+            t += queue_wait(rng, lane);
+            thread.assign(t, lane, Some(agent(rng, lane)), Some("claim"));
+            t += secs(rng, 10, 120);
+            thread.say(t, "agent", "text");
+        }
     } else if rng.chance(0.06) {
         t += lognormal_ms(rng, 20.0 * MINUTE, 0.8);
         let next = agent(rng, target);
@@ -421,7 +477,14 @@ fn play_human(
         t += lognormal_ms(rng, pace, 1.0);
         thread.say(t, "customer", "text");
         if i == exchanges - 1 && rng.chance(0.05) {
-            // The last question was never answered: a silent thread.
+            // The last question was never answered: a silent thread. Sometimes the agent
+            // comes back with a free-form reply after the 24-hour window closed, which fails.
+            if c.channel == "whatsapp" && rng.chance(0.4) {
+                thread.failures.push(Failure {
+                    at: t + secs(rng, 25 * 3_600, 40 * 3_600),
+                    code: OUTSIDE_WINDOW,
+                });
+            }
             return None;
         }
         t += lognormal_ms(rng, 9.0 * MINUTE, 1.3);

@@ -601,15 +601,25 @@ fn the_governance_section_and_the_board_page_render_and_escape() {
     assert!(html.contains("<td class=\"group\">tpl_paused</td>"));
     let board = std::fs::read_to_string(index.with_file_name("board.html")).unwrap();
     assert!(!board.contains("<img src=x") && !board.contains("<script>alert"));
-    assert!(board.contains("&#60;img src=x onerror=alert(1)&#62;"), "the owner, escaped");
-    assert!(board.contains("&#60;script&#62;alert(2)&#60;/script&#62;"), "the lane, escaped");
+    assert!(
+        board.contains("&#60;img src=x onerror=alert(1)&#62;"),
+        "the owner, escaped"
+    );
+    assert!(
+        board.contains("&#60;script&#62;alert(2)&#60;/script&#62;"),
+        "the lane, escaped"
+    );
     // Urgent first, with badges and counts per flag.
     let first_row = &board[board.find("<tbody>").unwrap()..];
     assert!(first_row[..first_row.find("</tr>").unwrap()].contains("data-id=\"g02\""));
     assert!(board.contains("<span class=\"badge window_expired\">window_expired</span>"));
     assert!(board.contains("data-flag=\"stalled\"><b>2</b>stalled"));
     let csv = std::fs::read_to_string(index.with_file_name("board.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 7, "a header and six open conversations");
+    assert_eq!(
+        csv.lines().count(),
+        7,
+        "a header and six open conversations"
+    );
 
     let Some(browser) = chromium() else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
@@ -621,7 +631,10 @@ fn the_governance_section_and_the_board_page_render_and_escape() {
     for page in [index.clone(), index.with_file_name("board.html")] {
         let (shot, console) = load_in_browser(&browser, &page, &scratch);
         assert!(console.is_empty(), "{}: {console:#?}", page.display());
-        let inked = shot.pixels().filter(|p| p.0.iter().any(|c| *c < 200)).count();
+        let inked = shot
+            .pixels()
+            .filter(|p| p.0.iter().any(|c| *c < 200))
+            .count();
         assert!(inked > 5_000, "{} is nearly blank", page.display());
     }
 }

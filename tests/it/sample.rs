@@ -66,6 +66,7 @@ fn same_arguments_give_byte_identical_files() {
             "conversations.csv",
             "handoffs.csv",
             "messages.csv",
+            "send_failures.csv",
             "templates.csv"
         ]
     );
