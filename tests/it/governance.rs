@@ -302,3 +302,46 @@ fn governance_config_errors_name_the_file_and_key() {
         );
     }
 }
+
+#[test]
+fn the_governance_queries_answer_the_fixture() {
+    let dir = fixture("governance");
+    let run = |name: &str| {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("queries")
+            .join(name);
+        let out = l2lens(&[
+            "query",
+            s(&file),
+            "--data",
+            s(&dir),
+            "--as-of",
+            AS_OF,
+            "--format",
+            "csv",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        rows(&String::from_utf8_lossy(&out.stdout))
+    };
+    let templates = run("templates_blocked_while_used.sql");
+    let firsts: Vec<(&str, &str, &str)> = templates
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(
+        firsts,
+        [
+            ("tpl_paused", "paused", "1"),
+            ("tpl_rejected", "rejected", "1")
+        ]
+    );
+    let stalled = run("stalled_threads_per_owner.sql");
+    let owners: Vec<&str> = stalled.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(owners, ["agent-03", "agent-01"], "g03 is due first");
+    let ping_pong = run("owners_most_ping_pong.sql");
+    let owners: Vec<(&str, &str)> = ping_pong
+        .iter()
+        .map(|r| (r[0].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(owners, [("agent-05a", "1"), ("agent-13a", "1")]);
+}
