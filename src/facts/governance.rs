@@ -805,14 +805,14 @@ mod tests {
             row(9, "general", Some("b")),
         ];
         let o = conversation(&rows, &[7 * MIN], &[], 60 * MIN, &c);
-        assert_eq!(o.now.owner.as_deref(), Some("b"));
+        assert_eq!(o.now.owner, Some("b"));
         assert_eq!(o.now.owner_since, Some(9 * MIN));
         assert_eq!(o.now.last_agent_at, Some(7 * MIN));
         let queued = [row(0, "general", None), row(3, "retention", None)];
         let o = conversation(&queued, &[], &[], 60 * MIN, &c);
         assert_eq!(o.now.owner, None);
         assert_eq!(o.now.spell_start, Some(0));
-        assert_eq!(o.now.spell_lane.as_deref(), Some("general"));
+        assert_eq!(o.now.spell_lane, Some("general"));
     }
 
     #[test]
