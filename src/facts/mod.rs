@@ -26,18 +26,27 @@
 //! are broken by input order (`source_row`). Internally every instant is Int64 milliseconds
 //! (UTC); the public table has UTC timestamps.
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context, Result};
 use polars::prelude::*;
 
-use crate::config::{Config, Tier};
+use crate::config::Config;
 use crate::dataset::Dataset;
-use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table, timestamp_dtype};
+use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
 
+mod columns;
 pub mod governance;
 mod repeat;
+mod rules;
+pub mod sends;
 pub mod snapshots;
+
+use columns::fact_columns;
+pub use columns::{CONVERSATION_COLUMNS, INSTANT_COLUMNS, public};
+pub use rules::{
+    art_seconds, frt_seconds, hours_silent, lane_or_fallback, seconds_between, silence_ms,
+    tts_seconds,
+};
+use rules::{is_human_tier, is_specialist_tier, lane_tiers};
 
 const MS_60S: i64 = 60_000;
 
@@ -51,31 +60,6 @@ pub struct Facts {
     /// checks: one row per stay in a specialist lane.
     pub entries: DataFrame,
 }
-
-/// The conversation columns the facts table carries, in output order.
-pub const CONVERSATION_COLUMNS: &[&str] = &[
-    "conversation_id",
-    "customer_id",
-    "channel",
-    "segment",
-    "intent",
-    "opened_at",
-    "closed_at",
-];
-
-/// Columns holding instants (Int64 ms inside, timestamps in the public table).
-pub const INSTANT_COLUMNS: &[&str] = &[
-    "opened_at",
-    "closed_at",
-    "first_customer_at",
-    "first_reply_at",
-    "first_bot_at",
-    "escalated_at",
-    "specialist_at",
-    "last_customer_at",
-    "handoff_due_at",
-    "first_human_at",
-];
 
 /// The latest instant anywhere in the conversation tables: the default `as_of`.
 pub fn latest_instant(data: &Dataset) -> Result<Option<i64>> {
@@ -102,73 +86,6 @@ pub fn latest_instant(data: &Dataset) -> Result<Option<i64>> {
 /// An instant column as Int64 milliseconds.
 pub fn ms(name: &str) -> Expr {
     col(name).cast(DataType::Int64)
-}
-
-/// A small frame mapping each configured lane to its tier rank ([`Tier::rank`]).
-fn lane_tiers(lanes: &BTreeMap<String, Tier>) -> PolarsResult<LazyFrame> {
-    let names: Vec<&str> = lanes.keys().map(String::as_str).collect();
-    let ranks: Vec<i32> = lanes.values().map(|t| t.rank()).collect();
-    Ok(df!("lane" => names, "tier" => ranks)?.lazy())
-}
-
-/// Whether a `tier` rank column is a human lane (L1–L3); [`Tier::is_human`] as an expression.
-fn is_human_tier(tier: Expr) -> Expr {
-    tier.gt_eq(lit(Tier::L1.rank()))
-}
-
-/// Whether a `tier` rank column is a specialist lane (L2–L3); [`Tier::is_specialist`] as an
-/// expression.
-fn is_specialist_tier(tier: Expr) -> Expr {
-    tier.gt_eq(lit(Tier::L2.rank()))
-}
-
-/// The lane rule: the lane of the latest assignment, else `automation` when the bot has
-/// spoken, else `unassigned`. The facts table applies it at `as_of`, the window snapshots at
-/// each snapshot.
-pub fn lane_or_fallback(latest_lane: Expr, bot_spoke: Expr) -> Expr {
-    latest_lane.fill_null(
-        when(bot_spoke.fill_null(lit(false)))
-            .then(lit("automation"))
-            .otherwise(lit("unassigned")),
-    )
-}
-
-/// A duration between two Int64-ms columns, in seconds.
-pub fn seconds_between(from: &str, to: &str) -> Expr {
-    (col(to) - col(from)).cast(DataType::Float64) / lit(1000.0)
-}
-
-/// First response time in seconds (metric 1).
-pub fn frt_seconds() -> Expr {
-    seconds_between("first_customer_at", "first_reply_at")
-}
-
-/// Time to specialist in seconds, clamped at 0 when the specialist came before the
-/// customer's first message (metric 2).
-pub fn tts_seconds() -> Expr {
-    seconds_between("first_customer_at", "specialist_at").clip_min(lit(0.0))
-}
-
-/// Resolution time in seconds (metric 8).
-pub fn art_seconds() -> Expr {
-    seconds_between("opened_at", "closed_at")
-}
-
-/// Milliseconds from the customer's last message to `at`, as Float64.
-pub fn silence_ms(at: Expr) -> Expr {
-    (at - col("last_customer_at")).cast(DataType::Float64)
-}
-
-/// Hours since the customer's last message at `at`, for a thread still open (null for closed
-/// threads and threads the customer never wrote in): every "hours silent" column.
-pub fn hours_silent(at: Expr) -> Expr {
-    when(
-        col("closed_at")
-            .is_null()
-            .and(col("last_customer_at").is_not_null()),
-    )
-    .then(silence_ms(at) / lit(crate::time::MS_PER_HOUR as f64))
-    .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
 fn left(frame: LazyFrame, other: LazyFrame, key: &str) -> LazyFrame {
@@ -621,58 +538,6 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
         .sort(["key"], SortMultipleOptions::default())
         .select(fact_columns());
     Ok(facts)
-}
-
-/// The columns of the facts table in order, with the internal `key` first.
-fn fact_columns() -> Vec<Expr> {
-    let mut columns: Vec<Expr> = vec![col("key")];
-    columns.extend(CONVERSATION_COLUMNS.iter().map(|c| col(*c)));
-    columns.extend(
-        [
-            "first_customer_at",
-            "first_reply_at",
-            "first_bot_at",
-            "bot_handled",
-            "escalated_at",
-            "specialist_at",
-            "lane",
-            "owner_changes",
-            "misrouted",
-            "trap_signals",
-            "trapped",
-            "context_complete",
-            "context_score",
-            "repeat_48h",
-            "reached_human",
-            "last_customer_at",
-            "owner",
-            "handoff_due_at",
-            "missed_handoff",
-        ]
-        .map(col),
-    );
-    columns
-}
-
-/// The public form of the facts table: instants as UTC timestamps, no internal key and no
-/// internal board state.
-pub fn public(frame: LazyFrame) -> LazyFrame {
-    let internal: Vec<PlSmallStr> = ["key"]
-        .into_iter()
-        .chain(governance::NOW_COLUMNS.iter().copied())
-        .map(PlSmallStr::from)
-        .collect();
-    frame
-        .with_columns(
-            INSTANT_COLUMNS
-                .iter()
-                .map(|c| col(*c).cast(timestamp_dtype()))
-                .collect::<Vec<_>>(),
-        )
-        .drop(Selector::ByName {
-            names: internal.into(),
-            strict: true,
-        })
 }
 
 #[cfg(test)]

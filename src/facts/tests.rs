@@ -458,7 +458,7 @@ fn a_template_status_counts_from_its_change_instant_and_the_later_row_wins_ties(
         .msg_full("c1,2026-11-16T12:30:00Z,agent,template,,,tpl_new")
         .msg_full("c1,2026-11-16T12:40:00Z,customer,template,,,tpl_a");
     let data = case.dataset();
-    let sends = crate::facts::governance::template_sends(&data, &case.config, at(AS_OF))
+    let sends = crate::facts::sends::template_sends(&data, &case.config, at(AS_OF))
         .unwrap()
         .expect("a templates table")
         .sort(["at"], Default::default())

@@ -188,9 +188,9 @@ pub struct MetricsOptions {
 pub struct Events {
     /// [`crate::facts::snapshots::window`].
     pub window: LazyFrame,
-    /// [`crate::facts::governance::template_sends`]; `None` without a templates table.
+    /// [`crate::facts::sends::template_sends`]; `None` without a templates table.
     pub sends: Option<LazyFrame>,
-    /// [`crate::facts::governance::send_failures`]; `None` without a send_failures table.
+    /// [`crate::facts::sends::send_failures`]; `None` without a send_failures table.
     pub failures: Option<LazyFrame>,
 }
 
@@ -201,12 +201,12 @@ impl Events {
         config: &Config,
         options: MetricsOptions,
     ) -> Result<Events> {
-        use crate::facts::governance;
+        use crate::facts::sends;
         Ok(Events {
             window: crate::facts::snapshots::window(data, facts, options.period, options.zone)?
                 .cache(),
-            sends: governance::template_sends(data, config, facts.as_of)?.map(LazyFrame::cache),
-            failures: governance::send_failures(data, facts.as_of)?,
+            sends: sends::template_sends(data, config, facts.as_of)?.map(LazyFrame::cache),
+            failures: sends::send_failures(data, facts.as_of)?,
         })
     }
 }

@@ -1,0 +1,84 @@
+//! The shape of the facts table: its columns in order, which hold instants, and its public
+//! form (instants as UTC timestamps, internal columns dropped).
+
+use polars::prelude::*;
+
+use super::governance;
+use crate::ingest::schema::timestamp_dtype;
+
+/// The conversation columns the facts table carries, in output order.
+pub const CONVERSATION_COLUMNS: &[&str] = &[
+    "conversation_id",
+    "customer_id",
+    "channel",
+    "segment",
+    "intent",
+    "opened_at",
+    "closed_at",
+];
+
+/// Columns holding instants (Int64 ms inside, timestamps in the public table).
+pub const INSTANT_COLUMNS: &[&str] = &[
+    "opened_at",
+    "closed_at",
+    "first_customer_at",
+    "first_reply_at",
+    "first_bot_at",
+    "escalated_at",
+    "specialist_at",
+    "last_customer_at",
+    "handoff_due_at",
+    "first_human_at",
+];
+
+/// The columns of the facts table in order, with the internal `key` first.
+pub(super) fn fact_columns() -> Vec<Expr> {
+    let mut columns: Vec<Expr> = vec![col("key")];
+    columns.extend(CONVERSATION_COLUMNS.iter().map(|c| col(*c)));
+    columns.extend(
+        [
+            "first_customer_at",
+            "first_reply_at",
+            "first_bot_at",
+            "bot_handled",
+            "escalated_at",
+            "specialist_at",
+            "lane",
+            "owner_changes",
+            "misrouted",
+            "trap_signals",
+            "trapped",
+            "context_complete",
+            "context_score",
+            "repeat_48h",
+            "reached_human",
+            "last_customer_at",
+            "owner",
+            "handoff_due_at",
+            "missed_handoff",
+        ]
+        .map(col),
+    );
+    columns
+}
+
+/// The public form of the facts table: instants as UTC timestamps, no internal key and no
+/// internal board state.
+pub fn public(frame: LazyFrame) -> LazyFrame {
+    let internal: Vec<PlSmallStr> = ["key"]
+        .into_iter()
+        .chain(governance::NOW_COLUMNS.iter().copied())
+        .map(PlSmallStr::from)
+        .collect();
+    frame
+        .with_columns(
+            INSTANT_COLUMNS
+                .iter()
+                .map(|c| col(*c).cast(timestamp_dtype()))
+                .collect::<Vec<_>>(),
+        )
+        .drop(Selector::ByName {
+            names: internal.into(),
+            strict: true,
+        })
+}

@@ -1,0 +1,94 @@
+//! Outbound sends the governance checks count: template sends with their template's status at
+//! send time (G5), and failed sends (G8). One row per send, keyed by conversation.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::dataset::Dataset;
+use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
+
+/// Template sends at or before `as_of` (messages of kind `template` from the bot or an agent
+/// with a `template_name`): `key`, `at`, `template_name`, `status` (the latest status row of
+/// that name with `changed_at <= at`, ties to the later row; `unknown` without one) and
+/// `blocked` (the status is in `blocked_template_statuses`). `None` when the data has no
+/// template status history.
+pub fn template_sends(data: &Dataset, config: &Config, as_of: i64) -> Result<Option<LazyFrame>> {
+    if !data.tables.contains_key(&Table::Templates) {
+        return Ok(None);
+    }
+    let sends = data
+        .table(Table::Messages)?
+        .filter(
+            col("kind")
+                .eq(lit("template"))
+                .and(
+                    col("sender")
+                        .eq(lit("bot"))
+                        .or(col("sender").eq(lit("agent"))),
+                )
+                .and(col("template_name").is_not_null())
+                .and(col("sent_at").cast(DataType::Int64).lt_eq(lit(as_of))),
+        )
+        .select([
+            col(CONVERSATION_KEY).alias("key"),
+            col("sent_at").cast(DataType::Int64).alias("at"),
+            col("template_name"),
+            col(SOURCE_ROW).alias("send_row"),
+        ])
+        .cache();
+    let history = data.table(Table::Templates)?.select([
+        col("template_name"),
+        col("changed_at").cast(DataType::Int64).alias("changed_at"),
+        col("status"),
+        col(SOURCE_ROW).alias("history_row"),
+    ]);
+    let on = || [col("key"), col("send_row")];
+    let status_then = sends
+        .clone()
+        .join(
+            history,
+            [col("template_name")],
+            [col("template_name")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("changed_at").lt_eq(col("at")))
+        .group_by(on())
+        .agg([col("status")
+            .sort_by(
+                [col("changed_at"), col("history_row")],
+                SortMultipleOptions::default(),
+            )
+            .last()
+            .alias("status")]);
+    let blocked = config
+        .governance
+        .blocked_template_statuses
+        .iter()
+        .fold(lit(false), |any, s| {
+            any.or(col("status").eq(lit(s.clone())))
+        });
+    Ok(Some(
+        sends
+            .join(status_then, on(), on(), JoinArgs::new(JoinType::Left))
+            .with_column(col("status").fill_null(lit("unknown")))
+            .with_column(blocked.alias("blocked")),
+    ))
+}
+
+/// Failed sends at or before `as_of`: `key`, `at` (`failed_at`), `error_code`. `None` when the
+/// data has no `send_failures` table.
+pub fn send_failures(data: &Dataset, as_of: i64) -> Result<Option<LazyFrame>> {
+    if !data.tables.contains_key(&Table::SendFailures) {
+        return Ok(None);
+    }
+    Ok(Some(
+        data.table(Table::SendFailures)?
+            .select([
+                col(CONVERSATION_KEY).alias("key"),
+                col("failed_at").cast(DataType::Int64).alias("at"),
+                col("error_code"),
+            ])
+            .filter(col("at").lt_eq(lit(as_of))),
+    ))
+}
