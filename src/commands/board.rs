@@ -5,7 +5,7 @@ use anyhow::Result;
 use super::{load_data, parse_as_of};
 use crate::Status;
 use crate::board::{self, Filter};
-use crate::cli::{BoardArgs, QueryFormat};
+use crate::cli::BoardArgs;
 use crate::facts;
 use crate::output::{TableFormat, Target, write_frame};
 use crate::progress::Progress;
@@ -26,13 +26,7 @@ pub(crate) fn run(args: &BoardArgs, progress: &Progress) -> Result<Status> {
         .collect();
     step.finish_and_clear();
     let target = Target::from_arg(args.out.as_deref());
-    let format = match args.format {
-        Some(QueryFormat::Table) => None,
-        Some(QueryFormat::Csv) => Some(TableFormat::Csv),
-        Some(QueryFormat::Json) => Some(TableFormat::Json),
-        Some(QueryFormat::Parquet) => Some(TableFormat::Parquet),
-        None => target.path().and_then(TableFormat::from_path),
-    };
+    let format = super::table_or_format(args.format, &target);
     match format {
         Some(TableFormat::Csv) => target.write(&board::to_csv(&rows)?)?,
         Some(format) => write_frame(&mut board::to_frame(&rows)?, &target, format)?,

@@ -20,6 +20,23 @@ use crate::ingest::IngestOptions;
 use crate::progress::Progress;
 use crate::time::parse_timestamp;
 
+/// The table format of `--format` (or the `--out` extension) for commands that can also print
+/// an aligned table: `None` is the table.
+pub(crate) fn table_or_format(
+    explicit: Option<crate::cli::QueryFormat>,
+    target: &crate::output::Target,
+) -> Option<crate::output::TableFormat> {
+    use crate::cli::QueryFormat;
+    use crate::output::TableFormat;
+    match explicit {
+        Some(QueryFormat::Table) => None,
+        Some(QueryFormat::Csv) => Some(TableFormat::Csv),
+        Some(QueryFormat::Json) => Some(TableFormat::Json),
+        Some(QueryFormat::Parquet) => Some(TableFormat::Parquet),
+        None => target.path().and_then(TableFormat::from_path),
+    }
+}
+
 /// The configuration and ingest options for a command that reads `--data`.
 pub(crate) fn load_options(args: &DataArgs) -> Result<(Config, IngestOptions)> {
     let config = Config::resolve(args.config.as_deref(), Some(&args.data))?;

@@ -4,9 +4,9 @@ use anyhow::{Context, Result};
 
 use super::analyse;
 use crate::Status;
-use crate::cli::{QueryArgs, QueryFormat};
+use crate::cli::QueryArgs;
 use crate::metrics::Selection;
-use crate::output::{TableFormat, Target, write_frame};
+use crate::output::{Target, write_frame};
 use crate::progress::Progress;
 use crate::query;
 
@@ -24,13 +24,7 @@ pub(crate) fn run(args: &QueryArgs, progress: &Progress) -> Result<Status> {
     let mut result = query::run(&analysis, &sql, &source)?;
     let target = Target::from_arg(args.out.as_deref());
     // An aligned table unless a format is named or the file's extension names one.
-    let format = match args.format {
-        Some(QueryFormat::Table) => None,
-        Some(QueryFormat::Csv) => Some(TableFormat::Csv),
-        Some(QueryFormat::Json) => Some(TableFormat::Json),
-        Some(QueryFormat::Parquet) => Some(TableFormat::Parquet),
-        None => target.path().and_then(TableFormat::from_path),
-    };
+    let format = super::table_or_format(args.format, &target);
     match format {
         Some(format) => write_frame(&mut result, &target, format)?,
         None => target.write(query::to_table(&result)?.as_bytes())?,

@@ -366,22 +366,26 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
     ])
     .cache();
 
-    // Trap signals count only before the escalation (all of them if never escalated).
-    let traps = left(
-        messages
-            .clone()
-            .filter(col("trap_signal"))
-            .select([col("key"), col("at")]),
-        routing.clone().select([col("key"), col("escalated_at")]),
-        "key",
-    )
-    .filter(
-        col("escalated_at")
-            .is_null()
-            .or(col("at").lt(col("escalated_at"))),
-    )
-    .group_by([col("key")])
-    .agg([
+    // The messages matching `which` before the escalation (all of them if never escalated),
+    // per conversation.
+    let before_escalation = |which: Expr| {
+        left(
+            messages
+                .clone()
+                .filter(which)
+                .select([col("key"), col("at")]),
+            routing.clone().select([col("key"), col("escalated_at")]),
+            "key",
+        )
+        .filter(
+            col("escalated_at")
+                .is_null()
+                .or(col("at").lt(col("escalated_at"))),
+        )
+        .group_by([col("key")])
+    };
+    // Trap signals count only before the escalation.
+    let traps = before_escalation(col("trap_signal")).agg([
         len().cast(DataType::UInt32).alias("trap_signals"),
         // The strike-th trap signal (governance: the bot must hand off by then).
         col("at")
@@ -399,21 +403,9 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
         .fold(lit(false), |any, intent| {
             any.or(col("intent").eq(lit(intent.clone())).fill_null(lit(false)))
         });
-    let person_requests = left(
-        messages
-            .clone()
-            .filter(col("is_customer").and(asks_for_person))
-            .select([col("key"), col("at")]),
-        routing.clone().select([col("key"), col("escalated_at")]),
-        "key",
-    )
-    .filter(
-        col("escalated_at")
-            .is_null()
-            .or(col("at").lt(col("escalated_at"))),
-    )
-    .group_by([col("key")])
-    .agg([col("at").min().alias("person_requested_at")]);
+    let person_requests =
+        before_escalation(col("is_customer").and(asks_for_person))
+            .agg([col("at").min().alias("person_requested_at")]);
 
     // The brief: the latest handoff written by specialist_at + 60 s.
     let present = |name: &str| {
