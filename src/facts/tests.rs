@@ -483,3 +483,31 @@ fn a_template_status_counts_from_its_change_instant_and_the_later_row_wins_ties(
         .collect();
     assert_eq!(blocked, [false, true, false, false]);
 }
+
+#[test]
+fn internal_notes_and_bot_messages_do_not_cut_a_stall() {
+    let f = Case::new()
+        .conv(&conv("c1", "2026-11-16T08:00:00Z", "2026-11-16T14:00:00Z"))
+        .msg("c1,2026-11-16T08:00:00Z,customer,text,,billing")
+        .asg("c1,2026-11-16T08:00:00Z,general,agent_1,initial")
+        .msg("c1,2026-11-16T08:05:00Z,agent,text,,")
+        .msg("c1,2026-11-16T10:00:00Z,agent,internal_note,,")
+        .msg("c1,2026-11-16T11:00:00Z,bot,text,,")
+        .msg("c1,2026-11-16T13:10:00Z,agent,text,,")
+        // The same gap cut by a reassignment to the same agent: two shorter intervals.
+        .conv(&conv("c2", "2026-11-16T08:00:00Z", "2026-11-16T14:00:00Z"))
+        .msg("c2,2026-11-16T08:00:00Z,customer,text,,billing")
+        .asg("c2,2026-11-16T08:00:00Z,general,agent_1,initial")
+        .msg("c2,2026-11-16T08:05:00Z,agent,text,,")
+        .asg("c2,2026-11-16T11:00:00Z,general,agent_1,reassign")
+        .msg("c2,2026-11-16T13:10:00Z,agent,text,,")
+        .facts(AS_OF);
+    let stall = |id: &str| match f.value(id, "stall_max_s") {
+        polars::prelude::AnyValue::Float64(v) => v,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(stall("c1"), 18_300.0, "08:05 to 13:10");
+    assert_eq!(f.flag("c1", "stalled"), Some(true));
+    assert_eq!(stall("c2"), 10_500.0, "08:05 to 11:00, then 11:00 to 13:10");
+    assert_eq!(f.flag("c2", "stalled"), Some(false));
+}

@@ -345,3 +345,38 @@ fn the_governance_queries_answer_the_fixture() {
         .collect();
     assert_eq!(owners, [("agent-05a", "1"), ("agent-13a", "1")]);
 }
+
+#[test]
+fn the_sample_data_shows_every_check_and_answers_every_query() {
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let out = l2lens(&["metrics", "--data", s(&sample), "--select", "governance"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for id in [
+        "duplicate_rate",
+        "ownerless_rate",
+        "ping_pong_rate",
+        "missed_handoff_rate",
+        "template_blocked_sends",
+        "silent_stall_rate",
+        "brief_missing_rate",
+        "window_violation_sends",
+    ] {
+        let breaking = rows(&text)
+            .into_iter()
+            .filter(|r| r[1] == "ALL" && r[2] == id)
+            .any(|r| r[3].parse::<f64>().unwrap() > 0.0);
+        assert!(breaking, "{id}: the sample has no case of it");
+    }
+    let queries = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    for entry in std::fs::read_dir(&queries).unwrap() {
+        let file = entry.unwrap().path();
+        let out = l2lens(&["query", s(&file), "--data", s(&sample), "--format", "csv"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).lines().count() > 1,
+            "{} returns no rows on sample_data",
+            file.display()
+        );
+    }
+}
