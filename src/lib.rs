@@ -5,7 +5,8 @@
 //! command that orchestrates those stages.
 //!
 //! Layers, lowest first; a module imports only from its own layer or below (checked by a test):
-//! 1. `time`, `units`, `period`, `atomic`, `progress`, `config`: shared types and settings;
+//! 1. `time`, `units`, `period`, `atomic`, `progress`, `config`, `calendar`: shared types,
+//!    settings and business-time arithmetic;
 //! 2. `ingest`, `warehouse`, `dataset`, `sample`: reading and writing the canonical tables;
 //! 3. `facts`: the rules of the spec as one table;
 //! 4. `metrics`, `board`; 5. `alert`; 6. `pipeline`; 7. `report`, `query`, `output`;
@@ -14,6 +15,7 @@
 pub mod alert;
 pub mod atomic;
 pub mod board;
+pub mod calendar;
 pub mod cli;
 mod commands;
 pub mod config;

@@ -13,10 +13,12 @@ use serde::{Deserialize, Deserializer};
 
 mod email;
 pub mod governance;
+pub mod schedules;
 pub mod thresholds;
 
 pub use email::{EmailConfig, Security};
 pub use governance::{DuplicateMatch, Governance};
+pub use schedules::{BusinessHours, Schedule};
 pub use thresholds::{Condition, RawAlerts, Rule, Thresholds};
 
 /// The group name that stands for every group together.
@@ -117,6 +119,9 @@ pub struct Config {
     pub email: Option<EmailConfig>,
     /// The parameters of the governance checks.
     pub governance: Governance,
+    /// Business-hour schedules per lane; `None` without `[business_hours]` (no business-time
+    /// facts or metrics at all).
+    pub business_hours: Option<BusinessHours>,
     /// Where the configuration came from, for messages; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -133,6 +138,7 @@ impl Default for Config {
             alerts: Thresholds::default(),
             email: None,
             governance: Governance::default(),
+            business_hours: None,
             source: None,
         }
     }
@@ -150,6 +156,9 @@ struct RawConfig {
     email: Option<EmailConfig>,
     #[serde(default)]
     governance: governance::RawGovernance,
+    #[serde(default)]
+    schedules: BTreeMap<String, schedules::RawSchedule>,
+    business_hours: Option<schedules::RawBusinessHours>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,6 +217,7 @@ impl Config {
             config.email = Some(email);
         }
         config.governance = raw.governance.resolve()?;
+        config.business_hours = schedules::resolve(raw.schedules, raw.business_hours)?;
         Ok(config)
     }
 

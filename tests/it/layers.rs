@@ -6,7 +6,9 @@ use std::path::Path;
 
 /// Layers, lowest first. A module may import from its own layer or below.
 const LAYERS: &[&[&str]] = &[
-    &["time", "units", "period", "atomic", "progress", "config"],
+    &[
+        "time", "units", "period", "atomic", "progress", "config", "calendar",
+    ],
     &["ingest", "warehouse", "dataset", "sample"],
     &["facts"],
     &["metrics", "board"],
