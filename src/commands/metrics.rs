@@ -17,18 +17,23 @@ pub(crate) fn run(args: &MetricsArgs, progress: &Progress) -> Result<Status> {
         for (title, set) in [
             (
                 "The ten L2 metrics (--select core)",
-                metrics::Selection::Core,
+                metrics::MetricSet::Core,
+            ),
+            (
+                "Business time, with [business_hours] in the configuration (--select core)",
+                metrics::MetricSet::BusinessTime,
             ),
             (
                 "Governance checks (--select governance)",
-                metrics::Selection::Governance,
+                metrics::MetricSet::Governance,
             ),
         ] {
             if !text.is_empty() {
                 text.push('\n');
             }
             writeln!(text, "{title}")?;
-            for m in metrics::selected(set) {
+            let families = metrics::REGISTRY.iter().filter(|f| f.set == set);
+            for m in families.flat_map(|f| f.metrics.iter()) {
                 writeln!(text, "{:<26} {} [{}]", m.id, m.definition, m.unit.as_str())?;
                 writeln!(text, "{:<26} cohort: {}", "", m.cohort)?;
             }

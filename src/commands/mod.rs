@@ -176,6 +176,7 @@ pub(crate) fn report_period(
         board: &board,
         templates,
         governance_notes,
+        business_time: analysis.config.business_hours.is_some(),
     };
     let files = crate::report::build(&input)?;
     let dir = crate::report::write(out, &files)?;

@@ -22,9 +22,10 @@ use std::hash::{Hash, Hasher};
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::walk;
 use crate::config::{Config, DuplicateMatch, Governance, Tier};
 use crate::dataset::Dataset;
-use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
+use crate::ingest::schema::{CONVERSATION_KEY, Table};
 
 /// One assignment row of a conversation, in assignment order.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -331,14 +332,7 @@ pub fn compute(data: &Dataset, config: &Config, facts: &DataFrame, as_of: i64) -
 
     // Each input, filtered to as_of and sorted by conversation and time (and input order), as
     // the facts are sorted by conversation: one merge walk pairs them.
-    let by_key = |frame: LazyFrame, time: &str| {
-        frame
-            .filter(col(time).cast(DataType::Int64).lt_eq(lit(as_of)))
-            .sort(
-                [CONVERSATION_KEY, time, SOURCE_ROW],
-                SortMultipleOptions::default(),
-            )
-    };
+    let by_key = |frame: LazyFrame, time: &str| walk::by_conversation(frame, time, as_of);
     let assignments = by_key(data.table(Table::Assignments)?, "assigned_at")
         .select([
             col(CONVERSATION_KEY),
@@ -381,22 +375,7 @@ pub fn compute(data: &Dataset, config: &Config, facts: &DataFrame, as_of: i64) -
         ])
         .collect()?;
 
-    let dense = |frame: &DataFrame, name: &str| -> Result<Vec<i64>> {
-        Ok(frame
-            .column(name)?
-            .i64()?
-            .iter()
-            .map(|v| v.unwrap_or(i64::MIN))
-            .collect())
-    };
-    let key_of = |frame: &DataFrame| -> Result<Vec<u32>> {
-        Ok(frame
-            .column(CONVERSATION_KEY)?
-            .u32()?
-            .iter()
-            .map(|v| v.unwrap_or(u32::MAX))
-            .collect())
-    };
+    let (dense, key_of) = (walk::instants, walk::keys);
     let (a_key, a_at) = (key_of(&assignments)?, dense(&assignments, "assigned_at")?);
     let a_lane = assignments.column("lane")?.str()?;
     let a_who = assignments.column("assignee_id")?.str()?;
@@ -414,17 +393,7 @@ pub fn compute(data: &Dataset, config: &Config, facts: &DataFrame, as_of: i64) -
         })
         .collect();
 
-    /// The range of `keys` (sorted) holding `key`, starting the search at `*from`.
-    fn take(keys: &[u32], from: &mut usize, key: u32) -> std::ops::Range<usize> {
-        while *from < keys.len() && keys[*from] < key {
-            *from += 1;
-        }
-        let start = *from;
-        while *from < keys.len() && keys[*from] == key {
-            *from += 1;
-        }
-        start..*from
-    }
+    use walk::take;
 
     let mut cols = Columns::with_capacity(n);
     let mut entries = EntryColumns::default();

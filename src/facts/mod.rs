@@ -33,12 +33,14 @@ use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
 
+pub mod business;
 mod columns;
 pub mod governance;
 mod repeat;
 mod rules;
 pub mod sends;
 pub mod snapshots;
+mod walk;
 
 use columns::fact_columns;
 pub use columns::{CONVERSATION_COLUMNS, INSTANT_COLUMNS, public};
@@ -136,6 +138,14 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
         .hstack_mut(&governance.columns)
         .map_err(anyhow::Error::from)
         .context("adding the governance facts")?;
+    if let Some(columns) = business::compute(data, config, &frame, as_of)
+        .context("computing the business-time facts")?
+    {
+        frame
+            .hstack_mut(&columns)
+            .map_err(anyhow::Error::from)
+            .context("adding the business-time facts")?;
+    }
     Ok(Facts {
         frame,
         as_of,

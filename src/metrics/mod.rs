@@ -5,12 +5,14 @@
 //! `period_start, group, metric, value, n` for each group of the chosen dimension and for all
 //! groups together (`ALL`). A group whose cohort is empty has no row.
 
+mod art_bh;
 mod bot_trap;
 mod brief_missing;
 mod context;
 mod duplicates;
 mod escalation;
 mod frt;
+mod frt_bh;
 mod misroute;
 mod missed_handoff;
 mod ownerless;
@@ -21,6 +23,7 @@ mod silent_stall;
 mod template_sends;
 mod transfers;
 mod tts;
+mod tts_bh;
 mod window_risk;
 mod window_violations;
 
@@ -61,6 +64,16 @@ pub enum MetricSet {
     Core,
     /// The governance checks G1–G8 (governance.md).
     Governance,
+    /// Business-time twins of FRT, TTS and resolution time (business-hours.md); computed only
+    /// when the configuration has `[business_hours]`.
+    BusinessTime,
+}
+
+impl MetricSet {
+    /// Whether the metrics of this set exist under `config`.
+    pub fn available(self, config: &Config) -> bool {
+        self != MetricSet::BusinessTime || config.business_hours.is_some()
+    }
 }
 
 /// Which metrics a run computes. `l2lens metrics` prints the ten by default; the report, the
@@ -77,7 +90,7 @@ impl Selection {
     pub fn includes(self, set: MetricSet) -> bool {
         match self {
             Selection::All => true,
-            Selection::Core => set == MetricSet::Core,
+            Selection::Core => matches!(set, MetricSet::Core | MetricSet::BusinessTime),
             Selection::Governance => set == MetricSet::Governance,
         }
     }
@@ -124,6 +137,9 @@ pub const REGISTRY: &[Family] = &[
     resolution_time::FAMILY,
     reopen::FAMILY,
     context::FAMILY,
+    frt_bh::FAMILY,
+    tts_bh::FAMILY,
+    art_bh::FAMILY,
     duplicates::FAMILY,
     ownerless::FAMILY,
     ping_pong::FAMILY,
@@ -529,7 +545,10 @@ pub fn p90(e: Expr) -> Expr {
 pub fn compute(ctx: &Context<'_>) -> Result<DataFrame> {
     let options = ctx.options;
     let mut parts = Vec::with_capacity(REGISTRY.len());
-    for family in REGISTRY.iter().filter(|f| options.select.includes(f.set)) {
+    for family in REGISTRY
+        .iter()
+        .filter(|f| options.select.includes(f.set) && f.set.available(ctx.config))
+    {
         parts.push((family.rows)(ctx)?);
     }
     let rows = concat(parts, UnionArgs::default())?

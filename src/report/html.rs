@@ -169,6 +169,25 @@ pub fn page(
             input.governance_notes.clone(),
         ),
     ];
+    let mut tables = tables;
+    if input.business_time {
+        tables.insert(
+            1,
+            metric_table(
+                input,
+                period_rows,
+                MetricSet::BusinessTime,
+                "business-table",
+                "Business time (FRT, TTS and resolution counted only in open hours)",
+                vec![
+                    "Each duration is charged to the schedule of the lane assigned at each \
+                     moment ([business_hours] in the configuration); the calendar metrics above \
+                     are unchanged."
+                        .to_owned(),
+                ],
+            ),
+        );
+    }
     ReportPage {
         period_kind: alerts.period.clone(),
         period_start: alerts.period_start.clone(),

@@ -45,6 +45,8 @@ pub struct ReportInput<'a> {
     pub templates: Option<Vec<crate::board::TemplateLine>>,
     /// What the data lacks for the governance checks ("no template status history").
     pub governance_notes: Vec<String>,
+    /// Whether the configuration has `[business_hours]` (the business-time metrics exist).
+    pub business_time: bool,
 }
 
 /// A report as files: (path relative to the report folder, bytes).
@@ -74,7 +76,11 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
         .collect();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut charts = Vec::new();
-    for metric in metrics::all_metrics() {
+    let shown_metrics = metrics::REGISTRY
+        .iter()
+        .filter(|f| input.business_time || f.set != metrics::MetricSet::BusinessTime)
+        .flat_map(|f| f.metrics.iter());
+    for metric in shown_metrics {
         let trend = charts::trends(&shown, metric, periods);
         let file = format!("charts/{}.png", metric.id);
         files.push((file.clone(), charts::render(&trend)?));

@@ -1,0 +1,106 @@
+//! Business-time facts (spec: business-hours.md): `frt_bh_s`, `tts_bh_s` and `art_bh_s`, the
+//! same endpoints as FRT, TTS (clamped at 0) and resolution time, in business seconds. Each
+//! duration is split at the conversation's assignment instants and every piece is charged to
+//! the schedule of the lane assigned at its start ([`crate::calendar::business_between`]).
+//! Present only when the configuration has `[business_hours]`.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::walk;
+use crate::calendar::{Calendar, business_between};
+use crate::config::Config;
+use crate::dataset::Dataset;
+use crate::ingest::schema::{CONVERSATION_KEY, Table};
+
+/// The business-time columns, in the row order of `facts` (sorted by `key`), or `None` without
+/// `[business_hours]`.
+pub fn compute(
+    data: &Dataset,
+    config: &Config,
+    facts: &DataFrame,
+    as_of: i64,
+) -> Result<Option<Vec<Column>>> {
+    let Some(hours) = &config.business_hours else {
+        return Ok(None);
+    };
+    let keys = facts.column("key")?.u32()?;
+    let opened = facts.column("opened_at")?.i64()?;
+    let closed = facts.column("closed_at")?.i64()?;
+    let first_customer = facts.column("first_customer_at")?.i64()?;
+    let first_reply = facts.column("first_reply_at")?.i64()?;
+    let specialist = facts.column("specialist_at")?.i64()?;
+
+    // One calendar per schedule, over every instant a duration can touch.
+    let earliest = opened
+        .min()
+        .into_iter()
+        .chain(first_customer.min())
+        .min()
+        .unwrap_or(as_of);
+    let calendars: HashMap<&str, Calendar> = hours
+        .schedules
+        .iter()
+        .map(|(name, s)| (name.as_str(), Calendar::build(s, earliest, as_of)))
+        .collect();
+    let calendar_of = |lane: Option<&str>| {
+        hours
+            .schedule_of(lane)
+            .and_then(|s| calendars.get(s.name.as_str()))
+    };
+    let default = calendar_of(None);
+
+    let assignments = walk::by_conversation(data.table(Table::Assignments)?, "assigned_at", as_of)
+        .select([
+            col(CONVERSATION_KEY),
+            col("assigned_at").cast(DataType::Int64),
+            col("lane"),
+        ])
+        .collect()?;
+    let a_key = walk::keys(&assignments)?;
+    let a_at = walk::instants(&assignments, "assigned_at")?;
+    let a_lane = assignments.column("lane")?.str()?;
+    let mut lane_calendars: HashMap<&str, Option<&Calendar>> = HashMap::new();
+    let a_cal: Vec<Option<&Calendar>> = a_lane
+        .iter()
+        .map(|lane| {
+            let lane = lane.unwrap_or_default();
+            *lane_calendars
+                .entry(lane)
+                .or_insert_with(|| calendar_of(Some(lane)))
+        })
+        .collect();
+
+    let n = facts.height();
+    let (mut frt, mut tts, mut art) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let mut from = 0;
+    let mut lanes: Vec<(i64, Option<&Calendar>)> = Vec::new();
+    for i in 0..n {
+        let key = keys.get(i).unwrap_or_default();
+        let close = closed.get(i);
+        lanes.clear();
+        // Routing after the close is not handling (as in every fact).
+        lanes.extend(
+            walk::take(&a_key, &mut from, key)
+                .filter(|&j| close.is_none_or(|c| a_at[j] <= c))
+                .map(|j| (a_at[j], a_cal[j])),
+        );
+        let seconds = |a: Option<i64>, b: Option<i64>| {
+            Some(business_between(a?, b?, &lanes, default) as f64 / 1000.0)
+        };
+        frt.push(seconds(first_customer.get(i), first_reply.get(i)));
+        tts.push(seconds(first_customer.get(i), specialist.get(i)));
+        art.push(seconds(opened.get(i), close));
+    }
+    Ok(Some(vec![
+        Column::new("frt_bh_s".into(), frt),
+        Column::new("tts_bh_s".into(), tts),
+        Column::new("art_bh_s".into(), art),
+    ]))
+}

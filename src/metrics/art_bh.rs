@@ -1,0 +1,49 @@
+//! Resolution time in business hours, the business twin of spec metric 8
+//! (business-hours.md).
+//!
+//! - **Definition:** median of `art_bh_s`: open to close in business seconds, each piece charged
+//!   to the schedule of the lane assigned then.
+//! - **Cohort:** as `art_median_s`: conversations closed in the period.
+//! - **Unit:** business seconds.
+//! - **Nulls:** the metric exists only with `[business_hours]`; it has no default thresholds.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, median};
+
+pub const FAMILY: Family = Family {
+    set: MetricSet::BusinessTime,
+    metrics: &[MetricInfo {
+        id: "art_bh_median_s",
+        definition: "median business seconds from opening to close",
+        cohort: "conversations closed in the period",
+        unit: Unit::Seconds,
+    }],
+    rows,
+    drill,
+};
+
+fn cohort() -> Expr {
+    col("closed_at").is_not_null()
+}
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    Ok(ctx.cohort_rows(
+        cohort(),
+        col("closed_at"),
+        vec![("art_bh_median_s", median(col("art_bh_s")))],
+    ))
+}
+
+/// Behind an alert: the longest resolutions in business time.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    Ok(ctx.drill_rows(
+        q,
+        cohort(),
+        col("closed_at"),
+        lit(true),
+        col("art_bh_s"),
+        false,
+    ))
+}
