@@ -1,6 +1,7 @@
 //! `[schedules.<name>]` and `[business_hours]` of the configuration (spec: business-hours.md):
 //! weekly opening ranges in a time zone, with holidays and special days, and which schedule
-//! each lane keeps. Validated here; the calendar arithmetic lives in `crate::calendar`.
+//! each lane keeps. Validated here; the calendar module, which reads these schedules, does the
+//! arithmetic.
 
 use std::collections::{BTreeMap, BTreeSet};
 
