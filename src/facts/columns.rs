@@ -29,6 +29,7 @@ pub const INSTANT_COLUMNS: &[&str] = &[
     "last_customer_at",
     "handoff_due_at",
     "first_human_at",
+    "first_agent_reply_at",
 ];
 
 /// The columns of the facts table in order, with the internal `key` first.

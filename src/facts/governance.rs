@@ -86,6 +86,8 @@ pub struct Entry<'a> {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outcome<'a> {
     pub first_human_at: Option<i64>,
+    /// The first visible agent message at or after `first_human_at` (metric 12).
+    pub first_agent_reply_at: Option<i64>,
     pub ownerless_max_ms: Option<i64>,
     pub ownerless_breach: bool,
     pub stays: u32,
@@ -126,8 +128,10 @@ pub fn conversation<'a>(
     g: &Governance,
     events: &mut Vec<i64>,
 ) -> Outcome<'a> {
+    let first_human_at = rows.iter().find(|r| r.tier.is_human()).map(|r| r.at);
     let mut out = Outcome {
-        first_human_at: rows.iter().find(|r| r.tier.is_human()).map(|r| r.at),
+        first_human_at,
+        first_agent_reply_at: first_human_at.and_then(|h| agent.iter().copied().find(|&t| t >= h)),
         ..Outcome::default()
     };
 
@@ -464,6 +468,7 @@ struct EntryColumns<'a> {
 struct Columns<'a> {
     duplicate_of: Vec<Option<&'a str>>,
     first_human_at: Vec<Option<i64>>,
+    first_agent_reply_at: Vec<Option<i64>>,
     ownerless_max_s: Vec<Option<f64>>,
     ownerless_breach: Vec<bool>,
     stays: Vec<u32>,
@@ -509,6 +514,7 @@ impl<'a> Columns<'a> {
         let seconds = |ms: Option<i64>| ms.map(|v| v as f64 / 1000.0);
         self.duplicate_of.push(duplicate_of);
         self.first_human_at.push(o.first_human_at);
+        self.first_agent_reply_at.push(o.first_agent_reply_at);
         self.ownerless_max_s.push(seconds(o.ownerless_max_ms));
         self.ownerless_breach.push(o.ownerless_breach);
         self.stays.push(o.stays);
@@ -530,6 +536,7 @@ impl<'a> Columns<'a> {
         vec![
             Column::new("duplicate_of".into(), self.duplicate_of),
             Column::new("first_human_at".into(), self.first_human_at),
+            Column::new("first_agent_reply_at".into(), self.first_agent_reply_at),
             Column::new("ownerless_max_s".into(), self.ownerless_max_s),
             Column::new("ownerless_breach".into(), self.ownerless_breach),
             Column::new("stays".into(), self.stays),

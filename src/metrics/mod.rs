@@ -13,6 +13,7 @@ mod duplicates;
 mod escalation;
 mod frt;
 mod frt_bh;
+mod human_frt;
 mod misroute;
 mod missed_handoff;
 mod ownerless;
@@ -20,6 +21,7 @@ mod ping_pong;
 mod reopen;
 mod resolution_time;
 mod silent_stall;
+mod specialist_rate;
 mod template_sends;
 mod transfers;
 mod tts;
@@ -137,6 +139,8 @@ pub const REGISTRY: &[Family] = &[
     resolution_time::FAMILY,
     reopen::FAMILY,
     context::FAMILY,
+    specialist_rate::FAMILY,
+    human_frt::FAMILY,
     frt_bh::FAMILY,
     tts_bh::FAMILY,
     art_bh::FAMILY,

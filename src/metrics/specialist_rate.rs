@@ -1,0 +1,49 @@
+//! Specialist rate, spec metric 11.
+//!
+//! - **Definition:** share of conversations that reached a specialist lane (L2/L3) at all
+//!   (`specialist_at` not null): how much work needs specialists. On an incident log this is
+//!   the L1 → L2/L3 escalation rate that `escalation_rate` (bot → human only) cannot show.
+//! - **Cohort:** conversations opened in the period; cohort time `opened_at`.
+//! - **Unit:** fraction 0–1.
+//! - **Nulls:** none; no default thresholds.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit};
+
+pub const FAMILY: Family = Family {
+    set: MetricSet::Core,
+    metrics: &[MetricInfo {
+        id: "specialist_rate",
+        definition: "share of conversations that reached a specialist lane (L2/L3)",
+        cohort: "conversations opened in the period",
+        unit: Unit::Rate,
+    }],
+    rows,
+    drill,
+};
+
+fn reached() -> Expr {
+    col("specialist_at").is_not_null()
+}
+
+fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    Ok(ctx.cohort_rows(
+        lit(true),
+        col("opened_at"),
+        vec![("specialist_rate", reached().cast(DataType::Float64).mean())],
+    ))
+}
+
+/// Behind an alert: the conversations that reached a specialist, latest first.
+fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+    Ok(ctx.drill_rows(
+        q,
+        lit(true),
+        col("opened_at"),
+        reached(),
+        col("specialist_at"),
+        false,
+    ))
+}
