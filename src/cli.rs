@@ -254,9 +254,18 @@ pub struct PeriodArgs {
     pub analysis: AnalysisArgs,
 
     /// The ISO week to report, e.g. 2026-W47 (default: the latest period that ended at or
-    /// before as_of).
-    #[arg(long, value_name = "YYYY-Www")]
+    /// before as_of, or the latest with data when that one has none).
+    #[arg(long, value_name = "YYYY-Www", conflicts_with = "period_start")]
     pub week: Option<String>,
+
+    /// The period to report, by any date in it, e.g. 2026-11-01 with --period month.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub period_start: Option<chrono::NaiveDate>,
+}
+
+fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` is not a date; write YYYY-MM-DD"))
 }
 
 #[derive(Debug, Args)]

@@ -70,20 +70,66 @@ impl Analysis {
         })
     }
 
-    /// The report period: `--week` when given, else the latest period that ended at or
-    /// before `as_of` (a Monday cron run reports the week just finished).
-    pub fn report_period(&self, week: Option<&str>) -> Result<NaiveDate> {
+    /// The report period: `--week` or `--period-start` when given, else the latest period that
+    /// ended at or before `as_of` (a Monday cron run reports the week just finished); when that
+    /// one has no data (a historical export whose last events straggle), the latest period
+    /// with data, said in the note.
+    pub fn report_period(&self, week: Option<&str>, start: Option<NaiveDate>) -> Result<Chosen> {
         let period = self.options.period;
-        if let Some(week) = week {
-            if period != Period::Week {
-                bail!("--week needs --period week");
+        let name = format!("{period:?}").to_lowercase();
+        // Activity in the period: window snapshots alone do not count, since a thread left open
+        // is in every later snapshot.
+        let active =
+            |r: &&MetricRow| !matches!(r.metric.as_str(), "window_risk_rate" | "window_expired");
+        let has_data = |p: NaiveDate| self.rows.iter().filter(active).any(|r| r.period_start == p);
+        let explicit = match (week, start) {
+            (Some(week), _) => {
+                if period != Period::Week {
+                    bail!("--week needs --period week; use --period-start for days and months");
+                }
+                Some(parse_iso_week(week)?)
             }
-            return parse_iso_week(week);
+            (None, Some(date)) => Some(period.floor(date)),
+            (None, None) => None,
+        };
+        if let Some(start) = explicit {
+            let note = (!has_data(start))
+                .then(|| format!("The {name} starting {start} has no conversations in the data."));
+            return Ok(Chosen { start, note });
         }
         // The period holding as_of has not ended (at its very first instant, the one before
         // has just ended): either way the answer is the period before it.
         let current = period.floor(local_date(self.facts.as_of, self.options.zone));
-        Ok(period.previous(current))
+        let default = period.previous(current);
+        if has_data(default) {
+            return Ok(Chosen {
+                start: default,
+                note: None,
+            });
+        }
+        let latest = self
+            .rows
+            .iter()
+            .filter(active)
+            .map(|r| r.period_start)
+            .filter(|p| *p <= default)
+            .max()
+            .or_else(|| self.rows.iter().map(|r| r.period_start).max());
+        Ok(match latest {
+            Some(start) => Chosen {
+                start,
+                note: Some(format!(
+                    "The last complete {name} before as_of ({default}) has no conversations; \
+                     showing the latest {name} with data, starting {start}."
+                )),
+            },
+            None => Chosen {
+                start: default,
+                note: Some(format!(
+                    "The {name} starting {default} has no conversations in the data."
+                )),
+            },
+        })
     }
 
     /// The `count` periods ending with `last`, oldest first (fewer when the calendar runs out).
@@ -99,6 +145,14 @@ impl Analysis {
         out.reverse();
         out
     }
+}
+
+/// The period a report shows, and why, when it is not the plain default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chosen {
+    pub start: NaiveDate,
+    /// Said on stderr and on the page: the period has no data, or a fallback was chosen.
+    pub note: Option<String>,
 }
 
 /// Parses an ISO week such as `2026-W47` into its Monday.

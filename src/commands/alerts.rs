@@ -11,7 +11,11 @@ use crate::progress::Progress;
 
 pub(crate) fn run(args: &AlertsArgs, progress: &Progress) -> Result<Status> {
     let analysis = analyse(&args.data, &args.period.analysis, Selection::All, progress)?;
-    let period_start = analysis.report_period(args.period.week.as_deref())?;
+    let chosen = analysis.report_period(args.period.week.as_deref(), args.period.period_start)?;
+    if let Some(note) = &chosen.note {
+        progress.say(format!("note: {note}"));
+    }
+    let period_start = chosen.start;
     let alerts = analysis.alerts(period_start)?;
     let mut json = serde_json::to_vec_pretty(&alerts)?;
     json.push(b'\n');

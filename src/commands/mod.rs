@@ -130,12 +130,16 @@ pub(crate) fn analyse(
 /// disk before anything else happens with the alerts.
 pub(crate) fn report_period(
     analysis: &crate::pipeline::Analysis,
-    week: Option<&str>,
+    period_args: &crate::cli::PeriodArgs,
     weeks_back: usize,
     out: &std::path::Path,
     progress: &Progress,
 ) -> Result<(crate::alert::AlertReport, std::path::PathBuf)> {
-    let period_start = analysis.report_period(week)?;
+    let chosen = analysis.report_period(period_args.week.as_deref(), period_args.period_start)?;
+    if let Some(note) = &chosen.note {
+        progress.say(format!("note: {note}"));
+    }
+    let period_start = chosen.start;
     let step = progress.step("evaluating alerts and rendering the report");
     let alerts = analysis.alerts(period_start)?;
     let board = crate::board::build(&analysis.facts, &analysis.config)?;
@@ -177,6 +181,7 @@ pub(crate) fn report_period(
         templates,
         governance_notes,
         business_time: analysis.config.business_hours.is_some(),
+        period_note: chosen.note.clone(),
     };
     let files = crate::report::build(&input)?;
     let dir = crate::report::write(out, &files)?;

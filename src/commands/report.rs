@@ -12,7 +12,7 @@ pub(crate) fn run(args: &ReportArgs, progress: &Progress) -> Result<Status> {
     let analysis = analyse(&args.data, &args.period.analysis, Selection::All, progress)?;
     let (alerts, dir) = report_period(
         &analysis,
-        args.period.week.as_deref(),
+        &args.period,
         usize::from(args.weeks_back),
         &args.out,
         progress,

@@ -21,7 +21,7 @@ pub(crate) fn run(args: &RunArgs, progress: &Progress) -> Result<Status> {
     }
     let (alerts, dir) = report_period(
         &analysis,
-        args.report.period.week.as_deref(),
+        &args.report.period,
         usize::from(args.report.weeks_back),
         &args.report.out,
         progress,

@@ -73,6 +73,9 @@ pub struct ReportPage {
     pub warning: usize,
     pub quality: Quality,
     pub cards: Vec<Card>,
+    pub period_note: Option<String>,
+    /// The period has no metric rows at all: one line instead of empty tables.
+    pub empty_period: bool,
     pub tables: Vec<MetricTable>,
     pub board: BoardSummary,
     /// `None` when the data has no template status history.
@@ -201,6 +204,8 @@ pub fn page(
         warning: alerts.count(Severity::Warning),
         quality,
         cards,
+        period_note: input.period_note.clone(),
+        empty_period: period_rows.is_empty(),
         tables,
         board: BoardSummary {
             open: input.board.len(),

@@ -47,6 +47,8 @@ pub struct ReportInput<'a> {
     pub governance_notes: Vec<String>,
     /// Whether the configuration has `[business_hours]` (the business-time metrics exist).
     pub business_time: bool,
+    /// Why this period (a fallback from an empty default) or that it has no data.
+    pub period_note: Option<String>,
 }
 
 /// A report as files: (path relative to the report folder, bytes).

@@ -649,3 +649,74 @@ fn a_report_without_template_history_says_so() {
     assert!(html.contains("template_blocked_sends: no template status history in the data"));
     assert!(!html.contains("id=\"templates-table\""));
 }
+
+#[test]
+fn a_historical_export_reports_its_latest_period_with_data_and_says_so() {
+    let scratch = Scratch::new("historical");
+    let data = scratch.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for table in ["conversations", "messages", "assignments", "handoffs"] {
+        std::fs::copy(
+            golden_dir().join(format!("{table}.csv")),
+            data.join(format!("{table}.csv")),
+        )
+        .unwrap();
+    }
+    // One straggling brief two months later moves as_of, and the week before it is empty.
+    let mut handoffs = std::fs::read_to_string(data.join("handoffs.csv")).unwrap();
+    let id = handoffs
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
+    handoffs.push_str(&format!("{id},2027-01-20T10:00:00Z,late,,,,\n"));
+    std::fs::write(data.join("handoffs.csv"), handoffs).unwrap();
+    let out = l2lens(&[
+        "report",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        scratch.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("(2027-01-11) has no conversations; showing the latest week with data, starting 2026-11-23"),
+        "{err}"
+    );
+    let index = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    assert!(
+        index.ends_with("2026-11-23/index.html"),
+        "{}",
+        index.display()
+    );
+    let html = std::fs::read_to_string(&index).unwrap();
+    assert!(html.contains("id=\"period-note\""));
+
+    // An explicit period without data says so in one line instead of an empty grid; any period
+    // kind takes --period-start.
+    let out = l2lens(&[
+        "report",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        scratch.join("out").to_str().unwrap(),
+        "--period",
+        "month",
+        "--period-start",
+        "2025-03-14",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("The month starting 2025-03-01 has no conversations"));
+    let index = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    assert!(
+        index.ends_with("2025-03-01/index.html"),
+        "{}",
+        index.display()
+    );
+    let html = std::fs::read_to_string(&index).unwrap();
+    assert!(html.contains("id=\"empty-period\"") && !html.contains("id=\"metric-table\""));
+}
