@@ -33,12 +33,23 @@ pub struct Line {
 pub struct Trend {
     pub metric: &'static MetricInfo,
     pub periods: Vec<NaiveDate>,
-    /// `ALL` first, then the groups by name.
+    /// `ALL` first, then the groups of `shown` that have a value, in that order.
     pub lines: Vec<Line>,
+    /// Groups with values that the chart leaves out (it shows the largest few).
+    pub left_out: usize,
 }
 
-/// The series of `metric` over `periods`: one line per group with at least one value.
-pub fn trends(rows: &[MetricRow], metric: &'static MetricInfo, periods: &[NaiveDate]) -> Trend {
+/// How many groups a chart shows besides `ALL`: more lines than this do not read.
+pub const MAX_GROUPS: usize = 6;
+
+/// The series of `metric` over `periods`: `ALL`, then the groups of `shown` (the largest,
+/// largest first) with at least one value; the other groups are counted in `left_out`.
+pub fn trends(
+    rows: &[MetricRow],
+    metric: &'static MetricInfo,
+    periods: &[NaiveDate],
+    shown: &[&str],
+) -> Trend {
     let mut by_group: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.metric == metric.id) {
         if let Some(i) = periods.iter().position(|p| *p == row.period_start) {
@@ -54,14 +65,19 @@ pub fn trends(rows: &[MetricRow], metric: &'static MetricInfo, periods: &[NaiveD
             points,
         });
     }
-    lines.extend(by_group.into_iter().map(|(group, points)| Line {
-        group: group.to_owned(),
-        points,
-    }));
+    for group in shown {
+        if let Some(points) = by_group.remove(group) {
+            lines.push(Line {
+                group: (*group).to_owned(),
+                points,
+            });
+        }
+    }
     Trend {
         metric,
         periods: periods.to_vec(),
         lines,
+        left_out: by_group.len(),
     }
 }
 
@@ -112,8 +128,17 @@ fn draw(
     let x_max = (n as f64 - 1.0).max(1.0);
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!("{}: last {} periods", trend.metric.id, trend.periods.len()),
-            ("sans-serif", 18),
+            if trend.left_out > 0 {
+                format!(
+                    "{}: last {} periods, largest groups ({} more left out)",
+                    trend.metric.id,
+                    trend.periods.len(),
+                    trend.left_out
+                )
+            } else {
+                format!("{}: last {} periods", trend.metric.id, trend.periods.len())
+            },
+            ("sans-serif", 16),
         )
         .margin(12)
         .x_label_area_size(44)
@@ -215,7 +240,7 @@ mod tests {
             row(d(16), "ALL", "tts_median_s", 99.0),
             row(d(23), "ALL", "frt_median_s", 100.0),
         ];
-        let t = trends(&rows, metric, &[d(2), d(9), d(16)]);
+        let t = trends(&rows, metric, &[d(2), d(9), d(16)], &["technical_l2"]);
         assert_eq!(
             t.lines,
             vec![
@@ -232,6 +257,21 @@ mod tests {
     }
 
     #[test]
+    fn only_the_largest_groups_are_drawn() {
+        let metric = find("frt_median_s").unwrap();
+        let groups = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        let rows: Vec<MetricRow> = groups
+            .iter()
+            .chain(["ALL"].iter())
+            .map(|g| row(d(9), g, "frt_median_s", 1.0))
+            .collect();
+        let t = trends(&rows, metric, &[d(9)], &["h", "c", "a", "b", "d", "e"]);
+        let names: Vec<&str> = t.lines.iter().map(|l| l.group.as_str()).collect();
+        assert_eq!(names, ["ALL", "h", "c", "a", "b", "d", "e"]);
+        assert_eq!(t.left_out, 2);
+    }
+
+    #[test]
     fn charts_are_pngs_of_the_expected_size() {
         let metric = find("misroute_rate").unwrap();
         let rows = [
@@ -239,7 +279,7 @@ mod tests {
             row(d(16), "ALL", "misroute_rate", 0.2),
             row(d(16), "retention", "misroute_rate", 0.5),
         ];
-        let png = render(&trends(&rows, metric, &[d(9), d(16)])).unwrap();
+        let png = render(&trends(&rows, metric, &[d(9), d(16)], &["retention"])).unwrap();
         let image = image::load_from_memory(&png).unwrap();
         assert_eq!((image.width(), image.height()), (WIDTH, HEIGHT));
         // Not blank: the drawing put dark pixels (text, axes, the black ALL line) on white.
@@ -247,6 +287,6 @@ mod tests {
         let dark = rgb.pixels().filter(|p| p.0.iter().all(|c| *c < 80)).count();
         assert!(dark > 500, "{dark} dark pixels");
         // An empty chart still renders.
-        assert!(render(&trends(&[], metric, &[d(16)])).is_ok());
+        assert!(render(&trends(&[], metric, &[d(16)], &[])).is_ok());
     }
 }

@@ -89,7 +89,10 @@ pub struct MetricTable {
     pub id: &'static str,
     pub title: String,
     pub headers: Vec<Header>,
+    /// `ALL` and the largest groups.
     pub rows: Vec<Row>,
+    /// The other groups, largest first, folded away on the page.
+    pub folded: Vec<Row>,
     /// What the data lacks for some of these metrics.
     pub notes: Vec<String>,
 }
@@ -110,6 +113,9 @@ pub struct TemplateView {
     pub sends: u64,
     pub blocked: u64,
 }
+
+/// How many groups (besides `ALL`) a metric table shows before folding the rest away.
+pub const SHOWN_GROUPS: usize = 20;
 
 /// Builds the page model of one report.
 pub fn page(
@@ -255,14 +261,23 @@ fn metric_table(
             definition: m.definition,
         })
         .collect();
-    let mut groups: Vec<&str> = period_rows
+    // `ALL` first, then the groups with a value here, largest first.
+    let present: std::collections::BTreeSet<&str> = period_rows
         .iter()
         .filter(|r| headers.iter().any(|h| h.id == r.metric))
         .map(|r| r.group.as_str())
         .collect();
-    groups.sort_unstable_by_key(|g| (*g != ALL, *g));
-    groups.dedup();
-    let rows = groups
+    let groups: Vec<&str> = present
+        .contains(ALL)
+        .then_some(ALL)
+        .into_iter()
+        .chain(
+            super::groups_by_volume(period_rows)
+                .into_iter()
+                .filter(|g| present.contains(g)),
+        )
+        .collect();
+    let mut rows: Vec<Row> = groups
         .into_iter()
         .map(|group| Row {
             group: printable(group),
@@ -310,11 +325,13 @@ fn metric_table(
                 .collect(),
         })
         .collect();
+    let folded = rows.split_off(rows.len().min(1 + SHOWN_GROUPS));
     MetricTable {
         id,
         title: title.to_owned(),
         headers,
         rows,
+        folded,
         notes,
     }
 }

@@ -66,6 +66,23 @@ impl ReportFiles {
     }
 }
 
+/// The groups of one period's rows (not `ALL`), largest first: by the conversations opened in
+/// the period (the cohort of `specialist_rate`), else by the largest cohort of any metric, then
+/// by name.
+pub fn groups_by_volume(period_rows: &[MetricRow]) -> Vec<&str> {
+    let mut volume: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    for r in period_rows.iter().filter(|r| r.group != metrics::ALL) {
+        let v = volume.entry(r.group.as_str()).or_default();
+        if r.metric == "specialist_rate" {
+            v.0 = r.n;
+        }
+        v.1 = v.1.max(r.n);
+    }
+    let mut groups: Vec<(&str, (u64, u64))> = volume.into_iter().collect();
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    groups.into_iter().map(|(g, _)| g).collect()
+}
+
 /// Renders every file of a report.
 pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
     let periods = &input.periods;
@@ -78,12 +95,23 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
         .collect();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut charts = Vec::new();
+    let period_rows: Vec<MetricRow> = shown
+        .iter()
+        .filter(|r| r.period_start == period_start)
+        .cloned()
+        .collect();
+    let largest = groups_by_volume(&period_rows);
     let shown_metrics = metrics::REGISTRY
         .iter()
         .filter(|f| input.business_time || f.set != metrics::MetricSet::BusinessTime)
         .flat_map(|f| f.metrics.iter());
     for metric in shown_metrics {
-        let trend = charts::trends(&shown, metric, periods);
+        let trend = charts::trends(
+            &shown,
+            metric,
+            periods,
+            &largest[..largest.len().min(charts::MAX_GROUPS)],
+        );
         let file = format!("charts/{}.png", metric.id);
         files.push((file.clone(), charts::render(&trend)?));
         charts.push(html::Chart {
@@ -97,11 +125,6 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
             ),
         });
     }
-    let period_rows: Vec<MetricRow> = shown
-        .iter()
-        .filter(|r| r.period_start == period_start)
-        .cloned()
-        .collect();
     let quarantine_link = (!input.quarantine.is_empty()).then(|| "quarantine.csv".to_owned());
     let quality = html::Quality {
         conversations: input.conversations,

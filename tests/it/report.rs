@@ -720,3 +720,67 @@ fn a_historical_export_reports_its_latest_period_with_data_and_says_so() {
     let html = std::fs::read_to_string(&index).unwrap();
     assert!(html.contains("id=\"empty-period\"") && !html.contains("id=\"metric-table\""));
 }
+
+#[test]
+fn seven_hundred_lanes_render_quickly_with_the_small_ones_folded() {
+    let scratch = Scratch::new("many-lanes");
+    let mut conversations =
+        String::from("conversation_id,customer_id,channel,segment,intent,opened_at,closed_at\n");
+    let mut messages = String::from(
+        "message_id,conversation_id,sent_at,sender,kind,is_fallback,intent,template_name\n",
+    );
+    let mut assignments = String::from("conversation_id,assigned_at,lane,assignee_id,reason\n");
+    for i in 0..2_100 {
+        // lane_000 gets the first 100 conversations and every lane two or three more, so the
+        // largest lane is clear.
+        let lane = if i < 100 { 0 } else { i % 700 };
+        conversations.push_str(&format!(
+            "c{i},cus{i},whatsapp,pro,billing,2026-11-17T10:00:00Z,2026-11-17T12:00:00Z\n"
+        ));
+        messages.push_str(&format!(
+            "m{i}a,c{i},2026-11-17T10:00:00Z,customer,text,,billing,\n\
+             m{i}b,c{i},2026-11-17T10:05:00Z,agent,text,,,\n"
+        ));
+        assignments.push_str(&format!(
+            "c{i},2026-11-17T10:01:00Z,lane_{lane:03},agent_{i},initial\n"
+        ));
+    }
+    let data = scratch.join("data");
+    scratch.write("data/conversations.csv", conversations);
+    scratch.write("data/messages.csv", messages);
+    scratch.write("data/assignments.csv", assignments);
+    scratch.write(
+        "data/handoffs.csv",
+        "conversation_id,handoff_at,intent,key_details,attempted_steps,current_status,next_action\n",
+    );
+    let started = std::time::Instant::now();
+    let out = l2lens(&[
+        "report",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        scratch.join("out").to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+        "--week",
+        "2026-W47",
+        "--quiet",
+    ]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(took.as_secs_f64() < 5.0, "700 lanes took {took:?}");
+    let index = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let html = std::fs::read_to_string(&index).unwrap();
+    let shown = &html
+        [html.find("id=\"metric-table\"").unwrap()..html.find("id=\"metric-table-more\"").unwrap()];
+    assert_eq!(
+        shown.matches("<tr data-group=").count(),
+        21,
+        "ALL and the 20 largest"
+    );
+    assert!(
+        shown.contains("<tr data-group=\"lane_000\">"),
+        "the largest lane is shown"
+    );
+    assert!(html.contains("<summary>680 smaller lane group(s)</summary>"));
+}
