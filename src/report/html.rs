@@ -73,6 +73,10 @@ pub struct ReportPage {
     pub warning: usize,
     pub quality: Quality,
     pub cards: Vec<Card>,
+    /// The ten metrics (and business time) for group ALL, with their change.
+    pub headline: Vec<super::headline::Headline>,
+    /// Up to five sentences on what changed since the previous period.
+    pub changes: Vec<String>,
     pub period_note: Option<String>,
     /// The period has no metric rows at all: one line instead of empty tables.
     pub empty_period: bool,
@@ -93,6 +97,8 @@ pub struct MetricTable {
     pub rows: Vec<Row>,
     /// The other groups, largest first, folded away on the page.
     pub folded: Vec<Row>,
+    /// This set's headline for group ALL, when it is not at the top of the page.
+    pub headline: Vec<super::headline::Headline>,
     /// What the data lacks for some of these metrics.
     pub notes: Vec<String>,
 }
@@ -112,6 +118,16 @@ pub struct TemplateView {
     pub since: String,
     pub sends: u64,
     pub blocked: u64,
+}
+
+/// The headline of one metric set (group ALL) over the report's periods.
+fn set_headline(input: &ReportInput<'_>, set: MetricSet) -> Vec<super::headline::Headline> {
+    let ids: Vec<&'static str> = metrics::REGISTRY
+        .iter()
+        .filter(|f| f.set == set)
+        .flat_map(|f| f.metrics.iter().map(|m| m.id))
+        .collect();
+    super::headline::headline(input.rows, &ids, &input.periods, input.thresholds, input.by)
 }
 
 /// How many groups (besides `ALL`) a metric table shows before folding the rest away.
@@ -210,6 +226,27 @@ pub fn page(
         warning: alerts.count(Severity::Warning),
         quality,
         cards,
+        headline: {
+            let mut strip = set_headline(input, MetricSet::Core);
+            if input.business_time {
+                strip.extend(set_headline(input, MetricSet::BusinessTime));
+            }
+            strip
+        },
+        changes: match input.periods.len().checked_sub(2) {
+            Some(i) => super::headline::what_changed(
+                input.rows,
+                input.periods[i],
+                input.period_start,
+                input.thresholds,
+                by,
+                5,
+            )
+            .into_iter()
+            .map(|c| printable(&c.sentence))
+            .collect(),
+            None => Vec::new(),
+        },
         period_note: input.period_note.clone(),
         empty_period: period_rows.is_empty(),
         tables,
@@ -326,12 +363,18 @@ fn metric_table(
         })
         .collect();
     let folded = rows.split_off(rows.len().min(1 + SHOWN_GROUPS));
+    let headline = if set == MetricSet::Core {
+        Vec::new()
+    } else {
+        set_headline(input, set)
+    };
     MetricTable {
         id,
         title: title.to_owned(),
         headers,
         rows,
         folded,
+        headline,
         notes,
     }
 }

@@ -7,6 +7,7 @@
 //! the generation time printed in `index.html`.
 
 pub mod charts;
+pub mod headline;
 pub mod html;
 
 use std::path::{Path, PathBuf};

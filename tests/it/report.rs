@@ -784,3 +784,58 @@ fn seven_hundred_lanes_render_quickly_with_the_small_ones_folded() {
     );
     assert!(html.contains("<summary>680 smaller lane group(s)</summary>"));
 }
+
+#[test]
+fn the_top_of_the_page_says_what_changed() {
+    let scratch = Scratch::new("headline");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let out = l2lens(&[
+        "report",
+        "--data",
+        sample.to_str().unwrap(),
+        "--out",
+        scratch.join("out").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let index = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let html = std::fs::read_to_string(&index).unwrap();
+    // The strip comes before the alerts, with every metric of the ten for ALL.
+    let strip = html.find("id=\"headline\"").expect("a headline strip");
+    assert!(strip < html.find("<h2>Alerts</h2>").unwrap());
+    for id in ["frt_median_s", "escalation_rate", "specialist_rate"] {
+        assert!(html.contains(&format!("data-metric=\"{id}\"")), "{id}");
+    }
+    // Up to five sentences, each with numbers.
+    let list = &html[html.find("<ul id=\"what-changed\">").expect("what changed")..];
+    let list = &list[..list.find("</ul>").unwrap()];
+    let items = list.matches("<li>").count();
+    assert!((1..=5).contains(&items), "{items} sentences");
+    assert!(list.contains(" from ") && list.contains("(n = "));
+
+    let Some(browser) = chromium() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("chromium is missing: scripts/test.sh installs it (apt-get install chromium)");
+        }
+        return;
+    };
+    // Above the fold at 1400 px: the coloured tile edges of the strip are in the first screen.
+    let (shot, console) = load_in_browser(&browser, &index, &scratch);
+    assert!(console.is_empty(), "{console:#?}");
+    let fold = 900.min(shot.height());
+    let coloured = (0..fold)
+        .flat_map(|y| (0..shot.width()).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let p = shot.get_pixel(x, y).0;
+            p == [0xc0, 0x39, 0x2b] || p == [0x2e, 0x8b, 0x57]
+        })
+        .count();
+    assert!(
+        coloured > 200,
+        "the strip's coloured edges above the fold: {coloured} pixels"
+    );
+    // Keep the screenshot for people (not committed).
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    let _ = std::fs::create_dir_all(&artifacts);
+    let _ = shot.save(artifacts.join("report-top.png"));
+}
