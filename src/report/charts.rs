@@ -37,13 +37,16 @@ pub struct Trend {
     pub lines: Vec<Line>,
     /// Groups with values that the chart leaves out (it shows the largest few).
     pub left_out: usize,
+    /// The threshold lines of the metric for ALL: (label, value), e.g. ("warning > 5.0 min", 300).
+    pub thresholds: Vec<(String, f64)>,
 }
 
 /// How many groups a chart shows besides `ALL`: more lines than this do not read.
 pub const MAX_GROUPS: usize = 6;
 
-/// The series of `metric` over `periods`: `ALL`, then the groups of `shown` (the largest,
-/// largest first) with at least one value; the other groups are counted in `left_out`.
+/// The series of `metric` over `periods`: `ALL`, then the first [`MAX_GROUPS`] groups of
+/// `shown` (every group, largest first) with at least one value; the other groups with values
+/// are counted in `left_out`.
 pub fn trends(
     rows: &[MetricRow],
     metric: &'static MetricInfo,
@@ -66,6 +69,9 @@ pub fn trends(
         });
     }
     for group in shown {
+        if lines.iter().filter(|l| l.group != ALL).count() == MAX_GROUPS {
+            break;
+        }
         if let Some(points) = by_group.remove(group) {
             lines.push(Line {
                 group: (*group).to_owned(),
@@ -78,16 +84,21 @@ pub fn trends(
         periods: periods.to_vec(),
         lines,
         left_out: by_group.len(),
+        thresholds: Vec::new(),
     }
 }
 
-/// The axis label of a unit.
-pub fn axis_label(unit: Unit) -> &'static str {
+/// The axis of a chart: what one value is multiplied by, and the label, chosen by the
+/// magnitude of the largest value so that a wait reads `35 min`, not `2100.0`.
+pub fn axis(unit: Unit, largest: f64) -> (f64, &'static str) {
     match unit {
-        Unit::Seconds => "seconds",
-        Unit::Rate => "share of cohort (0-1)",
-        Unit::Count => "conversations",
-        Unit::PerConversation => "owner changes per conversation",
+        Unit::Seconds if largest < 120.0 => (1.0, "seconds"),
+        Unit::Seconds if largest < 7_200.0 => (1.0 / 60.0, "minutes"),
+        Unit::Seconds if largest < 172_800.0 => (1.0 / 3_600.0, "hours"),
+        Unit::Seconds => (1.0 / 86_400.0, "days"),
+        Unit::Rate => (100.0, "% of cohort"),
+        Unit::Count => (1.0, "conversations"),
+        Unit::PerConversation => (1.0, "per conversation"),
     }
 }
 
@@ -119,12 +130,25 @@ fn draw(
     let root = BitMapBackend::with_buffer(pixels, size).into_drawing_area();
     root.fill(&WHITE)?;
     let n = trend.periods.len().max(1);
-    let top = trend
+    let largest = trend
         .lines
         .iter()
         .flat_map(|l| l.points.iter().flatten())
         .fold(0.0f64, |m, v| m.max(*v));
-    let top = if top > 0.0 { top * 1.1 } else { 1.0 };
+    // Threshold lines near the data are drawn (and may widen the axis); far ones would flatten
+    // the data into the floor, so they are left off.
+    let lines: Vec<&(String, f64)> = trend
+        .thresholds
+        .iter()
+        .filter(|(_, v)| *v >= 0.0 && (largest == 0.0 || *v <= largest * 3.0))
+        .collect();
+    let largest = lines.iter().fold(largest, |m, (_, v)| m.max(*v));
+    let (scale, unit_label) = axis(trend.metric.unit, largest);
+    let top = if largest > 0.0 {
+        largest * scale * 1.1
+    } else {
+        1.0
+    };
     let x_max = (n as f64 - 1.0).max(1.0);
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -160,7 +184,7 @@ fn draw(
                 .unwrap_or_default()
         })
         .x_desc("period start (month-day)")
-        .y_desc(axis_label(trend.metric.unit))
+        .y_desc(unit_label)
         .label_style(("sans-serif", 12))
         .axis_desc_style(("sans-serif", 13))
         .light_line_style(RGBColor(235, 235, 235))
@@ -178,7 +202,10 @@ fn draw(
         let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
         for (x, v) in line.points.iter().enumerate() {
             match v {
-                Some(v) => runs.last_mut().expect("one run").push((x as f64, *v)),
+                Some(v) => runs
+                    .last_mut()
+                    .expect("one run")
+                    .push((x as f64, *v * scale)),
                 None => runs.push(Vec::new()),
             }
         }
@@ -198,6 +225,23 @@ fn draw(
                     .map(|p| Circle::new(p, 3, color.filled())),
             )?;
         }
+    }
+    for (label, value) in lines {
+        let color = if label.starts_with("critical") {
+            RGBColor(192, 57, 43)
+        } else {
+            RGBColor(212, 160, 23)
+        };
+        let y = value * scale;
+        chart
+            .draw_series(LineSeries::new(
+                vec![(-0.2, y), (x_max + 0.2, y)],
+                color.stroke_width(1),
+            ))?
+            .label(label.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(1))
+            });
     }
     chart
         .configure_series_labels()
@@ -257,6 +301,16 @@ mod tests {
     }
 
     #[test]
+    fn axis_units_follow_the_magnitude() {
+        assert_eq!(axis(Unit::Seconds, 45.0), (1.0, "seconds"));
+        assert_eq!(axis(Unit::Seconds, 2_100.0).1, "minutes");
+        assert_eq!(axis(Unit::Seconds, 7_200.0).1, "hours");
+        assert_eq!(axis(Unit::Seconds, 400_000.0).1, "days");
+        assert_eq!(axis(Unit::Rate, 0.3), (100.0, "% of cohort"));
+        assert_eq!(axis(Unit::Count, 12.0).1, "conversations");
+    }
+
+    #[test]
     fn only_the_largest_groups_are_drawn() {
         let metric = find("frt_median_s").unwrap();
         let groups = ["a", "b", "c", "d", "e", "f", "g", "h"];
@@ -265,7 +319,12 @@ mod tests {
             .chain(["ALL"].iter())
             .map(|g| row(d(9), g, "frt_median_s", 1.0))
             .collect();
-        let t = trends(&rows, metric, &[d(9)], &["h", "c", "a", "b", "d", "e"]);
+        let t = trends(
+            &rows,
+            metric,
+            &[d(9)],
+            &["h", "c", "x", "a", "b", "d", "e", "f", "g"],
+        );
         let names: Vec<&str> = t.lines.iter().map(|l| l.group.as_str()).collect();
         assert_eq!(names, ["ALL", "h", "c", "a", "b", "d", "e"]);
         assert_eq!(t.left_out, 2);

@@ -84,6 +84,35 @@ pub fn groups_by_volume(period_rows: &[MetricRow]) -> Vec<&str> {
     groups.into_iter().map(|(g, _)| g).collect()
 }
 
+/// The warning and critical lines of a metric for the group ALL, to draw on its chart.
+fn threshold_lines(input: &ReportInput<'_>, metric: &metrics::MetricInfo) -> Vec<(String, f64)> {
+    use crate::config::Condition;
+    let Some(rule) =
+        input
+            .thresholds
+            .rule_for(metric.id, metrics::ALL, input.by == Dimension::Lane)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (level, condition) in [("warning", rule.warning), ("critical", rule.critical)] {
+        let Some(c) = condition else { continue };
+        let label = format!("{level} {}", c.human(metric.unit));
+        match c {
+            Condition::Outside(lo, hi) => {
+                out.push((label.clone(), lo));
+                out.push((label, hi));
+            }
+            Condition::Above(t)
+            | Condition::AtLeast(t)
+            | Condition::Below(t)
+            | Condition::AtMost(t)
+            | Condition::Equal(t) => out.push((label, t)),
+        }
+    }
+    out
+}
+
 /// Renders every file of a report.
 pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
     let periods = &input.periods;
@@ -107,12 +136,8 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
         .filter(|f| input.business_time || f.set != metrics::MetricSet::BusinessTime)
         .flat_map(|f| f.metrics.iter());
     for metric in shown_metrics {
-        let trend = charts::trends(
-            &shown,
-            metric,
-            periods,
-            &largest[..largest.len().min(charts::MAX_GROUPS)],
-        );
+        let mut trend = charts::trends(&shown, metric, periods, &largest);
+        trend.thresholds = threshold_lines(input, metric);
         let file = format!("charts/{}.png", metric.id);
         files.push((file.clone(), charts::render(&trend)?));
         charts.push(html::Chart {
