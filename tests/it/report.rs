@@ -839,3 +839,48 @@ fn the_top_of_the_page_says_what_changed() {
     let _ = std::fs::create_dir_all(&artifacts);
     let _ = shot.save(artifacts.join("report-top.png"));
 }
+
+#[test]
+fn the_numbers_on_the_page_are_those_of_metrics_csv() {
+    use l2lens::metrics::{find, human};
+    let scratch = Scratch::new("page-numbers");
+    let index = report(
+        &golden_dir(),
+        None,
+        &scratch.join("out"),
+        &["--week", "2026-W47"],
+    );
+    let html = std::fs::read_to_string(&index).unwrap();
+    let csv_text = std::fs::read_to_string(index.with_file_name("metrics.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let mut checked = 0;
+    for record in reader.records() {
+        let r = record.unwrap();
+        if &r[0] != "2026-11-16" {
+            continue;
+        }
+        let (group, metric) = (&r[1], &r[2]);
+        let value: f64 = r[3].parse().unwrap();
+        let text = human(value, find(metric).unwrap().unit);
+        // The table cell (every metric table has the group's row).
+        let cells = table_row(&html, group);
+        if let Some((_, _, cell)) = cells.iter().find(|(h, _, _)| h == metric) {
+            assert!(
+                cell.starts_with(&format!("{text}<small>n={}</small>", &r[4])),
+                "{group} {metric}: {cell} vs {text}"
+            );
+            checked += 1;
+        }
+        // The headline tile of ALL.
+        if group == "ALL" {
+            let tile = format!("data-metric=\"{metric}\"");
+            if let Some(at) = html.find(&tile) {
+                let tile = &html[at..];
+                let value = &tile[tile.find("class=\"val\">").unwrap() + 12..];
+                assert_eq!(&value[..value.find('<').unwrap()], text, "{metric} tile");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 80, "checked {checked} numbers");
+}
