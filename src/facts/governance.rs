@@ -486,9 +486,6 @@ struct Columns<'a> {
     now_duplicate_open: Vec<bool>,
 }
 
-/// Internal columns (state at as_of for the board) start with this; the public facts drop them.
-pub const NOW_PREFIX: &str = "now_";
-
 /// The internal columns, which [`super::public`] drops.
 pub const NOW_COLUMNS: &[&str] = &[
     "now_owner",

@@ -54,8 +54,8 @@ const MS_60S: i64 = 60_000;
 
 /// The facts of every conversation, and the `as_of` instant they were computed at.
 pub struct Facts {
-    /// One row per conversation; instants as Int64 UTC milliseconds. Columns starting with
-    /// [`governance::NOW_PREFIX`] are the state at `as_of` the board reads; they are not public.
+    /// One row per conversation; instants as Int64 UTC milliseconds. The columns of
+    /// [`governance::NOW_COLUMNS`] are the state at `as_of` the board reads; they are not public.
     pub frame: DataFrame,
     pub as_of: i64,
     /// The specialist entries (`key`, `entry_at`, `entry_lane`, `brief`) of the governance

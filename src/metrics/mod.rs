@@ -158,14 +158,6 @@ pub fn all_metrics() -> impl Iterator<Item = &'static MetricInfo> {
     REGISTRY.iter().flat_map(|f| f.metrics.iter())
 }
 
-/// The metrics of a selection, in registry order.
-pub fn selected(select: Selection) -> impl Iterator<Item = &'static MetricInfo> {
-    REGISTRY
-        .iter()
-        .filter(move |f| select.includes(f.set))
-        .flat_map(|f| f.metrics.iter())
-}
-
 pub fn find(id: &str) -> Option<&'static MetricInfo> {
     all_metrics().find(|m| m.id == id)
 }

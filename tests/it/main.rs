@@ -9,5 +9,6 @@ mod layers;
 mod metrics;
 mod query;
 mod report;
+mod report_views;
 mod sample;
 mod util;
