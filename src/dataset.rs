@@ -67,11 +67,18 @@ impl Dataset {
         Ok(unknown)
     }
 
-    /// A table's lazy frame; templates may be absent.
+    /// A table's lazy frame; an optional table the data lacks is an empty table of its
+    /// columns (ask [`Dataset::has`] whether it was there).
     pub fn table(&self, table: Table) -> Result<LazyFrame> {
-        self.tables
-            .get(&table)
-            .cloned()
-            .ok_or_else(|| anyhow!("the data has no {} table", table.name()))
+        match self.tables.get(&table) {
+            Some(frame) => Ok(frame.clone()),
+            None if !table.required() => Ok(table.empty_frame().lazy()),
+            None => Err(anyhow!("the data has no {} table", table.name())),
+        }
+    }
+
+    /// Whether the data has `table` (optional tables may be absent).
+    pub fn has(&self, table: Table) -> bool {
+        self.tables.contains_key(&table)
     }
 }

@@ -19,8 +19,8 @@ use polars::prelude::*;
 use polars::sql::SQLContext;
 
 use crate::facts;
+use crate::ingest::schema::Table;
 use crate::ingest::schema::timestamp_dtype;
-use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
 use crate::pipeline::Analysis;
 
 /// The names an analyst can query, in the order `--help` lists them.
@@ -60,13 +60,10 @@ pub fn facts_view(analysis: &Analysis) -> Result<LazyFrame> {
 /// A SQL context with every table registered.
 pub fn context(analysis: &Analysis) -> Result<SQLContext> {
     let sql = SQLContext::new();
+    // An optional table the data lacks is an empty table, so that one query runs on every
+    // export.
     for table in Table::ALL {
-        match analysis.data.table(table) {
-            Ok(frame) => sql.register(table.name(), frame),
-            // An optional table the data lacks is an empty table, so that one query runs on
-            // every export.
-            Err(_) => sql.register(table.name(), empty_table(table).lazy()),
-        }
+        sql.register(table.name(), analysis.data.table(table)?);
     }
     let lanes: Vec<&str> = analysis.config.lanes.keys().map(String::as_str).collect();
     let tiers: Vec<&str> = analysis.config.lanes.values().map(|t| t.as_str()).collect();
@@ -76,23 +73,6 @@ pub fn context(analysis: &Analysis) -> Result<SQLContext> {
     let board = crate::board::build(&analysis.facts, &analysis.config)?;
     sql.register("board", crate::board::to_frame(&board)?.lazy());
     Ok(sql)
-}
-
-/// No rows, with the columns and types `l2lens ingest` gives `table`.
-fn empty_table(table: Table) -> DataFrame {
-    let mut columns: Vec<Column> = table
-        .columns()
-        .iter()
-        .map(|c| Column::new_empty(c.name.into(), &c.kind.dtype()))
-        .collect();
-    columns.push(Column::new_empty(SOURCE_ROW.into(), &DataType::UInt32));
-    if table == Table::Conversations || table.references_conversation() {
-        columns.push(Column::new_empty(
-            CONVERSATION_KEY.into(),
-            &DataType::UInt32,
-        ));
-    }
-    DataFrame::new(0, columns).expect("distinct column names")
 }
 
 /// Runs one query; `source` names it in errors (a file name or `--sql`).

@@ -152,6 +152,17 @@ pub(crate) fn report_period(
         crate::period::local_midnight_ms(period.next(period_start), zone),
     )?;
     let mut governance_notes = Vec::new();
+    let mut core_notes = Vec::new();
+    if !analysis.events.has_briefs {
+        core_notes.push(
+            "context_completeness_rate, context_score_mean: no handoff briefs in the data (no \
+             handoffs table)"
+                .to_owned(),
+        );
+        governance_notes.push(
+            "brief_missing_rate: no handoff briefs in the data (no handoffs table)".to_owned(),
+        );
+    }
     if analysis.events.sends.is_none() {
         governance_notes.push(
             "template_blocked_sends: no template status history in the data (no templates \
@@ -180,6 +191,7 @@ pub(crate) fn report_period(
         board: &board,
         templates,
         governance_notes,
+        core_notes,
         business_time: analysis.config.business_hours.is_some(),
         period_note: chosen.note.clone(),
     };

@@ -14,7 +14,7 @@ use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
 /// `blocked` (the status is in `blocked_template_statuses`). `None` when the data has no
 /// template status history.
 pub fn template_sends(data: &Dataset, config: &Config, as_of: i64) -> Result<Option<LazyFrame>> {
-    if !data.tables.contains_key(&Table::Templates) {
+    if !data.has(Table::Templates) {
         return Ok(None);
     }
     let sends = data
@@ -79,7 +79,7 @@ pub fn template_sends(data: &Dataset, config: &Config, as_of: i64) -> Result<Opt
 /// Failed sends at or before `as_of`: `key`, `at` (`failed_at`), `error_code`. `None` when the
 /// data has no `send_failures` table.
 pub fn send_failures(data: &Dataset, as_of: i64) -> Result<Option<LazyFrame>> {
-    if !data.tables.contains_key(&Table::SendFailures) {
+    if !data.has(Table::SendFailures) {
         return Ok(None);
     }
     Ok(Some(

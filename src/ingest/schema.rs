@@ -44,9 +44,31 @@ impl Table {
         }
     }
 
-    /// The template status history and the send failures may be absent from a data directory.
+    /// The handoff briefs, the template status history and the send failures may be absent
+    /// from a data directory: the metrics that need them then have no rows, and say why.
     pub fn required(self) -> bool {
-        !matches!(self, Table::Templates | Table::SendFailures)
+        !matches!(
+            self,
+            Table::Handoffs | Table::Templates | Table::SendFailures
+        )
+    }
+
+    /// No rows, with the columns and types `l2lens ingest` gives this table.
+    pub fn empty_frame(self) -> polars::prelude::DataFrame {
+        use polars::prelude::{Column, DataFrame};
+        let mut columns: Vec<Column> = self
+            .columns()
+            .iter()
+            .map(|c| Column::new_empty(c.name.into(), &c.kind.dtype()))
+            .collect();
+        columns.push(Column::new_empty(SOURCE_ROW.into(), &DataType::UInt32));
+        if self == Table::Conversations || self.references_conversation() {
+            columns.push(Column::new_empty(
+                CONVERSATION_KEY.into(),
+                &DataType::UInt32,
+            ));
+        }
+        DataFrame::new(0, columns).expect("distinct column names")
     }
 
     pub fn columns(self) -> &'static [ColumnSpec] {

@@ -30,6 +30,10 @@ fn not_complete() -> Expr {
 }
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    // Without a handoffs table there is nothing to measure: no rows, not 0 %.
+    if !ctx.has_briefs {
+        return Ok(super::empty_rows());
+    }
     Ok(ctx.event_rows(
         ctx.entries.clone(),
         vec![(

@@ -38,6 +38,10 @@ pub const FAMILY: Family = Family {
 };
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+    // Without a handoffs table there is nothing to measure: no rows, not 0 %.
+    if !ctx.has_briefs {
+        return Ok(super::empty_rows());
+    }
     Ok(ctx.cohort_rows(
         cohort(),
         time(),

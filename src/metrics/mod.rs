@@ -204,6 +204,9 @@ pub struct Events {
     pub sends: Option<LazyFrame>,
     /// [`crate::facts::sends::send_failures`]; `None` without a send_failures table.
     pub failures: Option<LazyFrame>,
+    /// Whether the data has a handoffs table: without one the brief metrics have no rows (not
+    /// 0 %).
+    pub has_briefs: bool,
 }
 
 impl Events {
@@ -219,6 +222,7 @@ impl Events {
                 .cache(),
             sends: sends::template_sends(data, config, facts.as_of)?.map(LazyFrame::cache),
             failures: sends::send_failures(data, facts.as_of)?,
+            has_briefs: data.has(crate::ingest::schema::Table::Handoffs),
         })
     }
 }
@@ -238,6 +242,8 @@ pub struct Context<'a> {
     pub sends: Option<LazyFrame>,
     /// Send failures (`at`, `error_code`), when the data has them.
     pub failures: Option<LazyFrame>,
+    /// Whether the data has handoff briefs at all.
+    pub has_briefs: bool,
     pub as_of: i64,
     pub options: MetricsOptions,
     pub config: &'a Config,
@@ -295,6 +301,7 @@ impl<'a> Context<'a> {
             ),
             sends: events.sends.clone().map(with_conversation),
             failures: events.failures.clone().map(with_conversation),
+            has_briefs: events.has_briefs,
             facts: facts_frame,
             as_of: facts.as_of,
             options,

@@ -183,7 +183,7 @@ pub fn page(
             MetricSet::Core,
             "metric-table",
             "The ten L2 metrics",
-            Vec::new(),
+            input.core_notes.clone(),
         ),
         metric_table(
             input,

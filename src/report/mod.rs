@@ -46,6 +46,8 @@ pub struct ReportInput<'a> {
     pub templates: Option<Vec<crate::board::TemplateLine>>,
     /// What the data lacks for the governance checks ("no template status history").
     pub governance_notes: Vec<String>,
+    /// What the data lacks for the ten metrics ("no handoff briefs").
+    pub core_notes: Vec<String>,
     /// Whether the configuration has `[business_hours]` (the business-time metrics exist).
     pub business_time: bool,
     /// Why this period (a fallback from an empty default) or that it has no data.

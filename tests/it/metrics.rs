@@ -310,3 +310,34 @@ fn facts_command_writes_one_row_per_conversation() {
     let c04 = rows.iter().find(|r| &r[0] == "c04").unwrap();
     assert_eq!(&c04[lane], "customer_recovery");
 }
+
+#[test]
+fn without_a_handoffs_table_the_brief_metrics_have_no_rows_and_nothing_else_changes() {
+    let scratch = Scratch::new("no-handoffs");
+    for table in ["conversations", "messages", "assignments"] {
+        std::fs::copy(
+            golden_dir().join(format!("{table}.csv")),
+            scratch.join(&format!("{table}.csv")),
+        )
+        .unwrap();
+    }
+    let (_, rows) = metrics(scratch.path(), &["--as-of", GOLDEN_AS_OF]);
+    let (_, mut want) = expected();
+    want.retain(|r| !r.2.starts_with("context_"));
+    assert_same_rows(&rows, &want);
+    // The report says why those cells are empty.
+    let out = l2lens(&[
+        "report",
+        "--data",
+        scratch.path().to_str().unwrap(),
+        "--as-of",
+        GOLDEN_AS_OF,
+        "--out",
+        scratch.join("out").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let index = String::from_utf8(out.stdout).unwrap();
+    let html = std::fs::read_to_string(index.trim()).unwrap();
+    assert!(html.contains("no handoff briefs in the data (no handoffs table)"));
+}
