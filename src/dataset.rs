@@ -57,11 +57,12 @@ impl Dataset {
             .collect()?;
         let lanes = counts.column("lane")?.str()?;
         let ns = counts.column("n")?.u64()?;
+        let known = config.known_lanes();
         let mut unknown: Vec<(String, u64)> = lanes
             .iter()
             .zip(ns.iter())
             .filter_map(|(lane, n)| Some((lane?.to_owned(), n?)))
-            .filter(|(lane, _)| !config.lanes.contains_key(lane))
+            .filter(|(lane, _)| !known.contains(lane))
             .collect();
         unknown.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Ok(unknown)

@@ -65,8 +65,20 @@ pub fn context(analysis: &Analysis) -> Result<SQLContext> {
     for table in Table::ALL {
         sql.register(table.name(), analysis.data.table(table)?);
     }
-    let lanes: Vec<&str> = analysis.config.lanes.keys().map(String::as_str).collect();
-    let tiers: Vec<&str> = analysis.config.lanes.values().map(|t| t.as_str()).collect();
+    // Named lanes, then patterns (which hold `*` or `?`), each with its tier.
+    let config = &analysis.config;
+    let lanes: Vec<&str> = config
+        .lanes
+        .keys()
+        .map(String::as_str)
+        .chain(config.lane_patterns.iter().map(|(p, _)| p.as_str()))
+        .collect();
+    let tiers: Vec<&str> = config
+        .lanes
+        .values()
+        .chain(config.lane_patterns.iter().map(|(_, t)| t))
+        .map(|t| t.as_str())
+        .collect();
     sql.register("lanes", df!("lane" => lanes, "tier" => tiers)?.lazy());
     sql.register("facts", facts_view(analysis)?);
     sql.register("metrics", analysis.frame.clone().lazy());

@@ -105,10 +105,51 @@ pub const DEFAULT_LANES: &[(&str, Tier)] = &[
     ("compliance", Tier::L3),
 ];
 
+/// Whether a lane name matches a glob pattern: `*` is any run of characters, `?` any one.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    // The last `*` seen and the text position it was tried at, to backtrack to.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// The lanes the configuration names, exactly or by pattern: any other lane is unknown.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KnownLanes {
+    exact: HashSet<String>,
+    patterns: Vec<String>,
+}
+
+impl KnownLanes {
+    pub fn contains(&self, lane: &str) -> bool {
+        self.exact.contains(lane) || self.patterns.iter().any(|p| glob_match(p, lane))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Lane name (lowercase) → tier.
     pub lanes: BTreeMap<String, Tier>,
+    /// Lane patterns (`v5*`, `?_desk`) → tier, most specific (longest) first; exact names win.
+    pub lane_patterns: Vec<(String, Tier)>,
+    /// The tier of a lane matching no name and no pattern (`[rules] default_tier`; L1).
+    pub default_tier: Tier,
     /// A bot-handled conversation is trapped above this many trap signals.
     pub trap_limit: u32,
     /// Silence (hours since the customer's last message) above which a thread is at risk.
@@ -133,6 +174,8 @@ impl Default for Config {
                 .iter()
                 .map(|(lane, tier)| ((*lane).to_owned(), *tier))
                 .collect(),
+            lane_patterns: Vec::new(),
+            default_tier: UNKNOWN_LANE_TIER,
             trap_limit: 2,
             window_risk_hours: 20.0,
             alerts: Thresholds::default(),
@@ -164,6 +207,7 @@ struct RawConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRules {
+    default_tier: Option<Tier>,
     trap_limit: Option<u32>,
     window_risk_hours: Option<f64>,
 }
@@ -200,7 +244,17 @@ impl Config {
             if name.is_empty() {
                 bail!("[lanes] has an empty lane name");
             }
-            config.lanes.insert(name, tier);
+            if name.contains(['*', '?']) {
+                config.lane_patterns.push((name, tier));
+            } else {
+                config.lanes.insert(name, tier);
+            }
+        }
+        config
+            .lane_patterns
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        if let Some(tier) = raw.rules.default_tier {
+            config.default_tier = tier;
         }
         if let Some(limit) = raw.rules.trap_limit {
             config.trap_limit = limit;
@@ -221,13 +275,23 @@ impl Config {
         Ok(config)
     }
 
-    /// The tier of a lane; a lane the configuration does not know counts as L1.
+    /// The tier of a lane: its own, else the most specific matching pattern's, else the
+    /// default tier (L1 unless `[rules] default_tier` says otherwise).
     pub fn tier(&self, lane: &str) -> Tier {
-        self.lanes.get(lane).copied().unwrap_or(UNKNOWN_LANE_TIER)
+        if let Some(tier) = self.lanes.get(lane) {
+            return *tier;
+        }
+        self.lane_patterns
+            .iter()
+            .find(|(p, _)| glob_match(p, lane))
+            .map_or(self.default_tier, |(_, tier)| *tier)
     }
 
-    pub fn known_lanes(&self) -> HashSet<String> {
-        self.lanes.keys().cloned().collect()
+    pub fn known_lanes(&self) -> KnownLanes {
+        KnownLanes {
+            exact: self.lanes.keys().cloned().collect(),
+            patterns: self.lane_patterns.iter().map(|(p, _)| p.clone()).collect(),
+        }
     }
 }
 
@@ -258,6 +322,34 @@ mod tests {
         assert_eq!(c.tier("retention"), Tier::L2);
         assert_eq!(c.trap_limit, 3);
         assert_eq!(c.window_risk_hours, 18.0);
+    }
+
+    #[test]
+    fn lane_patterns_and_a_default_tier() {
+        let c = Config::from_toml(
+            "[lanes]\n\"V5*\" = \"L2\"\n\"v5 ?3*\" = \"L3\"\n\"v5 special\" = \"L1\"\n             [rules]\ndefault_tier = \"L2\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.tier("v5 g2"), Tier::L2);
+        assert_eq!(
+            c.tier("v5 g3 desk"),
+            Tier::L3,
+            "the longer pattern is more specific"
+        );
+        assert_eq!(c.tier("v5 special"), Tier::L1, "an exact name wins");
+        assert_eq!(c.tier("n1"), Tier::L2, "the default tier");
+        assert_eq!(c.tier("general"), Tier::L1, "built-in lanes keep theirs");
+        assert!(c.known_lanes().contains("v5 g2") && !c.known_lanes().contains("n1"));
+        for (pattern, text, expected) in [
+            ("v5*", "v5", true),
+            ("*desk", "night desk", true),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("*a*b", "xxaxxb", true),
+            ("*a*b", "xxaxxbc", false),
+        ] {
+            assert_eq!(glob_match(pattern, text), expected, "{pattern} ~ {text}");
+        }
     }
 
     #[test]

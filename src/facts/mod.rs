@@ -223,11 +223,11 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
             names: ["conversation_closed_at".into()].into(),
             strict: true,
         }),
-        lane_tiers(&config.lanes)?,
+        lane_tiers(data, config)?,
         "lane",
     )
     // A lane the configuration does not know counts as L1.
-    .with_column(col("tier").fill_null(lit(crate::config::UNKNOWN_LANE_TIER.rank())))
+    .with_column(col("tier").fill_null(lit(config.default_tier.rank())))
     .cache();
 
     // Messages, sorted once: by conversation, time, customer messages first among equal

@@ -2,16 +2,23 @@
 //! as an expression, the lane fallback, the three durations and "hours silent". The facts
 //! plan, the metrics, their drill-downs and the SQL view all call these.
 
-use std::collections::BTreeMap;
-
+use anyhow::Result;
 use polars::prelude::*;
 
-use crate::config::Tier;
+use crate::config::{Config, Tier};
+use crate::dataset::Dataset;
+use crate::ingest::schema::Table;
 
-/// A small frame mapping each configured lane to its tier rank ([`Tier::rank`]).
-pub(super) fn lane_tiers(lanes: &BTreeMap<String, Tier>) -> PolarsResult<LazyFrame> {
-    let names: Vec<&str> = lanes.keys().map(String::as_str).collect();
-    let ranks: Vec<i32> = lanes.values().map(|t| t.rank()).collect();
+/// A small frame mapping every lane of the data to its tier rank ([`Tier::rank`]), by the
+/// configuration's names, patterns and default tier ([`Config::tier`]).
+pub(super) fn lane_tiers(data: &Dataset, config: &Config) -> Result<LazyFrame> {
+    let lanes = data
+        .table(Table::Assignments)?
+        .select([col("lane")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?;
+    let names: Vec<&str> = lanes.column("lane")?.str()?.iter().flatten().collect();
+    let ranks: Vec<i32> = names.iter().map(|l| config.tier(l).rank()).collect();
     Ok(df!("lane" => names, "tier" => ranks)?.lazy())
 }
 

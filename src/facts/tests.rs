@@ -511,3 +511,33 @@ fn internal_notes_and_bot_messages_do_not_cut_a_stall() {
     assert_eq!(stall("c2"), 10_500.0, "08:05 to 11:00, then 11:00 to 13:10");
     assert_eq!(f.flag("c2", "stalled"), Some(false));
 }
+
+#[test]
+fn lane_patterns_and_the_default_tier_decide_specialist_lanes() {
+    let mut case = Case::new()
+        .conv(&conv("c1", "2026-11-16T09:00:00Z", ""))
+        .msg("c1,2026-11-16T09:00:00Z,customer,text,,billing")
+        .asg("c1,2026-11-16T09:05:00Z,V5 G2 Desk,agent_1,initial")
+        .conv(&conv("c2", "2026-11-16T09:00:00Z", ""))
+        .msg("c2,2026-11-16T09:00:00Z,customer,text,,billing")
+        .asg("c2,2026-11-16T09:05:00Z,N1,agent_2,initial");
+    case.config = crate::config::Config::from_toml(
+        "[lanes]\n\"v5*\" = \"L2\"\n[rules]\ndefault_tier = \"L3\"\n",
+    )
+    .unwrap();
+    let f = case.facts(AS_OF);
+    assert_eq!(
+        f.ms("c1", "specialist_at"),
+        Some(at("2026-11-16T09:05:00Z"))
+    );
+    assert_eq!(
+        f.ms("c2", "specialist_at"),
+        Some(at("2026-11-16T09:05:00Z")),
+        "N1 is L3 by default"
+    );
+    // Without the configuration both are unknown lanes, L1: no specialist.
+    let mut plain = case;
+    plain.config = crate::config::Config::default();
+    let f = plain.facts(AS_OF);
+    assert_eq!(f.ms("c1", "specialist_at"), None);
+}

@@ -14,7 +14,7 @@ pub mod schema;
 pub mod summary;
 pub mod validate;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -31,7 +31,7 @@ use validate::{IdMap, QuarantineLine, Rules, TableBuilder, ValidatedTable};
 pub struct IngestOptions {
     pub epoch_unit: Option<EpochUnit>,
     /// Lanes of the configuration: any other lane is reported as unknown.
-    pub known_lanes: HashSet<String>,
+    pub known_lanes: crate::config::KnownLanes,
 }
 
 /// The accepted rows of every table, the quarantine and the summary.

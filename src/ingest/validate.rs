@@ -7,7 +7,7 @@
 //! rows_quarantined` holds by construction, since every row ends in exactly one of the two.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use polars::prelude::*;
@@ -152,7 +152,7 @@ pub struct Rules<'a> {
     /// Accepted conversation ids, for tables that reference a conversation.
     pub conversations: Option<&'a IdMap>,
     /// Lanes the configuration knows; any other lane is counted as unknown.
-    pub known_lanes: &'a HashSet<String>,
+    pub known_lanes: &'a crate::config::KnownLanes,
 }
 
 enum Value<'a> {

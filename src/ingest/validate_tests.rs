@@ -2,11 +2,13 @@
 
 use super::*;
 
-fn lanes() -> HashSet<String> {
-    ["automation", "technical_l2"].map(String::from).into()
+fn lanes() -> crate::config::KnownLanes {
+    crate::config::Config::from_toml("[lanes]\nautomation = \"bot\"\ntechnical_l2 = \"L2\"\n")
+        .unwrap()
+        .known_lanes()
 }
 
-fn rules<'a>(lanes: &'a HashSet<String>, conversations: Option<&'a IdMap>) -> Rules<'a> {
+fn rules<'a>(lanes: &'a crate::config::KnownLanes, conversations: Option<&'a IdMap>) -> Rules<'a> {
     Rules {
         epoch_unit: None,
         conversations,
