@@ -15,6 +15,9 @@ use crate::ingest::{IngestOptions, IngestSummary, ingest_dir};
 use crate::progress::Progress;
 use crate::warehouse;
 
+/// Lanes with their assignment row counts, most rows first.
+pub type LaneCounts = Vec<(String, u64)>;
+
 pub struct Dataset {
     pub tables: BTreeMap<Table, LazyFrame>,
     pub summary: IngestSummary,
@@ -49,7 +52,7 @@ impl Dataset {
 
     /// Lanes of the assignments that `config` does not name, with their row counts, most rows
     /// first: they count as tier L1, and every command warns about them.
-    pub fn unknown_lanes(&self, config: &Config) -> Result<Vec<(String, u64)>> {
+    pub fn unknown_lanes(&self, config: &Config) -> Result<LaneCounts> {
         let counts = self
             .table(Table::Assignments)?
             .group_by([col("lane")])

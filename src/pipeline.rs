@@ -17,6 +17,8 @@ use crate::time::format_rfc3339;
 pub struct Analysis {
     pub data: Dataset,
     pub config: Config,
+    /// Lanes of the data the configuration does not name ([`Dataset::unknown_lanes`]).
+    pub unknown_lanes: crate::dataset::LaneCounts,
     pub facts: Facts,
     /// The facts-layer event frames (window snapshots, template sends, send failures).
     pub events: Events,
@@ -30,6 +32,7 @@ impl Analysis {
     pub fn new(
         data: Dataset,
         config: Config,
+        unknown_lanes: crate::dataset::LaneCounts,
         as_of: Option<i64>,
         options: MetricsOptions,
     ) -> Result<Analysis> {
@@ -40,6 +43,7 @@ impl Analysis {
         Ok(Analysis {
             data,
             config,
+            unknown_lanes,
             facts,
             events,
             frame,

@@ -12,7 +12,7 @@ use crate::progress::Progress;
 
 pub(crate) fn run(args: &FactsArgs, progress: &Progress) -> Result<Status> {
     let as_of = parse_as_of(args.as_of.as_deref())?;
-    let (config, data) = load_data(&args.data, progress)?;
+    let (config, data, _) = load_data(&args.data, progress)?;
     let step = progress.step("computing facts");
     let facts = facts::compute(&data, &config, as_of)?;
     let mut public = if args.partition {

@@ -52,8 +52,12 @@ pub(crate) fn load_options(args: &DataArgs) -> Result<(Config, IngestOptions)> {
 }
 
 /// Loads the configuration and the data of `--data` (raw directory or warehouse), and warns
-/// about what the data holds that the configuration does not know.
-pub(crate) fn load_data(args: &DataArgs, progress: &Progress) -> Result<(Config, Dataset)> {
+/// about what the data holds that the configuration does not know. Returns the unknown lanes
+/// with their row counts too (the report lists them).
+pub(crate) fn load_data(
+    args: &DataArgs,
+    progress: &Progress,
+) -> Result<(Config, Dataset, crate::dataset::LaneCounts)> {
     let (config, options) = load_options(args)?;
     let data = Dataset::load(&args.data, &options, progress)?;
     let quarantined = data.summary.rows_quarantined();
@@ -64,10 +68,11 @@ pub(crate) fn load_data(args: &DataArgs, progress: &Progress) -> Result<(Config,
             args.data.display()
         ));
     }
-    if let Some(line) = unknown_lanes_line(&data.unknown_lanes(&config)?, &config) {
+    let unknown_lanes = data.unknown_lanes(&config)?;
+    if let Some(line) = unknown_lanes_line(&unknown_lanes, &config) {
         progress.say(line);
     }
-    Ok((config, data))
+    Ok((config, data, unknown_lanes))
 }
 
 /// The warning about lanes the configuration does not name, or `None` when there are none.
@@ -119,9 +124,9 @@ pub(crate) fn analyse(
         select,
     };
     let as_of = parse_as_of(analysis.as_of.as_deref())?;
-    let (config, dataset) = load_data(data, progress)?;
+    let (config, dataset, unknown_lanes) = load_data(data, progress)?;
     let step = progress.step("computing facts and metrics");
-    let analysis = crate::pipeline::Analysis::new(dataset, config, as_of, options)?;
+    let analysis = crate::pipeline::Analysis::new(dataset, config, unknown_lanes, as_of, options)?;
     step.finish_and_clear();
     Ok(analysis)
 }
@@ -186,7 +191,7 @@ pub(crate) fn report_period(
         conversations: analysis.facts.frame.height(),
         rows_quarantined: analysis.data.summary.rows_quarantined(),
         quarantine: &analysis.data.quarantine,
-        unknown_lanes: analysis.data.unknown_lanes(&analysis.config)?,
+        unknown_lanes: analysis.unknown_lanes.clone(),
         generated_at: crate::time::format_rfc3339(chrono::Utc::now().timestamp_millis()),
         board: &board,
         templates,

@@ -12,15 +12,14 @@ use polars::prelude::*;
 use super::walk;
 use crate::calendar::{Calendar, business_between};
 use crate::config::Config;
-use crate::dataset::Dataset;
-use crate::ingest::schema::{CONVERSATION_KEY, Table};
 
 /// The business-time columns, in the row order of `facts` (sorted by `key`), or `None` without
 /// `[business_hours]`.
+/// `assignments` are [`walk::assignments`].
 pub fn compute(
-    data: &Dataset,
     config: &Config,
     facts: &DataFrame,
+    assignments: &DataFrame,
     as_of: i64,
 ) -> Result<Option<Vec<Column>>> {
     let Some(hours) = &config.business_hours else {
@@ -52,15 +51,8 @@ pub fn compute(
     };
     let default = calendar_of(None);
 
-    let assignments = walk::by_conversation(data.table(Table::Assignments)?, "assigned_at", as_of)
-        .select([
-            col(CONVERSATION_KEY),
-            col("assigned_at").cast(DataType::Int64),
-            col("lane"),
-        ])
-        .collect()?;
-    let a_key = walk::keys(&assignments)?;
-    let a_at = walk::instants(&assignments, "assigned_at")?;
+    let a_key = walk::keys(assignments)?;
+    let a_at = walk::instants(assignments, "assigned_at")?;
     let a_lane = assignments.column("lane")?.str()?;
     let mut lane_calendars: HashMap<&str, Option<&Calendar>> = HashMap::new();
     let a_cal: Vec<Option<&Calendar>> = a_lane

@@ -311,7 +311,14 @@ pub struct Computed {
     pub entries: DataFrame,
 }
 
-pub fn compute(data: &Dataset, config: &Config, facts: &DataFrame, as_of: i64) -> Result<Computed> {
+/// `assignments` are [`walk::assignments`].
+pub fn compute(
+    data: &Dataset,
+    config: &Config,
+    facts: &DataFrame,
+    assignments: &DataFrame,
+    as_of: i64,
+) -> Result<Computed> {
     let keys = facts.column("key")?.u32()?;
     let ids = facts.column("conversation_id")?.str()?;
     let customers = facts.column("customer_id")?.str()?;
@@ -337,14 +344,6 @@ pub fn compute(data: &Dataset, config: &Config, facts: &DataFrame, as_of: i64) -
     // Each input, filtered to as_of and sorted by conversation and time (and input order), as
     // the facts are sorted by conversation: one merge walk pairs them.
     let by_key = |frame: LazyFrame, time: &str| walk::by_conversation(frame, time, as_of);
-    let assignments = by_key(data.table(Table::Assignments)?, "assigned_at")
-        .select([
-            col(CONVERSATION_KEY),
-            col("assigned_at").cast(DataType::Int64),
-            col("lane"),
-            col("assignee_id"),
-        ])
-        .collect()?;
     let agent = by_key(
         data.table(Table::Messages)?.filter(
             col("sender")
@@ -380,7 +379,7 @@ pub fn compute(data: &Dataset, config: &Config, facts: &DataFrame, as_of: i64) -
         .collect()?;
 
     let (dense, key_of) = (walk::instants, walk::keys);
-    let (a_key, a_at) = (key_of(&assignments)?, dense(&assignments, "assigned_at")?);
+    let (a_key, a_at) = (key_of(assignments)?, dense(assignments, "assigned_at")?);
     let a_lane = assignments.column("lane")?.str()?;
     let a_who = assignments.column("assignee_id")?.str()?;
     let (m_key, m_at) = (key_of(&agent)?, dense(&agent, "sent_at")?);

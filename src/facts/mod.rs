@@ -130,7 +130,9 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
         .map(|r| r.unwrap_single())
         .map_err(anyhow::Error::from)
         .context("computing the facts table")?;
-    let governance = governance::compute(data, config, &frame, as_of)
+    // The per-conversation passes walk the same sorted assignments: collected once.
+    let assignments = walk::assignments(data, as_of)?;
+    let governance = governance::compute(data, config, &frame, &assignments, as_of)
         .context("computing the governance facts")?;
     // The governance columns are in the facts' row order: stacked beside them, not joined.
     let mut frame = frame;
@@ -138,7 +140,7 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
         .hstack_mut(&governance.columns)
         .map_err(anyhow::Error::from)
         .context("adding the governance facts")?;
-    if let Some(columns) = business::compute(data, config, &frame, as_of)
+    if let Some(columns) = business::compute(config, &frame, &assignments, as_of)
         .context("computing the business-time facts")?
     {
         frame

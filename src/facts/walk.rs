@@ -49,3 +49,21 @@ pub(super) fn take(keys: &[u32], from: &mut usize, key: u32) -> std::ops::Range<
     }
     start..*from
 }
+
+/// The assignments at or before `as_of` by conversation, time and input order, with the
+/// columns the per-conversation passes read: `conversation_key`, `assigned_at` (Int64 ms),
+/// `lane`, `assignee_id`. Collected once for every pass.
+pub(super) fn assignments(data: &crate::dataset::Dataset, as_of: i64) -> Result<DataFrame> {
+    Ok(by_conversation(
+        data.table(crate::ingest::schema::Table::Assignments)?,
+        "assigned_at",
+        as_of,
+    )
+    .select([
+        col(CONVERSATION_KEY),
+        col("assigned_at").cast(DataType::Int64),
+        col("lane"),
+        col("assignee_id"),
+    ])
+    .collect()?)
+}

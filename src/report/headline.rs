@@ -6,6 +6,8 @@
 //! - [`what_changed`]: up to five plain sentences, each with the numbers behind it, ranked by
 //!   how bad the value is now, then by the size of the change.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 
 use crate::alert::{Severity, State, judge};
@@ -94,10 +96,12 @@ pub fn headline(
     let Some((&now_period, earlier)) = periods.split_last() else {
         return Vec::new();
     };
-    let value = |metric: &str, p: NaiveDate| {
-        rows.iter()
-            .find(|r| r.group == ALL && r.metric == metric && r.period_start == p)
-    };
+    let all: HashMap<(&str, NaiveDate), &MetricRow> = rows
+        .iter()
+        .filter(|r| r.group == ALL)
+        .map(|r| ((r.metric.as_str(), r.period_start), r))
+        .collect();
+    let value = |metric: &str, p: NaiveDate| all.get(&(metric, p)).copied();
     ids.iter()
         .filter_map(|&id| {
             let now = value(id, now_period)?;
@@ -198,13 +202,16 @@ pub fn what_changed(
     by: Dimension,
     limit: usize,
 ) -> Vec<Change> {
+    let previous: HashMap<(&str, &str), &MetricRow> = rows
+        .iter()
+        .filter(|r| r.period_start == before)
+        .map(|r| ((r.group.as_str(), r.metric.as_str()), r))
+        .collect();
     let mut changes: Vec<Change> = rows
         .iter()
         .filter(|r| r.period_start == now)
         .filter_map(|r| {
-            let b = rows
-                .iter()
-                .find(|x| x.period_start == before && x.group == r.group && x.metric == r.metric)?;
+            let b = *previous.get(&(r.group.as_str(), r.metric.as_str()))?;
             if b.value == r.value {
                 return None;
             }

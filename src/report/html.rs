@@ -134,9 +134,11 @@ fn set_headline(input: &ReportInput<'_>, set: MetricSet) -> Vec<super::headline:
 pub const SHOWN_GROUPS: usize = 20;
 
 /// Builds the page model of one report.
+/// `largest` are the period's groups, largest first ([`super::groups_by_volume`]).
 pub fn page(
     input: &ReportInput<'_>,
     period_rows: &[MetricRow],
+    largest: &[&str],
     charts: Vec<Chart>,
     quality: Quality,
 ) -> ReportPage {
@@ -176,43 +178,34 @@ pub fn page(
                 .collect(),
         })
         .collect();
-    let tables = vec![
-        metric_table(
-            input,
-            period_rows,
-            MetricSet::Core,
-            "metric-table",
-            "The ten L2 metrics",
-            input.core_notes.clone(),
-        ),
-        metric_table(
-            input,
-            period_rows,
-            MetricSet::Governance,
-            "governance-table",
-            "Governance checks",
-            input.governance_notes.clone(),
-        ),
-    ];
-    let mut tables = tables;
+    let table = |set, id, title: &str, notes| {
+        metric_table(input, period_rows, largest, set, id, title, notes)
+    };
+    let mut tables = vec![table(
+        MetricSet::Core,
+        "metric-table",
+        "The ten L2 metrics",
+        input.core_notes.clone(),
+    )];
     if input.business_time {
-        tables.insert(
-            1,
-            metric_table(
-                input,
-                period_rows,
-                MetricSet::BusinessTime,
-                "business-table",
-                "Business time (FRT, TTS and resolution counted only in open hours)",
-                vec![
-                    "Each duration is charged to the schedule of the lane assigned at each \
-                     moment ([business_hours] in the configuration); the calendar metrics above \
-                     are unchanged."
-                        .to_owned(),
-                ],
-            ),
-        );
+        tables.push(table(
+            MetricSet::BusinessTime,
+            "business-table",
+            "Business time (FRT, TTS and resolution counted only in open hours)",
+            vec![
+                "Each duration is charged to the schedule of the lane assigned at each moment \
+                 ([business_hours] in the configuration); the calendar metrics above are \
+                 unchanged."
+                    .to_owned(),
+            ],
+        ));
     }
+    tables.push(table(
+        MetricSet::Governance,
+        "governance-table",
+        "Governance checks",
+        input.governance_notes.clone(),
+    ));
     ReportPage {
         period_kind: alerts.period.clone(),
         period_start: alerts.period_start.clone(),
@@ -281,6 +274,7 @@ pub fn page(
 fn metric_table(
     input: &ReportInput<'_>,
     period_rows: &[MetricRow],
+    largest: &[&str],
     set: MetricSet,
     id: &'static str,
     title: &str,
@@ -308,11 +302,11 @@ fn metric_table(
         .contains(ALL)
         .then_some(ALL)
         .into_iter()
-        .chain(
-            super::groups_by_volume(period_rows)
-                .into_iter()
-                .filter(|g| present.contains(g)),
-        )
+        .chain(largest.iter().copied().filter(|g| present.contains(g)))
+        .collect();
+    let cell_rows: std::collections::HashMap<(&str, &str), &MetricRow> = period_rows
+        .iter()
+        .map(|r| ((r.group.as_str(), r.metric.as_str()), r))
         .collect();
     let mut rows: Vec<Row> = groups
         .into_iter()
@@ -320,42 +314,37 @@ fn metric_table(
             group: printable(group),
             cells: headers
                 .iter()
-                .map(|h| {
-                    match period_rows
-                        .iter()
-                        .find(|r| r.group == group && r.metric == h.id)
-                    {
-                        None => Cell {
-                            text: "–".to_owned(),
-                            n: String::new(),
-                            state: "empty",
-                            title: "no conversations in this cohort".to_owned(),
-                        },
-                        Some(r) => {
-                            let (state, condition) = judge(input.thresholds, by, r);
-                            let (state, title) = match state {
-                                State::Unwatched => ("unwatched", "no threshold".to_owned()),
-                                State::TooFew => {
-                                    ("few", "too few conversations for an alert".to_owned())
-                                }
-                                State::Ok => ("ok", "within thresholds".to_owned()),
-                                State::Broken(s) => (
-                                    s.as_str(),
-                                    format!(
-                                        "{}: {}",
-                                        s.as_str(),
-                                        condition
-                                            .map(|c| c.human(unit_of(&r.metric)))
-                                            .unwrap_or_default()
-                                    ),
-                                ),
-                            };
-                            Cell {
-                                text: human(r.value, unit_of(&r.metric)),
-                                n: format!("n={}", r.n),
-                                state,
-                                title,
+                .map(|h| match cell_rows.get(&(group, h.id)).copied() {
+                    None => Cell {
+                        text: "–".to_owned(),
+                        n: String::new(),
+                        state: "empty",
+                        title: "no conversations in this cohort".to_owned(),
+                    },
+                    Some(r) => {
+                        let (state, condition) = judge(input.thresholds, by, r);
+                        let (state, title) = match state {
+                            State::Unwatched => ("unwatched", "no threshold".to_owned()),
+                            State::TooFew => {
+                                ("few", "too few conversations for an alert".to_owned())
                             }
+                            State::Ok => ("ok", "within thresholds".to_owned()),
+                            State::Broken(s) => (
+                                s.as_str(),
+                                format!(
+                                    "{}: {}",
+                                    s.as_str(),
+                                    condition
+                                        .map(|c| c.human(unit_of(&r.metric)))
+                                        .unwrap_or_default()
+                                ),
+                            ),
+                        };
+                        Cell {
+                            text: human(r.value, unit_of(&r.metric)),
+                            n: format!("n={}", r.n),
+                            state,
+                            title,
                         }
                     }
                 })

@@ -164,7 +164,7 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
             .map(|(lane, n)| (crate::units::printable(lane), *n))
             .collect(),
     };
-    let page = html::page(input, &period_rows, charts, quality);
+    let page = html::page(input, &period_rows, &largest, charts, quality);
     let html = page.render().context("rendering the report page")?;
     files.push(("index.html".to_owned(), html.into_bytes()));
     let board = html::board_page(input.board, &input.alerts.as_of)
