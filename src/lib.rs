@@ -33,6 +33,7 @@ pub mod sample;
 #[cfg(test)]
 mod testing;
 pub mod time;
+pub mod timeformat;
 pub mod units;
 pub mod warehouse;
 

@@ -113,6 +113,7 @@ impl Case {
         let options = IngestOptions {
             epoch_unit: None,
             known_lanes: self.config.known_lanes(),
+            input: self.config.input.clone(),
         };
         let data = Dataset::load(&dir, &options, &Progress::silent()).expect("load case");
         assert_eq!(

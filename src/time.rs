@@ -39,6 +39,16 @@ impl EpochUnit {
 
 /// Parses one timestamp cell. `None` means the text is not a timestamp l2lens accepts.
 pub fn parse_timestamp(text: &str, epoch_unit: Option<EpochUnit>) -> Option<i64> {
+    let (local_ms, offset_ms) = parse_local_timestamp(text, epoch_unit)?;
+    Some(local_ms - offset_ms.unwrap_or(0))
+}
+
+/// Parses one timestamp cell into its wall time (as milliseconds of a UTC clock) and its
+/// offset in milliseconds when the text has one. Epoch integers are instants (offset zero).
+pub fn parse_local_timestamp(
+    text: &str,
+    epoch_unit: Option<EpochUnit>,
+) -> Option<(i64, Option<i64>)> {
     let s = text.trim().as_bytes();
     if s.len() >= 19 && s[4] == b'-' {
         return parse_iso(s);
@@ -49,7 +59,7 @@ pub fn parse_timestamp(text: &str, epoch_unit: Option<EpochUnit>) -> Option<i64>
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    unit.to_ms(text.parse().ok()?)
+    Some((unit.to_ms(text.parse().ok()?)?, Some(0)))
 }
 
 fn digits(s: &[u8]) -> Option<i64> {
@@ -63,7 +73,7 @@ fn digits(s: &[u8]) -> Option<i64> {
     Some(v)
 }
 
-fn parse_iso(s: &[u8]) -> Option<i64> {
+fn parse_iso(s: &[u8]) -> Option<(i64, Option<i64>)> {
     // YYYY-MM-DD?HH:MM:SS
     if s[7] != b'-' || !matches!(s[10], b'T' | b't' | b' ') || s[13] != b':' || s[16] != b':' {
         return None;
@@ -100,8 +110,8 @@ fn parse_iso(s: &[u8]) -> Option<i64> {
         rest = &frac[n..];
     }
     let offset_minutes = match rest {
-        [] => 0,
-        [b'Z' | b'z'] => 0,
+        [] => None,
+        [b'Z' | b'z'] => Some(0),
         [sign @ (b'+' | b'-'), tail @ ..] => {
             let (h, m) = match tail {
                 [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => {
@@ -114,13 +124,16 @@ fn parse_iso(s: &[u8]) -> Option<i64> {
                 return None;
             }
             let total = h * 60 + m;
-            if *sign == b'-' { -total } else { total }
+            Some(if *sign == b'-' { -total } else { total })
         }
         _ => return None,
     };
     let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
-    Some(seconds * MS_PER_SECOND + millis)
+    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second;
+    Some((
+        seconds * MS_PER_SECOND + millis,
+        offset_minutes.map(|m| m * 60 * MS_PER_SECOND),
+    ))
 }
 
 fn is_leap(year: i64) -> bool {

@@ -47,6 +47,7 @@ pub(crate) fn load_options(args: &DataArgs) -> Result<(Config, IngestOptions)> {
     let options = IngestOptions {
         epoch_unit: args.epoch_unit,
         known_lanes: config.known_lanes(),
+        input: config.input.clone(),
     };
     Ok((config, options))
 }

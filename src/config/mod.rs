@@ -13,11 +13,13 @@ use serde::{Deserialize, Deserializer};
 
 mod email;
 pub mod governance;
+pub mod input;
 pub mod schedules;
 pub mod thresholds;
 
 pub use email::{EmailConfig, Security};
 pub use governance::{DuplicateMatch, Governance};
+pub use input::Input;
 pub use schedules::{BusinessHours, Schedule};
 pub use thresholds::{Condition, RawAlerts, Rule, Thresholds};
 
@@ -163,6 +165,10 @@ pub struct Config {
     /// Business-hour schedules per lane; `None` without `[business_hours]` (no business-time
     /// facts or metrics at all).
     pub business_hours: Option<BusinessHours>,
+    /// How the exported files write timestamps, nulls and channels (`[input]`).
+    pub input: Input,
+    /// `[import.*]`: the importers' own options, checked by the importer that reads them.
+    pub import: toml::Table,
     /// Where the configuration came from, for messages; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -182,6 +188,8 @@ impl Default for Config {
             email: None,
             governance: Governance::default(),
             business_hours: None,
+            input: Input::default(),
+            import: toml::Table::new(),
             source: None,
         }
     }
@@ -202,6 +210,11 @@ struct RawConfig {
     #[serde(default)]
     schedules: BTreeMap<String, schedules::RawSchedule>,
     business_hours: Option<schedules::RawBusinessHours>,
+    #[serde(default)]
+    input: input::RawInput,
+    /// Importer options; read by `l2lens import`, which parses them on its own.
+    #[serde(default)]
+    import: toml::Table,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -272,6 +285,8 @@ impl Config {
         }
         config.governance = raw.governance.resolve()?;
         config.business_hours = schedules::resolve(raw.schedules, raw.business_hours)?;
+        config.input = raw.input.resolve()?;
+        config.import = raw.import;
         Ok(config)
     }
 

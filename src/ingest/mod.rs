@@ -32,6 +32,8 @@ pub struct IngestOptions {
     pub epoch_unit: Option<EpochUnit>,
     /// Lanes of the configuration: any other lane is reported as unknown.
     pub known_lanes: crate::config::KnownLanes,
+    /// `[input]`: timestamp formats, zone, null tokens, default channel.
+    pub input: crate::config::Input,
 }
 
 /// The accepted rows of every table, the quarantine and the summary.
@@ -100,6 +102,7 @@ pub fn locate(dir: &Path) -> Result<BTreeMap<Table, PathBuf>> {
 
 /// Reads and validates every table of `dir`.
 pub fn ingest_dir(dir: &Path, options: &IngestOptions, progress: &Progress) -> Result<Ingested> {
+    check_format_keys(&options.input)?;
     let files = locate(dir)?;
     let base = |conversations| rules(options, conversations);
     // Conversations first: the other tables are checked against its accepted ids.
@@ -153,11 +156,41 @@ pub fn ingest_dir(dir: &Path, options: &IngestOptions, progress: &Progress) -> R
     })
 }
 
+/// Every `[input.timestamp_formats]` key must name a timestamp column of a table.
+fn check_format_keys(input: &crate::config::Input) -> Result<()> {
+    for key in input.format_keys() {
+        let (table, column) = key.split_once('.').unwrap_or((key, ""));
+        let known = Table::ALL.iter().any(|t| {
+            t.name() == table
+                && t.columns()
+                    .iter()
+                    .any(|c| c.name == column && c.kind == schema::Kind::Timestamp)
+        });
+        if !known {
+            bail!(
+                "[input.timestamp_formats] `{key}` is not a timestamp column; the timestamp \
+                 columns are {}",
+                Table::ALL
+                    .iter()
+                    .flat_map(|t| t
+                        .columns()
+                        .iter()
+                        .filter(|c| c.kind == schema::Kind::Timestamp)
+                        .map(move |c| format!("{}.{}", t.name(), c.name)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
 fn rules<'a>(options: &'a IngestOptions, conversations: Option<&'a IdMap>) -> Rules<'a> {
     Rules {
         epoch_unit: options.epoch_unit,
         conversations,
         known_lanes: &options.known_lanes,
+        input: &options.input,
     }
 }
 

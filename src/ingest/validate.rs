@@ -13,7 +13,9 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use polars::prelude::*;
 
 use super::schema::{CONVERSATION_KEY, ColumnSpec, Kind, SOURCE_ROW, Table, timestamp_dtype};
-use crate::time::{EpochUnit, format_rfc3339, parse_timestamp};
+use crate::config::Input;
+use crate::time::{EpochUnit, format_rfc3339};
+use crate::timeformat::{TimestampFormat, TimestampReader};
 
 /// One value as a reader found it, before the column's rule is applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,6 +155,8 @@ pub struct Rules<'a> {
     pub conversations: Option<&'a IdMap>,
     /// Lanes the configuration knows; any other lane is counted as unknown.
     pub known_lanes: &'a crate::config::KnownLanes,
+    /// How the files write timestamps, nulls and channels.
+    pub input: &'a Input,
 }
 
 enum Value<'a> {
@@ -206,6 +210,14 @@ pub struct TableBuilder<'r> {
     lane_index: Option<usize>,
     unknown_lanes: BTreeMap<String, u64>,
     errors: Vec<(ErrColumn, String, Reason)>,
+    /// Per canonical column: how its cells are read.
+    readers: Vec<ColumnReader>,
+}
+
+/// How one column's cells are read, from the column's kind and `[input]`.
+struct ColumnReader {
+    timestamp: Option<TimestampReader>,
+    default: Option<String>,
 }
 
 /// The widest canonical table has eight columns.
@@ -229,7 +241,29 @@ impl<'r> TableBuilder<'r> {
             })
             .collect();
         let index_of = |name: &str| specs.iter().position(|s| s.name == name);
+        let readers = specs
+            .iter()
+            .map(|spec| ColumnReader {
+                timestamp: (spec.kind == Kind::Timestamp).then(|| {
+                    rules
+                        .input
+                        .reader(table.name(), spec.name, rules.epoch_unit)
+                }),
+                default: match spec.kind {
+                    Kind::Lowercase { .. }
+                        if (table, spec.name) == (Table::Conversations, "channel") =>
+                    {
+                        rules.input.default_channel.clone()
+                    }
+                    Kind::Lowercase { default } | Kind::Enum { default, .. } => {
+                        default.map(str::to_owned)
+                    }
+                    _ => None,
+                },
+            })
+            .collect();
         TableBuilder {
+            readers,
             table,
             file: file.to_owned(),
             rules,
@@ -308,9 +342,20 @@ impl<'r> TableBuilder<'r> {
         debug_assert_eq!(cells.len(), self.specs.len());
         self.counts.rows_read += 1;
         self.errors.clear();
+        // Taken out for the row so that values may borrow a column default while `self` is
+        // updated; put back below.
+        let readers = std::mem::take(&mut self.readers);
         let mut values: [Value<'_>; MAX_COLUMNS] = std::array::from_fn(|_| Value::Null);
         for (i, (spec, cell)) in self.specs.iter().zip(cells).enumerate() {
-            match parse(spec, cell, self.rules.epoch_unit) {
+            let cell = match cell {
+                Cell::Text(t)
+                    if !self.rules.input.null_values.is_empty() && self.rules.input.is_null(t) =>
+                {
+                    &Cell::Null
+                }
+                other => other,
+            };
+            match parse(spec, cell, &readers[i]) {
                 Ok(v) => values[i] = v,
                 Err((value, reason)) => self.errors.push((ErrColumn::Canonical(i), value, reason)),
             }
@@ -325,8 +370,10 @@ impl<'r> TableBuilder<'r> {
         let conversation_key = self.check_row(values);
         if self.errors.is_empty() {
             self.commit(row, values, extras, conversation_key);
+            self.readers = readers;
             return;
         }
+        self.readers = readers;
         self.counts.rows_quarantined += 1;
         for (column, value, reason) in std::mem::take(&mut self.errors) {
             let column = match column {
@@ -454,56 +501,65 @@ impl<'r> TableBuilder<'r> {
 }
 
 /// Applies one column's rule to one cell. The error carries the offending text and reason.
-fn parse<'a>(
+fn parse<'a, 'r>(
     spec: &ColumnSpec,
     cell: &Cell<'a>,
-    epoch_unit: Option<EpochUnit>,
-) -> Result<Value<'a>, (String, Reason)> {
-    let value = match (spec.kind, cell) {
-        (_, Cell::Bad { value, reason }) => return Err((value.clone(), *reason)),
-        (_, Cell::Null) => Value::Null,
-        (_, Cell::Text(t)) if t.trim().is_empty() => Value::Null,
-        (Kind::Timestamp, Cell::Text(t)) => match parse_timestamp(t, epoch_unit) {
+    reader: &'r ColumnReader,
+) -> Result<Value<'a>, (String, Reason)>
+where
+    'r: 'a,
+{
+    let value = match (spec.kind, cell, &reader.timestamp) {
+        (_, Cell::Bad { value, reason }, _) => return Err((value.clone(), *reason)),
+        (_, Cell::Null, _) => Value::Null,
+        (_, Cell::Text(t), _) if t.trim().is_empty() => Value::Null,
+        (Kind::Timestamp, Cell::Text(t), Some(ts)) => match ts.read(t) {
             Some(ms) => Value::Ts(ms),
             None => return Err(((*t).to_owned(), Reason::BadTimestamp)),
         },
-        (Kind::Timestamp, Cell::Timestamp(ms)) => Value::Ts(*ms),
-        (Kind::Timestamp, Cell::Int(i)) => match epoch_unit.and_then(|u| u.to_ms(*i)) {
+        (Kind::Timestamp, Cell::Timestamp(ms), _) => Value::Ts(*ms),
+        (Kind::Timestamp, Cell::Int(i), Some(ts)) => match epoch_ms(ts, *i) {
             Some(ms) => Value::Ts(ms),
             None => return Err((i.to_string(), Reason::BadTimestamp)),
         },
-        (Kind::Timestamp, other) => return Err((display(other), Reason::BadTimestamp)),
-        (Kind::Bool, Cell::Bool(b)) => Value::Bool(*b),
-        (Kind::Bool, Cell::Int(i @ (0 | 1))) => Value::Bool(*i == 1),
-        (Kind::Bool, Cell::Text(t)) => match parse_bool(t) {
+        (Kind::Timestamp, other, _) => return Err((display(other), Reason::BadTimestamp)),
+        (Kind::Bool, Cell::Bool(b), _) => Value::Bool(*b),
+        (Kind::Bool, Cell::Int(i @ (0 | 1)), _) => Value::Bool(*i == 1),
+        (Kind::Bool, Cell::Text(t), _) => match parse_bool(t) {
             Some(b) => Value::Bool(b),
             None => return Err(((*t).to_owned(), Reason::BadBool)),
         },
-        (Kind::Bool, other) => return Err((display(other), Reason::BadBool)),
-        (Kind::Text, Cell::Text(t)) => Value::Str(Cow::Borrowed(t.trim())),
-        (Kind::Lowercase { .. } | Kind::Enum { .. }, Cell::Text(t)) => {
+        (Kind::Bool, other, _) => return Err((display(other), Reason::BadBool)),
+        (Kind::Text, Cell::Text(t), _) => Value::Str(Cow::Borrowed(t.trim())),
+        (Kind::Lowercase { .. } | Kind::Enum { .. }, Cell::Text(t), _) => {
             Value::Str(lowercase(t.trim()))
         }
-        (_, other) => Value::Str(Cow::Owned(display(other))),
+        (_, other, _) => Value::Str(Cow::Owned(display(other))),
     };
-    let value = match (spec.kind, value) {
-        (
-            Kind::Lowercase { default: Some(d) }
-            | Kind::Enum {
-                default: Some(d), ..
-            },
-            Value::Null,
-        ) => Value::Str(Cow::Borrowed(d)),
-        (Kind::Bool, Value::Null) => Value::Bool(false),
-        (Kind::Enum { values, .. }, Value::Str(s)) if !values.contains(&s.as_ref()) => {
+    let value = match (spec.kind, value, &reader.default) {
+        (Kind::Lowercase { .. } | Kind::Enum { .. }, Value::Null, Some(d)) => {
+            Value::Str(Cow::Borrowed(d.as_str()))
+        }
+        (Kind::Bool, Value::Null, _) => Value::Bool(false),
+        (Kind::Enum { values, .. }, Value::Str(s), _) if !values.contains(&s.as_ref()) => {
             return Err((s.into_owned(), Reason::UnknownValue));
         }
-        (_, v) => v,
+        (_, v, _) => v,
     };
     if spec.required && matches!(value, Value::Null) {
         return Err((String::new(), Reason::MissingValue));
     }
     Ok(value)
+}
+
+/// An integer cell of a timestamp column: in the column's epoch format, else in the unit the
+/// user named.
+fn epoch_ms(reader: &TimestampReader, value: i64) -> Option<i64> {
+    match reader.format {
+        TimestampFormat::EpochS => EpochUnit::S.to_ms(value),
+        TimestampFormat::EpochMs => Some(value),
+        _ => reader.epoch_unit.and_then(|u| u.to_ms(value)),
+    }
 }
 
 fn lowercase(s: &str) -> Cow<'_, str> {

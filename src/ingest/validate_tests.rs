@@ -8,11 +8,14 @@ fn lanes() -> crate::config::KnownLanes {
         .known_lanes()
 }
 
+static INPUT: std::sync::LazyLock<Input> = std::sync::LazyLock::new(Input::default);
+
 fn rules<'a>(lanes: &'a crate::config::KnownLanes, conversations: Option<&'a IdMap>) -> Rules<'a> {
     Rules {
         epoch_unit: None,
         conversations,
         known_lanes: lanes,
+        input: &INPUT,
     }
 }
 
@@ -180,4 +183,77 @@ fn bool_spellings() {
         assert_eq!(parse_bool(t), Some(v));
     }
     assert_eq!(parse_bool("2"), None);
+}
+
+#[test]
+fn input_options_null_tokens_formats_zone_and_channel() {
+    let lanes = lanes();
+    let input = crate::config::Config::from_toml(
+        "[input]\ntimestamp_format = \"%d/%m/%Y %H:%M\"\ntimezone = \"Europe/Rome\"\n\
+         null_values = [\"?\"]\ndefault_channel = \"\"\n\
+         [input.timestamp_formats]\n\"conversations.closed_at\" = \"epoch_s\"\n",
+    )
+    .unwrap()
+    .input;
+    let rules = Rules {
+        input: &input,
+        ..rules(&lanes, None)
+    };
+    let mut b = TableBuilder::new(Table::Conversations, "c.csv", rules, 4);
+    b.push(
+        1,
+        &texts(&["c1", "u1", "", "?", "", "29/2/2016 01:16", "?"]),
+        &[],
+    );
+    b.push(
+        2,
+        &texts(&["c2", "?", "", "", "", "1/3/2016 9:05", "1456826400"]),
+        &[],
+    );
+    b.push(
+        3,
+        &texts(&["c3", "u3", "", "", "", "2016-03-01 09:05:00", ""]),
+        &[],
+    );
+    b.push(
+        4,
+        &[
+            Cell::Text("c4"),
+            Cell::Text("u4"),
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            Cell::Text("1/3/2016 9:05"),
+            Cell::Int(1456826400),
+        ],
+        &[],
+    );
+    let t = b.finish().unwrap();
+    let got: Vec<(u64, &str, Reason)> = t
+        .quarantine
+        .iter()
+        .map(|q| (q.row, q.column.as_str(), q.reason))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, "customer_id", Reason::MissingValue),
+            (3, "opened_at", Reason::BadTimestamp),
+        ],
+        "`?` is null; a value in another format than the named one is refused"
+    );
+    let frame = t.frame;
+    let channel = frame.column("channel").unwrap().str().unwrap().clone();
+    assert_eq!(channel.get(0), None, "no default channel");
+    assert_eq!(frame.column("segment").unwrap().str().unwrap().get(0), None);
+    let ms = |name: &str| {
+        let c = frame.column(name).unwrap().cast(&DataType::Int64).unwrap();
+        c.i64().unwrap().iter().collect::<Vec<_>>()
+    };
+    // 29/2/2016 01:16 in Rome (UTC+1) is 00:16 UTC; 1/3/2016 9:05 is 08:05 UTC.
+    assert_eq!(
+        ms("opened_at"),
+        vec![Some(1_456_704_960_000), Some(1_456_819_500_000)]
+    );
+    assert_eq!(ms("closed_at"), vec![None, Some(1_456_826_400_000)]);
 }

@@ -7,7 +7,14 @@ use std::path::Path;
 /// Layers, lowest first. A module may import from its own layer or below.
 const LAYERS: &[&[&str]] = &[
     &[
-        "time", "units", "period", "atomic", "progress", "config", "calendar",
+        "time",
+        "timeformat",
+        "units",
+        "period",
+        "atomic",
+        "progress",
+        "config",
+        "calendar",
     ],
     &["ingest", "warehouse", "dataset", "sample"],
     &["facts"],
