@@ -21,6 +21,7 @@ mod commands;
 pub mod config;
 pub mod dataset;
 pub mod facts;
+pub mod import;
 pub mod ingest;
 pub mod metrics;
 pub mod output;
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> Result<Status> {
     let progress = Progress::new(cli.quiet);
     match cli.command {
         Command::Ingest(args) => commands::ingest::run(&args, &progress),
+        Command::Import(source) => commands::import::run(&source, &progress),
         Command::Sample(args) => commands::sample::run(&args, &progress),
         Command::Facts(args) => commands::facts::run(&args, &progress),
         Command::Metrics(args) => commands::metrics::run(&args, &progress),

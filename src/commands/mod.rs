@@ -4,6 +4,7 @@
 pub(crate) mod alerts;
 pub(crate) mod board;
 pub(crate) mod facts;
+pub(crate) mod import;
 pub(crate) mod ingest;
 pub(crate) mod metrics;
 pub(crate) mod query;

@@ -56,6 +56,7 @@ fn options() -> IngestOptions {
     IngestOptions {
         epoch_unit: None,
         known_lanes: l2lens::config::Config::default().known_lanes(),
+        input: l2lens::config::Input::default(),
     }
 }
 

@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
         "config",
         "calendar",
     ],
-    &["ingest", "warehouse", "dataset", "sample"],
+    &["ingest", "import", "warehouse", "dataset", "sample"],
     &["facts"],
     &["metrics", "board"],
     &["alert"],

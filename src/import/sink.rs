@@ -1,0 +1,128 @@
+//! Where importers write: one CSV per canonical table, streamed row by row, plus the import's
+//! own quarantine. With `--format parquet` each CSV is turned into Parquet at the end.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use polars::prelude::*;
+
+/// The import's quarantine: input that could not become a row (bad JSON, a row the mapping
+/// cannot translate, an event with no timestamp).
+pub const QUARANTINE_FILE: &str = "import_quarantine.csv";
+/// The import summary, as JSON.
+pub const SUMMARY_FILE: &str = "import_summary.json";
+
+/// The output format of the canonical tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutFormat {
+    #[default]
+    Csv,
+    Parquet,
+}
+
+/// One table's writer: a fixed header (canonical columns, then extras) and rows of optional
+/// text.
+pub struct TableSink {
+    path: PathBuf,
+    writer: csv::Writer<BufWriter<File>>,
+    width: usize,
+    rows: u64,
+}
+
+impl TableSink {
+    pub fn create(dir: &Path, table: &str, columns: &[&str]) -> Result<TableSink> {
+        let path = dir.join(format!("{table}.csv"));
+        let file =
+            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        let mut writer = csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, file));
+        writer.write_record(columns)?;
+        Ok(TableSink {
+            path,
+            writer,
+            width: columns.len(),
+            rows: 0,
+        })
+    }
+
+    /// Writes one row; `None` is an empty cell.
+    pub fn row(&mut self, cells: &[Option<&str>]) -> Result<()> {
+        debug_assert_eq!(cells.len(), self.width);
+        self.writer
+            .write_record(cells.iter().map(|c| c.unwrap_or("")))
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Flushes the file and, for Parquet output, rewrites it as Parquet (all columns text, as
+    /// ingest reads them).
+    pub fn finish(self, format: OutFormat) -> Result<u64> {
+        let rows = self.rows;
+        let mut inner = self
+            .writer
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {}", self.path.display(), e.error()))?;
+        inner.flush()?;
+        drop(inner);
+        if format == OutFormat::Parquet {
+            to_parquet(&self.path)?;
+        }
+        Ok(rows)
+    }
+}
+
+fn to_parquet(csv_path: &Path) -> Result<()> {
+    let mut frame = CsvReadOptions::default()
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(csv_path.to_owned()))?
+        .finish()
+        .map_err(|e| anyhow::anyhow!("cannot read back {}: {e}", csv_path.display()))?;
+    let out = csv_path.with_extension("parquet");
+    let file = File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    ParquetWriter::new(file).finish(&mut frame)?;
+    std::fs::remove_file(csv_path)?;
+    Ok(())
+}
+
+/// One line of the import quarantine.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportProblem {
+    pub file: String,
+    pub row: u64,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Writes the import quarantine, header included, even when empty.
+pub fn write_problems(dir: &Path, problems: &[ImportProblem]) -> Result<()> {
+    let path = dir.join(QUARANTINE_FILE);
+    let mut writer = csv::Writer::from_path(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writer.write_record(["file", "row", "column", "value", "reason"])?;
+    for p in problems {
+        let value: String = p.value.chars().take(200).collect();
+        writer.write_record([
+            p.file.as_str(),
+            &p.row.to_string(),
+            &p.column,
+            &value,
+            &p.reason,
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// A file's name for messages and quarantine lines.
+pub fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}

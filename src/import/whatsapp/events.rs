@@ -1,0 +1,193 @@
+//! Webhook bodies → events of one customer on one business number, in the shape the thread
+//! rule needs. Everything else a body holds (template changes, account updates) is handled or
+//! counted by the caller.
+
+use super::payload;
+use super::payload::Message;
+
+/// One inbound message, business message or status, with its place in the input.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// Input order: line number × 2^16 + position in the line.
+    pub seq: u64,
+    /// Milliseconds since the epoch, from the payload.
+    pub at: i64,
+    /// The input line, for the quarantine.
+    pub line: u64,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// A message from the customer (or a `system` notice about the customer).
+    Inbound(Inbound),
+    /// A message the business sent and the webhook shows whole: an echo from the WhatsApp
+    /// Business app, or a message whose `from` is the business number.
+    Echo { id: String, kind: &'static str },
+    /// One status of one of our outbound messages.
+    Status(Status),
+}
+
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub id: String,
+    pub system: bool,
+    pub kind: &'static str,
+    pub wa_type: Option<String>,
+    pub reply_id: Option<String>,
+    pub reply_to: Option<String>,
+    pub forwarded: bool,
+    pub referral: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StatusKind {
+    Sent,
+    Delivered,
+    Read,
+    Played,
+    Failed,
+}
+
+impl StatusKind {
+    pub fn parse(text: &str) -> Option<StatusKind> {
+        match text.to_ascii_lowercase().as_str() {
+            "sent" => Some(StatusKind::Sent),
+            "delivered" => Some(StatusKind::Delivered),
+            "read" => Some(StatusKind::Read),
+            "played" => Some(StatusKind::Played),
+            "failed" => Some(StatusKind::Failed),
+            _ => None,
+        }
+    }
+
+    /// A status that proves the customer could see the message.
+    pub fn visible(self) -> bool {
+        self != StatusKind::Failed
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub id: String,
+    pub status: StatusKind,
+    pub tracker: Option<String>,
+    pub pricing_model: Option<String>,
+    pub category: Option<String>,
+    pub pricing_type: Option<String>,
+    pub wa_conversation_id: Option<String>,
+    pub wa_origin: Option<String>,
+    pub wa_expires_at: Option<i64>,
+    pub error_code: Option<String>,
+    pub error_title: Option<String>,
+}
+
+impl Event {
+    /// The message id (inbound, echo) or wamid (status).
+    pub fn id(&self) -> &str {
+        match &self.body {
+            Body::Inbound(m) => &m.id,
+            Body::Echo { id, .. } => id,
+            Body::Status(s) => &s.id,
+        }
+    }
+}
+
+/// Epoch seconds (string or number) → milliseconds.
+pub fn seconds(text: Option<&str>) -> Option<i64> {
+    let text = text?.trim();
+    let seconds: i64 = match text.parse() {
+        Ok(s) => s,
+        Err(_) => {
+            let f: f64 = text.parse().ok()?;
+            if !f.is_finite() {
+                return None;
+            }
+            return Some((f * 1000.0).floor() as i64);
+        }
+    };
+    seconds.checked_mul(1000)
+}
+
+/// What a customer message type becomes: its `kind`, or `None` for reactions, edits and revokes
+/// (not written; counted).
+pub fn inbound_kind(message: &Message) -> Result<&'static str, &'static str> {
+    let kind = message.kind.as_deref().unwrap_or("");
+    Ok(match kind {
+        "text" => "text",
+        "image" | "video" | "audio" | "voice" | "document" | "sticker" | "location"
+        | "contacts" => "media",
+        "interactive" | "button" | "order" => "interactive",
+        "reaction" => return Err("reactions"),
+        "edit" => return Err("edits"),
+        "revoke" => return Err("revokes"),
+        "system" => "internal_note",
+        _ => "text",
+    })
+}
+
+/// The reply id of a button or list tap, for `reply_intents`.
+pub fn reply_id(message: &Message) -> Option<String> {
+    if let Some(i) = &message.interactive {
+        for reply in [&i.button_reply, &i.list_reply].into_iter().flatten() {
+            if reply.id.is_some() {
+                return reply.id.clone();
+            }
+        }
+    }
+    message.button.as_ref().and_then(|b| b.payload.clone())
+}
+
+/// The type kept as an extra column when it says more than `kind` (unsupported, unknown, …).
+pub fn wa_type(message: &Message) -> Option<String> {
+    let kind = message.kind.as_deref().unwrap_or("unknown");
+    let plain = matches!(
+        kind,
+        "text"
+            | "image"
+            | "video"
+            | "audio"
+            | "voice"
+            | "document"
+            | "sticker"
+            | "location"
+            | "contacts"
+            | "interactive"
+            | "button"
+            | "order"
+            | "system"
+    );
+    (!plain || !message.errors.is_empty()).then(|| kind.to_owned())
+}
+
+/// A status's fields, from its payload.
+pub fn status(s: &payload::Status, kind: StatusKind) -> Option<Status> {
+    let pricing = s.pricing.as_ref();
+    let conversation = s.conversation.as_ref();
+    let error = s.errors.first();
+    Some(Status {
+        id: s.id.clone()?,
+        status: kind,
+        tracker: s.biz_opaque_callback_data.clone(),
+        pricing_model: pricing.and_then(|p| p.pricing_model.clone()),
+        category: pricing.and_then(|p| p.category.clone()),
+        pricing_type: pricing.and_then(|p| p.kind.clone()),
+        wa_conversation_id: conversation.and_then(|c| c.id.clone()),
+        wa_origin: conversation
+            .and_then(|c| c.origin.as_ref())
+            .and_then(|o| o.kind.clone()),
+        wa_expires_at: conversation.and_then(|c| seconds(c.expiration_timestamp.as_deref())),
+        error_code: error.and_then(|e| e.code.clone()),
+        error_title: error.and_then(|e| e.title.clone()),
+    })
+}
+
+/// The `key=value;…` convention for `biz_opaque_callback_data`.
+pub fn tracker_value<'a>(tracker: Option<&'a str>, key: &str) -> Option<&'a str> {
+    tracker?
+        .split(';')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}

@@ -1,0 +1,842 @@
+//! `l2lens import whatsapp`: WhatsApp Business Cloud API webhook bodies (JSON Lines, bare or
+//! wrapped with `received_at`) → conversations, messages, send_failures and templates.
+//!
+//! The import streams: each body is read once; a customer's events wait in memory only while
+//! their thread may still change. A thread is written once it is closed and no event can reach
+//! it any more: `lateness_hours` after the close rule is met, counted on the latest event time
+//! seen. An event later than that is not merged into a written thread: a status of a message
+//! already written is counted as `late_statuses`, anything else as `late_events` (quarantined),
+//! never silently. Memory is the open threads' events plus 8 bytes per written outbound wamid.
+
+mod events;
+pub mod payload;
+mod threads;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use super::sink::{ImportProblem, OutFormat, TableSink, write_problems};
+use super::{ImportSummary, for_each_line, short_hash};
+use crate::time::{format_rfc3339, parse_timestamp};
+use events::{Body, Event, Inbound, StatusKind};
+use threads::{Fields, KeyState, MessageRow, hours_ms};
+
+pub const CONVERSATION_COLUMNS: &[&str] = &[
+    "conversation_id",
+    "customer_id",
+    "channel",
+    "segment",
+    "intent",
+    "opened_at",
+    "closed_at",
+    "phone_number_id",
+    "entry_point",
+    "reopens",
+];
+pub const MESSAGE_COLUMNS: &[&str] = &[
+    "message_id",
+    "conversation_id",
+    "sent_at",
+    "sender",
+    "kind",
+    "is_fallback",
+    "intent",
+    "template_name",
+    "agent_id",
+    "reply_to",
+    "forwarded",
+    "referral_source_type",
+    "wa_type",
+    "delivered_at",
+    "read_at",
+    "pricing_category",
+    "pricing_type",
+    "wa_conversation_id",
+    "wa_origin",
+    "wa_expires_at",
+];
+pub const FAILURE_COLUMNS: &[&str] = &[
+    "message_id",
+    "conversation_id",
+    "failed_at",
+    "error_code",
+    "error_title",
+    "template_name",
+    "sender",
+];
+pub const TEMPLATE_COLUMNS: &[&str] = &[
+    "template_name",
+    "status",
+    "changed_at",
+    "reason",
+    "category",
+    "language",
+];
+
+/// `[import.whatsapp]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    /// Hours without a visible message after the business's last word that close a thread (24).
+    pub idle_close_hours: Option<f64>,
+    /// Hours an event may arrive after later events and still be placed exactly (24).
+    pub lateness_hours: Option<f64>,
+    /// Sender of outbound messages with no side log entry and no tracker: `agent` or `bot`.
+    pub outbound_sender: Option<String>,
+    /// Store a hash of the customer's WhatsApp id instead of the id.
+    #[serde(default)]
+    pub hash_customer_ids: bool,
+    /// `name` (default) or `name_language`: how templates are named.
+    pub template_key: Option<String>,
+    /// Reply id of a button or list row → intent.
+    #[serde(default)]
+    pub reply_intents: BTreeMap<String, String>,
+}
+
+impl Options {
+    fn check(&self) -> Result<()> {
+        for (key, value) in [
+            ("idle_close_hours", self.idle_close_hours),
+            ("lateness_hours", self.lateness_hours),
+        ] {
+            if let Some(v) = value
+                && !(v.is_finite() && v >= 0.0)
+            {
+                bail!("[import.whatsapp] {key} must be a number of hours ≥ 0, got {v}");
+            }
+        }
+        if let Some(s) = &self.outbound_sender
+            && !matches!(s.as_str(), "agent" | "bot")
+        {
+            bail!("[import.whatsapp] outbound_sender must be \"agent\" or \"bot\", got \"{s}\"");
+        }
+        if let Some(k) = &self.template_key
+            && !matches!(k.as_str(), "name" | "name_language")
+        {
+            bail!(
+                "[import.whatsapp] template_key must be \"name\" or \"name_language\", got \"{k}\""
+            );
+        }
+        Ok(())
+    }
+
+    pub fn idle_ms(&self) -> i64 {
+        hours_ms(self.idle_close_hours.unwrap_or(24.0))
+    }
+
+    fn lateness_ms(&self) -> i64 {
+        hours_ms(self.lateness_hours.unwrap_or(24.0))
+    }
+
+    fn default_sender(&self) -> &'static str {
+        match self.outbound_sender.as_deref() {
+            Some("bot") => "bot",
+            _ => "agent",
+        }
+    }
+
+    pub fn intent(&self, reply_id: &str) -> Option<&str> {
+        self.reply_intents.get(reply_id).map(String::as_str)
+    }
+}
+
+/// What `l2lens import whatsapp` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub inputs: Vec<PathBuf>,
+    pub out: PathBuf,
+    pub outbound: Option<PathBuf>,
+    pub customers: Option<PathBuf>,
+    /// The export's as_of (default: the latest event time).
+    pub as_of: Option<i64>,
+    pub format: OutFormat,
+    pub options: Options,
+}
+
+/// One row of the sending system's own log (`--outbound`).
+#[derive(Debug, Clone, Default)]
+pub struct Outbound {
+    pub sender: Option<&'static str>,
+    pub agent: Option<String>,
+    pub template: Option<String>,
+}
+
+/// Everything rows are written through.
+pub struct Writer {
+    pub options: Options,
+    pub summary: ImportSummary,
+    pub conversations: TableSink,
+    pub messages: TableSink,
+    pub failures: TableSink,
+    pub templates: TableSink,
+    pub unknown_senders: u64,
+    outbound: HashMap<String, Outbound>,
+    customers: HashMap<String, String>,
+    written_wamids: HashSet<u64>,
+}
+
+fn fingerprint(id: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+impl Writer {
+    pub fn outbound_fields(&self, status: &events::Status) -> (Fields, bool) {
+        threads::outbound_fields(
+            status,
+            self.outbound.get(&status.id),
+            self.options.default_sender(),
+        )
+    }
+
+    pub fn remember_wamid(&mut self, id: &str) {
+        self.written_wamids.insert(fingerprint(id));
+    }
+
+    pub fn customer_id(&self, customer: &str) -> String {
+        if self.options.hash_customer_ids {
+            short_hash(customer)
+        } else {
+            customer.to_owned()
+        }
+    }
+
+    pub fn segment(&self, customer: &str) -> Option<&str> {
+        self.customers.get(customer).map(String::as_str)
+    }
+
+    pub fn message(&mut self, row: &MessageRow<'_>) -> Result<()> {
+        let at = format_rfc3339(row.at);
+        let time = |t: Option<i64>| t.map(format_rfc3339);
+        let (delivered, read) = (time(row.delivered_at), time(row.read_at));
+        let status = row.status;
+        let expires = time(status.and_then(|s| s.wa_expires_at));
+        let inbound: Option<&Inbound> = row.inbound;
+        self.messages.row(&[
+            Some(row.id),
+            Some(row.conversation_id),
+            Some(&at),
+            Some(row.sender),
+            Some(row.kind),
+            None,
+            row.intent,
+            row.template_name,
+            row.agent_id,
+            inbound.and_then(|m| m.reply_to.as_deref()),
+            inbound.and_then(|m| m.forwarded.then_some("true")),
+            inbound.and_then(|m| m.referral.as_deref()),
+            inbound.and_then(|m| m.wa_type.as_deref()),
+            delivered.as_deref(),
+            read.as_deref(),
+            status.and_then(|s| s.category.as_deref()),
+            status.and_then(|s| s.pricing_type.as_deref()),
+            status.and_then(|s| s.wa_conversation_id.as_deref()),
+            status.and_then(|s| s.wa_origin.as_deref()),
+            expires.as_deref(),
+        ])
+    }
+}
+
+/// Customer identities: a WhatsApp id and a business-scoped user id seen together are one
+/// customer, and a changed number keeps the old one's identity.
+#[derive(Default)]
+struct Identities {
+    parent: HashMap<String, String>,
+}
+
+impl Identities {
+    fn root(&self, id: &str) -> String {
+        let mut current = id;
+        for _ in 0..64 {
+            match self.parent.get(current) {
+                Some(next) if next != current => current = next,
+                _ => break,
+            }
+        }
+        current.to_owned()
+    }
+
+    /// Joins `b` into `a`'s identity; returns the root that was absorbed, if any.
+    fn join(&mut self, a: &str, b: &str) -> Option<(String, String)> {
+        let (ra, rb) = (self.root(a), self.root(b));
+        if ra == rb {
+            return None;
+        }
+        self.parent.insert(rb.clone(), ra.clone());
+        Some((rb, ra))
+    }
+}
+
+struct Importer {
+    writer: Writer,
+    keys: HashMap<(String, String), KeyState>,
+    identities: Identities,
+    problems: Vec<ImportProblem>,
+    watermark: i64,
+    since_sweep: u64,
+}
+
+const SWEEP_EVERY: u64 = 50_000;
+
+/// Runs the import into the folder `dir` (already empty); returns the summary.
+pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
+    request.options.check()?;
+    let writer = Writer {
+        options: request.options.clone(),
+        summary: ImportSummary::new("whatsapp"),
+        conversations: TableSink::create(dir, "conversations", CONVERSATION_COLUMNS)?,
+        messages: TableSink::create(dir, "messages", MESSAGE_COLUMNS)?,
+        failures: TableSink::create(dir, "send_failures", FAILURE_COLUMNS)?,
+        templates: TableSink::create(dir, "templates", TEMPLATE_COLUMNS)?,
+        unknown_senders: 0,
+        outbound: match &request.outbound {
+            Some(path) => read_outbound(path)?,
+            None => HashMap::new(),
+        },
+        customers: match &request.customers {
+            Some(path) => read_customers(path)?,
+            None => HashMap::new(),
+        },
+        written_wamids: HashSet::new(),
+    };
+    let mut importer = Importer {
+        writer,
+        keys: HashMap::new(),
+        identities: Identities::default(),
+        problems: Vec::new(),
+        watermark: i64::MIN,
+        since_sweep: 0,
+    };
+    for path in &request.inputs {
+        let file = super::sink::display_name(path);
+        for_each_line(path, |number, line| importer.line(&file, number, line))?;
+    }
+    let as_of = request.as_of.unwrap_or(importer.watermark);
+    importer.finish(as_of)?;
+    let Importer {
+        writer, problems, ..
+    } = importer;
+    let Writer {
+        mut summary,
+        conversations,
+        messages,
+        failures,
+        templates,
+        unknown_senders,
+        ..
+    } = writer;
+    let format = request.format;
+    for (name, sink) in [
+        ("conversations", conversations),
+        ("messages", messages),
+        ("send_failures", failures),
+        ("templates", templates),
+    ] {
+        let rows = sink.finish(format)?;
+        // Conversations are built from events, not read: they are not part of the balance.
+        if name == "conversations" {
+            summary.derived.insert(name.to_owned(), rows);
+        } else {
+            summary.written.insert(name.to_owned(), rows);
+        }
+    }
+    if unknown_senders > 0 {
+        summary.warnings.push(format!(
+            "{unknown_senders} outbound message(s) had no sender in --outbound or in \
+             biz_opaque_callback_data; counted as {}",
+            request.options.default_sender()
+        ));
+    }
+    let late = summary.skipped.get("late_events").copied().unwrap_or(0);
+    if late > 0 {
+        summary.warnings.push(format!(
+            "{late} event(s) arrived more than lateness_hours after later events and after \
+             their thread was written; they are in {}",
+            super::sink::QUARANTINE_FILE
+        ));
+    }
+    write_problems(dir, &problems)?;
+    Ok(summary)
+}
+
+impl Importer {
+    fn problem(&mut self, file: &str, row: u64, column: &str, value: &str, reason: &str) {
+        self.problems.push(ImportProblem {
+            file: file.to_owned(),
+            row,
+            column: column.to_owned(),
+            value: value.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    fn line(&mut self, file: &str, number: u64, text: &str) -> Result<()> {
+        self.writer.summary.lines_read += 1;
+        let parsed: payload::Line = match serde_json::from_str(text) {
+            Ok(line) => line,
+            Err(e) => {
+                self.writer.summary.event("bad_lines");
+                self.writer.summary.skip("bad_lines");
+                self.problem(file, number, "", text, &format!("bad_json: {e}"));
+                return Ok(());
+            }
+        };
+        let body = match parsed.body {
+            Some(body) => *body,
+            None => parsed,
+        };
+        let mut position = 0u64;
+        for entry in body.entry {
+            let entry_time = entry.time;
+            for change in entry.changes {
+                let field = change.field.unwrap_or_default();
+                match field.as_str() {
+                    "messages" | "smb_message_echoes" => {
+                        self.value(file, number, &mut position, change.value)?;
+                    }
+                    "message_template_status_update" => {
+                        self.template(file, number, entry_time.as_deref(), &change.value)?;
+                    }
+                    other => {
+                        self.writer.summary.event("other_fields");
+                        self.writer.summary.skip(&format!("field:{other}"));
+                    }
+                }
+            }
+        }
+        if self.since_sweep >= SWEEP_EVERY {
+            self.since_sweep = 0;
+            self.sweep()?;
+        }
+        Ok(())
+    }
+
+    fn value(
+        &mut self,
+        file: &str,
+        number: u64,
+        position: &mut u64,
+        value: payload::Value,
+    ) -> Result<()> {
+        let metadata = value.metadata.unwrap_or_default();
+        let phone = metadata.phone_number_id.unwrap_or_default();
+        let business: Vec<&str> = [
+            Some(phone.as_str()),
+            metadata.display_phone_number.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect();
+        for contact in &value.contacts {
+            if let (Some(wa), Some(user)) = (&contact.wa_id, &contact.user_id) {
+                self.join(wa, user);
+            }
+        }
+        let only_contact = match value.contacts.as_slice() {
+            [one] => one.wa_id.clone().or_else(|| one.user_id.clone()),
+            _ => None,
+        };
+        for message in value.messages {
+            self.writer.summary.event("messages");
+            *position += 1;
+            let seq = (number << 16) | *position;
+            let from_business = message
+                .from
+                .as_deref()
+                .is_some_and(|f| business.contains(&f));
+            let customer = if from_business {
+                message.to.clone().or_else(|| only_contact.clone())
+            } else {
+                message
+                    .from
+                    .clone()
+                    .or_else(|| message.from_user_id.clone())
+                    .or_else(|| only_contact.clone())
+            };
+            if let (Some(old), Some(system)) = (&message.from, &message.system)
+                && system.kind.as_deref() == Some("user_changed_number")
+                && let Some(new) = &system.wa_id
+            {
+                self.join(old, new);
+            }
+            let kind = match events::inbound_kind(&message) {
+                Ok(kind) => kind,
+                Err(skipped) => {
+                    self.writer.summary.skip(skipped);
+                    continue;
+                }
+            };
+            let Some(event) =
+                self.checked(file, number, &message.id, &message.timestamp, &customer)
+            else {
+                continue;
+            };
+            let (id, at, customer) = event;
+            let body = if from_business {
+                Body::Echo { id, kind }
+            } else {
+                Body::Inbound(Inbound {
+                    id,
+                    system: message.kind.as_deref() == Some("system"),
+                    kind,
+                    wa_type: events::wa_type(&message),
+                    reply_id: events::reply_id(&message),
+                    reply_to: message.context.as_ref().and_then(|c| c.id.clone()),
+                    forwarded: message
+                        .context
+                        .as_ref()
+                        .and_then(|c| c.forwarded)
+                        .unwrap_or(false),
+                    referral: message.referral.as_ref().map(|r| {
+                        r.source_type
+                            .clone()
+                            .unwrap_or_else(|| "unknown".to_owned())
+                    }),
+                })
+            };
+            self.push(
+                &phone,
+                &customer,
+                Event {
+                    seq,
+                    at,
+                    line: number,
+                    body,
+                },
+                file,
+            )?;
+        }
+        for echo in value.message_echoes {
+            self.writer.summary.event("echoes");
+            *position += 1;
+            let seq = (number << 16) | *position;
+            let kind = match events::inbound_kind(&echo) {
+                Ok(kind) => kind,
+                Err(skipped) => {
+                    self.writer.summary.skip(skipped);
+                    continue;
+                }
+            };
+            let customer = echo.to.clone().or_else(|| echo.to_user_id.clone());
+            let Some((id, at, customer)) =
+                self.checked(file, number, &echo.id, &echo.timestamp, &customer)
+            else {
+                continue;
+            };
+            self.push(
+                &phone,
+                &customer,
+                Event {
+                    seq,
+                    at,
+                    line: number,
+                    body: Body::Echo { id, kind },
+                },
+                file,
+            )?;
+        }
+        for status in value.statuses {
+            self.writer.summary.event("statuses");
+            *position += 1;
+            let seq = (number << 16) | *position;
+            let Some(kind) = status.status.as_deref().and_then(StatusKind::parse) else {
+                self.writer.summary.skip("unknown_statuses");
+                continue;
+            };
+            let customer = status
+                .recipient_id
+                .clone()
+                .or_else(|| status.recipient_user_id.clone());
+            let Some((_, at, customer)) =
+                self.checked(file, number, &status.id, &status.timestamp, &customer)
+            else {
+                continue;
+            };
+            let Some(fields) = events::status(&status, kind) else {
+                continue;
+            };
+            self.push(
+                &phone,
+                &customer,
+                Event {
+                    seq,
+                    at,
+                    line: number,
+                    body: Body::Status(fields),
+                },
+                file,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The id, time and customer of an event, or a quarantine line naming what is missing.
+    fn checked(
+        &mut self,
+        file: &str,
+        number: u64,
+        id: &Option<String>,
+        timestamp: &Option<String>,
+        customer: &Option<String>,
+    ) -> Option<(String, i64, String)> {
+        let fail = |me: &mut Importer, column: &str, value: &str, reason: &str| {
+            me.writer.summary.skip("bad_events");
+            me.problem(file, number, column, value, reason);
+            None
+        };
+        let Some(id) = id.clone().filter(|s| !s.is_empty()) else {
+            return fail(self, "id", "", "missing_value");
+        };
+        let Some(at) = events::seconds(timestamp.as_deref()) else {
+            return fail(
+                self,
+                "timestamp",
+                timestamp.as_deref().unwrap_or(""),
+                "bad_timestamp",
+            );
+        };
+        let Some(customer) = customer.clone().filter(|s| !s.is_empty()) else {
+            return fail(self, "customer", &id, "missing_value");
+        };
+        Some((id, at, self.identities.root(&customer)))
+    }
+
+    fn join(&mut self, a: &str, b: &str) {
+        let Some((absorbed, root)) = self.identities.join(a, b) else {
+            return;
+        };
+        // Move buffered events of the absorbed identity to the surviving one.
+        let mut moved: Vec<(String, String)> = self
+            .keys
+            .keys()
+            .filter(|(_, c)| *c == absorbed)
+            .cloned()
+            .collect();
+        moved.sort();
+        for key in moved {
+            let Some(state) = self.keys.remove(&key) else {
+                continue;
+            };
+            let target = self.keys.entry((key.0, root.clone())).or_default();
+            target.events.extend(state.events);
+            target.dirty = true;
+            if target.written.is_none() {
+                target.written = state.written;
+            }
+        }
+    }
+
+    fn push(&mut self, phone: &str, customer: &str, event: Event, file: &str) -> Result<()> {
+        self.watermark = self.watermark.max(event.at);
+        self.since_sweep += 1;
+        if let Body::Status(s) = &event.body
+            && self.writer.written_wamids.contains(&fingerprint(&s.id))
+        {
+            self.writer.summary.skip("late_statuses");
+            return Ok(());
+        }
+        let key = (phone.to_owned(), customer.to_owned());
+        let state = self.keys.entry(key).or_default();
+        if let Some(written) = &state.written
+            && event.at < written.horizon
+        {
+            let line = event.line;
+            let id = event.id().to_owned();
+            self.writer.summary.skip("late_events");
+            self.problem(
+                file,
+                line,
+                "timestamp",
+                &id,
+                "late_event: arrived after its thread was written",
+            );
+            return Ok(());
+        }
+        state.events.push(event);
+        state.dirty = true;
+        Ok(())
+    }
+
+    /// Writes the threads that can no longer change, and forgets keys with nothing pending.
+    fn sweep(&mut self) -> Result<()> {
+        let lateness = self.writer.options.lateness_ms();
+        let idle = self.writer.options.idle_ms();
+        let limit = self.watermark.saturating_sub(lateness);
+        let mut due: Vec<(String, String)> = self
+            .keys
+            .iter()
+            .filter(|(_, s)| {
+                let oldest = s.events.iter().map(|e| e.at).min();
+                oldest.is_some_and(|o| o.saturating_add(idle) <= limit)
+                    && (s.dirty || s.closes_at.is_some_and(|c| c <= limit))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        due.sort();
+        for key in due {
+            let state = self.keys.get_mut(&key).expect("a due key");
+            threads::flush(&key, state, limit, false, &mut self.writer)?;
+        }
+        // A key with nothing buffered whose written thread is beyond the lateness window is
+        // forgotten; late statuses of its messages are still recognised by their wamid.
+        self.keys.retain(|_, s| {
+            !s.events.is_empty()
+                || s.written
+                    .as_ref()
+                    .is_some_and(|w| w.horizon.saturating_add(lateness) > limit)
+        });
+        Ok(())
+    }
+
+    fn finish(&mut self, as_of: i64) -> Result<()> {
+        let mut keys: Vec<(String, String)> = self.keys.keys().cloned().collect();
+        keys.sort();
+        for key in keys {
+            let state = self.keys.get_mut(&key).expect("a key");
+            if !state.events.is_empty() {
+                threads::flush(&key, state, as_of, true, &mut self.writer)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn template(
+        &mut self,
+        file: &str,
+        number: u64,
+        entry_time: Option<&str>,
+        value: &payload::Value,
+    ) -> Result<()> {
+        self.writer.summary.event("template_updates");
+        let event = value.event.as_deref().unwrap_or("").to_uppercase();
+        let status = match event.as_str() {
+            "APPROVED" | "REINSTATED" => "approved",
+            "REJECTED" => "rejected",
+            "PENDING" => "pending",
+            "PAUSED" => "paused",
+            "DISABLED" | "PENDING_DELETION" | "DELETED" => "disabled",
+            "FLAGGED" => "flagged",
+            _ => {
+                self.writer.summary.skip("template_events_unmapped");
+                return Ok(());
+            }
+        };
+        let Some(at) = events::seconds(entry_time) else {
+            self.writer.summary.skip("bad_events");
+            self.problem(
+                file,
+                number,
+                "entry.time",
+                entry_time.unwrap_or(""),
+                "bad_timestamp",
+            );
+            return Ok(());
+        };
+        let Some(name) = value.message_template_name.as_deref() else {
+            self.writer.summary.skip("bad_events");
+            self.problem(file, number, "message_template_name", "", "missing_value");
+            return Ok(());
+        };
+        let name = match (
+            self.writer.options.template_key.as_deref(),
+            value.message_template_language.as_deref(),
+        ) {
+            (Some("name_language"), Some(language)) => format!("{name}/{language}"),
+            _ => name.to_owned(),
+        };
+        let changed = format_rfc3339(at);
+        self.writer.templates.row(&[
+            Some(&name),
+            Some(status),
+            Some(&changed),
+            value.reason.as_deref(),
+            value.message_template_category.as_deref(),
+            value.message_template_language.as_deref(),
+        ])
+    }
+}
+
+fn read_outbound(path: &Path) -> Result<HashMap<String, Outbound>> {
+    let mut reader = csv::Reader::from_path(path)
+        .with_context(|| format!("cannot read --outbound {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let index = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let Some(id) = index("message_id") else {
+        bail!(
+            "--outbound {}: no message_id column; the side log needs \
+             message_id,sender,agent_id,template_name",
+            path.display()
+        );
+    };
+    let (sender, agent, template) = (index("sender"), index("agent_id"), index("template_name"));
+    let mut map = HashMap::new();
+    for (n, record) in reader.records().enumerate() {
+        let record =
+            record.with_context(|| format!("--outbound {} row {}", path.display(), n + 2))?;
+        let get = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let sender = match get(sender).map(|s| s.to_lowercase()).as_deref() {
+            None => None,
+            Some("bot") => Some("bot"),
+            Some("agent") => Some("agent"),
+            Some(other) => bail!(
+                "--outbound {} row {}: sender `{other}` is neither bot nor agent",
+                path.display(),
+                n + 2
+            ),
+        };
+        if let Some(message_id) = get(Some(id)) {
+            map.insert(
+                message_id,
+                Outbound {
+                    sender,
+                    agent: get(agent),
+                    template: get(template),
+                },
+            );
+        }
+    }
+    Ok(map)
+}
+
+fn read_customers(path: &Path) -> Result<HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path)
+        .with_context(|| format!("cannot read --customers {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let index = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (Some(id), Some(segment)) = (index("customer_id"), index("segment")) else {
+        bail!(
+            "--customers {}: needs the columns customer_id,segment",
+            path.display()
+        );
+    };
+    let mut map = HashMap::new();
+    for record in reader.records() {
+        let record = record?;
+        if let (Some(c), Some(s)) = (record.get(id), record.get(segment)) {
+            map.insert(c.trim().to_owned(), s.trim().to_owned());
+        }
+    }
+    Ok(map)
+}
+
+/// `--as-of` text → milliseconds.
+pub fn parse_as_of(text: &str) -> Result<i64> {
+    parse_timestamp(text, None).with_context(|| {
+        format!("--as-of `{text}` is not a timestamp; write it as 2026-11-19T00:00:00Z")
+    })
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

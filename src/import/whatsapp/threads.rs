@@ -1,0 +1,595 @@
+//! The thread rule and the close rule, applied to the buffered events of one customer on one
+//! business number, and the rows each finished thread becomes.
+//!
+//! A key's events are sorted by (time, input order). A conversation starts at the first event,
+//! or at a visible message when the current one is closed at that instant: the business had the
+//! last word and no visible message followed for `idle_close_hours`. Statuses of one wamid make
+//! one outbound message at the earliest visible status, or one send failure when none is visible.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Result;
+
+use super::events::{Body, Event, Inbound, Status, StatusKind, tracker_value};
+use super::{Outbound, Writer};
+use crate::time::{MS_PER_HOUR, format_rfc3339};
+
+/// The state of one (business number, customer) key.
+#[derive(Default)]
+pub struct KeyState {
+    /// Events not yet written: the open thread, and anything newer than the last flush.
+    pub events: Vec<Event>,
+    /// The latest thread written for the key.
+    pub written: Option<Written>,
+    /// New events arrived since the last flush.
+    pub dirty: bool,
+    /// When the retained thread can close if nothing arrives (business had the last word).
+    pub closes_at: Option<i64>,
+}
+
+pub struct Written {
+    pub conversation_id: String,
+    /// Events before this instant would have changed the written thread.
+    pub horizon: i64,
+    /// Business wamids of the thread, for `reopens`.
+    pub business: HashSet<String>,
+}
+
+/// Who a message is from, as the thread rule sees it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Customer,
+    Business,
+    /// Part of the thread, but neither opens nor keeps it open (failures, system notices).
+    Hidden,
+}
+
+enum What {
+    Inbound(usize),
+    Echo(usize),
+    Outbound(usize),
+    Failure(usize),
+}
+
+struct Item {
+    at: i64,
+    seq: u64,
+    class: Class,
+    what: What,
+}
+
+/// The statuses of one wamid.
+struct Grouped {
+    statuses: Vec<usize>,
+    visible_at: Option<i64>,
+    failed_at: Option<i64>,
+    delivered_at: Option<i64>,
+    read_at: Option<i64>,
+}
+
+struct Draft {
+    items: Vec<usize>,
+    last_customer: Option<i64>,
+    last_business: Option<i64>,
+    business_last_word: bool,
+}
+
+impl Draft {
+    fn new() -> Draft {
+        Draft {
+            items: Vec::new(),
+            last_customer: None,
+            last_business: None,
+            business_last_word: false,
+        }
+    }
+
+    /// Closed at `t`: the business had the last word and `idle` passed without a visible message.
+    fn closed_at(&self, t: i64, idle: i64) -> Option<i64> {
+        let last = self.last_business?;
+        (self.business_last_word && t - last >= idle).then_some(last)
+    }
+}
+
+/// Writes every thread of `state` that is finished by `limit` (all of them when `last`), and
+/// keeps the events of a thread that may still grow.
+pub fn flush(
+    key: &(String, String),
+    state: &mut KeyState,
+    limit: i64,
+    last: bool,
+    writer: &mut Writer,
+) -> Result<()> {
+    state.dirty = false;
+    let idle = writer.options.idle_ms();
+    let mut events = std::mem::take(&mut state.events);
+    events.sort_by_key(|e| (e.at, e.seq));
+
+    // De-duplicate: messages by id, statuses by (id, status, time).
+    let mut seen_messages: HashSet<&str> = HashSet::new();
+    let mut seen_statuses: HashSet<(&str, StatusKind, i64)> = HashSet::new();
+    let mut keep = vec![true; events.len()];
+    for (i, e) in events.iter().enumerate() {
+        let fresh = match &e.body {
+            Body::Status(s) => seen_statuses.insert((s.id.as_str(), s.status, e.at)),
+            _ => seen_messages.insert(e.id()),
+        };
+        if !fresh {
+            keep[i] = false;
+            let reason = match e.body {
+                Body::Status(_) => "duplicate_statuses",
+                _ => "duplicate_messages",
+            };
+            writer.summary.skip(reason);
+        }
+    }
+
+    // Group statuses by wamid, in order of first appearance.
+    let mut groups: Vec<Grouped> = Vec::new();
+    let mut group_of: HashMap<&str, usize> = HashMap::new();
+    for (i, e) in events.iter().enumerate() {
+        let Body::Status(s) = &e.body else { continue };
+        if !keep[i] {
+            continue;
+        }
+        let g = *group_of.entry(s.id.as_str()).or_insert_with(|| {
+            groups.push(Grouped {
+                statuses: Vec::new(),
+                visible_at: None,
+                failed_at: None,
+                delivered_at: None,
+                read_at: None,
+            });
+            groups.len() - 1
+        });
+        let group = &mut groups[g];
+        group.statuses.push(i);
+        let min = |slot: &mut Option<i64>| *slot = Some(slot.map_or(e.at, |v| v.min(e.at)));
+        match s.status {
+            StatusKind::Failed => min(&mut group.failed_at),
+            StatusKind::Delivered => {
+                min(&mut group.visible_at);
+                min(&mut group.delivered_at);
+            }
+            StatusKind::Read | StatusKind::Played => {
+                min(&mut group.visible_at);
+                min(&mut group.read_at);
+            }
+            StatusKind::Sent => min(&mut group.visible_at),
+        }
+    }
+
+    let mut items: Vec<Item> = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        if !keep[i] {
+            continue;
+        }
+        match &e.body {
+            Body::Inbound(m) => items.push(Item {
+                at: e.at,
+                seq: e.seq,
+                class: if m.system {
+                    Class::Hidden
+                } else {
+                    Class::Customer
+                },
+                what: What::Inbound(i),
+            }),
+            Body::Echo { .. } => items.push(Item {
+                at: e.at,
+                seq: e.seq,
+                class: Class::Business,
+                what: What::Echo(i),
+            }),
+            Body::Status(_) => {}
+        }
+    }
+    for (g, group) in groups.iter().enumerate() {
+        let seq = events[group.statuses[0]].seq;
+        match (group.visible_at, group.failed_at) {
+            (Some(at), _)
+                if group.delivered_at.is_some()
+                    || group.read_at.is_some()
+                    || group.failed_at.is_none() =>
+            {
+                items.push(Item {
+                    at,
+                    seq,
+                    class: Class::Business,
+                    what: What::Outbound(g),
+                });
+            }
+            (_, Some(at)) => items.push(Item {
+                at,
+                seq,
+                class: Class::Hidden,
+                what: What::Failure(g),
+            }),
+            (Some(at), None) => items.push(Item {
+                at,
+                seq,
+                class: Class::Business,
+                what: What::Outbound(g),
+            }),
+            (None, None) => unreachable!("a group has at least one status"),
+        }
+    }
+    items.sort_by_key(|item| (item.at, item.seq));
+
+    // The thread rule.
+    let mut drafts: Vec<Draft> = Vec::new();
+    for (n, item) in items.iter().enumerate() {
+        let starts = match drafts.last() {
+            None => true,
+            Some(d) => item.class != Class::Hidden && d.closed_at(item.at, idle).is_some(),
+        };
+        if starts {
+            drafts.push(Draft::new());
+        }
+        let draft = drafts.last_mut().expect("a draft");
+        draft.items.push(n);
+        match item.class {
+            Class::Customer => {
+                draft.last_customer = Some(item.at);
+                draft.business_last_word = false;
+            }
+            Class::Business => {
+                draft.last_business = Some(item.at);
+                draft.business_last_word = true;
+            }
+            Class::Hidden => {}
+        }
+    }
+
+    // Which drafts are finished: all but the last, and the last when closed by `limit`.
+    let open_last = drafts
+        .last()
+        .is_some_and(|d| d.closed_at(limit, idle).is_none());
+    let finished = if last || !open_last {
+        drafts.len()
+    } else {
+        drafts.len() - 1
+    };
+    let view = View {
+        events: &events,
+        items: &items,
+        groups: &groups,
+    };
+    for (d, draft) in drafts.iter().enumerate().take(finished) {
+        let closed_at = if d + 1 < drafts.len() {
+            let next = &items[drafts[d + 1].items[0]];
+            draft.closed_at(next.at, idle)
+        } else {
+            draft.closed_at(limit, idle)
+        };
+        write_thread(key, state, draft, closed_at, &view, writer)?;
+    }
+    state.closes_at = None;
+    if finished < drafts.len() {
+        let draft = &drafts[finished];
+        state.closes_at = draft
+            .business_last_word
+            .then(|| draft.last_business.map(|b| b + idle))
+            .flatten();
+        let mut retained: Vec<usize> = Vec::new();
+        for &n in &draft.items {
+            match items[n].what {
+                What::Inbound(i) | What::Echo(i) => retained.push(i),
+                What::Outbound(g) | What::Failure(g) => retained.extend(&groups[g].statuses),
+            }
+        }
+        retained.sort_unstable();
+        let mut taken: Vec<Option<Event>> = events.into_iter().map(Some).collect();
+        state.events = retained
+            .into_iter()
+            .filter_map(|i| taken[i].take())
+            .collect();
+    }
+    Ok(())
+}
+
+struct View<'a> {
+    events: &'a [Event],
+    items: &'a [Item],
+    groups: &'a [Grouped],
+}
+
+fn write_thread(
+    key: &(String, String),
+    state: &mut KeyState,
+    draft: &Draft,
+    closed_at: Option<i64>,
+    view: &View<'_>,
+    writer: &mut Writer,
+) -> Result<()> {
+    let (phone, customer) = key;
+    let first = &view.items[draft.items[0]];
+    let opened_at = first.at;
+    let conversation_id = format!(
+        "wa-{}",
+        super::super::short_hash(&format!(
+            "{phone}:{customer}:{}",
+            opened_at.div_euclid(1000)
+        ))
+    );
+    let inbound = |item: &Item| match item.what {
+        What::Inbound(i) => match &view.events[i].body {
+            Body::Inbound(m) if !m.system => Some(m),
+            _ => None,
+        },
+        _ => None,
+    };
+    let first_customer: Option<&Inbound> =
+        draft.items.iter().find_map(|&n| inbound(&view.items[n]));
+    // The first customer message that names an intent: bots triage with a menu, so the
+    // opening message rarely carries one.
+    let intent = draft
+        .items
+        .iter()
+        .filter_map(|&n| inbound(&view.items[n]))
+        .find_map(|m| {
+            m.reply_id
+                .as_deref()
+                .and_then(|id| writer.options.intent(id))
+        })
+        .map(str::to_owned);
+    let reopens = first_customer
+        .and_then(|m| m.reply_to.as_deref())
+        .and_then(|wamid| {
+            state
+                .written
+                .as_ref()
+                .filter(|w| w.business.contains(wamid))
+                .map(|w| w.conversation_id.clone())
+        });
+    let outbound_template = match first.what {
+        What::Outbound(g) => {
+            let status = status_of(view, g);
+            writer.outbound_fields(status).0.kind == "template"
+        }
+        _ => false,
+    };
+    let entry_point = if first_customer.is_some_and(|m| m.referral.is_some()) {
+        "ctwa"
+    } else if outbound_template {
+        "template"
+    } else {
+        "organic"
+    };
+
+    let mut business = HashSet::new();
+    for &n in &draft.items {
+        let item = &view.items[n];
+        match item.what {
+            What::Inbound(i) => {
+                let Body::Inbound(m) = &view.events[i].body else {
+                    continue;
+                };
+                let intent = m
+                    .reply_id
+                    .as_deref()
+                    .and_then(|id| writer.options.intent(id))
+                    .map(str::to_owned);
+                writer.message(&MessageRow {
+                    id: &m.id,
+                    conversation_id: &conversation_id,
+                    at: item.at,
+                    sender: if m.system { "system" } else { "customer" },
+                    kind: m.kind,
+                    intent: intent.as_deref(),
+                    template_name: None,
+                    agent_id: None,
+                    status: None,
+                    inbound: Some(m),
+                    delivered_at: None,
+                    read_at: None,
+                })?;
+            }
+            What::Echo(i) => {
+                let Body::Echo { id, kind } = &view.events[i].body else {
+                    continue;
+                };
+                business.insert(id.clone());
+                writer.message(&MessageRow {
+                    id,
+                    conversation_id: &conversation_id,
+                    at: item.at,
+                    sender: "agent",
+                    kind,
+                    intent: None,
+                    template_name: None,
+                    agent_id: None,
+                    status: None,
+                    inbound: None,
+                    delivered_at: None,
+                    read_at: None,
+                })?;
+            }
+            What::Outbound(g) => {
+                let group = &view.groups[g];
+                let status = status_of(view, g);
+                business.insert(status.id.clone());
+                writer
+                    .summary
+                    .skip_n("merged_statuses", group.statuses.len() as u64 - 1);
+                let (fields, unknown) = writer.outbound_fields(status);
+                writer.unknown_senders += u64::from(unknown);
+                writer.message(&MessageRow {
+                    id: &status.id,
+                    conversation_id: &conversation_id,
+                    at: item.at,
+                    sender: fields.sender,
+                    kind: fields.kind,
+                    intent: None,
+                    template_name: fields.template.as_deref(),
+                    agent_id: fields.agent.as_deref(),
+                    status: Some(status),
+                    inbound: None,
+                    delivered_at: group.delivered_at,
+                    read_at: group.read_at,
+                })?;
+                writer.remember_wamid(&status.id);
+            }
+            What::Failure(g) => {
+                let group = &view.groups[g];
+                let status = status_of(view, g);
+                writer
+                    .summary
+                    .skip_n("merged_statuses", group.statuses.len() as u64 - 1);
+                let (fields, unknown) = writer.outbound_fields(status);
+                writer.unknown_senders += u64::from(unknown);
+                let failed = group
+                    .statuses
+                    .iter()
+                    .filter_map(|&i| match &view.events[i].body {
+                        Body::Status(s) if s.status == StatusKind::Failed => Some(s),
+                        _ => None,
+                    })
+                    .next()
+                    .unwrap_or(status);
+                let at = format_rfc3339(item.at);
+                writer.failures.row(&[
+                    Some(&status.id),
+                    Some(&conversation_id),
+                    Some(&at),
+                    failed.error_code.as_deref(),
+                    failed.error_title.as_deref(),
+                    fields.template.as_deref(),
+                    Some(fields.sender),
+                ])?;
+                writer.remember_wamid(&status.id);
+            }
+        }
+    }
+    let customer_id = writer.customer_id(customer);
+    let segment = writer.segment(customer).map(str::to_owned);
+    let opened = format_rfc3339(opened_at);
+    let closed = closed_at.map(format_rfc3339);
+    writer.conversations.row(&[
+        Some(&conversation_id),
+        Some(&customer_id),
+        Some("whatsapp"),
+        segment.as_deref(),
+        intent.as_deref(),
+        Some(&opened),
+        closed.as_deref(),
+        Some(phone),
+        Some(entry_point),
+        reopens.as_deref(),
+    ])?;
+    let last_at = draft
+        .items
+        .iter()
+        .map(|&n| view.items[n].at)
+        .max()
+        .unwrap_or(opened_at);
+    let idle = writer.options.idle_ms();
+    state.written = Some(Written {
+        conversation_id,
+        horizon: closed_at.map_or(last_at, |c| c + idle).max(last_at),
+        business,
+    });
+    Ok(())
+}
+
+/// The status that describes an outbound message: its `sent` status when there is one (it
+/// carries the pricing under per-message pricing), else its first.
+fn status_of<'a>(view: &View<'a>, g: usize) -> &'a Status {
+    let statuses = &view.groups[g].statuses;
+    let status = |i: usize| match &view.events[i].body {
+        Body::Status(s) => Some(s),
+        _ => None,
+    };
+    statuses
+        .iter()
+        .filter_map(|&i| status(i))
+        .find(|s| s.status == StatusKind::Sent && s.pricing_model.is_some())
+        .or_else(|| {
+            statuses
+                .iter()
+                .filter_map(|&i| status(i))
+                .find(|s| s.tracker.is_some())
+        })
+        .or_else(|| statuses.iter().filter_map(|&i| status(i)).next())
+        .expect("a group has a status")
+}
+
+/// One message row.
+pub struct MessageRow<'a> {
+    pub id: &'a str,
+    pub conversation_id: &'a str,
+    pub at: i64,
+    pub sender: &'a str,
+    pub kind: &'a str,
+    pub intent: Option<&'a str>,
+    pub template_name: Option<&'a str>,
+    pub agent_id: Option<&'a str>,
+    pub status: Option<&'a Status>,
+    pub inbound: Option<&'a Inbound>,
+    pub delivered_at: Option<i64>,
+    pub read_at: Option<i64>,
+}
+
+/// The sender, kind, template and agent of an outbound message, from the side log, the tracker
+/// or the default, in that order.
+pub fn outbound_fields(
+    status: &Status,
+    side: Option<&Outbound>,
+    default_sender: &'static str,
+) -> (Fields, bool) {
+    let tracker = status.tracker.as_deref();
+    let from_side = side.and_then(|o| o.sender);
+    let from_tracker =
+        tracker_value(tracker, "sender").and_then(|s| match s.to_lowercase().as_str() {
+            "bot" => Some("bot"),
+            "agent" => Some("agent"),
+            _ => None,
+        });
+    let known = from_side.or(from_tracker);
+    let template = side
+        .and_then(|o| o.template.clone())
+        .or_else(|| tracker_value(tracker, "template").map(str::to_owned));
+    let agent = side
+        .and_then(|o| o.agent.clone())
+        .or_else(|| tracker_value(tracker, "agent").map(str::to_owned));
+    let pmp_template = status
+        .pricing_model
+        .as_deref()
+        .is_some_and(|m| m.eq_ignore_ascii_case("pmp"))
+        && status.category.as_deref().is_some_and(|c| {
+            matches!(
+                c.to_lowercase().as_str(),
+                "marketing"
+                    | "marketing_lite"
+                    | "utility"
+                    | "authentication"
+                    | "authentication_international"
+            )
+        });
+    let kind = if template.is_some() || pmp_template {
+        "template"
+    } else {
+        "text"
+    };
+    (
+        Fields {
+            sender: known.unwrap_or(default_sender),
+            kind,
+            template,
+            agent,
+        },
+        known.is_none(),
+    )
+}
+
+pub struct Fields {
+    pub sender: &'static str,
+    pub kind: &'static str,
+    pub template: Option<String>,
+    pub agent: Option<String>,
+}
+
+/// Milliseconds of a number of hours.
+pub fn hours_ms(hours: f64) -> i64 {
+    (hours * MS_PER_HOUR as f64).round() as i64
+}
