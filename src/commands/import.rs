@@ -48,10 +48,7 @@ pub(crate) fn run(source: &ImportSource, progress: &Progress) -> Result<Status> 
                 };
                 whatsapp::import_into(&request, dir)?
             }
-            ImportSource::Chatwoot(a) => {
-                let options = section(&config.import, "chatwoot")?;
-                chatwoot::import_into(&a.inputs, &options, format, dir)?
-            }
+            ImportSource::Chatwoot(a) => chatwoot::import_into(&a.inputs, &config, format, dir)?,
             ImportSource::Mapping(a) => mapping::import_into(&a.map, &a.input, format, dir)?,
         };
         let json = serde_json::to_string_pretty(&summary)?;
