@@ -24,6 +24,15 @@ use serde::Serialize;
 
 pub use sink::{ImportProblem, OutFormat};
 
+/// The canonical columns of the assignments table.
+pub const ASSIGNMENT_COLUMNS: &[&str] = &[
+    "conversation_id",
+    "assigned_at",
+    "lane",
+    "assignee_id",
+    "reason",
+];
+
 /// What an import read, wrote and skipped. `read == written + skipped` for every importer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ImportSummary {

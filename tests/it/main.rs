@@ -4,6 +4,7 @@ mod business;
 mod email;
 mod governance;
 mod hardening;
+mod import;
 mod ingest;
 mod layers;
 mod metrics;

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::sink::{ImportProblem, OutFormat, TableSink, display_name, write_problems};
-use super::{ImportSummary, for_each_line};
+use super::{ASSIGNMENT_COLUMNS, ImportSummary, for_each_line};
 use crate::config::Config;
 use payload::{Key, Message, Snapshot};
 
@@ -114,13 +114,6 @@ pub const MESSAGE_COLUMNS: &[&str] = &[
     "template_name",
     "source_id",
     "author_id",
-];
-pub const ASSIGNMENT_COLUMNS: &[&str] = &[
-    "conversation_id",
-    "assigned_at",
-    "lane",
-    "assignee_id",
-    "reason",
 ];
 pub const HANDOFF_COLUMNS: &[&str] = &[
     "conversation_id",

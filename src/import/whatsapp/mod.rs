@@ -6,7 +6,8 @@
 //! it any more: `lateness_hours` after the close rule is met, counted on the latest event time
 //! seen. An event later than that is not merged into a written thread: a status of a message
 //! already written is counted as `late_statuses`, anything else as `late_events` (quarantined),
-//! never silently. Memory is the open threads' events plus 8 bytes per written outbound wamid.
+//! never silently. Memory is the open threads' events plus a 64-bit fingerprint per written message id (the
+//! de-duplication of ids across threads and of late statuses).
 
 mod events;
 pub mod payload;
@@ -176,7 +177,7 @@ pub struct Writer {
     pub unknown_senders: u64,
     outbound: HashMap<String, Outbound>,
     customers: HashMap<String, String>,
-    written_wamids: HashSet<u64>,
+    written_ids: HashSet<u64>,
 }
 
 fn fingerprint(id: &str) -> u64 {
@@ -194,8 +195,14 @@ impl Writer {
         )
     }
 
-    pub fn remember_wamid(&mut self, id: &str) {
-        self.written_wamids.insert(fingerprint(id));
+    /// Whether `id` is written for the first time; a repeat (the same id in another thread, or
+    /// after its thread was written) is counted as a duplicate and not written again.
+    pub fn first_write(&mut self, id: &str) -> bool {
+        let first = self.written_ids.insert(fingerprint(id));
+        if !first {
+            self.summary.skip("duplicate_messages");
+        }
+        first
     }
 
     pub fn customer_id(&self, customer: &str) -> String {
@@ -211,6 +218,9 @@ impl Writer {
     }
 
     pub fn message(&mut self, row: &MessageRow<'_>) -> Result<()> {
+        if !self.first_write(row.id) {
+            return Ok(());
+        }
         let at = format_rfc3339(row.at);
         let time = |t: Option<i64>| t.map(format_rfc3339);
         let (delivered, read) = (time(row.delivered_at), time(row.read_at));
@@ -302,7 +312,7 @@ pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
             Some(path) => read_customers(path)?,
             None => HashMap::new(),
         },
-        written_wamids: HashSet::new(),
+        written_ids: HashSet::new(),
     };
     let mut importer = Importer {
         writer,
@@ -360,6 +370,9 @@ pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
             super::sink::QUARANTINE_FILE
         ));
     }
+    // Webhooks carry no routing: an empty assignments table keeps the directory complete
+    // (time to specialist, misroutes and transfers have no rows).
+    TableSink::create(dir, "assignments", crate::import::ASSIGNMENT_COLUMNS)?.finish(format)?;
     write_problems(dir, &problems)?;
     Ok(summary)
 }
@@ -636,7 +649,7 @@ impl Importer {
         self.watermark = self.watermark.max(event.at);
         self.since_sweep += 1;
         if let Body::Status(s) = &event.body
-            && self.writer.written_wamids.contains(&fingerprint(&s.id))
+            && self.writer.written_ids.contains(&fingerprint(&s.id))
         {
             self.writer.summary.skip("late_statuses");
             return Ok(());

@@ -428,7 +428,6 @@ fn write_thread(
                     delivered_at: group.delivered_at,
                     read_at: group.read_at,
                 })?;
-                writer.remember_wamid(&status.id);
             }
             What::Failure(g) => {
                 let group = &view.groups[g];
@@ -447,6 +446,9 @@ fn write_thread(
                     })
                     .next()
                     .unwrap_or(status);
+                if !writer.first_write(&status.id) {
+                    continue;
+                }
                 let at = format_rfc3339(item.at);
                 writer.failures.row(&[
                     Some(&status.id),
@@ -457,7 +459,6 @@ fn write_thread(
                     fields.template.as_deref(),
                     Some(fields.sender),
                 ])?;
-                writer.remember_wamid(&status.id);
             }
         }
     }
