@@ -685,9 +685,13 @@ impl Importer {
             .keys
             .iter()
             .filter(|(_, s)| {
-                let oldest = s.events.iter().map(|e| e.at).min();
-                oldest.is_some_and(|o| o.saturating_add(idle) <= limit)
-                    && (s.dirty || s.closes_at.is_some_and(|c| c <= limit))
+                // The cheap test first: nothing new and no close due means nothing to write.
+                (s.dirty || s.closes_at.is_some_and(|c| c <= limit))
+                    && s.events
+                        .iter()
+                        .map(|e| e.at)
+                        .min()
+                        .is_some_and(|o| o.saturating_add(idle) <= limit)
             })
             .map(|(k, _)| k.clone())
             .collect();
