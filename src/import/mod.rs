@@ -24,14 +24,15 @@ use serde::Serialize;
 
 pub use sink::{ImportProblem, OutFormat};
 
-/// The canonical columns of the assignments table.
-pub const ASSIGNMENT_COLUMNS: &[&str] = &[
-    "conversation_id",
-    "assigned_at",
-    "lane",
-    "assignee_id",
-    "reason",
-];
+/// A table's canonical columns, then the importer's extra columns.
+pub fn columns(table: crate::ingest::schema::Table, extras: &[&'static str]) -> Vec<&'static str> {
+    table
+        .columns()
+        .iter()
+        .map(|c| c.name)
+        .chain(extras.iter().copied())
+        .collect()
+}
 
 /// What an import read, wrote and skipped. `read == written + skipped` for every importer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -192,6 +193,21 @@ pub fn section<T: serde::de::DeserializeOwned + Default>(
             .try_into()
             .with_context(|| format!("[import.{name}] in the configuration")),
     }
+}
+
+/// A fresh scratch folder for a unit test.
+#[cfg(test)]
+pub(crate) fn scratch_dir(label: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "l2lens-{label}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a scratch folder");
+    dir
 }
 
 #[cfg(test)]

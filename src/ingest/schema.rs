@@ -244,7 +244,19 @@ const SEND_FAILURES: &[ColumnSpec] = &[
     col("failed_at", Kind::Timestamp, true),
     col("error_code", Kind::Text, false),
     col("error_title", Kind::Text, false),
+    col("template_name", Kind::Text, false),
+    col(
+        "sender",
+        Kind::Enum {
+            values: FAILURE_SENDERS,
+            default: None,
+        },
+        false,
+    ),
 ];
+
+/// Who tried a failed send.
+pub const FAILURE_SENDERS: &[&str] = &["bot", "agent"];
 
 /// The file extensions l2lens reads, in the order they are looked for.
 pub const EXTENSIONS: &[&str] = &[".csv", ".csv.gz", ".jsonl", ".ndjson", ".parquet"];

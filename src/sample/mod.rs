@@ -267,6 +267,8 @@ impl Generator<'_> {
                 Field::Ts(Some(f.at)),
                 Field::Str(Some(f.code.0)),
                 Field::Str(Some(f.code.1)),
+                Field::Str(None),
+                Field::Str(Some("agent")),
             ])?;
         }
         for b in thread.briefs.iter().filter(|b| b.at < end) {

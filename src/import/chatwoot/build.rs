@@ -86,8 +86,11 @@ impl Builder<'_> {
         let mut state: Option<State> = None;
         let mut lane = String::new();
         let mut next_cycle = 1;
-        for snap in &snapshots {
-            while next_cycle < starts.len() && starts[next_cycle].0 <= snap.at {
+        // Each snapshot, then an end marker so that cycles started after the last one get
+        // their initial row too.
+        for snap in snapshots.iter().map(Some).chain([None]) {
+            let until = snap.map_or(i64::MAX, |s| s.at);
+            while next_cycle < starts.len() && starts[next_cycle].0 <= until {
                 if let Some(s) = &state {
                     lane = self.lane(s);
                     self.assignment(
@@ -101,6 +104,7 @@ impl Builder<'_> {
                 }
                 next_cycle += 1;
             }
+            let Some(snap) = snap else { break };
             let new = State {
                 status: snap
                     .status
@@ -190,20 +194,6 @@ impl Builder<'_> {
                 self.brief(&conversation, snap.at, brief)?;
             }
             state = Some(new);
-        }
-        while next_cycle < starts.len() {
-            if let Some(s) = &state {
-                lane = self.lane(s);
-                self.assignment(
-                    &cycle_id(next_cycle),
-                    starts[next_cycle].0,
-                    &lane,
-                    s.assignee.as_deref(),
-                    Some("initial"),
-                    account,
-                )?;
-            }
-            next_cycle += 1;
         }
 
         for m in &messages {

@@ -19,8 +19,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::sink::{ImportProblem, OutFormat, TableSink, display_name, write_problems};
-use super::{ASSIGNMENT_COLUMNS, ImportSummary, for_each_line};
+use super::{ImportSummary, columns, for_each_line};
 use crate::config::Config;
+use crate::ingest::schema::Table;
 use payload::{Key, Message, Snapshot};
 
 /// `[import.chatwoot]`.
@@ -91,48 +92,6 @@ impl Options {
         Ok(())
     }
 }
-
-pub const CONVERSATION_COLUMNS: &[&str] = &[
-    "conversation_id",
-    "customer_id",
-    "channel",
-    "segment",
-    "intent",
-    "opened_at",
-    "closed_at",
-    "source_conversation_id",
-    "inbox_id",
-];
-pub const MESSAGE_COLUMNS: &[&str] = &[
-    "message_id",
-    "conversation_id",
-    "sent_at",
-    "sender",
-    "kind",
-    "is_fallback",
-    "intent",
-    "template_name",
-    "source_id",
-    "author_id",
-];
-pub const HANDOFF_COLUMNS: &[&str] = &[
-    "conversation_id",
-    "handoff_at",
-    "intent",
-    "key_details",
-    "attempted_steps",
-    "current_status",
-    "next_action",
-];
-pub const FAILURE_COLUMNS: &[&str] = &[
-    "message_id",
-    "conversation_id",
-    "failed_at",
-    "error_code",
-    "error_title",
-    "template_name",
-    "sender",
-];
 
 /// Everything read from the events, per conversation.
 #[derive(Default)]
@@ -267,11 +226,22 @@ pub fn import_into(
         })?;
     }
     let mut sinks = Sinks {
-        conversations: TableSink::create(dir, "conversations", CONVERSATION_COLUMNS)?,
-        messages: TableSink::create(dir, "messages", MESSAGE_COLUMNS)?,
-        assignments: TableSink::create(dir, "assignments", ASSIGNMENT_COLUMNS)?,
-        handoffs: TableSink::create(dir, "handoffs", HANDOFF_COLUMNS)?,
-        failures: TableSink::create(dir, "send_failures", FAILURE_COLUMNS)?,
+        conversations: TableSink::create(
+            dir,
+            "conversations",
+            &columns(
+                Table::Conversations,
+                &["source_conversation_id", "inbox_id"],
+            ),
+        )?,
+        messages: TableSink::create(
+            dir,
+            "messages",
+            &columns(Table::Messages, &["source_id", "author_id"]),
+        )?,
+        assignments: TableSink::create(dir, "assignments", &columns(Table::Assignments, &[]))?,
+        handoffs: TableSink::create(dir, "handoffs", &columns(Table::Handoffs, &[]))?,
+        failures: TableSink::create(dir, "send_failures", &columns(Table::SendFailures, &[]))?,
     };
     let fallback = options
         .fallback_pattern

@@ -5,14 +5,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 
 fn tempdir() -> PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "l2lens-map-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = crate::import::scratch_dir("map");
     std::fs::create_dir_all(dir.join("in")).unwrap();
     std::fs::create_dir_all(dir.join("out")).unwrap();
     dir

@@ -83,6 +83,15 @@ pub struct Status {
 }
 
 impl Event {
+    pub fn new(seq: u64, at: i64, line: u64, body: Body) -> Event {
+        Event {
+            seq,
+            at,
+            line,
+            body,
+        }
+    }
+
     /// The message id (inbound, echo) or wamid (status).
     pub fn id(&self) -> &str {
         match &self.body {

@@ -21,32 +21,14 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use super::sink::{ImportProblem, OutFormat, TableSink, write_problems};
-use super::{ImportSummary, for_each_line, short_hash};
+use super::{ImportSummary, columns, for_each_line, short_hash};
+use crate::ingest::schema::Table;
 use crate::time::{format_rfc3339, parse_timestamp};
 use events::{Body, Event, Inbound, StatusKind};
 use threads::{Fields, KeyState, MessageRow, hours_ms};
 
-pub const CONVERSATION_COLUMNS: &[&str] = &[
-    "conversation_id",
-    "customer_id",
-    "channel",
-    "segment",
-    "intent",
-    "opened_at",
-    "closed_at",
-    "phone_number_id",
-    "entry_point",
-    "reopens",
-];
-pub const MESSAGE_COLUMNS: &[&str] = &[
-    "message_id",
-    "conversation_id",
-    "sent_at",
-    "sender",
-    "kind",
-    "is_fallback",
-    "intent",
-    "template_name",
+/// The extra message columns, after the canonical ones.
+const MESSAGE_EXTRAS: &[&str] = &[
     "agent_id",
     "reply_to",
     "forwarded",
@@ -59,23 +41,6 @@ pub const MESSAGE_COLUMNS: &[&str] = &[
     "wa_conversation_id",
     "wa_origin",
     "wa_expires_at",
-];
-pub const FAILURE_COLUMNS: &[&str] = &[
-    "message_id",
-    "conversation_id",
-    "failed_at",
-    "error_code",
-    "error_title",
-    "template_name",
-    "sender",
-];
-pub const TEMPLATE_COLUMNS: &[&str] = &[
-    "template_name",
-    "status",
-    "changed_at",
-    "reason",
-    "category",
-    "language",
 ];
 
 /// `[import.whatsapp]`.
@@ -299,10 +264,21 @@ pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
     let writer = Writer {
         options: request.options.clone(),
         summary: ImportSummary::new("whatsapp"),
-        conversations: TableSink::create(dir, "conversations", CONVERSATION_COLUMNS)?,
-        messages: TableSink::create(dir, "messages", MESSAGE_COLUMNS)?,
-        failures: TableSink::create(dir, "send_failures", FAILURE_COLUMNS)?,
-        templates: TableSink::create(dir, "templates", TEMPLATE_COLUMNS)?,
+        conversations: TableSink::create(
+            dir,
+            "conversations",
+            &columns(
+                Table::Conversations,
+                &["phone_number_id", "entry_point", "reopens"],
+            ),
+        )?,
+        messages: TableSink::create(dir, "messages", &columns(Table::Messages, MESSAGE_EXTRAS))?,
+        failures: TableSink::create(dir, "send_failures", &columns(Table::SendFailures, &[]))?,
+        templates: TableSink::create(
+            dir,
+            "templates",
+            &columns(Table::Templates, &["reason", "category", "language"]),
+        )?,
         unknown_senders: 0,
         outbound: match &request.outbound {
             Some(path) => read_outbound(path)?,
@@ -372,7 +348,7 @@ pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
     }
     // Webhooks carry no routing: an empty assignments table keeps the directory complete
     // (time to specialist, misroutes and transfers have no rows).
-    TableSink::create(dir, "assignments", crate::import::ASSIGNMENT_COLUMNS)?.finish(format)?;
+    TableSink::create(dir, "assignments", &columns(Table::Assignments, &[]))?.finish(format)?;
     write_problems(dir, &problems)?;
     Ok(summary)
 }
@@ -513,17 +489,7 @@ impl Importer {
                     }),
                 })
             };
-            self.push(
-                &phone,
-                &customer,
-                Event {
-                    seq,
-                    at,
-                    line: number,
-                    body,
-                },
-                file,
-            )?;
+            self.push(&phone, &customer, Event::new(seq, at, number, body), file)?;
         }
         for echo in value.message_echoes {
             self.writer.summary.event("echoes");
@@ -545,12 +511,7 @@ impl Importer {
             self.push(
                 &phone,
                 &customer,
-                Event {
-                    seq,
-                    at,
-                    line: number,
-                    body: Body::Echo { id, kind },
-                },
+                Event::new(seq, at, number, Body::Echo { id, kind }),
                 file,
             )?;
         }
@@ -577,12 +538,7 @@ impl Importer {
             self.push(
                 &phone,
                 &customer,
-                Event {
-                    seq,
-                    at,
-                    line: number,
-                    body: Body::Status(fields),
-                },
+                Event::new(seq, at, number, Body::Status(fields)),
                 file,
             )?;
         }

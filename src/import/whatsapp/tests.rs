@@ -8,7 +8,7 @@ pub(crate) fn run(
     options: Options,
     as_of: Option<&str>,
 ) -> (ImportSummary, BTreeMap<String, String>) {
-    let dir = tempdir();
+    let dir = crate::import::scratch_dir("wa");
     let input = dir.join("in.jsonl");
     std::fs::write(&input, lines.join("\n")).unwrap();
     let out = dir.join("out");
@@ -38,19 +38,6 @@ pub(crate) fn run(
     }
     std::fs::remove_dir_all(&dir).unwrap();
     (summary, tables)
-}
-
-fn tempdir() -> PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "l2lens-wa-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 const PHONE: &str = "1122334455667";
