@@ -24,6 +24,23 @@ if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
     echo "note: could not install aiosmtpd; the email tests will be skipped (they fail under CI=true)" >&2
 fi
 
+# The SQL export is run by real engines: DuckDB and Apache Spark (local mode; needs Java 17),
+# both from PyPI.
+for module in duckdb pyspark; do
+  if ! python3 -c "import $module" >/dev/null 2>&1; then
+    echo "installing $module for the SQL export tests..." >&2
+    python3 -m pip install --quiet --disable-pip-version-check "$module" >&2 ||
+      echo "note: could not install $module; its SQL test will be skipped (it fails under CI=true)" >&2
+  fi
+done
+if ! command -v java >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Java 17 for the Spark test..." >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  fi
+fi
+
 cargo fmt --all -- --check
 cargo clippy --release --all-targets --locked -- -D warnings
 cargo test --release --locked

@@ -58,6 +58,11 @@ value_enum!(TableFormat {
     "parquet" => TableFormat::Parquet, "Parquet (to a file, or piped)";
 });
 
+value_enum!(crate::sql::Dialect {
+    "duckdb" => crate::sql::Dialect::DuckDb, "DuckDB";
+    "spark" => crate::sql::Dialect::Spark, "Apache Spark SQL (spark-sql, PySpark, Databricks)";
+});
+
 value_enum!(SampleFormat {
     "csv" => SampleFormat::Csv, "CSV files";
     "jsonl" => SampleFormat::Jsonl, "JSON Lines files";
@@ -138,6 +143,38 @@ pub enum Command {
     /// first_customer_period, specialist_period (period start dates), frt_s, tts_s, art_s
     /// (seconds), hours_silent (open threads, at as_of) and as_of.
     Query(QueryArgs),
+    /// Write the facts table and the metrics of `l2lens metrics` (the ten and 11-12) as one SQL
+    /// query for DuckDB or Spark, with the configuration inlined.
+    ///
+    /// The query reads tables named conversations, messages, assignments and handoffs as
+    /// `l2lens ingest` writes them (register the warehouse's Parquet files under those names) and
+    /// returns period_start,<group>,metric,value,n. Without --as-of, the query takes the latest
+    /// timestamp in the tables. The governance and business-time metrics are not exported (the
+    /// header of the SQL says why).
+    Sql(SqlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The engine the SQL is for.
+    #[arg(long, value_enum)]
+    pub dialect: crate::sql::Dialect,
+
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+
+    /// Configuration file (lanes and tiers, rule parameters). Default: l2lens.toml in --data
+    /// when given, else the built-in defaults.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// A data directory or warehouse whose l2lens.toml to use.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// Output file (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Output formats of a query result or the board.

@@ -31,6 +31,7 @@ pub mod progress;
 pub mod query;
 pub mod report;
 pub mod sample;
+pub mod sql;
 #[cfg(test)]
 mod testing;
 pub mod time;
@@ -77,5 +78,6 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Run(args) => commands::run::run(&args, &progress),
         Command::Query(args) => commands::query::run(&args, &progress),
         Command::Board(args) => commands::board::run(&args, &progress),
+        Command::Sql(args) => commands::sql::run(&args, &progress),
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod query;
 pub(crate) mod report;
 pub(crate) mod run;
 pub(crate) mod sample;
+pub(crate) mod sql;
 
 use anyhow::{Context, Result};
 

@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["metrics", "board"],
     &["alert"],
     &["pipeline"],
-    &["report", "query", "output"],
+    &["report", "query", "output", "sql"],
     &["cli", "commands", "lib", "main"],
 ];
 

@@ -12,4 +12,5 @@ mod query;
 mod report;
 mod report_views;
 mod sample;
+mod sql;
 mod util;
