@@ -10,7 +10,9 @@ use polars::prelude::*;
 
 use crate::ingest::schema::{ColumnSpec, Kind, Table, timestamp_dtype};
 use crate::time::write_rfc3339;
-use crate::warehouse::write_parquet;
+
+/// Rows per Parquet row group: the Parquet sink holds at most this many rows in memory.
+const BATCH_ROWS: usize = 262_144;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Field<'a> {
@@ -43,12 +45,14 @@ pub enum Sink {
         jsonl: bool,
         line: String,
     },
+    /// Rows are buffered by column and written as one row group every [`BATCH_ROWS`] rows.
     Parquet {
-        path: std::path::PathBuf,
+        writer: Box<polars::io::parquet::write::BatchedWriter<File>>,
         specs: &'static [ColumnSpec],
         strings: Vec<Vec<Option<String>>>,
         times: Vec<Vec<Option<i64>>>,
         bools: Vec<Vec<Option<bool>>>,
+        buffered: usize,
     },
 }
 
@@ -57,12 +61,21 @@ impl Sink {
         let path = dir.join(format!("{}.{}", table.name(), format.extension()));
         let specs = table.columns();
         if format == SampleFormat::Parquet {
+            let file =
+                File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+            let schema: Schema = specs
+                .iter()
+                .map(|spec| Field::of(spec))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect();
             return Ok(Sink::Parquet {
-                path,
+                writer: Box::new(ParquetWriter::new(file).batched(&schema)?),
                 specs,
                 strings: specs.iter().map(|_| Vec::new()).collect(),
                 times: specs.iter().map(|_| Vec::new()).collect(),
                 bools: specs.iter().map(|_| Vec::new()).collect(),
+                buffered: 0,
             });
         }
         let file =
@@ -98,10 +111,12 @@ impl Sink {
                 out.write_all(line.as_bytes())?;
             }
             Sink::Parquet {
+                writer,
+                specs,
                 strings,
                 times,
                 bools,
-                ..
+                buffered,
             } => {
                 for (i, field) in fields.iter().enumerate() {
                     match field {
@@ -109,6 +124,11 @@ impl Sink {
                         Field::Ts(v) => times[i].push(*v),
                         Field::Bool(v) => bools[i].push(*v),
                     }
+                }
+                *buffered += 1;
+                if *buffered == BATCH_ROWS {
+                    write_batch(writer, specs, strings, times, bools)?;
+                    *buffered = 0;
                 }
             }
         }
@@ -119,30 +139,63 @@ impl Sink {
         match self {
             Sink::Text { mut out, .. } => Ok(out.flush()?),
             Sink::Parquet {
-                path,
+                mut writer,
                 specs,
-                strings,
-                times,
-                bools,
+                mut strings,
+                mut times,
+                mut bools,
+                buffered,
             } => {
-                let mut columns = Vec::with_capacity(specs.len());
-                for (((spec, s), t), b) in specs.iter().zip(strings).zip(times).zip(bools) {
-                    let name: PlSmallStr = spec.name.into();
-                    columns.push(match spec.kind {
-                        Kind::Timestamp => Int64Chunked::from_iter_options(name, t.into_iter())
-                            .into_column()
-                            .cast(&timestamp_dtype())?,
-                        Kind::Bool => {
-                            BooleanChunked::from_iter_options(name, b.into_iter()).into_column()
-                        }
-                        _ => StringChunked::from_iter_options(name, s.into_iter()).into_column(),
-                    });
+                if buffered > 0 {
+                    write_batch(&mut writer, specs, &mut strings, &mut times, &mut bools)?;
                 }
-                let mut frame = DataFrame::new_infer_height(columns)?;
-                write_parquet(&path, &mut frame)
+                writer.finish()?;
+                Ok(())
             }
         }
     }
+}
+
+impl Field<'_> {
+    /// The Parquet field of a canonical column.
+    fn of(spec: &ColumnSpec) -> polars::prelude::Field {
+        let dtype = match spec.kind {
+            Kind::Timestamp => timestamp_dtype(),
+            Kind::Bool => DataType::Boolean,
+            _ => DataType::String,
+        };
+        polars::prelude::Field::new(spec.name.into(), dtype)
+    }
+}
+
+/// Writes the buffered rows as one row group and empties the buffers.
+fn write_batch(
+    writer: &mut polars::io::parquet::write::BatchedWriter<File>,
+    specs: &[ColumnSpec],
+    strings: &mut [Vec<Option<String>>],
+    times: &mut [Vec<Option<i64>>],
+    bools: &mut [Vec<Option<bool>>],
+) -> Result<()> {
+    let mut columns = Vec::with_capacity(specs.len());
+    for (i, spec) in specs.iter().enumerate() {
+        let name: PlSmallStr = spec.name.into();
+        columns.push(match spec.kind {
+            Kind::Timestamp => {
+                Int64Chunked::from_iter_options(name, std::mem::take(&mut times[i]).into_iter())
+                    .into_column()
+                    .cast(&timestamp_dtype())?
+            }
+            Kind::Bool => {
+                BooleanChunked::from_iter_options(name, std::mem::take(&mut bools[i]).into_iter())
+                    .into_column()
+            }
+            _ => StringChunked::from_iter_options(name, std::mem::take(&mut strings[i]).into_iter())
+                .into_column(),
+        });
+    }
+    let frame = DataFrame::new_infer_height(columns)?;
+    writer.write_batch(&frame)?;
+    Ok(())
 }
 
 fn csv_line(line: &mut String, fields: &[Field<'_>]) {
