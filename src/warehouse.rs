@@ -37,19 +37,27 @@ pub fn table_path(dir: &Path, table: Table) -> PathBuf {
 /// raw directory read, which `out` must not hold.
 pub fn write(out: &Path, data: &Path, ingested: &mut Ingested, config: Option<&str>) -> Result<()> {
     crate::atomic::replace_dir(out, "the warehouse", &[data], |dir| {
-        for (table, frame) in ingested.tables.iter_mut() {
+        write_into(dir, ingested, config)
+    })
+}
+
+/// Writes the warehouse files into the folder `dir` (the tables not already written while they
+/// were validated, the quarantine, the configuration and the summary).
+pub fn write_into(dir: &Path, ingested: &mut Ingested, config: Option<&str>) -> Result<()> {
+    for (table, frame) in ingested.tables.iter_mut() {
+        if !ingested.spilled.contains(table) {
             write_parquet(&table_path(dir, *table), frame)?;
         }
-        write_quarantine(dir, &ingested.quarantine)?;
-        if let Some(text) = config {
-            std::fs::write(dir.join(CONFIG_FILE), text)?;
-        }
-        let json = serde_json::to_string_pretty(&ingested.summary)?;
-        write_atomic(&dir.join(SUMMARY_FILE), |w| {
-            w.write_all(json.as_bytes())?;
-            w.write_all(b"\n")?;
-            Ok(())
-        })
+    }
+    write_quarantine(dir, &ingested.quarantine)?;
+    if let Some(text) = config {
+        std::fs::write(dir.join(CONFIG_FILE), text)?;
+    }
+    let json = serde_json::to_string_pretty(&ingested.summary)?;
+    write_atomic(&dir.join(SUMMARY_FILE), |w| {
+        w.write_all(json.as_bytes())?;
+        w.write_all(b"\n")?;
+        Ok(())
     })
 }
 

@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use super::load_options;
 use crate::Status;
 use crate::cli::IngestArgs;
-use crate::ingest::ingest_dir;
+use crate::ingest::ingest_dir_into;
 use crate::progress::Progress;
 use crate::warehouse;
 
@@ -27,15 +27,17 @@ pub(crate) fn run(args: &IngestArgs, progress: &Progress) -> Result<Status> {
                 .with_context(|| format!("cannot read the config file {}", path.display()))
         })
         .transpose()?;
-    let mut ingested = ingest_dir(&args.data.data, &options, progress)?;
-    let step = progress.step("writing the warehouse");
-    warehouse::write(
-        &args.out,
-        &args.data.data,
-        &mut ingested,
-        config_text.as_deref(),
-    )?;
-    step.finish_and_clear();
+    // CSV tables are written into the new warehouse as they are validated; the rest after.
+    let mut result = None;
+    crate::atomic::replace_dir(&args.out, "the warehouse", &[&args.data.data], |dir| {
+        let mut ingested = ingest_dir_into(&args.data.data, &options, progress, Some(dir))?;
+        let step = progress.step("writing the warehouse");
+        warehouse::write_into(dir, &mut ingested, config_text.as_deref())?;
+        step.finish_and_clear();
+        result = Some(ingested);
+        Ok(())
+    })?;
+    let ingested = result.expect("the warehouse was written");
     progress.say(&ingested.summary);
     progress.say(format!(
         "  quarantine: {} line(s) for {} row(s) in {}",

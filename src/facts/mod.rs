@@ -181,20 +181,40 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
 
     // Rows of conversations opened after as_of have no facts row: the final left joins onto
     // the conversations drop them, so no table is joined on the id strings.
-    let is_customer = col("sender").eq(lit("customer"));
-    let is_bot = col("sender").eq(lit("bot"));
+    // Each message is reduced to what the rules read before anything is sorted: flags instead
+    // of the sender, kind and intent strings, and the intent as an integer code (a categorical's
+    // physical value; null stays null), so the sorted frame of every message stays narrow.
+    let sender = col("sender");
+    let asks_for_person = config
+        .governance
+        .human_request_intents
+        .iter()
+        .fold(lit(false), |any, intent| {
+            any.or(col("intent").eq(lit(intent.clone())).fill_null(lit(false)))
+        });
     let messages = data
         .table(Table::Messages)?
+        .filter(ms("sent_at").lt_eq(as_of_lit.clone()))
         .select([
             col(CONVERSATION_KEY).alias("key"),
             ms("sent_at").alias("at"),
-            col("sender"),
-            col("kind"),
-            col("is_fallback"),
-            col("intent"),
             col(SOURCE_ROW),
+            sender.clone().eq(lit("customer")).alias("is_customer"),
+            sender.clone().eq(lit("bot")).alias("is_bot"),
+            sender
+                .clone()
+                .eq(lit("bot"))
+                .or(sender.eq(lit("agent")))
+                .and(col("kind").neq(lit("internal_note")))
+                .alias("is_reply"),
+            col("is_fallback"),
+            col("intent")
+                .cast(DataType::from_categories(Categories::global()))
+                .to_physical()
+                .cast(DataType::UInt32)
+                .alias("intent_code"),
+            asks_for_person.alias("asks_person"),
         ])
-        .filter(col("at").lt_eq(as_of_lit.clone()))
         .cache();
 
     // Routing after a conversation closed (an archive queue, a clean-up reassignment) is not
@@ -242,25 +262,18 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
             .then(col("at"))
             .otherwise(lit(NULL).cast(DataType::Int64))
     };
-    let is_reply = col("sender")
-        .eq(lit("bot"))
-        .or(col("sender").eq(lit("agent")))
-        .and(col("kind").neq(lit("internal_note")));
     let customers_so_far = col("is_customer").cast(DataType::UInt32).cum_sum(false);
-    // A customer message's intent, with " " standing for "no intent": text is trimmed on
-    // ingest, so no real intent is a single space.
+    // A customer message's intent code, with u32::MAX standing for "no intent" (categorical
+    // codes count up from 0).
     let customer_intent = when(col("is_customer"))
-        .then(col("intent").fill_null(lit(" ")))
-        .otherwise(lit(NULL).cast(DataType::String));
+        .then(col("intent_code").fill_null(lit(u32::MAX)))
+        .otherwise(lit(NULL).cast(DataType::UInt32));
     let previous_customer = |e: Expr| {
         e.fill_null_with_strategy(FillNullStrategy::Forward(None))
             .shift(lit(1))
     };
     let messages = sorted(
-        messages.with_columns([
-            is_customer.clone().alias("is_customer"),
-            is_customer.clone().not().alias("not_customer"),
-        ]),
+        messages.with_column(col("is_customer").not().alias("not_customer")),
         &["key", "at", "not_customer", SOURCE_ROW],
     )
     .with_columns([
@@ -282,19 +295,23 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
         )
         .alias("previous_customer_key"),
     ])
-    .with_columns([
-        only(is_customer.clone()).alias("customer_at"),
-        only(is_bot.clone()).alias("bot_at"),
-        only(is_reply.and(col("customers_so_far").gt(col("customers_before_conversation"))))
+    .select([
+        col("key"),
+        col("at"),
+        col("is_customer"),
+        col("asks_person"),
+        only(col("is_customer")).alias("customer_at"),
+        only(col("is_bot")).alias("bot_at"),
+        only(col("is_reply").and(col("customers_so_far").gt(col("customers_before_conversation"))))
             .alias("reply_at"),
         // Trap signals: bot fallbacks, and customer messages repeating the intent of the
         // previous customer message of the conversation.
-        is_bot
+        col("is_bot")
             .and(col("is_fallback").fill_null(lit(false)))
             .or(col("is_customer")
-                .and(col("intent").is_not_null())
+                .and(col("intent_code").is_not_null())
                 .and(col("previous_customer_key").eq(col("key")))
-                .and(col("previous_intent").eq(col("intent")))
+                .and(col("previous_intent").eq(col("intent_code")))
                 .fill_null(lit(false)))
             .alias("trap_signal"),
     ])
@@ -408,15 +425,8 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
     ]);
 
     // The first customer message asking for a person, before the escalation.
-    let asks_for_person = config
-        .governance
-        .human_request_intents
-        .iter()
-        .fold(lit(false), |any, intent| {
-            any.or(col("intent").eq(lit(intent.clone())).fill_null(lit(false)))
-        });
     let person_requests =
-        before_escalation(col("is_customer").and(asks_for_person))
+        before_escalation(col("is_customer").and(col("asks_person")))
             .agg([col("at").min().alias("person_requested_at")]);
 
     // The brief: the latest handoff written by specialist_at + 60 s.

@@ -36,9 +36,15 @@ pub struct IngestOptions {
     pub input: crate::config::Input,
 }
 
+/// Rows per row group when ingest writes tables as it validates them.
+pub const SPILL_BATCH_ROWS: usize = 1 << 20;
+
 /// The accepted rows of every table, the quarantine and the summary.
 pub struct Ingested {
+    /// The accepted rows of each table; empty for a table in `spilled`.
     pub tables: BTreeMap<Table, DataFrame>,
+    /// Tables already written to Parquet while they were validated.
+    pub spilled: std::collections::BTreeSet<Table>,
     pub quarantine: Vec<QuarantineLine>,
     pub summary: IngestSummary,
 }
@@ -100,8 +106,20 @@ pub fn locate(dir: &Path) -> Result<BTreeMap<Table, PathBuf>> {
     Ok(found)
 }
 
-/// Reads and validates every table of `dir`.
+/// Reads and validates every table of `dir`, keeping the accepted rows in memory.
 pub fn ingest_dir(dir: &Path, options: &IngestOptions, progress: &Progress) -> Result<Ingested> {
+    ingest_dir_into(dir, options, progress, None)
+}
+
+/// Reads and validates every table of `dir`. With `out`, each CSV table is written to
+/// `out/<table>.parquet` as it is validated, in row groups of [`SPILL_BATCH_ROWS`], so memory
+/// stays bounded by the batch and the id sets; other formats stay in memory.
+pub fn ingest_dir_into(
+    dir: &Path,
+    options: &IngestOptions,
+    progress: &Progress,
+    out: Option<&Path>,
+) -> Result<Ingested> {
     check_format_keys(&options.input)?;
     let files = locate(dir)?;
     let base = |conversations| rules(options, conversations);
@@ -112,6 +130,7 @@ pub fn ingest_dir(dir: &Path, options: &IngestOptions, progress: &Progress) -> R
         base(None),
         options.epoch_unit,
         progress,
+        out,
     )?;
     let ids = conversations.ids.clone();
     let mut results: Vec<(Table, Result<ValidatedTable>)> = std::thread::scope(|scope| {
@@ -121,8 +140,9 @@ pub fn ingest_dir(dir: &Path, options: &IngestOptions, progress: &Progress) -> R
             .map(|(table, path)| {
                 let rules = base(Some(&ids));
                 let progress = progress.clone();
-                let handle = scope
-                    .spawn(move || read_table(*table, path, rules, options.epoch_unit, &progress));
+                let handle = scope.spawn(move || {
+                    read_table(*table, path, rules, options.epoch_unit, &progress, out)
+                });
                 (*table, handle)
             })
             .collect();
@@ -139,6 +159,7 @@ pub fn ingest_dir(dir: &Path, options: &IngestOptions, progress: &Progress) -> R
     results.insert(0, (Table::Conversations, Ok(conversations)));
 
     let mut tables = BTreeMap::new();
+    let mut spilled = std::collections::BTreeSet::new();
     let mut quarantine = Vec::new();
     let mut summary = IngestSummary::new(dir);
     for (table, result) in results {
@@ -146,11 +167,15 @@ pub fn ingest_dir(dir: &Path, options: &IngestOptions, progress: &Progress) -> R
         let file = file_name(&files[&table]);
         summary.add(table, &file, validated.counts, &validated.unknown_lanes);
         quarantine.extend(validated.quarantine);
+        if validated.spilled {
+            spilled.insert(table);
+        }
         tables.insert(table, validated.frame);
     }
     summary.quarantine_lines = quarantine.len() as u64;
     Ok(Ingested {
         tables,
+        spilled,
         quarantine,
         summary,
     })
@@ -200,10 +225,22 @@ fn read_table(
     rules: Rules<'_>,
     epoch_unit: Option<EpochUnit>,
     progress: &Progress,
+    out: Option<&Path>,
 ) -> Result<ValidatedTable> {
-    let capacity = estimated_rows(path);
-    let builder = TableBuilder::new(table, &file_name(path), rules, capacity);
-    match Format::from_path(path) {
+    let format = Format::from_path(path);
+    let spill = out.filter(|_| matches!(format, Some(Format::Csv { .. })));
+    let capacity = match spill {
+        Some(_) => estimated_rows(path).min(SPILL_BATCH_ROWS),
+        None => estimated_rows(path),
+    };
+    let mut builder = TableBuilder::new(table, &file_name(path), rules, capacity);
+    if let Some(out) = spill {
+        builder.spill_to(
+            out.join(format!("{}.parquet", table.name())),
+            SPILL_BATCH_ROWS,
+        );
+    }
+    match format {
         Some(Format::Csv { gzip }) => csv::read(path, gzip, builder, progress),
         Some(Format::Jsonl) => jsonl::read(path, builder, progress),
         Some(Format::Parquet) => parquet::read(path, builder, epoch_unit, progress),

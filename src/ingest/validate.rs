@@ -184,6 +184,9 @@ pub struct RowCounts {
 /// order), its quarantine and its counts.
 pub struct ValidatedTable {
     pub frame: DataFrame,
+    /// Whether the rows went to a Parquet file as they were validated ([`TableBuilder::spill_to`]);
+    /// the frame is then empty.
+    pub spilled: bool,
     pub quarantine: Vec<QuarantineLine>,
     pub counts: RowCounts,
     /// Accepted ids of the table's unique key (conversations: for the foreign-key check).
@@ -212,6 +215,18 @@ pub struct TableBuilder<'r> {
     errors: Vec<(ErrColumn, String, Reason)>,
     /// Per canonical column: how its cells are read.
     readers: Vec<ColumnReader>,
+    /// When set, accepted rows go to this Parquet file in row groups instead of staying in
+    /// memory.
+    spill: Option<Spill>,
+}
+
+/// A table written as it is validated: every `batch_rows` accepted rows become a row group.
+struct Spill {
+    path: std::path::PathBuf,
+    batch_rows: usize,
+    writer: Option<polars::io::parquet::write::BatchedWriter<std::fs::File>>,
+    /// The first write error; reported by [`TableBuilder::finish`].
+    error: Option<PolarsError>,
 }
 
 /// How one column's cells are read, from the column's kind and `[input]`.
@@ -263,6 +278,7 @@ impl<'r> TableBuilder<'r> {
             })
             .collect();
         TableBuilder {
+            spill: None,
             readers,
             table,
             file: file.to_owned(),
@@ -292,6 +308,41 @@ impl<'r> TableBuilder<'r> {
 
     pub fn table(&self) -> Table {
         self.table
+    }
+
+    /// Writes the accepted rows to the Parquet file `path` as they come, `batch_rows` at a time,
+    /// instead of keeping them: memory stays bounded by the batch and the id sets. The file has
+    /// the columns and order [`Self::finish`] would give.
+    pub fn spill_to(&mut self, path: std::path::PathBuf, batch_rows: usize) {
+        self.spill = Some(Spill {
+            path,
+            batch_rows: batch_rows.max(1),
+            writer: None,
+            error: None,
+        });
+    }
+
+    /// Writes the rows accepted so far as one row group and starts empty column builders.
+    fn flush_spill(&mut self) -> PolarsResult<()> {
+        let frame = self.take_frame()?;
+        let Some(spill) = self.spill.as_mut() else {
+            return Ok(());
+        };
+        if spill.writer.is_none() {
+            let file = std::fs::File::create(&spill.path).map_err(|e| PolarsError::IO {
+                error: std::sync::Arc::new(e),
+                msg: None,
+            })?;
+            spill.writer = Some(ParquetWriter::new(file).batched(frame.schema())?);
+        }
+        if frame.height() > 0 {
+            spill
+                .writer
+                .as_mut()
+                .expect("a writer")
+                .write_batch(&frame)?;
+        }
+        Ok(())
     }
 
     pub fn specs(&self) -> &'static [ColumnSpec] {
@@ -371,6 +422,15 @@ impl<'r> TableBuilder<'r> {
         if self.errors.is_empty() {
             self.commit(row, values, extras, conversation_key);
             self.readers = readers;
+            if self
+                .spill
+                .as_ref()
+                .is_some_and(|s| s.error.is_none() && self.source_rows.len() >= s.batch_rows)
+                && let Err(e) = self.flush_spill()
+                && let Some(spill) = self.spill.as_mut()
+            {
+                spill.error = Some(e);
+            }
             return;
         }
         self.readers = readers;
@@ -469,10 +529,20 @@ impl<'r> TableBuilder<'r> {
         }
     }
 
-    pub fn finish(self) -> PolarsResult<ValidatedTable> {
+    /// The accepted rows so far as a frame (canonical columns, `source_row`, the conversation
+    /// key, extras), leaving empty builders behind.
+    fn take_frame(&mut self) -> PolarsResult<DataFrame> {
+        let capacity = self.spill.as_ref().map_or(0, |s| s.batch_rows);
         let mut columns: Vec<Column> = Vec::with_capacity(self.builders.len() + 1);
-        for (spec, builder) in self.specs.iter().zip(self.builders) {
-            let column = match builder {
+        for (spec, builder) in self.specs.iter().zip(self.builders.iter_mut()) {
+            let fresh = match builder {
+                Builder::Str(_) => {
+                    Builder::Str(StringChunkedBuilder::new(spec.name.into(), capacity))
+                }
+                Builder::Ts(_) => Builder::Ts(Vec::with_capacity(capacity)),
+                Builder::Bool(_) => Builder::Bool(Vec::with_capacity(capacity)),
+            };
+            let column = match std::mem::replace(builder, fresh) {
                 Builder::Str(b) => b.finish().into_column(),
                 Builder::Ts(v) => Int64Chunked::from_iter_options(spec.name.into(), v.into_iter())
                     .into_column()
@@ -483,15 +553,38 @@ impl<'r> TableBuilder<'r> {
             };
             columns.push(column);
         }
-        columns.push(UInt32Chunked::from_vec(SOURCE_ROW.into(), self.source_rows).into_column());
-        if let Some(keys) = self.conversation_keys {
+        let rows = std::mem::replace(&mut self.source_rows, Vec::with_capacity(capacity));
+        columns.push(UInt32Chunked::from_vec(SOURCE_ROW.into(), rows).into_column());
+        if let Some(keys) = &mut self.conversation_keys {
+            let keys = std::mem::replace(keys, Vec::with_capacity(capacity));
             columns.push(UInt32Chunked::from_vec(CONVERSATION_KEY.into(), keys).into_column());
         }
-        for builder in self.extras {
-            columns.push(builder.finish().into_column());
+        for (name, builder) in self.extra_names.iter().zip(self.extras.iter_mut()) {
+            let fresh = StringChunkedBuilder::new(name.as_str().into(), capacity);
+            columns.push(std::mem::replace(builder, fresh).finish().into_column());
         }
+        DataFrame::new_infer_height(columns)
+    }
+
+    /// The validated table. A spilled table's rows are in its Parquet file; its frame is empty.
+    pub fn finish(mut self) -> PolarsResult<ValidatedTable> {
+        let spilled = self.spill.is_some();
+        let frame = if spilled {
+            self.flush_spill()?;
+            let spill = self.spill.take().expect("a spill");
+            if let Some(e) = spill.error {
+                return Err(e);
+            }
+            if let Some(writer) = spill.writer {
+                writer.finish()?;
+            }
+            self.take_frame()?.clear()
+        } else {
+            self.take_frame()?
+        };
         Ok(ValidatedTable {
-            frame: DataFrame::new_infer_height(columns)?,
+            frame,
+            spilled,
             quarantine: self.quarantine,
             counts: self.counts,
             ids: self.ids,

@@ -257,3 +257,86 @@ fn input_options_null_tokens_formats_zone_and_channel() {
     );
     assert_eq!(ms("closed_at"), vec![None, Some(1_456_826_400_000)]);
 }
+
+#[test]
+fn a_spilled_table_is_the_table_kept_in_memory() {
+    // Rows in several row groups, bad rows among them, extras, and conversation keys.
+    let lanes = lanes();
+    let mut ids = IdMap::default();
+    ids.insert("c1", 0);
+    ids.insert("c2", 1);
+    let rows: Vec<Vec<&'static str>> = vec![
+        vec![
+            "m1",
+            "c1",
+            "2026-11-16T09:00:00Z",
+            "customer",
+            "text",
+            "",
+            "",
+            "",
+        ],
+        vec![
+            "m2",
+            "c1",
+            "2026-11-16T09:01:00Z",
+            "bot",
+            "",
+            "true",
+            "billing",
+            "",
+        ],
+        vec!["m3", "c9", "2026-11-16T09:02:00Z", "bot", "", "", "", ""],
+        vec!["m4", "c2", "soon", "agent", "", "", "", ""],
+        vec![
+            "m5",
+            "c2",
+            "2026-11-16T09:04:00Z",
+            "agent",
+            "template",
+            "",
+            "",
+            "t1",
+        ],
+        vec!["m1", "c2", "2026-11-16T09:05:00Z", "agent", "", "", "", ""],
+        vec![
+            "m6",
+            "c2",
+            "2026-11-16T09:06:00Z",
+            "customer",
+            "media",
+            "no",
+            "",
+            "",
+        ],
+    ];
+    let build = |spill: Option<std::path::PathBuf>| {
+        let mut b = TableBuilder::new(Table::Messages, "m.csv", rules(&lanes, Some(&ids)), 2);
+        let extra = b.extra_index("channel_ref");
+        assert_eq!(extra, 0);
+        if let Some(path) = spill {
+            b.spill_to(path, 2);
+        }
+        for (i, row) in rows.iter().enumerate() {
+            b.push(i as u64 + 1, &texts(row), &[Cell::Text("x")]);
+        }
+        b.finish().unwrap()
+    };
+    let memory = build(None);
+    let dir = std::env::temp_dir().join(format!("l2lens-spill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("messages.parquet");
+    let spilled = build(Some(path.clone()));
+    assert!(spilled.spilled && spilled.frame.height() == 0);
+    assert_eq!(spilled.counts, memory.counts);
+    assert_eq!(spilled.quarantine, memory.quarantine);
+    let file = std::fs::File::open(&path).unwrap();
+    let read = ParquetReader::new(file).finish().unwrap();
+    assert_eq!(memory.frame.height(), 4);
+    assert!(
+        read.equals_missing(&memory.frame),
+        "{read}\n{}",
+        memory.frame
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -63,12 +63,7 @@ impl Sink {
         if format == SampleFormat::Parquet {
             let file =
                 File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-            let schema: Schema = specs
-                .iter()
-                .map(|spec| Field::of(spec))
-                .collect::<Vec<_>>()
-                .into_iter()
-                .collect();
+            let schema: Schema = specs.iter().map(Field::of).collect();
             return Ok(Sink::Parquet {
                 writer: Box::new(ParquetWriter::new(file).batched(&schema)?),
                 specs,
@@ -189,8 +184,10 @@ fn write_batch(
                 BooleanChunked::from_iter_options(name, std::mem::take(&mut bools[i]).into_iter())
                     .into_column()
             }
-            _ => StringChunked::from_iter_options(name, std::mem::take(&mut strings[i]).into_iter())
-                .into_column(),
+            _ => {
+                StringChunked::from_iter_options(name, std::mem::take(&mut strings[i]).into_iter())
+                    .into_column()
+            }
         });
     }
     let frame = DataFrame::new_infer_height(columns)?;
