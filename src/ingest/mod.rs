@@ -8,6 +8,7 @@
 
 pub mod columns;
 mod csv;
+mod ids;
 mod jsonl;
 mod parquet;
 pub mod schema;

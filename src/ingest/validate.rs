@@ -7,15 +7,15 @@
 //! rows_quarantined` holds by construction, since every row ends in exactly one of the two.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+pub use super::ids::IdMap;
 use super::schema::{CONVERSATION_KEY, ColumnSpec, Kind, SOURCE_ROW, Table, timestamp_dtype};
 use crate::config::Input;
 use crate::time::{EpochUnit, format_rfc3339};
-use crate::timeformat::{TimestampFormat, TimestampReader};
+use crate::timeformat::TimestampReader;
 
 /// One value as a reader found it, before the column's rule is applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,62 +88,6 @@ fn clip(value: &str) -> String {
     match value.char_indices().nth(MAX_QUARANTINED_VALUE) {
         Some((cut, _)) => format!("{}…", &value[..cut]),
         None => value.to_owned(),
-    }
-}
-
-/// Ids kept as 128-bit fingerprints, each with a number (for conversations: the integer
-/// `conversation_key`). A fraction of the memory of the strings, with a collision chance far
-/// below one in 10^20 for a billion ids.
-#[derive(Default, Clone)]
-pub struct IdMap(HashMap<u128, u32, BuildHasherDefault<FingerprintHasher>>);
-
-impl IdMap {
-    pub fn fingerprint(id: &str) -> u128 {
-        let half = |salt: u8| {
-            let mut h = std::hash::DefaultHasher::new();
-            salt.hash(&mut h);
-            id.hash(&mut h);
-            h.finish()
-        };
-        (u128::from(half(0)) << 64) | u128::from(half(1))
-    }
-
-    pub fn insert(&mut self, id: &str, number: u32) {
-        self.0.insert(Self::fingerprint(id), number);
-    }
-
-    pub fn get(&self, id: &str) -> Option<u32> {
-        self.0.get(&Self::fingerprint(id)).copied()
-    }
-
-    pub fn contains(&self, id: &str) -> bool {
-        self.0.contains_key(&Self::fingerprint(id))
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-/// The values are already uniform hashes: use their low bits as they are.
-#[derive(Default)]
-struct FingerprintHasher(u64);
-
-impl Hasher for FingerprintHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
     }
 }
 
@@ -593,95 +537,9 @@ impl<'r> TableBuilder<'r> {
     }
 }
 
-/// Applies one column's rule to one cell. The error carries the offending text and reason.
-fn parse<'a, 'r>(
-    spec: &ColumnSpec,
-    cell: &Cell<'a>,
-    reader: &'r ColumnReader,
-) -> Result<Value<'a>, (String, Reason)>
-where
-    'r: 'a,
-{
-    let value = match (spec.kind, cell, &reader.timestamp) {
-        (_, Cell::Bad { value, reason }, _) => return Err((value.clone(), *reason)),
-        (_, Cell::Null, _) => Value::Null,
-        (_, Cell::Text(t), _) if t.trim().is_empty() => Value::Null,
-        (Kind::Timestamp, Cell::Text(t), Some(ts)) => match ts.read(t) {
-            Some(ms) => Value::Ts(ms),
-            None => return Err(((*t).to_owned(), Reason::BadTimestamp)),
-        },
-        (Kind::Timestamp, Cell::Timestamp(ms), _) => Value::Ts(*ms),
-        (Kind::Timestamp, Cell::Int(i), Some(ts)) => match epoch_ms(ts, *i) {
-            Some(ms) => Value::Ts(ms),
-            None => return Err((i.to_string(), Reason::BadTimestamp)),
-        },
-        (Kind::Timestamp, other, _) => return Err((display(other), Reason::BadTimestamp)),
-        (Kind::Bool, Cell::Bool(b), _) => Value::Bool(*b),
-        (Kind::Bool, Cell::Int(i @ (0 | 1)), _) => Value::Bool(*i == 1),
-        (Kind::Bool, Cell::Text(t), _) => match parse_bool(t) {
-            Some(b) => Value::Bool(b),
-            None => return Err(((*t).to_owned(), Reason::BadBool)),
-        },
-        (Kind::Bool, other, _) => return Err((display(other), Reason::BadBool)),
-        (Kind::Text, Cell::Text(t), _) => Value::Str(Cow::Borrowed(t.trim())),
-        (Kind::Lowercase { .. } | Kind::Enum { .. }, Cell::Text(t), _) => {
-            Value::Str(lowercase(t.trim()))
-        }
-        (_, other, _) => Value::Str(Cow::Owned(display(other))),
-    };
-    let value = match (spec.kind, value, &reader.default) {
-        (Kind::Lowercase { .. } | Kind::Enum { .. }, Value::Null, Some(d)) => {
-            Value::Str(Cow::Borrowed(d.as_str()))
-        }
-        (Kind::Bool, Value::Null, _) => Value::Bool(false),
-        (Kind::Enum { values, .. }, Value::Str(s), _) if !values.contains(&s.as_ref()) => {
-            return Err((s.into_owned(), Reason::UnknownValue));
-        }
-        (_, v, _) => v,
-    };
-    if spec.required && matches!(value, Value::Null) {
-        return Err((String::new(), Reason::MissingValue));
-    }
-    Ok(value)
-}
-
-/// An integer cell of a timestamp column: in the column's epoch format, else in the unit the
-/// user named.
-fn epoch_ms(reader: &TimestampReader, value: i64) -> Option<i64> {
-    match reader.format {
-        TimestampFormat::EpochS => EpochUnit::S.to_ms(value),
-        TimestampFormat::EpochMs => Some(value),
-        _ => reader.epoch_unit.and_then(|u| u.to_ms(value)),
-    }
-}
-
-fn lowercase(s: &str) -> Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
-        Cow::Owned(s.to_lowercase())
-    } else {
-        Cow::Borrowed(s)
-    }
-}
-
-fn display(cell: &Cell<'_>) -> String {
-    match cell {
-        Cell::Null => String::new(),
-        Cell::Text(t) => (*t).to_owned(),
-        Cell::Bool(b) => b.to_string(),
-        Cell::Int(i) => i.to_string(),
-        Cell::Float(f) => f.to_string(),
-        Cell::Timestamp(ms) => format_rfc3339(*ms),
-        Cell::Bad { value, .. } => value.clone(),
-    }
-}
-
-pub fn parse_bool(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "t" => Some(true),
-        "false" | "0" | "no" | "f" => Some(false),
-        _ => None,
-    }
-}
+mod cells;
+pub use cells::parse_bool;
+use cells::{display, parse};
 
 #[cfg(test)]
 #[path = "validate_tests.rs"]

@@ -6,6 +6,7 @@ mod governance;
 mod hardening;
 mod import;
 mod ingest;
+mod ingest_stream;
 mod layers;
 mod metrics;
 mod query;

@@ -1,0 +1,236 @@
+//! Reading one webhook change: its messages, echoes and statuses become events of a customer
+//! on a business number; a template status change becomes a `templates` row.
+
+use anyhow::Result;
+
+use super::events::{self, Body, Event, Inbound, StatusKind};
+use super::{Importer, payload};
+use crate::time::format_rfc3339;
+
+impl Importer {
+    pub(super) fn value(
+        &mut self,
+        file: &str,
+        number: u64,
+        position: &mut u64,
+        value: payload::Value,
+    ) -> Result<()> {
+        let metadata = value.metadata.unwrap_or_default();
+        let phone = metadata.phone_number_id.unwrap_or_default();
+        let business: Vec<&str> = [
+            Some(phone.as_str()),
+            metadata.display_phone_number.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect();
+        for contact in &value.contacts {
+            if let (Some(wa), Some(user)) = (&contact.wa_id, &contact.user_id) {
+                self.join(wa, user);
+            }
+        }
+        let only_contact = match value.contacts.as_slice() {
+            [one] => one.wa_id.clone().or_else(|| one.user_id.clone()),
+            _ => None,
+        };
+        for message in value.messages {
+            self.writer.summary.event("messages");
+            *position += 1;
+            let seq = (number << 16) | *position;
+            let from_business = message
+                .from
+                .as_deref()
+                .is_some_and(|f| business.contains(&f));
+            let customer = if from_business {
+                message.to.clone().or_else(|| only_contact.clone())
+            } else {
+                message
+                    .from
+                    .clone()
+                    .or_else(|| message.from_user_id.clone())
+                    .or_else(|| only_contact.clone())
+            };
+            if let (Some(old), Some(system)) = (&message.from, &message.system)
+                && system.kind.as_deref() == Some("user_changed_number")
+                && let Some(new) = &system.wa_id
+            {
+                self.join(old, new);
+            }
+            let kind = match events::inbound_kind(&message) {
+                Ok(kind) => kind,
+                Err(skipped) => {
+                    self.writer.summary.skip(skipped);
+                    continue;
+                }
+            };
+            let Some(event) =
+                self.checked(file, number, &message.id, &message.timestamp, &customer)
+            else {
+                continue;
+            };
+            let (id, at, customer) = event;
+            let body = if from_business {
+                Body::Echo { id, kind }
+            } else {
+                Body::Inbound(Inbound {
+                    id,
+                    system: message.kind.as_deref() == Some("system"),
+                    kind,
+                    wa_type: events::wa_type(&message),
+                    reply_id: events::reply_id(&message),
+                    reply_to: message.context.as_ref().and_then(|c| c.id.clone()),
+                    forwarded: message
+                        .context
+                        .as_ref()
+                        .and_then(|c| c.forwarded)
+                        .unwrap_or(false),
+                    referral: message.referral.as_ref().map(|r| {
+                        r.source_type
+                            .clone()
+                            .unwrap_or_else(|| "unknown".to_owned())
+                    }),
+                })
+            };
+            self.push(&phone, &customer, Event::new(seq, at, number, body), file)?;
+        }
+        for echo in value.message_echoes {
+            self.writer.summary.event("echoes");
+            *position += 1;
+            let seq = (number << 16) | *position;
+            let kind = match events::inbound_kind(&echo) {
+                Ok(kind) => kind,
+                Err(skipped) => {
+                    self.writer.summary.skip(skipped);
+                    continue;
+                }
+            };
+            let customer = echo.to.clone().or_else(|| echo.to_user_id.clone());
+            let Some((id, at, customer)) =
+                self.checked(file, number, &echo.id, &echo.timestamp, &customer)
+            else {
+                continue;
+            };
+            self.push(
+                &phone,
+                &customer,
+                Event::new(seq, at, number, Body::Echo { id, kind }),
+                file,
+            )?;
+        }
+        for status in value.statuses {
+            self.writer.summary.event("statuses");
+            *position += 1;
+            let seq = (number << 16) | *position;
+            let Some(kind) = status.status.as_deref().and_then(StatusKind::parse) else {
+                self.writer.summary.skip("unknown_statuses");
+                continue;
+            };
+            let customer = status
+                .recipient_id
+                .clone()
+                .or_else(|| status.recipient_user_id.clone());
+            let Some((_, at, customer)) =
+                self.checked(file, number, &status.id, &status.timestamp, &customer)
+            else {
+                continue;
+            };
+            let Some(fields) = events::status(&status, kind) else {
+                continue;
+            };
+            self.push(
+                &phone,
+                &customer,
+                Event::new(seq, at, number, Body::Status(fields)),
+                file,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The id, time and customer of an event, or a quarantine line naming what is missing.
+    pub(super) fn checked(
+        &mut self,
+        file: &str,
+        number: u64,
+        id: &Option<String>,
+        timestamp: &Option<String>,
+        customer: &Option<String>,
+    ) -> Option<(String, i64, String)> {
+        let fail = |me: &mut Importer, column: &str, value: &str, reason: &str| {
+            me.writer.summary.skip("bad_events");
+            me.problem(file, number, column, value, reason);
+            None
+        };
+        let Some(id) = id.clone().filter(|s| !s.is_empty()) else {
+            return fail(self, "id", "", "missing_value");
+        };
+        let Some(at) = events::seconds(timestamp.as_deref()) else {
+            return fail(
+                self,
+                "timestamp",
+                timestamp.as_deref().unwrap_or(""),
+                "bad_timestamp",
+            );
+        };
+        let Some(customer) = customer.clone().filter(|s| !s.is_empty()) else {
+            return fail(self, "customer", &id, "missing_value");
+        };
+        Some((id, at, self.identities.root(&customer)))
+    }
+
+    pub(super) fn template(
+        &mut self,
+        file: &str,
+        number: u64,
+        entry_time: Option<&str>,
+        value: &payload::Value,
+    ) -> Result<()> {
+        self.writer.summary.event("template_updates");
+        let event = value.event.as_deref().unwrap_or("").to_uppercase();
+        let status = match event.as_str() {
+            "APPROVED" | "REINSTATED" => "approved",
+            "REJECTED" => "rejected",
+            "PENDING" => "pending",
+            "PAUSED" => "paused",
+            "DISABLED" | "PENDING_DELETION" | "DELETED" => "disabled",
+            "FLAGGED" => "flagged",
+            _ => {
+                self.writer.summary.skip("template_events_unmapped");
+                return Ok(());
+            }
+        };
+        let Some(at) = events::seconds(entry_time) else {
+            self.writer.summary.skip("bad_events");
+            self.problem(
+                file,
+                number,
+                "entry.time",
+                entry_time.unwrap_or(""),
+                "bad_timestamp",
+            );
+            return Ok(());
+        };
+        let Some(name) = value.message_template_name.as_deref() else {
+            self.writer.summary.skip("bad_events");
+            self.problem(file, number, "message_template_name", "", "missing_value");
+            return Ok(());
+        };
+        let name = match (
+            self.writer.options.template_key.as_deref(),
+            value.message_template_language.as_deref(),
+        ) {
+            (Some("name_language"), Some(language)) => format!("{name}/{language}"),
+            _ => name.to_owned(),
+        };
+        let changed = format_rfc3339(at);
+        self.writer.templates.row(&[
+            Some(&name),
+            Some(status),
+            Some(&changed),
+            value.reason.as_deref(),
+            value.message_template_category.as_deref(),
+            value.message_template_language.as_deref(),
+        ])
+    }
+}

@@ -1,0 +1,97 @@
+//! One cell through its column's rule: timestamps, booleans, enums, defaults.
+
+use std::borrow::Cow;
+
+use super::{Cell, ColumnReader, ColumnSpec, Kind, Reason, Value};
+use crate::time::{EpochUnit, format_rfc3339};
+use crate::timeformat::{TimestampFormat, TimestampReader};
+
+/// Applies one column's rule to one cell. The error carries the offending text and reason.
+pub(super) fn parse<'a, 'r>(
+    spec: &ColumnSpec,
+    cell: &Cell<'a>,
+    reader: &'r ColumnReader,
+) -> Result<Value<'a>, (String, Reason)>
+where
+    'r: 'a,
+{
+    let value = match (spec.kind, cell, &reader.timestamp) {
+        (_, Cell::Bad { value, reason }, _) => return Err((value.clone(), *reason)),
+        (_, Cell::Null, _) => Value::Null,
+        (_, Cell::Text(t), _) if t.trim().is_empty() => Value::Null,
+        (Kind::Timestamp, Cell::Text(t), Some(ts)) => match ts.read(t) {
+            Some(ms) => Value::Ts(ms),
+            None => return Err(((*t).to_owned(), Reason::BadTimestamp)),
+        },
+        (Kind::Timestamp, Cell::Timestamp(ms), _) => Value::Ts(*ms),
+        (Kind::Timestamp, Cell::Int(i), Some(ts)) => match epoch_ms(ts, *i) {
+            Some(ms) => Value::Ts(ms),
+            None => return Err((i.to_string(), Reason::BadTimestamp)),
+        },
+        (Kind::Timestamp, other, _) => return Err((display(other), Reason::BadTimestamp)),
+        (Kind::Bool, Cell::Bool(b), _) => Value::Bool(*b),
+        (Kind::Bool, Cell::Int(i @ (0 | 1)), _) => Value::Bool(*i == 1),
+        (Kind::Bool, Cell::Text(t), _) => match parse_bool(t) {
+            Some(b) => Value::Bool(b),
+            None => return Err(((*t).to_owned(), Reason::BadBool)),
+        },
+        (Kind::Bool, other, _) => return Err((display(other), Reason::BadBool)),
+        (Kind::Text, Cell::Text(t), _) => Value::Str(Cow::Borrowed(t.trim())),
+        (Kind::Lowercase { .. } | Kind::Enum { .. }, Cell::Text(t), _) => {
+            Value::Str(lowercase(t.trim()))
+        }
+        (_, other, _) => Value::Str(Cow::Owned(display(other))),
+    };
+    let value = match (spec.kind, value, &reader.default) {
+        (Kind::Lowercase { .. } | Kind::Enum { .. }, Value::Null, Some(d)) => {
+            Value::Str(Cow::Borrowed(d.as_str()))
+        }
+        (Kind::Bool, Value::Null, _) => Value::Bool(false),
+        (Kind::Enum { values, .. }, Value::Str(s), _) if !values.contains(&s.as_ref()) => {
+            return Err((s.into_owned(), Reason::UnknownValue));
+        }
+        (_, v, _) => v,
+    };
+    if spec.required && matches!(value, Value::Null) {
+        return Err((String::new(), Reason::MissingValue));
+    }
+    Ok(value)
+}
+
+/// An integer cell of a timestamp column: in the column's epoch format, else in the unit the
+/// user named.
+fn epoch_ms(reader: &TimestampReader, value: i64) -> Option<i64> {
+    match reader.format {
+        TimestampFormat::EpochS => EpochUnit::S.to_ms(value),
+        TimestampFormat::EpochMs => Some(value),
+        _ => reader.epoch_unit.and_then(|u| u.to_ms(value)),
+    }
+}
+
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+pub(super) fn display(cell: &Cell<'_>) -> String {
+    match cell {
+        Cell::Null => String::new(),
+        Cell::Text(t) => (*t).to_owned(),
+        Cell::Bool(b) => b.to_string(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Float(f) => f.to_string(),
+        Cell::Timestamp(ms) => format_rfc3339(*ms),
+        Cell::Bad { value, .. } => value.clone(),
+    }
+}
+
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "t" => Some(true),
+        "false" | "0" | "no" | "f" => Some(false),
+        _ => None,
+    }
+}
