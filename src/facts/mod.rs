@@ -255,8 +255,8 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
     // Messages, sorted once: by conversation, time, customer messages first among equal
     // instants, then input order. In that order "a customer message came before" means
     // "at or after first_customer_at", and customer messages follow each other by time and
-    // input order (the spec's tie rule), so one pass finds every message fact. (`when`
-    // columns rather than filters inside aggregations keep the group-by on its fast path.)
+    // input order (the spec's tie rule), so one pass finds every message fact. The sorted frame
+    // keeps flags (bits) rather than one instant column per kind of message.
     let only = |cond: Expr| {
         when(cond)
             .then(col("at"))
@@ -300,10 +300,10 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
         col("at"),
         col("is_customer"),
         col("asks_person"),
-        only(col("is_customer")).alias("customer_at"),
-        only(col("is_bot")).alias("bot_at"),
-        only(col("is_reply").and(col("customers_so_far").gt(col("customers_before_conversation"))))
-            .alias("reply_at"),
+        col("is_bot"),
+        col("is_reply")
+            .and(col("customers_so_far").gt(col("customers_before_conversation")))
+            .alias("is_answer"),
         // Trap signals: bot fallbacks, and customer messages repeating the intent of the
         // previous customer message of the conversation.
         col("is_bot")
@@ -317,10 +317,10 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
     ])
     .cache();
     let firsts = messages.clone().group_by([col("key")]).agg([
-        col("customer_at").min().alias("first_customer_at"),
-        col("customer_at").max().alias("last_customer_at"),
-        col("bot_at").min().alias("first_bot_at"),
-        col("reply_at").min().alias("first_reply_at"),
+        only(col("is_customer")).min().alias("first_customer_at"),
+        only(col("is_customer")).max().alias("last_customer_at"),
+        only(col("is_bot")).min().alias("first_bot_at"),
+        only(col("is_answer")).min().alias("first_reply_at"),
     ]);
 
     // Assignments, sorted once by conversation, time and input order: escalation, specialist,
