@@ -14,6 +14,15 @@ import sys
 
 TABLES = ["conversations", "messages", "assignments", "handoffs"]
 
+# A warehouse of data without handoff briefs has no handoffs file: an empty table stands in
+# (the brief metrics then have no rows, as in `l2lens metrics`).
+EMPTY_HANDOFFS = (
+    "SELECT CAST(NULL AS VARCHAR) AS conversation_id, CAST(NULL AS TIMESTAMP) AS handoff_at, "
+    "CAST(NULL AS VARCHAR) AS intent, CAST(NULL AS VARCHAR) AS key_details, "
+    "CAST(NULL AS VARCHAR) AS attempted_steps, CAST(NULL AS VARCHAR) AS current_status, "
+    "CAST(NULL AS VARCHAR) AS next_action, CAST(NULL AS INT) AS source_row WHERE 1 = 0"
+)
+
 
 def statements(path):
     text = open(path, encoding="utf-8").read()
@@ -37,7 +46,10 @@ def run_duckdb(jobs):
         con.execute("SET TimeZone = 'UTC'")
         for table in TABLES:
             path = os.path.join(warehouse, f"{table}.parquet")
-            con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
+            if os.path.exists(path):
+                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
+            else:
+                con.execute(f"CREATE VIEW {table} AS {EMPTY_HANDOFFS}")
         result = None
         for statement in statements(sql):
             result = con.execute(statement)
@@ -62,7 +74,11 @@ def run_spark(jobs):
     try:
         for warehouse, sql, out in jobs:
             for table in TABLES:
-                spark.read.parquet(os.path.join(warehouse, f"{table}.parquet")).createOrReplaceTempView(table)
+                path = os.path.join(warehouse, f"{table}.parquet")
+                if os.path.exists(path):
+                    spark.read.parquet(path).createOrReplaceTempView(table)
+                else:
+                    spark.sql(EMPTY_HANDOFFS.replace("VARCHAR", "STRING")).createOrReplaceTempView(table)
             frame = None
             for statement in statements(sql):
                 frame = spark.sql(statement)
