@@ -42,7 +42,7 @@ pub(crate) fn run(source: &ImportSource, progress: &Progress) -> Result<Status> 
                     out: output.out.clone(),
                     outbound: a.outbound.clone(),
                     customers: a.customers.clone(),
-                    as_of: a.as_of.as_deref().map(whatsapp::parse_as_of).transpose()?,
+                    as_of: super::parse_as_of(a.as_of.as_deref())?,
                     format,
                     options: section(&config.import, "whatsapp")?,
                 };

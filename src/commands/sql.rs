@@ -1,13 +1,12 @@
 //! `l2lens sql --dialect duckdb|spark`: the metric definitions as SQL for another engine.
 
-use std::io::Write;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::parse_as_of;
 use crate::Status;
 use crate::cli::SqlArgs;
 use crate::config::Config;
+use crate::output::Target;
 use crate::progress::Progress;
 use crate::sql::Export;
 
@@ -21,19 +20,10 @@ pub(crate) fn run(args: &SqlArgs, progress: &Progress) -> Result<Status> {
         zone: args.analysis.tz,
         by: args.analysis.by,
     };
-    let script = export.script();
-    match &args.out {
-        Some(path) => {
-            crate::atomic::write_atomic(path, |w| Ok(w.write_all(script.as_bytes())?))?;
-            progress.say(format!("wrote {}", path.display()));
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(script.as_bytes()).and_then(|()| out.flush()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                other => other.context("cannot write the SQL to stdout")?,
-            }
-        }
+    let target = Target::from_arg(args.out.as_deref());
+    target.write(export.script().as_bytes())?;
+    if let Some(path) = target.path() {
+        progress.say(format!("wrote {}", path.display()));
     }
     Ok(Status::Ok)
 }

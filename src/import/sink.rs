@@ -119,10 +119,3 @@ pub fn write_problems(dir: &Path, problems: &[ImportProblem]) -> Result<()> {
     writer.flush()?;
     Ok(())
 }
-
-/// A file's name for messages and quarantine lines.
-pub fn display_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
-}

@@ -126,118 +126,91 @@ impl Export<'_> {
             .replace("{HANDOFF}", &ms("h.handoff_at"))
             .replace("{TIER}", &self.tier_case("a.lane"))
             .replace("{TRAP_LIMIT}", &self.config.trap_limit.to_string());
-        let mut metrics: Vec<String> = Vec::new();
-        let cohort = |id: &str, value: &str, cohort: &str, time: &str| {
-            format!(
-                "  SELECT {period} AS period_start, {group} AS grp, '{id}' AS metric, {value} AS value, count(*) AS n\n  FROM facts WHERE {cohort}\n  GROUP BY {grouping}",
-                period = self.period_of(time),
-                group = self.group("lane"),
-                grouping = self.grouping(&self.period_of(time), &self.group("lane")),
-            )
-        };
         let share = |flag: &str| format!("avg(CASE WHEN {flag} THEN 1E0 ELSE 0E0 END)");
         let q = |value: &str, p: f64| d.quantile(value, p);
         let frt = "(first_reply_at - first_customer_at) / 1000E0";
         let frt_cohort = "first_customer_at IS NOT NULL AND first_reply_at IS NOT NULL";
-        metrics.push(cohort(
-            "frt_median_s",
-            &q(frt, 0.5),
-            frt_cohort,
-            "first_customer_at",
-        ));
-        metrics.push(cohort(
-            "frt_p90_s",
-            &q(frt, 0.9),
-            frt_cohort,
-            "first_customer_at",
-        ));
         let tts = "greatest((specialist_at - first_customer_at) / 1000E0, 0E0)";
         let tts_cohort = "specialist_at IS NOT NULL AND first_customer_at IS NOT NULL";
-        metrics.push(cohort(
-            "tts_median_s",
-            &q(tts, 0.5),
-            tts_cohort,
-            "specialist_at",
-        ));
-        metrics.push(cohort(
-            "tts_p90_s",
-            &q(tts, 0.9),
-            tts_cohort,
-            "specialist_at",
-        ));
-        metrics.push(cohort(
-            "escalation_rate",
-            &share("escalated_at IS NOT NULL"),
-            "bot_handled",
-            "opened_at",
-        ));
-        metrics.push(cohort(
-            "bot_trap_index",
-            &share("trapped"),
-            "bot_handled",
-            "opened_at",
-        ));
-        metrics.push(cohort(
-            "misroute_rate",
-            &share("misrouted"),
-            "reached_human",
-            "opened_at",
-        ));
         let closed = "closed_at IS NOT NULL";
-        metrics.push(cohort(
-            "transfers_per_resolution",
-            "avg(CAST(owner_changes AS DOUBLE))",
-            closed,
-            "closed_at",
-        ));
         let art = "(closed_at - opened_at) / 1000E0";
-        metrics.push(cohort(
-            "art_mean_s",
-            &format!("avg({art})"),
-            closed,
-            "closed_at",
-        ));
-        metrics.push(cohort("art_median_s", &q(art, 0.5), closed, "closed_at"));
-        metrics.push(cohort(
-            "reopen_48h_rate",
-            &share("repeat_48h"),
-            "repeat_48h IS NOT NULL",
-            "closed_at",
-        ));
         // Without briefs in the data the brief metrics have no rows, not 0 %.
         let briefs = "specialist_at IS NOT NULL AND EXISTS (SELECT 1 FROM handoffs)";
-        metrics.push(cohort(
-            "context_completeness_rate",
-            &share("context_complete"),
-            briefs,
-            "specialist_at",
-        ));
-        metrics.push(cohort(
-            "context_score_mean",
-            "avg(context_score)",
-            briefs,
-            "specialist_at",
-        ));
-        metrics.push(cohort(
-            "specialist_rate",
-            &share("specialist_at IS NOT NULL"),
-            "TRUE",
-            "opened_at",
-        ));
         let wait = "(first_agent_reply_at - first_human_at) / 1000E0";
         let human = "first_human_at IS NOT NULL AND first_agent_reply_at IS NOT NULL";
-        metrics.push(cohort(
-            "human_frt_median_s",
-            &q(wait, 0.5),
-            human,
-            "first_human_at",
-        ));
-        metrics.push(cohort(
-            "human_frt_p90_s",
-            &q(wait, 0.9),
-            human,
-            "first_human_at",
-        ));
+        // (metric, value, cohort, cohort time) over the facts.
+        let cohorts: Vec<(&str, String, &str, &str)> = vec![
+            ("frt_median_s", q(frt, 0.5), frt_cohort, "first_customer_at"),
+            ("frt_p90_s", q(frt, 0.9), frt_cohort, "first_customer_at"),
+            ("tts_median_s", q(tts, 0.5), tts_cohort, "specialist_at"),
+            ("tts_p90_s", q(tts, 0.9), tts_cohort, "specialist_at"),
+            (
+                "escalation_rate",
+                share("escalated_at IS NOT NULL"),
+                "bot_handled",
+                "opened_at",
+            ),
+            (
+                "bot_trap_index",
+                share("trapped"),
+                "bot_handled",
+                "opened_at",
+            ),
+            (
+                "misroute_rate",
+                share("misrouted"),
+                "reached_human",
+                "opened_at",
+            ),
+            (
+                "transfers_per_resolution",
+                "avg(CAST(owner_changes AS DOUBLE))".into(),
+                closed,
+                "closed_at",
+            ),
+            ("art_mean_s", format!("avg({art})"), closed, "closed_at"),
+            ("art_median_s", q(art, 0.5), closed, "closed_at"),
+            (
+                "reopen_48h_rate",
+                share("repeat_48h"),
+                "repeat_48h IS NOT NULL",
+                "closed_at",
+            ),
+            (
+                "context_completeness_rate",
+                share("context_complete"),
+                briefs,
+                "specialist_at",
+            ),
+            (
+                "context_score_mean",
+                "avg(context_score)".into(),
+                briefs,
+                "specialist_at",
+            ),
+            (
+                "specialist_rate",
+                share("specialist_at IS NOT NULL"),
+                "TRUE",
+                "opened_at",
+            ),
+            ("human_frt_median_s", q(wait, 0.5), human, "first_human_at"),
+            ("human_frt_p90_s", q(wait, 0.9), human, "first_human_at"),
+        ];
+        let mut metrics: Vec<String> = cohorts
+            .iter()
+            .map(|(id, value, cohort, time)| {
+                let source = format!("facts WHERE {cohort}");
+                self.metric_select(
+                    id,
+                    value,
+                    &self.period_of(time),
+                    &self.group("lane"),
+                    &source,
+                )
+            })
+            .collect();
+        let expired_ms = 24.0 * MS_PER_HOUR as f64;
         for (id, value) in [
             (
                 "window_risk_rate",
@@ -245,17 +218,11 @@ impl Export<'_> {
             ),
             (
                 "window_expired",
-                format!(
-                    "sum(CASE WHEN silence > {:e} THEN 1E0 ELSE 0E0 END)",
-                    24.0 * MS_PER_HOUR as f64
-                ),
+                format!("sum(CASE WHEN silence > {expired_ms:e} THEN 1E0 ELSE 0E0 END)"),
             ),
         ] {
             let group = self.group("lane_at_snapshot");
-            metrics.push(format!(
-                "  SELECT period_start, {group} AS grp, '{id}' AS metric, {value} AS value, count(*) AS n\n  FROM window_cohort\n  GROUP BY {grouping}",
-                grouping = self.grouping("period_start", &group),
-            ));
+            metrics.push(self.metric_select(id, &value, "period_start", &group, "window_cohort"));
         }
         let window = WINDOW
             .replace(
@@ -300,6 +267,22 @@ impl Export<'_> {
             Dialect::DuckDb => "\"group\"",
             Dialect::Spark => "`group`",
         })
+    }
+
+    /// One metric's rows: `value` and `count(*)` per period and group of `source` (a table and
+    /// its filter), and for all groups together.
+    fn metric_select(
+        &self,
+        id: &str,
+        value: &str,
+        period: &str,
+        group: &str,
+        source: &str,
+    ) -> String {
+        format!(
+            "  SELECT {period} AS period_start, {group} AS grp, '{id}' AS metric, {value} AS value, count(*) AS n\n  FROM {source}\n  GROUP BY {grouping}",
+            grouping = self.grouping(period, group),
+        )
     }
 
     /// `GROUP BY` for the rows of every group and of all groups together (`grp` null → `ALL`).

@@ -18,9 +18,10 @@ use anyhow::{Result, bail};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::sink::{ImportProblem, OutFormat, TableSink, display_name, write_problems};
+use super::sink::{ImportProblem, OutFormat, TableSink, write_problems};
 use super::{ImportSummary, columns, for_each_line};
 use crate::config::Config;
+use crate::ingest::file_name;
 use crate::ingest::schema::Table;
 use payload::{Key, Message, Snapshot};
 
@@ -124,7 +125,7 @@ pub fn import_into(
     let mut status_disagreements = 0u64;
     let mut seq = 0u64;
     for path in inputs {
-        let file = display_name(path);
+        let file = file_name(path);
         for_each_line(path, |number, line| {
             summary.lines_read += 1;
             seq += 1;

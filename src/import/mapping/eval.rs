@@ -255,8 +255,7 @@ pub fn field_history(
                             if !block.columns.iter().any(|(n, _)| n == column)
                                 && let Some(v) = v
                             {
-                                let prefixed = ["conversation_id", "assignee_id", "customer_id"]
-                                    .contains(&column.as_str());
+                                let prefixed = super::spec::ID_COLUMNS.contains(&column.as_str());
                                 let v = if prefixed {
                                     format!("{}{v}", ctx.mapping.id_prefix)
                                 } else {

@@ -18,7 +18,8 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use super::ImportSummary;
-use super::sink::{ImportProblem, OutFormat, TableSink, display_name, write_problems};
+use super::sink::{ImportProblem, OutFormat, TableSink, write_problems};
+use crate::ingest::file_name;
 use crate::ingest::schema::Table;
 use eval::{Context as EvalContext, Value};
 use source::Row;
@@ -50,7 +51,7 @@ pub fn import_into(
     let mut lookups = HashMap::new();
     for (name, lookup) in &mapping.lookups {
         let path = input.join(&lookup.file);
-        let file = display_name(&path);
+        let file = file_name(&path);
         let mut rows: HashMap<String, Row> = HashMap::new();
         source::read(&path, |number, row| {
             match row {
@@ -152,7 +153,7 @@ fn run_block(
     out: &mut Output<'_>,
 ) -> Result<()> {
     let path = input.join(&block.file);
-    out.file = display_name(&path);
+    out.file = file_name(&path);
     let event = format!("{}:{}", block.table.name(), out.file);
     // Rows after explode and where, with their input row numbers.
     let mut kept: Vec<(u64, Row)> = Vec::new();

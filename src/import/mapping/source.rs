@@ -84,19 +84,13 @@ impl Row {
 /// A row the reader could not split: (column, value, reason).
 pub type BadRow = (String, String, String);
 
-fn lower_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default()
-}
-
 /// Calls `each(row_number, row)` for every row of `path` (CSV rows are numbered from 2, after
 /// the header; JSON Lines and Parquet rows from 1).
 pub fn read(
     path: &Path,
     mut each: impl FnMut(u64, Result<Row, BadRow>) -> Result<()>,
 ) -> Result<()> {
-    let name = lower_name(path);
+    let name = crate::ingest::file_name(path).to_lowercase();
     if name.ends_with(".csv") || name.ends_with(".csv.gz") {
         let reader = super::super::open_input(path)?;
         let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);

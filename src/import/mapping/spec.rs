@@ -147,7 +147,7 @@ pub enum Source {
 }
 
 /// Columns whose values are ids and get `id_prefix`.
-const ID_COLUMNS: &[&str] = &[
+pub const ID_COLUMNS: &[&str] = &[
     "conversation_id",
     "message_id",
     "customer_id",

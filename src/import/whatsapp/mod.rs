@@ -15,7 +15,6 @@ mod read;
 mod side;
 mod threads;
 
-pub use side::parse_as_of;
 use side::{read_customers, read_outbound};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -304,7 +303,7 @@ pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
         since_sweep: 0,
     };
     for path in &request.inputs {
-        let file = super::sink::display_name(path);
+        let file = crate::ingest::file_name(path);
         for_each_line(path, |number, line| importer.line(&file, number, line))?;
     }
     let as_of = request.as_of.unwrap_or(importer.watermark);

@@ -1,5 +1,5 @@
 //! Side tables given on the command line: the sending system's own log (`--outbound`) and
-//! customer segments (`--customers`), and `--as-of`.
+//! customer segments (`--customers`).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -7,7 +7,6 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use super::Outbound;
-use crate::time::parse_timestamp;
 
 pub(super) fn read_outbound(path: &Path) -> Result<HashMap<String, Outbound>> {
     let mut reader = csv::Reader::from_path(path)
@@ -75,11 +74,4 @@ pub(super) fn read_customers(path: &Path) -> Result<HashMap<String, String>> {
         }
     }
     Ok(map)
-}
-
-/// `--as-of` text → milliseconds.
-pub fn parse_as_of(text: &str) -> Result<i64> {
-    parse_timestamp(text, None).with_context(|| {
-        format!("--as-of `{text}` is not a timestamp; write it as 2026-11-19T00:00:00Z")
-    })
 }

@@ -18,7 +18,7 @@ pub(crate) fn run(
         out: out.clone(),
         outbound: None,
         customers: None,
-        as_of: as_of.map(|t| parse_as_of(t).unwrap()),
+        as_of: as_of.map(|t| crate::time::parse_timestamp(t, None).unwrap()),
         format: OutFormat::Csv,
         options,
     };
