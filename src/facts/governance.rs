@@ -22,10 +22,9 @@ use std::hash::{Hash, Hasher};
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::inputs::{AGENT, Inputs};
 use super::walk;
 use crate::config::{Config, DuplicateMatch, Governance, Tier};
-use crate::dataset::Dataset;
-use crate::ingest::schema::{CONVERSATION_KEY, Table};
 
 /// One assignment row of a conversation, in assignment order.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -311,81 +310,56 @@ pub struct Computed {
     pub entries: DataFrame,
 }
 
-/// `assignments` are [`walk::assignments`].
-pub fn compute(
-    data: &Dataset,
+pub(super) fn compute(
     config: &Config,
     facts: &DataFrame,
-    assignments: &DataFrame,
+    inputs: &Inputs,
     as_of: i64,
 ) -> Result<Computed> {
-    let keys = facts.column("key")?.u32()?;
-    let ids = facts.column("conversation_id")?.str()?;
-    let customers = facts.column("customer_id")?.str()?;
-    let channels = facts.column("channel")?.str()?;
-    let intents = facts.column("intent")?.str()?;
-    let opened = facts.column("opened_at")?.i64()?;
+    let keys: Vec<u32> = facts.column("key")?.u32()?.into_no_null_iter().collect();
+    let ids = walk::strings(facts, "conversation_id")?;
+    let customers = walk::strings(facts, "customer_id")?;
+    let channels = walk::strings(facts, "channel")?;
+    let intents = walk::strings(facts, "intent")?;
+    let opened = walk::instants(facts, "opened_at")?;
     let closed = facts.column("closed_at")?.i64()?;
-    let n = facts.height();
 
-    let intake: Vec<Intake<'_>> = (0..n)
-        .map(|i| Intake {
-            key: keys.get(i).unwrap_or_default(),
-            id: ids.get(i).unwrap_or_default(),
-            customer: customers.get(i).unwrap_or_default(),
-            channel: channels.get(i),
-            intent: intents.get(i),
-            opened_at: opened.get(i).unwrap_or_default(),
-            closed_at: closed.get(i),
+    let intake: Vec<Intake<'_>> = closed
+        .iter()
+        .enumerate()
+        .map(|(i, closed_at)| Intake {
+            key: keys[i],
+            id: ids[i].unwrap_or_default(),
+            customer: customers[i].unwrap_or_default(),
+            channel: channels[i],
+            intent: intents[i],
+            opened_at: opened[i],
+            closed_at,
         })
         .collect();
     let duplicate_of = duplicates(&intake, config.governance.duplicate_match);
 
-    // Each input, filtered to as_of and sorted by conversation and time (and input order), as
-    // the facts are sorted by conversation: one merge walk pairs them.
-    let by_key = |frame: LazyFrame, time: &str| walk::by_conversation(frame, time, as_of);
-    let agent = by_key(
-        data.table(Table::Messages)?.filter(
-            col("sender")
-                .eq(lit("agent"))
-                .and(col("kind").neq(lit("internal_note")).fill_null(lit(true))),
-        ),
-        "sent_at",
-    )
-    .select([col(CONVERSATION_KEY), col("sent_at").cast(DataType::Int64)])
-    .collect()?;
-    let present = |name: &str| {
-        col(name)
-            .str()
-            .strip_chars(lit(NULL))
-            .str()
-            .len_chars()
-            .gt(lit(0))
-            .fill_null(lit(false))
-    };
-    let handoffs = by_key(data.table(Table::Handoffs)?, "handoff_at")
-        .select([
-            col(CONVERSATION_KEY),
-            col("handoff_at").cast(DataType::Int64),
-            present("intent")
-                .and(present("attempted_steps"))
-                .and(present("current_status"))
-                .alias("complete"),
-            when(present("next_action"))
-                .then(col("next_action"))
-                .otherwise(lit(NULL).cast(DataType::String))
-                .alias("next_action"),
-        ])
-        .collect()?;
-
+    // The inputs are sorted by conversation and time (and input order), as the facts are
+    // sorted by conversation: one merge walk pairs them.
+    let assignments = &inputs.assignments;
+    let handoffs = &inputs.handoffs;
+    let (m_key, m_at): (Vec<u32>, Vec<i64>) = inputs
+        .messages
+        .iter()
+        .filter(|m| m.is(AGENT))
+        .map(|m| (m.key, m.at))
+        .unzip();
     let (dense, key_of) = (walk::instants, walk::keys);
     let (a_key, a_at) = (key_of(assignments)?, dense(assignments, "assigned_at")?);
-    let a_lane = assignments.column("lane")?.str()?;
-    let a_who = assignments.column("assignee_id")?.str()?;
-    let (m_key, m_at) = (key_of(&agent)?, dense(&agent, "sent_at")?);
-    let (h_key, h_at) = (key_of(&handoffs)?, dense(&handoffs, "handoff_at")?);
-    let h_complete = handoffs.column("complete")?.bool()?;
-    let h_next = handoffs.column("next_action")?.str()?;
+    let a_lane = walk::strings(assignments, "lane")?;
+    let a_who = walk::strings(assignments, "assignee_id")?;
+    let (h_key, h_at) = (key_of(handoffs)?, dense(handoffs, "handoff_at")?);
+    let (intent, steps, status) = (
+        walk::flags(handoffs, "p_intent")?,
+        walk::flags(handoffs, "p_steps")?,
+        walk::flags(handoffs, "p_status")?,
+    );
+    let h_next = walk::strings(handoffs, "next_action")?;
     // The tier of every assignment row, looked up once per distinct lane.
     let mut tiers: HashMap<&str, Tier> = HashMap::new();
     let a_tier: Vec<Tier> = a_lane
@@ -398,7 +372,7 @@ pub fn compute(
 
     use walk::take;
 
-    let mut cols = Columns::with_capacity(n);
+    let mut cols = Columns::with_capacity(intake.len());
     let mut entries = EntryColumns::default();
     let (mut pa, mut pm, mut ph) = (0, 0, 0);
     let mut rows: Vec<Row<'_>> = Vec::new();
@@ -413,17 +387,17 @@ pub fn compute(
                 .filter(|&j| c.closed_at.is_none_or(|closed| a_at[j] <= closed))
                 .map(|j| Row {
                     at: a_at[j],
-                    lane: a_lane.get(j).unwrap_or_default(),
+                    lane: a_lane[j].unwrap_or_default(),
                     tier: a_tier[j],
-                    assignee: a_who.get(j),
+                    assignee: a_who[j],
                 }),
         );
         let agent_at = &m_at[take(&m_key, &mut pm, c.key)];
         briefs.clear();
         briefs.extend(take(&h_key, &mut ph, c.key).map(|j| Brief {
             at: h_at[j],
-            complete: h_complete.get(j).unwrap_or(false),
-            next_action: h_next.get(j),
+            complete: intent[j] && steps[j] && status[j],
+            next_action: h_next[j],
         }));
         let out = conversation(
             &rows,

@@ -1,8 +1,10 @@
 //! The per-conversation facts table: the single place where the rules of the metric spec
 //! become data. Every metric, report and query reads this table and nothing else.
 //!
-//! One polars lazy plan yields one row per conversation opened at or before `as_of`, with the
-//! conversation's own columns and these facts (spec: "Per-conversation facts"):
+//! One row per conversation opened at or before `as_of`, with the conversation's own columns
+//! and these facts (spec: "Per-conversation facts"). The events are read once, sorted by
+//! conversation ([`inputs`]), and one pass per conversation applies the rules ([`core`]); the
+//! facts that follow from those columns are polars expressions ([`finish`]).
 //!
 //! | column | rule |
 //! |---|---|
@@ -31,11 +33,13 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::dataset::Dataset;
-use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
+use crate::ingest::schema::{CONVERSATION_KEY, Table};
 
 pub mod business;
 mod columns;
+mod core;
 pub mod governance;
+mod inputs;
 mod repeat;
 mod rules;
 pub mod sends;
@@ -44,11 +48,11 @@ mod walk;
 
 use columns::fact_columns;
 pub use columns::{CONVERSATION_COLUMNS, INSTANT_COLUMNS, public};
+use inputs::Inputs;
 pub use rules::{
     art_seconds, frt_seconds, hours_silent, lane_or_fallback, seconds_between, silence_ms,
     tts_seconds,
 };
-use rules::{is_human_tier, is_specialist_tier, lane_tiers};
 
 const MS_60S: i64 = 60_000;
 
@@ -90,34 +94,6 @@ pub fn ms(name: &str) -> Expr {
     col(name).cast(DataType::Int64)
 }
 
-fn left(frame: LazyFrame, other: LazyFrame, key: &str) -> LazyFrame {
-    frame.join(other, [col(key)], [col(key)], JoinArgs::new(JoinType::Left))
-}
-
-fn inner(frame: LazyFrame, other: LazyFrame, key: &str) -> LazyFrame {
-    frame.join(
-        other,
-        [col(key)],
-        [col(key)],
-        JoinArgs::new(JoinType::Inner),
-    )
-}
-
-fn sorted(frame: LazyFrame, by: &[&str]) -> LazyFrame {
-    frame.sort(
-        by.iter().map(|s| PlSmallStr::from(*s)).collect::<Vec<_>>(),
-        SortMultipleOptions::default().with_maintain_order(true),
-    )
-}
-
-/// Whether this row continues the conversation of the row before it (for sort-based windows:
-/// faster than `.over()` on many small groups).
-fn same_key_as_previous() -> Expr {
-    col("key")
-        .eq(col("key").shift(lit(1)))
-        .fill_null(lit(false))
-}
-
 /// Builds and collects the facts table.
 pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Facts> {
     let as_of = match as_of {
@@ -125,14 +101,19 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
         None => latest_instant(data)?
             .context("the data has no timestamps at all, so there is no as_of; pass --as-of")?,
     };
-    let frame = plan(data, config, as_of)?
-        .collect_with_engine(Engine::Streaming)
-        .map(|r| r.unwrap_single())
+    let mut frame = conversations(data, as_of)?
+        .collect()
+        .map_err(anyhow::Error::from)
+        .context("reading the conversations")?;
+    // Every per-conversation pass walks the same sorted events: collected once.
+    let inputs = Inputs::collect(data, config, as_of).context("reading the events")?;
+    let columns = core::compute(&frame, &inputs, config).context("computing the facts")?;
+    frame.hstack_mut(&columns)?;
+    let frame = finish(frame.lazy(), config, as_of)
+        .collect()
         .map_err(anyhow::Error::from)
         .context("computing the facts table")?;
-    // The per-conversation passes walk the same sorted assignments: collected once.
-    let assignments = walk::assignments(data, as_of)?;
-    let governance = governance::compute(data, config, &frame, &assignments, as_of)
+    let governance = governance::compute(config, &frame, &inputs, as_of)
         .context("computing the governance facts")?;
     // The governance columns are in the facts' row order: stacked beside them, not joined.
     let mut frame = frame;
@@ -140,7 +121,7 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
         .hstack_mut(&governance.columns)
         .map_err(anyhow::Error::from)
         .context("adding the governance facts")?;
-    if let Some(columns) = business::compute(config, &frame, &assignments, as_of)
+    if let Some(columns) = business::compute(config, &frame, &inputs.assignments, as_of)
         .context("computing the business-time facts")?
     {
         frame
@@ -155,10 +136,11 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
     })
 }
 
-/// The lazy plan of the facts table (instants as Int64 ms, plus the internal `key`).
-pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
+/// The conversations opened at or before `as_of`, sorted by key, instants as Int64 ms; a close
+/// after `as_of` is open.
+fn conversations(data: &Dataset, as_of: i64) -> Result<LazyFrame> {
     let as_of_lit = lit(as_of);
-    let conversations = data
+    Ok(data
         .table(Table::Conversations)?
         .select([
             col("conversation_id"),
@@ -172,333 +154,18 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
         ])
         .filter(col("opened_at").lt_eq(as_of_lit.clone()))
         .with_column(
-            when(col("closed_at").gt(as_of_lit.clone()))
+            when(col("closed_at").gt(as_of_lit))
                 .then(lit(NULL).cast(DataType::Int64))
                 .otherwise(col("closed_at"))
                 .alias("closed_at"),
         )
-        .cache();
+        .sort(["key"], SortMultipleOptions::default()))
+}
 
-    // Rows of conversations opened after as_of have no facts row: the final left joins onto
-    // the conversations drop them, so no table is joined on the id strings.
-    // Each message is reduced to what the rules read before anything is sorted: flags instead
-    // of the sender, kind and intent strings, and the intent as an integer code (a categorical's
-    // physical value; null stays null), so the sorted frame of every message stays narrow.
-    let sender = col("sender");
-    let asks_for_person = config
-        .governance
-        .human_request_intents
-        .iter()
-        .fold(lit(false), |any, intent| {
-            any.or(col("intent").eq(lit(intent.clone())).fill_null(lit(false)))
-        });
-    let messages = data
-        .table(Table::Messages)?
-        .filter(ms("sent_at").lt_eq(as_of_lit.clone()))
-        .select([
-            col(CONVERSATION_KEY).alias("key"),
-            ms("sent_at").alias("at"),
-            col(SOURCE_ROW),
-            sender.clone().eq(lit("customer")).alias("is_customer"),
-            sender.clone().eq(lit("bot")).alias("is_bot"),
-            sender
-                .clone()
-                .eq(lit("bot"))
-                .or(sender.eq(lit("agent")))
-                .and(col("kind").neq(lit("internal_note")))
-                .alias("is_reply"),
-            col("is_fallback"),
-            col("intent")
-                .cast(DataType::from_categories(Categories::global()))
-                .to_physical()
-                .cast(DataType::UInt32)
-                .alias("intent_code"),
-            asks_for_person.alias("asks_person"),
-        ])
-        .cache();
-
-    // Routing after a conversation closed (an archive queue, a clean-up reassignment) is not
-    // part of its handling: every fact ignores assignments later than `closed_at`.
-    let assignments = left(
-        inner(
-            data.table(Table::Assignments)?
-                .select([
-                    col(CONVERSATION_KEY).alias("key"),
-                    ms("assigned_at").alias("at"),
-                    col("lane"),
-                    col("assignee_id"),
-                    col("reason"),
-                    col(SOURCE_ROW),
-                ])
-                .filter(col("at").lt_eq(as_of_lit.clone())),
-            conversations
-                .clone()
-                .select([col("key"), col("closed_at").alias("conversation_closed_at")]),
-            "key",
-        )
-        .filter(
-            col("conversation_closed_at")
-                .is_null()
-                .or(col("at").lt_eq(col("conversation_closed_at"))),
-        )
-        .drop(Selector::ByName {
-            names: ["conversation_closed_at".into()].into(),
-            strict: true,
-        }),
-        lane_tiers(data, config)?,
-        "lane",
-    )
-    // A lane the configuration does not know counts as L1.
-    .with_column(col("tier").fill_null(lit(config.default_tier.rank())))
-    .cache();
-
-    // Messages, sorted once: by conversation, time, customer messages first among equal
-    // instants, then input order. In that order "a customer message came before" means
-    // "at or after first_customer_at", and customer messages follow each other by time and
-    // input order (the spec's tie rule), so one pass finds every message fact. The sorted frame
-    // keeps flags (bits) rather than one instant column per kind of message.
-    let only = |cond: Expr| {
-        when(cond)
-            .then(col("at"))
-            .otherwise(lit(NULL).cast(DataType::Int64))
-    };
-    let customers_so_far = col("is_customer").cast(DataType::UInt32).cum_sum(false);
-    // A customer message's intent code, with u32::MAX standing for "no intent" (categorical
-    // codes count up from 0).
-    let customer_intent = when(col("is_customer"))
-        .then(col("intent_code").fill_null(lit(u32::MAX)))
-        .otherwise(lit(NULL).cast(DataType::UInt32));
-    let previous_customer = |e: Expr| {
-        e.fill_null_with_strategy(FillNullStrategy::Forward(None))
-            .shift(lit(1))
-    };
-    let messages = sorted(
-        messages.with_column(col("is_customer").not().alias("not_customer")),
-        &["key", "at", "not_customer", SOURCE_ROW],
-    )
-    .with_columns([
-        customers_so_far.clone().alias("customers_so_far"),
-        when(
-            col("key")
-                .neq(col("key").shift(lit(1)))
-                .fill_null(lit(true)),
-        )
-        .then(customers_so_far - col("is_customer").cast(DataType::UInt32))
-        .otherwise(lit(NULL).cast(DataType::UInt32))
-        .fill_null_with_strategy(FillNullStrategy::Forward(None))
-        .alias("customers_before_conversation"),
-        previous_customer(customer_intent).alias("previous_intent"),
-        previous_customer(
-            when(col("is_customer"))
-                .then(col("key"))
-                .otherwise(lit(NULL).cast(DataType::UInt32)),
-        )
-        .alias("previous_customer_key"),
-    ])
-    .select([
-        col("key"),
-        col("at"),
-        col("is_customer"),
-        col("asks_person"),
-        col("is_bot"),
-        col("is_reply")
-            .and(col("customers_so_far").gt(col("customers_before_conversation")))
-            .alias("is_answer"),
-        // Trap signals: bot fallbacks, and customer messages repeating the intent of the
-        // previous customer message of the conversation.
-        col("is_bot")
-            .and(col("is_fallback").fill_null(lit(false)))
-            .or(col("is_customer")
-                .and(col("intent_code").is_not_null())
-                .and(col("previous_customer_key").eq(col("key")))
-                .and(col("previous_intent").eq(col("intent_code")))
-                .fill_null(lit(false)))
-            .alias("trap_signal"),
-    ])
-    .cache();
-    let firsts = messages.clone().group_by([col("key")]).agg([
-        only(col("is_customer")).min().alias("first_customer_at"),
-        only(col("is_customer")).max().alias("last_customer_at"),
-        only(col("is_bot")).min().alias("first_bot_at"),
-        only(col("is_answer")).min().alias("first_reply_at"),
-    ]);
-
-    // Assignments, sorted once by conversation, time and input order: escalation, specialist,
-    // last lane, misroutes and owner changes in one group-by.
-    let human = is_human_tier(col("tier"));
-    let specialist = is_specialist_tier(col("tier"));
-    let prev = |name: &str| col(name).shift(lit(1));
-    let lateral_move = col("reason")
-        .is_null()
-        .and(same_key_as_previous())
-        .and(is_specialist_tier(prev("tier")))
-        .and(col("tier").eq(prev("tier")))
-        .and(col("lane").neq(prev("lane")));
-    // The previous non-null assignee before this row, and the conversation it belonged to.
-    let previous_owner = |e: Expr| {
-        e.fill_null_with_strategy(FillNullStrategy::Forward(None))
-            .shift(lit(1))
-    };
-    let routing = sorted(
-        left(
-            assignments,
-            firsts.clone().select([col("key"), col("first_bot_at")]),
-            "key",
-        ),
-        &["key", "at", SOURCE_ROW],
-    )
-    .with_columns([
-        only(human.clone().and(col("at").gt_eq(col("first_bot_at")))).alias("escalation_at"),
-        only(specialist).alias("specialist_lane_at"),
-        col("reason")
-            .eq(lit("wrong_queue"))
-            .fill_null(lit(false))
-            .or(lateral_move.fill_null(lit(false)))
-            .alias("misroute_signal"),
-        col("assignee_id")
-            .is_not_null()
-            .and(
-                previous_owner(
-                    when(col("assignee_id").is_not_null())
-                        .then(col("key"))
-                        .otherwise(lit(NULL).cast(DataType::UInt32)),
-                )
-                .eq(col("key")),
-            )
-            .and(previous_owner(col("assignee_id")).neq(col("assignee_id")))
-            .fill_null(lit(false))
-            .alias("owner_changed"),
-        // The latest non-null assignee so far in this conversation.
-        when(
-            when(col("assignee_id").is_not_null())
-                .then(col("key"))
-                .otherwise(lit(NULL).cast(DataType::UInt32))
-                .fill_null_with_strategy(FillNullStrategy::Forward(None))
-                .eq(col("key")),
-        )
-        .then(col("assignee_id").fill_null_with_strategy(FillNullStrategy::Forward(None)))
-        .otherwise(lit(NULL).cast(DataType::String))
-        .alias("owner_so_far"),
-    ])
-    .group_by([col("key")])
-    .agg([
-        col("escalation_at").min().alias("escalated_at"),
-        col("specialist_lane_at").min().alias("specialist_at"),
-        human.any(true).alias("reached_human"),
-        col("lane").last().alias("last_lane"),
-        col("misroute_signal").any(true).alias("misrouted"),
-        col("owner_changed")
-            .cast(DataType::UInt32)
-            .sum()
-            .alias("owner_changes"),
-        col("owner_so_far").last().alias("owner"),
-    ])
-    .cache();
-
-    // The messages matching `which` before the escalation (all of them if never escalated),
-    // per conversation.
-    let before_escalation = |which: Expr| {
-        left(
-            messages
-                .clone()
-                .filter(which)
-                .select([col("key"), col("at")]),
-            routing.clone().select([col("key"), col("escalated_at")]),
-            "key",
-        )
-        .filter(
-            col("escalated_at")
-                .is_null()
-                .or(col("at").lt(col("escalated_at"))),
-        )
-        .group_by([col("key")])
-    };
-    // Trap signals count only before the escalation.
-    let traps = before_escalation(col("trap_signal")).agg([
-        len().cast(DataType::UInt32).alias("trap_signals"),
-        // The strike-th trap signal (governance: the bot must hand off by then).
-        col("at")
-            .sort(SortOptions::default())
-            .slice(lit(i64::from(config.governance.strikes) - 1), lit(1u32))
-            .first()
-            .alias("strike_at"),
-    ]);
-
-    // The first customer message asking for a person, before the escalation.
-    let person_requests =
-        before_escalation(col("is_customer").and(col("asks_person")))
-            .agg([col("at").min().alias("person_requested_at")]);
-
-    // The brief: the latest handoff written by specialist_at + 60 s.
-    let present = |name: &str| {
-        col(name)
-            .is_not_null()
-            .and(
-                col(name)
-                    .str()
-                    .strip_chars(lit(NULL))
-                    .str()
-                    .len_chars()
-                    .gt(lit(0)),
-            )
-            .fill_null(lit(false))
-    };
-    let briefs = inner(
-        data.table(Table::Handoffs)?
-            .select([
-                col(CONVERSATION_KEY).alias("key"),
-                ms("handoff_at").alias("at"),
-                col("intent").alias("brief_intent"),
-                col("key_details"),
-                col("attempted_steps"),
-                col("current_status"),
-                col("next_action"),
-                col(SOURCE_ROW),
-            ])
-            .filter(col("at").lt_eq(as_of_lit.clone())),
-        routing.clone().select([col("key"), col("specialist_at")]),
-        "key",
-    )
-    .filter(col("at").lt_eq(col("specialist_at") + lit(MS_60S)));
-    let briefs = sorted(briefs, &["key", "at", SOURCE_ROW])
-        .with_columns([
-            present("brief_intent").alias("p_intent"),
-            present("key_details").alias("p_details"),
-            present("attempted_steps").alias("p_steps"),
-            present("current_status").alias("p_status"),
-            present("next_action").alias("p_next"),
-        ])
-        .group_by([col("key")])
-        .agg([
-            col("p_intent")
-                .last()
-                .and(col("p_steps").last())
-                .and(col("p_status").last())
-                .alias("context_complete"),
-            ((col("p_intent").last().cast(DataType::Float64)
-                + col("p_details").last().cast(DataType::Float64)
-                + col("p_steps").last().cast(DataType::Float64)
-                + col("p_status").last().cast(DataType::Float64)
-                + col("p_next").last().cast(DataType::Float64))
-                / lit(5.0))
-            .alias("context_score"),
-        ]);
-
-    let eligible = repeat::eligible(as_of);
-    let (wrote_again, returned) = repeat::contacts(&conversations, &messages, &firsts, as_of)?;
-
-    let mut facts = conversations;
-    for part in [
-        firsts,
-        routing,
-        traps,
-        person_requests,
-        briefs,
-        wrote_again,
-        returned,
-    ] {
-        facts = left(facts, part, "key");
-    }
+/// The facts derived from the per-conversation columns ([`core::compute`]): the lane
+/// fallback, `trapped`, the handoff due time and `missed_handoff`, `repeat_48h`; then the
+/// columns of the facts table in order.
+fn finish(frame: LazyFrame, config: &Config, as_of: i64) -> LazyFrame {
     let earlier = |a: &str, b: &str| {
         when(col(a).is_null())
             .then(col(b))
@@ -508,22 +175,12 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
     };
     let grace = lit(config.governance.handoff_grace_ms);
     let bot_handled = col("first_bot_at").is_not_null();
-    let facts = facts
+    frame
         .with_columns([
             bot_handled.clone().alias("bot_handled"),
             lane_or_fallback(col("last_lane"), bot_handled.clone()).alias("lane"),
-            col("owner_changes").fill_null(lit(0u32)),
-            col("misrouted").fill_null(lit(false)),
-            col("trap_signals").fill_null(lit(0u32)),
-            col("context_complete").fill_null(lit(false)),
-            col("context_score").fill_null(lit(0.0)),
-            col("reached_human").fill_null(lit(false)),
-            when(eligible)
-                .then(
-                    col("wrote_again")
-                        .fill_null(lit(false))
-                        .or(col("returned").fill_null(lit(false))),
-                )
+            when(repeat::eligible(as_of))
+                .then(col("wrote_again").or(col("returned")))
                 .otherwise(lit(NULL).cast(DataType::Boolean))
                 .alias("repeat_48h"),
         ])
@@ -549,9 +206,7 @@ pub fn plan(data: &Dataset, config: &Config, as_of: i64) -> Result<LazyFrame> {
                 .otherwise(lit(NULL).cast(DataType::Boolean))
                 .alias("missed_handoff"),
         )
-        .sort(["key"], SortMultipleOptions::default())
-        .select(fact_columns());
-    Ok(facts)
+        .select(fact_columns())
 }
 
 #[cfg(test)]

@@ -1,37 +1,8 @@
-//! The small rules every consumer of the facts shares, each with one owner: what a tier means
-//! as an expression, the lane fallback, the three durations and "hours silent". The facts
-//! plan, the metrics, their drill-downs and the SQL view all call these.
+//! The small rules every consumer of the facts shares, each with one owner: the lane
+//! fallback, the three durations and "hours silent". The facts, the metrics, their drill-downs
+//! and the SQL view all call these.
 
-use anyhow::Result;
 use polars::prelude::*;
-
-use crate::config::{Config, Tier};
-use crate::dataset::Dataset;
-use crate::ingest::schema::Table;
-
-/// A small frame mapping every lane of the data to its tier rank ([`Tier::rank`]), by the
-/// configuration's names, patterns and default tier ([`Config::tier`]).
-pub(super) fn lane_tiers(data: &Dataset, config: &Config) -> Result<LazyFrame> {
-    let lanes = data
-        .table(Table::Assignments)?
-        .select([col("lane")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()?;
-    let names: Vec<&str> = lanes.column("lane")?.str()?.iter().flatten().collect();
-    let ranks: Vec<i32> = names.iter().map(|l| config.tier(l).rank()).collect();
-    Ok(df!("lane" => names, "tier" => ranks)?.lazy())
-}
-
-/// Whether a `tier` rank column is a human lane (L1–L3); [`Tier::is_human`] as an expression.
-pub(super) fn is_human_tier(tier: Expr) -> Expr {
-    tier.gt_eq(lit(Tier::L1.rank()))
-}
-
-/// Whether a `tier` rank column is a specialist lane (L2–L3); [`Tier::is_specialist`] as an
-/// expression.
-pub(super) fn is_specialist_tier(tier: Expr) -> Expr {
-    tier.gt_eq(lit(Tier::L2.rank()))
-}
 
 /// The lane rule: the lane of the latest assignment, else `automation` when the bot has
 /// spoken, else `unassigned`. The facts table applies it at `as_of`, the window snapshots at

@@ -37,6 +37,21 @@ pub(super) fn instants(frame: &DataFrame, name: &str) -> Result<Vec<i64>> {
         .collect())
 }
 
+/// A String column as a plain vector (indexing a chunked array costs a chunk search per call).
+pub(super) fn strings<'a>(frame: &'a DataFrame, name: &str) -> Result<Vec<Option<&'a str>>> {
+    Ok(frame.column(name)?.str()?.iter().collect())
+}
+
+/// A Boolean column as a plain vector (nulls as `false`).
+pub(super) fn flags(frame: &DataFrame, name: &str) -> Result<Vec<bool>> {
+    Ok(frame
+        .column(name)?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect())
+}
+
 /// The rows of `keys` (sorted) holding `key`, searching from `*from`, which moves past them.
 /// Called with ascending keys, a whole walk is one pass over `keys`.
 pub(super) fn take(keys: &[u32], from: &mut usize, key: u32) -> std::ops::Range<usize> {
@@ -52,7 +67,7 @@ pub(super) fn take(keys: &[u32], from: &mut usize, key: u32) -> std::ops::Range<
 
 /// The assignments at or before `as_of` by conversation, time and input order, with the
 /// columns the per-conversation passes read: `conversation_key`, `assigned_at` (Int64 ms),
-/// `lane`, `assignee_id`. Collected once for every pass.
+/// `lane`, `assignee_id`, `reason`. Collected once for every pass.
 pub(super) fn assignments(data: &crate::dataset::Dataset, as_of: i64) -> Result<DataFrame> {
     Ok(by_conversation(
         data.table(crate::ingest::schema::Table::Assignments)?,
@@ -64,6 +79,7 @@ pub(super) fn assignments(data: &crate::dataset::Dataset, as_of: i64) -> Result<
         col("assigned_at").cast(DataType::Int64),
         col("lane"),
         col("assignee_id"),
+        col("reason"),
     ])
     .collect()?)
 }

@@ -1,0 +1,315 @@
+//! The message, routing, trap, brief and repeat facts: one pass per conversation over its
+//! sorted events ([`conversation`] is a pure function of them), beside the conversations
+//! sorted by key. The table in the module documentation of [`super`] states each rule.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::inputs::{ASKS_PERSON, BOT, CUSTOMER, FALLBACK, Inputs, Message, NO_INTENT, REPLY};
+use super::{MS_60S, walk};
+use crate::config::{Config, Tier};
+
+use super::repeat::MS_48H;
+
+/// One assignment row of a conversation (at or before `as_of` and its close), in assignment
+/// order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Routed<'a> {
+    pub at: i64,
+    pub lane: &'a str,
+    pub tier: Tier,
+    pub assignee: Option<&'a str>,
+    pub reason: Option<&'a str>,
+}
+
+/// One handoff of a conversation, in time and input order, with which of its five fields
+/// (intent, key details, attempted steps, current status, next action) are present.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Handoff {
+    pub at: i64,
+    pub present: [bool; 5],
+}
+
+/// What one conversation's events give.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct Core<'a> {
+    pub first_customer_at: Option<i64>,
+    pub last_customer_at: Option<i64>,
+    pub first_bot_at: Option<i64>,
+    pub first_reply_at: Option<i64>,
+    pub escalated_at: Option<i64>,
+    pub specialist_at: Option<i64>,
+    pub reached_human: bool,
+    pub last_lane: Option<&'a str>,
+    pub misrouted: bool,
+    pub owner_changes: u32,
+    pub owner: Option<&'a str>,
+    pub trap_signals: u32,
+    /// The strike-th trap signal before the escalation (the bot must hand off by then).
+    pub strike_at: Option<i64>,
+    /// The first customer message asking for a person, before the escalation.
+    pub person_requested_at: Option<i64>,
+    pub context_complete: bool,
+    pub context_score: f64,
+    /// The customer wrote in `(closed_at, closed_at + 48 h]`.
+    pub wrote_again: bool,
+}
+
+/// Applies the rules to one conversation. `messages` are its messages in the facts' order
+/// ([`Inputs::messages`]), `rows` its assignment rows, `handoffs` its handoffs; `traps` is
+/// scratch space, reused across calls.
+pub(super) fn conversation<'a>(
+    messages: &[Message],
+    rows: &[Routed<'a>],
+    handoffs: &[Handoff],
+    closed_at: Option<i64>,
+    strikes: u32,
+    traps: &mut Vec<i64>,
+) -> Core<'a> {
+    let mut out = Core::default();
+
+    // Messages: customer messages come first among equal instants, so a reply "after the
+    // customer wrote" is any reply once a customer message has been seen.
+    traps.clear();
+    let mut first_ask = None;
+    let mut previous_intent: Option<u32> = None;
+    for m in messages {
+        if m.is(CUSTOMER) {
+            out.first_customer_at.get_or_insert(m.at);
+            out.last_customer_at = Some(m.at);
+            if m.is(ASKS_PERSON) {
+                first_ask.get_or_insert(m.at);
+            }
+            if closed_at.is_some_and(|c| m.at > c && m.at <= c + MS_48H) {
+                out.wrote_again = true;
+            }
+            // Trap signal: the intent of the previous customer message, repeated.
+            if m.intent != NO_INTENT && previous_intent == Some(m.intent) {
+                traps.push(m.at);
+            }
+            previous_intent = Some(m.intent);
+        }
+        if m.is(BOT) {
+            out.first_bot_at.get_or_insert(m.at);
+            // Trap signal: a bot fallback.
+            if m.is(FALLBACK) {
+                traps.push(m.at);
+            }
+        }
+        if m.is(REPLY) && out.first_customer_at.is_some() {
+            out.first_reply_at.get_or_insert(m.at);
+        }
+    }
+
+    // Routing.
+    let mut previous: Option<&Routed<'_>> = None;
+    for r in rows {
+        if r.tier.is_human() {
+            out.reached_human = true;
+            if out.escalated_at.is_none() && out.first_bot_at.is_some_and(|b| r.at >= b) {
+                out.escalated_at = Some(r.at);
+            }
+        }
+        if r.tier.is_specialist() {
+            out.specialist_at.get_or_insert(r.at);
+        }
+        // A misroute: sent to the wrong queue, or moved without a reason between two
+        // different specialist lanes of one tier.
+        let lateral = r.reason.is_none()
+            && previous
+                .is_some_and(|p| p.tier.is_specialist() && p.tier == r.tier && p.lane != r.lane);
+        if r.reason == Some("wrong_queue") || lateral {
+            out.misrouted = true;
+        }
+        if let Some(assignee) = r.assignee {
+            if out.owner.is_some_and(|o| o != assignee) {
+                out.owner_changes += 1;
+            }
+            out.owner = Some(assignee);
+        }
+        out.last_lane = Some(r.lane);
+        previous = Some(r);
+    }
+
+    // Trap signals and requests for a person count only before the escalation.
+    let before = |t: i64| out.escalated_at.is_none_or(|e| t < e);
+    // Messages are in time order, so the signals are too.
+    debug_assert!(traps.is_sorted());
+    let counted = traps.partition_point(|&t| before(t));
+    out.trap_signals = counted as u32;
+    out.strike_at = (strikes as usize)
+        .checked_sub(1)
+        .and_then(|i| traps[..counted].get(i).copied());
+    out.person_requested_at = first_ask.filter(|&t| before(t));
+
+    // The brief: the latest handoff written by specialist_at + 60 s.
+    if let Some(specialist) = out.specialist_at
+        && let Some(brief) = handoffs.iter().rev().find(|h| h.at <= specialist + MS_60S)
+    {
+        let [intent, _details, steps, status, _next] = brief.present;
+        out.context_complete = intent && steps && status;
+        out.context_score = brief.present.iter().filter(|&&p| p).count() as f64 / 5.0;
+    }
+    out
+}
+
+/// The core facts of every conversation of `conversations` (collected, sorted by `key`, with
+/// `key`, `customer_id`, `intent`, `opened_at`, `closed_at` as Int64 ms): columns in its row
+/// order.
+pub(super) fn compute(
+    conversations: &DataFrame,
+    inputs: &Inputs,
+    config: &Config,
+) -> Result<Vec<Column>> {
+    let keys = conversations.column("key")?.u32()?;
+    let closed = conversations.column("closed_at")?.i64()?;
+    let n = conversations.height();
+
+    let assignments = &inputs.assignments;
+    let (a_key, a_at) = (
+        walk::keys(assignments)?,
+        walk::instants(assignments, "assigned_at")?,
+    );
+    let a_lane: Vec<&str> = walk::strings(assignments, "lane")?
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect();
+    let a_who = walk::strings(assignments, "assignee_id")?;
+    let a_reason = walk::strings(assignments, "reason")?;
+    let mut tiers: HashMap<&str, Tier> = HashMap::new();
+    let a_tier: Vec<Tier> = a_lane
+        .iter()
+        .map(|&lane| *tiers.entry(lane).or_insert_with(|| config.tier(lane)))
+        .collect();
+    let handoffs = &inputs.handoffs;
+    let (h_key, h_at) = (
+        walk::keys(handoffs)?,
+        walk::instants(handoffs, "handoff_at")?,
+    );
+    let h_present = ["p_intent", "p_details", "p_steps", "p_status", "p_next"]
+        .into_iter()
+        .map(|name| walk::flags(handoffs, name))
+        .collect::<Result<Vec<_>>>()?;
+    let m_key: Vec<u32> = inputs.messages.iter().map(|m| m.key).collect();
+
+    let mut cols = Columns::with_capacity(n);
+    let (mut pm, mut pa, mut ph) = (0, 0, 0);
+    let mut rows: Vec<Routed<'_>> = Vec::new();
+    let mut briefs: Vec<Handoff> = Vec::new();
+    let mut traps: Vec<i64> = Vec::new();
+    for (key, closed_at) in keys.into_no_null_iter().zip(closed.iter()) {
+        let messages = &inputs.messages[walk::take(&m_key, &mut pm, key)];
+        // Routing after the close is not part of the handling.
+        rows.clear();
+        rows.extend(
+            walk::take(&a_key, &mut pa, key)
+                .filter(|&j| closed_at.is_none_or(|c| a_at[j] <= c))
+                .map(|j| Routed {
+                    at: a_at[j],
+                    lane: a_lane[j],
+                    tier: a_tier[j],
+                    assignee: a_who[j],
+                    reason: a_reason[j],
+                }),
+        );
+        briefs.clear();
+        briefs.extend(walk::take(&h_key, &mut ph, key).map(|j| Handoff {
+            at: h_at[j],
+            present: std::array::from_fn(|f| h_present[f][j]),
+        }));
+        let core = conversation(
+            messages,
+            &rows,
+            &briefs,
+            closed_at,
+            config.governance.strikes,
+            &mut traps,
+        );
+        cols.push(&core);
+    }
+    let mut columns = cols.into_columns();
+    columns.push(Column::new(
+        "returned".into(),
+        super::repeat::returned(conversations)?,
+    ));
+    Ok(columns)
+}
+
+/// The per-conversation output, column by column.
+#[derive(Default)]
+struct Columns<'a> {
+    first_customer_at: Vec<Option<i64>>,
+    last_customer_at: Vec<Option<i64>>,
+    first_bot_at: Vec<Option<i64>>,
+    first_reply_at: Vec<Option<i64>>,
+    escalated_at: Vec<Option<i64>>,
+    specialist_at: Vec<Option<i64>>,
+    reached_human: Vec<bool>,
+    last_lane: Vec<Option<&'a str>>,
+    misrouted: Vec<bool>,
+    owner_changes: Vec<u32>,
+    owner: Vec<Option<&'a str>>,
+    trap_signals: Vec<u32>,
+    strike_at: Vec<Option<i64>>,
+    person_requested_at: Vec<Option<i64>>,
+    context_complete: Vec<bool>,
+    context_score: Vec<f64>,
+    wrote_again: Vec<bool>,
+}
+
+impl<'a> Columns<'a> {
+    fn with_capacity(n: usize) -> Columns<'a> {
+        Columns {
+            first_customer_at: Vec::with_capacity(n),
+            ..Columns::default()
+        }
+    }
+
+    fn push(&mut self, c: &Core<'a>) {
+        self.first_customer_at.push(c.first_customer_at);
+        self.last_customer_at.push(c.last_customer_at);
+        self.first_bot_at.push(c.first_bot_at);
+        self.first_reply_at.push(c.first_reply_at);
+        self.escalated_at.push(c.escalated_at);
+        self.specialist_at.push(c.specialist_at);
+        self.reached_human.push(c.reached_human);
+        self.last_lane.push(c.last_lane);
+        self.misrouted.push(c.misrouted);
+        self.owner_changes.push(c.owner_changes);
+        self.owner.push(c.owner);
+        self.trap_signals.push(c.trap_signals);
+        self.strike_at.push(c.strike_at);
+        self.person_requested_at.push(c.person_requested_at);
+        self.context_complete.push(c.context_complete);
+        self.context_score.push(c.context_score);
+        self.wrote_again.push(c.wrote_again);
+    }
+
+    fn into_columns(self) -> Vec<Column> {
+        vec![
+            Column::new("first_customer_at".into(), self.first_customer_at),
+            Column::new("last_customer_at".into(), self.last_customer_at),
+            Column::new("first_bot_at".into(), self.first_bot_at),
+            Column::new("first_reply_at".into(), self.first_reply_at),
+            Column::new("escalated_at".into(), self.escalated_at),
+            Column::new("specialist_at".into(), self.specialist_at),
+            Column::new("reached_human".into(), self.reached_human),
+            Column::new("last_lane".into(), self.last_lane),
+            Column::new("misrouted".into(), self.misrouted),
+            Column::new("owner_changes".into(), self.owner_changes),
+            Column::new("owner".into(), self.owner),
+            Column::new("trap_signals".into(), self.trap_signals),
+            Column::new("strike_at".into(), self.strike_at),
+            Column::new("person_requested_at".into(), self.person_requested_at),
+            Column::new("context_complete".into(), self.context_complete),
+            Column::new("context_score".into(), self.context_score),
+            Column::new("wrote_again".into(), self.wrote_again),
+        ]
+    }
+}
+
+#[cfg(test)]
+#[path = "core_tests.rs"]
+mod tests;
