@@ -2,35 +2,17 @@
 //! sorted events ([`conversation`] is a pure function of them), beside the conversations
 //! sorted by key. The table in the module documentation of [`super`] states each rule.
 
-use std::collections::HashMap;
-
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::inputs::{ASKS_PERSON, BOT, CUSTOMER, FALLBACK, Inputs, Message, NO_INTENT, REPLY};
-use super::{MS_60S, walk};
-use crate::config::{Config, Tier};
+use super::inputs::{
+    ASKS_PERSON, BOT, CUSTOMER, Conversations, FALLBACK, Handoff, Inputs, Message, NO_INTENT,
+    REPLY, Row,
+};
+use super::{MS_60S, repeat, walk};
+use crate::config::Config;
 
 use super::repeat::MS_48H;
-
-/// One assignment row of a conversation (at or before `as_of` and its close), in assignment
-/// order.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Routed<'a> {
-    pub at: i64,
-    pub lane: &'a str,
-    pub tier: Tier,
-    pub assignee: Option<&'a str>,
-    pub reason: Option<&'a str>,
-}
-
-/// One handoff of a conversation, in time and input order, with which of its five fields
-/// (intent, key details, attempted steps, current status, next action) are present.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Handoff {
-    pub at: i64,
-    pub present: [bool; 5],
-}
 
 /// What one conversation's events give.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -62,8 +44,8 @@ pub(super) struct Core<'a> {
 /// scratch space, reused across calls.
 pub(super) fn conversation<'a>(
     messages: &[Message],
-    rows: &[Routed<'a>],
-    handoffs: &[Handoff],
+    rows: &[Row<'a>],
+    handoffs: &[Handoff<'_>],
     closed_at: Option<i64>,
     strikes: u32,
     traps: &mut Vec<i64>,
@@ -104,7 +86,7 @@ pub(super) fn conversation<'a>(
     }
 
     // Routing.
-    let mut previous: Option<&Routed<'_>> = None;
+    let mut previous: Option<&Row<'_>> = None;
     for r in rows {
         if r.tier.is_human() {
             out.reached_human = true;
@@ -155,90 +137,46 @@ pub(super) fn conversation<'a>(
     out
 }
 
-/// The core facts of every conversation of `conversations` (collected, sorted by `key`, with
-/// `key`, `customer_id`, `intent`, `opened_at`, `closed_at` as Int64 ms): columns in its row
-/// order.
+/// The core facts of every conversation of `conversations` (collected, sorted by `key`, in one
+/// chunk, with `key`, `customer_id`, `intent`, `opened_at`, `closed_at` as Int64 ms): a frame
+/// in its row order.
 pub(super) fn compute(
     conversations: &DataFrame,
     inputs: &Inputs,
     config: &Config,
-) -> Result<Vec<Column>> {
-    let keys = conversations.column("key")?.u32()?;
-    let closed = conversations.column("closed_at")?.i64()?;
-    let n = conversations.height();
-
-    let assignments = &inputs.assignments;
-    let (a_key, a_at) = (
-        walk::keys(assignments)?,
-        walk::instants(assignments, "assigned_at")?,
-    );
-    let a_lane: Vec<&str> = walk::strings(assignments, "lane")?
-        .into_iter()
-        .map(Option::unwrap_or_default)
-        .collect();
-    let a_who = walk::strings(assignments, "assignee_id")?;
-    let a_reason = walk::strings(assignments, "reason")?;
-    let mut tiers: HashMap<&str, Tier> = HashMap::new();
-    let a_tier: Vec<Tier> = a_lane
-        .iter()
-        .map(|&lane| *tiers.entry(lane).or_insert_with(|| config.tier(lane)))
-        .collect();
-    let handoffs = &inputs.handoffs;
-    let (h_key, h_at) = (
-        walk::keys(handoffs)?,
-        walk::instants(handoffs, "handoff_at")?,
-    );
-    let h_present = ["p_intent", "p_details", "p_steps", "p_status", "p_next"]
-        .into_iter()
-        .map(|name| walk::flags(handoffs, name))
-        .collect::<Result<Vec<_>>>()?;
-    let m_key: Vec<u32> = inputs.messages.iter().map(|m| m.key).collect();
-
-    let mut cols = Columns::with_capacity(n);
-    let (mut pm, mut pa, mut ph) = (0, 0, 0);
-    let mut rows: Vec<Routed<'_>> = Vec::new();
-    let mut briefs: Vec<Handoff> = Vec::new();
-    let mut traps: Vec<i64> = Vec::new();
-    for (key, closed_at) in keys.into_no_null_iter().zip(closed.iter()) {
-        let messages = &inputs.messages[walk::take(&m_key, &mut pm, key)];
-        // Routing after the close is not part of the handling.
-        rows.clear();
-        rows.extend(
-            walk::take(&a_key, &mut pa, key)
-                .filter(|&j| closed_at.is_none_or(|c| a_at[j] <= c))
-                .map(|j| Routed {
-                    at: a_at[j],
-                    lane: a_lane[j],
-                    tier: a_tier[j],
-                    assignee: a_who[j],
-                    reason: a_reason[j],
-                }),
-        );
-        briefs.clear();
-        briefs.extend(walk::take(&h_key, &mut ph, key).map(|j| Handoff {
-            at: h_at[j],
-            present: std::array::from_fn(|f| h_present[f][j]),
-        }));
-        let core = conversation(
-            messages,
-            &rows,
-            &briefs,
-            closed_at,
-            config.governance.strikes,
-            &mut traps,
-        );
-        cols.push(&core);
-    }
-    let mut columns = cols.into_columns();
-    columns.push(Column::new(
-        "returned".into(),
-        super::repeat::returned(conversations)?,
-    ));
-    Ok(columns)
+) -> Result<DataFrame> {
+    let c = Conversations::of(conversations)?;
+    let view = inputs.view()?;
+    let strikes = config.governance.strikes;
+    let frames = walk::in_chunks(c.len(), |range| {
+        let mut cols = Columns::with_capacity(range.len());
+        let mut cursor = view.cursor(c.first_key(&range));
+        let (mut rows, mut handoffs, mut traps) = (Vec::new(), Vec::new(), Vec::new());
+        for i in range {
+            let closed_at = c.closed(i);
+            let events = cursor.events(c.key[i]);
+            rows.clear();
+            rows.extend(events.rows(closed_at));
+            handoffs.clear();
+            handoffs.extend(events.handoffs());
+            let core = conversation(
+                events.messages,
+                &rows,
+                &handoffs,
+                closed_at,
+                strikes,
+                &mut traps,
+            );
+            cols.push(&core);
+        }
+        Ok(DataFrame::new_infer_height(cols.into_columns())?)
+    })?;
+    let mut frame = walk::stack(frames)?;
+    frame.with_column(Column::new("returned".into(), repeat::returned(&c)))?;
+    Ok(frame)
 }
 
 /// The per-conversation output, column by column.
-#[derive(Default)]
 struct Columns<'a> {
     first_customer_at: Vec<Option<i64>>,
     last_customer_at: Vec<Option<i64>>,
@@ -263,7 +201,22 @@ impl<'a> Columns<'a> {
     fn with_capacity(n: usize) -> Columns<'a> {
         Columns {
             first_customer_at: Vec::with_capacity(n),
-            ..Columns::default()
+            last_customer_at: Vec::with_capacity(n),
+            first_bot_at: Vec::with_capacity(n),
+            first_reply_at: Vec::with_capacity(n),
+            escalated_at: Vec::with_capacity(n),
+            specialist_at: Vec::with_capacity(n),
+            reached_human: Vec::with_capacity(n),
+            last_lane: Vec::with_capacity(n),
+            misrouted: Vec::with_capacity(n),
+            owner_changes: Vec::with_capacity(n),
+            owner: Vec::with_capacity(n),
+            trap_signals: Vec::with_capacity(n),
+            strike_at: Vec::with_capacity(n),
+            person_requested_at: Vec::with_capacity(n),
+            context_complete: Vec::with_capacity(n),
+            context_score: Vec::with_capacity(n),
+            wrote_again: Vec::with_capacity(n),
         }
     }
 

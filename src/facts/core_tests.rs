@@ -17,8 +17,8 @@ fn msg(at_min: i64, flags: u8, intent: u32) -> Message {
     }
 }
 
-fn routed(at_min: i64, lane: &'static str, reason: Option<&'static str>) -> Routed<'static> {
-    Routed {
+fn routed(at_min: i64, lane: &'static str, reason: Option<&'static str>) -> Row<'static> {
+    Row {
         at: at_min * MIN,
         lane,
         tier: crate::config::Config::default().tier(lane),
@@ -27,7 +27,7 @@ fn routed(at_min: i64, lane: &'static str, reason: Option<&'static str>) -> Rout
     }
 }
 
-fn run<'a>(messages: &[Message], rows: &[Routed<'a>], handoffs: &[Handoff]) -> Core<'a> {
+fn run<'a>(messages: &[Message], rows: &[Row<'a>], handoffs: &[Handoff<'_>]) -> Core<'a> {
     conversation(messages, rows, handoffs, None, 3, &mut Vec::new())
 }
 
@@ -103,14 +103,17 @@ fn the_brief_is_the_latest_by_the_grace_and_scores_its_fields() {
         Handoff {
             at: 0,
             present: [true; 5],
+            next_action: None,
         },
         Handoff {
             at: MIN,
             present: [true, false, true, true, false],
+            next_action: None,
         },
         Handoff {
             at: 2 * MIN,
             present: [false; 5],
+            next_action: None,
         },
     ];
     let core = run(&[], &[routed(0, "retention", None)], &handoffs);

@@ -16,25 +16,16 @@
 //! polars sorts and collects the few columns they need, and one pass per conversation in Rust
 //! applies them ([`conversation`] is a pure function, unit-tested on its own).
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::inputs::{AGENT, Inputs};
+use super::inputs::{AGENT, Conversations, Inputs};
 use super::walk;
-use crate::config::{Config, DuplicateMatch, Governance, Tier};
+use crate::config::{Config, DuplicateMatch, Governance};
 
-/// One assignment row of a conversation, in assignment order.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Row<'a> {
-    pub at: i64,
-    pub lane: &'a str,
-    /// The lane's tier, looked up once per row.
-    pub tier: Tier,
-    pub assignee: Option<&'a str>,
-}
+pub use super::inputs::Row;
 
 impl Row<'_> {
     fn queued_in_human_lane(&self) -> bool {
@@ -301,130 +292,101 @@ pub fn duplicates(all: &[Intake<'_>], matching: DuplicateMatch) -> Vec<Option<us
     out
 }
 
-/// The governance facts of every conversation of `facts` (collected facts, sorted by `key`,
-/// with `key`, `conversation_id`, `customer_id`, `channel`, `intent`, `opened_at`,
-/// `closed_at`): columns in the facts' row order, to stack beside them, and the specialist
+/// The governance facts of every conversation of `conversations` (sorted by `key`, with `key`,
+/// `conversation_id`, `customer_id`, `channel`, `intent`, `opened_at`, `closed_at`): columns in
+/// its row order, to stack beside them, and the specialist
 /// entries (`key`, `entry_at`, `entry_lane`, `brief`).
 pub struct Computed {
-    pub columns: Vec<Column>,
+    pub columns: DataFrame,
     pub entries: DataFrame,
 }
 
+/// `duplicate_of` of every conversation of `conversations` (see [`compute`]), as row positions.
+pub(super) fn duplicate_rows(
+    config: &Config,
+    conversations: &DataFrame,
+) -> Result<Vec<Option<usize>>> {
+    let c = Conversations::of(conversations)?;
+    let intake: Vec<Intake<'_>> = (0..c.len())
+        .map(|i| Intake {
+            key: c.key[i],
+            id: c.id.get(i).unwrap_or_default(),
+            customer: c.customer.get(i).unwrap_or_default(),
+            channel: c.channel.get(i),
+            intent: c.intent.get(i),
+            opened_at: c.opened[i],
+            closed_at: c.closed(i),
+        })
+        .collect();
+    Ok(duplicates(&intake, config.governance.duplicate_match))
+}
+
+/// `duplicate_of` holds [`duplicate_rows`].
 pub(super) fn compute(
     config: &Config,
-    facts: &DataFrame,
+    conversations: &DataFrame,
     inputs: &Inputs,
+    duplicate_of: &[Option<usize>],
     as_of: i64,
 ) -> Result<Computed> {
-    let keys: Vec<u32> = facts.column("key")?.u32()?.into_no_null_iter().collect();
-    let ids = walk::strings(facts, "conversation_id")?;
-    let customers = walk::strings(facts, "customer_id")?;
-    let channels = walk::strings(facts, "channel")?;
-    let intents = walk::strings(facts, "intent")?;
-    let opened = walk::instants(facts, "opened_at")?;
-    let closed = facts.column("closed_at")?.i64()?;
+    let c = Conversations::of(conversations)?;
 
-    let intake: Vec<Intake<'_>> = closed
-        .iter()
-        .enumerate()
-        .map(|(i, closed_at)| Intake {
-            key: keys[i],
-            id: ids[i].unwrap_or_default(),
-            customer: customers[i].unwrap_or_default(),
-            channel: channels[i],
-            intent: intents[i],
-            opened_at: opened[i],
-            closed_at,
-        })
-        .collect();
-    let duplicate_of = duplicates(&intake, config.governance.duplicate_match);
-
-    // The inputs are sorted by conversation and time (and input order), as the facts are
-    // sorted by conversation: one merge walk pairs them.
-    let assignments = &inputs.assignments;
-    let handoffs = &inputs.handoffs;
-    let (m_key, m_at): (Vec<u32>, Vec<i64>) = inputs
-        .messages
-        .iter()
-        .filter(|m| m.is(AGENT))
-        .map(|m| (m.key, m.at))
-        .unzip();
-    let (dense, key_of) = (walk::instants, walk::keys);
-    let (a_key, a_at) = (key_of(assignments)?, dense(assignments, "assigned_at")?);
-    let a_lane = walk::strings(assignments, "lane")?;
-    let a_who = walk::strings(assignments, "assignee_id")?;
-    let (h_key, h_at) = (key_of(handoffs)?, dense(handoffs, "handoff_at")?);
-    let (intent, steps, status) = (
-        walk::flags(handoffs, "p_intent")?,
-        walk::flags(handoffs, "p_steps")?,
-        walk::flags(handoffs, "p_status")?,
-    );
-    let h_next = walk::strings(handoffs, "next_action")?;
-    // The tier of every assignment row, looked up once per distinct lane.
-    let mut tiers: HashMap<&str, Tier> = HashMap::new();
-    let a_tier: Vec<Tier> = a_lane
-        .iter()
-        .map(|lane| {
-            let lane = lane.unwrap_or_default();
-            *tiers.entry(lane).or_insert_with(|| config.tier(lane))
-        })
-        .collect();
-
-    use walk::take;
-
-    let mut cols = Columns::with_capacity(intake.len());
-    let mut entries = EntryColumns::default();
-    let (mut pa, mut pm, mut ph) = (0, 0, 0);
-    let mut rows: Vec<Row<'_>> = Vec::new();
-    let mut briefs: Vec<Brief<'_>> = Vec::new();
-    let mut events: Vec<i64> = Vec::new();
-    for (i, c) in intake.iter().enumerate() {
-        let end = c.closed_at.unwrap_or(as_of).min(as_of);
-        // Routing after the close is not handling (see the facts table's rules).
-        rows.clear();
-        rows.extend(
-            take(&a_key, &mut pa, c.key)
-                .filter(|&j| c.closed_at.is_none_or(|closed| a_at[j] <= closed))
-                .map(|j| Row {
-                    at: a_at[j],
-                    lane: a_lane[j].unwrap_or_default(),
-                    tier: a_tier[j],
-                    assignee: a_who[j],
-                }),
-        );
-        let agent_at = &m_at[take(&m_key, &mut pm, c.key)];
-        briefs.clear();
-        briefs.extend(take(&h_key, &mut ph, c.key).map(|j| Brief {
-            at: h_at[j],
-            complete: intent[j] && steps[j] && status[j],
-            next_action: h_next[j],
-        }));
-        let out = conversation(
-            &rows,
-            agent_at,
-            &briefs,
-            end,
-            &config.governance,
-            &mut events,
-        );
-        let original = duplicate_of[i].map(|p| &intake[p]);
-        let duplicate_open = original.is_some_and(|p| p.closed_at.is_none());
-        cols.push(original.map(|p| p.id), duplicate_open, &out);
-        for entry in &out.entries {
-            entries.key.push(c.key);
-            entries.at.push(entry.at);
-            entries.lane.push(entry.lane);
-            entries.brief.push(entry.brief.as_str());
+    // The inputs are sorted by conversation and time (and input order), as the conversations
+    // are sorted by key: one merge walk pairs them.
+    let view = inputs.view()?;
+    let parts = walk::in_chunks(c.len(), |range| {
+        let mut cols = Columns::with_capacity(range.len());
+        let mut entries = EntryColumns::default();
+        let mut cursor = view.cursor(c.first_key(&range));
+        let mut rows: Vec<Row<'_>> = Vec::new();
+        let mut agent: Vec<i64> = Vec::new();
+        let mut briefs: Vec<Brief<'_>> = Vec::new();
+        let mut scratch: Vec<i64> = Vec::new();
+        for i in range {
+            let key = c.key[i];
+            let closed_at = c.closed(i);
+            let end = closed_at.unwrap_or(as_of).min(as_of);
+            let events = cursor.events(key);
+            rows.clear();
+            rows.extend(events.rows(closed_at));
+            agent.clear();
+            agent.extend(events.messages.iter().filter(|m| m.is(AGENT)).map(|m| m.at));
+            briefs.clear();
+            briefs.extend(events.handoffs().map(|h| Brief {
+                at: h.at,
+                complete: h.present[0] && h.present[2] && h.present[3],
+                next_action: h.next_action,
+            }));
+            let out = conversation(
+                &rows,
+                &agent,
+                &briefs,
+                end,
+                &config.governance,
+                &mut scratch,
+            );
+            let original = duplicate_of[i];
+            let duplicate_open = original.is_some_and(|p| c.closed(p).is_none());
+            cols.push(original.and_then(|p| c.id.get(p)), duplicate_open, &out);
+            for entry in &out.entries {
+                entries.key.push(key);
+                entries.at.push(entry.at);
+                entries.lane.push(entry.lane);
+                entries.brief.push(entry.brief.as_str());
+            }
         }
-    }
-    Ok(Computed {
-        columns: cols.into_columns(),
-        entries: df!(
+        let entries = df!(
             "key" => entries.key,
             "entry_at" => entries.at,
             "entry_lane" => entries.lane,
             "brief" => entries.brief,
-        )?,
+        )?;
+        Ok((DataFrame::new_infer_height(cols.into_columns())?, entries))
+    })?;
+    let (columns, entries): (Vec<DataFrame>, Vec<DataFrame>) = parts.into_iter().unzip();
+    Ok(Computed {
+        columns: walk::stack(columns)?,
+        entries: walk::stack(entries)?,
     })
 }
 
@@ -437,7 +399,6 @@ struct EntryColumns<'a> {
 }
 
 /// The per-conversation output, column by column.
-#[derive(Default)]
 struct Columns<'a> {
     duplicate_of: Vec<Option<&'a str>>,
     first_human_at: Vec<Option<i64>>,
@@ -476,7 +437,23 @@ impl<'a> Columns<'a> {
     fn with_capacity(n: usize) -> Columns<'a> {
         Columns {
             duplicate_of: Vec::with_capacity(n),
-            ..Columns::default()
+            first_human_at: Vec::with_capacity(n),
+            first_agent_reply_at: Vec::with_capacity(n),
+            ownerless_max_s: Vec::with_capacity(n),
+            ownerless_breach: Vec::with_capacity(n),
+            stays: Vec::with_capacity(n),
+            bounces: Vec::with_capacity(n),
+            stall_max_s: Vec::with_capacity(n),
+            stalled: Vec::with_capacity(n),
+            now_owner: Vec::with_capacity(n),
+            now_owner_since: Vec::with_capacity(n),
+            now_assigned_at: Vec::with_capacity(n),
+            now_lane: Vec::with_capacity(n),
+            now_spell_start: Vec::with_capacity(n),
+            now_spell_lane: Vec::with_capacity(n),
+            now_last_agent_at: Vec::with_capacity(n),
+            now_next_action: Vec::with_capacity(n),
+            now_duplicate_open: Vec::with_capacity(n),
         }
     }
 

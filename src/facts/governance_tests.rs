@@ -9,6 +9,7 @@ fn row(at_min: i64, lane: &'static str, assignee: Option<&'static str>) -> Row<'
         lane,
         tier: Config::default().tier(lane),
         assignee,
+        reason: None,
     }
 }
 

@@ -2,12 +2,15 @@
 //! sorted by conversation: messages as a narrow array of structs (flags instead of strings),
 //! assignments and handoffs as small frames.
 
+use std::collections::HashMap;
+use std::ops::Range;
+
 use anyhow::Result;
 use polars::prelude::*;
 use rayon::slice::ParallelSliceMut;
 
 use super::{ms, walk};
-use crate::config::Config;
+use crate::config::{Config, Tier};
 use crate::dataset::Dataset;
 use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
 
@@ -21,6 +24,9 @@ pub(super) const AGENT: u8 = 1 << 3;
 pub(super) const FALLBACK: u8 = 1 << 4;
 /// A message whose intent is one of `[governance] human_request_intents`.
 pub(super) const ASKS_PERSON: u8 = 1 << 5;
+
+/// Rows of the messages table read at a time.
+const MESSAGE_SLICE: u32 = 1 << 22;
 
 /// The intent code of a message without an intent.
 pub(super) const NO_INTENT: u32 = u32::MAX;
@@ -54,23 +60,226 @@ impl Message {
 pub(super) struct Inputs {
     /// Every message at or before `as_of`, in [`Message::order`].
     pub messages: Vec<Message>,
-    /// [`walk::assignments`].
+    /// [`walk::assignments`], in one chunk.
     pub assignments: DataFrame,
-    /// The handoffs at or before `as_of` by conversation, time and input order: `conversation_key`,
-    /// `handoff_at` (Int64 ms), whether each of the five fields is present (`p_intent`,
-    /// `p_details`, `p_steps`, `p_status`, `p_next`), and `next_action` when present.
+    /// The tier of every assignment row.
+    pub tiers: Vec<Tier>,
+    /// The handoffs at or before `as_of` by conversation, time and input order, in one chunk:
+    /// `conversation_key`, `handoff_at` (Int64 ms) and `next_action`.
     pub handoffs: DataFrame,
+    /// Which of each handoff's five fields are present: intent, key details, attempted steps,
+    /// current status, next action.
+    pub present: Vec<[bool; 5]>,
 }
 
 impl Inputs {
     pub fn collect(data: &Dataset, config: &Config, as_of: i64) -> Result<Inputs> {
         let messages = messages(data, config, as_of)?;
         let assignments = walk::assignments(data, as_of)?;
+        let mut tiers: HashMap<&str, Tier> = HashMap::new();
+        let tiers: Vec<Tier> = assignments
+            .column("lane")?
+            .str()?
+            .iter()
+            .map(|lane| {
+                let lane = lane.unwrap_or_default();
+                *tiers.entry(lane).or_insert_with(|| config.tier(lane))
+            })
+            .collect();
+        let (handoffs, present) = handoffs(data, as_of)?;
         Ok(Inputs {
             messages,
             assignments,
-            handoffs: handoffs(data, as_of)?,
+            tiers,
+            handoffs,
+            present,
         })
+    }
+
+    /// Drops every message but the visible agent messages, which are all the governance pass
+    /// reads.
+    pub fn keep_agent_messages(&mut self) {
+        self.messages.retain(|m| m.is(AGENT));
+        self.messages.shrink_to_fit();
+    }
+
+    /// The inputs as slices and arrays, for one pass.
+    pub fn view(&self) -> Result<View<'_>> {
+        let (a, h) = (&self.assignments, &self.handoffs);
+        Ok(View {
+            messages: &self.messages,
+            a_key: walk::slice(a.column(CONVERSATION_KEY)?.u32()?)?,
+            a_at: walk::slice(a.column("assigned_at")?.i64()?)?,
+            a_lane: Text::of(a, "lane")?,
+            a_who: Text::of(a, "assignee_id")?,
+            a_reason: Text::of(a, "reason")?,
+            tiers: &self.tiers,
+            h_key: walk::slice(h.column(CONVERSATION_KEY)?.u32()?)?,
+            h_at: walk::slice(h.column("handoff_at")?.i64()?)?,
+            h_next: Text::of(h, "next_action")?,
+            present: &self.present,
+        })
+    }
+}
+
+/// A String column of a frame in one chunk, read by row.
+#[derive(Clone, Copy)]
+pub(super) struct Text<'a>(Option<&'a <StringType as PolarsDataType>::Array>);
+
+impl<'a> Text<'a> {
+    pub fn of(frame: &'a DataFrame, name: &str) -> Result<Text<'a>> {
+        let ca = frame.column(name)?.str()?;
+        anyhow::ensure!(ca.chunks().len() <= 1, "{name}: expected one chunk");
+        Ok(Text(ca.downcast_get(0)))
+    }
+
+    pub fn get(&self, row: usize) -> Option<&'a str> {
+        self.0.and_then(|a| a.get(row))
+    }
+}
+
+/// The conversations frame of the facts (sorted by `key`, in one chunk), read by row.
+pub(super) struct Conversations<'a> {
+    pub key: &'a [u32],
+    pub opened: &'a [i64],
+    closed: Option<&'a <Int64Type as PolarsDataType>::Array>,
+    pub id: Text<'a>,
+    pub customer: Text<'a>,
+    pub channel: Text<'a>,
+    pub intent: Text<'a>,
+}
+
+impl<'a> Conversations<'a> {
+    pub fn of(frame: &'a DataFrame) -> Result<Conversations<'a>> {
+        Ok(Conversations {
+            key: walk::slice(frame.column("key")?.u32()?)?,
+            opened: walk::slice(frame.column("opened_at")?.i64()?)?,
+            closed: frame.column("closed_at")?.i64()?.downcast_get(0),
+            id: Text::of(frame, "conversation_id")?,
+            customer: Text::of(frame, "customer_id")?,
+            channel: Text::of(frame, "channel")?,
+            intent: Text::of(frame, "intent")?,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.key.len()
+    }
+
+    pub fn closed(&self, row: usize) -> Option<i64> {
+        self.closed.and_then(|a| a.get(row))
+    }
+
+    /// The first key of the rows `range`.
+    pub fn first_key(&self, range: &Range<usize>) -> u32 {
+        self.key.get(range.start).copied().unwrap_or(0)
+    }
+}
+
+/// The inputs of one pass: slices and arrays, no copies.
+pub(super) struct View<'a> {
+    messages: &'a [Message],
+    a_key: &'a [u32],
+    a_at: &'a [i64],
+    a_lane: Text<'a>,
+    a_who: Text<'a>,
+    a_reason: Text<'a>,
+    tiers: &'a [Tier],
+    h_key: &'a [u32],
+    h_at: &'a [i64],
+    h_next: Text<'a>,
+    present: &'a [[bool; 5]],
+}
+
+/// One assignment row of a conversation, in assignment order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row<'a> {
+    pub at: i64,
+    pub lane: &'a str,
+    /// The lane's tier, looked up once per lane.
+    pub tier: Tier,
+    pub assignee: Option<&'a str>,
+    pub reason: Option<&'a str>,
+}
+
+/// One handoff of a conversation, in time and input order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Handoff<'a> {
+    pub at: i64,
+    /// Which of intent, key details, attempted steps, current status and next action are
+    /// present.
+    pub present: [bool; 5],
+    /// `next_action`, when present.
+    pub next_action: Option<&'a str>,
+}
+
+/// The events of one conversation.
+pub(super) struct Events<'v, 'a> {
+    view: &'v View<'a>,
+    pub messages: &'a [Message],
+    assignments: Range<usize>,
+    handoffs: Range<usize>,
+}
+
+impl<'a> Events<'_, 'a> {
+    /// The assignment rows at or before the close (routing after the close is not part of
+    /// the handling; every fact ignores it).
+    pub fn rows(&self, closed_at: Option<i64>) -> impl Iterator<Item = Row<'a>> + '_ {
+        let v = self.view;
+        self.assignments
+            .clone()
+            .filter(move |&j| closed_at.is_none_or(|c| v.a_at[j] <= c))
+            .map(move |j| Row {
+                at: v.a_at[j],
+                lane: v.a_lane.get(j).unwrap_or_default(),
+                tier: v.tiers[j],
+                assignee: v.a_who.get(j),
+                reason: v.a_reason.get(j),
+            })
+    }
+
+    pub fn handoffs(&self) -> impl Iterator<Item = Handoff<'a>> + '_ {
+        let v = self.view;
+        self.handoffs.clone().map(move |j| Handoff {
+            at: v.h_at[j],
+            present: v.present[j],
+            next_action: v.h_next.get(j).filter(|t| present(Some(t))),
+        })
+    }
+}
+
+impl<'a> View<'a> {
+    /// A cursor over the events of conversations with keys from `first` up, asked for in
+    /// ascending key order.
+    pub fn cursor(&self, first: u32) -> Cursor<'_, 'a> {
+        Cursor {
+            view: self,
+            m: self.messages.partition_point(|m| m.key < first),
+            a: self.a_key.partition_point(|&k| k < first),
+            h: self.h_key.partition_point(|&k| k < first),
+        }
+    }
+}
+
+/// A position in each input, moving forward with the conversation keys.
+pub(super) struct Cursor<'v, 'a> {
+    view: &'v View<'a>,
+    m: usize,
+    a: usize,
+    h: usize,
+}
+
+impl<'v, 'a> Cursor<'v, 'a> {
+    /// The events of conversation `key` (keys asked for in ascending order).
+    pub fn events(&mut self, key: u32) -> Events<'v, 'a> {
+        let v = self.view;
+        let messages = walk::take_by(v.messages.len(), &mut self.m, key, |i| v.messages[i].key);
+        Events {
+            view: v,
+            messages: &v.messages[messages],
+            assignments: walk::take(v.a_key, &mut self.a, key),
+            handoffs: walk::take(v.h_key, &mut self.h, key),
+        }
     }
 }
 
@@ -90,44 +299,72 @@ fn messages(data: &Dataset, config: &Config, as_of: i64) -> Result<Vec<Message>>
         .fold(lit(false), |any, intent| {
             any.or(col("intent").eq(lit(intent.clone())).fill_null(lit(false)))
         });
-    let frame = data
-        .table(Table::Messages)?
-        .filter(ms("sent_at").lt_eq(lit(as_of)))
-        .select([
-            col(CONVERSATION_KEY).fill_null(lit(u32::MAX)).alias("key"),
-            ms("sent_at").alias("at"),
-            col(SOURCE_ROW).fill_null(lit(0u32)),
-            // Distinct bits: their sum is their union.
-            (flag(sender.clone().eq(lit("customer")), CUSTOMER)
-                + flag(sender.clone().eq(lit("bot")), BOT)
-                + flag(
-                    sender
-                        .clone()
-                        .eq(lit("bot"))
-                        .or(sender.clone().eq(lit("agent")))
-                        .and(visible.clone()),
-                    REPLY,
-                )
-                + flag(sender.eq(lit("agent")).and(visible), AGENT)
-                + flag(col("is_fallback"), FALLBACK)
-                + flag(asks_for_person, ASKS_PERSON))
+    let table = data.table(Table::Messages)?;
+    let rows = table
+        .clone()
+        .select([len().cast(DataType::UInt64).alias("n")])
+        .collect()?
+        .column("n")?
+        .u64()?
+        .get(0)
+        .unwrap_or(0);
+    let columns = [
+        col(CONVERSATION_KEY).fill_null(lit(u32::MAX)).alias("key"),
+        ms("sent_at").alias("at"),
+        col(SOURCE_ROW).fill_null(lit(0u32)),
+        // Distinct bits: their sum is their union.
+        (flag(sender.clone().eq(lit("customer")), CUSTOMER)
+            + flag(sender.clone().eq(lit("bot")), BOT)
+            + flag(
+                sender
+                    .clone()
+                    .eq(lit("bot"))
+                    .or(sender.clone().eq(lit("agent")))
+                    .and(visible.clone()),
+                REPLY,
+            )
+            + flag(sender.eq(lit("agent")).and(visible), AGENT)
+            + flag(col("is_fallback"), FALLBACK)
+            + flag(asks_for_person, ASKS_PERSON))
+        .cast(DataType::UInt32)
+        .alias("flags"),
+        // A categorical's physical value: equal intents, equal codes.
+        col("intent")
+            .cast(DataType::from_categories(Categories::global()))
+            .to_physical()
             .cast(DataType::UInt32)
-            .alias("flags"),
-            // A categorical's physical value: equal intents, equal codes.
-            col("intent")
-                .cast(DataType::from_categories(Categories::global()))
-                .to_physical()
-                .cast(DataType::UInt32)
-                .fill_null(lit(NO_INTENT))
-                .alias("intent"),
-        ])
-        .collect()?;
+            .fill_null(lit(NO_INTENT))
+            .alias("intent"),
+    ];
+    // Read in slices of the table, so that only one slice is ever held twice (as polars
+    // columns and as messages).
+    let mut out: Vec<Message> = Vec::new();
+    let mut offset = 0;
+    while offset < rows {
+        let frame = table
+            .clone()
+            .slice(offset as i64, MESSAGE_SLICE)
+            .filter(ms("sent_at").lt_eq(lit(as_of)))
+            .select(columns.clone())
+            .collect()?;
+        offset += u64::from(MESSAGE_SLICE);
+        append_messages(&frame, &mut out)?;
+    }
+    // Exports usually come in conversation or time order: check before sorting.
+    if !out.is_sorted_by_key(Message::order) {
+        out.par_sort_unstable_by_key(Message::order);
+    }
+    Ok(out)
+}
+
+/// Appends the rows of a frame of the message columns to `out`.
+fn append_messages(frame: &DataFrame, out: &mut Vec<Message>) -> Result<()> {
     let key = frame.column("key")?.u32()?;
     let at = frame.column("at")?.i64()?;
     let source_row = frame.column(SOURCE_ROW)?.u32()?;
     let flags = frame.column("flags")?.u32()?;
     let intent = frame.column("intent")?.u32()?;
-    let mut out: Vec<Message> = Vec::with_capacity(frame.height());
+    out.reserve(frame.height());
     for ((((key, at), source_row), flags), intent) in key
         .into_no_null_iter()
         .zip(at.iter())
@@ -145,39 +382,33 @@ fn messages(data: &Dataset, config: &Config, as_of: i64) -> Result<Vec<Message>>
             source_row,
         });
     }
-    drop(frame);
-    // Exports usually come in conversation or time order: check before sorting.
-    if !out.is_sorted_by_key(Message::order) {
-        out.par_sort_unstable_by_key(Message::order);
-    }
-    Ok(out)
+    Ok(())
 }
 
-fn handoffs(data: &Dataset, as_of: i64) -> Result<DataFrame> {
-    let present = |name: &str| {
-        col(name)
-            .str()
-            .strip_chars(lit(NULL))
-            .str()
-            .len_chars()
-            .gt(lit(0))
-            .fill_null(lit(false))
-    };
-    Ok(
-        walk::by_conversation(data.table(Table::Handoffs)?, "handoff_at", as_of)
-            .select([
-                col(CONVERSATION_KEY),
-                col("handoff_at").cast(DataType::Int64),
-                present("intent").alias("p_intent"),
-                present("key_details").alias("p_details"),
-                present("attempted_steps").alias("p_steps"),
-                present("current_status").alias("p_status"),
-                present("next_action").alias("p_next"),
-                when(present("next_action"))
-                    .then(col("next_action"))
-                    .otherwise(lit(NULL).cast(DataType::String))
-                    .alias("next_action"),
-            ])
-            .collect()?,
-    )
+/// Whether a brief field is present: not null and not blank.
+fn present(text: Option<&str>) -> bool {
+    text.is_some_and(|t| !t.trim().is_empty())
+}
+
+fn handoffs(data: &Dataset, as_of: i64) -> Result<(DataFrame, Vec<[bool; 5]>)> {
+    const FIELDS: [&str; 5] = [
+        "intent",
+        "key_details",
+        "attempted_steps",
+        "current_status",
+        "next_action",
+    ];
+    let mut frame =
+        walk::by_conversation(data.table(Table::Handoffs)?, "handoff_at", as_of, &FIELDS)?;
+    let mut flags = vec![[false; 5]; frame.height()];
+    for (field, name) in FIELDS.iter().enumerate() {
+        let column = frame.column(name)?.str()?;
+        for (row, value) in flags.iter_mut().zip(column.iter()) {
+            row[field] = present(value);
+        }
+    }
+    for name in &FIELDS[..4] {
+        frame.drop_in_place(name)?;
+    }
+    Ok((frame, flags))
 }

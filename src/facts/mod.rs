@@ -105,23 +105,33 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
         .collect()
         .map_err(anyhow::Error::from)
         .context("reading the conversations")?;
+    if !frame.column("key")?.u32()?.iter().is_sorted() {
+        frame.sort_in_place(["key"], SortMultipleOptions::default())?;
+    }
+    frame.rechunk_mut_par();
+    // Before the events are read: the duplicate rule needs only the conversations.
+    let duplicate_of =
+        governance::duplicate_rows(config, &frame).context("finding duplicate conversations")?;
     // Every per-conversation pass walks the same sorted events: collected once.
-    let inputs = Inputs::collect(data, config, as_of).context("reading the events")?;
-    let columns = core::compute(&frame, &inputs, config).context("computing the facts")?;
-    frame.hstack_mut(&columns)?;
-    let frame = finish(frame.lazy(), config, as_of)
+    let mut inputs = Inputs::collect(data, config, as_of).context("reading the events")?;
+    let core = core::compute(&frame, &inputs, config).context("computing the facts")?;
+    inputs.keep_agent_messages();
+    let governance = governance::compute(config, &frame, &inputs, &duplicate_of, as_of)
+        .context("computing the governance facts")?;
+    // Only the business-time facts read on, and only the assignments.
+    drop(inputs.handoffs);
+    let assignments = inputs.assignments;
+    frame.hstack_mut(core.columns())?;
+    let mut frame = finish(frame.lazy(), config, as_of)
         .collect()
         .map_err(anyhow::Error::from)
         .context("computing the facts table")?;
-    let governance = governance::compute(config, &frame, &inputs, as_of)
-        .context("computing the governance facts")?;
     // The governance columns are in the facts' row order: stacked beside them, not joined.
-    let mut frame = frame;
     frame
-        .hstack_mut(&governance.columns)
+        .hstack_mut(governance.columns.columns())
         .map_err(anyhow::Error::from)
         .context("adding the governance facts")?;
-    if let Some(columns) = business::compute(config, &frame, &inputs.assignments, as_of)
+    if let Some(columns) = business::compute(config, &frame, &assignments, as_of)
         .context("computing the business-time facts")?
     {
         frame
@@ -136,8 +146,8 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
     })
 }
 
-/// The conversations opened at or before `as_of`, sorted by key, instants as Int64 ms; a close
-/// after `as_of` is open.
+/// The conversations opened at or before `as_of`, instants as Int64 ms; a close after `as_of`
+/// is open.
 fn conversations(data: &Dataset, as_of: i64) -> Result<LazyFrame> {
     let as_of_lit = lit(as_of);
     Ok(data
@@ -158,8 +168,7 @@ fn conversations(data: &Dataset, as_of: i64) -> Result<LazyFrame> {
                 .then(lit(NULL).cast(DataType::Int64))
                 .otherwise(col("closed_at"))
                 .alias("closed_at"),
-        )
-        .sort(["key"], SortMultipleOptions::default()))
+        ))
 }
 
 /// The facts derived from the per-conversation columns ([`core::compute`]): the lane

@@ -5,9 +5,10 @@
 
 use std::hash::{Hash, Hasher};
 
-use anyhow::Result;
 use polars::prelude::*;
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
+
+use super::inputs::Conversations;
 
 pub(super) const MS_48H: i64 = 48 * 3_600_000;
 
@@ -18,28 +19,22 @@ pub(super) fn eligible(as_of: i64) -> Expr {
         .and((col("closed_at") + lit(MS_48H)).lt_eq(lit(as_of)))
 }
 
-/// Repeat contact (b) of every conversation of `conversations`: another conversation of the
-/// same customer and entry intent (two missing intents count as the same issue) opened in
+/// Repeat contact (b) of every conversation of `c`: another conversation of the same customer
+/// and entry intent (two missing intents count as the same issue) opened in
 /// `(closed_at, closed_at + 48 h]`.
-pub(super) fn returned(conversations: &DataFrame) -> Result<Vec<bool>> {
-    let customers = conversations.column("customer_id")?.str()?;
-    let intents = conversations.column("intent")?.str()?;
-    let opened = conversations.column("opened_at")?.i64()?;
-    let closed: Vec<Option<i64>> = conversations.column("closed_at")?.i64()?.iter().collect();
-    let n = conversations.height();
-    let customer: Vec<&str> = customers.iter().map(Option::unwrap_or_default).collect();
-    let intent: Vec<Option<&str>> = intents.iter().collect();
-    let opened: Vec<i64> = opened.iter().map(|v| v.unwrap_or(i64::MIN)).collect();
+pub(super) fn returned(c: &Conversations<'_>) -> Vec<bool> {
+    let n = c.len();
+    let issue = |i: usize| (c.customer.get(i), c.intent.get(i));
     // Each issue's conversations by opening time: the next open after a close is found by a
     // binary search in its run. Sorting by a hash of the issue is much cheaper than by its
     // strings; a hash collision only puts two issues in one run, where the exact comparison
     // tells them apart.
-    let same_issue = |a: usize, b: usize| customer[a] == customer[b] && intent[a] == intent[b];
     let mut order: Vec<(u64, i64, u32)> = (0..n)
+        .into_par_iter()
         .map(|i| {
             let mut h = std::hash::DefaultHasher::new();
-            (customer[i], intent[i]).hash(&mut h);
-            (h.finish(), opened[i], i as u32)
+            issue(i).hash(&mut h);
+            (h.finish(), c.opened[i], i as u32)
         })
         .collect();
     order.par_sort_unstable();
@@ -51,18 +46,18 @@ pub(super) fn returned(conversations: &DataFrame) -> Result<Vec<bool>> {
             stop += 1;
         }
         let run = &order[start..stop];
-        for &(_, _, c) in run {
-            let c = c as usize;
-            let Some(close) = closed[c] else {
+        for &(_, _, i) in run {
+            let i = i as usize;
+            let Some(close) = c.closed(i) else {
                 continue;
             };
             let after = run.partition_point(|&(_, opened, _)| opened <= close);
-            out[c] = run[after..]
+            out[i] = run[after..]
                 .iter()
-                .find(|&&(_, _, o)| same_issue(o as usize, c))
+                .find(|&&(_, _, o)| issue(o as usize) == issue(i))
                 .is_some_and(|&(_, opened, _)| opened <= close + MS_48H);
         }
         start = stop;
     }
-    Ok(out)
+    out
 }

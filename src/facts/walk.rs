@@ -2,19 +2,57 @@
 //! the facts table (also sorted by key). Used where a rule needs a conversation's events in
 //! order with state (governance, business time).
 
+use std::ops::Range;
+
 use anyhow::Result;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW};
 
-/// `frame` at or before `as_of` on `time`, sorted by conversation, time and input order.
-pub(super) fn by_conversation(frame: LazyFrame, time: &str, as_of: i64) -> LazyFrame {
-    frame
+/// The rows of `frame` at or before `as_of` on `time`, with `conversation_key`, `time` (as Int64
+/// ms) and `columns`, sorted by conversation, time and input order, in one chunk. Exports
+/// usually come in that order already: it is checked before anything is sorted.
+pub(super) fn by_conversation(
+    frame: LazyFrame,
+    time: &str,
+    as_of: i64,
+    columns: &[&str],
+) -> Result<DataFrame> {
+    let mut select = vec![
+        col(CONVERSATION_KEY),
+        col(time).cast(DataType::Int64),
+        col(SOURCE_ROW),
+    ];
+    select.extend(columns.iter().map(|c| col(*c)));
+    let mut frame = frame
         .filter(col(time).cast(DataType::Int64).lt_eq(lit(as_of)))
-        .sort(
+        .select(select)
+        .collect()?;
+    let sorted = {
+        let keys = frame.column(CONVERSATION_KEY)?.u32()?;
+        let times = frame.column(time)?.i64()?;
+        let rows = frame.column(SOURCE_ROW)?.u32()?;
+        keys.iter().zip(times.iter()).zip(rows.iter()).is_sorted()
+    };
+    if !sorted {
+        frame.sort_in_place(
             [CONVERSATION_KEY, time, SOURCE_ROW],
             SortMultipleOptions::default(),
-        )
+        )?;
+    }
+    frame.drop_in_place(SOURCE_ROW)?;
+    frame.rechunk_mut_par();
+    Ok(frame)
+}
+
+/// A column in one chunk without nulls, as a slice.
+pub(super) fn slice<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Result<&[T::Native]> {
+    if ca.is_empty() {
+        return Ok(&[]);
+    }
+    ca.cont_slice()
+        .map_err(|e| anyhow::anyhow!("{}: expected one chunk without nulls ({e})", ca.name()))
 }
 
 /// The conversation keys of a collected frame, as a plain vector.
@@ -37,49 +75,65 @@ pub(super) fn instants(frame: &DataFrame, name: &str) -> Result<Vec<i64>> {
         .collect())
 }
 
-/// A String column as a plain vector (indexing a chunked array costs a chunk search per call).
-pub(super) fn strings<'a>(frame: &'a DataFrame, name: &str) -> Result<Vec<Option<&'a str>>> {
-    Ok(frame.column(name)?.str()?.iter().collect())
-}
-
-/// A Boolean column as a plain vector (nulls as `false`).
-pub(super) fn flags(frame: &DataFrame, name: &str) -> Result<Vec<bool>> {
-    Ok(frame
-        .column(name)?
-        .bool()?
-        .iter()
-        .map(|v| v.unwrap_or(false))
-        .collect())
-}
-
 /// The rows of `keys` (sorted) holding `key`, searching from `*from`, which moves past them.
 /// Called with ascending keys, a whole walk is one pass over `keys`.
-pub(super) fn take(keys: &[u32], from: &mut usize, key: u32) -> std::ops::Range<usize> {
-    while *from < keys.len() && keys[*from] < key {
+pub(super) fn take(keys: &[u32], from: &mut usize, key: u32) -> Range<usize> {
+    take_by(keys.len(), from, key, |i| keys[i])
+}
+
+/// [`take`] over `len` rows whose keys `key_of` gives.
+pub(super) fn take_by(
+    len: usize,
+    from: &mut usize,
+    key: u32,
+    key_of: impl Fn(usize) -> u32,
+) -> Range<usize> {
+    while *from < len && key_of(*from) < key {
         *from += 1;
     }
     let start = *from;
-    while *from < keys.len() && keys[*from] == key {
+    while *from < len && key_of(*from) == key {
         *from += 1;
     }
     start..*from
+}
+
+/// Rows per chunk of a per-conversation pass.
+const CHUNK: usize = 1 << 16;
+
+/// Runs `pass` over the rows `0..n` in chunks, in parallel, and returns its results in row
+/// order (one `pass(0..0)` when there are no rows, so that the result has a shape).
+pub(super) fn in_chunks<T: Send>(
+    n: usize,
+    pass: impl Fn(Range<usize>) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    if n == 0 {
+        return Ok(vec![pass(0..0)?]);
+    }
+    (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| pass(c * CHUNK..((c + 1) * CHUNK).min(n)))
+        .collect()
+}
+
+/// The frames of [`in_chunks`], stacked (their chunks are kept, not copied).
+pub(super) fn stack(frames: Vec<DataFrame>) -> Result<DataFrame> {
+    let mut frames = frames.into_iter();
+    let mut out = frames.next().unwrap_or_default();
+    for frame in frames {
+        out.vstack_mut_owned(frame)?;
+    }
+    Ok(out)
 }
 
 /// The assignments at or before `as_of` by conversation, time and input order, with the
 /// columns the per-conversation passes read: `conversation_key`, `assigned_at` (Int64 ms),
 /// `lane`, `assignee_id`, `reason`. Collected once for every pass.
 pub(super) fn assignments(data: &crate::dataset::Dataset, as_of: i64) -> Result<DataFrame> {
-    Ok(by_conversation(
+    by_conversation(
         data.table(crate::ingest::schema::Table::Assignments)?,
         "assigned_at",
         as_of,
+        &["lane", "assignee_id", "reason"],
     )
-    .select([
-        col(CONVERSATION_KEY),
-        col("assigned_at").cast(DataType::Int64),
-        col("lane"),
-        col("assignee_id"),
-        col("reason"),
-    ])
-    .collect()?)
 }
