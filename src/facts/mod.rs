@@ -76,16 +76,15 @@ pub fn latest_instant(data: &Dataset) -> Result<Option<i64>> {
         (Table::Assignments, "assigned_at"),
         (Table::Handoffs, "handoff_at"),
     ];
-    let mut latest: Option<i64> = None;
-    for (table, column) in columns {
-        let frame = data
-            .table(table)?
-            .select([ms(column).max().alias("m")])
-            .collect()?;
-        if let Some(v) = frame.column("m")?.i64()?.get(0) {
-            latest = Some(latest.map_or(v, |l| l.max(v)));
-        }
-    }
+    // One query, the tables scanned side by side.
+    let maxima = columns
+        .into_iter()
+        .map(|(table, column)| Ok(data.table(table)?.select([ms(column).max().alias("m")])))
+        .collect::<Result<Vec<_>>>()?;
+    let frame = concat(maxima, UnionArgs::default())?
+        .select([col("m").max()])
+        .collect()?;
+    let latest = frame.column("m")?.i64()?.get(0);
     Ok(latest)
 }
 
@@ -109,11 +108,13 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
         frame.sort_in_place(["key"], SortMultipleOptions::default())?;
     }
     frame.rechunk_mut_par();
-    // Before the events are read: the duplicate rule needs only the conversations.
-    let duplicate_of =
-        governance::duplicate_rows(config, &frame).context("finding duplicate conversations")?;
-    // Every per-conversation pass walks the same sorted events: collected once.
-    let mut inputs = Inputs::collect(data, config, as_of).context("reading the events")?;
+    // Every per-conversation pass walks the same sorted events: collected once, while the
+    // duplicate rule, which needs only the conversations, runs beside.
+    let (duplicate_of, inputs) = rayon::join(
+        || governance::duplicate_rows(config, &frame).context("finding duplicate conversations"),
+        || Inputs::collect(data, config, as_of).context("reading the events"),
+    );
+    let (duplicate_of, mut inputs) = (duplicate_of?, inputs?);
     let core = core::compute(&frame, &inputs, config).context("computing the facts")?;
     inputs.keep_agent_messages();
     let governance = governance::compute(config, &frame, &inputs, &duplicate_of, as_of)
