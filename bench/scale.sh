@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark at scale: every step on N generated conversations (default 10,000,000; about
-# 64 M messages): sample (CSV), ingest, metrics, sql export, and sample (Parquet). Prints each
+# 64 M messages): sample (CSV), ingest, metrics, sql export, sample (Parquet) and ingest of
+# the Parquet files. Prints each
 # step's wall time and peak RSS. Needs about 25 GB of free disk at 10 M.
 #
 #   bench/scale.sh [CONVERSATIONS] [WORK_DIR]
@@ -15,7 +16,7 @@ warehouse="$work/scale-warehouse-$n"
 cargo build --release --locked --quiet
 bin="${CARGO_TARGET_DIR:-target}/release/l2lens"
 mkdir -p "$work"
-rm -rf "$data" "$parquet" "$warehouse"
+rm -rf "$data" "$parquet" "$warehouse" "$warehouse-from-parquet"
 
 python3 bench/measure.py "sample $n conversations (csv)" -- \
   "$bin" sample --quiet --conversations "$n" --seed 1 --weeks 52 --out "$data"
@@ -30,4 +31,6 @@ python3 bench/measure.py "sql export" -- \
 rm -rf "$data"
 python3 bench/measure.py "sample $n conversations (parquet)" -- \
   "$bin" sample --quiet --conversations "$n" --seed 1 --weeks 52 --format parquet --out "$parquet"
-rm -rf "$parquet"
+python3 bench/measure.py "ingest $n conversations (parquet -> parquet warehouse)" -- \
+  "$bin" ingest --quiet --data "$parquet" --out "$warehouse-from-parquet"
+rm -rf "$parquet" "$warehouse-from-parquet"

@@ -114,7 +114,8 @@ pub fn ingest_dir(dir: &Path, options: &IngestOptions, progress: &Progress) -> R
 
 /// Reads and validates every table of `dir`. With `out`, each CSV table is written to
 /// `out/<table>.parquet` as it is validated, in row groups of [`SPILL_BATCH_ROWS`], so memory
-/// stays bounded by the batch and the id sets; other formats stay in memory.
+/// stays bounded by the batch and the id sets; Parquet tables are read in slices of as many rows,
+/// each becoming a row group. JSON Lines tables stay in memory.
 pub fn ingest_dir_into(
     dir: &Path,
     options: &IngestOptions,
@@ -229,7 +230,7 @@ fn read_table(
     out: Option<&Path>,
 ) -> Result<ValidatedTable> {
     let format = Format::from_path(path);
-    let spill = out.filter(|_| matches!(format, Some(Format::Csv { .. })));
+    let spill = out.filter(|_| matches!(format, Some(Format::Csv { .. } | Format::Parquet)));
     let capacity = match spill {
         Some(_) => estimated_rows(path).min(SPILL_BATCH_ROWS),
         None => estimated_rows(path),

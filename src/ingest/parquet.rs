@@ -24,35 +24,91 @@ enum Source<'a> {
     Timestamp(&'a Int64Chunked, TimeUnit),
 }
 
+/// Rows read from the file at a time: the reader holds one slice, and with a spill file each
+/// slice's accepted rows become one row group.
+const SLICE_ROWS: usize = super::SPILL_BATCH_ROWS;
+
 pub fn read(
     path: &Path,
     builder: TableBuilder<'_>,
     epoch_unit: Option<EpochUnit>,
     progress: &Progress,
 ) -> Result<ValidatedTable> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let frame = ParquetReader::new(file)
-        .finish()
+    read_in_slices(path, builder, epoch_unit, progress, SLICE_ROWS)
+}
+
+fn read_in_slices(
+    path: &Path,
+    mut builder: TableBuilder<'_>,
+    epoch_unit: Option<EpochUnit>,
+    progress: &Progress,
+    slice_rows: usize,
+) -> Result<ValidatedTable> {
+    let unreadable = || {
+        format!(
+            "{} is not a readable Parquet file; re-export it or use CSV/JSON Lines",
+            path.display()
+        )
+    };
+    // The footer only: the schema and the row count, before any row is read.
+    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = ParquetReader::new(&mut file);
+    let schema = reader
+        .schema()
         .map_err(anyhow::Error::from)
-        .with_context(|| {
-            format!(
-                "{} is not a readable Parquet file; re-export it or use CSV/JSON Lines",
-                path.display()
-            )
-        })?;
-    let names: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        .with_context(unreadable)?;
+    let height = reader
+        .num_rows()
+        .map_err(anyhow::Error::from)
+        .with_context(unreadable)?;
+    let names: Vec<String> = schema.iter_names().map(|s| s.to_string()).collect();
     let specs = builder.specs();
     let map = ColumnMap::from_header(path, specs, &names)?;
+    // Every column's type is checked before any row is read.
+    for (spec, pos) in specs.iter().zip(&map.canonical) {
+        if let Some(p) = pos {
+            let (_, field) = schema.get_at_index(*p).expect("a column of the schema");
+            check_type(path, spec, &DataType::from_arrow_field(field), epoch_unit)?;
+        }
+    }
+    let scan = LazyFrame::scan_parquet(PlRefPath::try_from_path(path)?, ScanArgsParquet::default())
+        .map_err(anyhow::Error::from)
+        .with_context(unreadable)?;
 
+    let bar = progress.items(height as u64, &format!("reading {}", path.display()));
+    builder.batches_by_reader();
+    let mut offset = 0;
+    loop {
+        let frame = scan
+            .clone()
+            .slice(offset as i64, slice_rows as IdxSize)
+            .collect()
+            .map_err(anyhow::Error::from)
+            .with_context(unreadable)?;
+        read_slice(&frame, offset, &map, &mut builder, specs)?;
+        offset += frame.height();
+        bar.set_position(offset as u64);
+        if frame.height() < slice_rows || offset >= height {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    Ok(builder.finish()?)
+}
+
+/// Validates one slice of the file, rows `offset + 1 ..`, and ends its batch.
+fn read_slice(
+    frame: &DataFrame,
+    offset: usize,
+    map: &ColumnMap,
+    builder: &mut TableBuilder<'_>,
+    specs: &[ColumnSpec],
+) -> Result<()> {
     // Bring every canonical column to one of the physical forms `Source` walks.
     let mut prepared: Vec<Option<Column>> = Vec::with_capacity(specs.len());
     for (spec, pos) in specs.iter().zip(&map.canonical) {
         prepared.push(match pos {
-            Some(p) => Some(prepare(path, spec, &frame.columns()[*p], epoch_unit)?),
+            Some(p) => Some(prepare(spec, &frame.columns()[*p])?),
             None => None,
         });
     }
@@ -63,54 +119,48 @@ pub fn read(
             Some(c) => source(c),
         })
         .collect::<PolarsResult<Vec<Source<'_>>>>()?;
-
-    let height = frame.height();
-    let bar = progress.items(height as u64, &format!("reading {}", path.display()));
     let mut walkers: Vec<Box<dyn Iterator<Item = Cell<'_>> + '_>> =
         sources.iter().map(walk).collect();
-    let mut builder = builder;
-    for index in 0..height {
+    for index in 0..frame.height() {
         let cells: [Cell<'_>; MAX_COLUMNS] = std::array::from_fn(|i| {
             walkers
                 .get_mut(i)
                 .and_then(|w| w.next())
                 .unwrap_or(Cell::Null)
         });
-        builder.push(index as u64 + 1, &cells[..specs.len()], &[]);
-        if index.is_multiple_of(65_536) {
-            bar.set_position(index as u64);
-        }
+        builder.push((offset + index) as u64 + 1, &cells[..specs.len()], &[]);
     }
-    bar.finish_and_clear();
-
-    // Extra columns keep their Parquet types: take the accepted rows of each.
-    let mut table = builder.finish()?;
-    if !map.extras.is_empty() {
-        let accepted: Vec<IdxSize> = table
-            .frame
+    // Extra columns keep their Parquet types: the accepted rows of the slice are taken.
+    builder.end_batch(|batch| {
+        if map.extras.is_empty() {
+            return Ok(());
+        }
+        let accepted: Vec<IdxSize> = batch
             .column(SOURCE_ROW)?
             .u32()?
             .into_no_null_iter()
-            .map(|r| (r - 1) as IdxSize)
+            .map(|r| (r as usize - 1 - offset) as IdxSize)
             .collect();
         let accepted = IdxCa::from_vec("".into(), accepted);
         for (pos, name) in &map.extras {
             let column = frame.columns()[*pos]
                 .take(&accepted)?
                 .with_name(name.into());
-            table.frame.with_column(column)?;
+            batch.with_column(column)?;
         }
-    }
-    Ok(table)
+        Ok(())
+    })?;
+    Ok(())
 }
 
-fn prepare(
+/// Whether a column of type `dtype` can hold `spec`'s values; an error that names the column
+/// and what it should be if not.
+fn check_type(
     path: &Path,
     spec: &ColumnSpec,
-    column: &Column,
+    dtype: &DataType,
     epoch_unit: Option<EpochUnit>,
-) -> Result<Column> {
-    let dtype = column.dtype();
+) -> Result<()> {
     let ok = match (spec.kind, dtype) {
         (_, DataType::String) => true,
         (_, DataType::Null) => true,
@@ -144,7 +194,12 @@ fn prepare(
             spec.name
         );
     }
-    let target = match dtype {
+    Ok(())
+}
+
+/// A column of a checked type ([`check_type`]) in one of the physical forms `Source` walks.
+fn prepare(spec: &ColumnSpec, column: &Column) -> Result<Column> {
+    let target = match column.dtype() {
         DataType::Datetime(..) => return Ok(column.clone()),
         DataType::Boolean if spec.kind == Kind::Bool => return Ok(column.clone()),
         DataType::Null | DataType::Categorical(..) | DataType::Enum(..) => DataType::String,
@@ -184,3 +239,7 @@ fn walk<'a>(source: &'a Source<'a>) -> Box<dyn Iterator<Item = Cell<'a>> + 'a> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "parquet_tests.rs"]
+mod tests;

@@ -162,6 +162,10 @@ pub struct TableBuilder<'r> {
     /// When set, accepted rows go to this Parquet file in row groups instead of staying in
     /// memory.
     spill: Option<Spill>,
+    /// Batches ended by the reader ([`Self::end_batch`]), kept in memory when not spilling.
+    kept: Vec<DataFrame>,
+    /// Whether the reader ends the batches (the builder then never cuts one itself).
+    reader_batches: bool,
 }
 
 /// A table written as it is validated: every `batch_rows` accepted rows become a row group.
@@ -223,6 +227,8 @@ impl<'r> TableBuilder<'r> {
             .collect();
         TableBuilder {
             spill: None,
+            kept: Vec::new(),
+            reader_batches: false,
             readers,
             table,
             file: file.to_owned(),
@@ -269,6 +275,10 @@ impl<'r> TableBuilder<'r> {
     /// Writes the rows accepted so far as one row group and starts empty column builders.
     fn flush_spill(&mut self) -> PolarsResult<()> {
         let frame = self.take_frame()?;
+        self.write_spill(&frame)
+    }
+
+    fn write_spill(&mut self, frame: &DataFrame) -> PolarsResult<()> {
         let Some(spill) = self.spill.as_mut() else {
             return Ok(());
         };
@@ -284,9 +294,31 @@ impl<'r> TableBuilder<'r> {
                 .writer
                 .as_mut()
                 .expect("a writer")
-                .write_batch(&frame)?;
+                .write_batch(frame)?;
         }
         Ok(())
+    }
+
+    /// From now on the reader ends every batch with [`Self::end_batch`], for instance at the
+    /// end of each slice of a file it reads in slices.
+    pub fn batches_by_reader(&mut self) {
+        self.reader_batches = true;
+    }
+
+    /// Ends a batch: the rows accepted since the previous one, with the columns `extend` adds
+    /// (columns the reader keeps with their own types), are written as one row group or kept.
+    pub fn end_batch(
+        &mut self,
+        extend: impl FnOnce(&mut DataFrame) -> PolarsResult<()>,
+    ) -> PolarsResult<()> {
+        let mut frame = self.take_frame()?;
+        extend(&mut frame)?;
+        if self.spill.is_some() {
+            self.write_spill(&frame)
+        } else {
+            self.kept.push(frame);
+            Ok(())
+        }
     }
 
     pub fn specs(&self) -> &'static [ColumnSpec] {
@@ -366,11 +398,9 @@ impl<'r> TableBuilder<'r> {
         if self.errors.is_empty() {
             self.commit(row, values, extras, conversation_key);
             self.readers = readers;
-            if self
-                .spill
-                .as_ref()
-                .is_some_and(|s| s.error.is_none() && self.source_rows.len() >= s.batch_rows)
-                && let Err(e) = self.flush_spill()
+            if self.spill.as_ref().is_some_and(|s| {
+                !self.reader_batches && s.error.is_none() && self.source_rows.len() >= s.batch_rows
+            }) && let Err(e) = self.flush_spill()
                 && let Some(spill) = self.spill.as_mut()
             {
                 spill.error = Some(e);
@@ -513,7 +543,29 @@ impl<'r> TableBuilder<'r> {
     /// The validated table. A spilled table's rows are in its Parquet file; its frame is empty.
     pub fn finish(mut self) -> PolarsResult<ValidatedTable> {
         let spilled = self.spill.is_some();
-        let frame = if spilled {
+        let frame = if self.reader_batches {
+            // Every batch was ended by the reader: nothing is left over.
+            let rest = self.take_frame()?;
+            debug_assert_eq!(rest.height(), 0);
+            let mut kept = std::mem::take(&mut self.kept).into_iter();
+            if let Some(spill) = self.spill.take() {
+                // The reader ends at least one batch, which opens the file.
+                if let Some(writer) = spill.writer {
+                    writer.finish()?;
+                }
+                rest.clear()
+            } else {
+                match kept.next() {
+                    None => rest,
+                    Some(mut frame) => {
+                        for batch in kept {
+                            frame.vstack_mut_owned(batch)?;
+                        }
+                        frame
+                    }
+                }
+            }
+        } else if spilled {
             self.flush_spill()?;
             let spill = self.spill.take().expect("a spill");
             if let Some(e) = spill.error {

@@ -1,0 +1,73 @@
+//! The Parquet reader reads in slices: any slice size gives the rows, quarantine and typed
+//! extra columns of one read, in memory and spilled to a file.
+
+use super::*;
+use crate::config::{Config, Input};
+use crate::ingest::schema::Table;
+use crate::ingest::validate::{IdMap, Rules};
+
+fn write(path: &Path) {
+    let mut frame = df!(
+        "conversation_id" => ["c1", "c2", "c1", "c3", "c4", "c5", "c6"],
+        "customer_id" => [Some("u1"), Some("u2"), Some("u3"), None, Some("u4"), Some("u5"), Some("u6")],
+        "opened_at" => ["2026-11-16T09:00:00Z", "2026-11-16T09:01:00Z", "2026-11-16T09:02:00Z",
+            "2026-11-16T09:03:00Z", "soon", "2026-11-16T09:05:00Z", "2026-11-16T09:06:00Z"],
+        "priority" => [1i64, 2, 3, 4, 5, 6, 7],
+    )
+    .unwrap();
+    ParquetWriter::new(File::create(path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+}
+
+fn read(path: &Path, slice_rows: usize, spill: Option<std::path::PathBuf>) -> ValidatedTable {
+    let lanes = Config::default().known_lanes();
+    let input = Input::default();
+    let rules = Rules {
+        epoch_unit: None,
+        conversations: None::<&IdMap>,
+        known_lanes: &lanes,
+        input: &input,
+    };
+    let mut builder = TableBuilder::new(Table::Conversations, "conversations.parquet", rules, 2);
+    if let Some(spill) = spill {
+        builder.spill_to(spill, 2);
+    }
+    read_in_slices(path, builder, None, &Progress::silent(), slice_rows).unwrap()
+}
+
+#[test]
+fn slices_give_the_rows_quarantine_and_typed_extras_of_one_read() {
+    let dir = crate::import::scratch_dir("parquet-slices");
+    let path = dir.join("conversations.parquet");
+    write(&path);
+    let whole = read(&path, 1000, None);
+    // c1 again (row 3), no customer (row 4), a bad instant (row 5).
+    assert_eq!(whole.counts.rows_quarantined, 3);
+    assert_eq!(whole.frame.height(), 4);
+    assert_eq!(
+        whole
+            .frame
+            .column("priority")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .to_vec(),
+        [Some(1), Some(2), Some(6), Some(7)]
+    );
+    for slice_rows in [1, 2, 3, 7] {
+        let sliced = read(&path, slice_rows, None);
+        assert!(sliced.frame.equals_missing(&whole.frame), "{slice_rows}");
+        assert_eq!(sliced.quarantine, whole.quarantine);
+        assert_eq!(sliced.counts, whole.counts);
+        let spill = dir.join(format!("spilled-{slice_rows}.parquet"));
+        let spilled = read(&path, slice_rows, Some(spill.clone()));
+        assert!(spilled.spilled && spilled.frame.height() == 0);
+        assert_eq!(spilled.quarantine, whole.quarantine);
+        let back = ParquetReader::new(File::open(&spill).unwrap())
+            .finish()
+            .unwrap();
+        assert!(back.equals_missing(&whole.frame), "{slice_rows}: {back}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
