@@ -1,7 +1,7 @@
 //! Ids as 128-bit fingerprints: uniqueness and foreign-key checks keep these, not the strings.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Ids kept as 128-bit fingerprints, each with a number (for conversations: the integer
 /// `conversation_key`). A fraction of the memory of the strings, with a collision chance far
@@ -11,13 +11,7 @@ pub struct IdMap(HashMap<u128, u32, BuildHasherDefault<FingerprintHasher>>);
 
 impl IdMap {
     pub fn fingerprint(id: &str) -> u128 {
-        let half = |salt: u8| {
-            let mut h = std::hash::DefaultHasher::new();
-            salt.hash(&mut h);
-            id.hash(&mut h);
-            h.finish()
-        };
-        (u128::from(half(0)) << 64) | u128::from(half(1))
+        xxhash_rust::xxh3::xxh3_128(id.as_bytes())
     }
 
     pub fn insert(&mut self, id: &str, number: u32) {

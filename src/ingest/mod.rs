@@ -12,6 +12,7 @@ mod ids;
 mod jsonl;
 mod parquet;
 pub mod schema;
+mod spill;
 pub mod summary;
 pub mod validate;
 

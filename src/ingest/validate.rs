@@ -13,6 +13,7 @@ use polars::prelude::*;
 
 pub use super::ids::IdMap;
 use super::schema::{CONVERSATION_KEY, ColumnSpec, Kind, SOURCE_ROW, Table, timestamp_dtype};
+use super::spill::Spill;
 use crate::config::Input;
 use crate::time::{EpochUnit, format_rfc3339};
 use crate::timeformat::TimestampReader;
@@ -168,15 +169,6 @@ pub struct TableBuilder<'r> {
     reader_batches: bool,
 }
 
-/// A table written as it is validated: every `batch_rows` accepted rows become a row group.
-struct Spill {
-    path: std::path::PathBuf,
-    batch_rows: usize,
-    writer: Option<polars::io::parquet::write::BatchedWriter<std::fs::File>>,
-    /// The first write error; reported by [`TableBuilder::finish`].
-    error: Option<PolarsError>,
-}
-
 /// How one column's cells are read, from the column's kind and `[input]`.
 struct ColumnReader {
     timestamp: Option<TimestampReader>,
@@ -264,39 +256,20 @@ impl<'r> TableBuilder<'r> {
     /// instead of keeping them: memory stays bounded by the batch and the id sets. The file has
     /// the columns and order [`Self::finish`] would give.
     pub fn spill_to(&mut self, path: std::path::PathBuf, batch_rows: usize) {
-        self.spill = Some(Spill {
-            path,
-            batch_rows: batch_rows.max(1),
-            writer: None,
-            error: None,
-        });
+        self.spill = Some(Spill::new(path, batch_rows));
     }
 
     /// Writes the rows accepted so far as one row group and starts empty column builders.
     fn flush_spill(&mut self) -> PolarsResult<()> {
         let frame = self.take_frame()?;
-        self.write_spill(&frame)
+        self.write_spill(frame)
     }
 
-    fn write_spill(&mut self, frame: &DataFrame) -> PolarsResult<()> {
-        let Some(spill) = self.spill.as_mut() else {
-            return Ok(());
-        };
-        if spill.writer.is_none() {
-            let file = std::fs::File::create(&spill.path).map_err(|e| PolarsError::IO {
-                error: std::sync::Arc::new(e),
-                msg: None,
-            })?;
-            spill.writer = Some(ParquetWriter::new(file).batched(frame.schema())?);
+    fn write_spill(&mut self, frame: DataFrame) -> PolarsResult<()> {
+        match self.spill.as_mut() {
+            Some(spill) => spill.write(frame),
+            None => Ok(()),
         }
-        if frame.height() > 0 {
-            spill
-                .writer
-                .as_mut()
-                .expect("a writer")
-                .write_batch(frame)?;
-        }
-        Ok(())
     }
 
     /// From now on the reader ends every batch with [`Self::end_batch`], for instance at the
@@ -314,7 +287,7 @@ impl<'r> TableBuilder<'r> {
         let mut frame = self.take_frame()?;
         extend(&mut frame)?;
         if self.spill.is_some() {
-            self.write_spill(&frame)
+            self.write_spill(frame)
         } else {
             self.kept.push(frame);
             Ok(())
@@ -549,10 +522,7 @@ impl<'r> TableBuilder<'r> {
             debug_assert_eq!(rest.height(), 0);
             let mut kept = std::mem::take(&mut self.kept).into_iter();
             if let Some(spill) = self.spill.take() {
-                // The reader ends at least one batch, which opens the file.
-                if let Some(writer) = spill.writer {
-                    writer.finish()?;
-                }
+                spill.finish()?;
                 rest.clear()
             } else {
                 match kept.next() {
@@ -566,14 +536,11 @@ impl<'r> TableBuilder<'r> {
                 }
             }
         } else if spilled {
-            self.flush_spill()?;
+            let flushed = self.flush_spill();
             let spill = self.spill.take().expect("a spill");
-            if let Some(e) = spill.error {
-                return Err(e);
-            }
-            if let Some(writer) = spill.writer {
-                writer.finish()?;
-            }
+            let finished = spill.finish();
+            flushed?;
+            finished?;
             self.take_frame()?.clear()
         } else {
             self.take_frame()?
