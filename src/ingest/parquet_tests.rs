@@ -38,7 +38,8 @@ fn read(path: &Path, slice_rows: usize, spill: Option<std::path::PathBuf>) -> Va
 
 #[test]
 fn slices_give_the_rows_quarantine_and_typed_extras_of_one_read() {
-    let dir = crate::import::scratch_dir("parquet-slices");
+    let dir = std::env::temp_dir().join(format!("l2lens-parquet-slices-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("conversations.parquet");
     write(&path);
     let whole = read(&path, 1000, None);
