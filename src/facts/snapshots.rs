@@ -112,17 +112,20 @@ fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<DataFrame> {
     // Each thread's span [from, to): snapshots s with s > opened_at, s >= its first customer
     // message, and s < closed_at (open threads: up to as_of).
     let mut threads: Vec<(u32, i64, i64)> = Vec::new();
-    for i in 0..frame.height() {
-        let (Some(key), Some("whatsapp"), Some(opened), Some(first)) = (
-            keys.get(i),
-            channels.get(i),
-            opened.get(i),
-            first_customer.get(i),
-        ) else {
+    let rows = keys
+        .iter()
+        .zip(channels.iter())
+        .zip(opened.iter())
+        .zip(first_customer.iter())
+        .zip(closed.iter());
+    for ((((key, channel), opened), first), closed) in rows {
+        let (Some(key), Some("whatsapp"), Some(opened), Some(first)) =
+            (key, channel, opened, first)
+        else {
             continue;
         };
         let from = opened.saturating_add(1).max(first);
-        let to = closed.get(i).unwrap_or(i64::MAX);
+        let to = closed.unwrap_or(i64::MAX);
         if from < to {
             threads.push((key, from, to));
         }
