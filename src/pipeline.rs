@@ -36,8 +36,10 @@ impl Analysis {
         as_of: Option<i64>,
         options: MetricsOptions,
     ) -> Result<Analysis> {
-        let facts = facts::compute(&data, &config, as_of)?;
+        let mut facts = facts::compute(&data, &config, as_of)?;
         let events = Events::build(&data, &facts, &config, options)?;
+        // The customer messages served the window snapshots; nothing later reads them.
+        facts.customer_messages = facts::CustomerMessages::default();
         let frame = metrics::compute(&Context::new(&facts, &events, &config, options))?;
         let rows = metrics::read_rows(&frame)?;
         Ok(Analysis {

@@ -96,6 +96,17 @@ impl Inputs {
         })
     }
 
+    /// The customer messages, in the messages' order (by conversation, then time).
+    pub fn customer_messages(&self) -> super::CustomerMessages {
+        let (key, at) = self
+            .messages
+            .iter()
+            .filter(|m| m.is(CUSTOMER))
+            .map(|m| (m.key, m.at))
+            .unzip();
+        super::CustomerMessages { key, at }
+    }
+
     /// Drops every message but the visible agent messages, which are all the governance pass
     /// reads.
     pub fn keep_agent_messages(&mut self) {

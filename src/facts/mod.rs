@@ -65,6 +65,16 @@ pub struct Facts {
     /// The specialist entries (`key`, `entry_at`, `entry_lane`, `brief`) of the governance
     /// checks: one row per stay in a specialist lane.
     pub entries: DataFrame,
+    /// Every customer message at or before `as_of`, by conversation key and time: the window
+    /// snapshots look up the customer's last word at each snapshot here.
+    pub customer_messages: CustomerMessages,
+}
+
+/// Customer messages as two sorted columns: conversation keys and instants (ms).
+#[derive(Debug, Default)]
+pub struct CustomerMessages {
+    pub key: Vec<u32>,
+    pub at: Vec<i64>,
 }
 
 /// The latest instant anywhere in the conversation tables: the default `as_of`.
@@ -116,6 +126,7 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
     );
     let (duplicate_of, mut inputs) = (duplicate_of?, inputs?);
     let core = core::compute(&frame, &inputs, config).context("computing the facts")?;
+    let customer_messages = inputs.customer_messages();
     inputs.keep_agent_messages();
     let governance = governance::compute(config, &frame, &inputs, &duplicate_of, as_of)
         .context("computing the governance facts")?;
@@ -144,6 +155,7 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
         frame,
         as_of,
         entries: governance.entries,
+        customer_messages,
     })
 }
 

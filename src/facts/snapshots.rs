@@ -8,9 +8,10 @@
 //! - the lane at `s`: the lane rule of the facts table ([`super::lane_or_fallback`]) applied to
 //!   the assignments at or before `s`.
 //!
-//! Which snapshots exist is decided in Rust from the facts (a binary search per thread over
-//! the sorted snapshot instants): polars would need a range join for it, and the number of
-//! (thread, snapshot) pairs stays small because threads close.
+//! Which snapshots exist, and the customer's last word at each, are decided in Rust from the
+//! facts (binary searches per thread over the sorted snapshot instants and over its customer
+//! messages): polars would need range joins for them, and the number of (thread, snapshot)
+//! pairs stays small because threads close.
 
 use anyhow::{Context as _, Result};
 use polars::prelude::*;
@@ -27,23 +28,6 @@ pub fn window(data: &Dataset, facts: &Facts, period: Period, zone: Zone) -> Resu
     let pairs = pairs(facts, period, zone)?.lazy().cache();
     let pair_keys = pairs.clone().select([col("key"), col("s")]);
     let on = || [col("key"), col("s")];
-
-    let last_customer = data
-        .table(Table::Messages)?
-        .filter(col("sender").eq(lit("customer")))
-        .select([
-            col(CONVERSATION_KEY).alias("key"),
-            col("sent_at").cast(DataType::Int64).alias("at"),
-        ])
-        .join(
-            pair_keys.clone(),
-            [col("key")],
-            [col("key")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col("at").lt_eq(col("s")))
-        .group_by(on())
-        .agg([col("at").max().alias("last_customer_at")]);
 
     let lane_then = data
         .table(Table::Assignments)?
@@ -83,7 +67,6 @@ pub fn window(data: &Dataset, facts: &Facts, period: Period, zone: Zone) -> Resu
             [col("key")],
             JoinArgs::new(JoinType::Inner),
         )
-        .join(last_customer, on(), on(), JoinArgs::new(JoinType::Inner))
         .join(lane_then, on(), on(), JoinArgs::new(JoinType::Left))
         .with_columns([
             lane_or_fallback(col("lane_then"), col("first_bot_at").lt_eq(col("s")))
@@ -98,8 +81,8 @@ pub fn window(data: &Dataset, facts: &Facts, period: Period, zone: Zone) -> Resu
         }))
 }
 
-/// The (thread, snapshot) pairs of the cohort: `key` (UInt32), `s` (Int64 ms) and
-/// `period_start` (Date), built from typed vectors so that every column has one type whatever
+/// The (thread, snapshot) pairs of the cohort: `key` (UInt32), `s` (Int64 ms), `period_start`
+/// (Date) and `last_customer_at` (Int64 ms), built from typed vectors so that every column has one type whatever
 /// the dates (a literal per snapshot would type 1970's small instants as Int32).
 fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<DataFrame> {
     let frame = &facts.frame;
@@ -139,19 +122,30 @@ fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<DataFrame> {
     let mut key_col: Vec<u32> = Vec::new();
     let mut s_col: Vec<i64> = Vec::new();
     let mut period_col: Vec<i32> = Vec::new();
+    let mut last_col: Vec<i64> = Vec::new();
+    // Threads are in key order, as the customer messages: one pass pairs them.
+    let customers = &facts.customer_messages;
+    let mut from_row = 0;
     for (key, from, to) in threads {
+        let wrote = &customers.at[super::walk::take(&customers.key, &mut from_row, key)];
         let first = instants.partition_point(|&at| at < from);
         let end = instants.partition_point(|&at| at < to);
         for snapshot in &snapshots[first..end] {
+            // The customer's last word at the snapshot (none yet: not in the cohort).
+            let Some(last) = wrote[..wrote.partition_point(|&at| at <= snapshot.at)].last() else {
+                continue;
+            };
             key_col.push(key);
             s_col.push(snapshot.at);
             period_col.push((snapshot.period_start - epoch).num_days() as i32);
+            last_col.push(*last);
         }
     }
     Ok(df!(
         "key" => key_col,
         "s" => s_col,
         "period_start" => period_col,
+        "last_customer_at" => last_col,
     )?
     .lazy()
     .with_column(col("period_start").cast(DataType::Date))
