@@ -9,17 +9,16 @@ use std::collections::HashMap;
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::walk;
+use super::inputs::Inputs;
 use crate::calendar::{Calendar, business_between};
 use crate::config::Config;
 
 /// The business-time columns, in the row order of `facts` (sorted by `key`), or `None` without
-/// `[business_hours]`.
-/// `assignments` are [`walk::assignments`].
-pub fn compute(
+/// `[business_hours]`. The assignments come from the facts' sorted `inputs`.
+pub(super) fn compute(
     config: &Config,
     facts: &DataFrame,
-    assignments: &DataFrame,
+    inputs: &Inputs,
     as_of: i64,
 ) -> Result<Option<Vec<Column>>> {
     let Some(hours) = &config.business_hours else {
@@ -51,19 +50,8 @@ pub fn compute(
     };
     let default = calendar_of(None);
 
-    let a_key = walk::keys(assignments)?;
-    let a_at = walk::instants(assignments, "assigned_at")?;
-    let a_lane = assignments.column("lane")?.str()?;
+    let view = inputs.view()?;
     let mut lane_calendars: HashMap<&str, Option<&Calendar>> = HashMap::new();
-    let a_cal: Vec<Option<&Calendar>> = a_lane
-        .iter()
-        .map(|lane| {
-            let lane = lane.unwrap_or_default();
-            *lane_calendars
-                .entry(lane)
-                .or_insert_with(|| calendar_of(Some(lane)))
-        })
-        .collect();
 
     let n = facts.height();
     let (mut frt, mut tts, mut art) = (
@@ -71,18 +59,19 @@ pub fn compute(
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    let mut from = 0;
+    let mut cursor = view.cursor(keys.get(0).unwrap_or_default());
     let mut lanes: Vec<(i64, Option<&Calendar>)> = Vec::new();
     for i in 0..n {
         let key = keys.get(i).unwrap_or_default();
         let close = closed.get(i);
         lanes.clear();
         // Routing after the close is not handling (as in every fact).
-        lanes.extend(
-            walk::take(&a_key, &mut from, key)
-                .filter(|&j| close.is_none_or(|c| a_at[j] <= c))
-                .map(|j| (a_at[j], a_cal[j])),
-        );
+        for row in cursor.events(key).rows(close) {
+            let calendar = *lane_calendars
+                .entry(row.lane)
+                .or_insert_with(|| calendar_of(Some(row.lane)));
+            lanes.push((row.at, calendar));
+        }
         let seconds = |a: Option<i64>, b: Option<i64>| {
             Some(business_between(a?, b?, &lanes, default) as f64 / 1000.0)
         };

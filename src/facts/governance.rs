@@ -274,28 +274,22 @@ pub fn duplicates(all: &[Intake<'_>], matching: DuplicateMatch) -> Vec<Option<us
         .collect();
     order.sort_unstable();
     let mut out = vec![None; all.len()];
-    let mut start = 0;
-    while start < order.len() {
-        let mut stop = start + 1;
-        while stop < order.len() && order[stop].0 == order[start].0 {
-            stop += 1;
-        }
-        for k in start + 1..stop {
-            let c = &all[order[k].3];
-            out[order[k].3] = order[start..k].iter().map(|o| o.3).find(|&p| {
+    for run in order.chunk_by(|a, b| a.0 == b.0) {
+        for k in 1..run.len() {
+            let c = &all[run[k].3];
+            out[run[k].3] = run[..k].iter().map(|o| o.3).find(|&p| {
                 let p_row = &all[p];
                 same_group(p_row, c) && p_row.closed_at.is_none_or(|closed| closed > c.opened_at)
             });
         }
-        start = stop;
     }
     out
 }
 
 /// The governance facts of every conversation of `conversations` (sorted by `key`, with `key`,
 /// `conversation_id`, `customer_id`, `channel`, `intent`, `opened_at`, `closed_at`): columns in
-/// its row order, to stack beside them, and the specialist
-/// entries (`key`, `entry_at`, `entry_lane`, `brief`).
+/// its row order, to stack beside them, and the specialist entries (`key`, `entry_at`,
+/// `entry_lane`, `brief`).
 pub struct Computed {
     pub columns: DataFrame,
     pub entries: DataFrame,

@@ -130,9 +130,6 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
     inputs.keep_agent_messages();
     let governance = governance::compute(config, &frame, &inputs, &duplicate_of, as_of)
         .context("computing the governance facts")?;
-    // Only the business-time facts read on, and only the assignments.
-    drop(inputs.handoffs);
-    let assignments = inputs.assignments;
     frame.hstack_mut(core.columns())?;
     let mut frame = finish(frame.lazy(), config, as_of)
         .collect()
@@ -143,7 +140,7 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
         .hstack_mut(governance.columns.columns())
         .map_err(anyhow::Error::from)
         .context("adding the governance facts")?;
-    if let Some(columns) = business::compute(config, &frame, &assignments, as_of)
+    if let Some(columns) = business::compute(config, &frame, &inputs, as_of)
         .context("computing the business-time facts")?
     {
         frame

@@ -39,13 +39,7 @@ pub(super) fn returned(c: &Conversations<'_>) -> Vec<bool> {
         .collect();
     order.par_sort_unstable();
     let mut out = vec![false; n];
-    let mut start = 0;
-    while start < n {
-        let mut stop = start + 1;
-        while stop < n && order[stop].0 == order[start].0 {
-            stop += 1;
-        }
-        let run = &order[start..stop];
+    for run in order.chunk_by(|a, b| a.0 == b.0) {
         for &(_, _, i) in run {
             let i = i as usize;
             let Some(close) = c.closed(i) else {
@@ -57,7 +51,6 @@ pub(super) fn returned(c: &Conversations<'_>) -> Vec<bool> {
                 .find(|&&(_, _, o)| issue(o as usize) == issue(i))
                 .is_some_and(|&(_, opened, _)| opened <= close + MS_48H);
         }
-        start = stop;
     }
     out
 }

@@ -55,26 +55,6 @@ pub(super) fn slice<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Result<&[T::N
         .map_err(|e| anyhow::anyhow!("{}: expected one chunk without nulls ({e})", ca.name()))
 }
 
-/// The conversation keys of a collected frame, as a plain vector.
-pub(super) fn keys(frame: &DataFrame) -> Result<Vec<u32>> {
-    Ok(frame
-        .column(CONVERSATION_KEY)?
-        .u32()?
-        .iter()
-        .map(|v| v.unwrap_or(u32::MAX))
-        .collect())
-}
-
-/// An Int64 column as a plain vector (nulls as `i64::MIN`).
-pub(super) fn instants(frame: &DataFrame, name: &str) -> Result<Vec<i64>> {
-    Ok(frame
-        .column(name)?
-        .i64()?
-        .iter()
-        .map(|v| v.unwrap_or(i64::MIN))
-        .collect())
-}
-
 /// The rows of `keys` (sorted) holding `key`, searching from `*from`, which moves past them.
 /// Called with ascending keys, a whole walk is one pass over `keys`.
 pub(super) fn take(keys: &[u32], from: &mut usize, key: u32) -> Range<usize> {

@@ -7,7 +7,7 @@ use l2lens::ingest::{IngestOptions, ingest_dir};
 use l2lens::progress::Progress;
 use polars::prelude::*;
 
-use crate::util::{Scratch, golden_dir, l2lens, read_csv_rows, stderr};
+use crate::util::{Scratch, golden_dir, ingest_options as options, l2lens, read_csv_rows, stderr};
 
 const CONVERSATIONS: &str = "conversation_id,customer_id,channel,segment,intent,opened_at,closed_at
 c1,u1,whatsapp,pro,billing_error,2026-11-16T09:00:00Z,2026-11-16T10:00:00Z
@@ -50,14 +50,6 @@ fn data_dir(replace: &[(&str, &str)]) -> Scratch {
         }
     }
     dir
-}
-
-fn options() -> IngestOptions {
-    IngestOptions {
-        epoch_unit: None,
-        known_lanes: l2lens::config::Config::default().known_lanes(),
-        input: l2lens::config::Input::default(),
-    }
 }
 
 /// Runs `l2lens ingest` and returns (exit code, stderr, quarantine rows, summary JSON).

@@ -3,18 +3,10 @@
 
 use std::path::Path;
 
-use l2lens::ingest::{IngestOptions, ingest_dir};
+use l2lens::ingest::ingest_dir;
 use l2lens::progress::Progress;
 
-use crate::util::{Scratch, l2lens, stderr};
-
-fn options() -> IngestOptions {
-    IngestOptions {
-        epoch_unit: None,
-        known_lanes: l2lens::config::Config::default().known_lanes(),
-        input: l2lens::config::Input::default(),
-    }
-}
+use crate::util::{Scratch, ingest_options as options, l2lens, stderr};
 
 #[test]
 fn the_streamed_warehouse_equals_the_tables_validated_in_memory() {

@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use l2lens::ingest::ingest_dir;
 use l2lens::ingest::schema::Table;
-use l2lens::ingest::{IngestOptions, ingest_dir};
 use l2lens::progress::Progress;
 use polars::prelude::*;
 
-use crate::util::{Scratch, l2lens, stderr};
+use crate::util::{Scratch, ingest_options as options, l2lens, stderr};
 
 fn sample(out: &Path, conversations: u32, seed: u32, format: &str) {
     let output = l2lens(&[
@@ -39,14 +39,6 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             )
         })
         .collect()
-}
-
-fn options() -> IngestOptions {
-    IngestOptions {
-        epoch_unit: None,
-        known_lanes: l2lens::config::Config::default().known_lanes(),
-        input: l2lens::config::Input::default(),
-    }
 }
 
 #[test]

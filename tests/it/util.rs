@@ -73,3 +73,12 @@ pub fn read_csv_rows(path: &Path) -> Vec<Vec<String>> {
         .map(|r| r.expect("record").iter().map(str::to_owned).collect())
         .collect()
 }
+
+/// Ingest options with the built-in configuration.
+pub fn ingest_options() -> l2lens::ingest::IngestOptions {
+    l2lens::ingest::IngestOptions {
+        epoch_unit: None,
+        known_lanes: l2lens::config::Config::default().known_lanes(),
+        input: l2lens::config::Input::default(),
+    }
+}
