@@ -1,22 +1,43 @@
 //! CSV (and gzip-compressed CSV) reader: streams the file record by record, so memory grows
 //! with the accepted rows only, and quoted fields may hold commas and line breaks.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use anyhow::{Context, Result, bail};
 use flate2::read::MultiGzDecoder;
 
 use super::columns::ColumnMap;
-use super::validate::{Cell, MAX_COLUMNS, Reason, TableBuilder, ValidatedTable};
+use polars::prelude::PolarsResult;
+
+use super::validate::{Cell, MAX_COLUMNS, Parsed, Parser, Reason, TableBuilder, ValidatedTable};
 use crate::progress::Progress;
 
+/// Records parsed per chunk; each chunk's accepted rows become one batch (one row group of
+/// the warehouse).
+const CHUNK_RECORDS: usize = 1 << 17;
+
+/// Reads and validates a CSV file. The file is split into records on this thread and parsed
+/// in chunks on every core; the chunks are merged in file order.
 pub fn read(
+    path: &Path,
+    gzip: bool,
+    builder: TableBuilder<'_>,
+    progress: &Progress,
+) -> Result<ValidatedTable> {
+    read_in_chunks(path, gzip, builder, progress, CHUNK_RECORDS)
+}
+
+fn read_in_chunks(
     path: &Path,
     gzip: bool,
     mut builder: TableBuilder<'_>,
     progress: &Progress,
+    chunk_records: usize,
 ) -> Result<ValidatedTable> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -61,50 +82,209 @@ pub fn read(
     for (_, name) in &map.extras {
         builder.extra_index(name);
     }
+    builder.batches_by_reader();
+    let parser = builder.parser().clone();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let file = Source {
+        path,
+        gzip,
+        len,
+        fields: header.len(),
+        chunk_records,
+    };
 
-    let mut record = csv::ByteRecord::new();
-    let mut row: u64 = 0;
-    loop {
-        let more = reader.read_byte_record(&mut record).with_context(|| {
-            format!(
-                "{}: read failed after data row {row} (is the file truncated or not {}?)",
-                path.display(),
-                if gzip { "gzip" } else { "CSV" }
-            )
-        })?;
-        if !more {
-            break;
+    let (jobs, queue) = sync_channel::<Job>(threads);
+    let queue = Mutex::new(queue);
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..threads {
+            let (queue, parser, map) = (&queue, &parser, &map);
+            scope.spawn(move || parse_jobs(queue, parser, map));
         }
-        row += 1;
-        if record.len() != header.len() {
-            // Show the record as read, so it can be found in the file.
-            let raw: Vec<String> = record
-                .iter()
-                .map(|f| String::from_utf8_lossy(f).into_owned())
-                .collect();
-            let value = format!(
-                "expected {} fields, found {}: {}",
-                header.len(),
-                record.len(),
-                raw.join(",")
-            );
-            builder.reject_row(row, "", &value, Reason::WrongFieldCount);
-            continue;
+        // Chunks in flight, oldest first: each is merged in file order once parsed.
+        let mut pending: VecDeque<Receiver<PolarsResult<Parsed>>> = VecDeque::new();
+        let mut row: u64 = 0;
+        loop {
+            let records = file.read_records(&mut reader, &mut row)?;
+            if pending.is_empty() && row > 0 && row == records.last_row() && !file.gzip {
+                // The first chunk tells the length of a row: room for every id at once.
+                let read = reader.position().byte().max(1);
+                builder.expect_rows((file.len.saturating_mul(row) / read) as usize * 17 / 16);
+            }
+            if records.is_empty() {
+                break;
+            }
+            let (reply, parsed) = sync_channel(1);
+            if jobs.send((records, reply)).is_err() {
+                bail!("validating {} stopped", path.display());
+            }
+            pending.push_back(parsed);
+            while pending.len() > threads {
+                merge_oldest(&mut pending, &mut builder)?;
+            }
         }
-        let cells: [Cell<'_>; MAX_COLUMNS] =
-            std::array::from_fn(|i| match map.canonical.get(i).copied().flatten() {
-                Some(p) => decode(&record[p]),
-                None => Cell::Null,
-            });
-        let extras: Vec<Cell<'_>> = map
-            .extras
-            .iter()
-            .map(|(p, _)| decode(&record[*p]))
-            .collect();
-        builder.push(row, &cells[..map.canonical.len()], &extras);
-    }
+        drop(jobs);
+        while !pending.is_empty() {
+            merge_oldest(&mut pending, &mut builder)?;
+        }
+        Ok(())
+    })?;
     bar.finish_and_clear();
     Ok(builder.finish()?)
+}
+
+/// Merges the oldest chunk in flight, waiting for it to be parsed.
+fn merge_oldest(
+    pending: &mut VecDeque<Receiver<PolarsResult<Parsed>>>,
+    builder: &mut TableBuilder<'_>,
+) -> Result<()> {
+    let parsed = pending
+        .pop_front()
+        .and_then(|reply| reply.recv().ok())
+        .context("validating a chunk of rows failed")??;
+    builder.add(parsed)?;
+    Ok(())
+}
+
+/// A chunk of records to parse, and where to send the result.
+type Job = (Records, SyncSender<PolarsResult<Parsed>>);
+
+/// The file being read, and how.
+struct Source<'p> {
+    path: &'p Path,
+    gzip: bool,
+    len: u64,
+    fields: usize,
+    chunk_records: usize,
+}
+
+/// Consecutive records of a file, split into fields but not decoded.
+#[derive(Default)]
+struct Records {
+    /// The fields' bytes, one after the other.
+    bytes: Vec<u8>,
+    /// Where each field ends in `bytes`; every record has the header's number of fields.
+    ends: Vec<u32>,
+    /// The row number of each record.
+    rows: Vec<u64>,
+    /// Rows with another number of fields, as read.
+    bad: Vec<(u64, String)>,
+    /// Fields per record.
+    fields: usize,
+}
+
+/// A chunk stops at this many bytes of fields, however few records it has.
+const CHUNK_BYTES: usize = 64 << 20;
+
+impl Source<'_> {
+    /// Reads up to `chunk_records` records after row `row`.
+    fn read_records<R: Read>(&self, reader: &mut csv::Reader<R>, row: &mut u64) -> Result<Records> {
+        let mut records = Records {
+            fields: self.fields,
+            ..Records::default()
+        };
+        let mut record = csv::ByteRecord::new();
+        while records.rows.len() + records.bad.len() < self.chunk_records
+            && records.bytes.len() < CHUNK_BYTES
+        {
+            let more = reader.read_byte_record(&mut record).with_context(|| {
+                format!(
+                    "{}: read failed after data row {row} (is the file truncated or not {}?)",
+                    self.path.display(),
+                    if self.gzip { "gzip" } else { "CSV" }
+                )
+            })?;
+            if !more {
+                break;
+            }
+            *row += 1;
+            if record.len() != self.fields {
+                // Show the record as read, so it can be found in the file.
+                let raw: Vec<String> = record
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect();
+                let value = format!(
+                    "expected {} fields, found {}: {}",
+                    self.fields,
+                    record.len(),
+                    raw.join(",")
+                );
+                records.bad.push((*row, value));
+                continue;
+            }
+            for field in &record {
+                records.bytes.extend_from_slice(field);
+                records.ends.push(records.bytes.len() as u32);
+            }
+            records.rows.push(*row);
+        }
+        Ok(records)
+    }
+}
+
+impl Records {
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.bad.is_empty()
+    }
+
+    fn last_row(&self) -> u64 {
+        let good = self.rows.last().copied().unwrap_or(0);
+        let bad = self.bad.last().map_or(0, |(r, _)| *r);
+        good.max(bad)
+    }
+
+    fn field(&self, index: usize) -> &[u8] {
+        let start = match index {
+            0 => 0,
+            i => self.ends[i - 1] as usize,
+        };
+        &self.bytes[start..self.ends[index] as usize]
+    }
+}
+
+/// One parsing thread: parses the chunks of `queue` until it closes.
+fn parse_jobs(queue: &Mutex<Receiver<Job>>, parser: &Parser<'_>, map: &ColumnMap) {
+    loop {
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok((records, reply)) = job else {
+            return;
+        };
+        // The reader may have stopped on an error: then nobody waits for the result.
+        let _ = reply.send(parse_records(parser, map, &records));
+    }
+}
+
+/// Parses a chunk of records in row order, rows with a wrong field count included.
+fn parse_records(parser: &Parser<'_>, map: &ColumnMap, records: &Records) -> PolarsResult<Parsed> {
+    let names: Vec<String> = map.extras.iter().map(|(_, n)| n.clone()).collect();
+    let mut chunk = parser.chunk(records.rows.len(), &names);
+    let mut bad = records.bad.iter().peekable();
+    let mut extras: Vec<Cell<'_>> = Vec::with_capacity(map.extras.len());
+    for (i, &row) in records.rows.iter().enumerate() {
+        while let Some((r, value)) = bad.next_if(|(r, _)| *r < row) {
+            parser.reject(&mut chunk, *r, "", value, Reason::WrongFieldCount);
+        }
+        let base = i * records.fields;
+        let cells: [Cell<'_>; MAX_COLUMNS] =
+            std::array::from_fn(|c| match map.canonical.get(c).copied().flatten() {
+                Some(p) => decode(records.field(base + p)),
+                None => Cell::Null,
+            });
+        extras.clear();
+        extras.extend(
+            map.extras
+                .iter()
+                .map(|(p, _)| decode(records.field(base + p))),
+        );
+        parser.parse(&mut chunk, row, &cells[..map.canonical.len()], &extras);
+    }
+    for (r, value) in bad {
+        parser.reject(&mut chunk, *r, "", value, Reason::WrongFieldCount);
+    }
+    chunk.into_parsed(parser.specs())
 }
 
 fn decode(bytes: &[u8]) -> Cell<'_> {
@@ -134,3 +314,7 @@ fn empty_message(path: &Path, builder: &TableBuilder<'_>) -> String {
         header.join(",")
     )
 }
+
+#[cfg(test)]
+#[path = "csv_tests.rs"]
+mod tests;

@@ -39,7 +39,9 @@ impl Spill {
                 error: std::sync::Arc::new(e),
                 msg: None,
             })?;
-            let mut writer = ParquetWriter::new(file).batched(frame.schema())?;
+            let mut writer = ParquetWriter::new(file)
+                .with_compression(ParquetCompression::Snappy)
+                .batched(frame.schema())?;
             // One batch queued while one is written: memory stays bounded by two batches.
             let (batches, queue) = sync_channel::<DataFrame>(1);
             let thread = std::thread::spawn(move || {

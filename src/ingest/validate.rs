@@ -12,10 +12,11 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 pub use super::ids::IdMap;
-use super::schema::{CONVERSATION_KEY, ColumnSpec, Kind, SOURCE_ROW, Table, timestamp_dtype};
+use super::ids::Seen;
+use super::schema::{CONVERSATION_KEY, ColumnSpec, Kind, Table};
 use super::spill::Spill;
 use crate::config::Input;
-use crate::time::{EpochUnit, format_rfc3339};
+use crate::time::EpochUnit;
 use crate::timeformat::TimestampReader;
 
 /// One value as a reader found it, before the column's rule is applied.
@@ -111,10 +112,11 @@ enum Value<'a> {
     Bool(bool),
 }
 
-enum Builder {
-    Str(StringChunkedBuilder),
-    Ts(Vec<Option<i64>>),
-    Bool(Vec<Option<bool>>),
+/// How one column's cells are read, from the column's kind and `[input]`.
+#[derive(Clone)]
+struct ColumnReader {
+    timestamp: Option<TimestampReader>,
+    default: Option<String>,
 }
 
 /// Row counts of one table, as the run summary reports them.
@@ -139,117 +141,57 @@ pub struct ValidatedTable {
     pub unknown_lanes: BTreeMap<String, u64>,
 }
 
+/// Validates a table's rows in file order. Rows are parsed into a [`Chunk`], either here one
+/// at a time ([`Self::push`]) or by the reader on threads of its own ([`Self::add`]); each
+/// chunk is then merged: the duplicate-id rule is applied in file order and every row is
+/// accounted for.
 pub struct TableBuilder<'r> {
-    table: Table,
+    parser: Parser<'r>,
     file: String,
-    rules: Rules<'r>,
-    specs: &'static [ColumnSpec],
-    builders: Vec<Builder>,
-    source_rows: Vec<u32>,
-    /// The integer key of each accepted row's conversation (tables about conversations only).
-    conversation_keys: Option<Vec<u32>>,
-    extra_names: Vec<String>,
-    extras: Vec<StringChunkedBuilder>,
+    /// Rows pushed since the last batch ended.
+    chunk: Chunk,
+    capacity: usize,
     quarantine: Vec<QuarantineLine>,
     counts: RowCounts,
-    ids: IdMap,
-    key_index: Option<usize>,
-    conversation_index: Option<usize>,
-    lane_index: Option<usize>,
+    seen: Seen,
     unknown_lanes: BTreeMap<String, u64>,
-    errors: Vec<(ErrColumn, String, Reason)>,
-    /// Per canonical column: how its cells are read.
-    readers: Vec<ColumnReader>,
     /// When set, accepted rows go to this Parquet file in row groups instead of staying in
     /// memory.
     spill: Option<Spill>,
-    /// Batches ended by the reader ([`Self::end_batch`]), kept in memory when not spilling.
+    /// Batches ended so far, kept in memory when not spilling.
     kept: Vec<DataFrame>,
     /// Whether the reader ends the batches (the builder then never cuts one itself).
     reader_batches: bool,
 }
 
-/// How one column's cells are read, from the column's kind and `[input]`.
-struct ColumnReader {
-    timestamp: Option<TimestampReader>,
-    default: Option<String>,
-}
-
 /// The widest canonical table has eight columns.
 pub const MAX_COLUMNS: usize = 8;
 
-#[derive(Clone, Copy)]
-enum ErrColumn {
-    Canonical(usize),
-    Extra(usize),
-}
-
 impl<'r> TableBuilder<'r> {
     pub fn new(table: Table, file: &str, rules: Rules<'r>, capacity: usize) -> Self {
-        let specs = table.columns();
-        let builders = specs
-            .iter()
-            .map(|spec| match spec.kind {
-                Kind::Timestamp => Builder::Ts(Vec::with_capacity(capacity)),
-                Kind::Bool => Builder::Bool(Vec::with_capacity(capacity)),
-                _ => Builder::Str(StringChunkedBuilder::new(spec.name.into(), capacity)),
-            })
-            .collect();
-        let index_of = |name: &str| specs.iter().position(|s| s.name == name);
-        let readers = specs
-            .iter()
-            .map(|spec| ColumnReader {
-                timestamp: (spec.kind == Kind::Timestamp).then(|| {
-                    rules
-                        .input
-                        .reader(table.name(), spec.name, rules.epoch_unit)
-                }),
-                default: match spec.kind {
-                    Kind::Lowercase { .. }
-                        if (table, spec.name) == (Table::Conversations, "channel") =>
-                    {
-                        rules.input.default_channel.clone()
-                    }
-                    Kind::Lowercase { default } | Kind::Enum { default, .. } => {
-                        default.map(str::to_owned)
-                    }
-                    _ => None,
-                },
-            })
-            .collect();
+        let parser = Parser::new(table, rules);
         TableBuilder {
+            chunk: parser.chunk(capacity, &[]),
+            seen: Seen::new(table == Table::Conversations),
+            parser,
+            file: file.to_owned(),
+            capacity,
+            quarantine: Vec::new(),
+            counts: RowCounts::default(),
+            unknown_lanes: BTreeMap::new(),
             spill: None,
             kept: Vec::new(),
             reader_batches: false,
-            readers,
-            table,
-            file: file.to_owned(),
-            rules,
-            specs,
-            builders,
-            source_rows: Vec::with_capacity(capacity),
-            conversation_keys: (table == Table::Conversations || table.references_conversation())
-                .then(|| Vec::with_capacity(capacity)),
-            extra_names: Vec::new(),
-            extras: Vec::new(),
-            quarantine: Vec::new(),
-            counts: RowCounts::default(),
-            ids: IdMap::default(),
-            key_index: table.unique_key().and_then(index_of),
-            conversation_index: table
-                .references_conversation()
-                .then(|| index_of("conversation_id"))
-                .flatten(),
-            lane_index: (table == Table::Assignments)
-                .then(|| index_of("lane"))
-                .flatten(),
-            unknown_lanes: BTreeMap::new(),
-            errors: Vec::new(),
         }
     }
 
     pub fn table(&self) -> Table {
-        self.table
+        self.parser.table
+    }
+
+    /// How this table's rows are parsed, for a reader that parses chunks on threads of its own.
+    pub fn parser(&self) -> &Parser<'r> {
+        &self.parser
     }
 
     /// Writes the accepted rows to the Parquet file `path` as they come, `batch_rows` at a time,
@@ -259,26 +201,19 @@ impl<'r> TableBuilder<'r> {
         self.spill = Some(Spill::new(path, batch_rows));
     }
 
-    /// Writes the rows accepted so far as one row group and starts empty column builders.
-    fn flush_spill(&mut self) -> PolarsResult<()> {
-        let frame = self.take_frame()?;
-        self.write_spill(frame)
-    }
-
-    fn write_spill(&mut self, frame: DataFrame) -> PolarsResult<()> {
-        match self.spill.as_mut() {
-            Some(spill) => spill.write(frame),
-            None => Ok(()),
+    /// Room for about `rows` more unique ids, when the reader can tell.
+    pub fn expect_rows(&mut self, rows: usize) {
+        if self.parser.key_index.is_some() {
+            self.seen.reserve(rows);
         }
     }
 
-    /// From now on the reader ends every batch with [`Self::end_batch`], for instance at the
-    /// end of each slice of a file it reads in slices.
+    /// From now on the reader ends every batch, with [`Self::end_batch`] or [`Self::add`].
     pub fn batches_by_reader(&mut self) {
         self.reader_batches = true;
     }
 
-    /// Ends a batch: the rows accepted since the previous one, with the columns `extend` adds
+    /// Ends a batch: the rows pushed since the previous one, with the columns `extend` adds
     /// (columns the reader keeps with their own types), are written as one row group or kept.
     pub fn end_batch(
         &mut self,
@@ -286,48 +221,162 @@ impl<'r> TableBuilder<'r> {
     ) -> PolarsResult<()> {
         let mut frame = self.take_frame()?;
         extend(&mut frame)?;
-        if self.spill.is_some() {
-            self.write_spill(frame)
-        } else {
-            self.kept.push(frame);
-            Ok(())
+        self.store(frame)
+    }
+
+    /// Merges a chunk the reader parsed (with [`Self::parser`]) as the next batch; chunks must
+    /// come in file order.
+    pub fn add(&mut self, parsed: Parsed) -> PolarsResult<()> {
+        let frame = self.merge(parsed)?;
+        self.store(frame)
+    }
+
+    fn store(&mut self, frame: DataFrame) -> PolarsResult<()> {
+        match self.spill.as_mut() {
+            Some(spill) => spill.write(frame),
+            None => {
+                self.kept.push(frame);
+                Ok(())
+            }
         }
     }
 
     pub fn specs(&self) -> &'static [ColumnSpec] {
-        self.specs
+        self.parser.specs
     }
 
     /// The position of an extra (non-canonical) column, registering it on first sight; rows
     /// accepted before it appeared get nulls.
     pub fn extra_index(&mut self, name: &str) -> usize {
-        if let Some(i) = self.extra_names.iter().position(|n| n == name) {
-            return i;
-        }
-        let mut builder = StringChunkedBuilder::new(name.into(), self.source_rows.len());
-        for _ in 0..self.source_rows.len() {
-            builder.append_null();
-        }
-        self.extra_names.push(name.to_owned());
-        self.extras.push(builder);
-        self.extras.len() - 1
+        self.chunk.extra_index(name)
     }
 
     pub fn rows_read(&self) -> u64 {
-        self.counts.rows_read
+        self.counts.rows_read + self.chunk.rows_read
     }
 
     pub fn extra_count(&self) -> usize {
-        self.extras.len()
+        self.chunk.extra_names().len()
     }
 
     /// Quarantines a row the reader could not split into cells (wrong field count, a JSON line
     /// that is not an object, …).
     pub fn reject_row(&mut self, row: u64, column: &str, value: &str, reason: Reason) {
-        self.counts.rows_read += 1;
-        self.counts.rows_quarantined += 1;
+        self.parser
+            .reject(&mut self.chunk, row, column, value, reason);
+    }
+
+    /// Validates one row. `cells` follows the canonical column order (absent columns are
+    /// [`Cell::Null`]); `extras` follows [`Self::extra_index`] and may be shorter.
+    pub fn push(&mut self, row: u64, cells: &[Cell<'_>], extras: &[Cell<'_>]) {
+        self.parser.parse(&mut self.chunk, row, cells, extras);
+        let full = self.spill.as_ref().is_some_and(|s| {
+            !self.reader_batches && s.error.is_none() && self.chunk.candidates() >= s.batch_rows
+        });
+        if full
+            && let Err(e) = self.take_frame().and_then(|frame| self.store(frame))
+            && let Some(spill) = self.spill.as_mut()
+        {
+            spill.error = Some(e);
+        }
+    }
+
+    /// The accepted rows pushed since the last batch, leaving an empty chunk behind.
+    fn take_frame(&mut self) -> PolarsResult<DataFrame> {
+        let capacity = self
+            .spill
+            .as_ref()
+            .map_or(0, |s| s.batch_rows.min(self.capacity));
+        let fresh = self.parser.chunk(capacity, self.chunk.extra_names());
+        let chunk = std::mem::replace(&mut self.chunk, fresh);
+        self.merge(chunk.into_parsed(self.parser.specs)?)
+    }
+
+    /// Applies the duplicate-id rule to a parsed chunk in file order, writes its quarantine
+    /// lines and counts its rows; returns its accepted rows with their conversation keys.
+    fn merge(&mut self, parsed: Parsed) -> PolarsResult<DataFrame> {
+        let Parsed {
+            mut frame,
+            errors,
+            keyed,
+            unknown_lanes,
+            rows_read,
+            rows_failed,
+        } = parsed;
+        let base = u32::try_from(self.counts.rows_accepted).unwrap_or(u32::MAX);
+        let key_name = self
+            .parser
+            .key_index
+            .map_or("", |i| self.parser.specs[i].name);
+        let mut dropped: Vec<u32> = Vec::new();
+        let mut errors = errors.into_iter().peekable();
+        for k in keyed {
+            self.report(&mut errors, |e| {
+                e.row < k.row || (e.row == k.row && !e.after_key)
+            });
+            let duplicate = self.seen.contains(k.fingerprint);
+            if duplicate {
+                let value = match (k.id, k.candidate) {
+                    (Some(id), _) => id,
+                    (None, Some(c)) => frame
+                        .column(key_name)?
+                        .str()?
+                        .get(c as usize)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    (None, None) => String::new(),
+                };
+                self.quarantine_line(k.row, key_name, &value, Reason::DuplicateId);
+            }
+            self.report(&mut errors, |e| e.row == k.row);
+            match k.candidate {
+                Some(c) if duplicate => dropped.push(c),
+                Some(c) => self
+                    .seen
+                    .insert(k.fingerprint, base + c - dropped.len() as u32),
+                None => {}
+            }
+        }
+        self.report(&mut errors, |_| true);
+
+        if !dropped.is_empty() {
+            let mut keep = vec![true; frame.height()];
+            for c in &dropped {
+                keep[*c as usize] = false;
+            }
+            frame = frame.filter(&BooleanChunked::from_slice("keep".into(), &keep))?;
+        }
+        let accepted = frame.height() as u64;
+        if self.parser.table == Table::Conversations {
+            // A conversation is its own key: its position among the accepted ones.
+            let keys: Vec<u32> = (base..).take(frame.height()).collect();
+            let at = self.parser.specs.len() + 1;
+            let keys = UInt32Chunked::from_vec(CONVERSATION_KEY.into(), keys);
+            frame.insert_column(at, keys.into_column())?;
+        }
+        self.counts.rows_read += rows_read;
+        self.counts.rows_accepted += accepted;
+        self.counts.rows_quarantined += rows_failed + dropped.len() as u64;
+        for (lane, n) in unknown_lanes {
+            *self.unknown_lanes.entry(lane).or_default() += n;
+        }
+        Ok(frame)
+    }
+
+    /// Writes the quarantine lines of the next errors while `take` holds.
+    fn report(
+        &mut self,
+        errors: &mut std::iter::Peekable<std::vec::IntoIter<RowError>>,
+        take: impl Fn(&RowError) -> bool,
+    ) {
+        while let Some(e) = errors.next_if(|e| take(e)) {
+            self.quarantine_line(e.row, &e.column, &e.value, e.reason);
+        }
+    }
+
+    fn quarantine_line(&mut self, row: u64, column: &str, value: &str, reason: Reason) {
         self.quarantine.push(QuarantineLine {
-            table: self.table,
+            table: self.parser.table,
             file: self.file.clone(),
             row,
             column: column.to_owned(),
@@ -336,229 +385,48 @@ impl<'r> TableBuilder<'r> {
         });
     }
 
-    /// Validates one row. `cells` follows the canonical column order (absent columns are
-    /// [`Cell::Null`]); `extras` follows [`Self::extra_index`] and may be shorter.
-    pub fn push(&mut self, row: u64, cells: &[Cell<'_>], extras: &[Cell<'_>]) {
-        debug_assert_eq!(cells.len(), self.specs.len());
-        self.counts.rows_read += 1;
-        self.errors.clear();
-        // Taken out for the row so that values may borrow a column default while `self` is
-        // updated; put back below.
-        let readers = std::mem::take(&mut self.readers);
-        let mut values: [Value<'_>; MAX_COLUMNS] = std::array::from_fn(|_| Value::Null);
-        for (i, (spec, cell)) in self.specs.iter().zip(cells).enumerate() {
-            let cell = match cell {
-                Cell::Text(t)
-                    if !self.rules.input.null_values.is_empty() && self.rules.input.is_null(t) =>
-                {
-                    &Cell::Null
-                }
-                other => other,
-            };
-            match parse(spec, cell, &readers[i]) {
-                Ok(v) => values[i] = v,
-                Err((value, reason)) => self.errors.push((ErrColumn::Canonical(i), value, reason)),
-            }
-        }
-        for (i, extra) in extras.iter().enumerate() {
-            if let Cell::Bad { value, reason } = extra {
-                self.errors
-                    .push((ErrColumn::Extra(i), value.clone(), *reason));
-            }
-        }
-        let values = &values[..self.specs.len()];
-        let conversation_key = self.check_row(values);
-        if self.errors.is_empty() {
-            self.commit(row, values, extras, conversation_key);
-            self.readers = readers;
-            if self.spill.as_ref().is_some_and(|s| {
-                !self.reader_batches && s.error.is_none() && self.source_rows.len() >= s.batch_rows
-            }) && let Err(e) = self.flush_spill()
-                && let Some(spill) = self.spill.as_mut()
-            {
-                spill.error = Some(e);
-            }
-            return;
-        }
-        self.readers = readers;
-        self.counts.rows_quarantined += 1;
-        for (column, value, reason) in std::mem::take(&mut self.errors) {
-            let column = match column {
-                ErrColumn::Canonical(i) => self.specs[i].name.to_owned(),
-                ErrColumn::Extra(i) => self.extra_names[i].clone(),
-            };
-            self.quarantine.push(QuarantineLine {
-                table: self.table,
-                file: self.file.clone(),
-                row,
-                column,
-                value: clip(&value),
-                reason,
-            });
-        }
-    }
-
-    /// Checks that need more than one cell or more than one row; returns the key of the
-    /// conversation the row belongs to, when it references one.
-    fn check_row(&mut self, values: &[Value<'_>]) -> Option<u32> {
-        let text = |i: Option<usize>| match i.map(|i| &values[i]) {
-            Some(Value::Str(s)) => Some(s.as_ref()),
-            _ => None,
-        };
-        if let Some(id) = text(self.key_index)
-            && self.ids.contains(id)
-        {
-            let column = ErrColumn::Canonical(self.key_index.unwrap_or(0));
-            self.errors
-                .push((column, id.to_owned(), Reason::DuplicateId));
-        }
-        let mut conversation_key = None;
-        if let (Some(known), Some(id)) = (self.rules.conversations, text(self.conversation_index)) {
-            conversation_key = known.get(id);
-            if conversation_key.is_none() {
-                let column = ErrColumn::Canonical(self.conversation_index.unwrap_or(0));
-                self.errors
-                    .push((column, id.to_owned(), Reason::UnknownConversation));
-            }
-        }
-        if self.table == Table::Conversations
-            && let (Value::Ts(opened), Value::Ts(closed)) = (&values[5], &values[6])
-            && closed < opened
-        {
-            let column = ErrColumn::Canonical(6);
-            self.errors
-                .push((column, format_rfc3339(*closed), Reason::ClosedBeforeOpened));
-        }
-        conversation_key
-    }
-
-    fn commit(
-        &mut self,
-        row: u64,
-        values: &[Value<'_>],
-        extras: &[Cell<'_>],
-        conversation_key: Option<u32>,
-    ) {
-        let position = u32::try_from(self.counts.rows_accepted).unwrap_or(u32::MAX);
-        self.counts.rows_accepted += 1;
-        if let Some(Value::Str(id)) = self.key_index.map(|i| &values[i]) {
-            self.ids.insert(id, position);
-        }
-        if let Some(keys) = &mut self.conversation_keys {
-            // A conversation is its own key; other rows carry the key of their conversation.
-            let own = (self.table == Table::Conversations).then_some(position);
-            keys.push(own.or(conversation_key).unwrap_or(u32::MAX));
-        }
-        if let Some(Value::Str(lane)) = self.lane_index.map(|i| &values[i])
-            && !self.rules.known_lanes.contains(lane.as_ref())
-        {
-            *self.unknown_lanes.entry(lane.to_string()).or_default() += 1;
-        }
-        for (builder, value) in self.builders.iter_mut().zip(values) {
-            match (builder, value) {
-                (Builder::Str(b), Value::Str(s)) => b.append_value(s.as_ref()),
-                (Builder::Str(b), _) => b.append_null(),
-                (Builder::Ts(b), Value::Ts(t)) => b.push(Some(*t)),
-                (Builder::Ts(b), _) => b.push(None),
-                (Builder::Bool(b), Value::Bool(v)) => b.push(Some(*v)),
-                (Builder::Bool(b), _) => b.push(None),
-            }
-        }
-        self.source_rows
-            .push(u32::try_from(row).unwrap_or(u32::MAX));
-        for (i, builder) in self.extras.iter_mut().enumerate() {
-            match extras.get(i) {
-                None | Some(Cell::Null) => builder.append_null(),
-                Some(Cell::Text(t)) if t.trim().is_empty() => builder.append_null(),
-                Some(Cell::Text(t)) => builder.append_value(t),
-                Some(other) => builder.append_value(display(other)),
-            }
-        }
-    }
-
-    /// The accepted rows so far as a frame (canonical columns, `source_row`, the conversation
-    /// key, extras), leaving empty builders behind.
-    fn take_frame(&mut self) -> PolarsResult<DataFrame> {
-        let capacity = self.spill.as_ref().map_or(0, |s| s.batch_rows);
-        let mut columns: Vec<Column> = Vec::with_capacity(self.builders.len() + 1);
-        for (spec, builder) in self.specs.iter().zip(self.builders.iter_mut()) {
-            let fresh = match builder {
-                Builder::Str(_) => {
-                    Builder::Str(StringChunkedBuilder::new(spec.name.into(), capacity))
-                }
-                Builder::Ts(_) => Builder::Ts(Vec::with_capacity(capacity)),
-                Builder::Bool(_) => Builder::Bool(Vec::with_capacity(capacity)),
-            };
-            let column = match std::mem::replace(builder, fresh) {
-                Builder::Str(b) => b.finish().into_column(),
-                Builder::Ts(v) => Int64Chunked::from_iter_options(spec.name.into(), v.into_iter())
-                    .into_column()
-                    .cast(&timestamp_dtype())?,
-                Builder::Bool(v) => {
-                    BooleanChunked::from_iter_options(spec.name.into(), v.into_iter()).into_column()
-                }
-            };
-            columns.push(column);
-        }
-        let rows = std::mem::replace(&mut self.source_rows, Vec::with_capacity(capacity));
-        columns.push(UInt32Chunked::from_vec(SOURCE_ROW.into(), rows).into_column());
-        if let Some(keys) = &mut self.conversation_keys {
-            let keys = std::mem::replace(keys, Vec::with_capacity(capacity));
-            columns.push(UInt32Chunked::from_vec(CONVERSATION_KEY.into(), keys).into_column());
-        }
-        for (name, builder) in self.extra_names.iter().zip(self.extras.iter_mut()) {
-            let fresh = StringChunkedBuilder::new(name.as_str().into(), capacity);
-            columns.push(std::mem::replace(builder, fresh).finish().into_column());
-        }
-        DataFrame::new_infer_height(columns)
-    }
-
     /// The validated table. A spilled table's rows are in its Parquet file; its frame is empty.
     pub fn finish(mut self) -> PolarsResult<ValidatedTable> {
+        let rest = self.take_frame()?;
         let spilled = self.spill.is_some();
-        let frame = if self.reader_batches {
-            // Every batch was ended by the reader: nothing is left over.
-            let rest = self.take_frame()?;
-            debug_assert_eq!(rest.height(), 0);
-            let mut kept = std::mem::take(&mut self.kept).into_iter();
-            if let Some(spill) = self.spill.take() {
-                spill.finish()?;
-                rest.clear()
-            } else {
-                match kept.next() {
-                    None => rest,
-                    Some(mut frame) => {
-                        for batch in kept {
-                            frame.vstack_mut_owned(batch)?;
-                        }
-                        frame
+        let frame = if let Some(mut spill) = self.spill.take() {
+            let empty = rest.clear();
+            let written = spill.write(rest);
+            let finished = spill.finish();
+            written?;
+            finished?;
+            empty
+        } else {
+            let mut frames = std::mem::take(&mut self.kept).into_iter();
+            match frames.next() {
+                None => rest,
+                Some(mut frame) => {
+                    // A reader that ends the batches leaves no rows behind.
+                    let rest = (rest.height() > 0).then_some(rest);
+                    for batch in frames.chain(rest) {
+                        frame.vstack_mut_owned(batch)?;
                     }
+                    frame.rechunk_mut_par();
+                    frame
                 }
             }
-        } else if spilled {
-            let flushed = self.flush_spill();
-            let spill = self.spill.take().expect("a spill");
-            let finished = spill.finish();
-            flushed?;
-            finished?;
-            self.take_frame()?.clear()
-        } else {
-            self.take_frame()?
         };
         Ok(ValidatedTable {
             frame,
             spilled,
             quarantine: self.quarantine,
             counts: self.counts,
-            ids: self.ids,
+            ids: self.seen.into_map(),
             unknown_lanes: self.unknown_lanes,
         })
     }
 }
 
 mod cells;
+mod parser;
 pub use cells::parse_bool;
-use cells::{display, parse};
+use parser::RowError;
+pub use parser::{Chunk, Parsed, Parser};
 
 #[cfg(test)]
 #[path = "validate_tests.rs"]

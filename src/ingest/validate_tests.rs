@@ -1,6 +1,7 @@
 //! Row validation rules, one test per rule family.
 
 use super::*;
+use crate::ingest::schema::SOURCE_ROW;
 
 fn lanes() -> crate::config::KnownLanes {
     crate::config::Config::from_toml("[lanes]\nautomation = \"bot\"\ntechnical_l2 = \"L2\"\n")
