@@ -1,7 +1,6 @@
 //! CSV (and gzip-compressed CSV) reader: streams the file record by record, so memory grows
 //! with the accepted rows only, and quoted fields may hold commas and line breaks.
 
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -46,7 +45,7 @@ fn read_in_chunks(
     }
     let bar = progress.bytes(len, &format!("reading {}", file_name(path)));
     let counted = bar.wrap_read(BufReader::with_capacity(1 << 20, file));
-    let source: Box<dyn Read> = if gzip {
+    let source: Box<dyn Read + Send> = if gzip {
         Box::new(MultiGzDecoder::new(counted))
     } else {
         Box::new(counted)
@@ -93,56 +92,42 @@ fn read_in_chunks(
         chunk_records,
     };
 
-    let (jobs, queue) = sync_channel::<Job>(threads);
+    // Bounded queues: a few chunks in flight at most.
+    let (jobs, queue) = sync_channel::<Job>(1);
     let queue = Mutex::new(queue);
+    let (order, in_order) = sync_channel::<Pending>(1);
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..threads {
             let (queue, parser, map) = (&queue, &parser, &map);
             scope.spawn(move || parse_jobs(queue, parser, map));
         }
-        // Chunks in flight, oldest first: each is merged in file order once parsed.
-        let mut pending: VecDeque<Receiver<PolarsResult<Parsed>>> = VecDeque::new();
-        let mut row: u64 = 0;
-        loop {
-            let records = file.read_records(&mut reader, &mut row)?;
-            if pending.is_empty() && row > 0 && row == records.last_row() && !file.gzip {
-                // The first chunk tells the length of a row: room for every id at once.
-                let read = reader.position().byte().max(1);
-                builder.expect_rows((file.len.saturating_mul(row) / read) as usize * 17 / 16);
+        let file = &file;
+        let reading = scope.spawn(move || file.split(reader, &jobs, &order));
+        // Chunks come in file order; each is merged once parsed.
+        for pending in in_order {
+            if let Some(rows) = pending.expected_rows {
+                builder.expect_rows(rows);
             }
-            if records.is_empty() {
-                break;
-            }
-            let (reply, parsed) = sync_channel(1);
-            if jobs.send((records, reply)).is_err() {
-                bail!("validating {} stopped", path.display());
-            }
-            pending.push_back(parsed);
-            while pending.len() > threads {
-                merge_oldest(&mut pending, &mut builder)?;
-            }
+            let parsed = pending
+                .parsed
+                .recv()
+                .ok()
+                .context("validating a chunk of rows failed")??;
+            builder.add(parsed)?;
         }
-        drop(jobs);
-        while !pending.is_empty() {
-            merge_oldest(&mut pending, &mut builder)?;
-        }
-        Ok(())
+        reading
+            .join()
+            .unwrap_or_else(|_| bail!("reading {} panicked", path.display()))
     })?;
     bar.finish_and_clear();
     Ok(builder.finish()?)
 }
 
-/// Merges the oldest chunk in flight, waiting for it to be parsed.
-fn merge_oldest(
-    pending: &mut VecDeque<Receiver<PolarsResult<Parsed>>>,
-    builder: &mut TableBuilder<'_>,
-) -> Result<()> {
-    let parsed = pending
-        .pop_front()
-        .and_then(|reply| reply.recv().ok())
-        .context("validating a chunk of rows failed")??;
-    builder.add(parsed)?;
-    Ok(())
+/// A chunk sent to be parsed: where its result will come, in file order.
+struct Pending {
+    parsed: Receiver<PolarsResult<Parsed>>,
+    /// After the first chunk: about how many rows the file has.
+    expected_rows: Option<usize>,
 }
 
 /// A chunk of records to parse, and where to send the result.
@@ -176,6 +161,37 @@ struct Records {
 const CHUNK_BYTES: usize = 64 << 20;
 
 impl Source<'_> {
+    /// Splits the file into chunks of records, sends each to be parsed and tells the merge
+    /// where its result will come. Stops early, without error, when the merge stopped.
+    fn split<R: Read>(
+        &self,
+        mut reader: csv::Reader<R>,
+        jobs: &SyncSender<Job>,
+        order: &SyncSender<Pending>,
+    ) -> Result<()> {
+        let mut row: u64 = 0;
+        loop {
+            let first = row == 0;
+            let records = self.read_records(&mut reader, &mut row)?;
+            if records.is_empty() {
+                return Ok(());
+            }
+            // The first chunk tells the length of a row: room for every id at once.
+            let expected_rows = (first && !self.gzip).then(|| {
+                let read = reader.position().byte().max(1);
+                (self.len.saturating_mul(row) / read) as usize * 17 / 16
+            });
+            let (reply, parsed) = sync_channel(1);
+            let pending = Pending {
+                parsed,
+                expected_rows,
+            };
+            if jobs.send((records, reply)).is_err() || order.send(pending).is_err() {
+                return Ok(());
+            }
+        }
+    }
+
     /// Reads up to `chunk_records` records after row `row`.
     fn read_records<R: Read>(&self, reader: &mut csv::Reader<R>, row: &mut u64) -> Result<Records> {
         let mut records = Records {
@@ -225,12 +241,6 @@ impl Source<'_> {
 impl Records {
     fn is_empty(&self) -> bool {
         self.rows.is_empty() && self.bad.is_empty()
-    }
-
-    fn last_row(&self) -> u64 {
-        let good = self.rows.last().copied().unwrap_or(0);
-        let bad = self.bad.last().map_or(0, |(r, _)| *r);
-        good.max(bad)
     }
 
     fn field(&self, index: usize) -> &[u8] {

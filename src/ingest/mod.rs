@@ -127,7 +127,7 @@ pub fn ingest_dir_into(
     let files = locate(dir)?;
     let base = |conversations| rules(options, conversations);
     // Conversations first: the other tables are checked against its accepted ids.
-    let conversations = read_table(
+    let mut conversations = read_table(
         Table::Conversations,
         &files[&Table::Conversations],
         base(None),
@@ -135,7 +135,8 @@ pub fn ingest_dir_into(
         progress,
         out,
     )?;
-    let ids = conversations.ids.clone();
+    // The other tables look ids up in the map; the conversations' result no longer needs it.
+    let ids = std::mem::take(&mut conversations.ids);
     let mut results: Vec<(Table, Result<ValidatedTable>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .iter()

@@ -164,6 +164,9 @@ pub struct TableBuilder<'r> {
     reader_batches: bool,
 }
 
+/// Ids whose slots the merge reads together before inserting them.
+const WARM_RUN: usize = 16;
+
 /// The widest canonical table has eight columns.
 pub const MAX_COLUMNS: usize = 8;
 
@@ -310,14 +313,24 @@ impl<'r> TableBuilder<'r> {
             .map_or("", |i| self.parser.specs[i].name);
         let mut dropped: Vec<u32> = Vec::new();
         let mut errors = errors.into_iter().peekable();
-        for k in keyed {
+        for (i, k) in keyed.iter().enumerate() {
+            if i % WARM_RUN == 0 {
+                let run = keyed[i..].iter().take(WARM_RUN);
+                self.seen.warm(run.map(|k| k.fingerprint));
+            }
             self.report(&mut errors, |e| {
                 e.row < k.row || (e.row == k.row && !e.after_key)
             });
-            let duplicate = self.seen.contains(k.fingerprint);
+            // One probe of the id set: a candidate's id is inserted unless it was there.
+            let duplicate = match k.candidate {
+                Some(c) => !self
+                    .seen
+                    .insert(k.fingerprint, base + c - dropped.len() as u32),
+                None => self.seen.contains(k.fingerprint),
+            };
             if duplicate {
-                let value = match (k.id, k.candidate) {
-                    (Some(id), _) => id,
+                let value = match (&k.id, k.candidate) {
+                    (Some(id), _) => id.clone(),
                     (None, Some(c)) => frame
                         .column(key_name)?
                         .str()?
@@ -329,12 +342,8 @@ impl<'r> TableBuilder<'r> {
                 self.quarantine_line(k.row, key_name, &value, Reason::DuplicateId);
             }
             self.report(&mut errors, |e| e.row == k.row);
-            match k.candidate {
-                Some(c) if duplicate => dropped.push(c),
-                Some(c) => self
-                    .seen
-                    .insert(k.fingerprint, base + c - dropped.len() as u32),
-                None => {}
+            if let (Some(c), true) = (k.candidate, duplicate) {
+                dropped.push(c);
             }
         }
         self.report(&mut errors, |_| true);
