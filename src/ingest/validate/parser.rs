@@ -63,6 +63,8 @@ pub struct Chunk {
     /// Rows that failed a row-local check.
     pub(super) rows_failed: u64,
     row_errors: Vec<(ErrColumn, String, Reason, bool)>,
+    /// The conversation id looked up last, and its key.
+    last_conversation: (String, Option<u32>),
 }
 
 enum Builder {
@@ -155,6 +157,7 @@ impl<'r> Parser<'r> {
             rows_read: 0,
             rows_failed: 0,
             row_errors: Vec::new(),
+            last_conversation: (String::new(), None),
         }
     }
 
@@ -259,7 +262,14 @@ impl<'r> Parser<'r> {
         if let (Some(known), Some(i)) = (self.rules.conversations, self.conversation_index)
             && let Value::Str(id) = &values[i]
         {
-            conversation_key = known.get(id);
+            // Rows of one conversation usually come together: look each id up once.
+            let (last_id, last_key) = &mut chunk.last_conversation;
+            if last_id != id {
+                last_id.clear();
+                last_id.push_str(id);
+                *last_key = known.get(id);
+            }
+            conversation_key = *last_key;
             if conversation_key.is_none() {
                 chunk.row_errors.push((
                     ErrColumn::Canonical(i),
