@@ -18,7 +18,7 @@ use crate::progress::Progress;
 
 /// Records parsed per chunk; each chunk's accepted rows become one batch (one row group of
 /// the warehouse).
-const CHUNK_RECORDS: usize = 1 << 17;
+const CHUNK_RECORDS: usize = 1 << 16;
 
 /// Reads and validates a CSV file. The file is split into records on this thread and parsed
 /// in chunks on every core; the chunks are merged in file order.
@@ -228,10 +228,13 @@ impl Source<'_> {
                 records.bad.push((*row, value));
                 continue;
             }
-            for field in &record {
-                records.bytes.extend_from_slice(field);
-                records.ends.push(records.bytes.len() as u32);
-            }
+            let start = records.bytes.len();
+            records.bytes.extend_from_slice(record.as_slice());
+            records.ends.extend(
+                (0..record.len())
+                    .filter_map(|i| record.range(i))
+                    .map(|r| (start + r.end) as u32),
+            );
             records.rows.push(*row);
         }
         Ok(records)
@@ -243,12 +246,16 @@ impl Records {
         self.rows.is_empty() && self.bad.is_empty()
     }
 
-    fn field(&self, index: usize) -> &[u8] {
+    fn range(&self, index: usize) -> std::ops::Range<usize> {
         let start = match index {
             0 => 0,
             i => self.ends[i - 1] as usize,
         };
-        &self.bytes[start..self.ends[index] as usize]
+        start..self.ends[index] as usize
+    }
+
+    fn field(&self, index: usize) -> &[u8] {
+        &self.bytes[self.range(index)]
     }
 }
 
@@ -273,6 +280,14 @@ fn parse_records(parser: &Parser<'_>, map: &ColumnMap, records: &Records) -> Pol
     let mut chunk = parser.chunk(records.rows.len(), &names);
     let mut bad = records.bad.iter().peekable();
     let mut extras: Vec<Cell<'_>> = Vec::with_capacity(map.extras.len());
+    // One check of the whole chunk instead of one per field; a chunk with invalid UTF-8 is
+    // checked field by field, to name the fields.
+    let text = std::str::from_utf8(&records.bytes).ok();
+    let decode = |index: usize| match text.and_then(|t| t.get(records.range(index))) {
+        Some("") => Cell::Null,
+        Some(field) => Cell::Text(field),
+        None => decode(records.field(index)),
+    };
     for (i, &row) in records.rows.iter().enumerate() {
         while let Some((r, value)) = bad.next_if(|(r, _)| *r < row) {
             parser.reject(&mut chunk, *r, "", value, Reason::WrongFieldCount);
@@ -280,15 +295,11 @@ fn parse_records(parser: &Parser<'_>, map: &ColumnMap, records: &Records) -> Pol
         let base = i * records.fields;
         let cells: [Cell<'_>; MAX_COLUMNS] =
             std::array::from_fn(|c| match map.canonical.get(c).copied().flatten() {
-                Some(p) => decode(records.field(base + p)),
+                Some(p) => decode(base + p),
                 None => Cell::Null,
             });
         extras.clear();
-        extras.extend(
-            map.extras
-                .iter()
-                .map(|(p, _)| decode(records.field(base + p))),
-        );
+        extras.extend(map.extras.iter().map(|(p, _)| decode(base + p)));
         parser.parse(&mut chunk, row, &cells[..map.canonical.len()], &extras);
     }
     for (r, value) in bad {

@@ -137,3 +137,44 @@ fn cell(text: &str) -> Cell<'_> {
         Cell::Text(text)
     }
 }
+
+#[test]
+fn invalid_utf8_is_found_per_field_even_when_the_chunk_as_a_whole_decodes() {
+    // The bytes of "é" split across two fields: the chunk's bytes, put end to end, are valid
+    // UTF-8, but neither field is.
+    let dir = std::env::temp_dir().join(format!("l2lens-csv-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("messages.csv");
+    let mut file = b"message_id,conversation_id,sent_at,sender,kind,channel_ref\n".to_vec();
+    file.extend_from_slice(b"m1,c1,2026-11-16T09:00:00Z,customer,text,a\xc3");
+    file.extend_from_slice(b"\nm2\xa9,c1,2026-11-16T09:01:00Z,bot,text,b\n");
+    file.extend_from_slice(b"m3,c1,2026-11-16T09:02:00Z,bot,text,caf\xc3\xa9\n");
+    std::fs::write(&path, file).unwrap();
+    let lanes = Config::default().known_lanes();
+    let input = Input::default();
+    let mut ids = IdMap::default();
+    ids.insert("c1", 0);
+    let table = read_in_chunks(
+        &path,
+        false,
+        builder(&lanes, &input, &ids),
+        &Progress::silent(),
+        1000,
+    )
+    .unwrap();
+    let got: Vec<(u64, &str, Reason)> = table
+        .quarantine
+        .iter()
+        .map(|q| (q.row, q.column.as_str(), q.reason))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, "channel_ref", Reason::InvalidUtf8),
+            (2, "message_id", Reason::InvalidUtf8)
+        ]
+    );
+    let extra = table.frame.column("channel_ref").unwrap().str().unwrap();
+    assert_eq!(extra.get(0), Some("café"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
