@@ -179,7 +179,7 @@ impl Source<'_> {
             // The first chunk tells the length of a row: room for every id at once.
             let expected_rows = (first && !self.gzip).then(|| {
                 let read = reader.position().byte().max(1);
-                (self.len.saturating_mul(row) / read) as usize * 17 / 16
+                (self.len.saturating_mul(row) / read) as usize * 9 / 8
             });
             let (reply, parsed) = sync_channel(1);
             let pending = Pending {

@@ -106,9 +106,18 @@ impl Default for Fingerprints {
 }
 
 impl Fingerprints {
-    /// The slot where the probe for `fingerprint` starts; its low bits are uniform already.
+    /// The slot where the probe for `fingerprint` starts: its low 64 bits, uniform already,
+    /// scaled to the table (any size, not only powers of two).
     fn home(&self, fingerprint: u128) -> usize {
-        (fingerprint as usize) & (self.slots.len() - 1)
+        ((u128::from(fingerprint as u64) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    fn next(&self, slot: usize) -> usize {
+        if slot + 1 == self.slots.len() {
+            0
+        } else {
+            slot + 1
+        }
     }
 
     fn get(&self, fingerprint: u128) -> Option<u32> {
@@ -116,7 +125,6 @@ impl Fingerprints {
             return None;
         }
         let fingerprint = fingerprint.max(1);
-        let mask = self.slots.len() - 1;
         let mut i = self.home(fingerprint);
         loop {
             match self.slots[i] {
@@ -124,15 +132,16 @@ impl Fingerprints {
                 f if f == fingerprint => {
                     return Some(self.numbers.get(i).copied().unwrap_or(0));
                 }
-                _ => i = (i + 1) & mask,
+                _ => i = self.next(i),
             }
         }
     }
 
     fn insert(&mut self, fingerprint: u128, number: u32) -> bool {
-        self.reserve(1);
+        if !self.fits(1) {
+            self.resize((self.slots.len() * 2).max(16));
+        }
         let fingerprint = fingerprint.max(1);
-        let mask = self.slots.len() - 1;
         let mut i = self.home(fingerprint);
         loop {
             match self.slots[i] {
@@ -145,18 +154,24 @@ impl Fingerprints {
                     return true;
                 }
                 f if f == fingerprint => return false,
-                _ => i = (i + 1) & mask,
+                _ => i = self.next(i),
             }
         }
     }
 
-    /// Grows to keep the table at most 7/8 full with `additional` more ids.
+    /// Whether `additional` more ids keep the table at most 7/8 full.
+    fn fits(&self, additional: usize) -> bool {
+        (self.len + additional) * 8 <= self.slots.len() * 7
+    }
+
+    /// Grows, to just the size that keeps the table 7/8 full with `additional` more ids.
     fn reserve(&mut self, additional: usize) {
-        let needed = self.len + additional;
-        if needed * 8 <= self.slots.len() * 7 {
-            return;
+        if !self.fits(additional) {
+            self.resize(((self.len + additional) * 8 / 7 + 1).max(16));
         }
-        let capacity = (needed * 8 / 7 + 1).next_power_of_two().max(16);
+    }
+
+    fn resize(&mut self, capacity: usize) {
         let old = std::mem::replace(
             self,
             Fingerprints {
