@@ -23,6 +23,17 @@ impl IdMap {
         self.0.get(Self::fingerprint(id))
     }
 
+    /// [`Self::get`] for the id that follows the one numbered `previous` in the file: tables
+    /// exported in the conversations' own order find it next in line, without a search.
+    pub fn get_after(&self, id: &str, previous: Option<u32>) -> Option<u32> {
+        let fingerprint = Self::fingerprint(id).max(1);
+        let next = previous.map_or(0, |p| p as usize + 1);
+        match self.0.by_number.get(next) {
+            Some(&f) if f == fingerprint => Some(next as u32),
+            _ => self.0.get(fingerprint),
+        }
+    }
+
     pub fn contains(&self, id: &str) -> bool {
         self.0.get(Self::fingerprint(id)).is_some()
     }
@@ -90,6 +101,9 @@ struct Fingerprints {
     slots: Vec<u128>,
     /// The number of each slot's id, when numbered.
     numbers: Vec<u32>,
+    /// The fingerprints numbered 0, 1, 2, … in the order they were inserted, as long as they
+    /// were inserted in that order.
+    by_number: Vec<u128>,
     numbered: bool,
     len: usize,
 }
@@ -99,6 +113,7 @@ impl Default for Fingerprints {
         Fingerprints {
             slots: Vec::new(),
             numbers: Vec::new(),
+            by_number: Vec::new(),
             numbered: true,
             len: 0,
         }
@@ -142,6 +157,15 @@ impl Fingerprints {
             self.resize((self.slots.len() * 2).max(16));
         }
         let fingerprint = fingerprint.max(1);
+        let added = self.insert_slot(fingerprint, number);
+        if added && self.numbered && number as usize == self.by_number.len() {
+            self.by_number.push(fingerprint);
+        }
+        added
+    }
+
+    /// Puts a fingerprint (not 0) in its slot, in a table with room for it.
+    fn insert_slot(&mut self, fingerprint: u128, number: u32) -> bool {
         let mut i = self.home(fingerprint);
         loop {
             match self.slots[i] {
@@ -181,13 +205,15 @@ impl Fingerprints {
                 } else {
                     Vec::new()
                 },
+                by_number: Vec::new(),
                 numbered: self.numbered,
                 len: 0,
             },
         );
+        self.by_number = old.by_number;
         for (i, &f) in old.slots.iter().enumerate() {
             if f != 0 {
-                self.insert(f, old.numbers.get(i).copied().unwrap_or(0));
+                self.insert_slot(f, old.numbers.get(i).copied().unwrap_or(0));
             }
         }
     }
@@ -206,6 +232,10 @@ mod tests {
         assert_eq!(map.len(), 10_000);
         assert!((0..10_000u32).all(|i| map.get(&format!("c{i}")) == Some(i)));
         assert_eq!(map.get("c10000"), None);
+        assert_eq!(map.get_after("c5", Some(4)), Some(5), "next in line");
+        assert_eq!(map.get_after("c5", Some(7)), Some(5), "out of line");
+        assert_eq!(map.get_after("c0", None), Some(0));
+        assert_eq!(map.get_after("c10000", Some(9_999)), None);
 
         let mut seen = Seen::new(false);
         seen.reserve(3);

@@ -267,7 +267,7 @@ impl<'r> Parser<'r> {
             if last_id != id {
                 last_id.clear();
                 last_id.push_str(id);
-                *last_key = known.get(id);
+                *last_key = known.get_after(id, *last_key);
             }
             conversation_key = *last_key;
             if conversation_key.is_none() {
