@@ -7,6 +7,7 @@ use crate::time::{EpochUnit, format_rfc3339};
 use crate::timeformat::{TimestampFormat, TimestampReader};
 
 /// Applies one column's rule to one cell. The error carries the offending text and reason.
+#[inline(always)]
 pub(super) fn parse<'a, 'r>(
     spec: &ColumnSpec,
     cell: &Cell<'a>,
