@@ -90,6 +90,7 @@ fn read_in_chunks(
         len,
         fields: header.len(),
         chunk_records,
+        spare: Mutex::default(),
     };
 
     // Bounded queues: a few chunks in flight at most.
@@ -99,7 +100,8 @@ fn read_in_chunks(
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..threads {
             let (queue, parser, map) = (&queue, &parser, &map);
-            scope.spawn(move || parse_jobs(queue, parser, map));
+            let spare = &file.spare;
+            scope.spawn(move || parse_jobs(queue, parser, map, spare));
         }
         let file = &file;
         let reading = scope.spawn(move || file.split(reader, &jobs, &order));
@@ -140,7 +142,11 @@ struct Source<'p> {
     len: u64,
     fields: usize,
     chunk_records: usize,
+    /// Buffers of parsed chunks, for the next ones.
+    spare: Spare,
 }
+
+type Spare = Mutex<Vec<Records>>;
 
 /// Consecutive records of a file, split into fields but not decoded.
 #[derive(Default)]
@@ -194,10 +200,12 @@ impl Source<'_> {
 
     /// Reads up to `chunk_records` records after row `row`.
     fn read_records<R: Read>(&self, reader: &mut csv::Reader<R>, row: &mut u64) -> Result<Records> {
-        let mut records = Records {
-            fields: self.fields,
-            ..Records::default()
-        };
+        // The buffers of a chunk already parsed, when there is one: allocating fresh ones for
+        // every chunk costs more than filling them.
+        let spare = self.spare.lock().ok().and_then(|mut spare| spare.pop());
+        let mut records = spare.unwrap_or_default();
+        records.clear();
+        records.fields = self.fields;
         let mut record = csv::ByteRecord::new();
         while records.rows.len() + records.bad.len() < self.chunk_records
             && records.bytes.len() < CHUNK_BYTES
@@ -242,6 +250,13 @@ impl Source<'_> {
 }
 
 impl Records {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.rows.clear();
+        self.bad.clear();
+    }
+
     fn is_empty(&self) -> bool {
         self.rows.is_empty() && self.bad.is_empty()
     }
@@ -260,7 +275,7 @@ impl Records {
 }
 
 /// One parsing thread: parses the chunks of `queue` until it closes.
-fn parse_jobs(queue: &Mutex<Receiver<Job>>, parser: &Parser<'_>, map: &ColumnMap) {
+fn parse_jobs(queue: &Mutex<Receiver<Job>>, parser: &Parser<'_>, map: &ColumnMap, spare: &Spare) {
     loop {
         let job = match queue.lock() {
             Ok(queue) => queue.recv(),
@@ -271,6 +286,9 @@ fn parse_jobs(queue: &Mutex<Receiver<Job>>, parser: &Parser<'_>, map: &ColumnMap
         };
         // The reader may have stopped on an error: then nobody waits for the result.
         let _ = reply.send(parse_records(parser, map, &records));
+        if let Ok(mut spare) = spare.lock() {
+            spare.push(records);
+        }
     }
 }
 
