@@ -301,29 +301,40 @@ fn parse_records(parser: &Parser<'_>, map: &ColumnMap, records: &Records) -> Pol
     // One check of the whole chunk instead of one per field; a chunk with invalid UTF-8 is
     // checked field by field, to name the fields.
     let text = std::str::from_utf8(&records.bytes).ok();
-    let decode = |index: usize| match text.and_then(|t| t.get(records.range(index))) {
-        Some("") => Cell::Null,
-        Some(field) => Cell::Text(field),
-        None => decode(records.field(index)),
-    };
+    let mut cells: [Cell<'_>; MAX_COLUMNS] = std::array::from_fn(|_| Cell::Null);
     for (i, &row) in records.rows.iter().enumerate() {
         while let Some((r, value)) = bad.next_if(|(r, _)| *r < row) {
             parser.reject(&mut chunk, *r, "", value, Reason::WrongFieldCount);
         }
         let base = i * records.fields;
-        let cells: [Cell<'_>; MAX_COLUMNS] =
-            std::array::from_fn(|c| match map.canonical.get(c).copied().flatten() {
-                Some(p) => decode(base + p),
+        for (cell, position) in cells.iter_mut().zip(&map.canonical) {
+            *cell = match position {
+                Some(p) => cell_at(text, records, base + p),
                 None => Cell::Null,
-            });
+            };
+        }
         extras.clear();
-        extras.extend(map.extras.iter().map(|(p, _)| decode(base + p)));
+        extras.extend(
+            map.extras
+                .iter()
+                .map(|(p, _)| cell_at(text, records, base + p)),
+        );
         parser.parse(&mut chunk, row, &cells[..map.canonical.len()], &extras);
     }
     for (r, value) in bad {
         parser.reject(&mut chunk, *r, "", value, Reason::WrongFieldCount);
     }
     chunk.into_parsed(parser.specs())
+}
+
+/// The field `index` of `records`, from the chunk's text when it is valid UTF-8.
+#[inline(always)]
+fn cell_at<'a>(text: Option<&'a str>, records: &'a Records, index: usize) -> Cell<'a> {
+    match text.and_then(|t| t.get(records.range(index))) {
+        Some("") => Cell::Null,
+        Some(field) => Cell::Text(field),
+        None => decode(records.field(index)),
+    }
 }
 
 fn decode(bytes: &[u8]) -> Cell<'_> {
