@@ -302,10 +302,12 @@ impl<'r> TableBuilder<'r> {
             mut frame,
             errors,
             keyed,
+            failed_ids,
             unknown_lanes,
             rows_read,
             rows_failed,
         } = parsed;
+        let mut failed_ids = failed_ids.into_iter();
         let base = u32::try_from(self.counts.rows_accepted).unwrap_or(u32::MAX);
         let key_name = self
             .parser
@@ -322,29 +324,29 @@ impl<'r> TableBuilder<'r> {
                 e.row < k.row || (e.row == k.row && !e.after_key)
             });
             // One probe of the id set: a candidate's id is inserted unless it was there.
-            let duplicate = match k.candidate {
-                Some(c) => !self
-                    .seen
-                    .insert(k.fingerprint, base + c - dropped.len() as u32),
-                None => self.seen.contains(k.fingerprint),
+            let (duplicate, failed_id) = match k.candidate {
+                Keyed::FAILED => (self.seen.contains(k.fingerprint), failed_ids.next()),
+                c => {
+                    let number = base + c - dropped.len() as u32;
+                    (!self.seen.insert(k.fingerprint, number), None)
+                }
             };
             if duplicate {
-                let value = match (&k.id, k.candidate) {
-                    (Some(id), _) => id.clone(),
-                    (None, Some(c)) => frame
+                let value = match failed_id {
+                    Some(id) => id,
+                    None => frame
                         .column(key_name)?
                         .str()?
-                        .get(c as usize)
+                        .get(k.candidate as usize)
                         .unwrap_or_default()
                         .to_owned(),
-                    (None, None) => String::new(),
                 };
                 self.quarantine_line(k.row, key_name, &value, Reason::DuplicateId);
+                if k.candidate != Keyed::FAILED {
+                    dropped.push(k.candidate);
+                }
             }
             self.report(&mut errors, |e| e.row == k.row);
-            if let (Some(c), true) = (k.candidate, duplicate) {
-                dropped.push(c);
-            }
         }
         self.report(&mut errors, |_| true);
 
@@ -434,8 +436,8 @@ impl<'r> TableBuilder<'r> {
 mod cells;
 mod parser;
 pub use cells::parse_bool;
-use parser::RowError;
 pub use parser::{Chunk, Parsed, Parser};
+use parser::{Keyed, RowError};
 
 #[cfg(test)]
 #[path = "validate_tests.rs"]

@@ -16,11 +16,16 @@ pub(super) fn parse<'a, 'r>(
 where
     'r: 'a,
 {
+    // Trimmed once; the quarantine shows the text as read.
+    let trimmed = match cell {
+        Cell::Text(t) => trim(t),
+        _ => "",
+    };
     let value = match (spec.kind, cell, &reader.timestamp) {
         (_, Cell::Bad { value, reason }, _) => return Err((value.clone(), *reason)),
         (_, Cell::Null, _) => Value::Null,
-        (_, Cell::Text(t), _) if t.trim().is_empty() => Value::Null,
-        (Kind::Timestamp, Cell::Text(t), Some(ts)) => match ts.read(t) {
+        (_, Cell::Text(_), _) if trimmed.is_empty() => Value::Null,
+        (Kind::Timestamp, Cell::Text(t), Some(ts)) => match ts.read(trimmed) {
             Some(ms) => Value::Ts(ms),
             None => return Err(((*t).to_owned(), Reason::BadTimestamp)),
         },
@@ -37,9 +42,9 @@ where
             None => return Err(((*t).to_owned(), Reason::BadBool)),
         },
         (Kind::Bool, other, _) => return Err((display(other), Reason::BadBool)),
-        (Kind::Text, Cell::Text(t), _) => Value::Str(Cow::Borrowed(t.trim())),
-        (Kind::Lowercase { .. } | Kind::Enum { .. }, Cell::Text(t), _) => {
-            Value::Str(lowercase(t.trim()))
+        (Kind::Text, Cell::Text(_), _) => Value::Str(Cow::Borrowed(trimmed)),
+        (Kind::Lowercase { .. } | Kind::Enum { .. }, Cell::Text(_), _) => {
+            Value::Str(lowercase(trimmed))
         }
         (_, other, _) => Value::Str(Cow::Owned(display(other))),
     };
@@ -69,8 +74,17 @@ fn epoch_ms(reader: &TimestampReader, value: i64) -> Option<i64> {
     }
 }
 
+/// `str::trim`, with a shortcut for the usual text that starts and ends with a visible ASCII
+/// character.
+fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
 fn lowercase(s: &str) -> Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
+    if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
         Cow::Owned(s.to_lowercase())
     } else {
         Cow::Borrowed(s)

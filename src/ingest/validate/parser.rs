@@ -39,12 +39,15 @@ pub(super) struct RowError {
 
 /// A row whose unique id was read: the merge checks it against the ids accepted before.
 pub(super) struct Keyed {
-    pub row: u64,
     pub fingerprint: u128,
-    /// The row's position among the chunk's candidates, when its cells passed.
-    pub candidate: Option<u32>,
-    /// The id as read, for a row that already failed (a candidate's id is in its column).
-    pub id: Option<String>,
+    pub row: u64,
+    /// The row's position among the chunk's candidates, or [`Keyed::FAILED`]; the id of a row
+    /// that failed is kept in [`Chunk::failed_ids`] (a candidate's is in its column).
+    pub candidate: u32,
+}
+
+impl Keyed {
+    pub const FAILED: u32 = u32::MAX;
 }
 
 /// Rows parsed by one [`Parser`]: the typed columns of the rows that passed every row-local
@@ -58,6 +61,8 @@ pub struct Chunk {
     extras: Vec<StringChunkedBuilder>,
     pub(super) errors: Vec<RowError>,
     pub(super) keyed: Vec<Keyed>,
+    /// The ids of the keyed rows that failed, in row order.
+    pub(super) failed_ids: Vec<String>,
     pub(super) unknown_lanes: BTreeMap<String, u64>,
     pub(super) rows_read: u64,
     /// Rows that failed a row-local check.
@@ -153,6 +158,7 @@ impl<'r> Parser<'r> {
                 .collect(),
             errors: Vec::new(),
             keyed: Vec::new(),
+            failed_ids: Vec::new(),
             unknown_lanes: BTreeMap::new(),
             rows_read: 0,
             rows_failed: 0,
@@ -220,9 +226,9 @@ impl<'r> Parser<'r> {
                 chunk.keyed.push(Keyed {
                     row,
                     fingerprint: IdMap::fingerprint(id),
-                    candidate: None,
-                    id: Some(id.to_string()),
+                    candidate: Keyed::FAILED,
                 });
+                chunk.failed_ids.push(id.to_string());
             }
             for (column, value, reason, after_key) in std::mem::take(&mut chunk.row_errors) {
                 let column = match column {
@@ -243,8 +249,7 @@ impl<'r> Parser<'r> {
             chunk.keyed.push(Keyed {
                 row,
                 fingerprint: IdMap::fingerprint(id),
-                candidate: Some(chunk.source_rows.len() as u32),
-                id: None,
+                candidate: chunk.source_rows.len() as u32,
             });
         }
         chunk.append(row, values, extras, conversation_key);
@@ -377,6 +382,7 @@ impl Chunk {
             frame: DataFrame::new_infer_height(columns)?,
             errors: self.errors,
             keyed: self.keyed,
+            failed_ids: self.failed_ids,
             unknown_lanes: self.unknown_lanes,
             rows_read: self.rows_read,
             rows_failed: self.rows_failed,
@@ -389,6 +395,7 @@ pub struct Parsed {
     pub(super) frame: DataFrame,
     pub(super) errors: Vec<RowError>,
     pub(super) keyed: Vec<Keyed>,
+    pub(super) failed_ids: Vec<String>,
     pub(super) unknown_lanes: BTreeMap<String, u64>,
     pub(super) rows_read: u64,
     pub(super) rows_failed: u64,
