@@ -199,9 +199,9 @@ impl Fingerprints {
         let old = std::mem::replace(
             self,
             Fingerprints {
-                slots: vec![0; capacity],
+                slots: written_zeros(capacity),
                 numbers: if self.numbered {
-                    vec![0; capacity]
+                    written_zeros(capacity)
                 } else {
                     Vec::new()
                 },
@@ -217,6 +217,15 @@ impl Fingerprints {
             }
         }
     }
+}
+
+/// `n` zeros written, not only allocated: memory allocated as zeros is mapped to the shared
+/// zero page until first written, and the warm-up reads before the inserts write would then
+/// fault every page twice (the second time flushing the other cores' address caches).
+fn written_zeros<T: Copy + Default>(n: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    v.resize(n, T::default());
+    v
 }
 
 #[cfg(test)]
