@@ -4,24 +4,29 @@
 
 Usage: run_sql.py duckdb|spark WAREHOUSE_DIR SQL_FILE OUT_CSV [WAREHOUSE_DIR SQL_FILE OUT_CSV ...]
 
-Each warehouse's conversations, messages, assignments and handoffs Parquet files are registered
-under those names. Several jobs share one engine session (Spark starts once, in local[2] mode
+Each warehouse's conversations, messages, assignments, handoffs, templates and send_failures
+Parquet files are registered under those names. Several jobs share one engine session (Spark starts once, in local[2] mode
 with the UI off).
 """
 import csv
 import os
 import sys
 
-TABLES = ["conversations", "messages", "assignments", "handoffs"]
+# The optional tables: a warehouse of data without them has no file, and an empty table with
+# their columns stands in (the metrics that read them then have no rows, as in `l2lens metrics`).
+EMPTY = {
+    "handoffs": "conversation_id VARCHAR, handoff_at TIMESTAMP, intent VARCHAR, key_details VARCHAR, "
+    "attempted_steps VARCHAR, current_status VARCHAR, next_action VARCHAR, source_row INT",
+    "templates": "template_name VARCHAR, status VARCHAR, changed_at TIMESTAMP, source_row INT",
+    "send_failures": "message_id VARCHAR, conversation_id VARCHAR, failed_at TIMESTAMP, "
+    "error_code VARCHAR, error_title VARCHAR, template_name VARCHAR, sender VARCHAR, source_row INT",
+}
+TABLES = ["conversations", "messages", "assignments", "handoffs", "templates", "send_failures"]
 
-# A warehouse of data without handoff briefs has no handoffs file: an empty table stands in
-# (the brief metrics then have no rows, as in `l2lens metrics`).
-EMPTY_HANDOFFS = (
-    "SELECT CAST(NULL AS VARCHAR) AS conversation_id, CAST(NULL AS TIMESTAMP) AS handoff_at, "
-    "CAST(NULL AS VARCHAR) AS intent, CAST(NULL AS VARCHAR) AS key_details, "
-    "CAST(NULL AS VARCHAR) AS attempted_steps, CAST(NULL AS VARCHAR) AS current_status, "
-    "CAST(NULL AS VARCHAR) AS next_action, CAST(NULL AS INT) AS source_row WHERE 1 = 0"
-)
+
+def empty(table):
+    columns = [c.strip().split(" ") for c in EMPTY[table].split(",")]
+    return "SELECT " + ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in columns) + " WHERE 1 = 0"
 
 
 def statements(path):
@@ -49,7 +54,7 @@ def run_duckdb(jobs):
             if os.path.exists(path):
                 con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
             else:
-                con.execute(f"CREATE VIEW {table} AS {EMPTY_HANDOFFS}")
+                con.execute(f"CREATE VIEW {table} AS {empty(table)}")
         result = None
         for statement in statements(sql):
             result = con.execute(statement)
@@ -78,7 +83,7 @@ def run_spark(jobs):
                 if os.path.exists(path):
                     spark.read.parquet(path).createOrReplaceTempView(table)
                 else:
-                    spark.sql(EMPTY_HANDOFFS.replace("VARCHAR", "STRING")).createOrReplaceTempView(table)
+                    spark.sql(empty(table).replace("VARCHAR", "STRING")).createOrReplaceTempView(table)
             frame = None
             for statement in statements(sql):
                 frame = spark.sql(statement)

@@ -160,6 +160,11 @@ pub struct SqlArgs {
     #[arg(long, value_enum)]
     pub dialect: crate::sql::Dialect,
 
+    /// Which metrics: the ten L2 metrics and 11-12 (default), the governance checks the SQL
+    /// has (template_blocked_sends, window_violation_sends), or all.
+    #[arg(long, value_enum, default_value_t = crate::metrics::Selection::Core)]
+    pub select: crate::metrics::Selection,
+
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 
@@ -556,8 +561,8 @@ pub struct MetricsArgs {
     #[arg(long, requires = "out")]
     pub partition: bool,
 
-    /// Which metrics: the ten L2 metrics (default), the governance checks, or all. The report,
-    /// alerts and SQL always have all of them.
+    /// Which metrics: the ten L2 metrics (default), the governance checks, or all. The report
+    /// and alerts always have all of them.
     #[arg(long, value_enum, default_value_t = Selection::Core)]
     pub select: Selection,
 

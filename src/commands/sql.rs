@@ -19,6 +19,7 @@ pub(crate) fn run(args: &SqlArgs, progress: &Progress) -> Result<Status> {
         period: args.analysis.period,
         zone: args.analysis.tz,
         by: args.analysis.by,
+        select: args.select,
     };
     let target = Target::from_arg(args.out.as_deref());
     target.write(export.script().as_bytes())?;

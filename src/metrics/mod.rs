@@ -38,6 +38,7 @@ use crate::dataset::Dataset;
 use crate::facts::Facts;
 pub use crate::period::{self, Period, Zone};
 pub use crate::units::{Unit, human};
+pub use window_violations::OUTSIDE_WINDOW;
 
 /// One metric id with its one-line definition.
 #[derive(Debug, Clone, Copy, PartialEq)]

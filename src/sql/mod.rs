@@ -1,22 +1,24 @@
 //! `l2lens sql --dialect duckdb|spark`: the facts table and the default metrics (the ten and
 //! metrics 11–12) as one SQL query for another engine, with the configuration inlined (lanes and
-//! tiers, trap limit, risk hours, as_of, period, time zone, grouping).
+//! tiers, trap limit, risk hours, as_of, period, time zone, grouping); with `--select
+//! governance` or `all`, the governance checks G5 and G8 as well.
 //!
-//! The query reads tables named `conversations`, `messages`, `assignments` and `handoffs` as
-//! `l2lens ingest` writes them (typed timestamps, and `source_row`, the input order that breaks
+//! The query reads tables named `conversations`, `messages`, `assignments` and `handoffs` (and
+//! for G5 and G8 `templates` and `send_failures`) as `l2lens ingest` writes them (typed timestamps, and `source_row`, the input order that breaks
 //! ties) and returns rows in the output contract of `l2lens metrics`:
 //! `period_start, <group>, metric, value, n`.
 //!
 //! The rules are written here a second time, in SQL; the tests run this SQL on DuckDB and on
 //! Spark and compare it, row for row, with `l2lens metrics` and with the hand-checked fixture.
-//! The governance checks (G1–G8) are not exported: see [`NOT_EXPORTED`].
+//! The other governance checks are not exported: see [`NOT_EXPORTED`].
 
 mod dialect;
 
 pub use dialect::Dialect;
 
 use crate::config::Config;
-use crate::metrics::{Dimension, Period, Zone};
+use crate::metrics::OUTSIDE_WINDOW;
+use crate::metrics::{Dimension, MetricSet, Period, Selection, Zone};
 use crate::time::{MS_PER_HOUR, format_rfc3339};
 
 /// Metrics `l2lens metrics` computes that the export leaves out, and why.
@@ -24,10 +26,6 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
     (
         "duplicate_rate, ownerless_rate, ping_pong_rate, silent_stall_rate, brief_missing_rate, missed_handoff_rate",
         "stateful walks over each conversation's assignments and messages (ownerless spells merged across lanes, stays, stall intervals, strike counting); expressible as recursive SQL but not exported yet",
-    ),
-    (
-        "template_blocked_sends, window_violation_sends",
-        "read the optional templates and send_failures tables; not exported yet",
     ),
     (
         "business-time metrics (frt_bh_s, tts_bh_s, art_bh_s, …)",
@@ -46,6 +44,8 @@ pub struct Export<'a> {
     pub period: Period,
     pub zone: Zone,
     pub by: Dimension,
+    /// The ten metrics and 11-12, the governance checks the SQL has (G5 and G8), or both.
+    pub select: Selection,
 }
 
 impl Export<'_> {
@@ -197,8 +197,10 @@ impl Export<'_> {
             ("human_frt_median_s", q(wait, 0.5), human, "first_human_at"),
             ("human_frt_p90_s", q(wait, 0.9), human, "first_human_at"),
         ];
+        let core = self.select.includes(MetricSet::Core);
         let mut metrics: Vec<String> = cohorts
             .iter()
+            .filter(|_| core)
             .map(|(id, value, cohort, time)| {
                 let source = format!("facts WHERE {cohort}");
                 self.metric_select(
@@ -221,9 +223,45 @@ impl Export<'_> {
                 format!("sum(CASE WHEN silence > {expired_ms:e} THEN 1E0 ELSE 0E0 END)"),
             ),
         ] {
-            let group = self.group("lane_at_snapshot");
-            metrics.push(self.metric_select(id, &value, "period_start", &group, "window_cohort"));
+            if core {
+                let group = self.group("lane_at_snapshot");
+                metrics.push(self.metric_select(
+                    id,
+                    &value,
+                    "period_start",
+                    &group,
+                    "window_cohort",
+                ));
+            }
         }
+        let governance = self.select.includes(MetricSet::Governance);
+        if governance {
+            for (id, value, source) in [
+                ("template_blocked_sends", "sum(blocked)", "template_checks"),
+                ("window_violation_sends", "sum(violation)", "failure_checks"),
+            ] {
+                let period = self.period_of("event_at");
+                metrics.push(self.metric_select(id, value, &period, &self.group("lane"), source));
+            }
+        }
+        let blocked: Vec<String> = self
+            .config
+            .governance
+            .blocked_template_statuses
+            .iter()
+            .map(|status| d.quote(status))
+            .collect();
+        let sends = SENDS
+            .replace("{SENT}", &ms("m.sent_at"))
+            .replace("{CHANGED}", &ms("h.changed_at"))
+            .replace("{FAILED}", &ms("x.failed_at"))
+            .replace("{BLOCKED}", &blocked.join(", "))
+            .replace("{OUTSIDE_WINDOW}", &d.quote(OUTSIDE_WINDOW));
+        let sends = if governance {
+            format!(",\n{sends}")
+        } else {
+            String::new()
+        };
         let window = WINDOW
             .replace(
                 "{FIRST_PERIOD}",
@@ -251,7 +289,7 @@ impl Export<'_> {
              -- as_of: {as_of_note}; period: {period:?}; time zone: {tz}; grouped by {group_name}.\n\
              -- Reads conversations, messages, assignments and handoffs as `l2lens ingest` writes\n\
              -- them (typed timestamps and source_row). Not exported:\n{not_exported}\
-             {preamble}WITH\n{facts},\n{window}\n\
+             {preamble}WITH\n{facts},\n{window}{sends}\n\
              SELECT period_start, CASE WHEN grp IS NULL THEN 'ALL' ELSE grp END AS {group_col}, metric, value, n\n\
              FROM (\n{metrics}\n) metric_rows\n\
              ORDER BY period_start, {group_col}, metric;\n",
@@ -293,6 +331,41 @@ impl Export<'_> {
         }
     }
 }
+
+/// The sends the governance checks G5 and G8 count, each with its conversation's facts and
+/// `event_at`: template sends with `blocked` (the template's status at send time, the latest
+/// row with `changed_at <= sent_at`, ties to the later row; `unknown` without one), and failed
+/// sends with `violation` (error 131047). Without a templates table (or an empty one) G5 has
+/// no rows, as in `l2lens metrics`.
+const SENDS: &str = r#"template_sends AS (
+  SELECT m.conversation_id, {SENT} AS at, m.template_name, m.source_row AS send_row
+  FROM messages m
+  WHERE m.kind = 'template' AND m.sender IN ('bot', 'agent') AND m.template_name IS NOT NULL
+    AND {SENT} <= (SELECT t FROM params)
+),
+template_status AS (
+  SELECT send_row, status FROM (
+    SELECT s.send_row, h.status,
+           ROW_NUMBER() OVER (PARTITION BY s.send_row ORDER BY {CHANGED} DESC, h.source_row DESC) AS from_last
+    FROM template_sends s JOIN templates h
+      ON h.template_name = s.template_name AND {CHANGED} <= s.at) x
+  WHERE from_last = 1
+),
+template_checks AS (
+  SELECT f.*, s.at AS event_at,
+         CASE WHEN COALESCE(t.status, 'unknown') IN ({BLOCKED}) THEN 1E0 ELSE 0E0 END AS blocked
+  FROM template_sends s
+  JOIN facts f ON f.conversation_id = s.conversation_id
+  LEFT JOIN template_status t ON t.send_row = s.send_row
+  WHERE EXISTS (SELECT 1 FROM templates)
+),
+failure_checks AS (
+  SELECT f.*, {FAILED} AS event_at,
+         CASE WHEN x.error_code = {OUTSIDE_WINDOW} THEN 1E0 ELSE 0E0 END AS violation
+  FROM send_failures x
+  JOIN facts f ON f.conversation_id = x.conversation_id
+  WHERE {FAILED} <= (SELECT t FROM params)
+)"#;
 
 /// The facts table as CTEs (instants as BIGINT milliseconds), ending with `facts`.
 const FACTS: &str = r#"params AS ({AS_OF_QUERY}),

@@ -25,6 +25,16 @@ fn engine(module: &str) -> bool {
     ok
 }
 
+/// The governance checks the SQL has.
+const EXPORTED_GOVERNANCE: [&str; 2] = ["template_blocked_sends", "window_violation_sends"];
+
+/// The rows of `paths` whose metric is one of the exported governance checks.
+fn read_exported_governance(paths: &[PathBuf]) -> Rows {
+    let mut rows = read(paths);
+    rows.retain(|(_, _, metric), _| EXPORTED_GOVERNANCE.contains(&metric.as_str()));
+    rows
+}
+
 fn read(paths: &[PathBuf]) -> Rows {
     let mut rows = Rows::new();
     for path in paths {
@@ -76,6 +86,7 @@ fn run_ok(args: &[&str]) -> Vec<u8> {
 /// (label, warehouse, SQL arguments, expected rows) for the three comparisons.
 fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, PathBuf, Rows)> {
     let golden = scratch.join("golden");
+    let governance = scratch.join("governance");
     let sample = scratch.join("sample");
     run_ok(&[
         "ingest",
@@ -84,6 +95,14 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
         golden_dir().to_str().unwrap(),
         "--out",
         golden.to_str().unwrap(),
+    ]);
+    run_ok(&[
+        "ingest",
+        "-q",
+        "--data",
+        fixture("governance").to_str().unwrap(),
+        "--out",
+        governance.to_str().unwrap(),
     ]);
     run_ok(&[
         "ingest",
@@ -126,6 +145,19 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
         &["--as-of", "2026-11-25T00:00:00Z"],
         expected_golden,
     );
+    let expected_governance =
+        read_exported_governance(&[fixture("governance/expected_metrics.csv")]);
+    assert_eq!(
+        expected_governance.len(),
+        5,
+        "the fixture's template_blocked_sends rows"
+    );
+    add(
+        "governance",
+        &governance,
+        &["--as-of", "2026-11-25T00:00:00Z", "--select", "governance"],
+        expected_governance,
+    );
     for (label, analysis) in [
         (
             "sample-lane-week",
@@ -143,18 +175,36 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
             ][..],
         ),
     ] {
+        // The SQL with every metric it has, against the ten and 11-12 and the governance checks
+        // the SQL has, from `l2lens metrics`.
         let metrics = scratch.join(&format!("{label}-l2lens.csv"));
-        let mut args = vec![
-            "metrics",
-            "-q",
-            "--data",
-            sample.to_str().unwrap(),
-            "--out",
-            metrics.to_str().unwrap(),
-        ];
-        args.extend_from_slice(analysis);
-        run_ok(&args);
-        add(label, &sample, analysis, read(&[metrics]));
+        let checks = scratch.join(&format!("{label}-l2lens-governance.csv"));
+        for (out, select) in [(&metrics, "core"), (&checks, "governance")] {
+            let mut args = vec![
+                "metrics",
+                "-q",
+                "--data",
+                sample.to_str().unwrap(),
+                "--select",
+                select,
+                "--out",
+                out.to_str().unwrap(),
+            ];
+            args.extend_from_slice(analysis);
+            run_ok(&args);
+        }
+        let mut expected = read(&[metrics]);
+        let governance_rows = read_exported_governance(&[checks]);
+        assert!(
+            EXPORTED_GOVERNANCE
+                .iter()
+                .all(|id| governance_rows.keys().any(|k| k.2 == *id)),
+            "the sample data has rows of every exported governance check"
+        );
+        expected.extend(governance_rows);
+        let mut sql_args = analysis.to_vec();
+        sql_args.extend(["--select", "all"]);
+        add(label, &sample, &sql_args, expected);
     }
     out
 }
@@ -233,4 +283,33 @@ fn the_sql_inlines_the_configuration() {
     ] {
         assert!(sql.contains(needle), "{needle} not in the SQL:\n{sql}");
     }
+    assert!(
+        !sql.contains("template_checks"),
+        "the governance checks only on request"
+    );
+    let config = scratch.write(
+        "blocked.toml",
+        "[governance]\nblocked_template_statuses = [\"paused\", \"flagged\"]\n",
+    );
+    let sql = String::from_utf8(run_ok(&[
+        "sql",
+        "--dialect",
+        "duckdb",
+        "--config",
+        config.to_str().unwrap(),
+        "--select",
+        "governance",
+    ]))
+    .unwrap();
+    for needle in [
+        "IN ('paused', 'flagged')",
+        "= '131047'",
+        "'window_violation_sends'",
+    ] {
+        assert!(sql.contains(needle), "{needle} not in the SQL:\n{sql}");
+    }
+    assert!(
+        !sql.contains("'frt_median_s'"),
+        "only the governance checks"
+    );
 }
