@@ -255,7 +255,7 @@ impl<'r> TableBuilder<'r> {
     }
 
     pub fn rows_read(&self) -> u64 {
-        self.counts.rows_read + self.chunk.rows_read
+        self.counts.rows_read + self.chunk.outcome.rows_read
     }
 
     pub fn extra_count(&self) -> usize {
@@ -300,12 +300,15 @@ impl<'r> TableBuilder<'r> {
     fn merge(&mut self, parsed: Parsed) -> PolarsResult<DataFrame> {
         let Parsed {
             mut frame,
-            errors,
-            keyed,
-            failed_ids,
-            unknown_lanes,
-            rows_read,
-            rows_failed,
+            outcome:
+                Outcome {
+                    errors,
+                    keyed,
+                    failed_ids,
+                    unknown_lanes,
+                    rows_read,
+                    rows_failed,
+                },
         } = parsed;
         let mut failed_ids = failed_ids.into_iter();
         let base = u32::try_from(self.counts.rows_accepted).unwrap_or(u32::MAX);
@@ -437,7 +440,7 @@ mod cells;
 mod parser;
 pub use cells::parse_bool;
 pub use parser::{Chunk, Parsed, Parser};
-use parser::{Keyed, RowError};
+use parser::{Keyed, Outcome, RowError};
 
 #[cfg(test)]
 #[path = "validate_tests.rs"]

@@ -59,14 +59,7 @@ pub struct Chunk {
     conversation_keys: Option<Vec<u32>>,
     extra_names: Vec<String>,
     extras: Vec<StringChunkedBuilder>,
-    pub(super) errors: Vec<RowError>,
-    pub(super) keyed: Vec<Keyed>,
-    /// The ids of the keyed rows that failed, in row order.
-    pub(super) failed_ids: Vec<String>,
-    pub(super) unknown_lanes: BTreeMap<String, u64>,
-    pub(super) rows_read: u64,
-    /// Rows that failed a row-local check.
-    pub(super) rows_failed: u64,
+    pub(super) outcome: Outcome,
     row_errors: Vec<(ErrColumn, String, Reason, bool)>,
     /// The conversation id looked up last, and its key.
     last_conversation: (String, Option<u32>),
@@ -156,12 +149,7 @@ impl<'r> Parser<'r> {
                 .iter()
                 .map(|n| StringChunkedBuilder::new(n.as_str().into(), capacity))
                 .collect(),
-            errors: Vec::new(),
-            keyed: Vec::new(),
-            failed_ids: Vec::new(),
-            unknown_lanes: BTreeMap::new(),
-            rows_read: 0,
-            rows_failed: 0,
+            outcome: Outcome::default(),
             row_errors: Vec::new(),
             last_conversation: (String::new(), None),
         }
@@ -170,9 +158,9 @@ impl<'r> Parser<'r> {
     /// A row the reader could not split into cells (wrong field count, a JSON line that is
     /// not an object, …).
     pub fn reject(&self, chunk: &mut Chunk, row: u64, column: &str, value: &str, reason: Reason) {
-        chunk.rows_read += 1;
-        chunk.rows_failed += 1;
-        chunk.errors.push(RowError {
+        chunk.outcome.rows_read += 1;
+        chunk.outcome.rows_failed += 1;
+        chunk.outcome.errors.push(RowError {
             row,
             column: column.to_owned(),
             value: value.to_owned(),
@@ -186,7 +174,7 @@ impl<'r> Parser<'r> {
     /// shorter.
     pub fn parse(&self, chunk: &mut Chunk, row: u64, cells: &[Cell<'_>], extras: &[Cell<'_>]) {
         debug_assert_eq!(cells.len(), self.specs.len());
-        chunk.rows_read += 1;
+        chunk.outcome.rows_read += 1;
         chunk.row_errors.clear();
         let mut values: [Value<'_>; MAX_COLUMNS] = std::array::from_fn(|_| Value::Null);
         for (i, (spec, cell)) in self.specs.iter().zip(cells).enumerate() {
@@ -221,21 +209,21 @@ impl<'r> Parser<'r> {
             _ => None,
         });
         if !chunk.row_errors.is_empty() {
-            chunk.rows_failed += 1;
+            chunk.outcome.rows_failed += 1;
             if let Some(id) = key {
-                chunk.keyed.push(Keyed {
+                chunk.outcome.keyed.push(Keyed {
                     row,
                     fingerprint: IdMap::fingerprint(id),
                     candidate: Keyed::FAILED,
                 });
-                chunk.failed_ids.push(id.to_string());
+                chunk.outcome.failed_ids.push(id.to_string());
             }
             for (column, value, reason, after_key) in std::mem::take(&mut chunk.row_errors) {
                 let column = match column {
                     ErrColumn::Canonical(i) => self.specs[i].name.to_owned(),
                     ErrColumn::Extra(i) => chunk.extra_names[i].clone(),
                 };
-                chunk.errors.push(RowError {
+                chunk.outcome.errors.push(RowError {
                     row,
                     column,
                     value,
@@ -246,7 +234,7 @@ impl<'r> Parser<'r> {
             return;
         }
         if let Some(id) = key {
-            chunk.keyed.push(Keyed {
+            chunk.outcome.keyed.push(Keyed {
                 row,
                 fingerprint: IdMap::fingerprint(id),
                 candidate: chunk.source_rows.len() as u32,
@@ -256,7 +244,11 @@ impl<'r> Parser<'r> {
         if let Some(Value::Str(lane)) = self.lane_index.map(|i| &values[i])
             && !self.rules.known_lanes.contains(lane.as_ref())
         {
-            *chunk.unknown_lanes.entry(lane.to_string()).or_default() += 1;
+            *chunk
+                .outcome
+                .unknown_lanes
+                .entry(lane.to_string())
+                .or_default() += 1;
         }
     }
 
@@ -380,12 +372,7 @@ impl Chunk {
         }
         Ok(Parsed {
             frame: DataFrame::new_infer_height(columns)?,
-            errors: self.errors,
-            keyed: self.keyed,
-            failed_ids: self.failed_ids,
-            unknown_lanes: self.unknown_lanes,
-            rows_read: self.rows_read,
-            rows_failed: self.rows_failed,
+            outcome: self.outcome,
         })
     }
 }
@@ -393,10 +380,20 @@ impl Chunk {
 /// A finished [`Chunk`], ready for the merge.
 pub struct Parsed {
     pub(super) frame: DataFrame,
-    pub(super) errors: Vec<RowError>,
-    pub(super) keyed: Vec<Keyed>,
-    pub(super) failed_ids: Vec<String>,
-    pub(super) unknown_lanes: BTreeMap<String, u64>,
-    pub(super) rows_read: u64,
-    pub(super) rows_failed: u64,
+    pub(super) outcome: Outcome,
+}
+
+/// What the merge needs of a chunk besides its candidates' columns.
+#[derive(Default)]
+pub(super) struct Outcome {
+    /// The problems of the rows, in row order.
+    pub errors: Vec<RowError>,
+    pub keyed: Vec<Keyed>,
+    /// The ids of the keyed rows that failed, in row order.
+    pub failed_ids: Vec<String>,
+    /// Unknown lanes of the candidates, with their counts.
+    pub unknown_lanes: BTreeMap<String, u64>,
+    pub rows_read: u64,
+    /// Rows that failed a row-local check.
+    pub rows_failed: u64,
 }
