@@ -4,8 +4,8 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
 use flate2::read::MultiGzDecoder;
@@ -14,27 +14,30 @@ use super::columns::ColumnMap;
 use polars::prelude::PolarsResult;
 
 use super::validate::{Cell, MAX_COLUMNS, Parsed, Parser, Reason, TableBuilder, ValidatedTable};
+use super::workers::Workers;
 use crate::progress::Progress;
 
 /// Records parsed per chunk; each chunk's accepted rows become one batch (one row group of
 /// the warehouse).
-const CHUNK_RECORDS: usize = 1 << 16;
+const CHUNK_RECORDS: usize = 3 << 14;
 
 /// Reads and validates a CSV file. The file is split into records on this thread and parsed
 /// in chunks on every core; the chunks are merged in file order.
-pub fn read(
+pub fn read<'r: 's, 's>(
     path: &Path,
     gzip: bool,
-    builder: TableBuilder<'_>,
+    builder: TableBuilder<'r>,
+    workers: &Workers<'s>,
     progress: &Progress,
 ) -> Result<ValidatedTable> {
-    read_in_chunks(path, gzip, builder, progress, CHUNK_RECORDS)
+    read_in_chunks(path, gzip, builder, workers, progress, CHUNK_RECORDS)
 }
 
-fn read_in_chunks(
+fn read_in_chunks<'r: 's, 's>(
     path: &Path,
     gzip: bool,
-    mut builder: TableBuilder<'_>,
+    mut builder: TableBuilder<'r>,
+    workers: &Workers<'s>,
     progress: &Progress,
     chunk_records: usize,
 ) -> Result<ValidatedTable> {
@@ -82,29 +85,21 @@ fn read_in_chunks(
         builder.extra_index(name);
     }
     builder.batches_by_reader();
-    let parser = builder.parser().clone();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let file = Source {
         path,
         gzip,
         len,
         fields: header.len(),
         chunk_records,
-        spare: Mutex::default(),
+        parsing: Arc::new((builder.parser().clone(), map)),
+        spare: Arc::default(),
     };
 
-    // Bounded queues: a few chunks in flight at most.
-    let (jobs, queue) = sync_channel::<Job>(1);
-    let queue = Mutex::new(queue);
+    // A bounded queue: a few chunks in flight at most.
     let (order, in_order) = sync_channel::<Pending>(1);
     std::thread::scope(|scope| -> Result<()> {
-        for _ in 0..threads {
-            let (queue, parser, map) = (&queue, &parser, &map);
-            let spare = &file.spare;
-            scope.spawn(move || parse_jobs(queue, parser, map, spare));
-        }
         let file = &file;
-        let reading = scope.spawn(move || file.split(reader, &jobs, &order));
+        let reading = scope.spawn(move || file.split(reader, workers, &order));
         // Chunks come in file order; each is merged once parsed.
         for pending in in_order {
             if let Some(rows) = pending.expected_rows {
@@ -132,21 +127,18 @@ struct Pending {
     expected_rows: Option<usize>,
 }
 
-/// A chunk of records to parse, and where to send the result.
-type Job = (Records, SyncSender<PolarsResult<Parsed>>);
-
 /// The file being read, and how.
-struct Source<'p> {
+struct Source<'p, 'r> {
     path: &'p Path,
     gzip: bool,
     len: u64,
     fields: usize,
     chunk_records: usize,
+    /// How the chunks are parsed, shared by the tasks that parse them.
+    parsing: Arc<(Parser<'r>, ColumnMap)>,
     /// Buffers of parsed chunks, for the next ones.
-    spare: Spare,
+    spare: Arc<Mutex<Vec<Records>>>,
 }
-
-type Spare = Mutex<Vec<Records>>;
 
 /// Consecutive records of a file, split into fields but not decoded.
 #[derive(Default)]
@@ -166,15 +158,18 @@ struct Records {
 /// A chunk stops at this many bytes of fields, however few records it has.
 const CHUNK_BYTES: usize = 64 << 20;
 
-impl Source<'_> {
+impl<'r> Source<'_, 'r> {
     /// Splits the file into chunks of records, sends each to be parsed and tells the merge
     /// where its result will come. Stops early, without error, when the merge stopped.
-    fn split<R: Read>(
+    fn split<'s, R: Read>(
         &self,
         mut reader: csv::Reader<R>,
-        jobs: &SyncSender<Job>,
+        workers: &Workers<'s>,
         order: &SyncSender<Pending>,
-    ) -> Result<()> {
+    ) -> Result<()>
+    where
+        'r: 's,
+    {
         let mut row: u64 = 0;
         loop {
             let first = row == 0;
@@ -192,7 +187,16 @@ impl Source<'_> {
                 parsed,
                 expected_rows,
             };
-            if jobs.send((records, reply)).is_err() || order.send(pending).is_err() {
+            let (parsing, spare) = (Arc::clone(&self.parsing), Arc::clone(&self.spare));
+            let parse = Box::new(move || {
+                let (parser, map) = &*parsing;
+                // The reader may have stopped on an error: then nobody waits for the result.
+                let _ = reply.send(parse_records(parser, map, &records));
+                if let Ok(mut spare) = spare.lock() {
+                    spare.push(records);
+                }
+            });
+            if !workers.run(parse) || order.send(pending).is_err() {
                 return Ok(());
             }
         }
@@ -271,24 +275,6 @@ impl Records {
 
     fn field(&self, index: usize) -> &[u8] {
         &self.bytes[self.range(index)]
-    }
-}
-
-/// One parsing thread: parses the chunks of `queue` until it closes.
-fn parse_jobs(queue: &Mutex<Receiver<Job>>, parser: &Parser<'_>, map: &ColumnMap, spare: &Spare) {
-    loop {
-        let job = match queue.lock() {
-            Ok(queue) => queue.recv(),
-            Err(_) => return,
-        };
-        let Ok((records, reply)) = job else {
-            return;
-        };
-        // The reader may have stopped on an error: then nobody waits for the result.
-        let _ = reply.send(parse_records(parser, map, &records));
-        if let Ok(mut spare) = spare.lock() {
-            spare.push(records);
-        }
     }
 }
 

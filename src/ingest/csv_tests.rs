@@ -35,6 +35,22 @@ fn builder<'a>(
     TableBuilder::new(Table::Messages, "messages.csv", rules, 2)
 }
 
+/// The file read in chunks of `chunk_records`, parsed by threads of its own.
+fn chunked(path: &Path, builder: TableBuilder<'_>, chunk_records: usize) -> ValidatedTable {
+    std::thread::scope(|scope| {
+        let workers = Workers::start(scope);
+        read_in_chunks(
+            path,
+            false,
+            builder,
+            &workers,
+            &Progress::silent(),
+            chunk_records,
+        )
+    })
+    .unwrap()
+}
+
 /// The same file validated one row at a time, as the reference.
 fn row_by_row(path: &Path, mut builder: TableBuilder<'_>) -> ValidatedTable {
     let mut reader = csv::ReaderBuilder::new()
@@ -99,13 +115,12 @@ fn chunks_give_the_rows_quarantine_and_counts_of_one_row_at_a_time() {
     assert_eq!(reference.frame.height(), 4);
 
     for chunk_records in [1, 2, 3, 7, 1000] {
-        let progress = Progress::silent();
         let read = |spill: Option<std::path::PathBuf>| {
             let mut b = builder(&lanes, &input, &ids);
             if let Some(spill) = spill {
                 b.spill_to(spill, 2);
             }
-            read_in_chunks(&path, false, b, &progress, chunk_records).unwrap()
+            chunked(&path, b, chunk_records)
         };
         let chunked = read(None);
         assert!(
@@ -154,14 +169,7 @@ fn invalid_utf8_is_found_per_field_even_when_the_chunk_as_a_whole_decodes() {
     let input = Input::default();
     let mut ids = IdMap::default();
     ids.insert("c1", 0);
-    let table = read_in_chunks(
-        &path,
-        false,
-        builder(&lanes, &input, &ids),
-        &Progress::silent(),
-        1000,
-    )
-    .unwrap();
+    let table = chunked(&path, builder(&lanes, &input, &ids), 1000);
     let got: Vec<(u64, &str, Reason)> = table
         .quarantine
         .iter()
