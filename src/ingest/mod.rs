@@ -40,7 +40,8 @@ pub struct IngestOptions {
     pub input: crate::config::Input,
 }
 
-/// Rows per row group when ingest writes tables as it validates them.
+/// Rows per row group when ingest writes a table it reads in slices (Parquet input) or
+/// validates row by row; CSV tables are written a chunk of records at a time.
 pub const SPILL_BATCH_ROWS: usize = 1 << 20;
 
 /// The accepted rows of every table, the quarantine and the summary.
@@ -115,10 +116,10 @@ pub fn ingest_dir(dir: &Path, options: &IngestOptions, progress: &Progress) -> R
     ingest_dir_into(dir, options, progress, None)
 }
 
-/// Reads and validates every table of `dir`. With `out`, each CSV table is written to
-/// `out/<table>.parquet` as it is validated, in row groups of [`SPILL_BATCH_ROWS`], so memory
-/// stays bounded by the batch and the id sets; Parquet tables are read in slices of as many rows,
-/// each becoming a row group. JSON Lines tables stay in memory.
+/// Reads and validates every table of `dir`. With `out`, each CSV and Parquet table is written
+/// to `out/<table>.parquet` as it is validated, so memory stays bounded by the chunks in flight
+/// and the id sets: a CSV table a row group per chunk of records, a Parquet table a row group
+/// per slice of [`SPILL_BATCH_ROWS`] rows. JSON Lines tables stay in memory.
 pub fn ingest_dir_into(
     dir: &Path,
     options: &IngestOptions,
