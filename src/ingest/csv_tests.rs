@@ -186,3 +186,36 @@ fn invalid_utf8_is_found_per_field_even_when_the_chunk_as_a_whole_decodes() {
     assert_eq!(extra.get(0), Some("café"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_truncated_gzip_file_is_an_error_naming_the_last_row_read() {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("l2lens-csv-gz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("messages.csv.gz");
+    let mut text = String::from("message_id,conversation_id,sent_at,sender,kind,channel_ref\n");
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            "m{i},c1,2026-11-16T09:00:00Z,customer,text,x{i}\n"
+        ));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let lanes = Config::default().known_lanes();
+    let input = Input::default();
+    let mut ids = IdMap::default();
+    ids.insert("c1", 0);
+    let result = std::thread::scope(|scope| {
+        let workers = Workers::start(scope);
+        let b = builder(&lanes, &input, &ids);
+        read_in_chunks(&path, true, b, &workers, &Progress::silent(), 1000)
+    });
+    let message = format!("{:#}", result.err().expect("a truncated file is an error"));
+    assert!(
+        message.contains("read failed after data row") && message.contains("truncated or not gzip"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
