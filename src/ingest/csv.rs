@@ -4,8 +4,8 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
 use flate2::read::MultiGzDecoder;
@@ -14,7 +14,6 @@ use super::columns::ColumnMap;
 use polars::prelude::PolarsResult;
 
 use super::validate::{Cell, MAX_COLUMNS, Parsed, Parser, Reason, TableBuilder, ValidatedTable};
-use super::workers::Workers;
 use crate::progress::Progress;
 
 /// Records parsed per chunk; each chunk's accepted rows become one batch (one row group of
@@ -23,21 +22,19 @@ const CHUNK_RECORDS: usize = 3 << 14;
 
 /// Reads and validates a CSV file. The file is split into records on this thread and parsed
 /// in chunks on every core; the chunks are merged in file order.
-pub fn read<'r: 's, 's>(
+pub fn read(
     path: &Path,
     gzip: bool,
-    builder: TableBuilder<'r>,
-    workers: &Workers<'s>,
+    builder: TableBuilder<'_>,
     progress: &Progress,
 ) -> Result<ValidatedTable> {
-    read_in_chunks(path, gzip, builder, workers, progress, CHUNK_RECORDS)
+    read_in_chunks(path, gzip, builder, progress, CHUNK_RECORDS)
 }
 
-fn read_in_chunks<'r: 's, 's>(
+fn read_in_chunks(
     path: &Path,
     gzip: bool,
-    mut builder: TableBuilder<'r>,
-    workers: &Workers<'s>,
+    mut builder: TableBuilder<'_>,
     progress: &Progress,
     chunk_records: usize,
 ) -> Result<ValidatedTable> {
@@ -46,7 +43,7 @@ fn read_in_chunks<'r: 's, 's>(
     if len == 0 {
         bail!(empty_message(path, &builder));
     }
-    let bar = progress.bytes(len, &format!("reading {}", file_name(path)));
+    let bar = progress.bytes(len, &format!("reading {}", super::file_name(path)));
     let counted = bar.wrap_read(BufReader::with_capacity(1 << 20, file));
     let source: Box<dyn Read + Send> = if gzip {
         Box::new(MultiGzDecoder::new(counted))
@@ -91,30 +88,35 @@ fn read_in_chunks<'r: 's, 's>(
         len,
         fields: header.len(),
         chunk_records,
-        parsing: Arc::new((builder.parser().clone(), map)),
-        spare: Arc::default(),
+        parser: builder.parser().clone(),
+        map,
+        spare: Mutex::default(),
     };
 
     // A bounded queue: a few chunks in flight at most.
     let (order, in_order) = sync_channel::<Pending>(1);
-    std::thread::scope(|scope| -> Result<()> {
-        let file = &file;
-        let reading = scope.spawn(move || file.split(reader, workers, &order));
-        // Chunks come in file order; each is merged once parsed.
-        for pending in in_order {
-            if let Some(rows) = pending.expected_rows {
-                builder.expect_rows(rows);
+    // The chunks are parsed on rayon's threads, shared by every table read at the same time;
+    // this thread merges them.
+    rayon::in_place_scope(|pool| {
+        std::thread::scope(|scope| -> Result<()> {
+            let file = &file;
+            let reading = scope.spawn(move || file.split(reader, pool, &order));
+            // Chunks come in file order; each is merged once parsed.
+            for pending in in_order {
+                if let Some(rows) = pending.expected_rows {
+                    builder.expect_rows(rows);
+                }
+                let parsed = pending
+                    .parsed
+                    .recv()
+                    .ok()
+                    .context("validating a chunk of rows failed")??;
+                builder.add(parsed)?;
             }
-            let parsed = pending
-                .parsed
-                .recv()
-                .ok()
-                .context("validating a chunk of rows failed")??;
-            builder.add(parsed)?;
-        }
-        reading
-            .join()
-            .unwrap_or_else(|_| bail!("reading {} panicked", path.display()))
+            reading
+                .join()
+                .unwrap_or_else(|_| bail!("reading {} panicked", path.display()))
+        })
     })?;
     bar.finish_and_clear();
     Ok(builder.finish()?)
@@ -134,10 +136,10 @@ struct Source<'p, 'r> {
     len: u64,
     fields: usize,
     chunk_records: usize,
-    /// How the chunks are parsed, shared by the tasks that parse them.
-    parsing: Arc<(Parser<'r>, ColumnMap)>,
+    parser: Parser<'r>,
+    map: ColumnMap,
     /// Buffers of parsed chunks, for the next ones.
-    spare: Arc<Mutex<Vec<Records>>>,
+    spare: Mutex<Vec<Records>>,
 }
 
 /// Consecutive records of a file, split into fields but not decoded.
@@ -162,14 +164,11 @@ impl<'r> Source<'_, 'r> {
     /// Splits the file into chunks of records, sends each to be parsed and tells the merge
     /// where its result will come. Stops early, without error, when the merge stopped.
     fn split<'s, R: Read>(
-        &self,
+        &'s self,
         mut reader: csv::Reader<R>,
-        workers: &Workers<'s>,
+        pool: &rayon::Scope<'s>,
         order: &SyncSender<Pending>,
-    ) -> Result<()>
-    where
-        'r: 's,
-    {
+    ) -> Result<()> {
         let mut row: u64 = 0;
         loop {
             let first = row == 0;
@@ -187,16 +186,14 @@ impl<'r> Source<'_, 'r> {
                 parsed,
                 expected_rows,
             };
-            let (parsing, spare) = (Arc::clone(&self.parsing), Arc::clone(&self.spare));
-            let parse = Box::new(move || {
-                let (parser, map) = &*parsing;
+            pool.spawn(move |_| {
                 // The reader may have stopped on an error: then nobody waits for the result.
-                let _ = reply.send(parse_records(parser, map, &records));
-                if let Ok(mut spare) = spare.lock() {
+                let _ = reply.send(parse_records(&self.parser, &self.map, &records));
+                if let Ok(mut spare) = self.spare.lock() {
                     spare.push(records);
                 }
             });
-            if !workers.run(parse) || order.send(pending).is_err() {
+            if order.send(pending).is_err() {
                 return Ok(());
             }
         }
@@ -332,12 +329,6 @@ fn decode(bytes: &[u8]) -> Cell<'_> {
             reason: Reason::InvalidUtf8,
         },
     }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 fn empty_message(path: &Path, builder: &TableBuilder<'_>) -> String {

@@ -35,20 +35,9 @@ fn builder<'a>(
     TableBuilder::new(Table::Messages, "messages.csv", rules, 2)
 }
 
-/// The file read in chunks of `chunk_records`, parsed by threads of its own.
+/// The file read in chunks of `chunk_records`.
 fn chunked(path: &Path, builder: TableBuilder<'_>, chunk_records: usize) -> ValidatedTable {
-    std::thread::scope(|scope| {
-        let workers = Workers::start(scope);
-        read_in_chunks(
-            path,
-            false,
-            builder,
-            &workers,
-            &Progress::silent(),
-            chunk_records,
-        )
-    })
-    .unwrap()
+    read_in_chunks(path, false, builder, &Progress::silent(), chunk_records).unwrap()
 }
 
 /// The same file validated one row at a time, as the reference.
@@ -170,11 +159,7 @@ fn invalid_utf8_is_found_per_field_even_when_the_chunk_as_a_whole_decodes() {
     let mut ids = IdMap::default();
     ids.insert("c1", 0);
     let table = chunked(&path, builder(&lanes, &input, &ids), 1000);
-    let got: Vec<(u64, &str, Reason)> = table
-        .quarantine
-        .iter()
-        .map(|q| (q.row, q.column.as_str(), q.reason))
-        .collect();
+    let got = table.problems();
     assert_eq!(
         got,
         [
@@ -207,11 +192,8 @@ fn a_truncated_gzip_file_is_an_error_naming_the_last_row_read() {
     let input = Input::default();
     let mut ids = IdMap::default();
     ids.insert("c1", 0);
-    let result = std::thread::scope(|scope| {
-        let workers = Workers::start(scope);
-        let b = builder(&lanes, &input, &ids);
-        read_in_chunks(&path, true, b, &workers, &Progress::silent(), 1000)
-    });
+    let b = builder(&lanes, &input, &ids);
+    let result = read_in_chunks(&path, true, b, &Progress::silent(), 1000);
     let message = format!("{:#}", result.err().expect("a truncated file is an error"));
     assert!(
         message.contains("read failed after data row") && message.contains("truncated or not gzip"),

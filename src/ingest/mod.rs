@@ -15,7 +15,6 @@ pub mod schema;
 mod spill;
 pub mod summary;
 pub mod validate;
-mod workers;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,7 +27,6 @@ use crate::time::EpochUnit;
 use schema::{EXTENSIONS, Format, Table};
 pub use summary::{IngestSummary, TableSummary};
 use validate::{IdMap, QuarantineLine, Rules, TableBuilder, ValidatedTable};
-use workers::Workers;
 
 /// What ingest needs to know besides the directory.
 #[derive(Debug, Clone)]
@@ -130,39 +128,25 @@ pub fn ingest_dir_into(
     let files = locate(dir)?;
     let base = |conversations| rules(options, conversations);
     // Conversations first: the other tables are checked against its accepted ids.
-    let mut conversations = std::thread::scope(|scope| {
-        read_table(
-            Table::Conversations,
-            &files[&Table::Conversations],
-            base(None),
-            options.epoch_unit,
-            &Workers::start(scope),
-            progress,
-            out,
-        )
-    })?;
+    let mut conversations = read_table(
+        Table::Conversations,
+        &files[&Table::Conversations],
+        base(None),
+        options.epoch_unit,
+        progress,
+        out,
+    )?;
     // The other tables look ids up in the map; the conversations' result no longer needs it.
     let ids = std::mem::take(&mut conversations.ids);
     let mut results: Vec<(Table, Result<ValidatedTable>)> = std::thread::scope(|scope| {
-        // The tables are read side by side; their chunks are parsed by one set of threads.
-        let workers = Workers::start(scope);
         let handles: Vec<_> = files
             .iter()
             .filter(|(t, _)| **t != Table::Conversations)
             .map(|(table, path)| {
                 let rules = base(Some(&ids));
                 let progress = progress.clone();
-                let workers = workers.clone();
                 let handle = scope.spawn(move || {
-                    read_table(
-                        *table,
-                        path,
-                        rules,
-                        options.epoch_unit,
-                        &workers,
-                        &progress,
-                        out,
-                    )
+                    read_table(*table, path, rules, options.epoch_unit, &progress, out)
                 });
                 (*table, handle)
             })
@@ -240,12 +224,11 @@ fn rules<'a>(options: &'a IngestOptions, conversations: Option<&'a IdMap>) -> Ru
     }
 }
 
-fn read_table<'r: 's, 's>(
+fn read_table(
     table: Table,
     path: &Path,
-    rules: Rules<'r>,
+    rules: Rules<'_>,
     epoch_unit: Option<EpochUnit>,
-    workers: &Workers<'s>,
     progress: &Progress,
     out: Option<&Path>,
 ) -> Result<ValidatedTable> {
@@ -263,7 +246,7 @@ fn read_table<'r: 's, 's>(
         );
     }
     match format {
-        Some(Format::Csv { gzip }) => csv::read(path, gzip, builder, workers, progress),
+        Some(Format::Csv { gzip }) => csv::read(path, gzip, builder, progress),
         Some(Format::Jsonl) => jsonl::read(path, builder, progress),
         Some(Format::Parquet) => parquet::read(path, builder, epoch_unit, progress),
         None => bail!("{}: unknown file format", path.display()),

@@ -145,6 +145,17 @@ pub struct ValidatedTable {
 /// at a time ([`Self::push`]) or by the reader on threads of its own ([`Self::add`]); each
 /// chunk is then merged: the duplicate-id rule is applied in file order and every row is
 /// accounted for.
+#[cfg(test)]
+impl ValidatedTable {
+    /// Row, column and reason of each quarantine line.
+    pub fn problems(&self) -> Vec<(u64, &str, Reason)> {
+        self.quarantine
+            .iter()
+            .map(|q| (q.row, q.column.as_str(), q.reason))
+            .collect()
+    }
+}
+
 pub struct TableBuilder<'r> {
     parser: Parser<'r>,
     file: String,
@@ -290,6 +301,11 @@ impl<'r> TableBuilder<'r> {
             .spill
             .as_ref()
             .map_or(0, |s| s.batch_rows.min(self.capacity));
+        self.take_frame_leaving(capacity)
+    }
+
+    /// [`Self::take_frame`], leaving a chunk with room for `capacity` rows.
+    fn take_frame_leaving(&mut self, capacity: usize) -> PolarsResult<DataFrame> {
         let fresh = self.parser.chunk(capacity, self.chunk.extra_names());
         let chunk = std::mem::replace(&mut self.chunk, fresh);
         self.merge(chunk.into_parsed(self.parser.specs)?)
@@ -401,7 +417,7 @@ impl<'r> TableBuilder<'r> {
 
     /// The validated table. A spilled table's rows are in its Parquet file; its frame is empty.
     pub fn finish(mut self) -> PolarsResult<ValidatedTable> {
-        let rest = self.take_frame()?;
+        let rest = self.take_frame_leaving(0)?;
         let spilled = self.spill.is_some();
         let frame = if let Some(mut spill) = self.spill.take() {
             let empty = rest.clear();

@@ -56,11 +56,7 @@ fn conversation_rules_quarantine_with_reasons() {
             rows_quarantined: 3
         }
     );
-    let got: Vec<(u64, &str, Reason)> = t
-        .quarantine
-        .iter()
-        .map(|q| (q.row, q.column.as_str(), q.reason))
-        .collect();
+    let got = t.problems();
     assert_eq!(
         got,
         vec![
@@ -230,11 +226,7 @@ fn input_options_null_tokens_formats_zone_and_channel() {
         &[],
     );
     let t = b.finish().unwrap();
-    let got: Vec<(u64, &str, Reason)> = t
-        .quarantine
-        .iter()
-        .map(|q| (q.row, q.column.as_str(), q.reason))
-        .collect();
+    let got = t.problems();
     assert_eq!(
         got,
         vec![
