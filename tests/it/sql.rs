@@ -255,8 +255,7 @@ fn the_sql_inlines_the_configuration() {
         "l2lens.toml",
         "[lanes]\n\"v5*\" = \"L2\"\n\"it's\" = \"L3\"\n[rules]\ndefault_tier = \"L2\"\ntrap_limit = 4\nwindow_risk_hours = 18\n",
     );
-    let sql = String::from_utf8(run_ok(&[
-        "sql",
+    let sql = sql_text(&[
         "--dialect",
         "spark",
         "--config",
@@ -267,22 +266,22 @@ fn the_sql_inlines_the_configuration() {
         "Europe/Berlin",
         "--by",
         "none",
-    ]))
-    .unwrap();
-    for needle in [
-        "LIKE 'v5%' ESCAPE '!' THEN 2",
-        "WHEN a.lane = 'it''s' THEN 3",
-        "ELSE 2 END",
-        "> 4 AS trapped",
-        "silence > 6.48e7",
-        "'Europe/Berlin'",
-        "CAST(1795564800000 AS BIGINT)",
-        "SET spark.sql.session.timeZone = UTC;",
-        "AS `group`",
-        "Not exported:",
-    ] {
-        assert!(sql.contains(needle), "{needle} not in the SQL:\n{sql}");
-    }
+    ]);
+    assert_has(
+        &sql,
+        &[
+            "LIKE 'v5%' ESCAPE '!' THEN 2",
+            "WHEN a.lane = 'it''s' THEN 3",
+            "ELSE 2 END",
+            "> 4 AS trapped",
+            "silence > 6.48e7",
+            "'Europe/Berlin'",
+            "CAST(1795564800000 AS BIGINT)",
+            "SET spark.sql.session.timeZone = UTC;",
+            "AS `group`",
+            "Not exported:",
+        ],
+    );
     assert!(
         !sql.contains("template_checks"),
         "the governance checks only on request"
@@ -291,25 +290,37 @@ fn the_sql_inlines_the_configuration() {
         "blocked.toml",
         "[governance]\nblocked_template_statuses = [\"paused\", \"flagged\"]\n",
     );
-    let sql = String::from_utf8(run_ok(&[
-        "sql",
+    let sql = sql_text(&[
         "--dialect",
         "duckdb",
         "--config",
         config.to_str().unwrap(),
         "--select",
         "governance",
-    ]))
-    .unwrap();
-    for needle in [
-        "IN ('paused', 'flagged')",
-        "= '131047'",
-        "'window_violation_sends'",
-    ] {
-        assert!(sql.contains(needle), "{needle} not in the SQL:\n{sql}");
-    }
+    ]);
+    assert_has(
+        &sql,
+        &[
+            "IN ('paused', 'flagged')",
+            "= '131047'",
+            "'window_violation_sends'",
+        ],
+    );
     assert!(
         !sql.contains("'frt_median_s'"),
         "only the governance checks"
     );
+}
+
+/// The SQL `l2lens sql` writes with `args`.
+fn sql_text(args: &[&str]) -> String {
+    let mut all = vec!["sql"];
+    all.extend_from_slice(args);
+    String::from_utf8(run_ok(&all)).unwrap()
+}
+
+fn assert_has(sql: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(sql.contains(needle), "{needle} not in the SQL:\n{sql}");
+    }
 }
