@@ -36,7 +36,12 @@ impl Analysis {
         as_of: Option<i64>,
         options: MetricsOptions,
     ) -> Result<Analysis> {
-        let mut facts = facts::compute(&data, &config, as_of)?;
+        let scope = if options.select.includes(metrics::MetricSet::Governance) {
+            facts::governance::Scope::All
+        } else {
+            facts::governance::Scope::Core
+        };
+        let mut facts = facts::compute_scoped(&data, &config, as_of, scope)?;
         let events = Events::build(&data, &facts, &config, options)?;
         // The customer messages served the window snapshots; nothing later reads them.
         facts.customer_messages = facts::CustomerMessages::default();

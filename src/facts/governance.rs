@@ -106,6 +106,27 @@ pub struct Now<'a> {
     pub next_action: Option<&'a str>,
 }
 
+/// `first_human_at`, the first assignment into a human lane, and `first_agent_reply_at`, the
+/// first visible agent message at or after it (see [`conversation`]).
+pub fn first_human<'a>(
+    mut rows: impl Iterator<Item = Row<'a>>,
+    mut agent: impl Iterator<Item = i64>,
+) -> (Option<i64>, Option<i64>) {
+    let first_human_at = rows.find(|r| r.tier.is_human()).map(|r| r.at);
+    let reply = first_human_at.and_then(|h| agent.find(|&t| t >= h));
+    (first_human_at, reply)
+}
+
+/// How much of the governance pass a run needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every governance fact, the specialist entries and the state at `as_of`.
+    All,
+    /// Only the two facts a core metric reads (`first_human_at`, `first_agent_reply_at`, for
+    /// the human first response time): `l2lens metrics --select core` computes no more.
+    Core,
+}
+
 /// Applies the governance rules to one conversation. `rows` are its assignment rows at or
 /// before `as_of` (and its close) in assignment order; `agent` its visible agent messages at or
 /// before `as_of`, in time order; `briefs` its handoffs at or before `as_of` in time and input
@@ -118,10 +139,11 @@ pub fn conversation<'a>(
     g: &Governance,
     events: &mut Vec<i64>,
 ) -> Outcome<'a> {
-    let first_human_at = rows.iter().find(|r| r.tier.is_human()).map(|r| r.at);
+    let (first_human_at, first_agent_reply_at) =
+        first_human(rows.iter().copied(), agent.iter().copied());
     let mut out = Outcome {
         first_human_at,
-        first_agent_reply_at: first_human_at.and_then(|h| agent.iter().copied().find(|&t| t >= h)),
+        first_agent_reply_at,
         ..Outcome::default()
     };
 
@@ -322,7 +344,11 @@ pub(super) fn compute(
     inputs: &Inputs,
     duplicate_of: &[Option<usize>],
     as_of: i64,
+    scope: Scope,
 ) -> Result<Computed> {
+    if scope == Scope::Core {
+        return first_human_columns(conversations, inputs);
+    }
     let c = Conversations::of(conversations)?;
 
     // The inputs are sorted by conversation and time (and input order), as the conversations
@@ -369,18 +395,38 @@ pub(super) fn compute(
                 entries.brief.push(entry.brief.as_str());
             }
         }
-        let entries = df!(
-            "key" => entries.key,
-            "entry_at" => entries.at,
-            "entry_lane" => entries.lane,
-            "brief" => entries.brief,
-        )?;
-        Ok((DataFrame::new_infer_height(cols.into_columns())?, entries))
+        Ok((
+            DataFrame::new_infer_height(cols.into_columns())?,
+            entries.frame()?,
+        ))
     })?;
     let (columns, entries): (Vec<DataFrame>, Vec<DataFrame>) = parts.into_iter().unzip();
     Ok(Computed {
         columns: walk::stack(columns)?,
         entries: walk::stack(entries)?,
+    })
+}
+
+/// The [`Scope::Core`] pass: `first_human_at` and `first_agent_reply_at`, and no entries.
+fn first_human_columns(conversations: &DataFrame, inputs: &Inputs) -> Result<Computed> {
+    let c = Conversations::of(conversations)?;
+    let view = inputs.view()?;
+    let parts = walk::in_chunks(c.len(), |range| {
+        let mut human = Vec::with_capacity(range.len());
+        let mut reply = Vec::with_capacity(range.len());
+        let mut cursor = view.cursor(c.first_key(&range));
+        for i in range {
+            let events = cursor.events(c.key[i]);
+            let agent = events.messages.iter().filter(|m| m.is(AGENT)).map(|m| m.at);
+            let (h, r) = first_human(events.rows(c.closed(i)), agent);
+            human.push(h);
+            reply.push(r);
+        }
+        Ok(df!("first_human_at" => human, "first_agent_reply_at" => reply)?)
+    })?;
+    Ok(Computed {
+        columns: walk::stack(parts)?,
+        entries: EntryColumns::default().frame()?,
     })
 }
 
@@ -390,6 +436,17 @@ struct EntryColumns<'a> {
     at: Vec<i64>,
     lane: Vec<&'a str>,
     brief: Vec<&'static str>,
+}
+
+impl EntryColumns<'_> {
+    fn frame(self) -> PolarsResult<DataFrame> {
+        df!(
+            "key" => self.key,
+            "entry_at" => self.at,
+            "entry_lane" => self.lane,
+            "brief" => self.brief,
+        )
+    }
 }
 
 /// The per-conversation output, column by column.

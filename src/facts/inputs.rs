@@ -11,7 +11,7 @@ use rayon::slice::ParallelSliceMut;
 
 use super::{ms, walk};
 use crate::config::{Config, Tier};
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, stream};
 use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
 
 /// Message flags ([`Message::flags`]).
@@ -311,14 +311,15 @@ fn messages(data: &Dataset, config: &Config, as_of: i64) -> Result<Vec<Message>>
             any.or(col("intent").eq(lit(intent.clone())).fill_null(lit(false)))
         });
     let table = data.table(Table::Messages)?;
-    let rows = table
-        .clone()
-        .select([len().cast(DataType::UInt64).alias("n")])
-        .collect()?
-        .column("n")?
-        .u64()?
-        .get(0)
-        .unwrap_or(0);
+    let rows = stream(
+        table
+            .clone()
+            .select([len().cast(DataType::UInt64).alias("n")]),
+    )?
+    .column("n")?
+    .u64()?
+    .get(0)
+    .unwrap_or(0);
     let columns = [
         col(CONVERSATION_KEY).fill_null(lit(u32::MAX)).alias("key"),
         ms("sent_at").alias("at"),
@@ -352,12 +353,13 @@ fn messages(data: &Dataset, config: &Config, as_of: i64) -> Result<Vec<Message>>
     let mut out: Vec<Message> = Vec::new();
     let mut offset = 0;
     while offset < rows {
-        let frame = table
-            .clone()
-            .slice(offset as i64, MESSAGE_SLICE)
-            .filter(ms("sent_at").lt_eq(lit(as_of)))
-            .select(columns.clone())
-            .collect()?;
+        let frame = stream(
+            table
+                .clone()
+                .slice(offset as i64, MESSAGE_SLICE)
+                .filter(ms("sent_at").lt_eq(lit(as_of)))
+                .select(columns.clone()),
+        )?;
         offset += u64::from(MESSAGE_SLICE);
         append_messages(&frame, &mut out)?;
     }

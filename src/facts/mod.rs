@@ -105,13 +105,23 @@ pub fn ms(name: &str) -> Expr {
 
 /// Builds and collects the facts table.
 pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Facts> {
+    compute_scoped(data, config, as_of, governance::Scope::All)
+}
+
+/// [`compute`], with only the governance facts of `scope` (the others are not columns of the
+/// table).
+pub fn compute_scoped(
+    data: &Dataset,
+    config: &Config,
+    as_of: Option<i64>,
+    scope: governance::Scope,
+) -> Result<Facts> {
     let as_of = match as_of {
         Some(t) => t,
         None => latest_instant(data)?
             .context("the data has no timestamps at all, so there is no as_of; pass --as-of")?,
     };
-    let mut frame = conversations(data, as_of)?
-        .collect()
+    let mut frame = crate::dataset::stream(conversations(data, as_of)?)
         .map_err(anyhow::Error::from)
         .context("reading the conversations")?;
     if !frame.column("key")?.u32()?.iter().is_sorted() {
@@ -121,14 +131,24 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
     // Every per-conversation pass walks the same sorted events: collected once, while the
     // duplicate rule, which needs only the conversations, runs beside.
     let (duplicate_of, inputs) = rayon::join(
-        || governance::duplicate_rows(config, &frame).context("finding duplicate conversations"),
+        || match scope {
+            governance::Scope::All => governance::duplicate_rows(config, &frame)
+                .context("finding duplicate conversations"),
+            governance::Scope::Core => Ok(Vec::new()),
+        },
         || Inputs::collect(data, config, as_of).context("reading the events"),
     );
     let (duplicate_of, mut inputs) = (duplicate_of?, inputs?);
-    let core = core::compute(&frame, &inputs, config).context("computing the facts")?;
-    let customer_messages = inputs.customer_messages();
-    inputs.keep_agent_messages();
-    let governance = governance::compute(config, &frame, &inputs, &duplicate_of, as_of)
+    // The window snapshots read the customer messages; they are picked out beside the pass.
+    let (core, customer_messages) = rayon::join(
+        || core::compute(&frame, &inputs, config).context("computing the facts"),
+        || inputs.customer_messages(),
+    );
+    let core = core?;
+    if scope == governance::Scope::All {
+        inputs.keep_agent_messages();
+    }
+    let governance = governance::compute(config, &frame, &inputs, &duplicate_of, as_of, scope)
         .context("computing the governance facts")?;
     frame.hstack_mut(core.columns())?;
     let mut frame = finish(frame.lazy(), config, as_of)

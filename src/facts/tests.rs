@@ -541,3 +541,45 @@ fn lane_patterns_and_the_default_tier_decide_specialist_lanes() {
     let f = plain.facts(AS_OF);
     assert_eq!(f.ms("c1", "specialist_at"), None);
 }
+
+/// `metrics --select core` computes only the two governance facts a core metric reads; they
+/// are the same as in the full pass, and the other governance columns are not there.
+#[test]
+fn the_core_scope_keeps_the_human_first_response_facts() {
+    let case = Case::new()
+        .conv(&conv("c1", "2026-11-16T08:00:00Z", "2026-11-16T12:00:00Z"))
+        .msg("c1,2026-11-16T08:00:00Z,customer,text,,billing")
+        .msg("c1,2026-11-16T08:30:00Z,agent,text,,")
+        .msg("c1,2026-11-16T09:20:00Z,agent,internal_note,,")
+        .msg("c1,2026-11-16T09:30:00Z,agent,text,,")
+        .asg("c1,2026-11-16T08:01:00Z,automation,bot-1,")
+        .asg("c1,2026-11-16T09:10:00Z,billing_l2,agent-2,escalation")
+        .conv(&conv("c2", "2026-11-16T08:00:00Z", "2026-11-16T09:00:00Z"))
+        .msg("c2,2026-11-16T08:00:00Z,customer,text,,billing")
+        .msg("c2,2026-11-16T10:00:00Z,agent,text,,")
+        .asg("c2,2026-11-16T10:00:00Z,general,agent-1,initial")
+        .conv(&conv("c3", "2026-11-16T08:00:00Z", ""))
+        .asg("c3,2026-11-16T08:05:00Z,general,,initial");
+    let data = case.dataset();
+    let as_of = Some(at(AS_OF));
+    let all = crate::facts::compute(&data, &case.config, as_of)
+        .unwrap()
+        .frame;
+    let core =
+        crate::facts::compute_scoped(&data, &case.config, as_of, super::governance::Scope::Core)
+            .unwrap()
+            .frame;
+    for name in ["conversation_id", "first_human_at", "first_agent_reply_at"] {
+        assert_eq!(
+            all.column(name).unwrap(),
+            core.column(name).unwrap(),
+            "{name}"
+        );
+    }
+    let human = core.column("first_agent_reply_at").unwrap().i64().unwrap();
+    assert_eq!(human.get(0), Some(at("2026-11-16T09:30:00Z")));
+    // c2's assignment came after its close; c3 was never answered.
+    assert_eq!((human.get(1), human.get(2)), (None, None));
+    assert!(all.column("stalled").is_ok());
+    assert!(core.column("stalled").is_err());
+}

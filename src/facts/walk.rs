@@ -25,10 +25,11 @@ pub(super) fn by_conversation(
         col(SOURCE_ROW),
     ];
     select.extend(columns.iter().map(|c| col(*c)));
-    let mut frame = frame
-        .filter(col(time).cast(DataType::Int64).lt_eq(lit(as_of)))
-        .select(select)
-        .collect()?;
+    let mut frame = crate::dataset::stream(
+        frame
+            .filter(col(time).cast(DataType::Int64).lt_eq(lit(as_of)))
+            .select(select),
+    )?;
     let sorted = {
         let keys = frame.column(CONVERSATION_KEY)?.u32()?;
         let times = frame.column(time)?.i64()?;

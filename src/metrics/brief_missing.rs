@@ -11,6 +11,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::mean;
+
 use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit};
 
 pub const FAMILY: Family = Family {
@@ -36,10 +38,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     }
     Ok(ctx.event_rows(
         ctx.entries.clone(),
-        vec![(
-            "brief_missing_rate",
-            not_complete().cast(DataType::Float64).mean(),
-        )],
+        vec![("brief_missing_rate", mean(not_complete()))],
     ))
 }
 

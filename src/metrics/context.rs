@@ -13,6 +13,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::mean;
+
 use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, share};
 
 const COHORT: &str = "first specialist assignment in the period";
@@ -47,7 +49,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
         time(),
         vec![
             ("context_completeness_rate", share("context_complete")),
-            ("context_score_mean", col("context_score").mean()),
+            ("context_score_mean", mean(col("context_score"))),
         ],
     ))
 }

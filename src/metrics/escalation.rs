@@ -10,6 +10,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::mean;
+
 use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit};
 use crate::config::Condition;
 
@@ -29,13 +31,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         col("bot_handled"),
         col("opened_at"),
-        vec![(
-            "escalation_rate",
-            col("escalated_at")
-                .is_not_null()
-                .cast(DataType::Float64)
-                .mean(),
-        )],
+        vec![("escalation_rate", mean(col("escalated_at").is_not_null()))],
     ))
 }
 

@@ -5,6 +5,7 @@
 //! `period_start, group, metric, value, n` for each group of the chosen dimension and for all
 //! groups together (`ALL`). A group whose cohort is empty has no row.
 
+mod aggregate;
 mod art_bh;
 mod bot_trap;
 mod brief_missing;
@@ -38,6 +39,7 @@ use crate::dataset::Dataset;
 use crate::facts::Facts;
 pub use crate::period::{self, Period, Zone};
 pub use crate::units::{Unit, human};
+pub use aggregate::{Agg, aggregate, mean, median, p90, share, sum};
 pub use window_violations::OUTSIDE_WINDOW;
 
 /// One metric id with its one-line definition.
@@ -404,14 +406,19 @@ impl<'a> Context<'a> {
     }
 
     /// Long rows for events (entries, sends, failures), each placed in a period by its `at`.
-    pub fn event_rows(&self, events: LazyFrame, values: Vec<(&str, Expr)>) -> LazyFrame {
+    pub fn event_rows(&self, events: LazyFrame, values: Vec<(&'static str, Agg)>) -> LazyFrame {
         let base = events.with_column(self.period_start(col("at")).alias("period_start"));
         aggregate(base, self.options.by, values)
     }
 
     /// Long rows for a cohort: `cohort` selects the conversations, `time` places each in a
     /// period, and each `(metric id, aggregation)` gives one row per period and group.
-    pub fn cohort_rows(&self, cohort: Expr, time: Expr, values: Vec<(&str, Expr)>) -> LazyFrame {
+    pub fn cohort_rows(
+        &self,
+        cohort: Expr,
+        time: Expr,
+        values: Vec<(&'static str, Agg)>,
+    ) -> LazyFrame {
         let base = self
             .facts
             .clone()
@@ -419,51 +426,6 @@ impl<'a> Context<'a> {
             .with_column(self.period_start(time).alias("period_start"));
         aggregate(base, self.options.by, values)
     }
-}
-
-/// Groups `base` (which has `period_start` and `group`) per period and group, and per period
-/// for `ALL`, into long rows.
-pub fn aggregate(base: LazyFrame, by: Dimension, values: Vec<(&str, Expr)>) -> LazyFrame {
-    let mut aggs: Vec<Expr> = values
-        .iter()
-        .map(|(id, e)| e.clone().cast(DataType::Float64).alias(*id))
-        .collect();
-    aggs.push(len().cast(DataType::UInt64).alias("n"));
-    let mut order: Vec<Expr> = vec![col("period_start"), col("group")];
-    order.extend(values.iter().map(|(id, _)| col(*id)));
-    order.push(col("n"));
-    let all = base
-        .clone()
-        .group_by([col("period_start")])
-        .agg(aggs.clone())
-        .with_column(lit(ALL).alias("group"))
-        .select(order.clone());
-    let wide = if by == Dimension::None {
-        all
-    } else {
-        let groups = base
-            .group_by([col("period_start"), col("group")])
-            .agg(aggs)
-            .select(order);
-        concat([all, groups], UnionArgs::default()).unwrap_or_else(|e| {
-            // Both sides come from one schema; a failure here is a bug worth surfacing.
-            panic!("metric frames have one schema: {e}")
-        })
-    }
-    .cache();
-    let long: Vec<LazyFrame> = values
-        .iter()
-        .map(|(id, _)| {
-            wide.clone().select([
-                col("period_start"),
-                col("group"),
-                lit(*id).alias("metric"),
-                col(*id).alias("value"),
-                col("n"),
-            ])
-        })
-        .collect();
-    concat(long, UnionArgs::default()).expect("metric rows have one schema")
 }
 
 /// One row of the metrics' long format.
@@ -529,19 +491,6 @@ pub fn empty_drill() -> LazyFrame {
     )
     .expect("a fixed schema")
     .lazy()
-}
-
-/// Share of rows where a boolean column is true.
-pub fn share(column: &str) -> Expr {
-    col(column).cast(DataType::Float64).mean()
-}
-
-pub fn median(e: Expr) -> Expr {
-    e.quantile(lit(0.5), QuantileMethod::Linear)
-}
-
-pub fn p90(e: Expr) -> Expr {
-    e.quantile(lit(0.9), QuantileMethod::Linear)
 }
 
 /// Computes every metric: long rows `period_start (Date), group, metric, value, n`, sorted by

@@ -11,6 +11,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::mean;
+
 use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit};
 
 pub const FAMILY: Family = Family {
@@ -37,7 +39,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         cohort(),
         col("opened_at"),
-        vec![("ping_pong_rate", bounced().cast(DataType::Float64).mean())],
+        vec![("ping_pong_rate", mean(bounced()))],
     ))
 }
 

@@ -9,6 +9,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::mean;
+
 use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, median};
 use crate::facts::art_seconds;
 
@@ -40,7 +42,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
         cohort(),
         time(),
         vec![
-            ("art_mean_s", art.clone().mean()),
+            ("art_mean_s", mean(art.clone())),
             ("art_median_s", median(art)),
         ],
     ))

@@ -10,6 +10,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::mean;
+
 use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit};
 
 pub const FAMILY: Family = Family {
@@ -32,7 +34,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         lit(true),
         col("opened_at"),
-        vec![("specialist_rate", reached().cast(DataType::Float64).mean())],
+        vec![("specialist_rate", mean(reached()))],
     ))
 }
 

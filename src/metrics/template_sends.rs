@@ -13,6 +13,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::sum;
+
 use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, empty_drill, empty_rows};
 
 pub const FAMILY: Family = Family {
@@ -31,13 +33,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     let Some(sends) = ctx.sends.clone() else {
         return Ok(empty_rows());
     };
-    Ok(ctx.event_rows(
-        sends,
-        vec![(
-            "template_blocked_sends",
-            col("blocked").cast(DataType::Float64).sum(),
-        )],
-    ))
+    Ok(ctx.event_rows(sends, vec![("template_blocked_sends", sum(col("blocked")))]))
 }
 
 /// Behind an alert: the conversations with blocked sends, most recent first, with the

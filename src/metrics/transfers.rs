@@ -10,6 +10,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::mean;
+
 use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit};
 
 pub const FAMILY: Family = Family {
@@ -28,10 +30,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         cohort(),
         time(),
-        vec![(
-            "transfers_per_resolution",
-            col("owner_changes").cast(DataType::Float64).mean(),
-        )],
+        vec![("transfers_per_resolution", mean(col("owner_changes")))],
     ))
 }
 

@@ -17,6 +17,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::{mean, sum};
+
 use super::period::hours_ms;
 use super::{
     ALL, Context, DRILL_COLUMNS, DrillQuery, Family, MetricInfo, MetricSet, Unit, aggregate, epoch,
@@ -51,20 +53,8 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
         ctx.window.clone(),
         ctx.options.by,
         vec![
-            (
-                "window_risk_rate",
-                col("silence")
-                    .gt(lit(risk_line))
-                    .cast(DataType::Float64)
-                    .mean(),
-            ),
-            (
-                "window_expired",
-                col("silence")
-                    .gt(lit(EXPIRED_MS))
-                    .cast(DataType::Float64)
-                    .sum(),
-            ),
+            ("window_risk_rate", mean(col("silence").gt(lit(risk_line)))),
+            ("window_expired", sum(col("silence").gt(lit(EXPIRED_MS)))),
         ],
     ))
 }

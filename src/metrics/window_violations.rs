@@ -10,6 +10,8 @@
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::sum;
+
 use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, empty_drill, empty_rows};
 
 /// The WhatsApp Cloud API's error for a free-form send outside the 24-hour window.
@@ -37,13 +39,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     let Some(failures) = ctx.failures.clone() else {
         return Ok(empty_rows());
     };
-    Ok(ctx.event_rows(
-        failures,
-        vec![(
-            "window_violation_sends",
-            violation().cast(DataType::Float64).sum(),
-        )],
-    ))
+    Ok(ctx.event_rows(failures, vec![("window_violation_sends", sum(violation()))]))
 }
 
 /// Behind an alert: the conversations with window violations, most recent first.

@@ -1,0 +1,482 @@
+//! Metric values per period and group: polars evaluates each conversation's (or event's)
+//! value, and one pass here sums them up per period, per group and for all groups together.
+//!
+//! The aggregations are the four the metrics use, with polars' semantics: a mean or a
+//! quantile skips nulls and is null when every value is; a sum of no values is 0; `n` counts
+//! the cohort's rows, nulls included. Quantiles interpolate linearly between the two order
+//! statistics around `(count - 1) × q`, as polars' `QuantileMethod::Linear` does.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{ALL, Dimension};
+
+/// How one metric sums up the values of its rows.
+#[derive(Clone)]
+pub enum Agg {
+    Mean(Expr),
+    Sum(Expr),
+    Quantile(Expr, f64),
+}
+
+impl Agg {
+    fn value(&self) -> &Expr {
+        match self {
+            Agg::Mean(e) | Agg::Sum(e) | Agg::Quantile(e, _) => e,
+        }
+    }
+}
+
+/// The mean of a value.
+pub fn mean(e: Expr) -> Agg {
+    Agg::Mean(e)
+}
+
+/// The sum of a value.
+pub fn sum(e: Expr) -> Agg {
+    Agg::Sum(e)
+}
+
+/// Share of rows where a boolean column is true.
+pub fn share(column: &str) -> Agg {
+    Agg::Mean(col(column))
+}
+
+pub fn median(e: Expr) -> Agg {
+    Agg::Quantile(e, 0.5)
+}
+
+pub fn p90(e: Expr) -> Agg {
+    Agg::Quantile(e, 0.9)
+}
+
+/// Groups `base` (which has `period_start` and `group`) per period and group, and per period
+/// for `ALL`, into long rows `period_start, group, metric, value, n`.
+pub fn aggregate(base: LazyFrame, by: Dimension, values: Vec<(&'static str, Agg)>) -> LazyFrame {
+    let mut columns = vec![
+        col("period_start").cast(DataType::Int32),
+        col("group").cast(DataType::String),
+    ];
+    columns.extend(
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, (_, agg))| agg.value().clone().cast(DataType::Float64).alias(value(i))),
+    );
+    let schema: SchemaRef = Arc::new(Schema::from_iter([
+        Field::new("period_start".into(), DataType::Date),
+        Field::new("group".into(), DataType::String),
+        Field::new("metric".into(), DataType::String),
+        Field::new("value".into(), DataType::Float64),
+        Field::new("n".into(), DataType::UInt64),
+    ]));
+    let specs: Vec<(&'static str, Kind)> = values
+        .iter()
+        .map(|(id, agg)| {
+            let kind = match agg {
+                Agg::Mean(_) => Kind::Mean,
+                Agg::Sum(_) => Kind::Sum,
+                Agg::Quantile(_, q) => Kind::Quantile(*q),
+            };
+            (*id, kind)
+        })
+        .collect();
+    base.select(columns).map(
+        move |frame| long_rows(&frame, by, &specs).map_err(|e| polars_err!(ComputeError: "{e:#}")),
+        OptFlags::empty(),
+        Some(Arc::new(move |_: &Schema| Ok(schema.clone()))),
+        Some("metric rows"),
+    )
+}
+
+fn value(i: usize) -> PlSmallStr {
+    format!("value_{i}").into()
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Mean,
+    Sum,
+    Quantile(f64),
+}
+
+/// The cells of a frame: (period, group) pairs, and (period, `ALL`), numbered
+/// `period × stride + group` with `ALL` the last group of each period.
+struct Cells<'a> {
+    /// The cell of each row's group (its period's `ALL` without a dimension).
+    own: Vec<u32>,
+    /// The `ALL` cell of each cell's period.
+    all_of: Vec<u32>,
+    /// The periods (days since the epoch; null for rows without an instant) and groups.
+    periods: Vec<Option<i32>>,
+    groups: Vec<&'a str>,
+    stride: usize,
+    /// The rows of each cell.
+    n: Vec<u64>,
+}
+
+/// Dense numbers for the distinct values of `items`, in order of appearance: each item's
+/// number, and the distinct values. Consecutive repeats (runs of one period) skip the hash.
+fn number<T: Copy + Eq + std::hash::Hash>(items: impl Iterator<Item = T>) -> (Vec<u32>, Vec<T>) {
+    let mut ids: PlHashMap<T, u32> = PlHashMap::new();
+    let mut distinct = Vec::new();
+    let mut last: Option<(T, u32)> = None;
+    let numbers = items
+        .map(|item| match last {
+            Some((seen, id)) if seen == item => id,
+            _ => {
+                let id = *ids.entry(item).or_insert_with(|| {
+                    distinct.push(item);
+                    (distinct.len() - 1) as u32
+                });
+                last = Some((item, id));
+                id
+            }
+        })
+        .collect();
+    (numbers, distinct)
+}
+
+impl<'a> Cells<'a> {
+    fn of(periods: &Int32Chunked, groups: &'a StringChunked, by: Dimension) -> Cells<'a> {
+        let no_nulls = periods.null_count() == 0;
+        let (period_ids, periods) = match periods.downcast_iter().next() {
+            Some(a) if no_nulls => number(a.values().iter().map(|&p| Some(p))),
+            Some(a) => number(a.iter().map(|p| p.copied())),
+            None => (Vec::new(), Vec::new()),
+        };
+        let no_nulls = groups.null_count() == 0;
+        let (group_ids, groups) = match groups.downcast_iter().next() {
+            _ if by == Dimension::None => (Vec::new(), Vec::new()),
+            Some(a) if no_nulls => number(a.values_iter()),
+            Some(a) => number(a.iter().map(Option::unwrap_or_default)),
+            None => (Vec::new(), Vec::new()),
+        };
+        let stride = groups.len() + 1;
+        let all_of: Vec<u32> = (0..periods.len() * stride)
+            .map(|cell| ((cell / stride + 1) * stride - 1) as u32)
+            .collect();
+        let own: Vec<u32> = if by == Dimension::None {
+            period_ids
+                .iter()
+                .map(|&p| all_of[p as usize * stride])
+                .collect()
+        } else {
+            period_ids
+                .iter()
+                .zip(&group_ids)
+                .map(|(&p, &g)| (p as usize * stride + g as usize) as u32)
+                .collect()
+        };
+        let mut cells = Cells {
+            own,
+            all_of,
+            periods,
+            groups,
+            stride,
+            n: Vec::new(),
+        };
+        let mut n = vec![0u64; cells.all_of.len()];
+        cells.each(None, |cell, _| n[cell] += 1);
+        cells.n = n;
+        cells
+    }
+
+    /// Calls `f(cell, value)` for the non-null value of every row, once for the row's cell
+    /// and once for its period's `ALL`; without `values`, once per row with 0.
+    fn each(&self, values: Option<&Float64Chunked>, mut f: impl FnMut(usize, f64)) {
+        let mut put = |own: u32, v: f64| {
+            f(own as usize, v);
+            let all = self.all_of[own as usize];
+            if all != own {
+                f(all as usize, v);
+            }
+        };
+        let no_nulls = values.is_some_and(|c| c.null_count() == 0);
+        match values.map(|c| c.downcast_iter().next()) {
+            None => self.own.iter().for_each(|&own| put(own, 0.0)),
+            Some(None) => {}
+            Some(Some(a)) if no_nulls => {
+                for (&own, &v) in self.own.iter().zip(a.values().iter()) {
+                    put(own, v);
+                }
+            }
+            Some(Some(a)) => {
+                for (&own, v) in self.own.iter().zip(a.iter()) {
+                    if let Some(&v) = v {
+                        put(own, v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The period and group of a cell.
+    fn key(&self, cell: usize) -> (Option<i32>, &'a str) {
+        let group = cell % self.stride;
+        let name = self.groups.get(group).copied().unwrap_or(ALL);
+        (self.periods[cell / self.stride], name)
+    }
+
+    fn len(&self) -> usize {
+        self.n.len()
+    }
+
+    /// Each cell's value of one metric.
+    fn values(&self, values: &Float64Chunked, kind: Kind) -> Vec<Option<f64>> {
+        let cells = self.len();
+        match kind {
+            Kind::Sum => {
+                let mut sums = vec![0.0; cells];
+                self.each(Some(values), |c, v| sums[c] += v);
+                sums.into_iter().map(Some).collect()
+            }
+            Kind::Mean => {
+                let (mut sums, mut counts) = (vec![0.0; cells], vec![0u64; cells]);
+                self.each(Some(values), |c, v| {
+                    sums[c] += v;
+                    counts[c] += 1;
+                });
+                sums.into_iter()
+                    .zip(counts)
+                    .map(|(s, c)| (c > 0).then(|| s / c as f64))
+                    .collect()
+            }
+            Kind::Quantile(q) => {
+                // The non-null values laid out cell by cell (a counting sort).
+                let mut start = vec![0usize; cells + 1];
+                self.each(Some(values), |c, _| start[c + 1] += 1);
+                for c in 0..cells {
+                    start[c + 1] += start[c];
+                }
+                let mut next = start.clone();
+                let mut laid = vec![0.0; start[cells]];
+                self.each(Some(values), |c, v| {
+                    laid[next[c]] = v;
+                    next[c] += 1;
+                });
+                (0..cells)
+                    .map(|c| quantile(&mut laid[start[c]..start[c + 1]], q))
+                    .collect()
+            }
+        }
+    }
+}
+
+/// The linear-interpolation quantile of `values` (reordered in place); null when empty.
+pub(super) fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
+    match values.len() {
+        0 => return None,
+        1 => return Some(values[0]),
+        _ => {}
+    }
+    let float_idx = (values.len() - 1) as f64 * q;
+    let idx = (float_idx as usize).min(values.len() - 1);
+    let top = float_idx.ceil() as usize;
+    let (_, lower, above) = values.select_nth_unstable_by(idx, f64::total_cmp);
+    let lower = *lower;
+    if idx == top {
+        return Some(lower);
+    }
+    let upper = above.iter().copied().min_by(f64::total_cmp)?;
+    if lower == upper {
+        return Some(lower);
+    }
+    Some((float_idx - idx as f64) * (upper - lower) + lower)
+}
+
+/// The long rows of a frame of `period_start` (Int32 days), `group` and one value column per
+/// metric.
+fn long_rows(
+    frame: &DataFrame,
+    by: Dimension,
+    specs: &[(&'static str, Kind)],
+) -> Result<DataFrame> {
+    let mut frame = frame.clone();
+    frame.rechunk_mut_par();
+    let periods = frame.column("period_start")?.i32()?;
+    let groups = frame.column("group")?.str()?;
+    let cells = Cells::of(periods, groups, by);
+    let mut period = Vec::with_capacity(cells.len() * specs.len());
+    let mut group = Vec::with_capacity(period.capacity());
+    let mut metric = Vec::with_capacity(period.capacity());
+    let mut value = Vec::with_capacity(period.capacity());
+    let mut n = Vec::with_capacity(period.capacity());
+    for (i, (id, kind)) in specs.iter().enumerate() {
+        let values = frame.column(&self::value(i))?.f64()?;
+        for (cell, v) in cells.values(values, *kind).into_iter().enumerate() {
+            if cells.n[cell] == 0 {
+                continue;
+            }
+            let (p, g) = cells.key(cell);
+            period.push(p);
+            group.push(g);
+            metric.push(*id);
+            value.push(v);
+            n.push(cells.n[cell]);
+        }
+    }
+    let period = Int32Chunked::from_iter_options("period_start".into(), period.into_iter())
+        .into_date()
+        .into_column();
+    Ok(DataFrame::new_infer_height(vec![
+        period,
+        Column::new("group".into(), group),
+        Column::new("metric".into(), metric),
+        Column::new("value".into(), value),
+        Column::new("n".into(), n),
+    ])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows of two periods (and rows without one), three groups, values with nulls.
+    fn base() -> LazyFrame {
+        let n = 500;
+        let period: Vec<Option<i32>> = (0..n)
+            .map(|i| (i % 37 != 0).then_some(20_000 + 7 * (i % 2)))
+            .collect();
+        let group: Vec<&str> = (0..n).map(|i| ["a", "b", "ALL"][i as usize % 3]).collect();
+        let value: Vec<Option<f64>> = (0..n)
+            .map(|i| (i % 11 != 0).then_some(((i * 7919) % 1000) as f64 / 8.0))
+            .collect();
+        let flag: Vec<bool> = (0..n).map(|i| i % 4 == 0).collect();
+        df!("period_start" => period, "group" => group, "x" => value, "flag" => flag)
+            .expect("a frame")
+            .lazy()
+            .with_column(col("period_start").cast(DataType::Date))
+    }
+
+    fn values() -> Vec<(&'static str, Agg)> {
+        vec![
+            ("mean", mean(col("x"))),
+            ("sum", sum(col("x"))),
+            ("median", median(col("x"))),
+            ("p90", p90(col("x"))),
+            ("share", share("flag")),
+        ]
+    }
+
+    /// The same long rows from polars' own group-by.
+    fn expected(by: Dimension) -> DataFrame {
+        let aggs = |base: LazyFrame, keys: Vec<Expr>| {
+            let values = values();
+            let parts: Vec<LazyFrame> = values
+                .into_iter()
+                .map(|(id, agg)| {
+                    let e = agg.value().clone().cast(DataType::Float64);
+                    let value = match agg {
+                        Agg::Mean(_) => e.mean(),
+                        Agg::Sum(_) => e.sum(),
+                        Agg::Quantile(_, q) => e.quantile(lit(q), QuantileMethod::Linear),
+                    };
+                    base.clone()
+                        .group_by(keys.clone())
+                        .agg([
+                            value.alias("value"),
+                            len().cast(DataType::UInt64).alias("n"),
+                        ])
+                        .with_column(lit(id).alias("metric"))
+                })
+                .collect();
+            concat(parts, UnionArgs::default()).expect("one schema")
+        };
+        let order = [
+            col("period_start"),
+            col("group"),
+            col("metric"),
+            col("value"),
+            col("n"),
+        ];
+        let all = aggs(base(), vec![col("period_start")])
+            .with_column(lit(ALL).alias("group"))
+            .select(order.clone());
+        let mut parts = vec![all];
+        if by != Dimension::None {
+            parts.push(aggs(base(), vec![col("period_start"), col("group")]).select(order));
+        }
+        sorted(concat(parts, UnionArgs::default()).expect("one schema"))
+    }
+
+    fn sorted(frame: LazyFrame) -> DataFrame {
+        frame
+            .select([
+                col("period_start"),
+                col("group"),
+                col("metric"),
+                col("value"),
+                col("n"),
+            ])
+            .sort(
+                ["period_start", "group", "metric", "n"],
+                SortMultipleOptions::default(),
+            )
+            .collect()
+            .expect("collects")
+    }
+
+    fn assert_close(got: &DataFrame, want: &DataFrame) {
+        assert_eq!(got.height(), want.height(), "{got}\n{want}");
+        for name in ["period_start", "group", "metric", "n"] {
+            assert_eq!(
+                got.column(name).unwrap(),
+                want.column(name).unwrap(),
+                "{name}"
+            );
+        }
+        let (got, want) = (got.column("value").unwrap(), want.column("value").unwrap());
+        for (g, w) in got.f64().unwrap().iter().zip(want.f64().unwrap().iter()) {
+            match (g, w) {
+                (Some(g), Some(w)) => assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{g} {w}"),
+                (g, w) => assert_eq!(g, w),
+            }
+        }
+    }
+
+    #[test]
+    fn matches_polars_group_by() {
+        for by in [Dimension::Lane, Dimension::None] {
+            let got = sorted(aggregate(base(), by, values()));
+            assert_close(&got, &expected(by));
+        }
+    }
+
+    #[test]
+    fn a_group_named_all_is_not_the_total() {
+        let got = sorted(aggregate(base(), Dimension::Lane, values()));
+        let n = got
+            .lazy()
+            .filter(col("group").eq(lit(ALL)).and(col("metric").eq(lit("sum"))))
+            .select([col("n")])
+            .collect()
+            .unwrap();
+        // Per period (two, and the rows without one): the total, and the group "ALL".
+        assert_eq!(n.height(), 6);
+    }
+
+    #[test]
+    fn no_rows_no_metric_rows() {
+        let got = aggregate(base().filter(lit(false)), Dimension::Lane, values())
+            .collect()
+            .unwrap();
+        assert_eq!(got.height(), 0);
+        assert_eq!(
+            got.get_column_names(),
+            ["period_start", "group", "metric", "value", "n"]
+        );
+    }
+
+    #[test]
+    fn quantiles_interpolate_like_polars() {
+        assert_eq!(quantile(&mut [], 0.5), None);
+        assert_eq!(quantile(&mut [3.0], 0.9), Some(3.0));
+        assert_eq!(quantile(&mut [4.0, 1.0, 3.0, 2.0], 0.5), Some(2.5));
+        // (5 − 1) × 0.9 = 3.6: 40 + 0.6 × (50 − 40).
+        let p90 = quantile(&mut [50.0, 10.0, 40.0, 20.0, 30.0], 0.9).unwrap();
+        assert!((p90 - 46.0).abs() < 1e-12);
+    }
+}
