@@ -43,8 +43,10 @@ impl Analysis {
         };
         let mut facts = facts::compute_scoped(&data, &config, as_of, scope)?;
         let events = Events::build(&data, &facts, &config, options)?;
-        // The customer messages served the window snapshots; nothing later reads them.
+        // The customer messages and assignments served the window snapshots; nothing later
+        // reads them.
         facts.customer_messages = facts::CustomerMessages::default();
+        facts.assignments = DataFrame::default();
         let frame = metrics::compute(&Context::new(&facts, &events, &config, options))?;
         let rows = metrics::read_rows(&frame)?;
         Ok(Analysis {

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use anyhow::Result;
 use polars::prelude::*;
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 
 use super::{ms, walk};
 use crate::config::{Config, Tier};
@@ -32,7 +32,7 @@ const MESSAGE_SLICE: u32 = 1 << 22;
 pub(super) const NO_INTENT: u32 = u32::MAX;
 
 /// One message, reduced to what the rules read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct Message {
     pub key: u32,
     pub flags: u8,
@@ -74,8 +74,12 @@ pub(super) struct Inputs {
 
 impl Inputs {
     pub fn collect(data: &Dataset, config: &Config, as_of: i64) -> Result<Inputs> {
-        let messages = messages(data, config, as_of)?;
-        let assignments = walk::assignments(data, as_of)?;
+        // Three reads side by side: each has steps on one core (checks, flags).
+        let (messages, (assignments, handoffs)) = rayon::join(
+            || messages(data, config, as_of),
+            || rayon::join(|| walk::assignments(data, as_of), || handoffs(data, as_of)),
+        );
+        let (messages, assignments, (handoffs, present)) = (messages?, assignments?, handoffs?);
         let mut tiers: HashMap<&str, Tier> = HashMap::new();
         let tiers: Vec<Tier> = assignments
             .column("lane")?
@@ -86,7 +90,6 @@ impl Inputs {
                 *tiers.entry(lane).or_insert_with(|| config.tier(lane))
             })
             .collect();
-        let (handoffs, present) = handoffs(data, as_of)?;
         Ok(Inputs {
             messages,
             assignments,
@@ -364,28 +367,39 @@ fn messages(data: &Dataset, config: &Config, as_of: i64) -> Result<Vec<Message>>
         append_messages(&frame, &mut out)?;
     }
     // Exports usually come in conversation or time order: check before sorting.
-    if !out.is_sorted_by_key(Message::order) {
+    if !out.par_windows(2).all(|w| w[0].order() <= w[1].order()) {
         out.par_sort_unstable_by_key(Message::order);
     }
     Ok(out)
 }
 
-/// Appends the rows of a frame of the message columns to `out`.
+/// Appends the rows of a frame of the message columns to `out`, converted in pieces on every
+/// core.
 fn append_messages(frame: &DataFrame, out: &mut Vec<Message>) -> Result<()> {
+    const PIECE: usize = 1 << 16;
+    let start = out.len();
+    out.resize(start + frame.height(), Message::default());
+    out[start..]
+        .par_chunks_mut(PIECE)
+        .enumerate()
+        .try_for_each(|(i, piece)| convert(&frame.slice((i * PIECE) as i64, piece.len()), piece))
+}
+
+/// Writes the rows of a frame of the message columns into `out` (as long as the frame).
+fn convert(frame: &DataFrame, out: &mut [Message]) -> Result<()> {
     let key = frame.column("key")?.u32()?;
     let at = frame.column("at")?.i64()?;
     let source_row = frame.column(SOURCE_ROW)?.u32()?;
     let flags = frame.column("flags")?.u32()?;
     let intent = frame.column("intent")?.u32()?;
-    out.reserve(frame.height());
-    for ((((key, at), source_row), flags), intent) in key
+    let rows = key
         .into_no_null_iter()
         .zip(at.iter())
         .zip(source_row.into_no_null_iter())
         .zip(flags.into_no_null_iter())
-        .zip(intent.into_no_null_iter())
-    {
-        out.push(Message {
+        .zip(intent.into_no_null_iter());
+    for (m, ((((key, at), source_row), flags), intent)) in out.iter_mut().zip(rows) {
+        *m = Message {
             key,
             // Six bits.
             flags: flags as u8,
@@ -393,7 +407,7 @@ fn append_messages(frame: &DataFrame, out: &mut Vec<Message>) -> Result<()> {
             // The filter on `sent_at` dropped null instants.
             at: at.unwrap_or(i64::MIN),
             source_row,
-        });
+        };
     }
     Ok(())
 }

@@ -68,6 +68,10 @@ pub struct Facts {
     /// Every customer message at or before `as_of`, by conversation key and time: the window
     /// snapshots look up the customer's last word at each snapshot here.
     pub customer_messages: CustomerMessages,
+    /// The assignments at or before `as_of`, sorted by conversation, time and input order, in
+    /// one chunk (`conversation_key`, `assigned_at` as Int64 ms, `lane`, `assignee_id`,
+    /// `reason`): the window snapshots take the lane at each snapshot from them.
+    pub assignments: DataFrame,
 }
 
 /// Customer messages as two sorted columns: conversation keys and instants (ms).
@@ -77,25 +81,20 @@ pub struct CustomerMessages {
     pub at: Vec<i64>,
 }
 
-/// The latest instant anywhere in the conversation tables: the default `as_of`.
-pub fn latest_instant(data: &Dataset) -> Result<Option<i64>> {
-    let columns = [
-        (Table::Conversations, "opened_at"),
-        (Table::Conversations, "closed_at"),
-        (Table::Messages, "sent_at"),
-        (Table::Assignments, "assigned_at"),
-        (Table::Handoffs, "handoff_at"),
+/// The latest instant anywhere in the conversation tables (the default `as_of`), from what was
+/// read with no `as_of` (every row).
+fn latest_instant(conversations: &DataFrame, inputs: &Inputs) -> Result<Option<i64>> {
+    let max = |frame: &DataFrame, name: &str| -> Result<Option<i64>> {
+        Ok(frame.column(name)?.i64()?.max())
+    };
+    let latest = [
+        max(conversations, "opened_at")?,
+        max(conversations, "closed_at")?,
+        inputs.messages.iter().map(|m| m.at).max(),
+        max(&inputs.assignments, "assigned_at")?,
+        max(&inputs.handoffs, "handoff_at")?,
     ];
-    // One query, the tables scanned side by side.
-    let maxima = columns
-        .into_iter()
-        .map(|(table, column)| Ok(data.table(table)?.select([ms(column).max().alias("m")])))
-        .collect::<Result<Vec<_>>>()?;
-    let frame = concat(maxima, UnionArgs::default())?
-        .select([col("m").max()])
-        .collect()?;
-    let latest = frame.column("m")?.i64()?.get(0);
-    Ok(latest)
+    Ok(latest.into_iter().flatten().max())
 }
 
 /// An instant column as Int64 milliseconds.
@@ -116,12 +115,9 @@ pub fn compute_scoped(
     as_of: Option<i64>,
     scope: governance::Scope,
 ) -> Result<Facts> {
-    let as_of = match as_of {
-        Some(t) => t,
-        None => latest_instant(data)?
-            .context("the data has no timestamps at all, so there is no as_of; pass --as-of")?,
-    };
-    let mut frame = crate::dataset::stream(conversations(data, as_of)?)
+    // Without an `as_of`, every row is read, and the latest instant read is `as_of`.
+    let read_to = as_of.unwrap_or(i64::MAX);
+    let mut frame = crate::dataset::stream(conversations(data, read_to)?)
         .map_err(anyhow::Error::from)
         .context("reading the conversations")?;
     if !frame.column("key")?.u32()?.iter().is_sorted() {
@@ -136,9 +132,14 @@ pub fn compute_scoped(
                 .context("finding duplicate conversations"),
             governance::Scope::Core => Ok(Vec::new()),
         },
-        || Inputs::collect(data, config, as_of).context("reading the events"),
+        || Inputs::collect(data, config, read_to).context("reading the events"),
     );
     let (duplicate_of, mut inputs) = (duplicate_of?, inputs?);
+    let as_of = match as_of {
+        Some(t) => t,
+        None => latest_instant(&frame, &inputs)?
+            .context("the data has no timestamps at all, so there is no as_of; pass --as-of")?,
+    };
     // The window snapshots read the customer messages; they are picked out beside the pass.
     let (core, customer_messages) = rayon::join(
         || core::compute(&frame, &inputs, config).context("computing the facts"),
@@ -173,6 +174,7 @@ pub fn compute_scoped(
         as_of,
         entries: governance.entries,
         customer_messages,
+        assignments: inputs.assignments,
     })
 }
 

@@ -16,58 +16,32 @@
 use anyhow::{Context as _, Result};
 use polars::prelude::*;
 
-use super::{Facts, lane_or_fallback};
-use crate::dataset::Dataset;
-use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
+use super::{Facts, lane_or_fallback, walk};
+use crate::ingest::schema::CONVERSATION_KEY;
 use crate::period::{Period, Zone, snapshots_within};
 
 /// One row per thread open at a snapshot: `key`, `period_start` (Date), `s` (the snapshot,
 /// Int64 ms), `last_customer_at` (at `s`), `lane_at_snapshot`, `silence` (ms, as Float64),
 /// and the facts' `conversation_id`, `owner`, `opened_at`, `channel`, `segment` and `intent`.
-pub fn window(data: &Dataset, facts: &Facts, period: Period, zone: Zone) -> Result<LazyFrame> {
-    let pairs = pairs(facts, period, zone)?.lazy().cache();
-    let pair_keys = pairs.clone().select([col("key"), col("s")]);
-    let on = || [col("key"), col("s")];
-
-    let lane_then = data
-        .table(Table::Assignments)?
+pub fn window(facts: &Facts, period: Period, zone: Zone) -> Result<LazyFrame> {
+    let (pairs, rows) = pairs(facts, period, zone)?;
+    // Each pair takes its conversation's columns by row: no join.
+    let conversation = facts
+        .frame
         .select([
-            col(CONVERSATION_KEY).alias("key"),
-            col("assigned_at").cast(DataType::Int64).alias("at"),
-            col("lane"),
-            col(SOURCE_ROW),
-        ])
-        .join(
-            pair_keys,
-            [col("key")],
-            [col("key")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col("at").lt_eq(col("s")))
-        .group_by(on())
-        .agg([col("lane")
-            .sort_by([col("at"), col(SOURCE_ROW)], SortMultipleOptions::default())
-            .last()
-            .alias("lane_then")]);
-
-    let conversation = facts.frame.clone().lazy().select([
-        col("key"),
-        col("conversation_id"),
-        col("owner"),
-        col("opened_at"),
-        col("channel"),
-        col("segment"),
-        col("intent"),
-        col("first_bot_at"),
-    ]);
-    Ok(pairs
-        .join(
-            conversation,
-            [col("key")],
-            [col("key")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .join(lane_then, on(), on(), JoinArgs::new(JoinType::Left))
+            "conversation_id",
+            "owner",
+            "opened_at",
+            "channel",
+            "segment",
+            "intent",
+            "first_bot_at",
+        ])?
+        .take(&IdxCa::from_vec("row".into(), rows))?;
+    let mut frame = pairs;
+    frame.hstack_mut(conversation.columns())?;
+    Ok(frame
+        .lazy()
         .with_columns([
             lane_or_fallback(col("lane_then"), col("first_bot_at").lt_eq(col("s")))
                 .alias("lane_at_snapshot"),
@@ -82,9 +56,11 @@ pub fn window(data: &Dataset, facts: &Facts, period: Period, zone: Zone) -> Resu
 }
 
 /// The (thread, snapshot) pairs of the cohort: `key` (UInt32), `s` (Int64 ms), `period_start`
-/// (Date) and `last_customer_at` (Int64 ms), built from typed vectors so that every column has one type whatever
-/// the dates (a literal per snapshot would type 1970's small instants as Int32).
-fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<DataFrame> {
+/// (Date), `last_customer_at` (Int64 ms) and `lane_then` (the lane of the latest assignment at
+/// or before `s`; ties: the later row), built from typed vectors so that every column has one
+/// type whatever the dates (a literal per snapshot would type 1970's small instants as Int32);
+/// and the facts row of each pair.
+fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<(DataFrame, Vec<IdxSize>)> {
     let frame = &facts.frame;
     let keys = frame.column("key")?.u32()?;
     let channels = frame.column("channel")?.str()?;
@@ -94,14 +70,14 @@ fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<DataFrame> {
 
     // Each thread's span [from, to): snapshots s with s > opened_at, s >= its first customer
     // message, and s < closed_at (open threads: up to as_of).
-    let mut threads: Vec<(u32, i64, i64)> = Vec::new();
+    let mut threads: Vec<(u32, i64, i64, IdxSize)> = Vec::new();
     let rows = keys
         .iter()
         .zip(channels.iter())
         .zip(opened.iter())
         .zip(first_customer.iter())
         .zip(closed.iter());
-    for ((((key, channel), opened), first), closed) in rows {
+    for (row, ((((key, channel), opened), first), closed)) in rows.enumerate() {
         let (Some(key), Some("whatsapp"), Some(opened), Some(first)) =
             (key, channel, opened, first)
         else {
@@ -110,10 +86,10 @@ fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<DataFrame> {
         let from = opened.saturating_add(1).max(first);
         let to = closed.unwrap_or(i64::MAX);
         if from < to {
-            threads.push((key, from, to));
+            threads.push((key, from, to, row as IdxSize));
         }
     }
-    let mut spans: Vec<(i64, i64)> = threads.iter().map(|&(_, f, t)| (f, t)).collect();
+    let mut spans: Vec<(i64, i64)> = threads.iter().map(|&(_, f, t, _)| (f, t)).collect();
     let snapshots = snapshots_within(&mut spans, facts.as_of, period, zone)
         .context("choosing the window-risk snapshots")?;
     let instants: Vec<i64> = snapshots.iter().map(|s| s.at).collect();
@@ -123,11 +99,18 @@ fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<DataFrame> {
     let mut s_col: Vec<i64> = Vec::new();
     let mut period_col: Vec<i32> = Vec::new();
     let mut last_col: Vec<i64> = Vec::new();
-    // Threads are in key order, as the customer messages: one pass pairs them.
+    let mut then_col: Vec<Option<IdxSize>> = Vec::new();
+    let assignments = &facts.assignments;
+    let mut row_col: Vec<IdxSize> = Vec::new();
+    let a_key = walk::slice(assignments.column(CONVERSATION_KEY)?.u32()?)?;
+    let a_at = walk::slice(assignments.column("assigned_at")?.i64()?)?;
+    // Threads are in key order, as the customer messages and the assignments: one pass pairs
+    // them.
     let customers = &facts.customer_messages;
-    let mut from_row = 0;
-    for (key, from, to) in threads {
-        let wrote = &customers.at[super::walk::take(&customers.key, &mut from_row, key)];
+    let (mut from_row, mut from_assignment) = (0, 0);
+    for (key, from, to, row) in threads {
+        let wrote = &customers.at[walk::take(&customers.key, &mut from_row, key)];
+        let assigned = walk::take(a_key, &mut from_assignment, key);
         let first = instants.partition_point(|&at| at < from);
         let end = instants.partition_point(|&at| at < to);
         for snapshot in &snapshots[first..end] {
@@ -135,13 +118,25 @@ fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<DataFrame> {
             let Some(last) = wrote[..wrote.partition_point(|&at| at <= snapshot.at)].last() else {
                 continue;
             };
+            let then =
+                assigned.start + a_at[assigned.clone()].partition_point(|&at| at <= snapshot.at);
             key_col.push(key);
             s_col.push(snapshot.at);
             period_col.push((snapshot.period_start - epoch).num_days() as i32);
             last_col.push(*last);
+            then_col.push((then > assigned.start).then(|| (then - 1) as IdxSize));
+            row_col.push(row);
         }
     }
-    Ok(df!(
+    // The lanes by assignment row: views taken, no text copied.
+    let lanes = assignments
+        .column("lane")?
+        .take(&IdxCa::from_iter_options(
+            "then".into(),
+            then_col.into_iter(),
+        ))?
+        .with_name("lane_then".into());
+    let mut frame = df!(
         "key" => key_col,
         "s" => s_col,
         "period_start" => period_col,
@@ -149,5 +144,7 @@ fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<DataFrame> {
     )?
     .lazy()
     .with_column(col("period_start").cast(DataType::Date))
-    .collect()?)
+    .collect()?;
+    frame.with_column(lanes)?;
+    Ok((frame, row_col))
 }

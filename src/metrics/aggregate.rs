@@ -52,13 +52,50 @@ pub fn p90(e: Expr) -> Agg {
     Agg::Quantile(e, 0.9)
 }
 
-/// Groups `base` (which has `period_start` and `group`) per period and group, and per period
-/// for `ALL`, into long rows `period_start, group, metric, value, n`.
-pub fn aggregate(base: LazyFrame, by: Dimension, values: Vec<(&'static str, Agg)>) -> LazyFrame {
-    let mut columns = vec![
-        col("period_start").cast(DataType::Int32),
-        col("group").cast(DataType::String),
-    ];
+/// The group of every conversation under one dimension, numbered once for a run: the facts'
+/// families look their rows' groups up by conversation key instead of hashing group names.
+#[derive(Debug)]
+pub struct GroupIds {
+    /// The group number of each conversation key ([`u32::MAX`]: no conversation).
+    by_key: Vec<u32>,
+    names: Vec<String>,
+}
+
+impl GroupIds {
+    /// The groups of `frame` (one row per conversation, with `key`), named by `group` (a
+    /// String column, nulls counting as `unknown`).
+    pub fn of(frame: &DataFrame, group: &str) -> Result<GroupIds> {
+        let keys = frame.column("key")?.u32()?;
+        let groups = frame.column(group)?.str()?;
+        let (numbers, names) = number(groups.iter().map(|g| g.unwrap_or(super::UNKNOWN)));
+        let size = keys.max().map_or(0, |k| k as usize + 1);
+        let mut by_key = vec![u32::MAX; size];
+        for (key, id) in keys.iter().zip(numbers) {
+            if let Some(key) = key {
+                by_key[key as usize] = id;
+            }
+        }
+        Ok(GroupIds {
+            by_key,
+            names: names.into_iter().map(str::to_owned).collect(),
+        })
+    }
+}
+
+/// Groups `base` (which has `period_start`, and `group`, or `key` when the groups are `known`)
+/// per period and group, and per period for `ALL`, into long rows `period_start, group, metric,
+/// value, n`.
+pub fn aggregate(
+    base: LazyFrame,
+    by: Dimension,
+    known: Option<Arc<GroupIds>>,
+    values: Vec<(&'static str, Agg)>,
+) -> LazyFrame {
+    let group = match known {
+        Some(_) => col("key"),
+        None => col("group").cast(DataType::String),
+    };
+    let mut columns = vec![col("period_start").cast(DataType::Int32), group];
     columns.extend(
         values
             .iter()
@@ -84,7 +121,10 @@ pub fn aggregate(base: LazyFrame, by: Dimension, values: Vec<(&'static str, Agg)
         })
         .collect();
     base.select(columns).map(
-        move |frame| long_rows(&frame, by, &specs).map_err(|e| polars_err!(ComputeError: "{e:#}")),
+        move |frame| {
+            long_rows(&frame, by, known.as_deref(), &specs)
+                .map_err(|e| polars_err!(ComputeError: "{e:#}"))
+        },
         OptFlags::empty(),
         Some(Arc::new(move |_: &Schema| Ok(schema.clone()))),
         Some("metric rows"),
@@ -139,20 +179,43 @@ fn number<T: Copy + Eq + std::hash::Hash>(items: impl Iterator<Item = T>) -> (Ve
     (numbers, distinct)
 }
 
+/// Where a frame's groups come from.
+enum Groups<'a> {
+    /// A `group` column of names.
+    Names(&'a StringChunked),
+    /// A `key` column, and the groups of the keys.
+    Known(&'a UInt32Chunked, &'a GroupIds),
+}
+
 impl<'a> Cells<'a> {
-    fn of(periods: &Int32Chunked, groups: &'a StringChunked, by: Dimension) -> Cells<'a> {
+    fn of(periods: &Int32Chunked, groups: Groups<'a>, by: Dimension) -> Cells<'a> {
         let no_nulls = periods.null_count() == 0;
         let (period_ids, periods) = match periods.downcast_iter().next() {
             Some(a) if no_nulls => number(a.values().iter().map(|&p| Some(p))),
             Some(a) => number(a.iter().map(|p| p.copied())),
             None => (Vec::new(), Vec::new()),
         };
-        let no_nulls = groups.null_count() == 0;
-        let (group_ids, groups) = match groups.downcast_iter().next() {
+        let (group_ids, groups) = match groups {
             _ if by == Dimension::None => (Vec::new(), Vec::new()),
-            Some(a) if no_nulls => number(a.values_iter()),
-            Some(a) => number(a.iter().map(Option::unwrap_or_default)),
-            None => (Vec::new(), Vec::new()),
+            Groups::Names(names) => match names.downcast_iter().next() {
+                Some(a) if names.null_count() == 0 => number(a.values_iter()),
+                Some(a) => number(a.iter().map(Option::unwrap_or_default)),
+                None => (Vec::new(), Vec::new()),
+            },
+            Groups::Known(keys, known) => {
+                let id = |key: Option<u32>| {
+                    key.and_then(|k| known.by_key.get(k as usize).copied())
+                        .filter(|&id| id != u32::MAX)
+                };
+                let ids = keys
+                    .iter()
+                    .map(|k| id(k).unwrap_or(known.names.len() as u32))
+                    .collect();
+                let mut names: Vec<&str> = known.names.iter().map(String::as_str).collect();
+                // A key without a conversation would be a bug upstream; it stays visible.
+                names.push(super::UNKNOWN);
+                (ids, names)
+            }
         };
         let stride = groups.len() + 1;
         let all_of: Vec<u32> = (0..periods.len() * stride)
@@ -292,12 +355,16 @@ pub(super) fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
 fn long_rows(
     frame: &DataFrame,
     by: Dimension,
+    known: Option<&GroupIds>,
     specs: &[(&'static str, Kind)],
 ) -> Result<DataFrame> {
     let mut frame = frame.clone();
     frame.rechunk_mut_par();
     let periods = frame.column("period_start")?.i32()?;
-    let groups = frame.column("group")?.str()?;
+    let groups = match known {
+        Some(known) => Groups::Known(frame.column("key")?.u32()?, known),
+        None => Groups::Names(frame.column("group")?.str()?),
+    };
     let cells = Cells::of(periods, groups, by);
     let mut period = Vec::with_capacity(cells.len() * specs.len());
     let mut group = Vec::with_capacity(period.capacity());
@@ -345,7 +412,9 @@ mod tests {
             .map(|i| (i % 11 != 0).then_some(((i * 7919) % 1000) as f64 / 8.0))
             .collect();
         let flag: Vec<bool> = (0..n).map(|i| i % 4 == 0).collect();
-        df!("period_start" => period, "group" => group, "x" => value, "flag" => flag)
+        // Keys with gaps, as conversations filtered out leave.
+        let key: Vec<u32> = (0..n).map(|i| 3 * i as u32).collect();
+        df!("key" => key, "period_start" => period, "group" => group, "x" => value, "flag" => flag)
             .expect("a frame")
             .lazy()
             .with_column(col("period_start").cast(DataType::Date))
@@ -440,14 +509,31 @@ mod tests {
     #[test]
     fn matches_polars_group_by() {
         for by in [Dimension::Lane, Dimension::None] {
-            let got = sorted(aggregate(base(), by, values()));
+            let got = sorted(aggregate(base(), by, None, values()));
             assert_close(&got, &expected(by));
         }
     }
 
     #[test]
+    fn groups_looked_up_by_key_are_the_groups_by_name() {
+        let facts = base().select([col("key"), col("group")]).collect().unwrap();
+        let known = Arc::new(GroupIds::of(&facts, "group").unwrap());
+        // Every other row: a cohort, as a family filters one.
+        let cohort = base().filter((col("key") % lit(2u32)).eq(lit(0u32)));
+        let by_key = sorted(aggregate(
+            cohort.clone(),
+            Dimension::Lane,
+            Some(known),
+            values(),
+        ));
+        let by_name = sorted(aggregate(cohort, Dimension::Lane, None, values()));
+        assert_eq!(by_key, by_name);
+        assert!(by_key.height() > 0);
+    }
+
+    #[test]
     fn a_group_named_all_is_not_the_total() {
-        let got = sorted(aggregate(base(), Dimension::Lane, values()));
+        let got = sorted(aggregate(base(), Dimension::Lane, None, values()));
         let n = got
             .lazy()
             .filter(col("group").eq(lit(ALL)).and(col("metric").eq(lit("sum"))))
@@ -460,7 +546,7 @@ mod tests {
 
     #[test]
     fn no_rows_no_metric_rows() {
-        let got = aggregate(base().filter(lit(false)), Dimension::Lane, values())
+        let got = aggregate(base().filter(lit(false)), Dimension::Lane, None, values())
             .collect()
             .unwrap();
         assert_eq!(got.height(), 0);

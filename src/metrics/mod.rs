@@ -221,8 +221,7 @@ impl Events {
     ) -> Result<Events> {
         use crate::facts::sends;
         Ok(Events {
-            window: crate::facts::snapshots::window(data, facts, options.period, options.zone)?
-                .cache(),
+            window: crate::facts::snapshots::window(facts, options.period, options.zone)?.cache(),
             sends: sends::template_sends(data, config, facts.as_of)?.map(LazyFrame::cache),
             failures: sends::send_failures(data, facts.as_of)?,
             has_briefs: data.has(crate::ingest::schema::Table::Handoffs),
@@ -247,6 +246,8 @@ pub struct Context<'a> {
     pub failures: Option<LazyFrame>,
     /// Whether the data has handoff briefs at all.
     pub has_briefs: bool,
+    /// The group of every conversation, numbered once ([`aggregate::GroupIds`]).
+    groups: Option<std::sync::Arc<aggregate::GroupIds>>,
     pub as_of: i64,
     pub options: MetricsOptions,
     pub config: &'a Config,
@@ -293,7 +294,17 @@ impl<'a> Context<'a> {
                 JoinArgs::new(JoinType::Inner),
             )
         };
+        // Without them (a facts frame missing the column), the groups are read by name, and
+        // polars names what is missing.
+        let column = match options.by {
+            Dimension::None => None,
+            by => Some(by.column()),
+        };
+        let groups = column
+            .and_then(|c| aggregate::GroupIds::of(&facts.frame, c).ok())
+            .map(std::sync::Arc::new);
         Context {
+            groups,
             window: events.window.clone().with_column(group("lane_at_snapshot")),
             entries: with_conversation(
                 facts
@@ -408,7 +419,7 @@ impl<'a> Context<'a> {
     /// Long rows for events (entries, sends, failures), each placed in a period by its `at`.
     pub fn event_rows(&self, events: LazyFrame, values: Vec<(&'static str, Agg)>) -> LazyFrame {
         let base = events.with_column(self.period_start(col("at")).alias("period_start"));
-        aggregate(base, self.options.by, values)
+        aggregate(base, self.options.by, self.groups.clone(), values)
     }
 
     /// Long rows for a cohort: `cohort` selects the conversations, `time` places each in a
@@ -424,7 +435,7 @@ impl<'a> Context<'a> {
             .clone()
             .filter(cohort)
             .with_column(self.period_start(time).alias("period_start"));
-        aggregate(base, self.options.by, values)
+        aggregate(base, self.options.by, self.groups.clone(), values)
     }
 }
 

@@ -49,9 +49,11 @@ pub const FAMILY: Family = Family {
 
 fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
     let risk_line = hours_ms(ctx.config.window_risk_hours);
+    // The lane at each snapshot, not the conversation's: groups by name.
     Ok(aggregate(
         ctx.window.clone(),
         ctx.options.by,
+        None,
         vec![
             ("window_risk_rate", mean(col("silence").gt(lit(risk_line)))),
             ("window_expired", sum(col("silence").gt(lit(EXPIRED_MS)))),
