@@ -169,7 +169,7 @@ pub fn snapshots_within(
     period: Period,
     zone: Zone,
 ) -> anyhow::Result<Vec<Snapshot>> {
-    spans.sort_unstable();
+    rayon::slice::ParallelSliceMut::par_sort_unstable(spans);
     let mut out: Vec<Snapshot> = Vec::new();
     let mut merged: Vec<(i64, i64)> = Vec::new();
     for &(from, to) in spans.iter() {

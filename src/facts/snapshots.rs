@@ -55,6 +55,17 @@ pub fn window(facts: &Facts, period: Period, zone: Zone) -> Result<LazyFrame> {
         }))
 }
 
+/// The columns of [`pairs`], and the facts row of each pair.
+#[derive(Default)]
+struct Pairs {
+    key: Vec<u32>,
+    s: Vec<i64>,
+    period: Vec<i32>,
+    last: Vec<i64>,
+    then: Vec<Option<IdxSize>>,
+    row: Vec<IdxSize>,
+}
+
 /// The (thread, snapshot) pairs of the cohort: `key` (UInt32), `s` (Int64 ms), `period_start`
 /// (Date), `last_customer_at` (Int64 ms) and `lane_then` (the lane of the latest assignment at
 /// or before `s`; ties: the later row), built from typed vectors so that every column has one
@@ -70,64 +81,97 @@ fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<(DataFrame, Vec<Id
 
     // Each thread's span [from, to): snapshots s with s > opened_at, s >= its first customer
     // message, and s < closed_at (open threads: up to as_of).
-    let mut threads: Vec<(u32, i64, i64, IdxSize)> = Vec::new();
-    let rows = keys
-        .iter()
-        .zip(channels.iter())
-        .zip(opened.iter())
-        .zip(first_customer.iter())
-        .zip(closed.iter());
-    for (row, ((((key, channel), opened), first), closed)) in rows.enumerate() {
-        let (Some(key), Some("whatsapp"), Some(opened), Some(first)) =
-            (key, channel, opened, first)
-        else {
-            continue;
-        };
-        let from = opened.saturating_add(1).max(first);
-        let to = closed.unwrap_or(i64::MAX);
-        if from < to {
-            threads.push((key, from, to, row as IdxSize));
+    let parts = walk::in_chunks(frame.height(), |range| {
+        let (start, len) = (range.start as i64, range.len());
+        let (k, c) = (keys.slice(start, len), channels.slice(start, len));
+        let (o, f, cl) = (
+            opened.slice(start, len),
+            first_customer.slice(start, len),
+            closed.slice(start, len),
+        );
+        let rows = k
+            .iter()
+            .zip(c.iter())
+            .zip(o.iter())
+            .zip(f.iter())
+            .zip(cl.iter());
+        let mut threads: Vec<(u32, i64, i64, IdxSize)> = Vec::new();
+        for (row, ((((key, channel), opened), first), closed)) in range.zip(rows) {
+            let (Some(key), Some("whatsapp"), Some(opened), Some(first)) =
+                (key, channel, opened, first)
+            else {
+                continue;
+            };
+            let from = opened.saturating_add(1).max(first);
+            let to = closed.unwrap_or(i64::MAX);
+            if from < to {
+                threads.push((key, from, to, row as IdxSize));
+            }
         }
-    }
+        Ok(threads)
+    })?;
+    let threads: Vec<(u32, i64, i64, IdxSize)> = parts.into_iter().flatten().collect();
     let mut spans: Vec<(i64, i64)> = threads.iter().map(|&(_, f, t, _)| (f, t)).collect();
     let snapshots = snapshots_within(&mut spans, facts.as_of, period, zone)
         .context("choosing the window-risk snapshots")?;
     let instants: Vec<i64> = snapshots.iter().map(|s| s.at).collect();
     let epoch = crate::time::epoch_date();
 
-    let mut key_col: Vec<u32> = Vec::new();
-    let mut s_col: Vec<i64> = Vec::new();
-    let mut period_col: Vec<i32> = Vec::new();
-    let mut last_col: Vec<i64> = Vec::new();
-    let mut then_col: Vec<Option<IdxSize>> = Vec::new();
     let assignments = &facts.assignments;
-    let mut row_col: Vec<IdxSize> = Vec::new();
     let a_key = walk::slice(assignments.column(CONVERSATION_KEY)?.u32()?)?;
     let a_at = walk::slice(assignments.column("assigned_at")?.i64()?)?;
-    // Threads are in key order, as the customer messages and the assignments: one pass pairs
-    // them.
     let customers = &facts.customer_messages;
-    let (mut from_row, mut from_assignment) = (0, 0);
-    for (key, from, to, row) in threads {
-        let wrote = &customers.at[walk::take(&customers.key, &mut from_row, key)];
-        let assigned = walk::take(a_key, &mut from_assignment, key);
-        let first = instants.partition_point(|&at| at < from);
-        let end = instants.partition_point(|&at| at < to);
-        for snapshot in &snapshots[first..end] {
-            // The customer's last word at the snapshot (none yet: not in the cohort).
-            let Some(last) = wrote[..wrote.partition_point(|&at| at <= snapshot.at)].last() else {
-                continue;
-            };
-            let then =
-                assigned.start + a_at[assigned.clone()].partition_point(|&at| at <= snapshot.at);
-            key_col.push(key);
-            s_col.push(snapshot.at);
-            period_col.push((snapshot.period_start - epoch).num_days() as i32);
-            last_col.push(*last);
-            then_col.push((then > assigned.start).then(|| (then - 1) as IdxSize));
-            row_col.push(row);
+    // Threads are in key order, as the customer messages and the assignments: one pass per
+    // chunk of threads pairs them.
+    let parts = walk::in_chunks(threads.len(), |range| {
+        let mut out = Pairs::default();
+        let Some(&(first_key, ..)) = threads.get(range.start) else {
+            return Ok(out);
+        };
+        let mut from_row = customers.key.partition_point(|&k| k < first_key);
+        let mut from_assignment = a_key.partition_point(|&k| k < first_key);
+        for &(key, from, to, row) in &threads[range] {
+            let wrote = &customers.at[walk::take(&customers.key, &mut from_row, key)];
+            let assigned = walk::take(a_key, &mut from_assignment, key);
+            let first = instants.partition_point(|&at| at < from);
+            let end = instants.partition_point(|&at| at < to);
+            for snapshot in &snapshots[first..end] {
+                // The customer's last word at the snapshot (none yet: not in the cohort).
+                let Some(last) = wrote[..wrote.partition_point(|&at| at <= snapshot.at)].last()
+                else {
+                    continue;
+                };
+                let then = assigned.start
+                    + a_at[assigned.clone()].partition_point(|&at| at <= snapshot.at);
+                out.key.push(key);
+                out.s.push(snapshot.at);
+                out.period
+                    .push((snapshot.period_start - epoch).num_days() as i32);
+                out.last.push(*last);
+                out.then
+                    .push((then > assigned.start).then(|| (then - 1) as IdxSize));
+                out.row.push(row);
+            }
         }
+        Ok(out)
+    })?;
+    let mut all = Pairs::default();
+    for part in parts {
+        all.key.extend(part.key);
+        all.s.extend(part.s);
+        all.period.extend(part.period);
+        all.last.extend(part.last);
+        all.then.extend(part.then);
+        all.row.extend(part.row);
     }
+    let Pairs {
+        key: key_col,
+        s: s_col,
+        period: period_col,
+        last: last_col,
+        then: then_col,
+        row: row_col,
+    } = all;
     // The lanes by assignment row: views taken, no text copied.
     let lanes = assignments
         .column("lane")?
