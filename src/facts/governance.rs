@@ -108,7 +108,7 @@ pub struct Now<'a> {
 
 /// `first_human_at`, the first assignment into a human lane, and `first_agent_reply_at`, the
 /// first visible agent message at or after it (see [`conversation`]).
-pub fn first_human<'a>(
+fn first_human<'a>(
     mut rows: impl Iterator<Item = Row<'a>>,
     mut agent: impl Iterator<Item = i64>,
 ) -> (Option<i64>, Option<i64>) {

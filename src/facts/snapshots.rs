@@ -66,6 +66,33 @@ struct Pairs {
     row: Vec<IdxSize>,
 }
 
+impl Pairs {
+    fn append(&mut self, other: Pairs) {
+        self.key.extend(other.key);
+        self.s.extend(other.s);
+        self.period.extend(other.period);
+        self.last.extend(other.last);
+        self.then.extend(other.then);
+        self.row.extend(other.row);
+    }
+
+    /// The frame of the pairs, each taking `lane_then` from `lanes` by assignment row (views
+    /// taken, no text copied), and the facts row of each pair.
+    fn into_frame(self, lanes: &Column) -> Result<(DataFrame, Vec<IdxSize>)> {
+        let then = IdxCa::from_iter_options("then".into(), self.then.into_iter());
+        let columns = vec![
+            Column::new("key".into(), self.key),
+            Column::new("s".into(), self.s),
+            Int32Chunked::from_vec("period_start".into(), self.period)
+                .into_date()
+                .into_column(),
+            Column::new("last_customer_at".into(), self.last),
+            lanes.take(&then)?.with_name("lane_then".into()),
+        ];
+        Ok((DataFrame::new_infer_height(columns)?, self.row))
+    }
+}
+
 /// The (thread, snapshot) pairs of the cohort: `key` (UInt32), `s` (Int64 ms), `period_start`
 /// (Date), `last_customer_at` (Int64 ms) and `lane_then` (the lane of the latest assignment at
 /// or before `s`; ties: the later row), built from typed vectors so that every column has one
@@ -157,38 +184,7 @@ fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<(DataFrame, Vec<Id
     })?;
     let mut all = Pairs::default();
     for part in parts {
-        all.key.extend(part.key);
-        all.s.extend(part.s);
-        all.period.extend(part.period);
-        all.last.extend(part.last);
-        all.then.extend(part.then);
-        all.row.extend(part.row);
+        all.append(part);
     }
-    let Pairs {
-        key: key_col,
-        s: s_col,
-        period: period_col,
-        last: last_col,
-        then: then_col,
-        row: row_col,
-    } = all;
-    // The lanes by assignment row: views taken, no text copied.
-    let lanes = assignments
-        .column("lane")?
-        .take(&IdxCa::from_iter_options(
-            "then".into(),
-            then_col.into_iter(),
-        ))?
-        .with_name("lane_then".into());
-    let mut frame = df!(
-        "key" => key_col,
-        "s" => s_col,
-        "period_start" => period_col,
-        "last_customer_at" => last_col,
-    )?
-    .lazy()
-    .with_column(col("period_start").cast(DataType::Date))
-    .collect()?;
-    frame.with_column(lanes)?;
-    Ok((frame, row_col))
+    all.into_frame(assignments.column("lane")?)
 }

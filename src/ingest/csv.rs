@@ -89,6 +89,7 @@ fn read_in_chunks(
         fields: header.len(),
         chunk_records,
         parser: builder.parser().clone(),
+        extra_names: map.extras.iter().map(|(_, n)| n.clone()).collect(),
         map,
         spare: Mutex::default(),
     };
@@ -138,6 +139,8 @@ struct Source<'p, 'r> {
     chunk_records: usize,
     parser: Parser<'r>,
     map: ColumnMap,
+    /// The names of the columns beyond the schema's, kept as they are.
+    extra_names: Vec<String>,
     /// Buffers of parsed chunks, for the next ones.
     spare: Mutex<Vec<Records>>,
 }
@@ -188,7 +191,7 @@ impl<'r> Source<'_, 'r> {
             };
             pool.spawn(move |_| {
                 // The reader may have stopped on an error: then nobody waits for the result.
-                let _ = reply.send(parse_records(&self.parser, &self.map, &records));
+                let _ = reply.send(self.parse(&records));
                 if let Ok(mut spare) = self.spare.lock() {
                     spare.push(records);
                 }
@@ -197,6 +200,41 @@ impl<'r> Source<'_, 'r> {
                 return Ok(());
             }
         }
+    }
+
+    /// Parses a chunk of records in row order, rows with a wrong field count included.
+    fn parse(&self, records: &Records) -> PolarsResult<Parsed> {
+        let (parser, map) = (&self.parser, &self.map);
+        let mut chunk = parser.chunk(records.rows.len(), &self.extra_names);
+        let mut bad = records.bad.iter().peekable();
+        let mut extras: Vec<Cell<'_>> = Vec::with_capacity(map.extras.len());
+        // One check of the whole chunk instead of one per field; a chunk with invalid UTF-8 is
+        // checked field by field, to name the fields.
+        let text = std::str::from_utf8(&records.bytes).ok();
+        let mut cells: [Cell<'_>; MAX_COLUMNS] = std::array::from_fn(|_| Cell::Null);
+        for (i, &row) in records.rows.iter().enumerate() {
+            while let Some((r, value)) = bad.next_if(|(r, _)| *r < row) {
+                parser.reject(&mut chunk, *r, "", value, Reason::WrongFieldCount);
+            }
+            let base = i * records.fields;
+            for (cell, position) in cells.iter_mut().zip(&map.canonical) {
+                *cell = match position {
+                    Some(p) => cell_at(text, records, base + p),
+                    None => Cell::Null,
+                };
+            }
+            extras.clear();
+            extras.extend(
+                map.extras
+                    .iter()
+                    .map(|(p, _)| cell_at(text, records, base + p)),
+            );
+            parser.parse(&mut chunk, row, &cells[..map.canonical.len()], &extras);
+        }
+        for (r, value) in bad {
+            parser.reject(&mut chunk, *r, "", value, Reason::WrongFieldCount);
+        }
+        chunk.into_parsed(parser.specs())
     }
 
     /// Reads up to `chunk_records` records after row `row`.
@@ -273,41 +311,6 @@ impl Records {
     fn field(&self, index: usize) -> &[u8] {
         &self.bytes[self.range(index)]
     }
-}
-
-/// Parses a chunk of records in row order, rows with a wrong field count included.
-fn parse_records(parser: &Parser<'_>, map: &ColumnMap, records: &Records) -> PolarsResult<Parsed> {
-    let names: Vec<String> = map.extras.iter().map(|(_, n)| n.clone()).collect();
-    let mut chunk = parser.chunk(records.rows.len(), &names);
-    let mut bad = records.bad.iter().peekable();
-    let mut extras: Vec<Cell<'_>> = Vec::with_capacity(map.extras.len());
-    // One check of the whole chunk instead of one per field; a chunk with invalid UTF-8 is
-    // checked field by field, to name the fields.
-    let text = std::str::from_utf8(&records.bytes).ok();
-    let mut cells: [Cell<'_>; MAX_COLUMNS] = std::array::from_fn(|_| Cell::Null);
-    for (i, &row) in records.rows.iter().enumerate() {
-        while let Some((r, value)) = bad.next_if(|(r, _)| *r < row) {
-            parser.reject(&mut chunk, *r, "", value, Reason::WrongFieldCount);
-        }
-        let base = i * records.fields;
-        for (cell, position) in cells.iter_mut().zip(&map.canonical) {
-            *cell = match position {
-                Some(p) => cell_at(text, records, base + p),
-                None => Cell::Null,
-            };
-        }
-        extras.clear();
-        extras.extend(
-            map.extras
-                .iter()
-                .map(|(p, _)| cell_at(text, records, base + p)),
-        );
-        parser.parse(&mut chunk, row, &cells[..map.canonical.len()], &extras);
-    }
-    for (r, value) in bad {
-        parser.reject(&mut chunk, *r, "", value, Reason::WrongFieldCount);
-    }
-    chunk.into_parsed(parser.specs())
 }
 
 /// The field `index` of `records`, from the chunk's text when it is valid UTF-8.

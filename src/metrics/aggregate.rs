@@ -13,43 +13,53 @@ use polars::prelude::*;
 
 use super::{ALL, Dimension};
 
-/// How one metric sums up the values of its rows.
+/// How one metric sums up its rows: each row's value, and the aggregation.
 #[derive(Clone)]
-pub enum Agg {
-    Mean(Expr),
-    Sum(Expr),
-    Quantile(Expr, f64),
+pub struct Agg {
+    value: Expr,
+    kind: Kind,
 }
 
-impl Agg {
-    fn value(&self) -> &Expr {
-        match self {
-            Agg::Mean(e) | Agg::Sum(e) | Agg::Quantile(e, _) => e,
-        }
-    }
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Mean,
+    Sum,
+    Quantile(f64),
 }
 
 /// The mean of a value.
-pub fn mean(e: Expr) -> Agg {
-    Agg::Mean(e)
+pub fn mean(value: Expr) -> Agg {
+    Agg {
+        value,
+        kind: Kind::Mean,
+    }
 }
 
 /// The sum of a value.
-pub fn sum(e: Expr) -> Agg {
-    Agg::Sum(e)
+pub fn sum(value: Expr) -> Agg {
+    Agg {
+        value,
+        kind: Kind::Sum,
+    }
 }
 
 /// Share of rows where a boolean column is true.
 pub fn share(column: &str) -> Agg {
-    Agg::Mean(col(column))
+    mean(col(column))
 }
 
-pub fn median(e: Expr) -> Agg {
-    Agg::Quantile(e, 0.5)
+pub fn median(value: Expr) -> Agg {
+    Agg {
+        value,
+        kind: Kind::Quantile(0.5),
+    }
 }
 
-pub fn p90(e: Expr) -> Agg {
-    Agg::Quantile(e, 0.9)
+pub fn p90(value: Expr) -> Agg {
+    Agg {
+        value,
+        kind: Kind::Quantile(0.9),
+    }
 }
 
 /// The group of every conversation under one dimension, numbered once for a run: the facts'
@@ -96,12 +106,12 @@ pub fn aggregate(
         None => col("group").cast(DataType::String),
     };
     let mut columns = vec![col("period_start").cast(DataType::Int32), group];
-    columns.extend(
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, (_, agg))| agg.value().clone().cast(DataType::Float64).alias(value(i))),
-    );
+    columns.extend(values.iter().enumerate().map(|(i, (_, agg))| {
+        agg.value
+            .clone()
+            .cast(DataType::Float64)
+            .alias(value_column(i))
+    }));
     let schema: SchemaRef = Arc::new(Schema::from_iter([
         Field::new("period_start".into(), DataType::Date),
         Field::new("group".into(), DataType::String),
@@ -109,17 +119,7 @@ pub fn aggregate(
         Field::new("value".into(), DataType::Float64),
         Field::new("n".into(), DataType::UInt64),
     ]));
-    let specs: Vec<(&'static str, Kind)> = values
-        .iter()
-        .map(|(id, agg)| {
-            let kind = match agg {
-                Agg::Mean(_) => Kind::Mean,
-                Agg::Sum(_) => Kind::Sum,
-                Agg::Quantile(_, q) => Kind::Quantile(*q),
-            };
-            (*id, kind)
-        })
-        .collect();
+    let specs: Vec<(&'static str, Kind)> = values.iter().map(|(id, agg)| (*id, agg.kind)).collect();
     base.select(columns).map(
         move |frame| {
             long_rows(&frame, by, known.as_deref(), &specs)
@@ -131,15 +131,9 @@ pub fn aggregate(
     )
 }
 
-fn value(i: usize) -> PlSmallStr {
+/// The column of the `i`th metric's row values.
+fn value_column(i: usize) -> PlSmallStr {
     format!("value_{i}").into()
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Mean,
-    Sum,
-    Quantile(f64),
 }
 
 /// The cells of a frame: (period, group) pairs, and (period, `ALL`), numbered
@@ -233,23 +227,27 @@ impl<'a> Cells<'a> {
                 .map(|(&p, &g)| (p as usize * stride + g as usize) as u32)
                 .collect()
         };
-        let mut cells = Cells {
+        let mut n = vec![0u64; all_of.len()];
+        for &cell in &own {
+            n[cell as usize] += 1;
+            let all = all_of[cell as usize];
+            if all != cell {
+                n[all as usize] += 1;
+            }
+        }
+        Cells {
             own,
             all_of,
             periods,
             groups,
             stride,
-            n: Vec::new(),
-        };
-        let mut n = vec![0u64; cells.all_of.len()];
-        cells.each(None, |cell, _| n[cell] += 1);
-        cells.n = n;
-        cells
+            n,
+        }
     }
 
     /// Calls `f(cell, value)` for the non-null value of every row, once for the row's cell
-    /// and once for its period's `ALL`; without `values`, once per row with 0.
-    fn each(&self, values: Option<&Float64Chunked>, mut f: impl FnMut(usize, f64)) {
+    /// and once for its period's `ALL`.
+    fn each(&self, values: &Float64Chunked, mut f: impl FnMut(usize, f64)) {
         let mut put = |own: u32, v: f64| {
             f(own as usize, v);
             let all = self.all_of[own as usize];
@@ -257,16 +255,14 @@ impl<'a> Cells<'a> {
                 f(all as usize, v);
             }
         };
-        let no_nulls = values.is_some_and(|c| c.null_count() == 0);
-        match values.map(|c| c.downcast_iter().next()) {
-            None => self.own.iter().for_each(|&own| put(own, 0.0)),
-            Some(None) => {}
-            Some(Some(a)) if no_nulls => {
+        match values.downcast_iter().next() {
+            None => {}
+            Some(a) if values.null_count() == 0 => {
                 for (&own, &v) in self.own.iter().zip(a.values().iter()) {
                     put(own, v);
                 }
             }
-            Some(Some(a)) => {
+            Some(a) => {
                 for (&own, v) in self.own.iter().zip(a.iter()) {
                     if let Some(&v) = v {
                         put(own, v);
@@ -293,12 +289,12 @@ impl<'a> Cells<'a> {
         match kind {
             Kind::Sum => {
                 let mut sums = vec![0.0; cells];
-                self.each(Some(values), |c, v| sums[c] += v);
+                self.each(values, |c, v| sums[c] += v);
                 sums.into_iter().map(Some).collect()
             }
             Kind::Mean => {
                 let (mut sums, mut counts) = (vec![0.0; cells], vec![0u64; cells]);
-                self.each(Some(values), |c, v| {
+                self.each(values, |c, v| {
                     sums[c] += v;
                     counts[c] += 1;
                 });
@@ -310,13 +306,13 @@ impl<'a> Cells<'a> {
             Kind::Quantile(q) => {
                 // The non-null values laid out cell by cell (a counting sort).
                 let mut start = vec![0usize; cells + 1];
-                self.each(Some(values), |c, _| start[c + 1] += 1);
+                self.each(values, |c, _| start[c + 1] += 1);
                 for c in 0..cells {
                     start[c + 1] += start[c];
                 }
                 let mut next = start.clone();
                 let mut laid = vec![0.0; start[cells]];
-                self.each(Some(values), |c, v| {
+                self.each(values, |c, v| {
                     laid[next[c]] = v;
                     next[c] += 1;
                 });
@@ -372,7 +368,7 @@ fn long_rows(
     let mut value = Vec::with_capacity(period.capacity());
     let mut n = Vec::with_capacity(period.capacity());
     for (i, (id, kind)) in specs.iter().enumerate() {
-        let values = frame.column(&self::value(i))?.f64()?;
+        let values = frame.column(&value_column(i))?.f64()?;
         for (cell, v) in cells.values(values, *kind).into_iter().enumerate() {
             if cells.n[cell] == 0 {
                 continue;
@@ -437,11 +433,11 @@ mod tests {
             let parts: Vec<LazyFrame> = values
                 .into_iter()
                 .map(|(id, agg)| {
-                    let e = agg.value().clone().cast(DataType::Float64);
-                    let value = match agg {
-                        Agg::Mean(_) => e.mean(),
-                        Agg::Sum(_) => e.sum(),
-                        Agg::Quantile(_, q) => e.quantile(lit(q), QuantileMethod::Linear),
+                    let e = agg.value.cast(DataType::Float64);
+                    let value = match agg.kind {
+                        Kind::Mean => e.mean(),
+                        Kind::Sum => e.sum(),
+                        Kind::Quantile(q) => e.quantile(lit(q), QuantileMethod::Linear),
                     };
                     base.clone()
                         .group_by(keys.clone())

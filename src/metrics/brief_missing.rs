@@ -11,9 +11,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::mean;
-
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, mean};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,

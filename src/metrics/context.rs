@@ -13,9 +13,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::mean;
-
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, share};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, mean, share};
 
 const COHORT: &str = "first specialist assignment in the period";
 

@@ -10,9 +10,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::mean;
-
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, mean};
 use crate::config::Condition;
 
 pub const FAMILY: Family = Family {

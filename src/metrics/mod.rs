@@ -198,7 +198,8 @@ pub struct MetricsOptions {
 }
 
 /// The facts-layer frames besides the facts table that some metrics count: window snapshots,
-/// template sends and send failures. Computed once per analysis.
+/// template sends and send failures; and the groups of the conversations. Computed once per
+/// analysis.
 #[derive(Clone)]
 pub struct Events {
     /// [`crate::facts::snapshots::window`].
@@ -210,6 +211,9 @@ pub struct Events {
     /// Whether the data has a handoffs table: without one the brief metrics have no rows (not
     /// 0 %).
     pub has_briefs: bool,
+    /// The group of every conversation under the dimension, numbered once
+    /// ([`aggregate::GroupIds`]); `None` without a dimension.
+    groups: Option<std::sync::Arc<aggregate::GroupIds>>,
 }
 
 impl Events {
@@ -225,6 +229,13 @@ impl Events {
             sends: sends::template_sends(data, config, facts.as_of)?.map(LazyFrame::cache),
             failures: sends::send_failures(data, facts.as_of)?,
             has_briefs: data.has(crate::ingest::schema::Table::Handoffs),
+            groups: match options.by {
+                Dimension::None => None,
+                by => Some(std::sync::Arc::new(aggregate::GroupIds::of(
+                    &facts.frame,
+                    by.column(),
+                )?)),
+            },
         })
     }
 }
@@ -294,17 +305,8 @@ impl<'a> Context<'a> {
                 JoinArgs::new(JoinType::Inner),
             )
         };
-        // Without them (a facts frame missing the column), the groups are read by name, and
-        // polars names what is missing.
-        let column = match options.by {
-            Dimension::None => None,
-            by => Some(by.column()),
-        };
-        let groups = column
-            .and_then(|c| aggregate::GroupIds::of(&facts.frame, c).ok())
-            .map(std::sync::Arc::new);
         Context {
-            groups,
+            groups: events.groups.clone(),
             window: events.window.clone().with_column(group("lane_at_snapshot")),
             entries: with_conversation(
                 facts

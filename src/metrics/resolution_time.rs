@@ -9,9 +9,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::mean;
-
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, median};
+use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, mean, median};
 use crate::facts::art_seconds;
 
 const COHORT: &str = "conversations closed in the period";

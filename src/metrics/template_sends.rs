@@ -13,9 +13,9 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::sum;
-
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, empty_drill, empty_rows};
+use super::{
+    Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, empty_drill, empty_rows, sum,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,

@@ -17,11 +17,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{mean, sum};
-
 use super::period::hours_ms;
 use super::{
     ALL, Context, DRILL_COLUMNS, DrillQuery, Family, MetricInfo, MetricSet, Unit, aggregate, epoch,
+    mean, sum,
 };
 use crate::time::MS_PER_HOUR;
 

@@ -10,9 +10,9 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::sum;
-
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, empty_drill, empty_rows};
+use super::{
+    Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, empty_drill, empty_rows, sum,
+};
 
 /// The WhatsApp Cloud API's error for a free-form send outside the 24-hour window.
 pub const OUTSIDE_WINDOW: &str = "131047";

@@ -197,11 +197,9 @@ impl Export<'_> {
             ("human_frt_median_s", q(wait, 0.5), human, "first_human_at"),
             ("human_frt_p90_s", q(wait, 0.9), human, "first_human_at"),
         ];
-        let core = self.select.includes(MetricSet::Core);
-        let mut metrics: Vec<String> = cohorts
-            .iter()
-            .filter(|_| core)
-            .map(|(id, value, cohort, time)| {
+        let mut metrics: Vec<String> = Vec::new();
+        if self.select.includes(MetricSet::Core) {
+            metrics.extend(cohorts.iter().map(|(id, value, cohort, time)| {
                 let source = format!("facts WHERE {cohort}");
                 self.metric_select(
                     id,
@@ -210,21 +208,19 @@ impl Export<'_> {
                     &self.group("lane"),
                     &source,
                 )
-            })
-            .collect();
-        let expired_ms = 24.0 * MS_PER_HOUR as f64;
-        for (id, value) in [
-            (
-                "window_risk_rate",
-                format!("avg(CASE WHEN silence > {risk_ms:e} THEN 1E0 ELSE 0E0 END)"),
-            ),
-            (
-                "window_expired",
-                format!("sum(CASE WHEN silence > {expired_ms:e} THEN 1E0 ELSE 0E0 END)"),
-            ),
-        ] {
-            if core {
-                let group = self.group("lane_at_snapshot");
+            }));
+            let expired_ms = 24.0 * MS_PER_HOUR as f64;
+            let group = self.group("lane_at_snapshot");
+            for (id, value) in [
+                (
+                    "window_risk_rate",
+                    format!("avg(CASE WHEN silence > {risk_ms:e} THEN 1E0 ELSE 0E0 END)"),
+                ),
+                (
+                    "window_expired",
+                    format!("sum(CASE WHEN silence > {expired_ms:e} THEN 1E0 ELSE 0E0 END)"),
+                ),
+            ] {
                 metrics.push(self.metric_select(
                     id,
                     &value,
@@ -234,30 +230,28 @@ impl Export<'_> {
                 ));
             }
         }
-        let governance = self.select.includes(MetricSet::Governance);
-        if governance {
+        // The sends G5 and G8 count, only when they are selected.
+        let sends = if self.select.includes(MetricSet::Governance) {
+            let period = self.period_of("event_at");
             for (id, value, source) in [
                 ("template_blocked_sends", "sum(blocked)", "template_checks"),
                 ("window_violation_sends", "sum(violation)", "failure_checks"),
             ] {
-                let period = self.period_of("event_at");
                 metrics.push(self.metric_select(id, value, &period, &self.group("lane"), source));
             }
-        }
-        let blocked: Vec<String> = self
-            .config
-            .governance
-            .blocked_template_statuses
-            .iter()
-            .map(|status| d.quote(status))
-            .collect();
-        let sends = SENDS
-            .replace("{SENT}", &ms("m.sent_at"))
-            .replace("{CHANGED}", &ms("h.changed_at"))
-            .replace("{FAILED}", &ms("x.failed_at"))
-            .replace("{BLOCKED}", &blocked.join(", "))
-            .replace("{OUTSIDE_WINDOW}", &d.quote(OUTSIDE_WINDOW));
-        let sends = if governance {
+            let blocked: Vec<String> = self
+                .config
+                .governance
+                .blocked_template_statuses
+                .iter()
+                .map(|status| d.quote(status))
+                .collect();
+            let sends = SENDS
+                .replace("{SENT}", &ms("m.sent_at"))
+                .replace("{CHANGED}", &ms("h.changed_at"))
+                .replace("{FAILED}", &ms("x.failed_at"))
+                .replace("{BLOCKED}", &blocked.join(", "))
+                .replace("{OUTSIDE_WINDOW}", &d.quote(OUTSIDE_WINDOW));
             format!(",\n{sends}")
         } else {
             String::new()

@@ -88,30 +88,14 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
     let golden = scratch.join("golden");
     let governance = scratch.join("governance");
     let sample = scratch.join("sample");
-    run_ok(&[
-        "ingest",
-        "-q",
-        "--data",
-        golden_dir().to_str().unwrap(),
-        "--out",
-        golden.to_str().unwrap(),
-    ]);
-    run_ok(&[
-        "ingest",
-        "-q",
-        "--data",
-        fixture("governance").to_str().unwrap(),
-        "--out",
-        governance.to_str().unwrap(),
-    ]);
-    run_ok(&[
-        "ingest",
-        "-q",
-        "--data",
-        "sample_data",
-        "--out",
-        sample.to_str().unwrap(),
-    ]);
+    for (data, warehouse) in [
+        (golden_dir(), &golden),
+        (fixture("governance"), &governance),
+        (PathBuf::from("sample_data"), &sample),
+    ] {
+        let (data, out) = (data.to_str().unwrap(), warehouse.to_str().unwrap());
+        run_ok(&["ingest", "-q", "--data", data, "--out", out]);
+    }
     let expected_golden = read(&[
         fixture("golden/expected_metrics.csv"),
         fixture("golden/expected_metrics_extra.csv"),
