@@ -2,7 +2,6 @@
 //! sorted by conversation: messages as a narrow array of structs (flags instead of strings),
 //! assignments and handoffs as small frames.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use anyhow::Result;
@@ -80,16 +79,7 @@ impl Inputs {
             || rayon::join(|| walk::assignments(data, as_of), || handoffs(data, as_of)),
         );
         let (messages, assignments, (handoffs, present)) = (messages?, assignments?, handoffs?);
-        let mut tiers: HashMap<&str, Tier> = HashMap::new();
-        let tiers: Vec<Tier> = assignments
-            .column("lane")?
-            .str()?
-            .iter()
-            .map(|lane| {
-                let lane = lane.unwrap_or_default();
-                *tiers.entry(lane).or_insert_with(|| config.tier(lane))
-            })
-            .collect();
+        let tiers = tiers(&assignments, config)?;
         Ok(Inputs {
             messages,
             assignments,
@@ -297,6 +287,20 @@ impl<'v, 'a> Cursor<'v, 'a> {
     }
 }
 
+/// The tier of every assignment row, looked up once per lane.
+fn tiers(assignments: &DataFrame, config: &Config) -> Result<Vec<Tier>> {
+    let mut tiers: PlHashMap<&str, Tier> = PlHashMap::new();
+    Ok(assignments
+        .column("lane")?
+        .str()?
+        .iter()
+        .map(|lane| {
+            let lane = lane.unwrap_or_default();
+            *tiers.entry(lane).or_insert_with(|| config.tier(lane))
+        })
+        .collect())
+}
+
 fn messages(data: &Dataset, config: &Config, as_of: i64) -> Result<Vec<Message>> {
     let sender = col("sender");
     let flag = |cond: Expr, bit: u8| {
@@ -353,7 +357,8 @@ fn messages(data: &Dataset, config: &Config, as_of: i64) -> Result<Vec<Message>>
     ];
     // Read in slices of the table, so that only one slice is ever held twice (as polars
     // columns and as messages).
-    let mut out: Vec<Message> = Vec::new();
+    // Room for every row at once: growing would copy the messages read so far.
+    let mut out: Vec<Message> = Vec::with_capacity(rows as usize);
     let mut offset = 0;
     while offset < rows {
         let frame = stream(
@@ -378,7 +383,8 @@ fn messages(data: &Dataset, config: &Config, as_of: i64) -> Result<Vec<Message>>
 fn append_messages(frame: &DataFrame, out: &mut Vec<Message>) -> Result<()> {
     const PIECE: usize = 1 << 16;
     let start = out.len();
-    out.resize(start + frame.height(), Message::default());
+    // Room made on every core: the pages are touched in parallel, not by one thread.
+    out.par_extend(rayon::iter::repeat_n(Message::default(), frame.height()));
     out[start..]
         .par_chunks_mut(PIECE)
         .enumerate()
