@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::facts::Facts;
 use crate::ingest::schema::timestamp_dtype;
 use crate::period::hours_ms;
-use crate::time::{MS_PER_HOUR, format_rfc3339};
+use crate::time::format_rfc3339;
 
 /// The flags, in the order the spec lists them.
 pub const FLAGS: &[&str] = &[
@@ -109,7 +109,7 @@ pub fn build(facts: &Facts, config: &Config) -> Result<Vec<BoardRow>> {
         let last_customer_at = last_customer.get(i);
         let window_closes_at = last_customer_at
             .filter(|_| whatsapp)
-            .map(|t| t + 24 * MS_PER_HOUR);
+            .map(|t| t + crate::facts::WINDOW_MS);
         let last_agent_at = last_agent.get(i);
         // The owner's clock restarts at their last visible message or the latest routing.
         let owner_clock = agent_owned.then(|| {

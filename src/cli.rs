@@ -58,6 +58,13 @@ value_enum!(TableFormat {
     "parquet" => TableFormat::Parquet, "Parquet (to a file, or piped)";
 });
 
+value_enum!(MetricsFormat {
+    "csv" => MetricsFormat::Csv, "CSV with a header";
+    "json" => MetricsFormat::Json, "a JSON array of objects";
+    "parquet" => MetricsFormat::Parquet, "Parquet (to a file, or piped)";
+    "markdown" => MetricsFormat::Markdown, "Markdown tables (with --list only)";
+});
+
 value_enum!(crate::sql::Dialect {
     "duckdb" => crate::sql::Dialect::DuckDb, "DuckDB";
     "spark" => crate::sql::Dialect::Spark, "Apache Spark SQL (spark-sql, PySpark, Databricks)";
@@ -149,8 +156,8 @@ pub enum Command {
     /// The query reads tables named conversations, messages, assignments and handoffs as
     /// `l2lens ingest` writes them (register the warehouse's Parquet files under those names) and
     /// returns period_start,<group>,metric,value,n. Without --as-of, the query takes the latest
-    /// timestamp in the tables. The governance and business-time metrics are not exported (the
-    /// header of the SQL says why).
+    /// timestamp in the tables. A selected metric the SQL cannot compute is named, with why, in
+    /// the SQL's header and on stderr.
     Sql(SqlArgs),
 }
 
@@ -160,8 +167,7 @@ pub struct SqlArgs {
     #[arg(long, value_enum)]
     pub dialect: crate::sql::Dialect,
 
-    /// Which metrics: the ten L2 metrics and 11-12 (default), the governance checks the SQL
-    /// has (template_blocked_sends, window_violation_sends), or all.
+    /// Which metrics: the ten L2 metrics and 11-12 (default), the governance checks, or all.
     #[arg(long, value_enum, default_value_t = crate::metrics::Selection::Core)]
     pub select: crate::metrics::Selection,
 
@@ -540,6 +546,15 @@ pub struct FactsArgs {
     pub tz: Zone,
 }
 
+/// `l2lens metrics --format`: a table format, or Markdown for `--list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsFormat {
+    Csv,
+    Json,
+    Parquet,
+    Markdown,
+}
+
 #[derive(Debug, Args)]
 pub struct MetricsArgs {
     #[command(flatten)]
@@ -548,9 +563,10 @@ pub struct MetricsArgs {
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 
-    /// Output format (default: from the --out extension, else csv).
+    /// Output format (default: from the --out extension, else csv); with --list, markdown
+    /// prints the registry's tables.
     #[arg(long, value_enum)]
-    pub format: Option<TableFormat>,
+    pub format: Option<MetricsFormat>,
 
     /// Output file, or - for stdout (default).
     #[arg(long, value_name = "FILE")]
@@ -566,7 +582,7 @@ pub struct MetricsArgs {
     #[arg(long, value_enum, default_value_t = Selection::Core)]
     pub select: Selection,
 
-    /// List every metric with its definition and exit.
+    /// List every metric (name, definition, cohort, unit, default thresholds) and exit.
     #[arg(long)]
     pub list: bool,
 }

@@ -159,30 +159,14 @@ pub(crate) fn report_period(
         crate::period::local_midnight_ms(period_start, zone),
         crate::period::local_midnight_ms(period.next(period_start), zone),
     )?;
+    // What the data lacks for a metric, from each family's data needs.
     let mut governance_notes = Vec::new();
     let mut core_notes = Vec::new();
-    if !analysis.events.has_briefs {
-        core_notes.push(
-            "context_completeness_rate, context_score_mean: no handoff briefs in the data (no \
-             handoffs table)"
-                .to_owned(),
-        );
-        governance_notes.push(
-            "brief_missing_rate: no handoff briefs in the data (no handoffs table)".to_owned(),
-        );
-    }
-    if analysis.events.sends.is_none() {
-        governance_notes.push(
-            "template_blocked_sends: no template status history in the data (no templates \
-             table)"
-                .to_owned(),
-        );
-    }
-    if analysis.events.failures.is_none() {
-        governance_notes.push(
-            "window_violation_sends: no send failures in the data (no send_failures table)"
-                .to_owned(),
-        );
+    for (set, missing) in crate::metrics::missing_inputs(&analysis.data) {
+        match set {
+            crate::metrics::MetricSet::Governance => governance_notes.push(missing),
+            _ => core_notes.push(missing),
+        }
     }
     let input = crate::report::ReportInput {
         rows: &analysis.rows,

@@ -21,6 +21,10 @@ pub(crate) fn run(args: &SqlArgs, progress: &Progress) -> Result<Status> {
         by: args.analysis.by,
         select: args.select,
     };
+    // Nothing is left out silently.
+    for (id, why) in export.not_exported() {
+        progress.say(format!("note: {id} is not in the SQL: {why}"));
+    }
     let target = Target::from_arg(args.out.as_deref());
     target.write(export.script().as_bytes())?;
     if let Some(path) = target.path() {

@@ -1,7 +1,8 @@
 //! Alert thresholds: conditions, rules, the spec's defaults and their overrides.
 //!
 //! A rule gives a metric a warning and/or a critical condition, a minimum cohort size and
-//! optionally the groups it applies to. The defaults are the spec's alert table; the config
+//! optionally the groups it applies to. The defaults are the spec's alert table, as each metric's
+//! registry entry states it (`metrics::Alert`); the config
 //! file's `[alerts]` section overrides them field by field, globally
 //! (`[alerts.metrics.<metric>]`) and per lane (`[alerts.lanes.<lane>.<metric>]`).
 //!
@@ -137,80 +138,29 @@ pub struct Thresholds {
 /// The spec's minimum cohort size for an alert.
 pub const DEFAULT_MIN_N: u64 = 20;
 
-fn rule(warning: Option<Condition>, critical: Option<Condition>) -> Rule {
-    Rule {
-        warning,
-        critical,
-        min_n: DEFAULT_MIN_N,
-        groups: None,
-    }
-}
-
 impl Default for Thresholds {
-    /// The spec's alert table.
+    /// The spec's alert table, as each metric of the registry states it.
     fn default() -> Thresholds {
-        use Condition::*;
-        let mut metrics = BTreeMap::new();
-        let mut add = |id: &str, r: Rule| {
-            metrics.insert(id.to_owned(), r);
+        let rule = |warning, critical, all_only: bool| Rule {
+            warning,
+            critical,
+            min_n: DEFAULT_MIN_N,
+            groups: all_only.then(|| vec![super::ALL.to_owned()]),
         };
-        add("frt_median_s", rule(Some(Above(300.0)), Some(Above(900.0))));
-        add(
-            "tts_median_s",
-            rule(Some(Above(900.0)), Some(Above(3600.0))),
-        );
-        add("window_risk_rate", rule(Some(Above(0.05)), None));
-        add("window_expired", rule(None, Some(Above(0.0))));
-        add(
-            "escalation_rate",
-            Rule {
-                groups: Some(vec![super::ALL.to_owned()]),
-                ..rule(Some(Outside(0.05, 0.10)), Some(Equal(0.0)))
-            },
-        );
-        add("bot_trap_index", rule(Some(Above(0.05)), Some(Above(0.15))));
-        add("misroute_rate", rule(Some(Above(0.05)), Some(Above(0.15))));
-        add(
-            "transfers_per_resolution",
-            rule(Some(Above(1.5)), Some(Above(3.0))),
-        );
-        add(
-            "art_median_s",
-            rule(Some(Above(86_400.0)), Some(Above(259_200.0))),
-        );
-        add(
-            "reopen_48h_rate",
-            rule(Some(Above(0.10)), Some(Above(0.20))),
-        );
-        add(
-            "context_completeness_rate",
-            rule(Some(Below(0.95)), Some(Below(0.80))),
-        );
-        // Governance checks (governance.md).
-        add("duplicate_rate", rule(Some(Above(0.01)), Some(Above(0.05))));
-        add("ownerless_rate", rule(Some(Above(0.05)), Some(Above(0.15))));
-        add("ping_pong_rate", rule(Some(Above(0.02)), Some(Above(0.05))));
-        add(
-            "missed_handoff_rate",
-            rule(Some(Above(0.0)), Some(Above(0.10))),
-        );
-        add("template_blocked_sends", rule(None, Some(Above(0.0))));
-        add(
-            "silent_stall_rate",
-            rule(Some(Above(0.05)), Some(Above(0.15))),
-        );
-        add(
-            "brief_missing_rate",
-            rule(Some(Above(0.05)), Some(Above(0.20))),
-        );
-        add("window_violation_sends", rule(Some(Above(0.0)), None));
-        let mut vip = BTreeMap::new();
-        vip.insert(
-            "tts_median_s".to_owned(),
-            rule(Some(Above(30.0)), Some(Above(120.0))),
-        );
-        let mut lanes = BTreeMap::new();
-        lanes.insert("vip_fast_lane".to_owned(), vip);
+        let mut metrics = BTreeMap::new();
+        let mut lanes: BTreeMap<String, BTreeMap<String, Rule>> = BTreeMap::new();
+        for m in crate::metrics::all_metrics() {
+            let a = m.alert;
+            if a.warning.is_some() || a.critical.is_some() {
+                metrics.insert(m.id.to_owned(), rule(a.warning, a.critical, a.all_only));
+            }
+            for &(lane, warning, critical) in a.lanes {
+                lanes
+                    .entry(lane.to_owned())
+                    .or_default()
+                    .insert(m.id.to_owned(), rule(warning, critical, false));
+            }
+        }
         Thresholds { metrics, lanes }
     }
 }

@@ -9,10 +9,9 @@ use super::inputs::{
     ASKS_PERSON, BOT, CUSTOMER, Conversations, FALLBACK, Handoff, Inputs, Message, NO_INTENT,
     REPLY, Row,
 };
-use super::{MS_60S, repeat, walk};
+use super::rules::{BRIEF_AFTER_MS, REPEAT_HORIZON_MS};
+use super::{repeat, walk};
 use crate::config::Config;
-
-use super::repeat::MS_48H;
 
 /// What one conversation's events give.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -64,7 +63,7 @@ pub(super) fn conversation<'a>(
             if m.is(ASKS_PERSON) {
                 first_ask.get_or_insert(m.at);
             }
-            if closed_at.is_some_and(|c| m.at > c && m.at <= c + MS_48H) {
+            if closed_at.is_some_and(|c| m.at > c && m.at <= c + REPEAT_HORIZON_MS) {
                 out.wrote_again = true;
             }
             // Trap signal: the intent of the previous customer message, repeated.
@@ -128,7 +127,10 @@ pub(super) fn conversation<'a>(
 
     // The brief: the latest handoff written by specialist_at + 60 s.
     if let Some(specialist) = out.specialist_at
-        && let Some(brief) = handoffs.iter().rev().find(|h| h.at <= specialist + MS_60S)
+        && let Some(brief) = handoffs
+            .iter()
+            .rev()
+            .find(|h| h.at <= specialist + BRIEF_AFTER_MS)
     {
         let [intent, _details, steps, status, _next] = brief.present;
         out.context_complete = intent && steps && status;

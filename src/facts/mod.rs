@@ -44,17 +44,16 @@ mod repeat;
 mod rules;
 pub mod sends;
 pub mod snapshots;
+pub mod sql;
 mod walk;
 
 use columns::fact_columns;
 pub use columns::{CONVERSATION_COLUMNS, INSTANT_COLUMNS, public};
 use inputs::Inputs;
 pub use rules::{
-    art_seconds, frt_seconds, hours_silent, lane_or_fallback, seconds_between, silence_ms,
-    tts_seconds,
+    BRIEF_AFTER_MS, REPEAT_HORIZON_MS, WINDOW_MS, art_seconds, frt_seconds, hours_silent,
+    lane_or_fallback, seconds_between, silence_ms, tts_seconds,
 };
-
-const MS_60S: i64 = 60_000;
 
 /// The facts of every conversation, and the `as_of` instant they were computed at.
 pub struct Facts {

@@ -9,14 +9,13 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::inputs::Conversations;
-
-pub(super) const MS_48H: i64 = 48 * 3_600_000;
+use super::rules::REPEAT_HORIZON_MS;
 
 /// Conversations that can be judged: closed, with 48 hours of hindsight before `as_of`.
 pub(super) fn eligible(as_of: i64) -> Expr {
     col("closed_at")
         .is_not_null()
-        .and((col("closed_at") + lit(MS_48H)).lt_eq(lit(as_of)))
+        .and((col("closed_at") + lit(REPEAT_HORIZON_MS)).lt_eq(lit(as_of)))
 }
 
 /// Repeat contact (b) of every conversation of `c`: another conversation of the same customer
@@ -49,7 +48,7 @@ pub(super) fn returned(c: &Conversations<'_>) -> Vec<bool> {
             out[i] = run[after..]
                 .iter()
                 .find(|&&(_, _, o)| issue(o as usize) == issue(i))
-                .is_some_and(|&(_, opened, _)| opened <= close + MS_48H);
+                .is_some_and(|&(_, opened, _)| opened <= close + REPEAT_HORIZON_MS);
         }
     }
     out

@@ -1,8 +1,22 @@
 //! The small rules every consumer of the facts shares, each with one owner: the lane
-//! fallback, the three durations and "hours silent". The facts, the metrics, their drill-downs
+//! fallback, the three durations, "hours silent", the 24-hour window, the repeat horizon and the
+//! brief's grace after a specialist entry. The facts, the metrics, their drill-downs
 //! and the SQL view all call these.
 
 use polars::prelude::*;
+
+use crate::time::MS_PER_HOUR;
+
+/// WhatsApp's customer service window: free-form replies only within 24 h of the customer's
+/// last message.
+pub const WINDOW_MS: i64 = 24 * MS_PER_HOUR;
+
+/// The repeat-contact horizon of `repeat_48h`: a customer back within 48 h of a close.
+pub const REPEAT_HORIZON_MS: i64 = 48 * MS_PER_HOUR;
+
+/// How long after the first specialist assignment a handoff still counts as its brief
+/// (`context_complete`, `context_score`).
+pub const BRIEF_AFTER_MS: i64 = 60_000;
 
 /// The lane rule: the lane of the latest assignment, else `automation` when the bot has
 /// spoken, else `unassigned`. The facts table applies it at `as_of`, the window snapshots at

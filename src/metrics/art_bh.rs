@@ -10,16 +10,21 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, median};
+use super::{Alert, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, median};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::BusinessTime,
     metrics: &[MetricInfo {
         id: "art_bh_median_s",
+        name: "Resolution time in business time (median)",
         definition: "median business seconds from opening to close",
         cohort: "conversations closed in the period",
         unit: Unit::Seconds,
+        alert: Alert::NONE,
+        sql: Sql::NotExported(super::BUSINESS_TIME_SQL),
     }],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

@@ -11,16 +11,29 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, share};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, share,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Core,
     metrics: &[MetricInfo {
         id: "bot_trap_index",
+        name: "Customers trapped by the bot",
         definition: "share of bot-handled conversations with more trap signals (fallbacks, repeated intents) than the trap limit",
         cohort: "bot-handled conversations opened in the period",
         unit: Unit::Rate,
+        alert: Alert::new(Some(Condition::Above(0.05)), Some(Condition::Above(0.15))),
+        sql: Sql::Rows {
+            from: "facts",
+            filter: "bot_handled",
+            time: SqlTime::Instant("opened_at"),
+            value: SqlValue::Share("trapped"),
+        },
     }],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

@@ -11,16 +11,23 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, mean};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Table, Unit, mean,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
     metrics: &[MetricInfo {
         id: "brief_missing_rate",
+        name: "Specialist entries without a complete brief",
         definition: "share of specialist-lane entries without a complete handoff brief (10 min before to 1 min after)",
         cohort: "specialist entries in the period",
         unit: Unit::Rate,
+        alert: Alert::new(Some(Condition::Above(0.05)), Some(Condition::Above(0.20))),
+        sql: Sql::NotExported(super::GOVERNANCE_WALK_SQL),
     }],
+    needs: &[Table::Handoffs],
+    sql_tables: "",
     rows,
     drill,
 };

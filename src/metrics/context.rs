@@ -13,7 +13,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, mean, share};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Table, Unit, mean, share,
+};
 
 const COHORT: &str = "first specialist assignment in the period";
 
@@ -22,17 +25,35 @@ pub const FAMILY: Family = Family {
     metrics: &[
         MetricInfo {
             id: "context_completeness_rate",
+            name: "Handoffs with a complete brief",
             definition: "share of specialist handoffs whose brief states intent, attempted steps and status",
             cohort: COHORT,
             unit: Unit::Rate,
+            alert: Alert::new(Some(Condition::Below(0.95)), Some(Condition::Below(0.80))),
+            sql: Sql::Rows {
+                from: "facts",
+                filter: "specialist_at IS NOT NULL AND EXISTS (SELECT 1 FROM handoffs)",
+                time: SqlTime::Instant("specialist_at"),
+                value: SqlValue::Share("context_complete"),
+            },
         },
         MetricInfo {
             id: "context_score_mean",
+            name: "Brief score (mean)",
             definition: "mean share of the brief's five fields filled in (0 without a brief)",
             cohort: COHORT,
             unit: Unit::Rate,
+            alert: Alert::NONE,
+            sql: Sql::Rows {
+                from: "facts",
+                filter: "specialist_at IS NOT NULL AND EXISTS (SELECT 1 FROM handoffs)",
+                time: SqlTime::Instant("specialist_at"),
+                value: SqlValue::Mean("context_score"),
+            },
         },
     ],
+    needs: &[Table::Handoffs],
+    sql_tables: "",
     rows,
     drill,
 };

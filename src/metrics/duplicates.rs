@@ -10,16 +10,23 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, mean};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, mean,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
     metrics: &[MetricInfo {
         id: "duplicate_rate",
+        name: "Duplicate conversations",
         definition: "share of conversations opened while the same customer already had one open on the channel",
         cohort: "conversations opened in the period",
         unit: Unit::Rate,
+        alert: Alert::new(Some(Condition::Above(0.01)), Some(Condition::Above(0.05))),
+        sql: Sql::NotExported(super::GOVERNANCE_WALK_SQL),
     }],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

@@ -10,17 +10,39 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, mean};
-use crate::config::Condition;
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, mean,
+};
+
+/// A healthy bot hands 5–10 % of its conversations to people; none at all means the handoff is
+/// broken. A band for all lanes together only: lanes differ by design.
+const ESCALATION_ALERT: Alert = Alert {
+    all_only: true,
+    ..Alert::new(
+        Some(Condition::Outside(0.05, 0.10)),
+        Some(Condition::Equal(0.0)),
+    )
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Core,
     metrics: &[MetricInfo {
         id: "escalation_rate",
+        name: "Bot to human escalation",
         definition: "share of bot-handled conversations escalated to a human lane",
         cohort: "bot-handled conversations opened in the period",
         unit: Unit::Rate,
+        alert: ESCALATION_ALERT,
+        sql: Sql::Rows {
+            from: "facts",
+            filter: "bot_handled",
+            time: SqlTime::Instant("opened_at"),
+            value: SqlValue::Share("escalated_at IS NOT NULL"),
+        },
     }],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

@@ -12,7 +12,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, median, p90};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, median, p90,
+};
 use crate::facts::frt_seconds;
 
 const COHORT: &str = "first customer message in the period, with a reply";
@@ -22,17 +25,35 @@ pub const FAMILY: Family = Family {
     metrics: &[
         MetricInfo {
             id: "frt_median_s",
+            name: "First response (median)",
             definition: "median seconds from the first customer message to the first visible bot/agent reply",
             cohort: COHORT,
             unit: Unit::Seconds,
+            alert: Alert::new(Some(Condition::Above(300.0)), Some(Condition::Above(900.0))),
+            sql: Sql::Rows {
+                from: "facts",
+                filter: "first_customer_at IS NOT NULL AND first_reply_at IS NOT NULL",
+                time: SqlTime::Instant("first_customer_at"),
+                value: SqlValue::Median("(first_reply_at - first_customer_at) / 1000E0"),
+            },
         },
         MetricInfo {
             id: "frt_p90_s",
+            name: "First response (p90)",
             definition: "90th percentile of the first response time",
             cohort: COHORT,
             unit: Unit::Seconds,
+            alert: Alert::NONE,
+            sql: Sql::Rows {
+                from: "facts",
+                filter: "first_customer_at IS NOT NULL AND first_reply_at IS NOT NULL",
+                time: SqlTime::Instant("first_customer_at"),
+                value: SqlValue::P90("(first_reply_at - first_customer_at) / 1000E0"),
+            },
         },
     ],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

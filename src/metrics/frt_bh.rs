@@ -11,7 +11,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, median, p90};
+use super::{Alert, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, median, p90};
 
 const COHORT: &str = "first customer message in the period, with a reply";
 
@@ -20,17 +20,25 @@ pub const FAMILY: Family = Family {
     metrics: &[
         MetricInfo {
             id: "frt_bh_median_s",
+            name: "First response in business time (median)",
             definition: "median business seconds from the first customer message to the first reply",
             cohort: COHORT,
             unit: Unit::Seconds,
+            alert: Alert::NONE,
+            sql: Sql::NotExported(super::BUSINESS_TIME_SQL),
         },
         MetricInfo {
             id: "frt_bh_p90_s",
+            name: "First response in business time (p90)",
             definition: "90th percentile of the first response time in business seconds",
             cohort: COHORT,
             unit: Unit::Seconds,
+            alert: Alert::NONE,
+            sql: Sql::NotExported(super::BUSINESS_TIME_SQL),
         },
     ],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

@@ -12,7 +12,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, median, p90};
+use super::{
+    Alert, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit,
+    median, p90,
+};
 use crate::facts::seconds_between;
 
 const COHORT: &str = "first human-lane assignment in the period, with an agent reply";
@@ -22,17 +25,35 @@ pub const FAMILY: Family = Family {
     metrics: &[
         MetricInfo {
             id: "human_frt_median_s",
+            name: "Wait for a person (median)",
             definition: "median seconds from the first human-lane assignment to the first agent message",
             cohort: COHORT,
             unit: Unit::Seconds,
+            alert: Alert::NONE,
+            sql: Sql::Rows {
+                from: "facts",
+                filter: "first_human_at IS NOT NULL AND first_agent_reply_at IS NOT NULL",
+                time: SqlTime::Instant("first_human_at"),
+                value: SqlValue::Median("(first_agent_reply_at - first_human_at) / 1000E0"),
+            },
         },
         MetricInfo {
             id: "human_frt_p90_s",
+            name: "Wait for a person (p90)",
             definition: "90th percentile of the human first response time",
             cohort: COHORT,
             unit: Unit::Seconds,
+            alert: Alert::NONE,
+            sql: Sql::Rows {
+                from: "facts",
+                filter: "first_human_at IS NOT NULL AND first_agent_reply_at IS NOT NULL",
+                time: SqlTime::Instant("first_human_at"),
+                value: SqlValue::P90("(first_agent_reply_at - first_human_at) / 1000E0"),
+            },
         },
     ],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

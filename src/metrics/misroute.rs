@@ -12,16 +12,29 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, share};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, share,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Core,
     metrics: &[MetricInfo {
         id: "misroute_rate",
+        name: "Misrouted conversations",
         definition: "share of conversations that reached a human lane and were misrouted (wrong_queue or a lateral specialist move)",
         cohort: "conversations opened in the period that reached a human lane",
         unit: Unit::Rate,
+        alert: Alert::new(Some(Condition::Above(0.05)), Some(Condition::Above(0.15))),
+        sql: Sql::Rows {
+            from: "facts",
+            filter: "reached_human",
+            time: SqlTime::Instant("opened_at"),
+            value: SqlValue::Share("misrouted"),
+        },
     }],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

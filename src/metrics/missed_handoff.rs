@@ -13,16 +13,23 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, share};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, share,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
     metrics: &[MetricInfo {
         id: "missed_handoff_rate",
+        name: "Missed bot handoffs (strike 3)",
         definition: "share of bot conversations due a human (strike 3 or a request for a person) not escalated within the grace (120 s)",
         cohort: "conversations due a handoff in the period, with a determined outcome",
         unit: Unit::Rate,
+        alert: Alert::new(Some(Condition::Above(0.0)), Some(Condition::Above(0.10))),
+        sql: Sql::NotExported(super::GOVERNANCE_WALK_SQL),
     }],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

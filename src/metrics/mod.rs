@@ -10,6 +10,7 @@ mod art_bh;
 mod bot_trap;
 mod brief_missing;
 mod context;
+pub mod docs;
 mod duplicates;
 mod escalation;
 mod frt;
@@ -33,22 +34,104 @@ mod window_violations;
 use anyhow::{Context as _, Result};
 use polars::prelude::*;
 
+pub use crate::config::Condition;
 use crate::config::Config;
 pub use crate::config::{ALL, UNKNOWN};
 use crate::dataset::Dataset;
 use crate::facts::Facts;
+pub use crate::ingest::schema::Table;
 pub use crate::period::{self, Period, Zone};
 pub use crate::units::{Unit, human};
 pub use aggregate::{Agg, aggregate, mean, median, p90, share, sum};
 pub use window_violations::OUTSIDE_WINDOW;
 
-/// One metric id with its one-line definition.
+/// Everything about one metric id: what a person calls it, what it means, its default alert
+/// thresholds and how the SQL export computes it. The registry holds one per id; `--list`, the
+/// docs tables, the report, the alerts and `l2lens sql` all read it from here.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MetricInfo {
     pub id: &'static str,
+    /// The metric's name for people ("First response (median)"): titles in the report, the
+    /// board and emails.
+    pub name: &'static str,
     pub definition: &'static str,
     pub cohort: &'static str,
     pub unit: Unit,
+    /// The default thresholds (the spec's alert table); `[alerts]` in the config overrides them.
+    pub alert: Alert,
+    /// The metric in SQL, for `l2lens sql`.
+    pub sql: Sql,
+}
+
+/// Why the business-time metrics are not in the SQL export.
+pub const BUSINESS_TIME_SQL: &str = "business seconds need the lanes' schedules as a calendar table, which the export does not read yet";
+
+/// Why governance checks that walk a conversation's events are not in the SQL export yet.
+pub const GOVERNANCE_WALK_SQL: &str = "a walk over each conversation's assignments and messages (spells, stays, stall intervals, strike counting) that the export does not have yet";
+
+/// A metric's default alert thresholds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Alert {
+    pub warning: Option<Condition>,
+    pub critical: Option<Condition>,
+    /// Whether the thresholds apply to the `ALL` group only (the escalation band).
+    pub all_only: bool,
+    /// Lanes with thresholds of their own: `(lane, warning, critical)`.
+    pub lanes: &'static [(&'static str, Option<Condition>, Option<Condition>)],
+}
+
+impl Alert {
+    /// No default threshold: the metric alerts only when the config gives it one.
+    pub const NONE: Alert = Alert::new(None, None);
+
+    pub const fn new(warning: Option<Condition>, critical: Option<Condition>) -> Alert {
+        Alert {
+            warning,
+            critical,
+            all_only: false,
+            lanes: &[],
+        }
+    }
+}
+
+/// How `l2lens sql` computes a metric: an aggregate over the rows of one of the export's
+/// tables (the facts, or a table its family adds in [`Family::sql_tables`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sql {
+    Rows {
+        /// The table (a CTE of the export) whose rows are the cohort; every such table has the
+        /// conversation's `lane`, `segment`, `channel` and `intent`.
+        from: &'static str,
+        /// Which rows are in the cohort (a SQL condition).
+        filter: &'static str,
+        /// What places a row in a period.
+        time: SqlTime,
+        value: SqlValue,
+    },
+    /// Not in the export; the reason is printed in the SQL's header and by `l2lens sql`.
+    NotExported(&'static str),
+}
+
+/// What places a row of a SQL cohort in a period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SqlTime {
+    /// An instant column (UTC milliseconds): its local date's period.
+    Instant(&'static str),
+    /// The table's own `period_start` column (the window snapshots).
+    Period,
+}
+
+/// A SQL aggregate over a cohort's rows; the expressions may use the export's placeholders
+/// (`{RISK_MS}`, `{EXPIRED_MS}`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SqlValue {
+    Median(&'static str),
+    P90(&'static str),
+    Mean(&'static str),
+    /// The share of rows for which a condition holds.
+    Share(&'static str),
+    /// The sum of a numeric expression (counts are sums of 1E0/0E0).
+    Sum(&'static str),
 }
 
 /// A family of metrics sharing a cohort (e.g. the FRT median and p90): how to compute it, and
@@ -56,6 +139,11 @@ pub struct MetricInfo {
 pub struct Family {
     pub set: MetricSet,
     pub metrics: &'static [MetricInfo],
+    /// The optional input tables without which the family has no rows (not zeros).
+    pub needs: &'static [Table],
+    /// The SQL tables (CTEs, comma-separated, after the facts) the family's SQL reads, with the
+    /// export's placeholders; empty when it reads only the facts.
+    pub sql_tables: &'static str,
     pub rows: fn(&Context<'_>) -> Result<LazyFrame>,
     /// The conversations behind one (period, group, metric) value, worst first, with the
     /// columns of [`DRILL_COLUMNS`].
@@ -156,6 +244,28 @@ pub const REGISTRY: &[Family] = &[
     brief_missing::FAMILY,
     window_violations::FAMILY,
 ];
+
+/// For each family that needs an input table the data lacks, one sentence: its ids and what
+/// is missing ("brief_missing_rate: no handoff briefs in the data (no handoffs table)").
+pub fn missing_inputs(data: &Dataset) -> Vec<(MetricSet, String)> {
+    let mut out = Vec::new();
+    for family in REGISTRY {
+        for &table in family.needs.iter().filter(|&&t| !data.has(t)) {
+            let ids: Vec<&str> = family.metrics.iter().map(|m| m.id).collect();
+            let what = match table {
+                Table::Handoffs => "no handoff briefs in the data",
+                Table::Templates => "no template status history in the data",
+                Table::SendFailures => "no send failures in the data",
+                _ => "a table it needs is missing",
+            };
+            out.push((
+                family.set,
+                format!("{}: {what} (no {} table)", ids.join(", "), table.name()),
+            ));
+        }
+    }
+    out
+}
 
 pub fn all_metrics() -> impl Iterator<Item = &'static MetricInfo> {
     REGISTRY.iter().flat_map(|f| f.metrics.iter())

@@ -12,16 +12,23 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, share};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, share,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
     metrics: &[MetricInfo {
         id: "ownerless_rate",
+        name: "Left unclaimed in a queue",
         definition: "share of conversations left unclaimed in a human-lane queue longer than the lane's limit (30 min)",
         cohort: "conversations whose first human-lane assignment is in the period",
         unit: Unit::Rate,
+        alert: Alert::new(Some(Condition::Above(0.05)), Some(Condition::Above(0.15))),
+        sql: Sql::NotExported(super::GOVERNANCE_WALK_SQL),
     }],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

@@ -11,16 +11,23 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, mean};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, mean,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
     metrics: &[MetricInfo {
         id: "ping_pong_rate",
+        name: "Bounced back to a lane (A to B to A)",
         definition: "share of rerouted conversations bounced back to a lane they had left (A → B → A)",
         cohort: "conversations opened in the period with at least two lane stays",
         unit: Unit::Rate,
+        alert: Alert::new(Some(Condition::Above(0.02)), Some(Condition::Above(0.05))),
+        sql: Sql::NotExported(super::GOVERNANCE_WALK_SQL),
     }],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

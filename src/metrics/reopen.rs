@@ -13,16 +13,29 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, share};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, share,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Core,
     metrics: &[MetricInfo {
         id: "reopen_48h_rate",
+        name: "Back within 48 hours",
         definition: "share of closed conversations with a repeat contact (same thread, or same customer and intent) within 48 h",
         cohort: "conversations closed in the period, at least 48 h before as_of",
         unit: Unit::Rate,
+        alert: Alert::new(Some(Condition::Above(0.10)), Some(Condition::Above(0.20))),
+        sql: Sql::Rows {
+            from: "facts",
+            filter: "repeat_48h IS NOT NULL",
+            time: SqlTime::Instant("closed_at"),
+            value: SqlValue::Share("repeat_48h"),
+        },
     }],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

@@ -9,7 +9,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, mean, median};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, mean, median,
+};
 use crate::facts::art_seconds;
 
 const COHORT: &str = "conversations closed in the period";
@@ -19,17 +22,38 @@ pub const FAMILY: Family = Family {
     metrics: &[
         MetricInfo {
             id: "art_mean_s",
+            name: "Resolution time (mean)",
             definition: "mean seconds from open to close",
             cohort: COHORT,
             unit: Unit::Seconds,
+            alert: Alert::NONE,
+            sql: Sql::Rows {
+                from: "facts",
+                filter: "closed_at IS NOT NULL",
+                time: SqlTime::Instant("closed_at"),
+                value: SqlValue::Mean("(closed_at - opened_at) / 1000E0"),
+            },
         },
         MetricInfo {
             id: "art_median_s",
+            name: "Resolution time (median)",
             definition: "median seconds from open to close",
             cohort: COHORT,
             unit: Unit::Seconds,
+            alert: Alert::new(
+                Some(Condition::Above(86_400.0)),
+                Some(Condition::Above(259_200.0)),
+            ),
+            sql: Sql::Rows {
+                from: "facts",
+                filter: "closed_at IS NOT NULL",
+                time: SqlTime::Instant("closed_at"),
+                value: SqlValue::Median("(closed_at - opened_at) / 1000E0"),
+            },
         },
     ],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

@@ -11,16 +11,23 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, share};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, share,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
     metrics: &[MetricInfo {
         id: "silent_stall_rate",
+        name: "Silent stalls",
         definition: "share of agent-owned conversations left longer than the lane's stall limit (4 h) with no agent message or routing",
         cohort: "conversations opened in the period that an agent owned",
         unit: Unit::Rate,
+        alert: Alert::new(Some(Condition::Above(0.05)), Some(Condition::Above(0.15))),
+        sql: Sql::NotExported(super::GOVERNANCE_WALK_SQL),
     }],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

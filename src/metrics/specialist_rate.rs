@@ -10,16 +10,28 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, mean};
+use super::{
+    Alert, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit, mean,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Core,
     metrics: &[MetricInfo {
         id: "specialist_rate",
+        name: "Conversations that reached a specialist",
         definition: "share of conversations that reached a specialist lane (L2/L3)",
         cohort: "conversations opened in the period",
         unit: Unit::Rate,
+        alert: Alert::NONE,
+        sql: Sql::Rows {
+            from: "facts",
+            filter: "TRUE",
+            time: SqlTime::Instant("opened_at"),
+            value: SqlValue::Share("specialist_at IS NOT NULL"),
+        },
     }],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

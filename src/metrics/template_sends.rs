@@ -14,17 +14,28 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, empty_drill, empty_rows, sum,
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Table, Unit, empty_drill, empty_rows, sum,
 };
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
     metrics: &[MetricInfo {
         id: "template_blocked_sends",
+        name: "Sends of blocked templates",
         definition: "number of template sends whose template was rejected, paused, disabled or pending at send time",
         cohort: "template sends in the period",
         unit: Unit::Count,
+        alert: Alert::new(None, Some(Condition::Above(0.0))),
+        sql: Sql::Rows {
+            from: "template_checks",
+            filter: "TRUE",
+            time: SqlTime::Instant("event_at"),
+            value: SqlValue::Sum("blocked"),
+        },
     }],
+    needs: &[Table::Templates],
+    sql_tables: SQL_TABLES,
     rows,
     drill,
 };
@@ -54,3 +65,29 @@ fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         ),
     ))
 }
+
+/// The template sends with `blocked`: the template's status at send time is the latest row with
+/// `changed_at <= sent_at` (ties to the later row; `unknown` without one). Without a templates
+/// table (or an empty one) there are no rows, as in `l2lens metrics`.
+const SQL_TABLES: &str = r#"template_sends AS (
+  SELECT m.conversation_id, {SENT} AS at, m.template_name, m.source_row AS send_row
+  FROM messages m
+  WHERE m.kind = 'template' AND m.sender IN ('bot', 'agent') AND m.template_name IS NOT NULL
+    AND {SENT} <= (SELECT t FROM params)
+),
+template_status AS (
+  SELECT send_row, status FROM (
+    SELECT s.send_row, h.status,
+           ROW_NUMBER() OVER (PARTITION BY s.send_row ORDER BY {CHANGED} DESC, h.source_row DESC) AS from_last
+    FROM template_sends s JOIN templates h
+      ON h.template_name = s.template_name AND {CHANGED} <= s.at) x
+  WHERE from_last = 1
+),
+template_checks AS (
+  SELECT f.*, s.at AS event_at,
+         CASE WHEN COALESCE(t.status, 'unknown') IN ({BLOCKED}) THEN 1E0 ELSE 0E0 END AS blocked
+  FROM template_sends s
+  JOIN facts f ON f.conversation_id = s.conversation_id
+  LEFT JOIN template_status t ON t.send_row = s.send_row
+  WHERE EXISTS (SELECT 1 FROM templates)
+)"#;

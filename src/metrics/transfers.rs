@@ -10,16 +10,29 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, mean};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, mean,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Core,
     metrics: &[MetricInfo {
         id: "transfers_per_resolution",
+        name: "Transfers per resolution",
         definition: "mean owner changes of the conversations closed in the period",
         cohort: "conversations closed in the period",
         unit: Unit::PerConversation,
+        alert: Alert::new(Some(Condition::Above(1.5)), Some(Condition::Above(3.0))),
+        sql: Sql::Rows {
+            from: "facts",
+            filter: "closed_at IS NOT NULL",
+            time: SqlTime::Instant("closed_at"),
+            value: SqlValue::Mean("CAST(owner_changes AS DOUBLE)"),
+        },
     }],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

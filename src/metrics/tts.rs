@@ -12,27 +12,64 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, median, p90};
+use super::{
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, median, p90,
+};
 use crate::facts::tts_seconds;
 
 const COHORT: &str = "first specialist assignment in the period, with a customer message";
+
+/// Every lane above 15 min (warning) and 1 h (critical); the VIP fast lane promises a
+/// specialist within 30 s.
+const TTS_ALERT: Alert = Alert {
+    lanes: &[(
+        "vip_fast_lane",
+        Some(Condition::Above(30.0)),
+        Some(Condition::Above(120.0)),
+    )],
+    ..Alert::new(
+        Some(Condition::Above(900.0)),
+        Some(Condition::Above(3600.0)),
+    )
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Core,
     metrics: &[
         MetricInfo {
             id: "tts_median_s",
+            name: "Time to specialist (median)",
             definition: "median seconds from the first customer message to the first specialist-lane assignment (min 0)",
             cohort: COHORT,
             unit: Unit::Seconds,
+            alert: TTS_ALERT,
+            sql: Sql::Rows {
+                from: "facts",
+                filter: "specialist_at IS NOT NULL AND first_customer_at IS NOT NULL",
+                time: SqlTime::Instant("specialist_at"),
+                value: SqlValue::Median(
+                    "greatest((specialist_at - first_customer_at) / 1000E0, 0E0)",
+                ),
+            },
         },
         MetricInfo {
             id: "tts_p90_s",
+            name: "Time to specialist (p90)",
             definition: "90th percentile of the time to specialist",
             cohort: COHORT,
             unit: Unit::Seconds,
+            alert: Alert::NONE,
+            sql: Sql::Rows {
+                from: "facts",
+                filter: "specialist_at IS NOT NULL AND first_customer_at IS NOT NULL",
+                time: SqlTime::Instant("specialist_at"),
+                value: SqlValue::P90("greatest((specialist_at - first_customer_at) / 1000E0, 0E0)"),
+            },
         },
     ],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

@@ -12,7 +12,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, median, p90};
+use super::{Alert, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, median, p90};
 
 const COHORT: &str = "first specialist assignment in the period, with a customer message";
 
@@ -21,17 +21,25 @@ pub const FAMILY: Family = Family {
     metrics: &[
         MetricInfo {
             id: "tts_bh_median_s",
+            name: "Time to specialist in business time (median)",
             definition: "median business seconds from the first customer message to the first specialist-lane assignment",
             cohort: COHORT,
             unit: Unit::Seconds,
+            alert: Alert::NONE,
+            sql: Sql::NotExported(super::BUSINESS_TIME_SQL),
         },
         MetricInfo {
             id: "tts_bh_p90_s",
+            name: "Time to specialist in business time (p90)",
             definition: "90th percentile of the time to specialist in business seconds",
             cohort: COHORT,
             unit: Unit::Seconds,
+            alert: Alert::NONE,
+            sql: Sql::NotExported(super::BUSINESS_TIME_SQL),
         },
     ],
+    needs: &[],
+    sql_tables: "",
     rows,
     drill,
 };

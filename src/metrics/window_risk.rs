@@ -19,8 +19,8 @@ use polars::prelude::*;
 
 use super::period::hours_ms;
 use super::{
-    ALL, Context, DRILL_COLUMNS, DrillQuery, Family, MetricInfo, MetricSet, Unit, aggregate, epoch,
-    mean, sum,
+    ALL, Alert, Condition, Context, DRILL_COLUMNS, DrillQuery, Family, MetricInfo, MetricSet, Sql,
+    SqlTime, SqlValue, Unit, aggregate, epoch, mean, sum,
 };
 use crate::time::MS_PER_HOUR;
 
@@ -31,17 +31,35 @@ pub const FAMILY: Family = Family {
     metrics: &[
         MetricInfo {
             id: "window_risk_rate",
+            name: "Threads at risk of the 24-hour window",
             definition: "share of open WhatsApp threads whose customer has waited more than the risk line (20 h) at the snapshot",
             cohort: COHORT,
             unit: Unit::Rate,
+            alert: Alert::new(Some(Condition::Above(0.05)), None),
+            sql: Sql::Rows {
+                from: "window_cohort",
+                filter: "TRUE",
+                time: SqlTime::Period,
+                value: SqlValue::Share("silence > {RISK_MS}"),
+            },
         },
         MetricInfo {
             id: "window_expired",
+            name: "Threads past the 24-hour window",
             definition: "number of open WhatsApp threads whose customer has waited more than 24 h at the snapshot",
             cohort: COHORT,
             unit: Unit::Count,
+            alert: Alert::new(None, Some(Condition::Above(0.0))),
+            sql: Sql::Rows {
+                from: "window_cohort",
+                filter: "TRUE",
+                time: SqlTime::Period,
+                value: SqlValue::Sum("CASE WHEN silence > {EXPIRED_MS} THEN 1E0 ELSE 0E0 END"),
+            },
         },
     ],
+    needs: &[],
+    sql_tables: SQL_TABLES,
     rows,
     drill,
 };
@@ -91,4 +109,49 @@ fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         .select(DRILL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))
 }
 
-const EXPIRED_MS: f64 = (24 * MS_PER_HOUR) as f64;
+/// Past the window: silent longer than WhatsApp's 24 hours.
+const EXPIRED_MS: f64 = crate::facts::WINDOW_MS as f64;
+
+/// The window snapshots: one per period from the earliest conversation's to the one holding
+/// as_of, at the period's end or at as_of if earlier; the open WhatsApp threads with a customer
+/// message at each, with the lane at the snapshot as `lane`.
+const SQL_TABLES: &str = r#"bounds AS (
+  SELECT {FIRST_PERIOD} AS first_period, {LAST_PERIOD} AS last_period
+),
+periods AS (
+  SELECT p.period_start,
+         {PERIOD_START_MS} AS start_ms,
+         LEAST({PERIOD_END_MS}, (SELECT t FROM params)) AS s
+  FROM ({SERIES} FROM bounds) p
+),
+snapshots AS (
+  SELECT period_start, s FROM periods WHERE start_ms < (SELECT t FROM params)
+),
+window_pairs AS (
+  SELECT f.conversation_id, f.segment, f.channel, f.intent, f.first_bot_at, p.period_start, p.s
+  FROM facts f JOIN snapshots p
+    ON f.opened_at < p.s AND f.first_customer_at <= p.s AND (f.closed_at IS NULL OR p.s < f.closed_at)
+  WHERE f.channel = 'whatsapp'
+),
+window_silence AS (
+  SELECT w.conversation_id, w.s, max(m.ts) AS last_customer_at
+  FROM window_pairs w JOIN msg m ON m.conversation_id = w.conversation_id
+  WHERE m.sender = 'customer' AND m.ts <= w.s
+  GROUP BY w.conversation_id, w.s
+),
+window_lanes AS (
+  SELECT conversation_id, s, lane FROM (
+    SELECT w.conversation_id, w.s, a.lane,
+           ROW_NUMBER() OVER (PARTITION BY w.conversation_id, w.s ORDER BY a.ts DESC, a.source_row DESC) AS from_last
+    FROM window_pairs w JOIN routing a ON a.conversation_id = w.conversation_id
+    WHERE a.ts <= w.s) x
+  WHERE from_last = 1
+),
+window_cohort AS (
+  SELECT w.period_start, w.segment, w.channel, w.intent,
+         COALESCE(l.lane, CASE WHEN w.first_bot_at <= w.s THEN 'automation' ELSE 'unassigned' END) AS lane,
+         w.s - ws.last_customer_at AS silence
+  FROM window_pairs w
+  JOIN window_silence ws ON ws.conversation_id = w.conversation_id AND ws.s = w.s
+  LEFT JOIN window_lanes l ON l.conversation_id = w.conversation_id AND l.s = w.s
+)"#;

@@ -11,7 +11,8 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Context, DrillQuery, Family, MetricInfo, MetricSet, Unit, empty_drill, empty_rows, sum,
+    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Table, Unit, empty_drill, empty_rows, sum,
 };
 
 /// The WhatsApp Cloud API's error for a free-form send outside the 24-hour window.
@@ -21,10 +22,20 @@ pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
     metrics: &[MetricInfo {
         id: "window_violation_sends",
+        name: "Sends refused: window closed",
         definition: "number of sends that failed because the 24-hour window had closed (error 131047)",
         cohort: "failed sends in the period",
         unit: Unit::Count,
+        alert: Alert::new(Some(Condition::Above(0.0)), None),
+        sql: Sql::Rows {
+            from: "failure_checks",
+            filter: "TRUE",
+            time: SqlTime::Instant("event_at"),
+            value: SqlValue::Sum("violation"),
+        },
     }],
+    needs: &[Table::SendFailures],
+    sql_tables: SQL_TABLES,
     rows,
     drill,
 };
@@ -49,3 +60,12 @@ fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     };
     Ok(ctx.event_drill(failures, q, violation(), col("at"), lit(OUTSIDE_WINDOW)))
 }
+
+/// The send failures with `violation` (error 131047, the window had closed).
+const SQL_TABLES: &str = r#"failure_checks AS (
+  SELECT f.*, {FAILED} AS event_at,
+         CASE WHEN x.error_code = {OUTSIDE_WINDOW} THEN 1E0 ELSE 0E0 END AS violation
+  FROM send_failures x
+  JOIN facts f ON f.conversation_id = x.conversation_id
+  WHERE {FAILED} <= (SELECT t FROM params)
+)"#;

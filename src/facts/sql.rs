@@ -1,0 +1,157 @@
+//! The facts table in SQL, for `l2lens sql`: the same rules as [`super::core`] and
+//! [`super::repeat`], with the small rules ([`super::rules`]) and the configuration filled in by
+//! the export's placeholders. The tests run it on DuckDB and Spark against `l2lens facts`'
+//! metrics, row for row.
+
+/// The facts table as CTEs (instants as BIGINT milliseconds), ending with `facts`.
+pub const FACTS: &str = r#"params AS ({AS_OF_QUERY}),
+conv AS (
+  SELECT c.conversation_id, c.customer_id, c.channel, c.segment, c.intent,
+         {OPENED} AS opened_at,
+         CASE WHEN {CLOSED} > (SELECT t FROM params) THEN NULL ELSE {CLOSED} END AS closed_at
+  FROM conversations c
+  WHERE {OPENED} <= (SELECT t FROM params)
+),
+msg AS (
+  SELECT m.conversation_id, {SENT} AS ts, m.sender, m.kind, m.is_fallback, m.intent, m.source_row
+  FROM messages m JOIN conv USING (conversation_id)
+  WHERE {SENT} <= (SELECT t FROM params)
+),
+firsts AS (
+  SELECT conversation_id,
+         min(CASE WHEN sender = 'customer' THEN ts END) AS first_customer_at,
+         max(CASE WHEN sender = 'customer' THEN ts END) AS last_customer_at,
+         min(CASE WHEN sender = 'bot' THEN ts END) AS first_bot_at
+  FROM msg GROUP BY conversation_id
+),
+replies AS (
+  SELECT m.conversation_id, min(m.ts) AS first_reply_at
+  FROM msg m JOIN firsts f USING (conversation_id)
+  WHERE m.sender IN ('bot', 'agent') AND m.kind <> 'internal_note' AND m.ts >= f.first_customer_at
+  GROUP BY m.conversation_id
+),
+routing AS (
+  SELECT a.conversation_id, {ASSIGNED} AS ts, a.lane, a.assignee_id, a.reason, a.source_row,
+         {TIER} AS tier
+  FROM assignments a JOIN conv c USING (conversation_id)
+  WHERE {ASSIGNED} <= (SELECT t FROM params)
+    AND (c.closed_at IS NULL OR {ASSIGNED} <= c.closed_at)
+),
+routing_ordered AS (
+  SELECT r.*,
+         LAG(tier) OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS prev_tier,
+         LAG(lane) OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS prev_lane,
+         ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY ts DESC, source_row DESC) AS from_last
+  FROM routing r
+),
+owners AS (
+  SELECT conversation_id, assignee_id,
+         LAG(assignee_id) OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS prev_owner,
+         ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY ts DESC, source_row DESC) AS from_last
+  FROM routing WHERE assignee_id IS NOT NULL
+),
+owner_facts AS (
+  SELECT conversation_id,
+         sum(CASE WHEN prev_owner IS NOT NULL AND prev_owner <> assignee_id THEN 1 ELSE 0 END) AS owner_changes,
+         max(CASE WHEN from_last = 1 THEN assignee_id END) AS owner
+  FROM owners GROUP BY conversation_id
+),
+routing_facts AS (
+  SELECT r.conversation_id,
+         min(CASE WHEN r.tier >= 1 AND r.ts >= f.first_bot_at THEN r.ts END) AS escalated_at,
+         min(CASE WHEN r.tier >= 2 THEN r.ts END) AS specialist_at,
+         min(CASE WHEN r.tier >= 1 THEN r.ts END) AS first_human_at,
+         max(CASE WHEN r.tier >= 1 THEN 1 ELSE 0 END) = 1 AS reached_human,
+         max(CASE WHEN r.from_last = 1 THEN r.lane END) AS last_lane,
+         max(CASE WHEN r.reason = 'wrong_queue'
+                   OR (r.reason IS NULL AND r.prev_tier >= 2 AND r.tier = r.prev_tier AND r.lane <> r.prev_lane)
+                  THEN 1 ELSE 0 END) = 1 AS misrouted
+  FROM routing_ordered r LEFT JOIN firsts f USING (conversation_id)
+  GROUP BY r.conversation_id
+),
+customer_turns AS (
+  SELECT conversation_id, ts, intent,
+         LAG(COALESCE(intent, ' ')) OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS prev_intent
+  FROM msg WHERE sender = 'customer'
+),
+signals AS (
+  SELECT conversation_id, ts FROM msg WHERE sender = 'bot' AND is_fallback
+  UNION ALL
+  SELECT conversation_id, ts FROM customer_turns WHERE intent IS NOT NULL AND prev_intent = intent
+),
+traps AS (
+  SELECT s.conversation_id, count(*) AS trap_signals
+  FROM signals s LEFT JOIN routing_facts r USING (conversation_id)
+  WHERE r.escalated_at IS NULL OR s.ts < r.escalated_at
+  GROUP BY s.conversation_id
+),
+briefs AS (
+  SELECT h.conversation_id,
+         CASE WHEN h.intent IS NOT NULL AND length(trim(h.intent)) > 0 THEN 1 ELSE 0 END AS p_intent,
+         CASE WHEN h.key_details IS NOT NULL AND length(trim(h.key_details)) > 0 THEN 1 ELSE 0 END AS p_details,
+         CASE WHEN h.attempted_steps IS NOT NULL AND length(trim(h.attempted_steps)) > 0 THEN 1 ELSE 0 END AS p_steps,
+         CASE WHEN h.current_status IS NOT NULL AND length(trim(h.current_status)) > 0 THEN 1 ELSE 0 END AS p_status,
+         CASE WHEN h.next_action IS NOT NULL AND length(trim(h.next_action)) > 0 THEN 1 ELSE 0 END AS p_next,
+         ROW_NUMBER() OVER (PARTITION BY h.conversation_id ORDER BY {HANDOFF} DESC, h.source_row DESC) AS from_last
+  FROM handoffs h JOIN routing_facts r USING (conversation_id)
+  WHERE {HANDOFF} <= (SELECT t FROM params) AND {HANDOFF} <= r.specialist_at + {BRIEF_AFTER_MS}
+),
+brief_facts AS (
+  SELECT conversation_id,
+         p_intent = 1 AND p_steps = 1 AND p_status = 1 AS context_complete,
+         (p_intent + p_details + p_steps + p_status + p_next) / 5E0 AS context_score
+  FROM briefs WHERE from_last = 1
+),
+agent_replies AS (
+  SELECT m.conversation_id, min(m.ts) AS first_agent_reply_at
+  FROM msg m JOIN routing_facts r USING (conversation_id)
+  WHERE m.sender = 'agent' AND (m.kind IS NULL OR m.kind <> 'internal_note') AND m.ts >= r.first_human_at
+  GROUP BY m.conversation_id
+),
+eligible AS (
+  SELECT conversation_id, customer_id, intent, closed_at FROM conv
+  WHERE closed_at IS NOT NULL AND closed_at + {REPEAT_MS} <= (SELECT t FROM params)
+),
+wrote_again AS (
+  SELECT e.conversation_id, 1 AS hit
+  FROM eligible e JOIN msg m ON m.conversation_id = e.conversation_id
+  WHERE m.sender = 'customer' AND m.ts > e.closed_at AND m.ts <= e.closed_at + {REPEAT_MS}
+  GROUP BY e.conversation_id
+),
+returned AS (
+  SELECT e.conversation_id, 1 AS hit
+  FROM eligible e JOIN conv o ON o.customer_id = e.customer_id
+  WHERE ((o.intent IS NULL AND e.intent IS NULL) OR o.intent = e.intent)
+    AND o.opened_at > e.closed_at AND o.opened_at <= e.closed_at + {REPEAT_MS}
+  GROUP BY e.conversation_id
+),
+repeats AS (
+  SELECT e.conversation_id, (w.hit IS NOT NULL OR r.hit IS NOT NULL) AS repeat_48h
+  FROM eligible e
+  LEFT JOIN wrote_again w ON w.conversation_id = e.conversation_id
+  LEFT JOIN returned r ON r.conversation_id = e.conversation_id
+),
+facts AS (
+  SELECT c.*,
+         f.first_customer_at, f.last_customer_at, f.first_bot_at, rp.first_reply_at,
+         r.escalated_at, r.specialist_at, r.first_human_at, ar.first_agent_reply_at,
+         COALESCE(r.reached_human, FALSE) AS reached_human,
+         COALESCE(r.last_lane, CASE WHEN f.first_bot_at IS NOT NULL THEN 'automation' ELSE 'unassigned' END) AS lane,
+         COALESCE(r.misrouted, FALSE) AS misrouted,
+         COALESCE(o.owner_changes, 0) AS owner_changes, o.owner,
+         COALESCE(t.trap_signals, 0) AS trap_signals,
+         f.first_bot_at IS NOT NULL AS bot_handled,
+         f.first_bot_at IS NOT NULL AND COALESCE(t.trap_signals, 0) > {TRAP_LIMIT} AS trapped,
+         COALESCE(b.context_complete, FALSE) AS context_complete,
+         COALESCE(b.context_score, 0E0) AS context_score,
+         rep.repeat_48h
+  FROM conv c
+  LEFT JOIN firsts f USING (conversation_id)
+  LEFT JOIN replies rp USING (conversation_id)
+  LEFT JOIN routing_facts r USING (conversation_id)
+  LEFT JOIN owner_facts o USING (conversation_id)
+  LEFT JOIN traps t USING (conversation_id)
+  LEFT JOIN brief_facts b USING (conversation_id)
+  LEFT JOIN agent_replies ar USING (conversation_id)
+  LEFT JOIN repeats rep USING (conversation_id)
+)"#;
