@@ -30,9 +30,14 @@ def empty(table):
 
 
 def statements(path):
+    """The statements of a file split naively on `;`, as many tools do (comments are kept with
+    the statement that follows them; a piece holding only comments is not a statement)."""
     text = open(path, encoding="utf-8").read()
-    lines = [l for l in text.splitlines() if not l.lstrip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    pieces = [p.strip() for p in text.split(";")]
+    return [
+        p for p in pieces
+        if any(l.strip() and not l.lstrip().startswith("--") for l in p.splitlines())
+    ]
 
 
 def write(out, header, rows):

@@ -9,7 +9,7 @@
 //!    settings and business-time arithmetic;
 //! 2. `ingest`, `warehouse`, `dataset`, `sample`: reading and writing the canonical tables;
 //! 3. `facts`: the rules of the spec as one table;
-//! 4. `metrics`, `board`; 5. `alert`; 6. `pipeline`; 7. `report`, `query`, `output`;
+//! 4. `metrics`, `board`; 5. `alert`; 6. `analysis`; 7. `report`, `query`, `output`;
 //! 8. `cli` and `commands`, the only modules that know the command line.
 
 pub mod alert;
@@ -26,7 +26,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod output;
 pub mod period;
-pub mod pipeline;
+pub mod analysis;
 pub mod progress;
 pub mod query;
 pub mod report;

@@ -3,7 +3,8 @@
 //! Registered tables:
 //! - `conversations`, `messages`, `assignments`, `handoffs`, `templates` (when present): the
 //!   validated input, timestamps in UTC, with `source_row` and `conversation_key`;
-//! - `lanes`: `lane, tier` of the configuration;
+//! - `lanes`: every lane the configuration names or the data holds, with its resolved tier
+//!   (patterns and `default_tier` applied) and `in_data`;
 //! - `facts`: the facts table (instants as UTC timestamps) plus ready-made columns, because the
 //!   SQL dialect has no date truncation or interval extraction: `opened_period`,
 //!   `closed_period`, `first_customer_period`, `specialist_period` (the period start dates of
@@ -21,7 +22,7 @@ use polars::sql::SQLContext;
 use crate::facts;
 use crate::ingest::schema::Table;
 use crate::ingest::schema::timestamp_dtype;
-use crate::pipeline::Analysis;
+use crate::analysis::Analysis;
 
 /// The names an analyst can query, in the order `--help` lists them.
 pub const TABLES: &[&str] = &[
@@ -40,7 +41,7 @@ pub const TABLES: &[&str] = &[
 /// The facts as analysts see them: public columns plus ready-made period and duration
 /// columns.
 pub fn facts_view(analysis: &Analysis) -> Result<LazyFrame> {
-    let ctx = analysis.context();
+    let ctx = analysis.frames();
     let as_of = analysis.facts.as_of;
     let frame = analysis.facts.frame.clone().lazy().with_columns([
         ctx.period_start(col("opened_at")).alias("opened_period"),
@@ -57,6 +58,31 @@ pub fn facts_view(analysis: &Analysis) -> Result<LazyFrame> {
     Ok(facts::public(frame).with_column(lit(as_of).cast(timestamp_dtype()).alias("as_of")))
 }
 
+/// `lanes`: every lane the configuration names or the data holds (assignments, and the facts'
+/// `automation`/`unassigned` fallbacks), with the tier [`crate::config::Config::tier`] resolves
+/// (exact name, then patterns, then `default_tier`), and whether the data holds it. Patterns
+/// are not rows: a lane matched by one appears under its own name.
+pub fn lanes(analysis: &Analysis) -> Result<DataFrame> {
+    let config = &analysis.config;
+    let mut seen = std::collections::BTreeSet::new();
+    let assigned = analysis
+        .data
+        .table(Table::Assignments)?
+        .select([col("lane")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?;
+    let facts_lanes = analysis.facts.frame.column("lane")?.unique()?;
+    for column in [assigned.column("lane")?, &facts_lanes] {
+        seen.extend(column.str()?.into_iter().flatten().map(str::to_owned));
+    }
+    let mut all: std::collections::BTreeSet<String> = config.lanes.keys().cloned().collect();
+    all.extend(seen.iter().cloned());
+    let tiers: Vec<&str> = all.iter().map(|l| config.tier(l).as_str()).collect();
+    let in_data: Vec<bool> = all.iter().map(|l| seen.contains(l)).collect();
+    let names: Vec<&str> = all.iter().map(String::as_str).collect();
+    Ok(df!("lane" => names, "tier" => tiers, "in_data" => in_data)?)
+}
+
 /// A SQL context with every table registered.
 pub fn context(analysis: &Analysis) -> Result<SQLContext> {
     let sql = SQLContext::new();
@@ -65,21 +91,7 @@ pub fn context(analysis: &Analysis) -> Result<SQLContext> {
     for table in Table::ALL {
         sql.register(table.name(), analysis.data.table(table)?);
     }
-    // Named lanes, then patterns (which hold `*` or `?`), each with its tier.
-    let config = &analysis.config;
-    let lanes: Vec<&str> = config
-        .lanes
-        .keys()
-        .map(String::as_str)
-        .chain(config.lane_patterns.iter().map(|(p, _)| p.as_str()))
-        .collect();
-    let tiers: Vec<&str> = config
-        .lanes
-        .values()
-        .chain(config.lane_patterns.iter().map(|(_, t)| t))
-        .map(|t| t.as_str())
-        .collect();
-    sql.register("lanes", df!("lane" => lanes, "tier" => tiers)?.lazy());
+    sql.register("lanes", lanes(analysis)?.lazy());
     sql.register("facts", facts_view(analysis)?);
     sql.register("metrics", analysis.frame.clone().lazy());
     let board = crate::board::build(&analysis.facts, &analysis.config)?;

@@ -15,7 +15,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Condition, Thresholds};
-use crate::metrics::{self, Context, Dimension, DrillQuery, MetricRow};
+use crate::metrics::{self, Frames, Dimension, DrillQuery, MetricRow};
 
 /// How bad an alert is. Ordered: a critical alert is worse than a warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -114,7 +114,7 @@ pub fn check_metrics(thresholds: &Thresholds) -> Result<()> {
 
 /// The state of one value against its rule: what the report colours a cell by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
+pub enum Verdict {
     /// No rule for this metric and group.
     Unwatched,
     /// Fewer conversations than the rule's `min_n`: no alert either way.
@@ -128,23 +128,23 @@ pub fn judge(
     thresholds: &Thresholds,
     by: Dimension,
     row: &MetricRow,
-) -> (State, Option<Condition>) {
+) -> (Verdict, Option<Condition>) {
     let Some(rule) = thresholds.rule_for(&row.metric, &row.group, by == Dimension::Lane) else {
-        return (State::Unwatched, None);
+        return (Verdict::Unwatched, None);
     };
     if rule.warning.is_none() && rule.critical.is_none() {
-        return (State::Unwatched, None);
+        return (Verdict::Unwatched, None);
     }
     if row.n < rule.min_n {
-        return (State::TooFew, None);
+        return (Verdict::TooFew, None);
     }
     if let Some(c) = rule.critical.filter(|c| c.holds(row.value)) {
-        return (State::Broken(Severity::Critical), Some(c));
+        return (Verdict::Broken(Severity::Critical), Some(c));
     }
     if let Some(c) = rule.warning.filter(|c| c.holds(row.value)) {
-        return (State::Broken(Severity::Warning), Some(c));
+        return (Verdict::Broken(Severity::Warning), Some(c));
     }
-    (State::Ok, None)
+    (Verdict::Ok, None)
 }
 
 /// The alerts of one period, without their conversations, worst first.
@@ -158,7 +158,7 @@ pub fn evaluate(
         .iter()
         .filter(|r| r.period_start == period_start)
         .filter_map(|r| match judge(thresholds, by, r) {
-            (State::Broken(severity), Some(condition)) => Some(Alert {
+            (Verdict::Broken(severity), Some(condition)) => Some(Alert {
                 period_start: r.period_start.to_string(),
                 dimension: by.column().to_owned(),
                 group: r.group.clone(),
@@ -187,7 +187,7 @@ pub fn evaluate(
 }
 
 /// Fills in the conversations behind each alert (up to [`MAX_CONVERSATIONS`], worst first).
-pub fn explain(ctx: &Context<'_>, alerts: &mut [Alert]) -> Result<()> {
+pub fn explain(ctx: &Frames<'_>, alerts: &mut [Alert]) -> Result<()> {
     for alert in alerts.iter_mut() {
         let Some(family) = metrics::family_of(&alert.metric) else {
             continue;
@@ -269,7 +269,7 @@ mod tests {
 
     #[test]
     fn both_directions_the_band_and_severity_order() {
-        let t = Thresholds::default();
+        let t = crate::metrics::default_thresholds();
         let rows = [
             row("ALL", "frt_median_s", 301.0, 50), // above: warning
             row("ALL", "context_completeness_rate", 0.79, 50), // below: critical
@@ -304,7 +304,7 @@ mod tests {
 
     #[test]
     fn per_lane_overrides_and_min_n() {
-        let t = Thresholds::default();
+        let t = crate::metrics::default_thresholds();
         let rows = [
             row("vip_fast_lane", "tts_median_s", 45.0, 30), // VIP: > 30 warning
             row("technical_l2", "tts_median_s", 45.0, 30),  // others: > 900
@@ -319,14 +319,14 @@ mod tests {
             )]
         );
         let (state, _) = judge(&t, Dimension::Lane, &rows[2]);
-        assert_eq!(state, State::TooFew);
+        assert_eq!(state, Verdict::TooFew);
         let (state, _) = judge(&t, Dimension::Lane, &row("ALL", "art_mean_s", 1e9, 50));
-        assert_eq!(state, State::Unwatched);
+        assert_eq!(state, Verdict::Unwatched);
     }
 
     #[test]
     fn other_periods_do_not_alert() {
-        let t = Thresholds::default();
+        let t = crate::metrics::default_thresholds();
         let mut r = row("ALL", "frt_median_s", 1000.0, 50);
         r.period_start = NaiveDate::from_ymd_opt(2026, 11, 9).unwrap();
         assert!(severities(&[r], &t).is_empty());
@@ -345,6 +345,6 @@ mod check_tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown metric `frt_mean_s`"), "{err}");
-        assert!(check_metrics(&Thresholds::default()).is_ok());
+        assert!(check_metrics(&crate::metrics::default_thresholds()).is_ok());
     }
 }

@@ -28,7 +28,7 @@ pub struct Mailed {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct State {
+pub struct EmailLog {
     pub alerts: BTreeMap<String, Mailed>,
 }
 
@@ -44,7 +44,7 @@ pub struct Changes {
     pub escalated: Vec<(Alert, Severity)>,
     pub resolved: Vec<Mailed>,
     /// The state to keep once the mail is sent.
-    pub next: State,
+    pub next: EmailLog,
 }
 
 impl Changes {
@@ -62,9 +62,9 @@ impl Changes {
     }
 }
 
-impl State {
+impl EmailLog {
     /// Reads the state; a missing file is an empty state.
-    pub fn load(path: &Path) -> Result<State> {
+    pub fn load(path: &Path) -> Result<EmailLog> {
         match std::fs::read_to_string(path) {
             Ok(text) => serde_json::from_str(&text).with_context(|| {
                 format!(
@@ -73,7 +73,7 @@ impl State {
                     path.display()
                 )
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(EmailLog::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
     }
@@ -148,7 +148,7 @@ mod tests {
 
     #[test]
     fn new_same_lower_escalated_and_resolved() {
-        let first = State::default().changes(&[
+        let first = EmailLog::default().changes(&[
             alert("ALL", "misroute_rate", Severity::Warning),
             alert("ALL", "window_expired", Severity::Critical),
         ]);

@@ -42,7 +42,7 @@ pub(crate) fn table_or_format(
 /// The configuration and ingest options for a command that reads `--data`.
 pub(crate) fn load_options(args: &DataArgs) -> Result<(Config, IngestOptions)> {
     let config = Config::resolve(args.config.as_deref(), Some(&args.data))?;
-    crate::alert::check_metrics(&config.alerts).with_context(|| match &config.source {
+    crate::alert::check_metrics(&crate::metrics::thresholds(&config)?).with_context(|| match &config.source {
         Some(path) => format!("in config file {}", path.display()),
         None => "in the built-in thresholds".to_owned(),
     })?;
@@ -119,7 +119,7 @@ pub(crate) fn analyse(
     analysis: &crate::cli::AnalysisArgs,
     select: crate::metrics::Selection,
     progress: &Progress,
-) -> Result<crate::pipeline::Analysis> {
+) -> Result<crate::analysis::Analysis> {
     let options = crate::metrics::MetricsOptions {
         period: analysis.period,
         zone: analysis.tz,
@@ -129,7 +129,7 @@ pub(crate) fn analyse(
     let as_of = parse_as_of(analysis.as_of.as_deref())?;
     let (config, dataset, unknown_lanes) = load_data(data, progress)?;
     let step = progress.step("computing facts and metrics");
-    let analysis = crate::pipeline::Analysis::new(dataset, config, unknown_lanes, as_of, options)?;
+    let analysis = crate::analysis::Analysis::new(dataset, config, unknown_lanes, as_of, options)?;
     step.finish_and_clear();
     Ok(analysis)
 }
@@ -137,7 +137,7 @@ pub(crate) fn analyse(
 /// Evaluates the alerts of the period to report and writes the report; the report is on
 /// disk before anything else happens with the alerts.
 pub(crate) fn report_period(
-    analysis: &crate::pipeline::Analysis,
+    analysis: &crate::analysis::Analysis,
     period_args: &crate::cli::PeriodArgs,
     weeks_back: usize,
     out: &std::path::Path,
@@ -173,7 +173,7 @@ pub(crate) fn report_period(
         periods: analysis.periods_back(period_start, weeks_back),
         period_start,
         alerts: &alerts,
-        thresholds: &analysis.config.alerts,
+        thresholds: &analysis.thresholds,
         by: analysis.options.by,
         conversations: analysis.facts.frame.height(),
         rows_quarantined: analysis.data.summary.rows_quarantined(),
@@ -234,7 +234,7 @@ pub(crate) fn mail_alerts(
     reports: &std::path::Path,
     progress: &Progress,
 ) -> Result<()> {
-    use crate::alert::{email, state::State};
+    use crate::alert::{email, state::EmailLog};
     let Some(settings) = config.email.as_ref() else {
         anyhow::bail!(
             "--email needs an [email] section in the config (host, port, security, from, to; \
@@ -246,7 +246,7 @@ pub(crate) fn mail_alerts(
         .clone()
         .or_else(|| settings.state_file.clone())
         .unwrap_or_else(|| reports.join("alert-state.json"));
-    let state = State::load(&state_path)?;
+    let state = EmailLog::load(&state_path)?;
     let changes = state.changes(&alerts.alerts);
     if changes.is_empty() {
         progress.say("email: nothing new, escalated or resolved since the last one; not sent");

@@ -157,7 +157,8 @@ pub struct Config {
     /// Silence (hours since the customer's last message) above which a thread is at risk.
     pub window_risk_hours: f64,
     /// Alert thresholds per metric and per lane.
-    pub alerts: Thresholds,
+    /// `[alerts]`: overrides of the registry's default thresholds.
+    pub alerts: RawAlerts,
     /// Where alert emails go, when configured.
     pub email: Option<EmailConfig>,
     /// The parameters of the governance checks.
@@ -184,7 +185,7 @@ impl Default for Config {
             default_tier: UNKNOWN_LANE_TIER,
             trap_limit: 2,
             window_risk_hours: 20.0,
-            alerts: Thresholds::default(),
+            alerts: RawAlerts::default(),
             email: None,
             governance: Governance::default(),
             business_hours: None,
@@ -278,7 +279,10 @@ impl Config {
             }
             config.window_risk_hours = hours;
         }
-        config.alerts = raw.alerts.resolve()?;
+        // Checked now, against no defaults, so that a bad condition is an error of the file;
+        // the defaults are the metric registry's (`metrics::thresholds`).
+        raw.alerts.resolve(Thresholds::default())?;
+        config.alerts = raw.alerts;
         if let Some(email) = raw.email {
             email.validate()?;
             config.email = Some(email);

@@ -128,8 +128,9 @@ pub struct Rule {
     pub groups: Option<Vec<String>>,
 }
 
-/// Every rule: per metric, and per lane and metric.
-#[derive(Debug, Clone, PartialEq)]
+/// Every rule: per metric, and per lane and metric. The defaults come from the metric registry
+/// (`metrics::default_thresholds`); `Default` is no rule at all.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Thresholds {
     pub metrics: BTreeMap<String, Rule>,
     pub lanes: BTreeMap<String, BTreeMap<String, Rule>>,
@@ -137,33 +138,6 @@ pub struct Thresholds {
 
 /// The spec's minimum cohort size for an alert.
 pub const DEFAULT_MIN_N: u64 = 20;
-
-impl Default for Thresholds {
-    /// The spec's alert table, as each metric of the registry states it.
-    fn default() -> Thresholds {
-        let rule = |warning, critical, all_only: bool| Rule {
-            warning,
-            critical,
-            min_n: DEFAULT_MIN_N,
-            groups: all_only.then(|| vec![super::ALL.to_owned()]),
-        };
-        let mut metrics = BTreeMap::new();
-        let mut lanes: BTreeMap<String, BTreeMap<String, Rule>> = BTreeMap::new();
-        for m in crate::metrics::all_metrics() {
-            let a = m.alert;
-            if a.warning.is_some() || a.critical.is_some() {
-                metrics.insert(m.id.to_owned(), rule(a.warning, a.critical, a.all_only));
-            }
-            for &(lane, warning, critical) in a.lanes {
-                lanes
-                    .entry(lane.to_owned())
-                    .or_default()
-                    .insert(m.id.to_owned(), rule(warning, critical, false));
-            }
-        }
-        Thresholds { metrics, lanes }
-    }
-}
 
 impl Thresholds {
     /// Every metric id a rule names, globally or per lane.
@@ -188,8 +162,8 @@ impl Thresholds {
     }
 }
 
-/// `[alerts]` as written in the config file.
-#[derive(Debug, Default, Deserialize)]
+/// `[alerts]` as written in the config file: overrides of the defaults.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAlerts {
     min_n: Option<u64>,
@@ -199,7 +173,7 @@ pub struct RawAlerts {
     lanes: BTreeMap<String, BTreeMap<String, RawRule>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
     warning: Option<String>,
@@ -228,9 +202,9 @@ impl RawRule {
 }
 
 impl RawAlerts {
-    /// The defaults with this section applied.
-    pub fn resolve(&self) -> Result<Thresholds> {
-        let mut t = Thresholds::default();
+    /// `defaults` with this section applied.
+    pub fn resolve(&self, defaults: Thresholds) -> Result<Thresholds> {
+        let mut t = defaults;
         if let Some(min_n) = self.min_n {
             for rule in t.metrics.values_mut() {
                 rule.min_n = min_n;
@@ -318,71 +292,9 @@ mod tests {
     }
 
     #[test]
-    fn defaults_follow_the_spec_table() {
-        let t = Thresholds::default();
-        let tts = t.rule_for("tts_median_s", "technical_l2", true).unwrap();
-        assert_eq!(tts.critical, Some(Condition::Above(3600.0)));
-        let vip = t.rule_for("tts_median_s", "vip_fast_lane", true).unwrap();
-        assert_eq!(vip.warning, Some(Condition::Above(30.0)));
-        assert_eq!(vip.critical, Some(Condition::Above(120.0)));
-        // Per-lane rules apply only when the groups are lanes.
-        let by_segment = t.rule_for("tts_median_s", "vip_fast_lane", false).unwrap();
-        assert_eq!(by_segment.warning, Some(Condition::Above(900.0)));
-        // The escalation band is for the ALL group only.
-        assert!(t.rule_for("escalation_rate", "ALL", true).is_some());
-        assert!(
-            t.rule_for("escalation_rate", "technical_l2", true)
-                .is_none()
-        );
-        assert!(
-            t.rule_for("art_mean_s", "ALL", true).is_none(),
-            "no default"
-        );
-        assert_eq!(t.metrics["window_expired"].warning, None);
-        assert!(t.metrics.values().all(|r| r.min_n == 20));
-    }
-
-    #[test]
-    fn the_config_overrides_field_by_field_globally_and_per_lane() {
-        let raw: RawAlerts = toml::from_str(
-            r#"
-            min_n = 5
-            [metrics.frt_median_s]
-            critical = "> 600"
-            [metrics.window_risk_rate]
-            warning = "off"
-            [metrics.art_mean_s]
-            warning = "> 100000"
-            [lanes.Retention.misroute_rate]
-            warning = "> 0.01"
-            min_n = 1
-            "#,
-        )
-        .unwrap();
-        let t = raw.resolve().unwrap();
-        let frt = &t.metrics["frt_median_s"];
-        assert_eq!(frt.warning, Some(Condition::Above(300.0)), "kept");
-        assert_eq!(frt.critical, Some(Condition::Above(600.0)), "overridden");
-        assert_eq!(frt.min_n, 5);
-        assert_eq!(t.metrics["window_risk_rate"].warning, None);
-        assert_eq!(
-            t.metrics["art_mean_s"].warning,
-            Some(Condition::Above(100_000.0))
-        );
-        let lane = t.rule_for("misroute_rate", "retention", true).unwrap();
-        assert_eq!(lane.warning, Some(Condition::Above(0.01)));
-        assert_eq!(lane.critical, Some(Condition::Above(0.15)), "inherited");
-        assert_eq!(lane.min_n, 1);
-        assert_eq!(
-            t.rule_for("misroute_rate", "general", true).unwrap().min_n,
-            5
-        );
-    }
-
-    #[test]
     fn bad_conditions_are_errors() {
         let raw: RawAlerts = toml::from_str("[metrics.frt_median_s]\nwarning = \"big\"\n").unwrap();
-        let err = format!("{:#}", raw.resolve().unwrap_err());
+        let err = format!("{:#}", raw.resolve(Thresholds::default()).unwrap_err());
         assert!(err.contains("[alerts.metrics.frt_median_s]"), "{err}");
     }
 }

@@ -6,7 +6,7 @@
 /// The facts table as CTEs (instants as BIGINT milliseconds), ending with `facts`.
 pub const FACTS: &str = r#"params AS ({AS_OF_QUERY}),
 conv AS (
-  SELECT c.conversation_id, c.customer_id, c.channel, c.segment, c.intent,
+  SELECT c.conversation_id, c.customer_id, c.channel, c.segment, c.intent, c.source_row,
          {OPENED} AS opened_at,
          CASE WHEN {CLOSED} > (SELECT t FROM params) THEN NULL ELSE {CLOSED} END AS closed_at
   FROM conversations c
@@ -68,6 +68,14 @@ routing_facts AS (
                   THEN 1 ELSE 0 END) = 1 AS misrouted
   FROM routing_ordered r LEFT JOIN firsts f USING (conversation_id)
   GROUP BY r.conversation_id
+),
+stays AS (
+  SELECT conversation_id, ts, source_row, lane, tier,
+         LAG(lane, 2) OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS lane_two_before
+  FROM (
+    SELECT r.*, LAG(lane) OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS prev_lane
+    FROM routing r) x
+  WHERE prev_lane IS NULL OR prev_lane <> lane
 ),
 customer_turns AS (
   SELECT conversation_id, ts, intent,

@@ -10,7 +10,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, median};
+use super::{Alert, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, median};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::BusinessTime,
@@ -33,7 +33,7 @@ fn cohort() -> Expr {
     col("closed_at").is_not_null()
 }
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         cohort(),
         col("closed_at"),
@@ -42,7 +42,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 }
 
 /// Behind an alert: the longest resolutions in business time.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.drill_rows(
         q,
         cohort(),

@@ -11,9 +11,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{
-    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Table, Unit, mean,
-};
+use super::{Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Table, Unit, mean, SqlTime, SqlValue};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -24,10 +22,10 @@ pub const FAMILY: Family = Family {
         cohort: "specialist entries in the period",
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Above(0.05)), Some(Condition::Above(0.20))),
-        sql: Sql::NotExported(super::GOVERNANCE_WALK_SQL),
+        sql: Sql::Rows { from: "brief_checks", filter: "EXISTS (SELECT 1 FROM handoffs)", time: SqlTime::Instant("entry_at"), value: SqlValue::Share("NOT brief_complete") },
     }],
     needs: &[Table::Handoffs],
-    sql_tables: "",
+    sql_tables: SQL_TABLES,
     rows,
     drill,
 };
@@ -36,7 +34,7 @@ fn not_complete() -> Expr {
     col("brief").neq(lit("complete"))
 }
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     // Without a handoffs table there is nothing to measure: no rows, not 0 %.
     if !ctx.has_briefs {
         return Ok(super::empty_rows());
@@ -49,7 +47,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 
 /// Behind an alert: entries with a missing brief before those with an incomplete one, with the
 /// lane entered.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.event_drill(
         ctx.entries.clone(),
         q,
@@ -58,3 +56,31 @@ fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         concat_str([col("entry_lane"), lit(": brief "), col("brief")], "", true),
     ))
 }
+
+/// Specialist entries (stays in a specialist lane, from the facts' `stays`) and their brief:
+/// the latest handoff (time, then input order) within [entry − before, entry + after].
+const SQL_TABLES: &str = r#"entry_handoffs AS (
+  SELECT h.conversation_id, {HANDOFF} AS at, h.source_row,
+         h.intent IS NOT NULL AND length(trim(h.intent)) > 0
+           AND h.attempted_steps IS NOT NULL AND length(trim(h.attempted_steps)) > 0
+           AND h.current_status IS NOT NULL AND length(trim(h.current_status)) > 0 AS complete
+  FROM handoffs h
+  WHERE {HANDOFF} <= (SELECT t FROM params)
+),
+entry_briefs AS (
+  SELECT entry_row, complete FROM (
+    SELECT s.source_row AS entry_row, h.complete,
+           ROW_NUMBER() OVER (PARTITION BY s.conversation_id, s.source_row ORDER BY h.at DESC, h.source_row DESC) AS from_last
+    FROM stays s JOIN entry_handoffs h
+      ON h.conversation_id = s.conversation_id
+     AND h.at >= s.ts - {ENTRY_BRIEF_BEFORE_MS} AND h.at <= s.ts + {ENTRY_BRIEF_AFTER_MS}
+    WHERE s.tier >= 2) x
+  WHERE from_last = 1
+),
+brief_checks AS (
+  SELECT f.*, s.ts AS entry_at, s.lane AS entry_lane, COALESCE(b.complete, FALSE) AS brief_complete
+  FROM stays s
+  JOIN facts f ON f.conversation_id = s.conversation_id
+  LEFT JOIN entry_briefs b ON b.entry_row = s.source_row
+  WHERE s.tier >= 2
+)"#;

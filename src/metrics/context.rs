@@ -14,7 +14,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
     Table, Unit, mean, share,
 };
 
@@ -58,7 +58,7 @@ pub const FAMILY: Family = Family {
     drill,
 };
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     // Without a handoffs table there is nothing to measure: no rows, not 0 %.
     if !ctx.has_briefs {
         return Ok(super::empty_rows());
@@ -82,7 +82,7 @@ fn time() -> Expr {
 }
 
 /// Behind an alert: the handoffs without a complete brief, weakest brief first.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.drill_rows(
         q,
         cohort(),

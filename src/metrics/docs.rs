@@ -141,6 +141,7 @@ mod tests {
         "docs/metrics.md",
         "docs/governance.md",
         "docs/business-hours.md",
+        "docs/commands.md",
     ];
 
     #[test]

@@ -10,9 +10,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{
-    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, mean,
-};
+use super::{Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, mean, SqlTime, SqlValue};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -23,10 +21,10 @@ pub const FAMILY: Family = Family {
         cohort: "conversations opened in the period",
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Above(0.01)), Some(Condition::Above(0.05))),
-        sql: Sql::NotExported(super::GOVERNANCE_WALK_SQL),
+        sql: Sql::Rows { from: "duplicate_checks", filter: "TRUE", time: SqlTime::Instant("opened_at"), value: SqlValue::Share("duplicate") },
     }],
     needs: &[],
-    sql_tables: "",
+    sql_tables: SQL_TABLES,
     rows,
     drill,
 };
@@ -35,7 +33,7 @@ fn duplicate() -> Expr {
     col("duplicate_of").is_not_null()
 }
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         lit(true),
         col("opened_at"),
@@ -45,7 +43,24 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 
 /// Behind an alert: the duplicates, longest-open first (the time from opening to the close,
 /// or to as_of while open).
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     let open_for = col("closed_at").fill_null(lit(ctx.as_of)) - col("opened_at");
     Ok(ctx.drill_rows(q, lit(true), col("opened_at"), duplicate(), open_for, false))
 }
+
+/// Each conversation with `duplicate`: an earlier conversation (by `opened_at`, then input
+/// order) of the same customer and channel (and intent, when configured; two nulls are equal)
+/// is open at its `opened_at`. An interval self-join per customer.
+const SQL_TABLES: &str = r#"duplicate_pairs AS (
+  SELECT c.conversation_id, max(c.opened_at - p.opened_at) AS overlap
+  FROM conv c JOIN conv p
+    ON p.customer_id = c.customer_id
+   AND (p.channel = c.channel OR (p.channel IS NULL AND c.channel IS NULL)){DUPLICATE_INTENT}
+   AND (p.opened_at < c.opened_at OR (p.opened_at = c.opened_at AND p.source_row < c.source_row))
+   AND (p.closed_at IS NULL OR p.closed_at > c.opened_at)
+  GROUP BY c.conversation_id
+),
+duplicate_checks AS (
+  SELECT f.*, d.conversation_id IS NOT NULL AS duplicate
+  FROM facts f LEFT JOIN duplicate_pairs d USING (conversation_id)
+)"#;

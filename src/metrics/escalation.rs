@@ -11,7 +11,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
     Unit, mean,
 };
 
@@ -47,7 +47,7 @@ pub const FAMILY: Family = Family {
     drill,
 };
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         col("bot_handled"),
         col("opened_at"),
@@ -57,7 +57,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 
 /// Behind an alert: when escalations are too many, the escalated conversations; when too
 /// few (or none), the bot-handled ones that never reached a person, most trap signals first.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     let too_many = match q.condition {
         Some(Condition::Outside(_, hi)) => q.value > hi,
         Some(Condition::Above(_) | Condition::AtLeast(_)) => true,

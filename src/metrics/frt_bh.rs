@@ -11,7 +11,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, median, p90};
+use super::{Alert, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, median, p90};
 
 const COHORT: &str = "first customer message in the period, with a reply";
 
@@ -49,7 +49,7 @@ fn cohort() -> Expr {
         .and(col("first_reply_at").is_not_null())
 }
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         cohort(),
         col("first_customer_at"),
@@ -61,7 +61,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 }
 
 /// Behind an alert: the slowest first responses in business time.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.drill_rows(
         q,
         cohort(),

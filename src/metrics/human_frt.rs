@@ -13,7 +13,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Alert, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit,
+    Alert, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit,
     median, p90,
 };
 use crate::facts::seconds_between;
@@ -64,7 +64,7 @@ fn cohort() -> Expr {
         .and(col("first_agent_reply_at").is_not_null())
 }
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     let wait = seconds_between("first_human_at", "first_agent_reply_at");
     Ok(ctx.cohort_rows(
         cohort(),
@@ -77,7 +77,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 }
 
 /// Behind an alert: the longest waits for a person.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.drill_rows(
         q,
         cohort(),

@@ -13,7 +13,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
     Unit, share,
 };
 
@@ -39,7 +39,7 @@ pub const FAMILY: Family = Family {
     drill,
 };
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         cohort(),
         time(),
@@ -56,7 +56,7 @@ fn time() -> Expr {
 }
 
 /// Behind an alert: the misrouted conversations.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.drill_rows(
         q,
         cohort(),

@@ -13,9 +13,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{
-    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, share,
-};
+use super::{Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, share, SqlTime, SqlValue};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -26,10 +24,10 @@ pub const FAMILY: Family = Family {
         cohort: "conversations due a handoff in the period, with a determined outcome",
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Above(0.0)), Some(Condition::Above(0.10))),
-        sql: Sql::NotExported(super::GOVERNANCE_WALK_SQL),
+        sql: Sql::Rows { from: "missed_handoffs", filter: "TRUE", time: SqlTime::Instant("handoff_due_at"), value: SqlValue::Share("missed") },
     }],
     needs: &[],
-    sql_tables: "",
+    sql_tables: SQL_TABLES,
     rows,
     drill,
 };
@@ -40,7 +38,7 @@ fn cohort() -> Expr {
         .and(col("missed_handoff").is_not_null())
 }
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         cohort(),
         col("handoff_due_at"),
@@ -49,7 +47,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 }
 
 /// Behind an alert: the missed handoffs, never-escalated first, then by the delay past due.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     let delay = col("escalated_at").fill_null(lit(i64::MAX)) - col("handoff_due_at");
     Ok(ctx.drill_rows(
         q,
@@ -60,3 +58,40 @@ fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         false,
     ))
 }
+
+/// When the bot owed a handoff: the strikes-th trap signal or the first request for a person
+/// before the escalation, whichever came first; then whether the escalation came within the
+/// grace (undetermined rows, still within it at as_of, are left out).
+const SQL_TABLES: &str = r#"strike_facts AS (
+  SELECT conversation_id, ts AS strike_at FROM (
+    SELECT s.conversation_id, s.ts,
+           ROW_NUMBER() OVER (PARTITION BY s.conversation_id ORDER BY s.ts) AS k
+    FROM signals s LEFT JOIN routing_facts r USING (conversation_id)
+    WHERE r.escalated_at IS NULL OR s.ts < r.escalated_at) x
+  WHERE k = {STRIKES}
+),
+ask_facts AS (
+  SELECT m.conversation_id, min(m.ts) AS asked_at
+  FROM msg m LEFT JOIN routing_facts r USING (conversation_id)
+  WHERE m.sender = 'customer' AND {ASKS_PERSON} AND (r.escalated_at IS NULL OR m.ts < r.escalated_at)
+  GROUP BY m.conversation_id
+),
+handoff_dues AS (
+  SELECT f.*,
+         CASE WHEN s.strike_at IS NULL THEN a.asked_at
+              WHEN a.asked_at IS NULL THEN s.strike_at
+              WHEN s.strike_at <= a.asked_at THEN s.strike_at
+              ELSE a.asked_at END AS handoff_due_at
+  FROM facts f
+  LEFT JOIN strike_facts s USING (conversation_id)
+  LEFT JOIN ask_facts a USING (conversation_id)
+  WHERE f.bot_handled
+),
+missed_handoffs AS (
+  SELECT d.*,
+         CASE WHEN escalated_at IS NOT NULL THEN escalated_at - handoff_due_at > {GRACE_MS}
+              ELSE TRUE END AS missed
+  FROM handoff_dues d
+  WHERE handoff_due_at IS NOT NULL
+    AND (escalated_at IS NOT NULL OR handoff_due_at + {GRACE_MS} <= (SELECT t FROM params))
+)"#;

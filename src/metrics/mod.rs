@@ -35,7 +35,8 @@ use anyhow::{Context as _, Result};
 use polars::prelude::*;
 
 pub use crate::config::Condition;
-use crate::config::Config;
+use crate::config::thresholds::DEFAULT_MIN_N;
+use crate::config::{Config, Rule, Thresholds};
 pub use crate::config::{ALL, UNKNOWN};
 use crate::dataset::Dataset;
 use crate::facts::Facts;
@@ -65,9 +66,6 @@ pub struct MetricInfo {
 
 /// Why the business-time metrics are not in the SQL export.
 pub const BUSINESS_TIME_SQL: &str = "business seconds need the lanes' schedules as a calendar table, which the export does not read yet";
-
-/// Why governance checks that walk a conversation's events are not in the SQL export yet.
-pub const GOVERNANCE_WALK_SQL: &str = "a walk over each conversation's assignments and messages (spells, stays, stall intervals, strike counting) that the export does not have yet";
 
 /// A metric's default alert thresholds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,10 +142,10 @@ pub struct Family {
     /// The SQL tables (CTEs, comma-separated, after the facts) the family's SQL reads, with the
     /// export's placeholders; empty when it reads only the facts.
     pub sql_tables: &'static str,
-    pub rows: fn(&Context<'_>) -> Result<LazyFrame>,
+    pub rows: fn(&Frames<'_>) -> Result<LazyFrame>,
     /// The conversations behind one (period, group, metric) value, worst first, with the
     /// columns of [`DRILL_COLUMNS`].
-    pub drill: fn(&Context<'_>, &DrillQuery) -> Result<LazyFrame>,
+    pub drill: fn(&Frames<'_>, &DrillQuery) -> Result<LazyFrame>,
 }
 
 /// Which set a metric belongs to.
@@ -267,6 +265,42 @@ pub fn missing_inputs(data: &Dataset) -> Vec<(MetricSet, String)> {
     out
 }
 
+/// The default alert rules, as each registry entry states them (the spec's alert table).
+pub fn default_thresholds() -> Thresholds {
+    let rule = |warning, critical, all_only: bool| Rule {
+        warning,
+        critical,
+        min_n: DEFAULT_MIN_N,
+        groups: all_only.then(|| vec![ALL.to_owned()]),
+    };
+    let mut t = Thresholds::default();
+    for m in all_metrics() {
+        let a = m.alert;
+        if a.warning.is_some() || a.critical.is_some() {
+            t.metrics
+                .insert(m.id.to_owned(), rule(a.warning, a.critical, a.all_only));
+        }
+        for &(lane, warning, critical) in a.lanes {
+            t.lanes
+                .entry(lane.to_owned())
+                .or_default()
+                .insert(m.id.to_owned(), rule(warning, critical, false));
+        }
+    }
+    t
+}
+
+/// The alert rules of a run: the registry's defaults with the config's `[alerts]` applied.
+pub fn thresholds(config: &Config) -> Result<Thresholds> {
+    config
+        .alerts
+        .resolve(default_thresholds())
+        .with_context(|| match &config.source {
+            Some(path) => format!("in config file {}", path.display()),
+            None => "in the alert thresholds".to_owned(),
+        })
+}
+
 pub fn all_metrics() -> impl Iterator<Item = &'static MetricInfo> {
     REGISTRY.iter().flat_map(|f| f.metrics.iter())
 }
@@ -353,7 +387,7 @@ impl Events {
 /// What a family computes from: the facts table and the facts-layer event frames, nothing
 /// else. Every frame has the `group` column of the dimension; event frames (entries, sends,
 /// failures) take their conversation's group and drill-down columns.
-pub struct Context<'a> {
+pub struct Frames<'a> {
     /// The facts (instants as Int64 ms) with a `group` column for the dimension.
     pub facts: LazyFrame,
     /// The window snapshots with a `group` column; for lanes, the lane at the snapshot.
@@ -374,7 +408,7 @@ pub struct Context<'a> {
     pub config: &'a Config,
 }
 
-impl<'a> Context<'a> {
+impl<'a> Frames<'a> {
     /// The context of computing metrics from `facts` and its `events`: every frame gains the
     /// `group` column of the dimension (a missing value is the group `unknown`; with no
     /// dimension, `ALL`).
@@ -383,7 +417,7 @@ impl<'a> Context<'a> {
         events: &Events,
         config: &'a Config,
         options: MetricsOptions,
-    ) -> Context<'a> {
+    ) -> Frames<'a> {
         let group = |lane: &str| {
             match options.by {
                 Dimension::None => lit(ALL),
@@ -415,7 +449,7 @@ impl<'a> Context<'a> {
                 JoinArgs::new(JoinType::Inner),
             )
         };
-        Context {
+        Frames {
             groups: events.groups.clone(),
             window: events.window.clone().with_column(group("lane_at_snapshot")),
             entries: with_conversation(
@@ -441,9 +475,9 @@ impl<'a> Context<'a> {
         data: &Dataset,
         config: &'a Config,
         options: MetricsOptions,
-    ) -> Result<Context<'a>> {
+    ) -> Result<Frames<'a>> {
         let events = Events::build(data, facts, config, options)?;
-        Ok(Context::new(facts, &events, config, options))
+        Ok(Frames::new(facts, &events, config, options))
     }
 
     pub fn period_start(&self, instant_ms: Expr) -> Expr {
@@ -618,7 +652,7 @@ pub fn empty_drill() -> LazyFrame {
 
 /// Computes every metric: long rows `period_start (Date), group, metric, value, n`, sorted by
 /// period, group and metric.
-pub fn compute(ctx: &Context<'_>) -> Result<DataFrame> {
+pub fn compute(ctx: &Frames<'_>) -> Result<DataFrame> {
     let options = ctx.options;
     let mut parts = Vec::with_capacity(REGISTRY.len());
     for family in REGISTRY

@@ -12,9 +12,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{
-    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, share,
-};
+use super::{Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, share, SqlTime, SqlValue};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -25,10 +23,10 @@ pub const FAMILY: Family = Family {
         cohort: "conversations whose first human-lane assignment is in the period",
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Above(0.05)), Some(Condition::Above(0.15))),
-        sql: Sql::NotExported(super::GOVERNANCE_WALK_SQL),
+        sql: Sql::Rows { from: "ownerless_checks", filter: "first_human_at IS NOT NULL", time: SqlTime::Instant("first_human_at"), value: SqlValue::Share("ownerless_breach") },
     }],
     needs: &[],
-    sql_tables: "",
+    sql_tables: SQL_TABLES,
     rows,
     drill,
 };
@@ -37,7 +35,7 @@ fn cohort() -> Expr {
     col("first_human_at").is_not_null()
 }
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         cohort(),
         col("first_human_at"),
@@ -46,7 +44,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 }
 
 /// Behind an alert: the breaching conversations, longest spell first.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.drill_rows(
         q,
         cohort(),
@@ -56,3 +54,47 @@ fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         false,
     ))
 }
+
+/// Ownerless spells as gaps and islands: a spell starts at a human-lane row with no assignee
+/// whose previous row is not one; it ends at the row after its last row, the close or as_of.
+const SQL_TABLES: &str = r#"queue_rows AS (
+  SELECT conversation_id, ts, source_row, lane,
+         CASE WHEN tier >= 1 AND assignee_id IS NULL THEN 1 ELSE 0 END AS queued
+  FROM routing
+),
+queue_steps AS (
+  SELECT q.*,
+         COALESCE(LAG(queued) OVER (PARTITION BY conversation_id ORDER BY ts, source_row), 0) AS prev_queued,
+         COALESCE(LEAD(queued) OVER (PARTITION BY conversation_id ORDER BY ts, source_row), 0) AS next_queued,
+         LEAD(ts) OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS next_ts
+  FROM queue_rows q
+),
+queue_spells AS (
+  SELECT s.*,
+         SUM(CASE WHEN queued = 1 AND prev_queued = 0 THEN 1 ELSE 0 END)
+           OVER (PARTITION BY conversation_id ORDER BY ts, source_row ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS spell
+  FROM queue_steps s
+),
+spells AS (
+  SELECT q.conversation_id, q.spell, min(q.ts) AS start_ts,
+         max(CASE WHEN q.prev_queued = 0 THEN q.lane END) AS spell_lane,
+         max(CASE WHEN q.next_queued = 0 THEN q.next_ts END) AS next_ts,
+         max(COALESCE(c.closed_at, (SELECT t FROM params))) AS end_ts
+  FROM queue_spells q JOIN conv c USING (conversation_id)
+  WHERE q.queued = 1
+  GROUP BY q.conversation_id, q.spell
+),
+spell_lengths AS (
+  SELECT conversation_id, spell_lane,
+         greatest(CASE WHEN next_ts IS NULL OR next_ts > end_ts THEN end_ts ELSE next_ts END - start_ts, 0) AS length
+  FROM spells
+),
+ownerless_facts AS (
+  SELECT conversation_id, max(length) AS ownerless_max,
+         max(CASE WHEN length > {OWNERLESS_LIMIT} THEN 1 ELSE 0 END) = 1 AS breach
+  FROM spell_lengths GROUP BY conversation_id
+),
+ownerless_checks AS (
+  SELECT f.*, o.ownerless_max, COALESCE(o.breach, FALSE) AS ownerless_breach
+  FROM facts f LEFT JOIN ownerless_facts o USING (conversation_id)
+)"#;

@@ -11,9 +11,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{
-    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, mean,
-};
+use super::{Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, mean, SqlTime, SqlValue};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -24,10 +22,10 @@ pub const FAMILY: Family = Family {
         cohort: "conversations opened in the period with at least two lane stays",
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Above(0.02)), Some(Condition::Above(0.05))),
-        sql: Sql::NotExported(super::GOVERNANCE_WALK_SQL),
+        sql: Sql::Rows { from: "ping_pong_checks", filter: "stays >= 2", time: SqlTime::Instant("opened_at"), value: SqlValue::Share("bounces >= 1") },
     }],
     needs: &[],
-    sql_tables: "",
+    sql_tables: SQL_TABLES,
     rows,
     drill,
 };
@@ -40,7 +38,7 @@ fn bounced() -> Expr {
     col("bounces").gt_eq(lit(1u32))
 }
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         cohort(),
         col("opened_at"),
@@ -49,7 +47,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 }
 
 /// Behind an alert: the bounced conversations, most bounces first.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.drill_rows(
         q,
         cohort(),
@@ -59,3 +57,14 @@ fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         false,
     ))
 }
+
+/// Stays (from the facts' `stays`) and A → B → A bounces per conversation.
+const SQL_TABLES: &str = r#"stay_facts AS (
+  SELECT conversation_id, count(*) AS stays,
+         sum(CASE WHEN lane_two_before = lane THEN 1 ELSE 0 END) AS bounces
+  FROM stays GROUP BY conversation_id
+),
+ping_pong_checks AS (
+  SELECT f.*, COALESCE(s.stays, 0) AS stays, COALESCE(s.bounces, 0) AS bounces
+  FROM facts f LEFT JOIN stay_facts s USING (conversation_id)
+)"#;

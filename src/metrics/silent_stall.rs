@@ -11,9 +11,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{
-    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, share,
-};
+use super::{Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, share, SqlTime, SqlValue};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -24,10 +22,10 @@ pub const FAMILY: Family = Family {
         cohort: "conversations opened in the period that an agent owned",
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Above(0.05)), Some(Condition::Above(0.15))),
-        sql: Sql::NotExported(super::GOVERNANCE_WALK_SQL),
+        sql: Sql::Rows { from: "stall_checks", filter: "stall_max IS NOT NULL", time: SqlTime::Instant("opened_at"), value: SqlValue::Share("stalled") },
     }],
     needs: &[],
-    sql_tables: "",
+    sql_tables: SQL_TABLES,
     rows,
     drill,
 };
@@ -36,7 +34,7 @@ fn cohort() -> Expr {
     col("stall_max_s").is_not_null()
 }
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         cohort(),
         col("opened_at"),
@@ -45,7 +43,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 }
 
 /// Behind an alert: the stalled conversations, longest stall first.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.drill_rows(
         q,
         cohort(),
@@ -55,3 +53,39 @@ fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         false,
     ))
 }
+
+/// Stall intervals: every assignment row and visible agent message up to the end (the close,
+/// else as_of) opens an interval to the next one; an interval is owned when the assignment
+/// current at its start (every row at that instant counted) is a human lane with an assignee.
+const SQL_TABLES: &str = r#"stall_events AS (
+  SELECT DISTINCT conversation_id, ts FROM (
+    SELECT conversation_id, ts FROM routing
+    UNION ALL
+    SELECT conversation_id, ts FROM msg WHERE sender = 'agent' AND (kind IS NULL OR kind <> 'internal_note')
+  ) e
+),
+stall_timeline AS (
+  SELECT e.conversation_id, e.ts,
+         LEAD(e.ts) OVER (PARTITION BY e.conversation_id ORDER BY e.ts) AS next_ts,
+         COALESCE(c.closed_at, (SELECT t FROM params)) AS end_ts
+  FROM stall_events e JOIN conv c USING (conversation_id)
+  WHERE e.ts <= COALESCE(c.closed_at, (SELECT t FROM params))
+),
+stall_intervals AS (
+  SELECT conversation_id, lane, length FROM (
+    SELECT s.conversation_id, a.lane, a.tier, a.assignee_id,
+           COALESCE(s.next_ts, s.end_ts) - s.ts AS length,
+           ROW_NUMBER() OVER (PARTITION BY s.conversation_id, s.ts ORDER BY a.ts DESC, a.source_row DESC) AS from_last
+    FROM stall_timeline s JOIN routing a ON a.conversation_id = s.conversation_id AND a.ts <= s.ts
+    WHERE s.ts < s.end_ts) x
+  WHERE from_last = 1 AND tier >= 1 AND assignee_id IS NOT NULL
+),
+stall_facts AS (
+  SELECT conversation_id, max(length) AS stall_max,
+         max(CASE WHEN length > {STALL_LIMIT} THEN 1 ELSE 0 END) = 1 AS stalled
+  FROM stall_intervals GROUP BY conversation_id
+),
+stall_checks AS (
+  SELECT f.*, s.stall_max, COALESCE(s.stalled, FALSE) AS stalled
+  FROM facts f LEFT JOIN stall_facts s USING (conversation_id)
+)"#;

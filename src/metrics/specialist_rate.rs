@@ -11,7 +11,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Alert, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit, mean,
+    Alert, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit, mean,
 };
 
 pub const FAMILY: Family = Family {
@@ -40,7 +40,7 @@ fn reached() -> Expr {
     col("specialist_at").is_not_null()
 }
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         lit(true),
         col("opened_at"),
@@ -49,7 +49,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 }
 
 /// Behind an alert: the conversations that reached a specialist, latest first.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.drill_rows(
         q,
         lit(true),

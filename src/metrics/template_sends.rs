@@ -14,7 +14,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
     Table, Unit, empty_drill, empty_rows, sum,
 };
 
@@ -40,7 +40,7 @@ pub const FAMILY: Family = Family {
     drill,
 };
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     let Some(sends) = ctx.sends.clone() else {
         return Ok(empty_rows());
     };
@@ -49,7 +49,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 
 /// Behind an alert: the conversations with blocked sends, most recent first, with the
 /// template and its status.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     let Some(sends) = ctx.sends.clone() else {
         return Ok(empty_drill());
     };

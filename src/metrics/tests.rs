@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::{Context, Dimension, MetricsOptions, Period, Zone, compute};
+use super::{Frames, Dimension, MetricsOptions, Period, Zone, compute};
 use crate::facts;
 use crate::testing::{Case, at};
 
@@ -17,7 +17,7 @@ fn metrics(case: &Case, as_of: &str, period: &str) -> Vec<(String, String, f64, 
         by: Dimension::Lane,
         select: super::Selection::Core,
     };
-    let ctx = Context::build(&facts, &data, &case.config, options).unwrap();
+    let ctx = Frames::build(&facts, &data, &case.config, options).unwrap();
     let rows = compute(&ctx).unwrap();
     let day = (chrono::NaiveDate::parse_from_str(period, "%Y-%m-%d").unwrap() - super::epoch())
         .num_days() as i32;
@@ -120,4 +120,135 @@ fn tts_is_clamped_at_zero_and_needs_a_customer_message() {
         Some((45.0, 2))
     );
     assert_eq!(value(&rows, "ALL", "tts_p90_s"), Some((81.0, 2)));
+}
+
+mod thresholds {
+    use super::super::default_thresholds;
+    use crate::config::{Condition, RawAlerts};
+
+    #[test]
+    fn defaults_follow_the_spec_table() {
+        let t = default_thresholds();
+        let tts = t.rule_for("tts_median_s", "technical_l2", true).unwrap();
+        assert_eq!(tts.critical, Some(Condition::Above(3600.0)));
+        let vip = t.rule_for("tts_median_s", "vip_fast_lane", true).unwrap();
+        assert_eq!(vip.warning, Some(Condition::Above(30.0)));
+        assert_eq!(vip.critical, Some(Condition::Above(120.0)));
+        // Per-lane rules apply only when the groups are lanes.
+        let by_segment = t.rule_for("tts_median_s", "vip_fast_lane", false).unwrap();
+        assert_eq!(by_segment.warning, Some(Condition::Above(900.0)));
+        // The escalation band is for the ALL group only.
+        assert!(t.rule_for("escalation_rate", "ALL", true).is_some());
+        assert!(
+            t.rule_for("escalation_rate", "technical_l2", true)
+                .is_none()
+        );
+        assert!(
+            t.rule_for("art_mean_s", "ALL", true).is_none(),
+            "no default"
+        );
+        assert_eq!(t.metrics["window_expired"].warning, None);
+        assert!(t.metrics.values().all(|r| r.min_n == 20));
+    }
+
+    #[test]
+    fn the_config_overrides_field_by_field_globally_and_per_lane() {
+        let raw: RawAlerts = toml::from_str(
+            r#"
+            min_n = 5
+            [metrics.frt_median_s]
+            critical = "> 600"
+            [metrics.window_risk_rate]
+            warning = "off"
+            [metrics.art_mean_s]
+            warning = "> 100000"
+            [lanes.Retention.misroute_rate]
+            warning = "> 0.01"
+            min_n = 1
+            "#,
+        )
+        .unwrap();
+        let t = raw.resolve(default_thresholds()).unwrap();
+        let frt = &t.metrics["frt_median_s"];
+        assert_eq!(frt.warning, Some(Condition::Above(300.0)), "kept");
+        assert_eq!(frt.critical, Some(Condition::Above(600.0)), "overridden");
+        assert_eq!(frt.min_n, 5);
+        assert_eq!(t.metrics["window_risk_rate"].warning, None);
+        assert_eq!(
+            t.metrics["art_mean_s"].warning,
+            Some(Condition::Above(100_000.0))
+        );
+        let lane = t.rule_for("misroute_rate", "retention", true).unwrap();
+        assert_eq!(lane.warning, Some(Condition::Above(0.01)));
+        assert_eq!(lane.critical, Some(Condition::Above(0.15)), "inherited");
+        assert_eq!(lane.min_n, 1);
+        assert_eq!(
+            t.rule_for("misroute_rate", "general", true).unwrap().min_n,
+            5
+        );
+    }
+
+}
+
+/// Every registry entry is complete: a name for people, SQL or an explicit reason, thresholds
+/// (or an explicit none) and its family's data needs; ids and names are unique.
+#[test]
+fn every_registry_entry_is_complete() {
+    use super::{REGISTRY, Sql, SqlTime, SqlValue};
+    let mut ids = std::collections::BTreeSet::new();
+    let mut names = std::collections::BTreeSet::new();
+    for family in REGISTRY {
+        for m in family.metrics {
+            assert!(ids.insert(m.id), "{} twice", m.id);
+            assert!(names.insert(m.name), "the name of {} twice", m.id);
+            assert!(
+                !m.name.is_empty() && !m.name.contains('_'),
+                "{}: a name for people, not an id: {:?}",
+                m.id,
+                m.name
+            );
+            assert!(!m.definition.is_empty() && !m.cohort.is_empty(), "{}", m.id);
+            match m.sql {
+                Sql::Rows {
+                    from,
+                    filter,
+                    time,
+                    value,
+                } => {
+                    assert!(!filter.is_empty(), "{}", m.id);
+                    // The table is the facts, or one the family adds.
+                    assert!(
+                        from == "facts"
+                            || family.sql_tables.contains(&format!("{from} AS (")),
+                        "{}: no SQL table {from}",
+                        m.id
+                    );
+                    if let SqlTime::Instant(column) = time {
+                        assert!(!column.is_empty(), "{}", m.id);
+                    }
+                    let SqlValue::Median(e)
+                    | SqlValue::P90(e)
+                    | SqlValue::Mean(e)
+                    | SqlValue::Share(e)
+                    | SqlValue::Sum(e) = value;
+                    assert!(!e.is_empty(), "{}", m.id);
+                }
+                Sql::NotExported(why) => assert!(why.len() > 20, "{}: say why", m.id),
+            }
+            // A rule a lane has of its own overrides a default the metric has.
+            if !m.alert.lanes.is_empty() {
+                assert!(m.alert.warning.is_some() || m.alert.critical.is_some());
+            }
+        }
+    }
+    assert!(ids.len() >= 30, "{} ids", ids.len());
+    // The families that read optional tables say so.
+    for (id, table) in [
+        ("context_completeness_rate", super::Table::Handoffs),
+        ("brief_missing_rate", super::Table::Handoffs),
+        ("template_blocked_sends", super::Table::Templates),
+        ("window_violation_sends", super::Table::SendFailures),
+    ] {
+        assert!(super::family_of(id).unwrap().needs.contains(&table), "{id}");
+    }
 }

@@ -11,7 +11,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
     Unit, mean,
 };
 
@@ -37,7 +37,7 @@ pub const FAMILY: Family = Family {
     drill,
 };
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         cohort(),
         time(),
@@ -54,7 +54,7 @@ fn time() -> Expr {
 }
 
 /// Behind an alert: the conversations that changed hands most.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.drill_rows(
         q,
         cohort(),

@@ -12,7 +12,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, median, p90};
+use super::{Alert, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, median, p90};
 
 const COHORT: &str = "first specialist assignment in the period, with a customer message";
 
@@ -50,7 +50,7 @@ fn cohort() -> Expr {
         .and(col("first_customer_at").is_not_null())
 }
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     Ok(ctx.cohort_rows(
         cohort(),
         col("specialist_at"),
@@ -62,7 +62,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 }
 
 /// Behind an alert: the slowest handoffs to a specialist in business time.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.drill_rows(
         q,
         cohort(),

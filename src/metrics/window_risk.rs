@@ -19,7 +19,7 @@ use polars::prelude::*;
 
 use super::period::hours_ms;
 use super::{
-    ALL, Alert, Condition, Context, DRILL_COLUMNS, DrillQuery, Family, MetricInfo, MetricSet, Sql,
+    ALL, Alert, Condition, Frames, DRILL_COLUMNS, DrillQuery, Family, MetricInfo, MetricSet, Sql,
     SqlTime, SqlValue, Unit, aggregate, epoch, mean, sum,
 };
 use crate::time::MS_PER_HOUR;
@@ -64,7 +64,7 @@ pub const FAMILY: Family = Family {
     drill,
 };
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     let risk_line = hours_ms(ctx.config.window_risk_hours);
     // The lane at each snapshot, not the conversation's: groups by name.
     Ok(aggregate(
@@ -80,7 +80,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 
 /// Behind an alert: the threads silent over the line at the period's snapshot, longest
 /// silence first; the lane is the lane at the snapshot and hours are counted to it.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     let line = if q.metric == "window_expired" {
         EXPIRED_MS
     } else {

@@ -11,7 +11,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Alert, Condition, Context, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
     Table, Unit, empty_drill, empty_rows, sum,
 };
 
@@ -46,7 +46,7 @@ fn violation() -> Expr {
         .fill_null(lit(false))
 }
 
-fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
+fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     let Some(failures) = ctx.failures.clone() else {
         return Ok(empty_rows());
     };
@@ -54,7 +54,7 @@ fn rows(ctx: &Context<'_>) -> Result<LazyFrame> {
 }
 
 /// Behind an alert: the conversations with window violations, most recent first.
-fn drill(ctx: &Context<'_>, q: &DrillQuery) -> Result<LazyFrame> {
+fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     let Some(failures) = ctx.failures.clone() else {
         return Ok(empty_drill());
     };

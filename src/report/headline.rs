@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use crate::alert::{Severity, State, judge};
+use crate::alert::{Severity, Verdict, judge};
 use crate::config::{ALL, Condition, Thresholds};
 use crate::metrics::{Dimension, MetricRow, Unit, find, human};
 
@@ -217,12 +217,12 @@ pub fn what_changed(
             }
             let info = find(&r.metric)?;
             let (state, broken) = judge(thresholds, by, r);
-            if state == State::TooFew {
+            if state == Verdict::TooFew {
                 return None;
             }
             let severity = match state {
-                State::Broken(Severity::Critical) => 2,
-                State::Broken(Severity::Warning) => 1,
+                Verdict::Broken(Severity::Critical) => 2,
+                Verdict::Broken(Severity::Warning) => 1,
                 _ => 0,
             };
             let rose = r.value > b.value;
@@ -319,7 +319,7 @@ mod tests {
             row(w1, "ALL", "misroute_rate", 0.02, 500),
             row(w2, "ALL", "misroute_rate", 0.02, 500),
         ];
-        let changes = what_changed(&rows, w1, w2, &Thresholds::default(), Dimension::Lane, 5);
+        let changes = what_changed(&rows, w1, w2, &crate::metrics::default_thresholds(), Dimension::Lane, 5);
         let sentences: Vec<&str> = changes.iter().map(|c| c.sentence.as_str()).collect();
         assert_eq!(
             sentences,
@@ -330,7 +330,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            what_changed(&rows, w1, w2, &Thresholds::default(), Dimension::Lane, 1).len(),
+            what_changed(&rows, w1, w2, &crate::metrics::default_thresholds(), Dimension::Lane, 1).len(),
             1
         );
     }

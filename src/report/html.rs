@@ -5,7 +5,7 @@
 use askama::Template;
 
 use super::ReportInput;
-use crate::alert::{Severity, State, judge};
+use crate::alert::{Severity, Verdict, judge};
 use crate::metrics::{self, ALL, Dimension, MetricRow, MetricSet, Unit, human};
 use crate::units::printable;
 
@@ -324,12 +324,12 @@ fn metric_table(
                     Some(r) => {
                         let (state, condition) = judge(input.thresholds, by, r);
                         let (state, title) = match state {
-                            State::Unwatched => ("unwatched", "no threshold".to_owned()),
-                            State::TooFew => {
+                            Verdict::Unwatched => ("unwatched", "no threshold".to_owned()),
+                            Verdict::TooFew => {
                                 ("few", "too few conversations for an alert".to_owned())
                             }
-                            State::Ok => ("ok", "within thresholds".to_owned()),
-                            State::Broken(s) => (
+                            Verdict::Ok => ("ok", "within thresholds".to_owned()),
+                            Verdict::Broken(s) => (
                                 s.as_str(),
                                 format!(
                                     "{}: {}",

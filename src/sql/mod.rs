@@ -17,7 +17,8 @@ mod dialect;
 
 pub use dialect::Dialect;
 
-use crate::config::Config;
+use crate::config::governance::LaneLimits;
+use crate::config::{Config, DuplicateMatch};
 use crate::facts::sql::FACTS;
 use crate::metrics::{
     Dimension, Family, MetricInfo, OUTSIDE_WINDOW, Period, REGISTRY, Selection, Sql, SqlTime,
@@ -126,7 +127,36 @@ impl Export<'_> {
             .iter()
             .map(|status| d.quote(status))
             .collect();
-        let pairs: [(&str, String); 20] = [
+        let g = &self.config.governance;
+        let asks: Vec<String> = g.human_request_intents.iter().map(|i| d.quote(i)).collect();
+        let pairs: [(&str, String); 28] = [
+            ("{STRIKES}", g.strikes.to_string()),
+            (
+                "{ASKS_PERSON}",
+                if asks.is_empty() {
+                    "FALSE".to_owned()
+                } else {
+                    format!("m.intent IN ({})", asks.join(", "))
+                },
+            ),
+            ("{GRACE_MS}", g.handoff_grace_ms.to_string()),
+            (
+                "{DUPLICATE_INTENT}",
+                match g.duplicate_match {
+                    DuplicateMatch::Customer => String::new(),
+                    DuplicateMatch::CustomerIntent => "\n   AND (p.intent = c.intent OR (p.intent IS NULL AND c.intent IS NULL))".to_owned(),
+                },
+            ),
+            ("{ENTRY_BRIEF_BEFORE_MS}", g.brief_before_ms.to_string()),
+            ("{ENTRY_BRIEF_AFTER_MS}", g.brief_after_ms.to_string()),
+            (
+                "{OWNERLESS_LIMIT}",
+                self.lane_limit("spell_lane", |l| l.ownerless_max_ms, g.ownerless_max_ms),
+            ),
+            (
+                "{STALL_LIMIT}",
+                self.lane_limit("lane", |l| l.stall_after_ms, g.stall_after_ms),
+            ),
             ("{OPENED}", ms("c.opened_at")),
             ("{CLOSED}", ms("c.closed_at")),
             ("{SENT}", ms("m.sent_at")),
@@ -170,6 +200,30 @@ impl Export<'_> {
         for (placeholder, value) in &pairs {
             out = out.replace(placeholder, value);
         }
+        out
+    }
+
+    /// A governance limit of the lane in `column`: the lanes that set their own, else the
+    /// default (as [`crate::config::Governance::ownerless_max_ms`] decides).
+    fn lane_limit(
+        &self,
+        column: &str,
+        limit: impl Fn(&LaneLimits) -> Option<i64>,
+        default: i64,
+    ) -> String {
+        let mut out = String::from("CASE");
+        for (lane, limits) in &self.config.governance.lanes {
+            if let Some(ms) = limit(limits) {
+                out.push_str(&format!(
+                    " WHEN {column} = {} THEN {ms}",
+                    self.dialect.quote(lane)
+                ));
+            }
+        }
+        if out == "CASE" {
+            return default.to_string();
+        }
+        out.push_str(&format!(" ELSE {default} END"));
         out
     }
 

@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["facts"],
     &["metrics", "board"],
     &["alert"],
-    &["pipeline"],
+    &["analysis"],
     &["report", "query", "output", "sql"],
     &["cli", "commands", "lib", "main"],
 ];

@@ -25,16 +25,6 @@ fn engine(module: &str) -> bool {
     ok
 }
 
-/// The governance checks the SQL has.
-const EXPORTED_GOVERNANCE: [&str; 2] = ["template_blocked_sends", "window_violation_sends"];
-
-/// The rows of `paths` whose metric is one of the exported governance checks.
-fn read_exported_governance(paths: &[PathBuf]) -> Rows {
-    let mut rows = read(paths);
-    rows.retain(|(_, _, metric), _| EXPORTED_GOVERNANCE.contains(&metric.as_str()));
-    rows
-}
-
 fn read(paths: &[PathBuf]) -> Rows {
     let mut rows = Rows::new();
     for path in paths {
@@ -83,7 +73,24 @@ fn run_ok(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-/// (label, warehouse, SQL arguments, expected rows) for the three comparisons.
+/// The rows `l2lens metrics` computes on `warehouse` with `args`.
+fn l2lens_rows(scratch: &Scratch, label: &str, warehouse: &Path, args: &[&str]) -> Rows {
+    let out = scratch.join(&format!("{label}-l2lens.csv"));
+    let mut all = vec![
+        "metrics",
+        "-q",
+        "--data",
+        warehouse.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    run_ok(&all);
+    read(&[out])
+}
+
+/// (label, warehouse, SQL, result, expected rows) for every comparison: each data set with
+/// `--select all`, against `l2lens metrics --select all` and the hand-checked fixtures.
 fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, PathBuf, Rows)> {
     let golden = scratch.join("golden");
     let governance = scratch.join("governance");
@@ -96,10 +103,9 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
         let (data, out) = (data.to_str().unwrap(), warehouse.to_str().unwrap());
         run_ok(&["ingest", "-q", "--data", data, "--out", out]);
     }
-    let expected_golden = read(&[
-        fixture("golden/expected_metrics.csv"),
-        fixture("golden/expected_metrics_extra.csv"),
-    ]);
+    let governance_config = fixture("governance/l2lens.toml");
+    let governance_config = governance_config.to_str().unwrap();
+    let as_of = ["--as-of", "2026-11-25T00:00:00Z"];
     let mut out = Vec::new();
     let mut add = |label: &str, warehouse: &Path, analysis: &[&str], expected: Rows| {
         let sql = scratch.join(&format!("{label}.sql"));
@@ -111,6 +117,8 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
             warehouse.to_str().unwrap(),
             "--out",
             sql.to_str().unwrap(),
+            "--select",
+            "all",
         ];
         args.extend_from_slice(analysis);
         run_ok(&args);
@@ -123,25 +131,41 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
             expected,
         ));
     };
-    add(
-        "golden",
+
+    // The golden fixture: its hand-checked rows, and every other row as l2lens computes it.
+    let hand_checked = read(&[
+        fixture("golden/expected_metrics.csv"),
+        fixture("golden/expected_metrics_extra.csv"),
+    ]);
+    let mut expected = l2lens_rows(
+        scratch,
+        &format!("golden-{dialect}"),
         &golden,
-        &["--as-of", "2026-11-25T00:00:00Z"],
-        expected_golden,
+        &[&as_of[..], &["--select", "all"]].concat(),
     );
-    let expected_governance =
-        read_exported_governance(&[fixture("governance/expected_metrics.csv")]);
-    assert_eq!(
-        expected_governance.len(),
-        5,
-        "the fixture's template_blocked_sends rows"
-    );
-    add(
-        "governance",
+    for (key, value) in &hand_checked {
+        assert_eq!(expected.get(key), Some(value), "l2lens on the golden fixture");
+    }
+    expected.extend(hand_checked);
+    add("golden", &golden, &as_of, expected);
+
+    // The governance fixture with its config: its hand-checked governance rows, and the rest.
+    let analysis = [&as_of[..], &["--config", governance_config]].concat();
+    let hand_checked = read(&[fixture("governance/expected_metrics.csv")]);
+    assert_eq!(hand_checked.len(), 70, "the governance fixture's rows");
+    let mut expected = l2lens_rows(
+        scratch,
+        &format!("governance-{dialect}"),
         &governance,
-        &["--as-of", "2026-11-25T00:00:00Z", "--select", "governance"],
-        expected_governance,
+        &[&analysis[..], &["--select", "all"]].concat(),
     );
+    for (key, value) in &hand_checked {
+        let got = expected.get(key).unwrap_or_else(|| panic!("{key:?} missing"));
+        assert!((got.0 - value.0).abs() <= 1e-9 && got.1 == value.1, "{key:?}");
+    }
+    expected.extend(hand_checked);
+    add("governance", &governance, &analysis, expected);
+
     for (label, analysis) in [
         (
             "sample-lane-week",
@@ -159,36 +183,28 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
             ][..],
         ),
     ] {
-        // The SQL with every metric it has, against the ten and 11-12 and the governance checks
-        // the SQL has, from `l2lens metrics`.
-        let metrics = scratch.join(&format!("{label}-l2lens.csv"));
-        let checks = scratch.join(&format!("{label}-l2lens-governance.csv"));
-        for (out, select) in [(&metrics, "core"), (&checks, "governance")] {
-            let mut args = vec![
-                "metrics",
-                "-q",
-                "--data",
-                sample.to_str().unwrap(),
-                "--select",
-                select,
-                "--out",
-                out.to_str().unwrap(),
-            ];
-            args.extend_from_slice(analysis);
-            run_ok(&args);
-        }
-        let mut expected = read(&[metrics]);
-        let governance_rows = read_exported_governance(&[checks]);
-        assert!(
-            EXPORTED_GOVERNANCE
-                .iter()
-                .all(|id| governance_rows.keys().any(|k| k.2 == *id)),
-            "the sample data has rows of every exported governance check"
+        let expected = l2lens_rows(
+            scratch,
+            &format!("{label}-{dialect}"),
+            &sample,
+            &[analysis, &["--select", "all"]].concat(),
         );
-        expected.extend(governance_rows);
-        let mut sql_args = analysis.to_vec();
-        sql_args.extend(["--select", "all"]);
-        add(label, &sample, &sql_args, expected);
+        for id in [
+            "duplicate_rate",
+            "ownerless_rate",
+            "ping_pong_rate",
+            "missed_handoff_rate",
+            "template_blocked_sends",
+            "silent_stall_rate",
+            "brief_missing_rate",
+            "window_violation_sends",
+        ] {
+            assert!(
+                expected.keys().any(|k| k.2 == id),
+                "the sample data has rows of {id}"
+            );
+        }
+        add(label, &sample, analysis, expected);
     }
     out
 }
@@ -263,7 +279,7 @@ fn the_sql_inlines_the_configuration() {
             "CAST(1795564800000 AS BIGINT)",
             "SET spark.sql.session.timeZone = UTC;",
             "AS `group`",
-            "Not exported:",
+            "-- Every selected metric is exported.",
         ],
     );
     assert!(
@@ -272,7 +288,10 @@ fn the_sql_inlines_the_configuration() {
     );
     let config = scratch.write(
         "blocked.toml",
-        "[governance]\nblocked_template_statuses = [\"paused\", \"flagged\"]\n",
+        "[governance]\nblocked_template_statuses = [\"paused\", \"flagged\"]\n\
+         duplicate_match = \"customer_intent\"\nstrikes = 4\nhandoff_grace_s = 30\n\
+         human_request_intents = [\"agent\", \"talk_to_human\"]\nbrief_before_s = 900\n\
+         [governance.lanes.vip_fast_lane]\nownerless_max_s = 60\nstall_after_s = 600\n",
     );
     let sql = sql_text(&[
         "--dialect",
@@ -288,8 +307,21 @@ fn the_sql_inlines_the_configuration() {
             "IN ('paused', 'flagged')",
             "= '131047'",
             "'window_violation_sends'",
+            "AND (p.intent = c.intent OR (p.intent IS NULL AND c.intent IS NULL))",
+            "WHERE k = 4",
+            "> 30000",
+            "m.intent IN ('agent', 'talk_to_human')",
+            "- 900000",
+            "CASE WHEN spell_lane = 'vip_fast_lane' THEN 60000 ELSE 1800000 END",
+            "CASE WHEN lane = 'vip_fast_lane' THEN 600000 ELSE 14400000 END",
         ],
     );
+    // A tool that splits the file on `;` finds whole statements: the header holds none.
+    let header: String = sql
+        .lines()
+        .take_while(|l| l.starts_with("--"))
+        .collect();
+    assert!(!header.contains(';'), "{header}");
     assert!(
         !sql.contains("'frt_median_s'"),
         "only the governance checks"

@@ -23,7 +23,7 @@ pub struct Builder<'a> {
 
 /// The routing state carried between snapshots.
 #[derive(Clone, PartialEq)]
-struct State {
+struct Routing {
     status: Option<String>,
     team: Option<String>,
     assignee: Option<String>,
@@ -31,7 +31,7 @@ struct State {
 }
 
 impl Builder<'_> {
-    fn lane(&self, state: &State) -> String {
+    fn lane(&self, state: &Routing) -> String {
         let lanes = &self.options.lanes;
         if let Some(team) = &state.team {
             return lanes
@@ -83,7 +83,7 @@ impl Builder<'_> {
         }
 
         // Assignments: the first snapshot, each cycle's start, and every change.
-        let mut state: Option<State> = None;
+        let mut state: Option<Routing> = None;
         let mut lane = String::new();
         let mut next_cycle = 1;
         // Each snapshot, then an end marker so that cycles started after the last one get
@@ -105,7 +105,7 @@ impl Builder<'_> {
                 next_cycle += 1;
             }
             let Some(snap) = snap else { break };
-            let new = State {
+            let new = Routing {
                 status: snap
                     .status
                     .clone()

@@ -32,12 +32,12 @@ pub type Untranslatable = (String, String);
 /// One untranslatable cell of a row: (column, value, reason).
 pub type BadCell = (String, String, String);
 
-pub struct Context<'a> {
+pub struct EvalContext<'a> {
     pub mapping: &'a Mapping,
     pub lookups: &'a HashMap<String, HashMap<String, Row>>,
 }
 
-impl Context<'_> {
+impl EvalContext<'_> {
     /// An empty cell, or one of `null_values`.
     pub fn is_null(&self, text: &str) -> bool {
         let text = text.trim();
@@ -157,7 +157,7 @@ pub fn compare_order(a: Option<String>, b: Option<String>) -> Ordering {
 /// carries forward, and `clears` empties other fields when one changes.
 pub fn field_history(
     block: &Block,
-    ctx: &Context<'_>,
+    ctx: &EvalContext<'_>,
     out: &mut Output<'_>,
     rows: Vec<(u64, Row)>,
 ) -> Result<()> {

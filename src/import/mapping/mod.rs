@@ -21,7 +21,7 @@ use super::ImportSummary;
 use super::sink::{ImportProblem, OutFormat, TableSink, write_problems};
 use crate::ingest::file_name;
 use crate::ingest::schema::Table;
-use eval::{Context as EvalContext, Value};
+use eval::{EvalContext, Value};
 use source::Row;
 use spec::{Block, Mapping, Mode};
 

@@ -86,7 +86,7 @@ pub struct Message {
     pub timestamp: Option<String>,
     #[serde(default, rename = "type", deserialize_with = "scalar")]
     pub kind: Option<String>,
-    pub context: Option<Context>,
+    pub context: Option<ReplyContext>,
     pub referral: Option<Referral>,
     pub interactive: Option<Interactive>,
     pub button: Option<Button>,
@@ -96,7 +96,7 @@ pub struct Message {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Context {
+pub struct ReplyContext {
     #[serde(default, deserialize_with = "scalar")]
     pub id: Option<String>,
     #[serde(default)]

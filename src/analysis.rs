@@ -9,7 +9,7 @@ use crate::alert::{self, AlertReport};
 use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::facts::{self, Facts};
-use crate::metrics::{self, Context, Events, MetricRow, MetricsOptions};
+use crate::metrics::{self, Frames, Events, MetricRow, MetricsOptions};
 use crate::period::{Period, local_date};
 use crate::time::format_rfc3339;
 
@@ -17,6 +17,8 @@ use crate::time::format_rfc3339;
 pub struct Analysis {
     pub data: Dataset,
     pub config: Config,
+    /// The alert rules: the registry's defaults with the config's `[alerts]` applied.
+    pub thresholds: crate::config::Thresholds,
     /// Lanes of the data the configuration does not name ([`Dataset::unknown_lanes`]).
     pub unknown_lanes: crate::dataset::LaneCounts,
     pub facts: Facts,
@@ -47,9 +49,10 @@ impl Analysis {
         // reads them.
         facts.customer_messages = facts::CustomerMessages::default();
         facts.assignments = DataFrame::default();
-        let frame = metrics::compute(&Context::new(&facts, &events, &config, options))?;
+        let frame = metrics::compute(&Frames::new(&facts, &events, &config, options))?;
         let rows = metrics::read_rows(&frame)?;
         Ok(Analysis {
+            thresholds: metrics::thresholds(&config)?,
             data,
             config,
             unknown_lanes,
@@ -61,8 +64,8 @@ impl Analysis {
         })
     }
 
-    pub fn context(&self) -> Context<'_> {
-        Context::new(&self.facts, &self.events, &self.config, self.options)
+    pub fn frames(&self) -> Frames<'_> {
+        Frames::new(&self.facts, &self.events, &self.config, self.options)
     }
 
     /// The alerts of one period, with the conversations behind each.
@@ -71,9 +74,9 @@ impl Analysis {
             &self.rows,
             period_start,
             self.options.by,
-            &self.config.alerts,
+            &self.thresholds,
         );
-        alert::explain(&self.context(), &mut alerts)?;
+        alert::explain(&self.frames(), &mut alerts)?;
         Ok(AlertReport {
             period_start: period_start.to_string(),
             period: format!("{:?}", self.options.period).to_lowercase(),
