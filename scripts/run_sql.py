@@ -77,6 +77,9 @@ def run_spark(jobs):
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
+        # Planning the --select all script (some forty aggregations over shared CTEs, which
+        # Spark copies into each reference) needs more than the default 1 GB of driver heap.
+        .config("spark.driver.memory", "4g")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )

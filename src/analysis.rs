@@ -9,7 +9,7 @@ use crate::alert::{self, AlertReport};
 use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::facts::{self, Facts};
-use crate::metrics::{self, Frames, Events, MetricRow, MetricsOptions};
+use crate::metrics::{self, Events, Frames, MetricRow, MetricsOptions};
 use crate::period::{Period, local_date};
 use crate::time::format_rfc3339;
 
@@ -70,12 +70,8 @@ impl Analysis {
 
     /// The alerts of one period, with the conversations behind each.
     pub fn alerts(&self, period_start: NaiveDate) -> Result<AlertReport> {
-        let mut alerts = alert::evaluate(
-            &self.rows,
-            period_start,
-            self.options.by,
-            &self.thresholds,
-        );
+        let mut alerts =
+            alert::evaluate(&self.rows, period_start, self.options.by, &self.thresholds);
         alert::explain(&self.frames(), &mut alerts)?;
         Ok(AlertReport {
             period_start: period_start.to_string(),

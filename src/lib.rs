@@ -13,6 +13,7 @@
 //! 8. `cli` and `commands`, the only modules that know the command line.
 
 pub mod alert;
+pub mod analysis;
 pub mod atomic;
 pub mod board;
 pub mod calendar;
@@ -26,7 +27,6 @@ pub mod ingest;
 pub mod metrics;
 pub mod output;
 pub mod period;
-pub mod analysis;
 pub mod progress;
 pub mod query;
 pub mod report;

@@ -19,10 +19,10 @@ use anyhow::{Context as _, Result};
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
+use crate::analysis::Analysis;
 use crate::facts;
 use crate::ingest::schema::Table;
 use crate::ingest::schema::timestamp_dtype;
-use crate::analysis::Analysis;
 
 /// The names an analyst can query, in the order `--help` lists them.
 pub const TABLES: &[&str] = &[
@@ -73,7 +73,7 @@ pub fn lanes(analysis: &Analysis) -> Result<DataFrame> {
         .collect()?;
     let facts_lanes = analysis.facts.frame.column("lane")?.unique()?;
     for column in [assigned.column("lane")?, &facts_lanes] {
-        seen.extend(column.str()?.into_iter().flatten().map(str::to_owned));
+        seen.extend(column.str()?.iter().flatten().map(str::to_owned));
     }
     let mut all: std::collections::BTreeSet<String> = config.lanes.keys().cloned().collect();
     all.extend(seen.iter().cloned());

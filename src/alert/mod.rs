@@ -15,7 +15,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Condition, Thresholds};
-use crate::metrics::{self, Frames, Dimension, DrillQuery, MetricRow};
+use crate::metrics::{self, Dimension, DrillQuery, Frames, MetricRow};
 
 /// How bad an alert is. Ordered: a critical alert is worse than a warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -341,7 +341,7 @@ mod check_tests {
     fn unknown_metrics_in_thresholds_are_errors() {
         let raw: crate::config::RawAlerts =
             toml::from_str("[lanes.billing.frt_mean_s]\nwarning = \"> 1\"\n").unwrap();
-        let err = check_metrics(&raw.resolve().unwrap())
+        let err = check_metrics(&raw.resolve(crate::metrics::default_thresholds()).unwrap())
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown metric `frt_mean_s`"), "{err}");

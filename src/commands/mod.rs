@@ -42,9 +42,11 @@ pub(crate) fn table_or_format(
 /// The configuration and ingest options for a command that reads `--data`.
 pub(crate) fn load_options(args: &DataArgs) -> Result<(Config, IngestOptions)> {
     let config = Config::resolve(args.config.as_deref(), Some(&args.data))?;
-    crate::alert::check_metrics(&crate::metrics::thresholds(&config)?).with_context(|| match &config.source {
-        Some(path) => format!("in config file {}", path.display()),
-        None => "in the built-in thresholds".to_owned(),
+    crate::alert::check_metrics(&crate::metrics::thresholds(&config)?).with_context(|| {
+        match &config.source {
+            Some(path) => format!("in config file {}", path.display()),
+            None => "in the built-in thresholds".to_owned(),
+        }
     })?;
     let options = IngestOptions {
         epoch_unit: args.epoch_unit,

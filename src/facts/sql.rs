@@ -4,7 +4,9 @@
 //! metrics, row for row.
 
 /// The facts table as CTEs (instants as BIGINT milliseconds), ending with `facts`.
-pub const FACTS: &str = r#"params AS ({AS_OF_QUERY}),
+pub const FACTS: &str = r#"params AS (
+  {AS_OF_QUERY}
+),
 conv AS (
   SELECT c.conversation_id, c.customer_id, c.channel, c.segment, c.intent, c.source_row,
          {OPENED} AS opened_at,

@@ -10,7 +10,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, median};
+use super::{Alert, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, Unit, median};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::BusinessTime,

@@ -11,7 +11,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Table, Unit, mean, SqlTime, SqlValue};
+use super::{
+    Alert, Condition, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Table, Unit, mean,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -22,7 +25,12 @@ pub const FAMILY: Family = Family {
         cohort: "specialist entries in the period",
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Above(0.05)), Some(Condition::Above(0.20))),
-        sql: Sql::Rows { from: "brief_checks", filter: "EXISTS (SELECT 1 FROM handoffs)", time: SqlTime::Instant("entry_at"), value: SqlValue::Share("NOT brief_complete") },
+        sql: Sql::Rows {
+            from: "brief_checks",
+            filter: "EXISTS (SELECT 1 FROM handoffs)",
+            time: SqlTime::Instant("entry_at"),
+            value: SqlValue::Share("NOT brief_complete"),
+        },
     }],
     needs: &[Table::Handoffs],
     sql_tables: SQL_TABLES,

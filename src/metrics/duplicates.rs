@@ -10,7 +10,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, mean, SqlTime, SqlValue};
+use super::{
+    Alert, Condition, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, mean,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -21,7 +24,12 @@ pub const FAMILY: Family = Family {
         cohort: "conversations opened in the period",
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Above(0.01)), Some(Condition::Above(0.05))),
-        sql: Sql::Rows { from: "duplicate_checks", filter: "TRUE", time: SqlTime::Instant("opened_at"), value: SqlValue::Share("duplicate") },
+        sql: Sql::Rows {
+            from: "duplicate_checks",
+            filter: "TRUE",
+            time: SqlTime::Instant("opened_at"),
+            value: SqlValue::Share("duplicate"),
+        },
     }],
     needs: &[],
     sql_tables: SQL_TABLES,

@@ -11,7 +11,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, median, p90};
+use super::{Alert, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, Unit, median, p90};
 
 const COHORT: &str = "first customer message in the period, with a reply";
 

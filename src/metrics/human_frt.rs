@@ -13,8 +13,8 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Alert, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit,
-    median, p90,
+    Alert, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit, median,
+    p90,
 };
 use crate::facts::seconds_between;
 

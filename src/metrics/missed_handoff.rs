@@ -13,7 +13,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, share, SqlTime, SqlValue};
+use super::{
+    Alert, Condition, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, share,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -24,7 +27,12 @@ pub const FAMILY: Family = Family {
         cohort: "conversations due a handoff in the period, with a determined outcome",
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Above(0.0)), Some(Condition::Above(0.10))),
-        sql: Sql::Rows { from: "missed_handoffs", filter: "TRUE", time: SqlTime::Instant("handoff_due_at"), value: SqlValue::Share("missed") },
+        sql: Sql::Rows {
+            from: "missed_handoffs",
+            filter: "TRUE",
+            time: SqlTime::Instant("handoff_due_at"),
+            value: SqlValue::Share("missed"),
+        },
     }],
     needs: &[],
     sql_tables: SQL_TABLES,

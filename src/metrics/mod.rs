@@ -36,8 +36,8 @@ use polars::prelude::*;
 
 pub use crate::config::Condition;
 use crate::config::thresholds::DEFAULT_MIN_N;
-use crate::config::{Config, Rule, Thresholds};
 pub use crate::config::{ALL, UNKNOWN};
+use crate::config::{Config, Rule, Thresholds};
 use crate::dataset::Dataset;
 use crate::facts::Facts;
 pub use crate::ingest::schema::Table;

@@ -12,7 +12,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, share, SqlTime, SqlValue};
+use super::{
+    Alert, Condition, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, share,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -23,7 +26,12 @@ pub const FAMILY: Family = Family {
         cohort: "conversations whose first human-lane assignment is in the period",
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Above(0.05)), Some(Condition::Above(0.15))),
-        sql: Sql::Rows { from: "ownerless_checks", filter: "first_human_at IS NOT NULL", time: SqlTime::Instant("first_human_at"), value: SqlValue::Share("ownerless_breach") },
+        sql: Sql::Rows {
+            from: "ownerless_checks",
+            filter: "first_human_at IS NOT NULL",
+            time: SqlTime::Instant("first_human_at"),
+            value: SqlValue::Share("ownerless_breach"),
+        },
     }],
     needs: &[],
     sql_tables: SQL_TABLES,

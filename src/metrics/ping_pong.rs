@@ -11,7 +11,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, mean, SqlTime, SqlValue};
+use super::{
+    Alert, Condition, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, mean,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -22,7 +25,12 @@ pub const FAMILY: Family = Family {
         cohort: "conversations opened in the period with at least two lane stays",
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Above(0.02)), Some(Condition::Above(0.05))),
-        sql: Sql::Rows { from: "ping_pong_checks", filter: "stays >= 2", time: SqlTime::Instant("opened_at"), value: SqlValue::Share("bounces >= 1") },
+        sql: Sql::Rows {
+            from: "ping_pong_checks",
+            filter: "stays >= 2",
+            time: SqlTime::Instant("opened_at"),
+            value: SqlValue::Share("bounces >= 1"),
+        },
     }],
     needs: &[],
     sql_tables: SQL_TABLES,

@@ -11,7 +11,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, Condition, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, Unit, share, SqlTime, SqlValue};
+use super::{
+    Alert, Condition, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, share,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -22,7 +25,12 @@ pub const FAMILY: Family = Family {
         cohort: "conversations opened in the period that an agent owned",
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Above(0.05)), Some(Condition::Above(0.15))),
-        sql: Sql::Rows { from: "stall_checks", filter: "stall_max IS NOT NULL", time: SqlTime::Instant("opened_at"), value: SqlValue::Share("stalled") },
+        sql: Sql::Rows {
+            from: "stall_checks",
+            filter: "stall_max IS NOT NULL",
+            time: SqlTime::Instant("opened_at"),
+            value: SqlValue::Share("stalled"),
+        },
     }],
     needs: &[],
     sql_tables: SQL_TABLES,

@@ -11,7 +11,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Alert, Frames, DrillQuery, Family, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit, mean,
+    Alert, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit, mean,
 };
 
 pub const FAMILY: Family = Family {

@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::{Frames, Dimension, MetricsOptions, Period, Zone, compute};
+use super::{Dimension, Frames, MetricsOptions, Period, Zone, compute};
 use crate::facts;
 use crate::testing::{Case, at};
 
@@ -187,7 +187,6 @@ mod thresholds {
             5
         );
     }
-
 }
 
 /// Every registry entry is complete: a name for people, SQL or an explicit reason, thresholds
@@ -218,19 +217,18 @@ fn every_registry_entry_is_complete() {
                     assert!(!filter.is_empty(), "{}", m.id);
                     // The table is the facts, or one the family adds.
                     assert!(
-                        from == "facts"
-                            || family.sql_tables.contains(&format!("{from} AS (")),
+                        from == "facts" || family.sql_tables.contains(&format!("{from} AS (")),
                         "{}: no SQL table {from}",
                         m.id
                     );
                     if let SqlTime::Instant(column) = time {
                         assert!(!column.is_empty(), "{}", m.id);
                     }
-                    let SqlValue::Median(e)
+                    let (SqlValue::Median(e)
                     | SqlValue::P90(e)
                     | SqlValue::Mean(e)
                     | SqlValue::Share(e)
-                    | SqlValue::Sum(e) = value;
+                    | SqlValue::Sum(e)) = value;
                     assert!(!e.is_empty(), "{}", m.id);
                 }
                 Sql::NotExported(why) => assert!(why.len() > 20, "{}: say why", m.id),

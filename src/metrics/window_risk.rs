@@ -19,7 +19,7 @@ use polars::prelude::*;
 
 use super::period::hours_ms;
 use super::{
-    ALL, Alert, Condition, Frames, DRILL_COLUMNS, DrillQuery, Family, MetricInfo, MetricSet, Sql,
+    ALL, Alert, Condition, DRILL_COLUMNS, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql,
     SqlTime, SqlValue, Unit, aggregate, epoch, mean, sum,
 };
 use crate::time::MS_PER_HOUR;

@@ -319,7 +319,14 @@ mod tests {
             row(w1, "ALL", "misroute_rate", 0.02, 500),
             row(w2, "ALL", "misroute_rate", 0.02, 500),
         ];
-        let changes = what_changed(&rows, w1, w2, &crate::metrics::default_thresholds(), Dimension::Lane, 5);
+        let changes = what_changed(
+            &rows,
+            w1,
+            w2,
+            &crate::metrics::default_thresholds(),
+            Dimension::Lane,
+            5,
+        );
         let sentences: Vec<&str> = changes.iter().map(|c| c.sentence.as_str()).collect();
         assert_eq!(
             sentences,
@@ -330,7 +337,15 @@ mod tests {
             ]
         );
         assert_eq!(
-            what_changed(&rows, w1, w2, &crate::metrics::default_thresholds(), Dimension::Lane, 1).len(),
+            what_changed(
+                &rows,
+                w1,
+                w2,
+                &crate::metrics::default_thresholds(),
+                Dimension::Lane,
+                1
+            )
+            .len(),
             1
         );
     }

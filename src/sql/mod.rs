@@ -144,7 +144,10 @@ impl Export<'_> {
                 "{DUPLICATE_INTENT}",
                 match g.duplicate_match {
                     DuplicateMatch::Customer => String::new(),
-                    DuplicateMatch::CustomerIntent => "\n   AND (p.intent = c.intent OR (p.intent IS NULL AND c.intent IS NULL))".to_owned(),
+                    DuplicateMatch::CustomerIntent => {
+                        "\n   AND (p.intent = c.intent OR (p.intent IS NULL AND c.intent IS NULL))"
+                            .to_owned()
+                    }
                 },
             ),
             ("{ENTRY_BRIEF_BEFORE_MS}", g.brief_before_ms.to_string()),
@@ -288,7 +291,7 @@ impl Export<'_> {
                 &self.value(value),
                 &period,
                 &self.group("lane"),
-                &format!("{from} WHERE {}", self.fill(filter)),
+                &format!("{from} x WHERE {}", self.fill(filter)),
             ));
         }
         let not_exported: String = self
@@ -301,30 +304,33 @@ impl Export<'_> {
         } else {
             format!("-- Not exported (l2lens metrics computes them):\n{not_exported}")
         };
-        format!(
+        let header = format!(
             "-- l2lens {version}: the facts table and the metrics of `l2lens metrics` as {dialect:?} SQL.\n\
              -- as_of: {as_of_note}, period: {period:?}, time zone: {tz}, grouped by {group_name}.\n\
              -- Reads conversations, messages, assignments, handoffs, templates and send_failures as\n\
              -- `l2lens ingest` writes them (typed timestamps and source_row).\n\
-             {not_exported}\
-             {preamble}WITH\n{tables},\n\
-             metric_rows AS (\n{metrics}\n)\n\
-             SELECT period_start, CASE WHEN grp IS NULL THEN 'ALL' ELSE grp END AS {group_col}, metric, value, n\n\
-             FROM metric_rows\n\
-             ORDER BY period_start, {group_col}, metric;\n",
+             {not_exported}",
             version = env!("CARGO_PKG_VERSION"),
             dialect = d,
             period = self.period,
             tz = self.zone.name(),
-            preamble = d.preamble(),
-            tables = tables.join(",\n"),
-            group_col = if self.by == Dimension::None { "`group`".to_owned() } else { group_name.to_owned() },
-            metrics = metrics.join("\n  UNION ALL\n"),
-        )
-        .replace("`group`", match d {
-            Dialect::DuckDb => "\"group\"",
-            Dialect::Spark => "`group`",
-        })
+        );
+        let group_col = match (self.by, d) {
+            (Dimension::None, Dialect::DuckDb) => "\"group\"".to_owned(),
+            (Dimension::None, Dialect::Spark) => "`group`".to_owned(),
+            _ => group_name.to_owned(),
+        };
+        let tables = tables.join(",\n");
+        let select = format!(
+            "SELECT period_start, CASE WHEN grp IS NULL THEN 'ALL' ELSE grp END AS {group_col}, metric, value, n\n\
+             FROM metric_rows\n\
+             ORDER BY period_start, {group_col}, metric;\n"
+        );
+        let body = format!(
+            "WITH\n{tables},\nmetric_rows AS (\n{}\n)\n{select}",
+            metrics.join("\n  UNION ALL\n")
+        );
+        format!("{header}{}{body}", d.preamble())
     }
 
     /// One metric's rows: `value` and `count(*)` per period and group of `source` (a table and
@@ -337,9 +343,18 @@ impl Export<'_> {
         group: &str,
         source: &str,
     ) -> String {
+        // The period and group are computed once per row, in a subquery, and grouped by name:
+        // an engine that copies expressions into every grouping set (Spark) plans far less.
+        let grp = if self.by == Dimension::None {
+            "'ALL'"
+        } else {
+            "metric_group"
+        };
         format!(
-            "  SELECT {period} AS period_start, {group} AS grp, '{id}' AS metric, {value} AS value, count(*) AS n\n  FROM {source}\n  GROUP BY {grouping}",
-            grouping = self.grouping(period, group),
+            "  SELECT metric_period AS period_start, {grp} AS grp, '{id}' AS metric, {value} AS value, count(*) AS n\n  \
+             FROM (SELECT {period} AS metric_period, {group} AS metric_group, x.* FROM {source}) m\n  \
+             GROUP BY {grouping}",
+            grouping = self.grouping("metric_period", "metric_group"),
         )
     }
 

@@ -427,7 +427,7 @@ fn lanes_lists_every_lane_with_its_resolved_tier() {
     let dir = Scratch::new("query-lanes");
     let config = dir.write(
         "patterns.toml",
-        &format!("{PATTERN_LANES}[rules]\ndefault_tier = \"L3\"\n"),
+        format!("{PATTERN_LANES}[rules]\ndefault_tier = \"L3\"\n"),
     );
     let sql = "SELECT lane, tier, in_data FROM lanes ORDER BY lane";
     let output = l2lens(&[
