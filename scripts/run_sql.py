@@ -11,6 +11,7 @@ with the UI off).
 import csv
 import os
 import sys
+import tempfile
 
 # The optional tables: a warehouse of data without them has no file, and an empty table with
 # their columns stands in (the metrics that read them then have no rows, as in `l2lens metrics`).
@@ -80,6 +81,8 @@ def run_spark(jobs):
         # Planning the --select all script (some forty aggregations over shared CTEs, which
         # Spark copies into each reference) needs more than the default 1 GB of driver heap.
         .config("spark.driver.memory", "4g")
+        # Spark would otherwise create spark-warehouse/ in the working directory.
+        .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "l2lens-spark-warehouse"))
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )

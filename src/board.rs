@@ -375,3 +375,122 @@ pub fn templates(
     }
     Ok(Some(lines.into_values().collect()))
 }
+
+/// The board in SQL, for `l2lens sql --board`: CTEs after the facts table's (they read
+/// `routing`, `msg`, `conv` and `facts`), ending with `board`, whose rows and order are
+/// [`build`]'s. The export fills the placeholders (lane limits, tiers, the window, the risk
+/// line, the duplicate rule); the tests run it on DuckDB and Spark against `l2lens board`. The
+/// flags are joined with `chr(59)`, a `;`: a literal `';'` would break tools that split the file
+/// on semicolons.
+pub const SQL: &str = r#"board_steps AS (
+  SELECT r.conversation_id, r.ts, r.source_row, r.lane, r.tier, r.assignee_id,
+         CASE WHEN r.tier >= 1 AND r.assignee_id IS NULL THEN 1 ELSE 0 END AS queued,
+         LAG(r.source_row) OVER (PARTITION BY r.conversation_id ORDER BY r.ts, r.source_row) AS prev_row,
+         LAG(r.assignee_id) OVER (PARTITION BY r.conversation_id ORDER BY r.ts, r.source_row) AS prev_assignee,
+         LAG(CASE WHEN r.tier >= 1 AND r.assignee_id IS NULL THEN 1 ELSE 0 END)
+           OVER (PARTITION BY r.conversation_id ORDER BY r.ts, r.source_row) AS prev_queued
+  FROM routing r
+),
+board_runs AS (
+  SELECT s.*,
+         CASE WHEN prev_row IS NULL OR prev_queued <> queued THEN 1 ELSE 0 END AS queue_break,
+         SUM(CASE WHEN prev_row IS NULL
+                    OR NOT (COALESCE(assignee_id = prev_assignee, FALSE)
+                            OR (assignee_id IS NULL AND prev_assignee IS NULL))
+                  THEN 1 ELSE 0 END)
+           OVER (PARTITION BY conversation_id ORDER BY ts, source_row ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS owner_run,
+         SUM(CASE WHEN prev_row IS NULL OR prev_queued <> queued THEN 1 ELSE 0 END)
+           OVER (PARTITION BY conversation_id ORDER BY ts, source_row ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS queue_run,
+         ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY ts DESC, source_row DESC) AS from_last
+  FROM board_steps s
+),
+board_current AS (
+  SELECT conversation_id, ts AS now_assigned_at, lane AS now_lane, tier AS now_tier,
+         assignee_id AS now_owner, queued AS now_queued, owner_run, queue_run
+  FROM board_runs WHERE from_last = 1
+),
+board_owner AS (
+  SELECT b.conversation_id, min(b.ts) AS owner_since
+  FROM board_runs b JOIN board_current c
+    ON c.conversation_id = b.conversation_id AND c.owner_run = b.owner_run
+  WHERE c.now_owner IS NOT NULL
+  GROUP BY b.conversation_id
+),
+board_spell AS (
+  SELECT b.conversation_id, min(b.ts) AS spell_start,
+         max(CASE WHEN b.queue_break = 1 THEN b.lane END) AS spell_lane
+  FROM board_runs b JOIN board_current c
+    ON c.conversation_id = b.conversation_id AND c.queue_run = b.queue_run
+  WHERE c.now_queued = 1
+  GROUP BY b.conversation_id
+),
+board_agent AS (
+  SELECT conversation_id, max(ts) AS last_agent_at
+  FROM msg WHERE sender = 'agent' AND (kind IS NULL OR kind <> 'internal_note')
+  GROUP BY conversation_id
+),
+board_brief AS (
+  SELECT conversation_id,
+         CASE WHEN next_action IS NULL OR length(trim(next_action)) = 0 THEN NULL ELSE next_action END AS next_action
+  FROM (
+    SELECT h.conversation_id, h.next_action,
+           ROW_NUMBER() OVER (PARTITION BY h.conversation_id ORDER BY {HANDOFF} DESC, h.source_row DESC) AS from_last
+    FROM handoffs h
+    WHERE {HANDOFF} <= (SELECT t FROM params)) x
+  WHERE from_last = 1
+),
+board_duplicate AS (
+  SELECT conversation_id, duplicate_closed_at FROM (
+    SELECT c.conversation_id, p.closed_at AS duplicate_closed_at,
+           ROW_NUMBER() OVER (PARTITION BY c.conversation_id ORDER BY p.opened_at, p.source_row) AS k
+    FROM conv c JOIN conv p
+      ON p.customer_id = c.customer_id
+     AND (p.channel = c.channel OR (p.channel IS NULL AND c.channel IS NULL)){DUPLICATE_INTENT}
+     AND (p.opened_at < c.opened_at OR (p.opened_at = c.opened_at AND p.source_row < c.source_row))
+     AND (p.closed_at IS NULL OR p.closed_at > c.opened_at)) x
+  WHERE k = 1
+),
+board_state AS (
+  SELECT f.conversation_id, f.channel, f.segment, f.intent, f.lane, f.bot_handled, f.last_customer_at,
+         {LANE_TIER} AS lane_tier,
+         c.now_assigned_at, c.now_lane, c.now_owner, c.now_queued,
+         o.owner_since, s.spell_start, s.spell_lane, a.last_agent_at, b.next_action,
+         d.conversation_id IS NOT NULL AND d.duplicate_closed_at IS NULL AS duplicate_open,
+         CASE WHEN f.channel = 'whatsapp' THEN f.last_customer_at + {WINDOW_MS} END AS window_closes_at,
+         CASE WHEN c.now_owner IS NOT NULL AND c.now_tier >= 1
+              THEN CASE WHEN a.last_agent_at IS NOT NULL AND a.last_agent_at > c.now_assigned_at
+                        THEN a.last_agent_at ELSE c.now_assigned_at END END AS owner_clock,
+         {NOW_STALL_LIMIT} AS stall_limit
+  FROM facts f
+  LEFT JOIN board_current c ON c.conversation_id = f.conversation_id
+  LEFT JOIN board_owner o ON o.conversation_id = f.conversation_id
+  LEFT JOIN board_spell s ON s.conversation_id = f.conversation_id
+  LEFT JOIN board_agent a ON a.conversation_id = f.conversation_id
+  LEFT JOIN board_brief b ON b.conversation_id = f.conversation_id
+  LEFT JOIN board_duplicate d ON d.conversation_id = f.conversation_id
+  WHERE f.closed_at IS NULL
+),
+board_due AS (
+  SELECT b.*, owner_clock + stall_limit AS next_update_due,
+         CASE WHEN window_closes_at IS NULL THEN owner_clock + stall_limit
+              WHEN owner_clock IS NULL THEN window_closes_at
+              WHEN window_closes_at <= owner_clock + stall_limit THEN window_closes_at
+              ELSE owner_clock + stall_limit END AS due_at
+  FROM board_state b
+),
+board AS (
+  SELECT conversation_id, channel, segment, intent, lane,
+         now_owner AS owner,
+         CASE WHEN now_owner IS NOT NULL THEN owner_since END AS owner_since,
+         next_action, last_customer_at, window_closes_at, last_agent_at, next_update_due, due_at,
+         concat_ws(chr(59),
+           CASE WHEN window_closes_at <= (SELECT t FROM params) THEN 'window_expired' END,
+           CASE WHEN channel = 'whatsapp' AND (SELECT t FROM params) - last_customer_at > {RISK_MS} THEN 'window_risk' END,
+           CASE WHEN (SELECT t FROM params) - owner_clock > stall_limit THEN 'stalled' END,
+           CASE WHEN now_queued = 1 AND (SELECT t FROM params) - spell_start > {NOW_OWNERLESS_LIMIT} THEN 'ownerless' END,
+           CASE WHEN now_assigned_at IS NULL AND NOT bot_handled THEN 'unowned' END,
+           CASE WHEN duplicate_open THEN 'duplicate' END,
+           CASE WHEN lane_tier >= 2 AND next_action IS NULL THEN 'no_next_action' END) AS flags,
+         CASE WHEN window_closes_at <= (SELECT t FROM params) THEN 0 ELSE 1 END AS expired_last
+  FROM board_due
+)"#;

@@ -171,6 +171,11 @@ pub struct SqlArgs {
     #[arg(long, value_enum, default_value_t = crate::metrics::Selection::Core)]
     pub select: crate::metrics::Selection,
 
+    /// The board at as_of (one row per open conversation, as `l2lens board`) instead of the
+    /// metrics.
+    #[arg(long, conflicts_with = "select")]
+    pub board: bool,
+
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 

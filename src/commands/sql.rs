@@ -20,9 +20,10 @@ pub(crate) fn run(args: &SqlArgs, progress: &Progress) -> Result<Status> {
         zone: args.analysis.tz,
         by: args.analysis.by,
         select: args.select,
+        board: args.board,
     };
     // Nothing is left out silently.
-    for (id, why) in export.not_exported() {
+    for (id, why) in export.not_exported().into_iter().filter(|_| !args.board) {
         progress.say(format!("note: {id} is not in the SQL: {why}"));
     }
     let target = Target::from_arg(args.out.as_deref());

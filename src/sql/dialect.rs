@@ -29,6 +29,14 @@ impl Dialect {
         }
     }
 
+    /// A timestamp (UTC) from milliseconds since the epoch.
+    pub fn timestamp_of_ms(self, ms: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("epoch_ms({ms})"),
+            Dialect::Spark => format!("timestamp_millis({ms})"),
+        }
+    }
+
     /// The local date, in `zone`, of an instant given as milliseconds.
     pub fn local_date(self, ms: &str, zone: Zone) -> String {
         let tz = zone.name();

@@ -46,6 +46,8 @@ pub struct Export<'a> {
     /// The ten metrics and 11-12 (with business time when configured), the governance checks,
     /// or both.
     pub select: Selection,
+    /// The board at as_of instead of metrics (`l2lens sql --board`).
+    pub board: bool,
 }
 
 impl Export<'_> {
@@ -129,7 +131,7 @@ impl Export<'_> {
             .collect();
         let g = &self.config.governance;
         let asks: Vec<String> = g.human_request_intents.iter().map(|i| d.quote(i)).collect();
-        let pairs: [(&str, String); 28] = [
+        let pairs: [(&str, String); 32] = [
             ("{STRIKES}", g.strikes.to_string()),
             (
                 "{ASKS_PERSON}",
@@ -154,6 +156,16 @@ impl Export<'_> {
             ("{ENTRY_BRIEF_AFTER_MS}", g.brief_after_ms.to_string()),
             (
                 "{OWNERLESS_LIMIT}",
+                self.lane_limit("spell_lane", |l| l.ownerless_max_ms, g.ownerless_max_ms),
+            ),
+            ("{LANE_TIER}", self.tier_case("f.lane")),
+            ("{WINDOW_MS}", crate::facts::WINDOW_MS.to_string()),
+            (
+                "{NOW_STALL_LIMIT}",
+                self.lane_limit("c.now_lane", |l| l.stall_after_ms, g.stall_after_ms),
+            ),
+            (
+                "{NOW_OWNERLESS_LIMIT}",
                 self.lane_limit("spell_lane", |l| l.ownerless_max_ms, g.ownerless_max_ms),
             ),
             (
@@ -243,6 +255,41 @@ impl Export<'_> {
         self.fill(&v)
     }
 
+    /// The board at as_of: the facts' CTEs, the board's, then its rows, most urgent first.
+    fn board_script(&self, facts: String, as_of_note: &str) -> String {
+        let d = self.dialect;
+        let instant = |c: &str| format!("{} AS {c}", d.timestamp_of_ms(c));
+        let columns = [
+            "conversation_id".to_owned(),
+            "channel".to_owned(),
+            "segment".to_owned(),
+            "intent".to_owned(),
+            "lane".to_owned(),
+            "owner".to_owned(),
+            instant("owner_since"),
+            "next_action".to_owned(),
+            instant("last_customer_at"),
+            instant("window_closes_at"),
+            instant("last_agent_at"),
+            instant("next_update_due"),
+            instant("due_at"),
+            "flags".to_owned(),
+        ];
+        format!(
+            "-- l2lens {version}: the board of `l2lens board` as {d:?} SQL: one row per conversation\n\
+             -- open at as_of, most urgent first. as_of: {as_of_note}.\n\
+             -- Reads conversations, messages, assignments and handoffs as `l2lens ingest` writes them.\n\
+             {preamble}WITH\n{facts},\n{board}\n\
+             SELECT {columns}\n\
+             FROM board\n\
+             ORDER BY expired_last, CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, conversation_id;\n",
+            version = env!("CARGO_PKG_VERSION"),
+            preamble = d.preamble(),
+            board = self.fill(crate::board::SQL),
+            columns = columns.join(", "),
+        )
+    }
+
     /// The whole script: the preamble, then one query.
     pub fn script(&self) -> String {
         let d = self.dialect;
@@ -262,8 +309,12 @@ impl Export<'_> {
             || "the latest timestamp in the tables".to_owned(),
             format_rfc3339,
         );
+        let facts = self.fill(&FACTS.replace("{AS_OF_QUERY}", &as_of));
+        if self.board {
+            return self.board_script(facts, &as_of_note);
+        }
         let group_name = self.by.column();
-        let mut tables = vec![self.fill(&FACTS.replace("{AS_OF_QUERY}", &as_of))];
+        let mut tables = vec![facts];
         let mut families: Vec<&'static Family> = Vec::new();
         let mut metrics: Vec<String> = Vec::new();
         for (family, metric) in self.metrics() {

@@ -226,12 +226,16 @@ fn run_engine(dialect: &str, module: &str) {
     }
     let scratch = Scratch::new(&format!("sql-{dialect}"));
     let cases = cases(&scratch, dialect);
+    let boards = board_cases(&scratch, dialect);
     let mut command = Command::new("python3");
     command
         .arg("scripts/run_sql.py")
         .arg(dialect)
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     for (_, warehouse, sql, result, _) in &cases {
+        command.arg(warehouse).arg(sql).arg(result);
+    }
+    for (_, warehouse, sql, result, _) in &boards {
         command.arg(warehouse).arg(sql).arg(result);
     }
     let output = command.output().expect("run python3");
@@ -247,6 +251,107 @@ fn run_engine(dialect: &str, module: &str) {
             &read(std::slice::from_ref(result)),
         );
     }
+    for (label, _, _, result, expected) in &boards {
+        let got = board_rows(result);
+        assert!(
+            expected.len() > 3,
+            "{label}: a board of {} rows",
+            expected.len()
+        );
+        assert_eq!(
+            &got, expected,
+            "{label} on {dialect}: the board from SQL differs from l2lens board"
+        );
+    }
+}
+
+/// A board CSV as rows of cells, instants normalised to UTC milliseconds (l2lens prints RFC
+/// 3339, the engines `YYYY-MM-DD HH:MM:SS[.ffffff]`), empty cells and `None` as empty.
+fn board_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut reader =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(header.len(), 14, "{}: {header:?}", path.display());
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            r.iter()
+                .zip(&header)
+                .map(|(cell, column)| {
+                    let cell = if cell == "None" { "" } else { cell };
+                    let instant = column.ends_with("_at")
+                        || column.ends_with("_since")
+                        || column.ends_with("_due");
+                    if instant && !cell.is_empty() {
+                        let t = chrono::DateTime::parse_from_rfc3339(cell)
+                            .map(|t| t.timestamp_millis())
+                            .or_else(|_| {
+                                chrono::NaiveDateTime::parse_from_str(cell, "%Y-%m-%d %H:%M:%S%.f")
+                                    .map(|t| t.and_utc().timestamp_millis())
+                            })
+                            .unwrap_or_else(|e| panic!("{column} `{cell}`: {e}"));
+                        t.to_string()
+                    } else {
+                        cell.to_owned()
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// (label, warehouse, SQL, result, `l2lens board` rows) for the board: the governance fixture
+/// with its config, and the sample data.
+#[allow(clippy::type_complexity)] // a test table, read once below
+fn board_cases(
+    scratch: &Scratch,
+    dialect: &str,
+) -> Vec<(String, PathBuf, PathBuf, PathBuf, Vec<Vec<String>>)> {
+    let config = fixture("governance/l2lens.toml");
+    let config = config.to_str().unwrap();
+    let mut out = Vec::new();
+    for (label, warehouse, extra) in [
+        (
+            "board-governance",
+            scratch.join("governance"),
+            vec!["--config", config, "--as-of", "2026-11-25T00:00:00Z"],
+        ),
+        ("board-sample", scratch.join("sample"), vec![]),
+    ] {
+        let data = warehouse.to_str().unwrap();
+        let expected = scratch.join(&format!("{label}-l2lens.csv"));
+        let mut args = vec!["board", "-q", "--data", data, "--format", "csv", "--out"];
+        args.push(expected.to_str().unwrap());
+        args.extend_from_slice(&extra);
+        run_ok(&args);
+        let sql = scratch.join(&format!("{label}.sql"));
+        let mut args = vec![
+            "sql",
+            "--board",
+            "--dialect",
+            dialect,
+            "--data",
+            data,
+            "--out",
+        ];
+        args.push(sql.to_str().unwrap());
+        args.extend_from_slice(&extra);
+        run_ok(&args);
+        out.push((
+            label.to_owned(),
+            warehouse,
+            sql,
+            scratch.join(&format!("{label}-{dialect}.csv")),
+            board_rows(&expected),
+        ));
+    }
+    out
 }
 
 #[test]
