@@ -5,8 +5,9 @@
 Usage: run_sql.py duckdb|spark WAREHOUSE_DIR SQL_FILE OUT_CSV [WAREHOUSE_DIR SQL_FILE OUT_CSV ...]
 
 Each warehouse's conversations, messages, assignments, handoffs, templates and send_failures
-Parquet files are registered under those names. Several jobs share one engine session (Spark starts once, in local[2] mode
-with the UI off).
+Parquet files (and calendar.parquet, when there) are registered under those names. DuckDB runs
+the jobs in one process; Spark (local[2], UI off, a 4 GB driver) runs each job in a driver of
+its own, two at a time.
 """
 import csv
 import os
@@ -23,6 +24,8 @@ EMPTY = {
     "error_code VARCHAR, error_title VARCHAR, template_name VARCHAR, sender VARCHAR, source_row INT",
 }
 TABLES = ["conversations", "messages", "assignments", "handoffs", "templates", "send_failures"]
+# Written by `l2lens calendar` for business time; registered when the warehouse folder has it.
+CALENDAR = "calendar"
 
 
 def empty(table):
@@ -61,6 +64,9 @@ def run_duckdb(jobs):
                 con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
             else:
                 con.execute(f"CREATE VIEW {table} AS {empty(table)}")
+        calendar = os.path.join(warehouse, f"{CALENDAR}.parquet")
+        if os.path.exists(calendar):
+            con.execute(f"CREATE VIEW {CALENDAR} AS SELECT * FROM read_parquet('{calendar}')")
         result = None
         for statement in statements(sql):
             result = con.execute(statement)
@@ -81,6 +87,11 @@ def run_spark(jobs):
         # Planning the --select all script (some forty aggregations over shared CTEs, which
         # Spark copies into each reference) needs more than the default 1 GB of driver heap.
         .config("spark.driver.memory", "4g")
+        # The status store keeps every query's plan description (huge for these plans) for the
+        # UI; keeping a few lets one session run several scripts.
+        .config("spark.sql.ui.retainedExecutions", "2")
+        .config("spark.ui.retainedJobs", "10")
+        .config("spark.ui.retainedStages", "10")
         # Spark would otherwise create spark-warehouse/ in the working directory.
         .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "l2lens-spark-warehouse"))
         .config("spark.sql.session.timeZone", "UTC")
@@ -95,10 +106,14 @@ def run_spark(jobs):
                     spark.read.parquet(path).createOrReplaceTempView(table)
                 else:
                     spark.sql(empty(table).replace("VARCHAR", "STRING")).createOrReplaceTempView(table)
+            calendar = os.path.join(warehouse, f"{CALENDAR}.parquet")
+            if os.path.exists(calendar):
+                spark.read.parquet(calendar).createOrReplaceTempView(CALENDAR)
             frame = None
             for statement in statements(sql):
                 frame = spark.sql(statement)
             rows = [tuple(r) for r in frame.collect()]
+            spark.catalog.clearCache()
             write(out, frame.columns, [tuple(str(v) if hasattr(v, "isoformat") else v for v in r) for r in rows])
     finally:
         spark.stop()
@@ -111,6 +126,18 @@ def main():
     engine = sys.argv[1]
     args = sys.argv[2:]
     jobs = [tuple(args[i:i + 3]) for i in range(0, len(args), 3)]
+    if engine == "spark" and len(jobs) > 1:
+        # One driver per script: a driver that has planned one --select all script keeps
+        # enough of it that the next one can exhaust a 4 GB heap. Two at a time on two cores.
+        import concurrent.futures
+        import subprocess
+
+        def one(job):
+            return subprocess.run([sys.executable, __file__, "spark", *job]).returncode
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            codes = list(pool.map(one, jobs))
+        return max(codes)
     {"duckdb": run_duckdb, "spark": run_spark}[engine](jobs)
     return 0
 

@@ -85,6 +85,53 @@ impl Calendar {
     }
 }
 
+/// One row of the calendar table of `l2lens calendar`, which the SQL export's business time
+/// reads: a UTC day (days since 1970-01-01), an open interval clipped to it (or, once a day, an
+/// empty anchor at midnight) and the open milliseconds before the interval's start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalendarRow {
+    pub day: i64,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub open_before_ms: i64,
+}
+
+/// The calendar table of `schedule` for the UTC days `from..=to`: per day an anchor row at
+/// midnight, then the day's open intervals, so that F(t) is the largest
+/// `open_before_ms + min(t, end_ms) − start_ms` over the rows of t's day that start at or before t.
+pub fn table_rows(schedule: &Schedule, from: NaiveDate, to: NaiveDate) -> Vec<CalendarRow> {
+    let epoch = crate::time::epoch_date();
+    let (first, last) = ((from - epoch).num_days(), (to - epoch).num_days());
+    let day_ms = crate::time::MS_PER_DAY;
+    let calendar = Calendar::build(schedule, first * day_ms, (last + 1) * day_ms);
+    let mut rows = Vec::new();
+    let mut i = 0;
+    for day in first..=last {
+        let (start, end) = (day * day_ms, (day + 1) * day_ms);
+        rows.push(CalendarRow {
+            day,
+            start_ms: start,
+            end_ms: start,
+            open_before_ms: calendar.open_until(start),
+        });
+        while i < calendar.ends.len() && calendar.ends[i] <= start {
+            i += 1;
+        }
+        let mut j = i;
+        while j < calendar.starts.len() && calendar.starts[j] < end {
+            let from = calendar.starts[j].max(start);
+            rows.push(CalendarRow {
+                day,
+                start_ms: from,
+                end_ms: calendar.ends[j].min(end),
+                open_before_ms: calendar.open_until(from),
+            });
+            j += 1;
+        }
+    }
+    rows
+}
+
 /// The instant of local time `minutes` after midnight of `day` in the schedule's zone (1440 is
 /// the next midnight).
 fn local_instant(schedule: &Schedule, day: NaiveDate, minutes: u32) -> i64 {
@@ -188,6 +235,63 @@ mod tests {
 
     fn seconds(cal: &Calendar, a: &str, b: &str) -> i64 {
         cal.between(at(a), at(b)) / 1000
+    }
+
+    /// F(t) as the SQL export reads it from the calendar table.
+    fn open_from_table(rows: &[CalendarRow], t: i64) -> Option<i64> {
+        let day = t.div_euclid(crate::time::MS_PER_DAY);
+        rows.iter()
+            .filter(|r| r.day == day && r.start_ms <= t)
+            .map(|r| r.open_before_ms + t.min(r.end_ms) - r.start_ms)
+            .max()
+    }
+
+    #[test]
+    fn the_calendar_table_gives_the_business_time_of_the_calendar() {
+        let config = Config::from_toml(SPEC).unwrap();
+        let hours = config.business_hours.unwrap();
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        for name in ["eu_office", "night_desk", "utc_all_day"] {
+            let schedule = &hours.schedules[name];
+            let rows = table_rows(schedule, day("2026-03-01"), day("2027-01-10"));
+            let cal = calendar(name);
+            // Every spec example, and instants every 97 minutes across both clock changes.
+            let mut pairs = vec![
+                ("2026-12-31T15:30:00Z", "2027-01-04T08:15:00Z"),
+                ("2026-12-24T11:30:00Z", "2026-12-28T08:15:00Z"),
+                ("2026-03-27T15:00:00Z", "2026-03-30T08:00:00Z"),
+                ("2026-11-01T03:00:00Z", "2026-11-01T12:30:00Z"),
+            ]
+            .into_iter()
+            .map(|(a, b)| (at(a), at(b)))
+            .collect::<Vec<_>>();
+            let mut t = at("2026-03-02T00:00:00Z");
+            while t < at("2027-01-09T00:00:00Z") {
+                pairs.push((t, t + 37 * 3_600_000 + 11_000));
+                t += 97 * 60_000;
+            }
+            for (a, b) in pairs {
+                let table = open_from_table(&rows, b).unwrap() - open_from_table(&rows, a).unwrap();
+                assert_eq!(table, cal.between(a, b), "{name}: {a}..{b}");
+            }
+            // One anchor per day, and rows of one day stay inside it.
+            assert_eq!(
+                rows.iter().filter(|r| r.start_ms == r.end_ms).count() as i64,
+                (day("2027-01-10") - day("2026-03-01")).num_days() + 1
+            );
+            assert!(
+                rows.iter()
+                    .all(|r| r.start_ms.div_euclid(86_400_000) == r.day
+                        && r.end_ms <= (r.day + 1) * 86_400_000)
+            );
+        }
+        // Outside the table's days there is no answer, not a wrong one.
+        let rows = table_rows(
+            &hours.schedules["eu_office"],
+            day("2026-12-01"),
+            day("2026-12-31"),
+        );
+        assert_eq!(open_from_table(&rows, at("2027-01-02T10:00:00Z")), None);
     }
 
     #[test]

@@ -150,15 +150,43 @@ pub enum Command {
     /// first_customer_period, specialist_period (period start dates), frt_s, tts_s, art_s
     /// (seconds), hours_silent (open threads, at as_of) and as_of.
     Query(QueryArgs),
-    /// Write the facts table and the metrics of `l2lens metrics` (the ten and 11-12) as one SQL
-    /// query for DuckDB or Spark, with the configuration inlined.
+    /// Write the metrics of `l2lens metrics` (or, with --board, the board) as one SQL query for
+    /// DuckDB or Spark, with the configuration inlined.
     ///
-    /// The query reads tables named conversations, messages, assignments and handoffs as
-    /// `l2lens ingest` writes them (register the warehouse's Parquet files under those names) and
+    /// The query reads tables named conversations, messages, assignments, handoffs, templates
+    /// and send_failures (and calendar, for business time) as `l2lens ingest` writes them (register the warehouse's Parquet files under those names) and
     /// returns period_start,<group>,metric,value,n. Without --as-of, the query takes the latest
     /// timestamp in the tables. A selected metric the SQL cannot compute is named, with why, in
     /// the SQL's header and on stderr.
     Sql(SqlArgs),
+
+    /// Write the business-hour calendar the SQL export's business-time metrics read: per
+    /// schedule of [business_hours] and UTC day, the open intervals with the open milliseconds
+    /// before each. Register it as a table named calendar beside the others.
+    Calendar(CalendarArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CalendarArgs {
+    /// Configuration file with [schedules] and [business_hours].
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// First UTC day of the calendar (it must cover every instant of the data).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub from: chrono::NaiveDate,
+
+    /// Last UTC day of the calendar.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub to: chrono::NaiveDate,
+
+    /// Output format (default: from the --out extension, else csv).
+    #[arg(long, value_enum)]
+    pub format: Option<TableFormat>,
+
+    /// Output file, or - for stdout (default).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -79,5 +79,6 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Query(args) => commands::query::run(&args, &progress),
         Command::Board(args) => commands::board::run(&args, &progress),
         Command::Sql(args) => commands::sql::run(&args, &progress),
+        Command::Calendar(args) => commands::calendar::run(&args, &progress),
     }
 }

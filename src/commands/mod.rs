@@ -3,6 +3,7 @@
 
 pub(crate) mod alerts;
 pub(crate) mod board;
+pub(crate) mod calendar;
 pub(crate) mod facts;
 pub(crate) mod import;
 pub(crate) mod ingest;

@@ -165,3 +165,79 @@ facts AS (
   LEFT JOIN agent_replies ar USING (conversation_id)
   LEFT JOIN repeats rep USING (conversation_id)
 )"#;
+
+/// Business time in SQL (`frt_bh_s`, `tts_bh_s`, `art_bh_s`, as [`super::business`]): each
+/// duration is cut at the conversation's assignment instants, each piece charged to the
+/// schedule of the lane current at its start (the default before the first assignment; `NULL`
+/// is always open), and a schedule's open time up to an instant, F(t), is read from the table
+/// `calendar` that `l2lens calendar` writes: per schedule and UTC day (`day`, days since
+/// 1970-01-01), an anchor row at midnight and the day's open intervals, each with the open
+/// milliseconds before it. An instant the calendar does not cover has no business time (null).
+pub const BUSINESS: &str = r#"bh_spans AS (
+  SELECT conversation_id, ts AS span_start,
+         LEAD(ts) OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS span_end,
+         {SCHEDULE_OF_LANE} AS schedule
+  FROM routing
+  UNION ALL
+  SELECT c.conversation_id, CAST(NULL AS BIGINT) AS span_start, r.first_ts AS span_end,
+         {DEFAULT_SCHEDULE} AS schedule
+  FROM conv c LEFT JOIN (SELECT conversation_id, min(ts) AS first_ts FROM routing GROUP BY conversation_id) r
+    ON r.conversation_id = c.conversation_id
+),
+bh_durations AS (
+  SELECT conversation_id, 'frt' AS what, first_customer_at AS a, first_reply_at AS b FROM facts
+  WHERE first_customer_at IS NOT NULL AND first_reply_at IS NOT NULL
+  UNION ALL
+  SELECT conversation_id, 'tts', first_customer_at, specialist_at FROM facts
+  WHERE first_customer_at IS NOT NULL AND specialist_at IS NOT NULL
+  UNION ALL
+  SELECT conversation_id, 'art', opened_at, closed_at FROM facts WHERE closed_at IS NOT NULL
+),
+bh_pieces AS (
+  SELECT d.conversation_id, d.what, s.schedule,
+         CASE WHEN s.span_start IS NULL OR s.span_start < d.a THEN d.a ELSE s.span_start END AS p_from,
+         CASE WHEN s.span_end IS NULL OR s.span_end > d.b THEN d.b ELSE s.span_end END AS p_to
+  FROM bh_durations d JOIN bh_spans s ON s.conversation_id = d.conversation_id
+  WHERE d.b > d.a
+    AND (s.span_start IS NULL OR s.span_start < d.b)
+    AND (s.span_end IS NULL OR s.span_end > d.a)
+),
+bh_instants AS (
+  SELECT DISTINCT schedule, t FROM (
+    SELECT schedule, p_from AS t FROM bh_pieces
+    UNION ALL
+    SELECT schedule, p_to AS t FROM bh_pieces) x
+  WHERE schedule IS NOT NULL
+),
+bh_open AS (
+  SELECT i.schedule, i.t,
+         max(k.open_before_ms + CASE WHEN i.t < k.end_ms THEN i.t ELSE k.end_ms END - k.start_ms) AS open_ms
+  FROM bh_instants i JOIN calendar k
+    ON k.schedule = i.schedule AND k.day = CAST(floor(i.t / 86400000E0) AS BIGINT) AND k.start_ms <= i.t
+  GROUP BY i.schedule, i.t
+),
+bh_charged AS (
+  SELECT p.conversation_id, p.what,
+         CASE WHEN p.schedule IS NULL THEN p.p_to - p.p_from ELSE t.open_ms - f.open_ms END AS ms
+  FROM bh_pieces p
+  LEFT JOIN bh_open f ON f.schedule = p.schedule AND f.t = p.p_from
+  LEFT JOIN bh_open t ON t.schedule = p.schedule AND t.t = p.p_to
+),
+bh_totals AS (
+  SELECT conversation_id, what,
+         CASE WHEN count(*) = count(ms) THEN sum(ms) END AS ms
+  FROM bh_charged GROUP BY conversation_id, what
+),
+business_facts AS (
+  SELECT f.*,
+         CASE WHEN f.first_customer_at IS NOT NULL AND f.first_reply_at IS NOT NULL
+              THEN CASE WHEN fr.conversation_id IS NULL THEN 0E0 ELSE fr.ms / 1000E0 END END AS frt_bh_s,
+         CASE WHEN f.first_customer_at IS NOT NULL AND f.specialist_at IS NOT NULL
+              THEN CASE WHEN f.specialist_at <= f.first_customer_at THEN 0E0 ELSE ts.ms / 1000E0 END END AS tts_bh_s,
+         CASE WHEN f.closed_at IS NOT NULL
+              THEN CASE WHEN ar.conversation_id IS NULL THEN 0E0 ELSE ar.ms / 1000E0 END END AS art_bh_s
+  FROM facts f
+  LEFT JOIN bh_totals fr ON fr.conversation_id = f.conversation_id AND fr.what = 'frt'
+  LEFT JOIN bh_totals ts ON ts.conversation_id = f.conversation_id AND ts.what = 'tts'
+  LEFT JOIN bh_totals ar ON ar.conversation_id = f.conversation_id AND ar.what = 'art'
+)"#;

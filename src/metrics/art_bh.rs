@@ -10,7 +10,9 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, Unit, median};
+use super::{
+    Alert, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit, median,
+};
 
 pub const FAMILY: Family = Family {
     set: MetricSet::BusinessTime,
@@ -21,10 +23,15 @@ pub const FAMILY: Family = Family {
         cohort: "conversations closed in the period",
         unit: Unit::Seconds,
         alert: Alert::NONE,
-        sql: Sql::NotExported(super::BUSINESS_TIME_SQL),
+        sql: Sql::Rows {
+            from: "business_facts",
+            filter: "closed_at IS NOT NULL",
+            time: SqlTime::Instant("closed_at"),
+            value: SqlValue::Median("art_bh_s"),
+        },
     }],
     needs: &[],
-    sql_tables: "",
+    sql_tables: crate::facts::sql::BUSINESS,
     rows,
     drill,
 };

@@ -11,7 +11,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, Unit, median, p90};
+use super::{
+    Alert, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit, median,
+    p90,
+};
 
 const COHORT: &str = "first customer message in the period, with a reply";
 
@@ -25,7 +28,12 @@ pub const FAMILY: Family = Family {
             cohort: COHORT,
             unit: Unit::Seconds,
             alert: Alert::NONE,
-            sql: Sql::NotExported(super::BUSINESS_TIME_SQL),
+            sql: Sql::Rows {
+                from: "business_facts",
+                filter: "first_customer_at IS NOT NULL AND first_reply_at IS NOT NULL",
+                time: SqlTime::Instant("first_customer_at"),
+                value: SqlValue::Median("frt_bh_s"),
+            },
         },
         MetricInfo {
             id: "frt_bh_p90_s",
@@ -34,11 +42,16 @@ pub const FAMILY: Family = Family {
             cohort: COHORT,
             unit: Unit::Seconds,
             alert: Alert::NONE,
-            sql: Sql::NotExported(super::BUSINESS_TIME_SQL),
+            sql: Sql::Rows {
+                from: "business_facts",
+                filter: "first_customer_at IS NOT NULL AND first_reply_at IS NOT NULL",
+                time: SqlTime::Instant("first_customer_at"),
+                value: SqlValue::P90("frt_bh_s"),
+            },
         },
     ],
     needs: &[],
-    sql_tables: "",
+    sql_tables: crate::facts::sql::BUSINESS,
     rows,
     drill,
 };

@@ -64,9 +64,6 @@ pub struct MetricInfo {
     pub sql: Sql,
 }
 
-/// Why the business-time metrics are not in the SQL export.
-pub const BUSINESS_TIME_SQL: &str = "business seconds need the lanes' schedules as a calendar table, which the export does not read yet";
-
 /// A metric's default alert thresholds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Alert {

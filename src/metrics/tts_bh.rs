@@ -12,7 +12,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{Alert, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, Unit, median, p90};
+use super::{
+    Alert, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit, median,
+    p90,
+};
 
 const COHORT: &str = "first specialist assignment in the period, with a customer message";
 
@@ -26,7 +29,12 @@ pub const FAMILY: Family = Family {
             cohort: COHORT,
             unit: Unit::Seconds,
             alert: Alert::NONE,
-            sql: Sql::NotExported(super::BUSINESS_TIME_SQL),
+            sql: Sql::Rows {
+                from: "business_facts",
+                filter: "specialist_at IS NOT NULL AND first_customer_at IS NOT NULL",
+                time: SqlTime::Instant("specialist_at"),
+                value: SqlValue::Median("tts_bh_s"),
+            },
         },
         MetricInfo {
             id: "tts_bh_p90_s",
@@ -35,11 +43,16 @@ pub const FAMILY: Family = Family {
             cohort: COHORT,
             unit: Unit::Seconds,
             alert: Alert::NONE,
-            sql: Sql::NotExported(super::BUSINESS_TIME_SQL),
+            sql: Sql::Rows {
+                from: "business_facts",
+                filter: "specialist_at IS NOT NULL AND first_customer_at IS NOT NULL",
+                time: SqlTime::Instant("specialist_at"),
+                value: SqlValue::P90("tts_bh_s"),
+            },
         },
     ],
     needs: &[],
-    sql_tables: "",
+    sql_tables: crate::facts::sql::BUSINESS,
     rows,
     drill,
 };

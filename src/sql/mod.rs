@@ -21,8 +21,8 @@ use crate::config::governance::LaneLimits;
 use crate::config::{Config, DuplicateMatch};
 use crate::facts::sql::FACTS;
 use crate::metrics::{
-    Dimension, Family, MetricInfo, OUTSIDE_WINDOW, Period, REGISTRY, Selection, Sql, SqlTime,
-    SqlValue, Zone,
+    Dimension, Family, MetricInfo, MetricSet, OUTSIDE_WINDOW, Period, REGISTRY, Selection, Sql,
+    SqlTime, SqlValue, Zone,
 };
 use crate::time::{MS_PER_HOUR, format_rfc3339};
 
@@ -131,7 +131,7 @@ impl Export<'_> {
             .collect();
         let g = &self.config.governance;
         let asks: Vec<String> = g.human_request_intents.iter().map(|i| d.quote(i)).collect();
-        let pairs: [(&str, String); 32] = [
+        let pairs: [(&str, String); 34] = [
             ("{STRIKES}", g.strikes.to_string()),
             (
                 "{ASKS_PERSON}",
@@ -159,6 +159,8 @@ impl Export<'_> {
                 self.lane_limit("spell_lane", |l| l.ownerless_max_ms, g.ownerless_max_ms),
             ),
             ("{LANE_TIER}", self.tier_case("f.lane")),
+            ("{SCHEDULE_OF_LANE}", self.schedule_case("lane")),
+            ("{DEFAULT_SCHEDULE}", self.schedule_case("NULL")),
             ("{WINDOW_MS}", crate::facts::WINDOW_MS.to_string()),
             (
                 "{NOW_STALL_LIMIT}",
@@ -239,6 +241,35 @@ impl Export<'_> {
             return default.to_string();
         }
         out.push_str(&format!(" ELSE {default} END"));
+        out
+    }
+
+    /// The schedule of the lane in `column` as the configuration maps it
+    /// ([`crate::config::BusinessHours::schedule_of`]), `NULL` for the built-in always-open one.
+    fn schedule_case(&self, column: &str) -> String {
+        let Some(hours) = &self.config.business_hours else {
+            return "CAST(NULL AS STRING)".to_owned();
+        };
+        let d = self.dialect;
+        let name = |schedule: &str| {
+            if hours.schedules.contains_key(schedule) {
+                d.quote(schedule)
+            } else {
+                "CAST(NULL AS STRING)".to_owned()
+            }
+        };
+        let mut out = String::from("CASE");
+        for (lane, schedule) in &hours.lanes {
+            out.push_str(&format!(
+                " WHEN {column} = {} THEN {}",
+                d.quote(lane),
+                name(schedule)
+            ));
+        }
+        if out == "CASE" {
+            return name(&hours.default);
+        }
+        out.push_str(&format!(" ELSE {} END", name(&hours.default)));
         out
     }
 
@@ -329,8 +360,10 @@ impl Export<'_> {
             };
             if !families.iter().any(|f| std::ptr::eq(*f, family)) {
                 families.push(family);
-                if !family.sql_tables.is_empty() {
-                    tables.push(self.fill(family.sql_tables));
+                // Families may share tables (the business-time twins): each once.
+                let added = self.fill(family.sql_tables);
+                if !added.is_empty() && !tables.contains(&added) {
+                    tables.push(added);
                 }
             }
             let period = match time {
@@ -350,6 +383,15 @@ impl Export<'_> {
             .iter()
             .map(|(id, why)| format!("--   {id}: {}\n", comment_safe(why)))
             .collect();
+        let business = self
+            .metrics()
+            .any(|(f, _)| f.set == MetricSet::BusinessTime);
+        let calendar_note = if business {
+            "-- Business time reads a table named calendar, written by `l2lens calendar` for the\n\
+             -- same configuration over dates covering every instant of the data.\n"
+        } else {
+            ""
+        };
         let not_exported = if not_exported.is_empty() {
             "-- Every selected metric is exported.\n".to_owned()
         } else {
@@ -360,7 +402,7 @@ impl Export<'_> {
              -- as_of: {as_of_note}, period: {period:?}, time zone: {tz}, grouped by {group_name}.\n\
              -- Reads conversations, messages, assignments, handoffs, templates and send_failures as\n\
              -- `l2lens ingest` writes them (typed timestamps and source_row).\n\
-             {not_exported}",
+             {calendar_note}{not_exported}",
             version = env!("CARGO_PKG_VERSION"),
             dialect = d,
             period = self.period,

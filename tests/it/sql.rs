@@ -73,6 +73,36 @@ fn run_ok(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// Business hours for the sample data's lanes.
+const BUSINESS_HOURS: &str = r#"
+[schedules.eu_office]
+timezone = "Europe/Berlin"
+mon = ["09:00-17:00"]
+tue = ["09:00-17:00"]
+wed = ["09:00-12:30", "13:30-17:00"]
+thu = ["09:00-17:00"]
+fri = ["09:00-17:00"]
+holidays = ["2026-11-02"]
+overrides = { "2026-10-30" = ["09:00-13:00"] }
+
+[schedules.night_desk]
+timezone = "America/New_York"
+everyday = ["22:00-06:00"]
+
+[schedules.weekend]
+timezone = "Asia/Kolkata"
+sat = ["10:00-24:00"]
+sun = ["00:00-18:00"]
+
+[business_hours]
+default = "24x7"
+[business_hours.lanes]
+technical_l2 = "eu_office"
+compliance = "night_desk"
+retention = "weekend"
+general = "eu_office"
+"#;
+
 /// The rows `l2lens metrics` computes on `warehouse` with `args`.
 fn l2lens_rows(scratch: &Scratch, label: &str, warehouse: &Path, args: &[&str]) -> Rows {
     let out = scratch.join(&format!("{label}-l2lens.csv"));
@@ -176,6 +206,41 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
     }
     expected.extend(hand_checked);
     add("governance", &governance, &analysis, expected);
+
+    // Business time on the sample data: three schedules (office hours with a split day and a
+    // holiday, an overnight desk in New York, a weekend desk), across both clock changes of
+    // 2026, read from the calendar `l2lens calendar` writes.
+    let business = scratch.write(
+        "business.toml",
+        format!(
+            "{}\n{BUSINESS_HOURS}",
+            std::fs::read_to_string("sample_data/l2lens.toml").unwrap()
+        ),
+    );
+    let business = business.to_str().unwrap().to_owned();
+    run_ok(&[
+        "calendar",
+        "-q",
+        "--config",
+        &business,
+        "--from",
+        "2026-09-01",
+        "--to",
+        "2026-12-31",
+        "--out",
+        sample.join("calendar.parquet").to_str().unwrap(),
+    ]);
+    let analysis = ["--config", business.as_str()];
+    let expected = l2lens_rows(
+        scratch,
+        &format!("sample-business-{dialect}"),
+        &sample,
+        &[&analysis[..], &["--select", "all"]].concat(),
+    );
+    for id in ["frt_bh_median_s", "tts_bh_p90_s", "art_bh_median_s"] {
+        assert!(expected.keys().any(|k| k.2 == id), "business rows of {id}");
+    }
+    add("sample-business", &sample, &analysis, expected);
 
     for (label, analysis) in [
         (
