@@ -54,6 +54,26 @@ pub fn replace_dir(
     fill: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<()> {
     check_replaceable(dir, what, keep)?;
+    swap_dir(dir, |tmp| {
+        fill(tmp)?;
+        std::fs::write(
+            tmp.join(MARKER),
+            format!(
+                "written by l2lens {}: {what}. l2lens replaces this folder whole on the next \
+                 run with the same --out.\n",
+                env!("CARGO_PKG_VERSION")
+            ),
+        )?;
+        Ok(())
+    })
+    .with_context(|| format!("writing {what} to {}", dir.display()))
+}
+
+/// The one folder swap of l2lens: `fill` writes into an empty temporary folder beside `dir`,
+/// which then replaces `dir` with two renames, so a reader sees the old folder or the new one,
+/// never a mix. On any failure the old folder is left as it was and the temporary one removed.
+/// No check of what `dir` was: [`replace_dir`] makes them for `--out` folders.
+pub fn swap_dir(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -71,14 +91,6 @@ pub fn replace_dir(
     std::fs::create_dir(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     let result = (|| -> Result<()> {
         fill(&tmp)?;
-        std::fs::write(
-            tmp.join(MARKER),
-            format!(
-                "written by l2lens {}: {what}. l2lens replaces this folder whole on the next \
-                 run with the same --out.\n",
-                env!("CARGO_PKG_VERSION")
-            ),
-        )?;
         if dir.exists() {
             std::fs::rename(dir, &old)
                 .with_context(|| format!("cannot move the old {} aside", dir.display()))?;
@@ -96,7 +108,7 @@ pub fn replace_dir(
             if old.exists() && !dir.exists() {
                 let _ = std::fs::rename(&old, dir);
             }
-            Err(e).with_context(|| format!("writing {what} to {}", dir.display()))
+            Err(e)
         }
     }
 }

@@ -12,31 +12,31 @@
 //! 4. `metrics`, `board`; 5. `alert`; 6. `analysis`; 7. `report`, `query`, `output`;
 //! 8. `cli` and `commands`, the only modules that know the command line.
 
-pub mod alert;
-pub mod analysis;
-pub mod atomic;
-pub mod board;
-pub mod calendar;
+pub(crate) mod alert;
+pub(crate) mod analysis;
+pub(crate) mod atomic;
+pub(crate) mod board;
+pub(crate) mod calendar;
 pub mod cli;
 mod commands;
 pub mod config;
 pub mod dataset;
-pub mod facts;
-pub mod import;
+pub(crate) mod facts;
+pub(crate) mod import;
 pub mod ingest;
 pub mod metrics;
 pub mod output;
 pub mod period;
 pub mod progress;
-pub mod query;
-pub mod report;
-pub mod sample;
-pub mod sql;
+pub(crate) mod query;
+pub(crate) mod report;
+pub(crate) mod sample;
+pub(crate) mod sql;
 #[cfg(test)]
 mod testing;
 pub mod time;
-pub mod timeformat;
-pub mod units;
+pub(crate) mod timeformat;
+pub(crate) mod units;
 pub mod warehouse;
 
 use anyhow::Result;

@@ -24,20 +24,6 @@ use crate::facts;
 use crate::ingest::schema::Table;
 use crate::ingest::schema::timestamp_dtype;
 
-/// The names an analyst can query, in the order `--help` lists them.
-pub const TABLES: &[&str] = &[
-    "conversations",
-    "messages",
-    "assignments",
-    "handoffs",
-    "templates",
-    "send_failures",
-    "lanes",
-    "facts",
-    "metrics",
-    "board",
-];
-
 /// The facts as analysts see them: public columns plus ready-made period and duration
 /// columns.
 pub fn facts_view(analysis: &Analysis) -> Result<LazyFrame> {

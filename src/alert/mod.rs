@@ -7,8 +7,6 @@
 pub mod email;
 pub mod state;
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -234,15 +232,6 @@ fn drill_rows(frame: &DataFrame) -> Result<Vec<DrillRow>> {
             detail: details.get(i).map(str::to_owned),
         })
         .collect())
-}
-
-/// Counts of alerts per severity, for summaries.
-pub fn tally(alerts: &[Alert]) -> BTreeMap<Severity, usize> {
-    let mut counts = BTreeMap::new();
-    for a in alerts {
-        *counts.entry(a.severity).or_default() += 1;
-    }
-    counts
 }
 
 #[cfg(test)]

@@ -39,7 +39,6 @@ pub(crate) fn run(source: &ImportSource, progress: &Progress) -> Result<Status> 
             ImportSource::Whatsapp(a) => {
                 let request = whatsapp::Request {
                     inputs: a.inputs.clone(),
-                    out: output.out.clone(),
                     outbound: a.outbound.clone(),
                     customers: a.customers.clone(),
                     as_of: super::parse_as_of(a.as_of.as_deref())?,

@@ -48,11 +48,11 @@ pub mod sql;
 mod walk;
 
 use columns::fact_columns;
-pub use columns::{CONVERSATION_COLUMNS, INSTANT_COLUMNS, public};
+pub use columns::public;
 use inputs::Inputs;
 pub use rules::{
     BRIEF_AFTER_MS, REPEAT_HORIZON_MS, WINDOW_MS, art_seconds, frt_seconds, hours_silent,
-    lane_or_fallback, seconds_between, silence_ms, tts_seconds,
+    lane_or_fallback, seconds_between, tts_seconds,
 };
 
 /// The facts of every conversation, and the `as_of` instant they were computed at.

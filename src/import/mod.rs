@@ -22,7 +22,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-pub use sink::{ImportProblem, OutFormat};
+pub use sink::OutFormat;
 
 /// A table's canonical columns, then the importer's extra columns.
 pub fn columns(table: crate::ingest::schema::Table, extras: &[&'static str]) -> Vec<&'static str> {

@@ -56,10 +56,6 @@ impl TableSink {
         Ok(())
     }
 
-    pub fn rows(&self) -> u64 {
-        self.rows
-    }
-
     /// Flushes the file and, for Parquet output, rewrites it as Parquet (all columns text, as
     /// ingest reads them).
     pub fn finish(self, format: OutFormat) -> Result<u64> {

@@ -57,7 +57,6 @@ pub struct Row {
 
 pub struct Chart {
     pub file: String,
-    pub metric: &'static str,
     pub alt: String,
 }
 

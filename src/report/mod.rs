@@ -60,15 +60,6 @@ pub struct ReportFiles {
     pub files: Vec<(String, Vec<u8>)>,
 }
 
-impl ReportFiles {
-    pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.files
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, b)| b.as_slice())
-    }
-}
-
 /// The groups of one period's rows (not `ALL`), largest first: by the conversations opened in
 /// the period (the cohort of `specialist_rate`), else by the largest cohort of any metric, then
 /// by name.
@@ -144,7 +135,6 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
         files.push((file.clone(), charts::render(&trend)?));
         charts.push(html::Chart {
             file,
-            metric: metric.id,
             alt: format!(
                 "{} by {}: {}",
                 metric.id,
@@ -196,12 +186,8 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
 pub fn write(out: &Path, report: &ReportFiles) -> Result<PathBuf> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create the report folder {}", out.display()))?;
-    let name = report.period_start.to_string();
-    let target = out.join(&name);
-    let tmp = out.join(format!(".{name}.tmp-{}", std::process::id()));
-    let old = out.join(format!(".{name}.old-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let result = (|| -> Result<()> {
+    let target = out.join(report.period_start.to_string());
+    crate::atomic::swap_dir(&target, |tmp| {
         for (file, bytes) in &report.files {
             let path = tmp.join(file);
             if let Some(parent) = path.parent() {
@@ -210,19 +196,8 @@ pub fn write(out: &Path, report: &ReportFiles) -> Result<PathBuf> {
             std::fs::write(&path, bytes)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
-        if target.exists() {
-            std::fs::rename(&target, &old)?;
-        }
-        std::fs::rename(&tmp, &target)?;
-        let _ = std::fs::remove_dir_all(&old);
         Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-        if old.exists() && !target.exists() {
-            let _ = std::fs::rename(&old, &target);
-        }
-    }
-    result.with_context(|| format!("writing the report to {}", target.display()))?;
+    })
+    .with_context(|| format!("writing the report to {}", target.display()))?;
     Ok(target)
 }

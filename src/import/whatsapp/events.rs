@@ -60,11 +60,6 @@ impl StatusKind {
             _ => None,
         }
     }
-
-    /// A status that proves the customer could see the message.
-    pub fn visible(self) -> bool {
-        self != StatusKind::Failed
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -118,7 +118,6 @@ impl Options {
 #[derive(Debug, Clone)]
 pub struct Request {
     pub inputs: Vec<PathBuf>,
-    pub out: PathBuf,
     pub outbound: Option<PathBuf>,
     pub customers: Option<PathBuf>,
     /// The export's as_of (default: the latest event time).

@@ -15,7 +15,6 @@ pub(crate) fn run(
     std::fs::create_dir(&out).unwrap();
     let request = Request {
         inputs: vec![input],
-        out: out.clone(),
         outbound: None,
         customers: None,
         as_of: as_of.map(|t| crate::time::parse_timestamp(t, None).unwrap()),
