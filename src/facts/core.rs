@@ -132,8 +132,7 @@ pub(super) fn conversation<'a>(
             .rev()
             .find(|h| h.at <= specialist + BRIEF_AFTER_MS)
     {
-        let [intent, _details, steps, status, _next] = brief.present;
-        out.context_complete = intent && steps && status;
+        out.context_complete = super::rules::brief_complete(&brief.present);
         out.context_score = brief.present.iter().filter(|&&p| p).count() as f64 / 5.0;
     }
     out

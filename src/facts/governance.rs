@@ -374,7 +374,7 @@ pub(super) fn compute(
             briefs.clear();
             briefs.extend(events.handoffs().map(|h| Brief {
                 at: h.at,
-                complete: h.present[0] && h.present[2] && h.present[3],
+                complete: super::rules::brief_complete(&h.present),
                 next_action: h.next_action,
             }));
             let out = conversation(

@@ -51,8 +51,8 @@ use columns::fact_columns;
 pub use columns::public;
 use inputs::Inputs;
 pub use rules::{
-    BRIEF_AFTER_MS, REPEAT_HORIZON_MS, WINDOW_MS, art_seconds, frt_seconds, hours_silent,
-    lane_or_fallback, seconds_between, tts_seconds,
+    BRIEF_AFTER_MS, BRIEF_COMPLETE_SQL, REPEAT_HORIZON_MS, WINDOW_MS, art_seconds, frt_seconds,
+    hours_silent, lane_or_fallback, seconds_between, tts_seconds,
 };
 
 /// The facts of every conversation, and the `as_of` instant they were computed at.

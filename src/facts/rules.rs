@@ -14,6 +14,19 @@ pub const WINDOW_MS: i64 = 24 * MS_PER_HOUR;
 /// The repeat-contact horizon of `repeat_48h`: a customer back within 48 h of a close.
 pub const REPEAT_HORIZON_MS: i64 = 48 * MS_PER_HOUR;
 
+/// Whether a brief is complete: its intent, attempted steps and current status are filled in
+/// (`present`: intent, key details, attempted steps, current status, next action). Read by
+/// `context_complete` and by the specialist entries' brief state alike.
+pub fn brief_complete(present: &[bool; 5]) -> bool {
+    let [intent, _details, steps, status, _next] = *present;
+    intent && steps && status
+}
+
+/// The same rule in SQL, over a handoff row aliased `h`.
+pub const BRIEF_COMPLETE_SQL: &str = "h.intent IS NOT NULL AND length(trim(h.intent)) > 0 \
+     AND h.attempted_steps IS NOT NULL AND length(trim(h.attempted_steps)) > 0 \
+     AND h.current_status IS NOT NULL AND length(trim(h.current_status)) > 0";
+
 /// How long after the first specialist assignment a handoff still counts as its brief
 /// (`context_complete`, `context_score`).
 pub const BRIEF_AFTER_MS: i64 = 60_000;
@@ -65,4 +78,27 @@ pub fn hours_silent(at: Expr) -> Expr {
     )
     .then(silence_ms(at) / lit(crate::time::MS_PER_HOUR as f64))
     .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::brief_complete;
+
+    #[test]
+    fn a_brief_is_complete_with_intent_steps_and_status_whatever_else() {
+        // intent, key details, attempted steps, current status, next action
+        assert!(brief_complete(&[true, false, true, true, false]));
+        assert!(
+            !brief_complete(&[true, true, false, true, true]),
+            "no steps"
+        );
+        assert!(
+            !brief_complete(&[false, true, true, true, true]),
+            "no intent"
+        );
+        assert!(
+            !brief_complete(&[true, true, true, false, true]),
+            "no status"
+        );
+    }
 }

@@ -102,13 +102,14 @@ briefs AS (
          CASE WHEN h.attempted_steps IS NOT NULL AND length(trim(h.attempted_steps)) > 0 THEN 1 ELSE 0 END AS p_steps,
          CASE WHEN h.current_status IS NOT NULL AND length(trim(h.current_status)) > 0 THEN 1 ELSE 0 END AS p_status,
          CASE WHEN h.next_action IS NOT NULL AND length(trim(h.next_action)) > 0 THEN 1 ELSE 0 END AS p_next,
+         {BRIEF_COMPLETE} AS complete,
          ROW_NUMBER() OVER (PARTITION BY h.conversation_id ORDER BY {HANDOFF} DESC, h.source_row DESC) AS from_last
   FROM handoffs h JOIN routing_facts r USING (conversation_id)
   WHERE {HANDOFF} <= (SELECT t FROM params) AND {HANDOFF} <= r.specialist_at + {BRIEF_AFTER_MS}
 ),
 brief_facts AS (
   SELECT conversation_id,
-         p_intent = 1 AND p_steps = 1 AND p_status = 1 AS context_complete,
+         complete AS context_complete,
          (p_intent + p_details + p_steps + p_status + p_next) / 5E0 AS context_score
   FROM briefs WHERE from_last = 1
 ),

@@ -69,9 +69,7 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
 /// the latest handoff (time, then input order) within [entry − before, entry + after].
 const SQL_TABLES: &str = r#"entry_handoffs AS (
   SELECT h.conversation_id, {HANDOFF} AS at, h.source_row,
-         h.intent IS NOT NULL AND length(trim(h.intent)) > 0
-           AND h.attempted_steps IS NOT NULL AND length(trim(h.attempted_steps)) > 0
-           AND h.current_status IS NOT NULL AND length(trim(h.current_status)) > 0 AS complete
+         {BRIEF_COMPLETE} AS complete
   FROM handoffs h
   WHERE {HANDOFF} <= (SELECT t FROM params)
 ),

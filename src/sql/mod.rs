@@ -131,7 +131,7 @@ impl Export<'_> {
             .collect();
         let g = &self.config.governance;
         let asks: Vec<String> = g.human_request_intents.iter().map(|i| d.quote(i)).collect();
-        let pairs: [(&str, String); 34] = [
+        let pairs: [(&str, String); 35] = [
             ("{STRIKES}", g.strikes.to_string()),
             (
                 "{ASKS_PERSON}",
@@ -159,6 +159,10 @@ impl Export<'_> {
                 self.lane_limit("spell_lane", |l| l.ownerless_max_ms, g.ownerless_max_ms),
             ),
             ("{LANE_TIER}", self.tier_case("f.lane")),
+            (
+                "{BRIEF_COMPLETE}",
+                crate::facts::BRIEF_COMPLETE_SQL.to_owned(),
+            ),
             ("{SCHEDULE_OF_LANE}", self.schedule_case("lane")),
             ("{DEFAULT_SCHEDULE}", self.schedule_case("NULL")),
             ("{WINDOW_MS}", crate::facts::WINDOW_MS.to_string()),
