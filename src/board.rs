@@ -382,47 +382,36 @@ pub fn templates(
 /// line, the duplicate rule); the tests run it on DuckDB and Spark against `l2lens board`. The
 /// flags are joined with `chr(59)`, a `;`: a literal `';'` would break tools that split the file
 /// on semicolons.
-pub const SQL: &str = r#"board_steps AS (
-  SELECT r.conversation_id, r.ts, r.source_row, r.lane, r.tier, r.assignee_id,
-         CASE WHEN r.tier >= 1 AND r.assignee_id IS NULL THEN 1 ELSE 0 END AS queued,
-         LAG(r.source_row) OVER (PARTITION BY r.conversation_id ORDER BY r.ts, r.source_row) AS prev_row,
-         LAG(r.assignee_id) OVER (PARTITION BY r.conversation_id ORDER BY r.ts, r.source_row) AS prev_assignee,
-         LAG(CASE WHEN r.tier >= 1 AND r.assignee_id IS NULL THEN 1 ELSE 0 END)
-           OVER (PARTITION BY r.conversation_id ORDER BY r.ts, r.source_row) AS prev_queued
-  FROM routing r
-),
-board_runs AS (
-  SELECT s.*,
-         CASE WHEN prev_row IS NULL OR prev_queued <> queued THEN 1 ELSE 0 END AS queue_break,
+pub const SQL: &str = r#"board_owner_runs AS (
+  SELECT conversation_id, ts, assignee_id,
          SUM(CASE WHEN prev_row IS NULL
                     OR NOT (COALESCE(assignee_id = prev_assignee, FALSE)
                             OR (assignee_id IS NULL AND prev_assignee IS NULL))
                   THEN 1 ELSE 0 END)
            OVER (PARTITION BY conversation_id ORDER BY ts, source_row ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS owner_run,
-         SUM(CASE WHEN prev_row IS NULL OR prev_queued <> queued THEN 1 ELSE 0 END)
-           OVER (PARTITION BY conversation_id ORDER BY ts, source_row ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS queue_run,
          ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY ts DESC, source_row DESC) AS from_last
-  FROM board_steps s
+  FROM (
+    SELECT r.*,
+           LAG(r.source_row) OVER (PARTITION BY r.conversation_id ORDER BY r.ts, r.source_row) AS prev_row,
+           LAG(r.assignee_id) OVER (PARTITION BY r.conversation_id ORDER BY r.ts, r.source_row) AS prev_assignee
+    FROM routing r) x
 ),
 board_current AS (
   SELECT conversation_id, ts AS now_assigned_at, lane AS now_lane, tier AS now_tier,
-         assignee_id AS now_owner, queued AS now_queued, owner_run, queue_run
-  FROM board_runs WHERE from_last = 1
+         assignee_id AS now_owner,
+         CASE WHEN tier >= 1 AND assignee_id IS NULL THEN 1 ELSE 0 END AS now_queued
+  FROM routing_ordered WHERE from_last = 1
 ),
 board_owner AS (
   SELECT b.conversation_id, min(b.ts) AS owner_since
-  FROM board_runs b JOIN board_current c
-    ON c.conversation_id = b.conversation_id AND c.owner_run = b.owner_run
-  WHERE c.now_owner IS NOT NULL
+  FROM board_owner_runs b JOIN board_owner_runs c
+    ON c.conversation_id = b.conversation_id AND c.from_last = 1 AND c.owner_run = b.owner_run
+  WHERE c.assignee_id IS NOT NULL
   GROUP BY b.conversation_id
 ),
 board_spell AS (
-  SELECT b.conversation_id, min(b.ts) AS spell_start,
-         max(CASE WHEN b.queue_break = 1 THEN b.lane END) AS spell_lane
-  FROM board_runs b JOIN board_current c
-    ON c.conversation_id = b.conversation_id AND c.queue_run = b.queue_run
-  WHERE c.now_queued = 1
-  GROUP BY b.conversation_id
+  -- The spell the current assignment is part of: the one running to the last row.
+  SELECT conversation_id, start_ts AS spell_start, spell_lane FROM spells WHERE next_ts IS NULL
 ),
 board_agent AS (
   SELECT conversation_id, max(ts) AS last_agent_at
@@ -438,17 +427,6 @@ board_brief AS (
     FROM handoffs h
     WHERE {HANDOFF} <= (SELECT t FROM params)) x
   WHERE from_last = 1
-),
-board_duplicate AS (
-  SELECT conversation_id, duplicate_closed_at FROM (
-    SELECT c.conversation_id, p.closed_at AS duplicate_closed_at,
-           ROW_NUMBER() OVER (PARTITION BY c.conversation_id ORDER BY p.opened_at, p.source_row) AS k
-    FROM conv c JOIN conv p
-      ON p.customer_id = c.customer_id
-     AND (p.channel = c.channel OR (p.channel IS NULL AND c.channel IS NULL)){DUPLICATE_INTENT}
-     AND (p.opened_at < c.opened_at OR (p.opened_at = c.opened_at AND p.source_row < c.source_row))
-     AND (p.closed_at IS NULL OR p.closed_at > c.opened_at)) x
-  WHERE k = 1
 ),
 board_state AS (
   SELECT f.conversation_id, f.channel, f.segment, f.intent, f.lane, f.bot_handled, f.last_customer_at,
@@ -467,7 +445,7 @@ board_state AS (
   LEFT JOIN board_spell s ON s.conversation_id = f.conversation_id
   LEFT JOIN board_agent a ON a.conversation_id = f.conversation_id
   LEFT JOIN board_brief b ON b.conversation_id = f.conversation_id
-  LEFT JOIN board_duplicate d ON d.conversation_id = f.conversation_id
+  LEFT JOIN duplicate_links d ON d.conversation_id = f.conversation_id
   WHERE f.closed_at IS NULL
 ),
 board_due AS (

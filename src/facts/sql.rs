@@ -79,6 +79,50 @@ stays AS (
     FROM routing r) x
   WHERE prev_lane IS NULL OR prev_lane <> lane
 ),
+-- Ownerless spells as gaps and islands: a spell starts at a human-lane row with no assignee
+-- whose previous row is not one, and ends at the row after its last row, the close or as_of
+-- (next_ts is null when the spell runs to the last row).
+queue_rows AS (
+  SELECT conversation_id, ts, source_row, lane,
+         CASE WHEN tier >= 1 AND assignee_id IS NULL THEN 1 ELSE 0 END AS queued
+  FROM routing
+),
+queue_steps AS (
+  SELECT q.*,
+         COALESCE(LAG(queued) OVER (PARTITION BY conversation_id ORDER BY ts, source_row), 0) AS prev_queued,
+         COALESCE(LEAD(queued) OVER (PARTITION BY conversation_id ORDER BY ts, source_row), 0) AS next_queued,
+         LEAD(ts) OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS next_ts
+  FROM queue_rows q
+),
+queue_spells AS (
+  SELECT s.*,
+         SUM(CASE WHEN queued = 1 AND prev_queued = 0 THEN 1 ELSE 0 END)
+           OVER (PARTITION BY conversation_id ORDER BY ts, source_row ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS spell
+  FROM queue_steps s
+),
+spells AS (
+  SELECT q.conversation_id, q.spell, min(q.ts) AS start_ts,
+         max(CASE WHEN q.prev_queued = 0 THEN q.lane END) AS spell_lane,
+         max(CASE WHEN q.next_queued = 0 THEN q.next_ts END) AS next_ts,
+         max(COALESCE(c.closed_at, (SELECT t FROM params))) AS end_ts
+  FROM queue_spells q JOIN conv c USING (conversation_id)
+  WHERE q.queued = 1
+  GROUP BY q.conversation_id, q.spell
+),
+-- duplicate_of: the earliest earlier conversation (by opened_at, then input order) of the same
+-- customer and channel (and intent, when configured, two nulls equal) open at this one's
+-- opened_at, with its close.
+duplicate_links AS (
+  SELECT conversation_id, duplicate_of, duplicate_closed_at FROM (
+    SELECT c.conversation_id, p.conversation_id AS duplicate_of, p.closed_at AS duplicate_closed_at,
+           ROW_NUMBER() OVER (PARTITION BY c.conversation_id ORDER BY p.opened_at, p.source_row) AS k
+    FROM conv c JOIN conv p
+      ON p.customer_id = c.customer_id
+     AND (p.channel = c.channel OR (p.channel IS NULL AND c.channel IS NULL)){DUPLICATE_INTENT}
+     AND (p.opened_at < c.opened_at OR (p.opened_at = c.opened_at AND p.source_row < c.source_row))
+     AND (p.closed_at IS NULL OR p.closed_at > c.opened_at)) x
+  WHERE k = 1
+),
 customer_turns AS (
   SELECT conversation_id, ts, intent,
          LAG(COALESCE(intent, ' ')) OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS prev_intent

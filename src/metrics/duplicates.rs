@@ -56,19 +56,8 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     Ok(ctx.drill_rows(q, lit(true), col("opened_at"), duplicate(), open_for, false))
 }
 
-/// Each conversation with `duplicate`: an earlier conversation (by `opened_at`, then input
-/// order) of the same customer and channel (and intent, when configured; two nulls are equal)
-/// is open at its `opened_at`. An interval self-join per customer.
-const SQL_TABLES: &str = r#"duplicate_pairs AS (
-  SELECT c.conversation_id, max(c.opened_at - p.opened_at) AS overlap
-  FROM conv c JOIN conv p
-    ON p.customer_id = c.customer_id
-   AND (p.channel = c.channel OR (p.channel IS NULL AND c.channel IS NULL)){DUPLICATE_INTENT}
-   AND (p.opened_at < c.opened_at OR (p.opened_at = c.opened_at AND p.source_row < c.source_row))
-   AND (p.closed_at IS NULL OR p.closed_at > c.opened_at)
-  GROUP BY c.conversation_id
-),
-duplicate_checks AS (
+/// Each conversation with `duplicate`: it has a `duplicate_of` (the facts' `duplicate_links`).
+const SQL_TABLES: &str = r#"duplicate_checks AS (
   SELECT f.*, d.conversation_id IS NOT NULL AS duplicate
-  FROM facts f LEFT JOIN duplicate_pairs d USING (conversation_id)
+  FROM facts f LEFT JOIN duplicate_links d USING (conversation_id)
 )"#;

@@ -63,36 +63,8 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     ))
 }
 
-/// Ownerless spells as gaps and islands: a spell starts at a human-lane row with no assignee
-/// whose previous row is not one; it ends at the row after its last row, the close or as_of.
-const SQL_TABLES: &str = r#"queue_rows AS (
-  SELECT conversation_id, ts, source_row, lane,
-         CASE WHEN tier >= 1 AND assignee_id IS NULL THEN 1 ELSE 0 END AS queued
-  FROM routing
-),
-queue_steps AS (
-  SELECT q.*,
-         COALESCE(LAG(queued) OVER (PARTITION BY conversation_id ORDER BY ts, source_row), 0) AS prev_queued,
-         COALESCE(LEAD(queued) OVER (PARTITION BY conversation_id ORDER BY ts, source_row), 0) AS next_queued,
-         LEAD(ts) OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS next_ts
-  FROM queue_rows q
-),
-queue_spells AS (
-  SELECT s.*,
-         SUM(CASE WHEN queued = 1 AND prev_queued = 0 THEN 1 ELSE 0 END)
-           OVER (PARTITION BY conversation_id ORDER BY ts, source_row ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS spell
-  FROM queue_steps s
-),
-spells AS (
-  SELECT q.conversation_id, q.spell, min(q.ts) AS start_ts,
-         max(CASE WHEN q.prev_queued = 0 THEN q.lane END) AS spell_lane,
-         max(CASE WHEN q.next_queued = 0 THEN q.next_ts END) AS next_ts,
-         max(COALESCE(c.closed_at, (SELECT t FROM params))) AS end_ts
-  FROM queue_spells q JOIN conv c USING (conversation_id)
-  WHERE q.queued = 1
-  GROUP BY q.conversation_id, q.spell
-),
-spell_lengths AS (
+/// The length of each ownerless spell (the facts' `spells`) against its first lane's limit.
+const SQL_TABLES: &str = r#"spell_lengths AS (
   SELECT conversation_id, spell_lane,
          greatest(CASE WHEN next_ts IS NULL OR next_ts > end_ts THEN end_ts ELSE next_ts END - start_ts, 0) AS length
   FROM spells

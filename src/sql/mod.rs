@@ -26,6 +26,20 @@ use crate::metrics::{
 };
 use crate::time::{MS_PER_HOUR, format_rfc3339};
 
+/// The export's placeholders (`{SENT}`, `{TIER}`, …) with their values.
+struct Fill(Vec<(&'static str, String)>);
+
+impl Fill {
+    /// `text` with every placeholder replaced.
+    fn apply(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (placeholder, value) in &self.0 {
+            out = out.replace(placeholder, value);
+        }
+        out
+    }
+}
+
 /// A reason made safe for a `--` comment line: no line breaks, and no `;`, so that a tool that
 /// splits the file on `;` still finds whole statements.
 fn comment_safe(text: &str) -> String {
@@ -100,10 +114,15 @@ impl Export<'_> {
 
     /// The metrics of the selection, in registry order, with how the export computes them.
     pub fn metrics(&self) -> impl Iterator<Item = (&'static Family, &'static MetricInfo)> + '_ {
+        self.families()
+            .flat_map(|f| f.metrics.iter().map(move |m| (f, m)))
+    }
+
+    /// The families of the selection, in registry order.
+    fn families(&self) -> impl Iterator<Item = &'static Family> + '_ {
         REGISTRY
             .iter()
             .filter(|f| self.select.includes(f.set) && f.set.available(self.config))
-            .flat_map(|f| f.metrics.iter().map(move |m| (f, m)))
     }
 
     /// The selected metrics the export leaves out, with why: `l2lens sql` says them on stderr
@@ -117,9 +136,9 @@ impl Export<'_> {
             .collect()
     }
 
-    /// Fills the export's placeholders in a piece of SQL from the registry: the dialect's
-    /// timestamps, the configuration and the small rules.
-    fn fill(&self, text: &str) -> String {
+    /// The export's placeholders and their values: the dialect's timestamps, the configuration
+    /// and the small rules. Computed once per script.
+    fn placeholders(&self) -> Fill {
         let d = self.dialect;
         let ms = |c: &str| d.ms(c);
         let blocked: Vec<String> = self
@@ -131,7 +150,7 @@ impl Export<'_> {
             .collect();
         let g = &self.config.governance;
         let asks: Vec<String> = g.human_request_intents.iter().map(|i| d.quote(i)).collect();
-        let pairs: [(&str, String); 35] = [
+        Fill(vec![
             ("{STRIKES}", g.strikes.to_string()),
             (
                 "{ASKS_PERSON}",
@@ -216,12 +235,7 @@ impl Export<'_> {
                 "{PERIOD_END_MS}",
                 d.midnight_ms(&d.period_next("p.period_start", self.period), self.zone),
             ),
-        ];
-        let mut out = text.to_owned();
-        for (placeholder, value) in &pairs {
-            out = out.replace(placeholder, value);
-        }
-        out
+        ])
     }
 
     /// A governance limit of the lane in `column`: the lanes that set their own, else the
@@ -278,7 +292,7 @@ impl Export<'_> {
     }
 
     /// A metric's aggregate in this dialect.
-    fn value(&self, value: SqlValue) -> String {
+    fn value(&self, value: SqlValue, fill: &Fill) -> String {
         let d = self.dialect;
         let v = match value {
             SqlValue::Median(e) => d.quantile(e, 0.5),
@@ -287,11 +301,11 @@ impl Export<'_> {
             SqlValue::Share(c) => format!("avg(CASE WHEN {c} THEN 1E0 ELSE 0E0 END)"),
             SqlValue::Sum(e) => format!("sum({e})"),
         };
-        self.fill(&v)
+        fill.apply(&v)
     }
 
     /// The board at as_of: the facts' CTEs, the board's, then its rows, most urgent first.
-    fn board_script(&self, facts: String, as_of_note: &str) -> String {
+    fn board_script(&self, facts: String, as_of_note: &str, fill: &Fill) -> String {
         let d = self.dialect;
         let instant = |c: &str| format!("{} AS {c}", d.timestamp_of_ms(c));
         let columns = [
@@ -320,7 +334,7 @@ impl Export<'_> {
              ORDER BY expired_last, CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, conversation_id;\n",
             version = env!("CARGO_PKG_VERSION"),
             preamble = d.preamble(),
-            board = self.fill(crate::board::SQL),
+            board = fill.apply(crate::board::SQL),
             columns = columns.join(", "),
         )
     }
@@ -344,43 +358,42 @@ impl Export<'_> {
             || "the latest timestamp in the tables".to_owned(),
             format_rfc3339,
         );
-        let facts = self.fill(&FACTS.replace("{AS_OF_QUERY}", &as_of));
+        let fill = self.placeholders();
+        let facts = fill.apply(&FACTS.replace("{AS_OF_QUERY}", &as_of));
         if self.board {
-            return self.board_script(facts, &as_of_note);
+            return self.board_script(facts, &as_of_note, &fill);
         }
         let group_name = self.by.column();
         let mut tables = vec![facts];
-        let mut families: Vec<&'static Family> = Vec::new();
         let mut metrics: Vec<String> = Vec::new();
-        for (family, metric) in self.metrics() {
-            let Sql::Rows {
-                from,
-                filter,
-                time,
-                value,
-            } = metric.sql
-            else {
-                continue;
-            };
-            if !families.iter().any(|f| std::ptr::eq(*f, family)) {
-                families.push(family);
-                // Families may share tables (the business-time twins): each once.
-                let added = self.fill(family.sql_tables);
-                if !added.is_empty() && !tables.contains(&added) {
-                    tables.push(added);
-                }
+        for family in self.families() {
+            // Families may share tables (the business-time twins): each once.
+            let added = fill.apply(family.sql_tables);
+            if !added.is_empty() && !tables.contains(&added) {
+                tables.push(added);
             }
-            let period = match time {
-                SqlTime::Instant(column) => self.period_of(column),
-                SqlTime::Period => "period_start".to_owned(),
-            };
-            metrics.push(self.metric_select(
-                metric.id,
-                &self.value(value),
-                &period,
-                &self.group("lane"),
-                &format!("{from} x WHERE {}", self.fill(filter)),
-            ));
+            for metric in family.metrics {
+                let Sql::Rows {
+                    from,
+                    filter,
+                    time,
+                    value,
+                } = metric.sql
+                else {
+                    continue;
+                };
+                let period = match time {
+                    SqlTime::Instant(column) => self.period_of(column),
+                    SqlTime::Period => "period_start".to_owned(),
+                };
+                metrics.push(self.metric_select(
+                    metric.id,
+                    &self.value(value, &fill),
+                    &period,
+                    &self.group("lane"),
+                    &format!("{from} x WHERE {}", fill.apply(filter)),
+                ));
+            }
         }
         let not_exported: String = self
             .not_exported()

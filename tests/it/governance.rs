@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::util::{Scratch, fixture, l2lens, stderr};
+use crate::util::{GOVERNANCE_CHECKS, Scratch, fixture, l2lens, stderr};
 
 const AS_OF: &str = "2026-11-25T00:00:00Z";
 
@@ -171,16 +171,7 @@ fn metrics_prints_the_ten_by_default_and_governance_on_request() {
     assert_eq!(rows(&all).len(), rows(&core).len() + 70);
     let list = l2lens(&["metrics", "--list"]);
     let list = String::from_utf8_lossy(&list.stdout).into_owned();
-    for id in [
-        "duplicate_rate",
-        "ownerless_rate",
-        "ping_pong_rate",
-        "missed_handoff_rate",
-        "template_blocked_sends",
-        "silent_stall_rate",
-        "brief_missing_rate",
-        "window_violation_sends",
-    ] {
+    for id in GOVERNANCE_CHECKS {
         assert!(list.contains(id), "{id} in --list");
     }
 }

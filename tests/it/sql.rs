@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{Scratch, fixture, golden_dir, l2lens, stderr};
+use crate::util::{GOVERNANCE_CHECKS, Scratch, fixture, golden_dir, l2lens, stderr};
 
 type Rows = BTreeMap<(String, String, String), (f64, u64)>;
 
@@ -65,6 +65,19 @@ fn assert_same(label: &str, expected: &Rows, got: &Rows) {
             .join("\n")
     );
     assert!(!expected.is_empty(), "{label}: nothing to compare");
+}
+
+/// Every row of `part` is in `all`, with the same n and a value within 1e-9.
+fn assert_includes(label: &str, all: &Rows, part: &Rows) {
+    for (key, value) in part {
+        let got = all
+            .get(key)
+            .unwrap_or_else(|| panic!("{label}: {key:?} missing"));
+        assert!(
+            (got.0 - value.0).abs() <= 1e-9 && got.1 == value.1,
+            "{label}: {key:?}: {got:?} instead of {value:?}"
+        );
+    }
 }
 
 fn run_ok(args: &[&str]) -> Vec<u8> {
@@ -173,15 +186,7 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
         &golden,
         &[&as_of[..], &["--select", "all"]].concat(),
     );
-    for (key, value) in &hand_checked {
-        let got = expected
-            .get(key)
-            .unwrap_or_else(|| panic!("{key:?} missing"));
-        assert!(
-            (got.0 - value.0).abs() <= 1e-9 && got.1 == value.1,
-            "l2lens on the golden fixture: {key:?}"
-        );
-    }
+    assert_includes("l2lens on the golden fixture", &expected, &hand_checked);
     expected.extend(hand_checked);
     add("golden", &golden, &as_of, expected);
 
@@ -195,15 +200,7 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
         &governance,
         &[&analysis[..], &["--select", "all"]].concat(),
     );
-    for (key, value) in &hand_checked {
-        let got = expected
-            .get(key)
-            .unwrap_or_else(|| panic!("{key:?} missing"));
-        assert!(
-            (got.0 - value.0).abs() <= 1e-9 && got.1 == value.1,
-            "{key:?}"
-        );
-    }
+    assert_includes("l2lens on the governance fixture", &expected, &hand_checked);
     expected.extend(hand_checked);
     add("governance", &governance, &analysis, expected);
 
@@ -265,16 +262,7 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
             &sample,
             &[analysis, &["--select", "all"]].concat(),
         );
-        for id in [
-            "duplicate_rate",
-            "ownerless_rate",
-            "ping_pong_rate",
-            "missed_handoff_rate",
-            "template_blocked_sends",
-            "silent_stall_rate",
-            "brief_missing_rate",
-            "window_violation_sends",
-        ] {
+        for id in GOVERNANCE_CHECKS {
             assert!(
                 expected.keys().any(|k| k.2 == id),
                 "the sample data has rows of {id}"

@@ -49,6 +49,18 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The eight governance checks G1-G8, as the spec names them.
+pub const GOVERNANCE_CHECKS: [&str; 8] = [
+    "duplicate_rate",
+    "ownerless_rate",
+    "ping_pong_rate",
+    "missed_handoff_rate",
+    "template_blocked_sends",
+    "silent_stall_rate",
+    "brief_missing_rate",
+    "window_violation_sends",
+];
+
 pub fn golden_dir() -> PathBuf {
     fixture("golden")
 }

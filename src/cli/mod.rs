@@ -13,6 +13,14 @@ use crate::period::Zone;
 use crate::sample::SampleFormat;
 use crate::time::EpochUnit;
 
+mod export;
+mod import;
+
+pub use export::{CalendarArgs, SqlArgs};
+pub use import::{
+    ChatwootArgs, ImportFormat, ImportOutput, ImportSource, MappingArgs, WhatsappArgs,
+};
+
 /// Gives a core enum its command-line values (`name => Variant: help`).
 macro_rules! value_enum {
     ($ty:ty { $($name:literal => $variant:expr, $help:literal;)+ }) => {
@@ -164,61 +172,6 @@ pub enum Command {
     /// schedule of [business_hours] and UTC day, the open intervals with the open milliseconds
     /// before each. Register it as a table named calendar beside the others.
     Calendar(CalendarArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct CalendarArgs {
-    /// Configuration file with [schedules] and [business_hours].
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
-
-    /// First UTC day of the calendar (it must cover every instant of the data).
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub from: chrono::NaiveDate,
-
-    /// Last UTC day of the calendar.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub to: chrono::NaiveDate,
-
-    /// Output format (default: from the --out extension, else csv).
-    #[arg(long, value_enum)]
-    pub format: Option<TableFormat>,
-
-    /// Output file, or - for stdout (default).
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct SqlArgs {
-    /// The engine the SQL is for.
-    #[arg(long, value_enum)]
-    pub dialect: crate::sql::Dialect,
-
-    /// Which metrics: the ten L2 metrics and 11-12 (default), the governance checks, or all.
-    #[arg(long, value_enum, default_value_t = crate::metrics::Selection::Core)]
-    pub select: crate::metrics::Selection,
-
-    /// The board at as_of (one row per open conversation, as `l2lens board`) instead of the
-    /// metrics.
-    #[arg(long, conflicts_with = "select")]
-    pub board: bool,
-
-    #[command(flatten)]
-    pub analysis: AnalysisArgs,
-
-    /// Configuration file (lanes and tiers, rule parameters). Default: l2lens.toml in --data
-    /// when given, else the built-in defaults.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// A data directory or warehouse whose l2lens.toml to use.
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
-
-    /// Output file (default: stdout).
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
 }
 
 /// Output formats of a query result or the board.
@@ -427,87 +380,6 @@ pub struct DataArgs {
     /// Unit of integer timestamps. Without it, integer timestamps are refused.
     #[arg(long, value_enum, value_name = "UNIT")]
     pub epoch_unit: Option<EpochUnit>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ImportSource {
-    /// WhatsApp Business Cloud API webhook bodies, one per line (.jsonl or .jsonl.gz; bare
-    /// bodies or {"received_at": ..., "body": {...}}). Options: [import.whatsapp].
-    Whatsapp(WhatsappArgs),
-    /// Chatwoot webhook events, one per line (.jsonl or .jsonl.gz). Options: [import.chatwoot].
-    Chatwoot(ChatwootArgs),
-    /// Any other export, described by a mapping file (see examples/mappings/).
-    Mapping(MappingArgs),
-}
-
-/// What every importer takes.
-#[derive(Debug, Args)]
-pub struct ImportOutput {
-    /// Output data directory (replaced whole).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-
-    /// Format of the canonical tables.
-    #[arg(long, value_enum, default_value = "csv")]
-    pub format: ImportFormat,
-
-    /// Configuration file with the importer's [import.*] section; it is copied into the output
-    /// directory as l2lens.toml, so later commands on it use the same lanes.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ImportFormat {
-    Csv,
-    Parquet,
-}
-
-#[derive(Debug, Args)]
-pub struct WhatsappArgs {
-    /// Webhook capture files, read in the order given.
-    #[arg(long = "in", value_name = "FILE", required = true, num_args = 1..)]
-    pub inputs: Vec<PathBuf>,
-
-    /// The sending system's own log (message_id,sender,agent_id,template_name): who sent each
-    /// outbound message, which the webhooks do not say.
-    #[arg(long, value_name = "FILE")]
-    pub outbound: Option<PathBuf>,
-
-    /// Customer segments (customer_id,segment).
-    #[arg(long, value_name = "FILE")]
-    pub customers: Option<PathBuf>,
-
-    /// The export instant for the close rule (default: the latest event time).
-    #[arg(long, value_name = "TIMESTAMP")]
-    pub as_of: Option<String>,
-
-    #[command(flatten)]
-    pub output: ImportOutput,
-}
-
-#[derive(Debug, Args)]
-pub struct ChatwootArgs {
-    /// Webhook event files, read in the order given.
-    #[arg(long = "in", value_name = "FILE", required = true, num_args = 1..)]
-    pub inputs: Vec<PathBuf>,
-
-    #[command(flatten)]
-    pub output: ImportOutput,
-}
-
-#[derive(Debug, Args)]
-pub struct MappingArgs {
-    /// The mapping file (TOML).
-    #[arg(long, value_name = "FILE.toml")]
-    pub map: PathBuf,
-
-    /// The folder holding the files the mapping names.
-    #[arg(long = "in", value_name = "DIR")]
-    pub input: PathBuf,
-
-    #[command(flatten)]
-    pub output: ImportOutput,
 }
 
 #[derive(Debug, Args)]

@@ -1,0 +1,256 @@
+//! What a metric family computes from: the facts table and the facts-layer event frames
+//! ([`Events`]), each with the `group` column of the dimension ([`Frames`]), and the helpers
+//! every family uses to turn a cohort into long rows and drill-down rows.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::aggregate::{self, Agg, aggregate};
+use super::{ALL, DRILL_COLUMNS, Dimension, DrillQuery, MetricsOptions, UNKNOWN, epoch};
+use crate::config::Config;
+use crate::dataset::Dataset;
+use crate::facts::Facts;
+
+/// The facts-layer frames besides the facts table that some metrics count: window snapshots,
+/// template sends and send failures; and the groups of the conversations. Computed once per
+/// analysis.
+#[derive(Clone)]
+pub struct Events {
+    /// [`crate::facts::snapshots::window`].
+    pub window: LazyFrame,
+    /// [`crate::facts::sends::template_sends`]; `None` without a templates table.
+    pub sends: Option<LazyFrame>,
+    /// [`crate::facts::sends::send_failures`]; `None` without a send_failures table.
+    pub failures: Option<LazyFrame>,
+    /// Whether the data has a handoffs table: without one the brief metrics have no rows (not
+    /// 0 %).
+    pub has_briefs: bool,
+    /// The group of every conversation under the dimension, numbered once
+    /// ([`aggregate::GroupIds`]); `None` without a dimension.
+    groups: Option<std::sync::Arc<aggregate::GroupIds>>,
+}
+
+impl Events {
+    pub fn build(
+        data: &Dataset,
+        facts: &Facts,
+        config: &Config,
+        options: MetricsOptions,
+    ) -> Result<Events> {
+        use crate::facts::sends;
+        Ok(Events {
+            window: crate::facts::snapshots::window(facts, options.period, options.zone)?.cache(),
+            sends: sends::template_sends(data, config, facts.as_of)?.map(LazyFrame::cache),
+            failures: sends::send_failures(data, facts.as_of)?,
+            has_briefs: data.has(crate::ingest::schema::Table::Handoffs),
+            groups: match options.by {
+                Dimension::None => None,
+                by => Some(std::sync::Arc::new(aggregate::GroupIds::of(
+                    &facts.frame,
+                    by.column(),
+                )?)),
+            },
+        })
+    }
+}
+
+/// What a family computes from: the facts table and the facts-layer event frames, nothing
+/// else. Every frame has the `group` column of the dimension; event frames (entries, sends,
+/// failures) take their conversation's group and drill-down columns.
+pub struct Frames<'a> {
+    /// The facts (instants as Int64 ms) with a `group` column for the dimension.
+    pub facts: LazyFrame,
+    /// The window snapshots with a `group` column; for lanes, the lane at the snapshot.
+    pub window: LazyFrame,
+    /// The specialist entries (`entry_at`, `entry_lane`, `brief`).
+    pub entries: LazyFrame,
+    /// Template sends (`at`, `template_name`, `status`, `blocked`), when the data has a
+    /// template status history.
+    pub sends: Option<LazyFrame>,
+    /// Send failures (`at`, `error_code`), when the data has them.
+    pub failures: Option<LazyFrame>,
+    /// Whether the data has handoff briefs at all.
+    pub has_briefs: bool,
+    /// The group of every conversation, numbered once ([`aggregate::GroupIds`]).
+    groups: Option<std::sync::Arc<aggregate::GroupIds>>,
+    pub as_of: i64,
+    pub options: MetricsOptions,
+    pub config: &'a Config,
+}
+
+impl<'a> Frames<'a> {
+    /// The context of computing metrics from `facts` and its `events`: every frame gains the
+    /// `group` column of the dimension (a missing value is the group `unknown`; with no
+    /// dimension, `ALL`).
+    pub fn new(
+        facts: &Facts,
+        events: &Events,
+        config: &'a Config,
+        options: MetricsOptions,
+    ) -> Frames<'a> {
+        let group = |lane: &str| {
+            match options.by {
+                Dimension::None => lit(ALL),
+                Dimension::Lane => col(lane),
+                Dimension::Segment => col("segment"),
+                Dimension::Channel => col("channel"),
+                Dimension::Intent => col("intent"),
+            }
+            .fill_null(lit(UNKNOWN))
+            .alias("group")
+        };
+        let facts_frame = facts.frame.clone().lazy().with_column(group("lane"));
+        // What an event frame takes from its conversation: its group and drill-down columns.
+        let conversation = facts_frame.clone().select([
+            col("key"),
+            col("group"),
+            col("conversation_id"),
+            col("lane"),
+            col("owner"),
+            col("opened_at"),
+            col("closed_at"),
+            col("last_customer_at"),
+        ]);
+        let with_conversation = |events: LazyFrame| {
+            events.join(
+                conversation.clone(),
+                [col("key")],
+                [col("key")],
+                JoinArgs::new(JoinType::Inner),
+            )
+        };
+        Frames {
+            groups: events.groups.clone(),
+            window: events.window.clone().with_column(group("lane_at_snapshot")),
+            entries: with_conversation(
+                facts
+                    .entries
+                    .clone()
+                    .lazy()
+                    .with_column(col("entry_at").alias("at")),
+            ),
+            sends: events.sends.clone().map(with_conversation),
+            failures: events.failures.clone().map(with_conversation),
+            has_briefs: events.has_briefs,
+            facts: facts_frame,
+            as_of: facts.as_of,
+            options,
+            config,
+        }
+    }
+
+    /// The context for `facts` read from `data`: computes the event frames first.
+    pub fn build(
+        facts: &Facts,
+        data: &Dataset,
+        config: &'a Config,
+        options: MetricsOptions,
+    ) -> Result<Frames<'a>> {
+        let events = Events::build(data, facts, config, options)?;
+        Ok(Frames::new(facts, &events, config, options))
+    }
+
+    pub fn period_start(&self, instant_ms: Expr) -> Expr {
+        self.options
+            .period
+            .start_expr(instant_ms, self.options.zone)
+    }
+
+    /// The conversations of a cohort in one period and group that match `culprit`, ordered
+    /// by `worst` (descending unless `ascending`), as drill-down rows. Hours silent are
+    /// counted at `as_of` for conversations still open.
+    pub fn drill_rows(
+        &self,
+        q: &DrillQuery,
+        cohort: Expr,
+        time: Expr,
+        culprit: Expr,
+        worst: Expr,
+        ascending: bool,
+    ) -> LazyFrame {
+        let days = (q.period_start - epoch()).num_days() as i32;
+        let mut frame = self.facts.clone().filter(cohort).filter(
+            self.period_start(time)
+                .eq(lit(days).cast(DataType::Date))
+                .and(culprit),
+        );
+        if q.group != ALL {
+            frame = frame.filter(col("group").eq(lit(q.group.clone())));
+        }
+        let silent = crate::facts::hours_silent(lit(self.as_of));
+        frame
+            .with_columns([
+                worst.alias("worst"),
+                silent.alias("hours_silent"),
+                lit(NULL).cast(DataType::String).alias("detail"),
+            ])
+            .sort_by_exprs(
+                [col("worst"), col("key")],
+                SortMultipleOptions::default()
+                    .with_order_descending_multi([!ascending, false])
+                    .with_nulls_last(true),
+            )
+            .select(DRILL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
+    }
+
+    /// Drill-down rows of an event frame (entries, sends, failures: one row per event with its
+    /// conversation's columns and its instant `at`): the events of the period and group that
+    /// match `culprit`, one row per conversation, ordered by `worst` descending.
+    pub fn event_drill(
+        &self,
+        events: LazyFrame,
+        q: &DrillQuery,
+        culprit: Expr,
+        worst: Expr,
+        detail: Expr,
+    ) -> LazyFrame {
+        let days = (q.period_start - epoch()).num_days() as i32;
+        let mut frame = events.filter(
+            self.period_start(col("at"))
+                .eq(lit(days).cast(DataType::Date))
+                .and(culprit),
+        );
+        if q.group != ALL {
+            frame = frame.filter(col("group").eq(lit(q.group.clone())));
+        }
+        let mut firsts: Vec<Expr> = DRILL_COLUMNS.iter().map(|c| col(*c).first()).collect();
+        firsts.push(col("worst").first());
+        frame
+            .with_columns([
+                worst.alias("worst"),
+                detail.alias("detail"),
+                crate::facts::hours_silent(lit(self.as_of)).alias("hours_silent"),
+            ])
+            .sort_by_exprs(
+                [col("worst"), col("key")],
+                SortMultipleOptions::default()
+                    .with_order_descending_multi([true, false])
+                    .with_nulls_last(true),
+            )
+            .group_by_stable([col("key")])
+            .agg(firsts)
+            .select(DRILL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
+    }
+
+    /// Long rows for events (entries, sends, failures), each placed in a period by its `at`.
+    pub fn event_rows(&self, events: LazyFrame, values: Vec<(&'static str, Agg)>) -> LazyFrame {
+        let base = events.with_column(self.period_start(col("at")).alias("period_start"));
+        aggregate(base, self.options.by, self.groups.clone(), values)
+    }
+
+    /// Long rows for a cohort: `cohort` selects the conversations, `time` places each in a
+    /// period, and each `(metric id, aggregation)` gives one row per period and group.
+    pub fn cohort_rows(
+        &self,
+        cohort: Expr,
+        time: Expr,
+        values: Vec<(&'static str, Agg)>,
+    ) -> LazyFrame {
+        let base = self
+            .facts
+            .clone()
+            .filter(cohort)
+            .with_column(self.period_start(time).alias("period_start"));
+        aggregate(base, self.options.by, self.groups.clone(), values)
+    }
+}
