@@ -2,15 +2,23 @@
 """Runs SQL exported by `l2lens sql` on a real engine over a warehouse written by
 `l2lens ingest`, and writes the result as CSV.
 
-Usage: run_sql.py duckdb|spark WAREHOUSE_DIR SQL_FILE OUT_CSV [WAREHOUSE_DIR SQL_FILE OUT_CSV ...]
+Usage: run_sql.py ENGINE WAREHOUSE_DIR SQL_FILE OUT_CSV [WAREHOUSE_DIR SQL_FILE OUT_CSV ...]
+
+ENGINE is one of
+  duckdb     DuckDB's Python API, the file split on `;` as many tools do;
+  spark      PySpark (local[2], UI off, a 4 GB driver), split the same way, each job in a
+             driver of its own, two at a time;
+  duckdb-cli DuckDB's own shell (`duckdb`, PyPI `duckdb-cli`): the file as is, with `.read`;
+  spark-sql  Spark's SQL shell (`spark-sql`, shipped with PyPI `pyspark`): the file as is,
+             with `-f`.
 
 Each warehouse's conversations, messages, assignments, handoffs, templates and send_failures
-Parquet files (and calendar.parquet, when there) are registered under those names. DuckDB runs
-the jobs in one process; Spark (local[2], UI off, a 4 GB driver) runs each job in a driver of
-its own, two at a time.
+Parquet files (and calendar.parquet, when there) are registered under those names.
 """
 import csv
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -119,6 +127,83 @@ def run_spark(jobs):
         spark.stop()
 
 
+def views(warehouse, dialect):
+    """The statements that register a warehouse's tables in a shell: a view per Parquet file,
+    an empty view with the table's columns for an absent optional table."""
+    out = []
+    for table in TABLES + [CALENDAR]:
+        path = os.path.join(warehouse, f"{table}.parquet")
+        if os.path.exists(path):
+            if dialect == "duckdb":
+                out.append(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}');")
+            else:
+                out.append(f"CREATE TEMPORARY VIEW {table} USING parquet OPTIONS (path '{path}');")
+        elif table in EMPTY:
+            body = empty(table)
+            if dialect == "duckdb":
+                out.append(f"CREATE VIEW {table} AS {body};")
+            else:
+                body = body.replace("VARCHAR", "STRING")
+                out.append(f"CREATE TEMPORARY VIEW {table} AS {body};")
+    return "\n".join(out) + "\n"
+
+
+def run_duckdb_cli(jobs):
+    shell = shutil.which("duckdb")
+    if shell is None:
+        sys.exit("no `duckdb` shell on the PATH (pip install duckdb-cli)")
+    for warehouse, sql, out in jobs:
+        driver = (
+            "SET TimeZone = 'UTC';\n"
+            + views(warehouse, "duckdb")
+            + f".headers on\n.mode csv\n.output {out}\n.read {sql}\n"
+        )
+        done = subprocess.run([shell, "-batch", ":memory:"], input=driver, text=True)
+        if done.returncode != 0:
+            sys.exit(f"duckdb failed on {sql}")
+
+
+def spark_sql_shell():
+    found = shutil.which("spark-sql")
+    if found:
+        return found
+    import pyspark
+
+    return os.path.join(os.path.dirname(pyspark.__file__), "bin", "spark-sql")
+
+
+def run_spark_sql(jobs):
+    shell = spark_sql_shell()
+    for warehouse, sql, out in jobs:
+        # The shell writes metastore_db/ and derby.log to its working directory.
+        with tempfile.TemporaryDirectory(prefix="l2lens-spark-sql-") as cwd:
+            init = os.path.join(cwd, "init.sql")
+            with open(init, "w", encoding="utf-8") as f:
+                f.write(views(warehouse, "spark"))
+            done = subprocess.run(
+                [
+                    shell, "--master", "local[2]", "--driver-memory", "4g",
+                    "--conf", "spark.ui.enabled=false",
+                    "--conf", "spark.sql.session.timeZone=UTC",
+                    "--conf", "spark.hadoop.hive.cli.print.header=true",
+                    "--conf", f"spark.sql.warehouse.dir={os.path.join(cwd, 'warehouse')}",
+                    "-i", init, "-f", sql,
+                ],
+                cwd=cwd, capture_output=True, text=True,
+            )
+        if done.returncode != 0:
+            sys.stderr.write(done.stderr[-4000:])
+            sys.exit(f"spark-sql failed on {sql}")
+        # The shell prints every statement's result (the SET's too), tab-separated, each with
+        # its header: keep the last result, the one after the last header line.
+        lines = done.stdout.splitlines()
+        starts = [i for i, l in enumerate(lines) if l.startswith("period_start\t") or l.startswith("conversation_id\t")]
+        if not starts:
+            sys.exit(f"spark-sql printed no result for {sql}")
+        rows = [l.split("\t") for l in lines[starts[-1]:] if l]
+        write(out, rows[0], [["" if v == "NULL" else v for v in r] for r in rows[1:]])
+
+
 def main():
     if len(sys.argv) < 5 or (len(sys.argv) - 2) % 3 != 0:
         print(__doc__, file=sys.stderr)
@@ -138,7 +223,16 @@ def main():
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
             codes = list(pool.map(one, jobs))
         return max(codes)
-    {"duckdb": run_duckdb, "spark": run_spark}[engine](jobs)
+    engines = {
+        "duckdb": run_duckdb,
+        "spark": run_spark,
+        "duckdb-cli": run_duckdb_cli,
+        "spark-sql": run_spark_sql,
+    }
+    if engine not in engines:
+        print(__doc__, file=sys.stderr)
+        return 2
+    engines[engine](jobs)
     return 0
 
 

@@ -33,6 +33,14 @@ for module in duckdb pyspark; do
       echo "note: could not install $module; its SQL test will be skipped (it fails under CI=true)" >&2
   fi
 done
+# DuckDB's own shell, to run the exported file as a user would (`.read`); spark-sql ships with
+# pyspark.
+if ! command -v duckdb >/dev/null 2>&1; then
+  echo "installing the duckdb shell for the SQL export tests..." >&2
+  python3 -m pip install --quiet --disable-pip-version-check duckdb-cli >&2 ||
+    echo "note: could not install duckdb-cli; its shell test will be skipped (it fails under CI=true)" >&2
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+fi
 if ! command -v java >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Java 17 for the Spark test..." >&2

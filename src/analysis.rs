@@ -11,7 +11,6 @@ use crate::dataset::Dataset;
 use crate::facts::{self, Facts};
 use crate::metrics::{self, Events, Frames, MetricRow, MetricsOptions};
 use crate::period::{Period, local_date};
-use crate::time::format_rfc3339;
 
 /// Everything computed once for a run.
 pub struct Analysis {
@@ -74,10 +73,10 @@ impl Analysis {
             alert::evaluate(&self.rows, period_start, self.options.by, &self.thresholds);
         alert::explain(&self.frames(), &mut alerts)?;
         Ok(AlertReport {
-            period_start: period_start.to_string(),
-            period: format!("{:?}", self.options.period).to_lowercase(),
-            as_of: format_rfc3339(self.facts.as_of),
-            dimension: self.options.by.column().to_owned(),
+            period_start,
+            period: self.options.period,
+            as_of: self.facts.as_of,
+            dimension: self.options.by,
             alerts,
         })
     }
@@ -88,11 +87,11 @@ impl Analysis {
     /// with data, said in the note.
     pub fn report_period(&self, week: Option<&str>, start: Option<NaiveDate>) -> Result<Chosen> {
         let period = self.options.period;
-        let name = format!("{period:?}").to_lowercase();
+        let name = period.name();
         // Activity in the period: window snapshots alone do not count, since a thread left open
         // is in every later snapshot.
         let active =
-            |r: &&MetricRow| !matches!(r.metric.as_str(), "window_risk_rate" | "window_expired");
+            |r: &&MetricRow| !matches!(r.metric.id(), "window_risk_rate" | "window_expired");
         let has_data = |p: NaiveDate| self.rows.iter().filter(active).any(|r| r.period_start == p);
         let explicit = match (week, start) {
             (Some(week), _) => {

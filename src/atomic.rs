@@ -5,6 +5,8 @@
 //!   sibling and swapped in with two renames. A folder l2lens wrote carries a marker file
 //!   ([`MARKER`]); l2lens replaces only such folders or empty ones, and never the working
 //!   directory, the data it reads, or a folder that holds either.
+//! - [`add_files`]: files added to a folder that holds others (`l2lens sample` into a data folder
+//!   with its config), staged the same way and renamed in once all are written.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -113,6 +115,38 @@ pub fn swap_dir(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()
     }
 }
 
+/// Adds a set of files to `dir`, a folder that may hold files of its own (a data folder with its
+/// config): `fill` writes them into a temporary sibling, then `stale` files are removed from
+/// `dir` and each new file is renamed in. On a failure in `fill`, `dir` is left as it was. The
+/// same staging as [`swap_dir`], for a folder that is not l2lens's to replace whole.
+pub fn add_files(
+    dir: &Path,
+    stale: &[PathBuf],
+    fill: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let staging = dir.join(format!(".l2lens-staging-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir(&staging)
+        .with_context(|| format!("cannot create {}", staging.display()))?;
+    let result = (|| -> Result<()> {
+        fill(&staging)?;
+        for path in stale.iter().filter(|p| p.exists()) {
+            std::fs::remove_file(path)
+                .with_context(|| format!("cannot replace {}", path.display()))?;
+        }
+        for entry in std::fs::read_dir(&staging)? {
+            let entry = entry?;
+            let target = dir.join(entry.file_name());
+            std::fs::rename(entry.path(), &target)
+                .with_context(|| format!("cannot write {}", target.display()))?;
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&staging);
+    result
+}
+
 /// Whether `dir` is a folder l2lens wrote.
 pub fn is_output_dir(dir: &Path) -> bool {
     dir.join(MARKER).is_file()
@@ -211,6 +245,40 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn added_files_replace_the_stale_ones_and_keep_the_rest_or_change_nothing() {
+        let dir = scratch("add").join("data");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("l2lens.toml"), "config").unwrap();
+        std::fs::write(dir.join("messages.csv.gz"), "old messages").unwrap();
+        let stale = [dir.join("messages.csv.gz"), dir.join("messages.csv")];
+        let err = add_files(&dir, &stale, |staging| {
+            std::fs::write(staging.join("messages.csv"), "half")?;
+            bail!("killed while writing")
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("killed while writing"));
+        let names = |d: &Path| {
+            let mut v: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names(&dir), ["l2lens.toml", "messages.csv.gz"]);
+        add_files(&dir, &stale, |staging| {
+            std::fs::write(staging.join("messages.csv"), "new messages")?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(names(&dir), ["l2lens.toml", "messages.csv"]);
+        assert_eq!(
+            std::fs::read_to_string(dir.join("l2lens.toml")).unwrap(),
+            "config"
+        );
     }
 
     #[test]

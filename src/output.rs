@@ -200,7 +200,7 @@ pub fn metrics_csv(group: &str, rows: &[MetricRow]) -> Result<Vec<u8>> {
         writer.write_record([
             r.period_start.to_string(),
             r.group.clone(),
-            r.metric.clone(),
+            r.metric.id().to_owned(),
             round_trip(r.value),
             r.n.to_string(),
         ])?;
@@ -215,7 +215,7 @@ fn metrics_json(group: &str, rows: &[MetricRow]) -> Result<Vec<u8>> {
             let mut object = serde_json::Map::new();
             object.insert("period_start".into(), r.period_start.to_string().into());
             object.insert(group.to_owned(), r.group.clone().into());
-            object.insert("metric".into(), r.metric.clone().into());
+            object.insert("metric".into(), r.metric.id().into());
             object.insert("value".into(), r.value.into());
             object.insert("n".into(), r.n.into());
             serde_json::Value::Object(object)

@@ -52,6 +52,18 @@ impl Default for Zone {
     }
 }
 
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for Period {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Period {
     Day,
@@ -61,6 +73,15 @@ pub enum Period {
 }
 
 impl Period {
+    /// The period's name on the command line and in `alerts.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+        }
+    }
+
     /// The first day of the period holding `date`.
     pub fn floor(self, date: NaiveDate) -> NaiveDate {
         match self {

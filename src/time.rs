@@ -205,6 +205,19 @@ pub fn format_rfc3339(ms: i64) -> String {
     s
 }
 
+/// Writes a date as `YYYY-MM-DD` (for `#[serde(serialize_with)]`).
+pub fn serialize_date<S: serde::Serializer>(
+    date: &chrono::NaiveDate,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(date)
+}
+
+/// Writes an instant in epoch milliseconds as RFC 3339 (for `#[serde(serialize_with)]`).
+pub fn serialize_instant<S: serde::Serializer>(ms: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format_rfc3339(*ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,10 +6,12 @@
 
 use std::time::Duration;
 
+use chrono::NaiveDate;
+
 use super::state::Changes;
 use super::{Alert, Severity};
 use crate::config::{EmailConfig, Security};
-use crate::units::{Unit, human};
+use crate::units::human;
 use anyhow::{Context, Result, bail};
 use askama::Template;
 use lettre::message::header::ContentType;
@@ -19,7 +21,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 
 /// Where the mail says the report is.
-pub fn report_location(config: &EmailConfig, period_start: &str, local: &str) -> String {
+pub fn report_location(config: &EmailConfig, period_start: NaiveDate, local: &str) -> String {
     match &config.report_url {
         Some(url) => format!("{}/{period_start}/index.html", url.trim_end_matches('/')),
         None => local.to_owned(),
@@ -38,12 +40,12 @@ struct Line {
 }
 
 fn line(alert: &Alert, status: String) -> Line {
-    let unit = crate::metrics::find(&alert.metric).map_or(Unit::Rate, |m| m.unit);
+    let unit = alert.metric.info().unit;
     Line {
         severity: alert.severity,
         status,
         group: crate::units::printable(&alert.group),
-        metric: alert.metric.clone(),
+        metric: alert.metric.id().to_owned(),
         value: human(alert.value, unit),
         threshold: alert.threshold_human.clone(),
         n: alert.n.to_string(),
@@ -60,7 +62,7 @@ impl Line {
 #[derive(Template)]
 #[template(path = "email.html")]
 struct EmailPage<'a> {
-    period_start: &'a str,
+    period_start: NaiveDate,
     as_of: &'a str,
     lines: &'a [Line],
     resolved: &'a [(String, String, String)],
@@ -68,7 +70,7 @@ struct EmailPage<'a> {
 }
 
 /// The subject: the period, the count and the worst severity.
-pub fn subject(changes: &Changes, period_start: &str) -> String {
+pub fn subject(changes: &Changes, period_start: NaiveDate) -> String {
     let firing = changes.new.len() + changes.escalated.len();
     match changes.worst() {
         Some(worst) => format!(
@@ -93,8 +95,8 @@ pub fn subject(changes: &Changes, period_start: &str) -> String {
 pub fn compose(
     config: &EmailConfig,
     changes: &Changes,
-    period_start: &str,
-    as_of: &str,
+    period_start: NaiveDate,
+    as_of: i64,
     report: &str,
 ) -> Result<Message> {
     let mut lines: Vec<Line> = changes
@@ -121,6 +123,7 @@ pub fn compose(
         })
         .collect();
 
+    let as_of = crate::time::format_rfc3339(as_of);
     let mut text =
         format!("l2lens alerts for the period starting {period_start} (data as of {as_of})\n\n");
     if !lines.is_empty() {
@@ -150,7 +153,7 @@ pub fn compose(
 
     let html = EmailPage {
         period_start,
-        as_of,
+        as_of: &as_of,
         lines: &lines,
         resolved: &resolved,
         report,
@@ -280,10 +283,10 @@ mod tests {
 
     fn alert(metric: &str, severity: Severity) -> Alert {
         Alert {
-            period_start: "2026-11-16".to_owned(),
-            dimension: "lane".to_owned(),
+            period_start: NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(),
+            dimension: crate::metrics::Dimension::Lane,
             group: "ALL".to_owned(),
-            metric: metric.to_owned(),
+            metric: crate::metrics::MetricRef::parse(metric).unwrap(),
             value: 1.0,
             threshold: "> 0".to_owned(),
             threshold_human: "> 0".to_owned(),
@@ -313,7 +316,14 @@ mod tests {
             ],
             ..Changes::default()
         };
-        let message = compose(&settings(), &changes, "2026-11-16", "now", "report").unwrap();
+        let message = compose(
+            &settings(),
+            &changes,
+            NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(),
+            0,
+            "report",
+        )
+        .unwrap();
         let body = String::from_utf8(message.formatted()).unwrap();
         for part in body.split("Content-Type: ").skip(2) {
             let critical = part.find("window_expired").expect("critical line");

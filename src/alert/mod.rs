@@ -13,7 +13,8 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Condition, Thresholds};
-use crate::metrics::{self, Dimension, DrillQuery, Frames, MetricRow};
+use crate::metrics::{self, Dimension, DrillQuery, Frames, MetricRef, MetricRow};
+use crate::period::Period;
 
 /// How bad an alert is. Ordered: a critical alert is worse than a warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -36,7 +37,7 @@ impl Severity {
 pub const MAX_CONVERSATIONS: usize = 50;
 
 /// One conversation behind an alert, as the report lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DrillRow {
     pub conversation_id: String,
     pub lane: Option<String>,
@@ -45,18 +46,19 @@ pub struct DrillRow {
     /// RFC 3339, UTC.
     pub opened_at: String,
     /// What broke the rule, for metrics that count events (a template and its status).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
     /// The local date of the period's first day.
-    pub period_start: String,
+    #[serde(serialize_with = "crate::time::serialize_date")]
+    pub period_start: NaiveDate,
     /// The grouping dimension (`lane`, `segment`, …) and the group.
-    pub dimension: String,
+    pub dimension: Dimension,
     pub group: String,
-    pub metric: String,
+    pub metric: MetricRef,
     pub value: f64,
     /// The broken condition, e.g. `> 900`.
     pub threshold: String,
@@ -70,17 +72,20 @@ pub struct Alert {
     /// Ids of up to 50 conversations behind the value, worst first.
     pub conversations: Vec<String>,
     /// The same conversations with what the report shows of them.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub drill: Vec<DrillRow>,
 }
 
 /// The alerts of one run, as written to `alerts.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlertReport {
-    pub period_start: String,
-    pub period: String,
-    pub as_of: String,
-    pub dimension: String,
+    #[serde(serialize_with = "crate::time::serialize_date")]
+    pub period_start: NaiveDate,
+    pub period: Period,
+    /// Milliseconds since the epoch, UTC; written as RFC 3339.
+    #[serde(serialize_with = "crate::time::serialize_instant")]
+    pub as_of: i64,
+    pub dimension: Dimension,
     pub alerts: Vec<Alert>,
 }
 
@@ -127,7 +132,7 @@ pub fn judge(
     by: Dimension,
     row: &MetricRow,
 ) -> (Verdict, Option<Condition>) {
-    let Some(rule) = thresholds.rule_for(&row.metric, &row.group, by == Dimension::Lane) else {
+    let Some(rule) = thresholds.rule_for(row.metric.id(), &row.group, by == Dimension::Lane) else {
         return (Verdict::Unwatched, None);
     };
     if rule.warning.is_none() && rule.critical.is_none() {
@@ -157,15 +162,14 @@ pub fn evaluate(
         .filter(|r| r.period_start == period_start)
         .filter_map(|r| match judge(thresholds, by, r) {
             (Verdict::Broken(severity), Some(condition)) => Some(Alert {
-                period_start: r.period_start.to_string(),
-                dimension: by.column().to_owned(),
+                period_start: r.period_start,
+                dimension: by,
                 group: r.group.clone(),
-                metric: r.metric.clone(),
+                metric: r.metric,
                 value: r.value,
                 threshold: condition.to_string(),
                 condition: Some(condition),
-                threshold_human: condition
-                    .human(metrics::find(&r.metric).map_or(metrics::Unit::Rate, |m| m.unit)),
+                threshold_human: condition.human(r.metric.info().unit),
                 severity,
                 n: r.n,
                 conversations: Vec::new(),
@@ -187,12 +191,12 @@ pub fn evaluate(
 /// Fills in the conversations behind each alert (up to [`MAX_CONVERSATIONS`], worst first).
 pub fn explain(ctx: &Frames<'_>, alerts: &mut [Alert]) -> Result<()> {
     for alert in alerts.iter_mut() {
-        let Some(family) = metrics::family_of(&alert.metric) else {
+        let Some(family) = metrics::family_of(alert.metric.id()) else {
             continue;
         };
         let query = DrillQuery {
-            metric: alert.metric.clone(),
-            period_start: alert.period_start.parse::<NaiveDate>()?,
+            metric: alert.metric,
+            period_start: alert.period_start,
             group: alert.group.clone(),
             value: alert.value,
             condition: alert.condition,
@@ -242,7 +246,7 @@ mod tests {
         MetricRow {
             period_start: NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(),
             group: group.to_owned(),
-            metric: metric.to_owned(),
+            metric: MetricRef::parse(metric).unwrap(),
             value,
             n,
         }
@@ -252,7 +256,7 @@ mod tests {
         let period = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
         evaluate(rows, period, Dimension::Lane, thresholds)
             .into_iter()
-            .map(|a| (a.group, a.metric, a.severity))
+            .map(|a| (a.group, a.metric.id().to_owned(), a.severity))
             .collect()
     }
 

@@ -91,7 +91,8 @@ impl EmailLog {
     pub fn changes(&self, firing: &[Alert]) -> Changes {
         let mut changes = Changes::default();
         for alert in firing {
-            let k = key(&alert.dimension, &alert.group, &alert.metric);
+            let dimension = alert.dimension.to_string();
+            let k = key(&dimension, &alert.group, alert.metric.id());
             let mailed_severity = match self.alerts.get(&k) {
                 None => {
                     changes.new.push(alert.clone());
@@ -106,11 +107,11 @@ impl EmailLog {
             changes.next.alerts.insert(
                 k,
                 Mailed {
-                    dimension: alert.dimension.clone(),
+                    dimension,
                     group: alert.group.clone(),
-                    metric: alert.metric.clone(),
+                    metric: alert.metric.id().to_owned(),
                     severity: mailed_severity,
-                    period_start: alert.period_start.clone(),
+                    period_start: alert.period_start.to_string(),
                     value: alert.value,
                     threshold: alert.threshold.clone(),
                 },
@@ -131,10 +132,10 @@ mod tests {
 
     fn alert(group: &str, metric: &str, severity: Severity) -> Alert {
         Alert {
-            period_start: "2026-11-16".into(),
-            dimension: "lane".into(),
+            period_start: chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(),
+            dimension: crate::metrics::Dimension::Lane,
             group: group.into(),
-            metric: metric.into(),
+            metric: crate::metrics::MetricRef::parse(metric).unwrap(),
             value: 1.0,
             threshold: "> 0".into(),
             threshold_human: "> 0".into(),

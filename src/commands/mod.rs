@@ -259,16 +259,16 @@ pub(crate) fn mail_alerts(
         return Ok(());
     }
     let local = reports
-        .join(&alerts.period_start)
+        .join(alerts.period_start.to_string())
         .join("index.html")
         .display()
         .to_string();
-    let location = email::report_location(settings, &alerts.period_start, &local);
+    let location = email::report_location(settings, alerts.period_start, &local);
     let message = email::compose(
         settings,
         &changes,
-        &alerts.period_start,
-        &alerts.as_of,
+        alerts.period_start,
+        alerts.as_of,
         &location,
     )?;
     if args.dry_run {
@@ -281,7 +281,7 @@ pub(crate) fn mail_alerts(
     changes.next.save(&state_path)?;
     progress.say(format!(
         "email: sent \"{}\" to {}",
-        email::subject(&changes, &alerts.period_start),
+        email::subject(&changes, alerts.period_start),
         settings.to.join(", ")
     ));
     Ok(())

@@ -188,7 +188,7 @@ impl Selection {
 /// Which value to explain.
 #[derive(Debug, Clone)]
 pub struct DrillQuery {
-    pub metric: String,
+    pub metric: MetricRef,
     pub period_start: chrono::NaiveDate,
     pub group: String,
     pub value: f64,
@@ -307,6 +307,91 @@ pub fn find(id: &str) -> Option<&'static MetricInfo> {
     all_metrics().find(|m| m.id == id)
 }
 
+/// A metric of the registry, as rows and alerts name it: compared, ordered and written by its
+/// id, which is only turned into text at the edges (CSV, JSON, HTML).
+#[derive(Clone, Copy)]
+pub struct MetricRef(&'static MetricInfo);
+
+impl MetricRef {
+    /// The registry's metric with this id; an error naming the known ids otherwise.
+    pub fn parse(id: &str) -> anyhow::Result<MetricRef> {
+        find(id).map(MetricRef).ok_or_else(|| {
+            let known: Vec<&str> = all_metrics().map(|m| m.id).collect();
+            anyhow::anyhow!("unknown metric `{id}`; known metrics: {}", known.join(", "))
+        })
+    }
+
+    pub fn id(self) -> &'static str {
+        self.0.id
+    }
+
+    pub fn info(self) -> &'static MetricInfo {
+        self.0
+    }
+}
+
+impl From<&'static MetricInfo> for MetricRef {
+    fn from(info: &'static MetricInfo) -> MetricRef {
+        MetricRef(info)
+    }
+}
+
+impl PartialEq for MetricRef {
+    fn eq(&self, other: &MetricRef) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for MetricRef {}
+
+impl PartialOrd for MetricRef {
+    fn partial_cmp(&self, other: &MetricRef) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for MetricRef {
+    fn cmp(&self, other: &MetricRef) -> std::cmp::Ordering {
+        self.id().cmp(other.id())
+    }
+}
+
+impl std::hash::Hash for MetricRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id().hash(state);
+    }
+}
+
+impl std::fmt::Debug for MetricRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl std::fmt::Display for MetricRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl PartialEq<str> for MetricRef {
+    fn eq(&self, other: &str) -> bool {
+        self.id() == other
+    }
+}
+
+impl PartialEq<&str> for MetricRef {
+    fn eq(&self, other: &&str) -> bool {
+        self.id() == *other
+    }
+}
+
+impl serde::Serialize for MetricRef {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
 /// The grouping dimension of the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dimension {
@@ -331,6 +416,18 @@ impl Dimension {
     }
 }
 
+impl std::fmt::Display for Dimension {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.column())
+    }
+}
+
+impl serde::Serialize for Dimension {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.column())
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct MetricsOptions {
     pub period: Period,
@@ -344,7 +441,7 @@ pub struct MetricsOptions {
 pub struct MetricRow {
     pub period_start: chrono::NaiveDate,
     pub group: String,
-    pub metric: String,
+    pub metric: MetricRef,
     pub value: f64,
     pub n: u64,
 }
@@ -362,15 +459,18 @@ pub fn read_rows(frame: &DataFrame) -> anyhow::Result<Vec<MetricRow>> {
     let metrics = frame.column("metric")?.str()?;
     let values = frame.column("value")?.f64()?;
     let ns = frame.column("n")?.u64()?;
-    Ok((0..frame.height())
-        .map(|i| MetricRow {
-            period_start: epoch() + chrono::TimeDelta::days(i64::from(days.get(i).unwrap_or(0))),
-            group: groups.get(i).unwrap_or_default().to_owned(),
-            metric: metrics.get(i).unwrap_or_default().to_owned(),
-            value: values.get(i).unwrap_or(f64::NAN),
-            n: ns.get(i).unwrap_or(0),
+    (0..frame.height())
+        .map(|i| {
+            Ok(MetricRow {
+                period_start: epoch()
+                    + chrono::TimeDelta::days(i64::from(days.get(i).unwrap_or(0))),
+                group: groups.get(i).unwrap_or_default().to_owned(),
+                metric: MetricRef::parse(metrics.get(i).unwrap_or_default())?,
+                value: values.get(i).unwrap_or(f64::NAN),
+                n: ns.get(i).unwrap_or(0),
+            })
         })
-        .collect())
+        .collect()
 }
 
 pub use crate::time::epoch_date as epoch;

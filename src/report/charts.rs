@@ -267,7 +267,7 @@ mod tests {
         MetricRow {
             period_start: period,
             group: group.to_owned(),
-            metric: metric.to_owned(),
+            metric: crate::metrics::MetricRef::parse(metric).unwrap(),
             value,
             n: 1,
         }

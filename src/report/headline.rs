@@ -99,7 +99,7 @@ pub fn headline(
     let all: HashMap<(&str, NaiveDate), &MetricRow> = rows
         .iter()
         .filter(|r| r.group == ALL)
-        .map(|r| ((r.metric.as_str(), r.period_start), r))
+        .map(|r| ((r.metric.id(), r.period_start), r))
         .collect();
     let value = |metric: &str, p: NaiveDate| all.get(&(metric, p)).copied();
     ids.iter()
@@ -205,17 +205,17 @@ pub fn what_changed(
     let previous: HashMap<(&str, &str), &MetricRow> = rows
         .iter()
         .filter(|r| r.period_start == before)
-        .map(|r| ((r.group.as_str(), r.metric.as_str()), r))
+        .map(|r| ((r.group.as_str(), r.metric.id()), r))
         .collect();
     let mut changes: Vec<Change> = rows
         .iter()
         .filter(|r| r.period_start == now)
         .filter_map(|r| {
-            let b = *previous.get(&(r.group.as_str(), r.metric.as_str()))?;
+            let b = *previous.get(&(r.group.as_str(), r.metric.id()))?;
             if b.value == r.value {
                 return None;
             }
-            let info = find(&r.metric)?;
+            let info = r.metric.info();
             let (state, broken) = judge(thresholds, by, r);
             if state == Verdict::TooFew {
                 return None;
@@ -290,7 +290,7 @@ mod tests {
         MetricRow {
             period_start: p,
             group: group.to_owned(),
-            metric: metric.to_owned(),
+            metric: crate::metrics::MetricRef::parse(metric).unwrap(),
             value,
             n,
         }

@@ -6,7 +6,7 @@ use askama::Template;
 
 use super::ReportInput;
 use crate::alert::{Severity, Verdict, judge};
-use crate::metrics::{self, ALL, Dimension, MetricRow, MetricSet, Unit, human};
+use crate::metrics::{self, ALL, Dimension, MetricRow, MetricSet, human};
 use crate::units::printable;
 
 pub struct Quality {
@@ -143,18 +143,15 @@ pub fn page(
 ) -> ReportPage {
     let by = input.by;
     let alerts = input.alerts;
-    let unit_of = |id: &str| metrics::find(id).map_or(Unit::Rate, |m| m.unit);
     let cards = alerts
         .alerts
         .iter()
         .map(|a| Card {
             severity: a.severity.as_str(),
-            metric: a.metric.clone(),
-            definition: metrics::find(&a.metric)
-                .map(|m| m.definition.to_owned())
-                .unwrap_or_default(),
+            metric: a.metric.id().to_owned(),
+            definition: a.metric.info().definition.to_owned(),
             group: printable(&a.group),
-            value: human(a.value, unit_of(&a.metric)),
+            value: human(a.value, a.metric.info().unit),
             threshold: a.threshold_human.clone(),
             n: a.n,
             drill: a
@@ -206,9 +203,9 @@ pub fn page(
         input.governance_notes.clone(),
     ));
     ReportPage {
-        period_kind: alerts.period.clone(),
-        period_start: alerts.period_start.clone(),
-        as_of: alerts.as_of.clone(),
+        period_kind: alerts.period.to_string(),
+        period_start: alerts.period_start.to_string(),
+        as_of: crate::time::format_rfc3339(alerts.as_of),
         generated_at: input.generated_at.clone(),
         dimension: match by {
             Dimension::None => "group".to_owned(),
@@ -280,7 +277,6 @@ fn metric_table(
     notes: Vec<String>,
 ) -> MetricTable {
     let by = input.by;
-    let unit_of = |id: &str| metrics::find(id).map_or(Unit::Rate, |m| m.unit);
     let headers: Vec<Header> = metrics::REGISTRY
         .iter()
         .filter(|f| f.set == set)
@@ -294,7 +290,7 @@ fn metric_table(
     // `ALL` first, then the groups with a value here, largest first.
     let present: std::collections::BTreeSet<&str> = period_rows
         .iter()
-        .filter(|r| headers.iter().any(|h| h.id == r.metric))
+        .filter(|r| headers.iter().any(|h| r.metric == h.id))
         .map(|r| r.group.as_str())
         .collect();
     let groups: Vec<&str> = present
@@ -305,7 +301,7 @@ fn metric_table(
         .collect();
     let cell_rows: std::collections::HashMap<(&str, &str), &MetricRow> = period_rows
         .iter()
-        .map(|r| ((r.group.as_str(), r.metric.as_str()), r))
+        .map(|r| ((r.group.as_str(), r.metric.id()), r))
         .collect();
     let mut rows: Vec<Row> = groups
         .into_iter()
@@ -334,13 +330,13 @@ fn metric_table(
                                     "{}: {}",
                                     s.as_str(),
                                     condition
-                                        .map(|c| c.human(unit_of(&r.metric)))
+                                        .map(|c| c.human(r.metric.info().unit))
                                         .unwrap_or_default()
                                 ),
                             ),
                         };
                         Cell {
-                            text: human(r.value, unit_of(&r.metric)),
+                            text: human(r.value, r.metric.info().unit),
                             n: format!("n={}", r.n),
                             state,
                             title,

@@ -157,9 +157,12 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
     let page = html::page(input, &period_rows, &largest, charts, quality);
     let html = page.render().context("rendering the report page")?;
     files.push(("index.html".to_owned(), html.into_bytes()));
-    let board = html::board_page(input.board, &input.alerts.as_of)
-        .render()
-        .context("rendering the board page")?;
+    let board = html::board_page(
+        input.board,
+        &crate::time::format_rfc3339(input.alerts.as_of),
+    )
+    .render()
+    .context("rendering the board page")?;
     files.push(("board.html".to_owned(), board.into_bytes()));
     files.push(("board.csv".to_owned(), crate::board::to_csv(input.board)?));
     files.push((

@@ -65,17 +65,24 @@ pub fn generate(dir: &Path, spec: &SampleSpec, progress: &Progress) -> Result<Sa
     if spec.weeks == 0 {
         bail!("--weeks must be at least 1");
     }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
-    for table in Table::ALL {
-        for ext in ["csv", "csv.gz", "jsonl", "ndjson", "parquet"] {
-            let stale = dir.join(format!("{}.{ext}", table.name()));
-            if stale.exists() {
-                std::fs::remove_file(&stale)
-                    .with_context(|| format!("cannot replace {}", stale.display()))?;
-            }
-        }
-    }
+    // Every table file of any format is replaced, so no older table is read beside the new ones.
+    let stale: Vec<std::path::PathBuf> = Table::ALL
+        .iter()
+        .flat_map(|table| {
+            ["csv", "csv.gz", "jsonl", "ndjson", "parquet"]
+                .map(|ext| dir.join(format!("{}.{ext}", table.name())))
+        })
+        .collect();
+    let mut counts = SampleCounts::default();
+    crate::atomic::add_files(dir, &stale, |staging| {
+        counts = write_tables(staging, spec, progress)?;
+        Ok(())
+    })
+    .with_context(|| format!("writing the sample to {}", dir.display()))?;
+    Ok(counts)
+}
+
+fn write_tables(dir: &Path, spec: &SampleSpec, progress: &Progress) -> Result<SampleCounts> {
     let mut sinks = Sinks {
         conversations: Sink::create(dir, Table::Conversations, spec.format)?,
         messages: Sink::create(dir, Table::Messages, spec.format)?,

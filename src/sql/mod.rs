@@ -415,13 +415,16 @@ impl Export<'_> {
             format!("-- Not exported (l2lens metrics computes them):\n{not_exported}")
         };
         let header = format!(
-            "-- l2lens {version}: the facts table and the metrics of `l2lens metrics` as {dialect:?} SQL.\n\
-             -- as_of: {as_of_note}, period: {period:?}, time zone: {tz}, grouped by {group_name}.\n\
+            "-- l2lens {version}: the facts table and the metrics of `l2lens metrics` as {dialect} SQL.\n\
+             -- as_of: {as_of_note}, period: {period}, time zone: {tz}, grouped by {group_name}.\n\
              -- Reads conversations, messages, assignments, handoffs, templates and send_failures as\n\
              -- `l2lens ingest` writes them (typed timestamps and source_row).\n\
              {calendar_note}{not_exported}",
             version = env!("CARGO_PKG_VERSION"),
-            dialect = d,
+            dialect = match d {
+                Dialect::DuckDb => "DuckDB",
+                Dialect::Spark => "Spark",
+            },
             period = self.period,
             tz = self.zone.name(),
         );

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::util::{Scratch, l2lens, stderr};
+use crate::util::{Scratch, fixture, l2lens, stderr};
 
 const AS_OF: &str = "2027-01-05T00:00:00Z";
 
@@ -73,49 +73,56 @@ fn csv(args: &[&str]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The fixture of the contract's six worked examples: every business and calendar duration as
+/// worked by hand in its README, and the weekly metrics on them.
 #[test]
 fn the_spec_examples_as_conversations() {
-    let scratch = Scratch::new("business-examples");
-    let dir = data(&scratch, Some(CONFIG));
+    let dir = fixture("business_hours");
     let facts = csv(&[
         "query",
         "--data",
         s(&dir),
-        "--as-of",
-        AS_OF,
         "--format",
         "csv",
         "--sql",
-        "select conversation_id, frt_bh_s, tts_bh_s, art_bh_s, art_s from facts order by conversation_id",
+        "select conversation_id, lane, frt_s, frt_bh_s, tts_bh_s, art_s, art_bh_s from facts \
+         order by conversation_id",
     ]);
-    assert_eq!(
-        facts,
-        [
-            // 30 min of 24x7; 1 h of 24x7 to the specialist; 1 h 24x7 + 1 h of office hours.
-            ["bh1", "1800.0", "3600.0", "7200.0", "10800.0"],
-            // Thu 16:30-17:00 and Mon 09:00-09:15 Berlin; to the close Mon 10:00: 1800 + 3600.
-            ["bh2", "2700.0", "0.0", "5400.0", "322200.0"],
-        ]
-        .map(|r| r.map(str::to_owned).to_vec())
-    );
-    let metrics = csv(&["metrics", "--data", s(&dir), "--as-of", AS_OF]);
-    let frt: Vec<(String, String)> = metrics
-        .iter()
-        .filter(|r| r[1] == "ALL" && r[2] == "frt_bh_median_s")
-        .map(|r| (r[0].clone(), r[3].clone()))
+    let mut expected = csv::Reader::from_path(dir.join("expected_facts.csv")).unwrap();
+    let expected: Vec<Vec<String>> = expected
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect();
+    assert_eq!(expected.len(), 6);
+    assert_eq!(facts, expected);
+    let metrics = csv(&["metrics", "--data", s(&dir)]);
+    let all = |id: &str| -> Vec<(String, String)> {
+        metrics
+            .iter()
+            .filter(|r| r[1] == "ALL" && r[2] == id)
+            .map(|r| (r[0].clone(), r[3].clone()))
+            .collect()
+    };
+    let weeks = |values: &[(&str, &str)]| -> Vec<(String, String)> {
+        values
+            .iter()
+            .map(|(w, v)| ((*w).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    // One conversation a week but in the week of 2026-10-26, which holds b4's Saturday.
     assert_eq!(
-        frt,
-        [
-            ("2026-11-16".to_owned(), "1800.0".to_owned()),
-            ("2026-12-28".to_owned(), "2700.0".to_owned()),
-        ]
+        all("frt_bh_median_s"),
+        weeks(&[
+            ("2026-03-02", "25200.0"),
+            ("2026-03-23", "7200.0"),
+            ("2026-10-26", "28800.0"),
+            ("2026-11-16", "5400.0"),
+            ("2026-12-21", "2700.0"),
+            ("2026-12-28", "2700.0"),
+        ])
     );
-    // The calendar twin is unchanged: bh2's first response is 88 h 45 min.
-    assert!(metrics.iter().any(|r| r[0] == "2026-12-28"
-        && r[1] == "ALL"
-        && r[2] == "frt_median_s"
-        && r[3] == "319500.0"));
+    // The calendar twin is unchanged: b1's first response is 88 h 45 min.
+    assert!(all("frt_median_s").contains(&("2026-12-28".to_owned(), "319500.0".to_owned())));
 }
 
 #[test]

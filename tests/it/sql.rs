@@ -138,9 +138,11 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
     let golden = scratch.join("golden");
     let governance = scratch.join("governance");
     let sample = scratch.join("sample");
+    let business_fixture = scratch.join("business-hours");
     for (data, warehouse) in [
         (golden_dir(), &golden),
         (fixture("governance"), &governance),
+        (fixture("business_hours"), &business_fixture),
         (PathBuf::from("sample_data"), &sample),
     ] {
         let (data, out) = (data.to_str().unwrap(), warehouse.to_str().unwrap());
@@ -203,6 +205,37 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
     assert_includes("l2lens on the governance fixture", &expected, &hand_checked);
     expected.extend(hand_checked);
     add("governance", &governance, &analysis, expected);
+
+    // Business time on the business-hours fixture (the contract's worked examples, from March
+    // 2026 to January 2027), read from the calendar `l2lens calendar` writes.
+    let fixture_config = fixture("business_hours/l2lens.toml");
+    let fixture_config = fixture_config.to_str().unwrap();
+    run_ok(&[
+        "calendar",
+        "-q",
+        "--config",
+        fixture_config,
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2027-01-31",
+        "--out",
+        business_fixture.join("calendar.parquet").to_str().unwrap(),
+    ]);
+    let analysis = ["--config", fixture_config];
+    let expected = l2lens_rows(
+        scratch,
+        &format!("business-hours-{dialect}"),
+        &business_fixture,
+        &[&analysis[..], &["--select", "all"]].concat(),
+    );
+    assert!(
+        expected
+            .iter()
+            .any(|(k, v)| k.1 == "ALL" && k.2 == "frt_bh_median_s" && v.0 == 28800.0),
+        "the fixture's overnight shift on the night clocks go back"
+    );
+    add("business-hours", &business_fixture, &analysis, expected);
 
     // Business time on the sample data: three schedules (office hours with a split day and a
     // holiday, an overnight desk in New York, a weekend desk), across both clock changes of
@@ -415,6 +448,100 @@ fn duckdb_runs_the_exported_sql_to_the_same_rows() {
 #[test]
 fn spark_runs_the_exported_sql_to_the_same_rows() {
     run_engine("spark", "pyspark");
+}
+
+/// Whether a command runs; under CI it must.
+fn shell(program: &str, install: &str) -> bool {
+    let ok = Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "no `{program}` on the PATH; scripts/test.sh installs it ({install})"
+        );
+        eprintln!("note: no `{program}`; its shell test is skipped");
+    }
+    ok
+}
+
+/// The exported file as a user runs it, unchanged, in the engine's own shell (DuckDB's `.read`,
+/// `spark-sql -f`): `--select all` on the governance fixture with its config equals
+/// `l2lens metrics`.
+fn run_shell(dialect: &str, engine_name: &str) {
+    let scratch = Scratch::new(&format!("sql-shell-{engine_name}"));
+    let warehouse = scratch.join("governance");
+    let data = fixture("governance");
+    run_ok(&[
+        "ingest",
+        "-q",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        warehouse.to_str().unwrap(),
+    ]);
+    let config = fixture("governance/l2lens.toml");
+    let analysis = [
+        "--as-of",
+        "2026-11-25T00:00:00Z",
+        "--config",
+        config.to_str().unwrap(),
+        "--select",
+        "all",
+    ];
+    let expected = l2lens_rows(&scratch, "governance", &warehouse, &analysis);
+    let sql = scratch.join("governance.sql");
+    run_ok(
+        &[
+            &[
+                "sql",
+                "--dialect",
+                dialect,
+                "--data",
+                warehouse.to_str().unwrap(),
+                "--out",
+                sql.to_str().unwrap(),
+            ][..],
+            &analysis[..],
+        ]
+        .concat(),
+    );
+    let result = scratch.join(&format!("governance-{engine_name}.csv"));
+    let output = Command::new("python3")
+        .arg("scripts/run_sql.py")
+        .arg(engine_name)
+        .arg(&warehouse)
+        .arg(&sql)
+        .arg(&result)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run python3");
+    assert!(
+        output.status.success(),
+        "{engine_name}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_same(
+        &format!("governance in {engine_name}"),
+        &expected,
+        &read(&[result]),
+    );
+}
+
+#[test]
+fn duckdb_shell_reads_the_exported_file_unchanged() {
+    if shell("duckdb", "PyPI duckdb-cli") {
+        run_shell("duckdb", "duckdb-cli");
+    }
+}
+
+#[test]
+fn spark_sql_shell_runs_the_exported_file_unchanged() {
+    // spark-sql ships with PyPI pyspark.
+    if engine("pyspark") {
+        run_shell("spark", "spark-sql");
+    }
 }
 
 #[test]
