@@ -37,7 +37,9 @@ impl Analysis {
         as_of: Option<i64>,
         options: MetricsOptions,
     ) -> Result<Analysis> {
-        let scope = if options.select.includes(metrics::MetricSet::Governance) {
+        let scope = if options.select.includes(metrics::MetricSet::Governance)
+            || options.select.includes(metrics::MetricSet::Text)
+        {
             facts::governance::Scope::All
         } else {
             facts::governance::Scope::Core

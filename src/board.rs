@@ -23,6 +23,7 @@ pub const FLAGS: &[&str] = &[
     "unowned",
     "duplicate",
     "no_next_action",
+    "sensitive",
 ];
 
 /// The columns of the board, in order.
@@ -62,6 +63,37 @@ pub struct BoardRow {
     pub flags: Vec<&'static str>,
 }
 
+/// Conversations with a customer exposure or a business item carrying a card number or CVV.
+fn sensitive_keys(facts: &Facts) -> Result<std::collections::HashSet<u32>> {
+    let mut keys = std::collections::HashSet::new();
+    let Some(text) = &facts.text else {
+        return Ok(keys);
+    };
+    let c = &text.conversations;
+    for (key, at) in c
+        .column("key")?
+        .u32()?
+        .iter()
+        .zip(c.column("exposure_at")?.i64()?.iter())
+    {
+        if let (Some(key), Some(_)) = (key, at) {
+            keys.insert(key);
+        }
+    }
+    let items = &text.items;
+    for (key, flagged) in items
+        .column("key")?
+        .u32()?
+        .iter()
+        .zip(items.column("flagged")?.bool()?.iter())
+    {
+        if let (Some(key), Some(true)) = (key, flagged) {
+            keys.insert(key);
+        }
+    }
+    Ok(keys)
+}
+
 /// The board at the facts' `as_of`, most urgent first: `window_expired` rows, then `due_at`
 /// ascending (nulls last), then the conversation id.
 pub fn build(facts: &Facts, config: &Config) -> Result<Vec<BoardRow>> {
@@ -92,6 +124,11 @@ pub fn build(facts: &Facts, config: &Config) -> Result<Vec<BoardRow>> {
         instant("now_last_agent_at")?,
     );
     let bot_handled = f.column("bot_handled")?.bool()?;
+    let keys = f.column("key")?.u32()?;
+    let sensitive = sensitive_keys(facts)?;
+    // The brief's next action as the board shows it: redacted, markers without tokens, under
+    // every storage mode.
+    let detector = crate::text::detector(&config.text, None)?;
     let duplicate_open = f.column("now_duplicate_open")?.bool()?;
     let risk_line = hours_ms(config.window_risk_hours);
 
@@ -123,7 +160,9 @@ pub fn build(facts: &Facts, config: &Config) -> Result<Vec<BoardRow>> {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let next_action = next_actions.get(i).map(str::to_owned);
+        let next_action = next_actions
+            .get(i)
+            .map(|t| detector.redact_without_tokens(t));
 
         let mut flags = Vec::new();
         if window_closes_at.is_some_and(|t| t <= as_of) {
@@ -148,6 +187,9 @@ pub fn build(facts: &Facts, config: &Config) -> Result<Vec<BoardRow>> {
         }
         if config.tier(&lane).is_specialist() && next_action.is_none() {
             flags.push("no_next_action");
+        }
+        if keys.get(i).is_some_and(|k| sensitive.contains(&k)) {
+            flags.push("sensitive");
         }
         rows.push(BoardRow {
             conversation_id: ids.get(i).unwrap_or_default().to_owned(),

@@ -25,6 +25,8 @@ pub struct Dataset {
     pub quarantine: Vec<QuarantineLine>,
     /// Whether the tables came from an ingested warehouse.
     pub from_warehouse: bool,
+    /// Every finding of the text of the messages and handoffs (`text_findings`, text.md).
+    pub text_findings: LazyFrame,
 }
 
 impl Dataset {
@@ -35,6 +37,10 @@ impl Dataset {
                 summary: warehouse::read_summary(dir)?,
                 quarantine: Vec::new(),
                 from_warehouse: true,
+                text_findings: match warehouse::scan_text_findings(dir)? {
+                    Some(frame) => frame,
+                    None => empty_findings()?.lazy(),
+                },
             });
         }
         let ingested = ingest_dir(dir, options, progress)?;
@@ -47,6 +53,7 @@ impl Dataset {
             summary: ingested.summary,
             quarantine: ingested.quarantine,
             from_warehouse: false,
+            text_findings: ingested.text_findings.lazy(),
         })
     }
 
@@ -85,6 +92,11 @@ impl Dataset {
     pub fn has(&self, table: Table) -> bool {
         self.tables.contains_key(&table)
     }
+}
+
+/// No findings, with the columns of `text_findings`.
+fn empty_findings() -> PolarsResult<DataFrame> {
+    crate::ingest::text::FindingRows::default().frame()
 }
 
 /// Collects a query on polars' streaming engine, which scans Parquet several times faster

@@ -34,6 +34,7 @@ pub(crate) mod sample;
 pub(crate) mod sql;
 #[cfg(test)]
 mod testing;
+pub mod text;
 pub mod time;
 pub(crate) mod timeformat;
 pub(crate) mod units;

@@ -152,7 +152,11 @@ pub fn is_closed_pipe(error: &anyhow::Error) -> bool {
 pub fn write_frame(frame: &mut DataFrame, target: &Target, format: TableFormat) -> Result<()> {
     target.write_with(format.is_binary(), |w| {
         match format {
-            TableFormat::Csv => CsvWriter::new(w).include_header(true).finish(frame)?,
+            // Every instant of l2lens is UTC: written `2026-11-16T09:00:00.000Z`.
+            TableFormat::Csv => CsvWriter::new(w)
+                .include_header(true)
+                .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S%.3fZ".into()))
+                .finish(frame)?,
             TableFormat::Json => {
                 JsonWriter::new(&mut *w)
                     .with_json_format(JsonFormat::Json)

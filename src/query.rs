@@ -13,7 +13,10 @@
 //!   conversations, at `as_of`) and `as_of`;
 //! - `metrics`: the long metric rows (`period_start, <dimension>, metric, value, n`);
 //! - `board`: the open conversations at `as_of` with owner, next action and due times
-//!   (see `l2lens board`).
+//!   (see `l2lens board`);
+//! - `text_findings`, `text_entries`: the findings of message text at or before `as_of` (kinds,
+//!   masked forms and keyed tokens, never text) and the specialist entries with what the
+//!   customer repeated and the brief carried (text.md section 4).
 
 use anyhow::{Context as _, Result};
 use polars::prelude::*;
@@ -82,7 +85,66 @@ pub fn context(analysis: &Analysis) -> Result<SQLContext> {
     sql.register("metrics", analysis.frame.clone().lazy());
     let board = crate::board::build(&analysis.facts, &analysis.config)?;
     sql.register("board", crate::board::to_frame(&board)?.lazy());
+    sql.register("text_findings", text_findings(analysis));
+    sql.register("text_entries", text_entries(analysis)?);
     Ok(sql)
+}
+
+/// `text_findings` as the metrics see it: rows at or before `as_of`, of conversations kept
+/// at `as_of`.
+pub fn text_findings(analysis: &Analysis) -> LazyFrame {
+    let kept = analysis
+        .facts
+        .frame
+        .clone()
+        .lazy()
+        .select([col("conversation_id")]);
+    analysis
+        .data
+        .text_findings
+        .clone()
+        .filter(
+            col("sent_at")
+                .cast(DataType::Int64)
+                .lt_eq(lit(analysis.facts.as_of)),
+        )
+        .join(
+            kept,
+            [col("conversation_id")],
+            [col("conversation_id")],
+            JoinArgs::new(JoinType::Semi),
+        )
+}
+
+/// `text_entries`: one row per specialist entry (text.md section 4), in the spec's columns.
+pub fn text_entries(analysis: &Analysis) -> Result<LazyFrame> {
+    let entries = match &analysis.facts.text {
+        Some(text) => text.entries.clone().lazy(),
+        None => crate::facts::text::TextFacts::empty_entries()?.lazy(),
+    };
+    let ids = analysis
+        .facts
+        .frame
+        .clone()
+        .lazy()
+        .select([col("key"), col("conversation_id")]);
+    Ok(entries
+        .join(
+            ids,
+            [col("key")],
+            [col("key")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .select([
+            col("conversation_id"),
+            col("entry_at").cast(timestamp_dtype()),
+            col("entry_lane").alias("lane"),
+            col("brief_state"),
+            col("before_n"),
+            col("repeated"),
+            col("recall"),
+            col("placeholder_fields"),
+        ]))
 }
 
 /// Runs one query; `source` names it in errors (a file name or `--sql`).

@@ -114,6 +114,10 @@ impl Case {
             epoch_unit: None,
             known_lanes: self.config.known_lanes(),
             input: self.config.input.clone(),
+            text: std::sync::Arc::new(
+                crate::ingest::text::TextPass::new(&self.config.text, None)
+                    .expect("a valid [text]"),
+            ),
         };
         let data = Dataset::load(&dir, &options, &Progress::silent()).expect("load case");
         assert_eq!(

@@ -22,6 +22,8 @@ use crate::ingest::{IngestSummary, Ingested};
 pub const SUMMARY_FILE: &str = "ingest_summary.json";
 pub const QUARANTINE_CSV: &str = "quarantine.csv";
 pub const QUARANTINE_PARQUET: &str = "quarantine.parquet";
+/// The findings of the text of the ingested messages and handoffs (text.md section 4).
+pub const TEXT_FINDINGS: &str = "text_findings.parquet";
 
 /// Whether `dir` holds an ingested warehouse (rather than raw exported tables).
 pub fn is_warehouse(dir: &Path) -> bool {
@@ -50,6 +52,13 @@ pub fn write_into(dir: &Path, ingested: &mut Ingested, config: Option<&str>) -> 
         }
     }
     write_quarantine(dir, &ingested.quarantine)?;
+    write_parquet(&dir.join(TEXT_FINDINGS), &mut ingested.text_findings)?;
+    if let Some(fingerprint) = &ingested.summary.text.key_fingerprint {
+        std::fs::write(
+            dir.join(crate::text::FINGERPRINT_FILE),
+            format!("{fingerprint}\n"),
+        )?;
+    }
     if let Some(text) = config {
         std::fs::write(dir.join(CONFIG_FILE), text)?;
     }
@@ -72,6 +81,20 @@ pub fn read_summary(dir: &Path) -> Result<IngestSummary> {
             path.display()
         )
     })
+}
+
+/// The warehouse's `text_findings`, when it has them (a warehouse written before they existed
+/// has none).
+pub fn scan_text_findings(dir: &Path) -> Result<Option<LazyFrame>> {
+    let path = dir.join(TEXT_FINDINGS);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(
+        LazyFrame::scan_parquet(PlRefPath::try_from_path(&path)?, ScanArgsParquet::default())
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+    ))
 }
 
 /// Lazily scans the tables of a warehouse.

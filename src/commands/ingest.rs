@@ -17,6 +17,10 @@ pub(crate) fn run(args: &IngestArgs, progress: &Progress) -> Result<Status> {
         );
     }
     let (config, options) = load_options(&args.data)?;
+    if options.text.fingerprint.is_some() {
+        let key = crate::text::Key::from_env(&config.text)?;
+        crate::text::check_fingerprint(&args.out, &config.text, key.as_ref())?;
+    }
     // The warehouse keeps the configuration it was built with, so that later commands on it
     // see the same lanes and tiers.
     let config_text = config
@@ -26,7 +30,8 @@ pub(crate) fn run(args: &IngestArgs, progress: &Progress) -> Result<Status> {
             std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the config file {}", path.display()))
         })
-        .transpose()?;
+        .transpose()?
+        .map(|text| crate::text::without_key(&text, &config.text));
     // CSV tables are written into the new warehouse as they are validated; the rest after.
     let mut result = None;
     crate::atomic::replace_dir(&args.out, "the warehouse", &[&args.data.data], |dir| {
@@ -39,6 +44,11 @@ pub(crate) fn run(args: &IngestArgs, progress: &Progress) -> Result<Status> {
     })?;
     let ingested = result.expect("the warehouse was written");
     progress.say(&ingested.summary);
+    if ingested.summary.text.messages_with_text > 0
+        && ingested.summary.text.key_fingerprint.is_none()
+    {
+        progress.say(crate::text::no_key_warning(&config.text));
+    }
     progress.say(format!(
         "  quarantine: {} line(s) for {} row(s) in {}",
         ingested.summary.quarantine_lines,

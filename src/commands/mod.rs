@@ -49,10 +49,17 @@ pub(crate) fn load_options(args: &DataArgs) -> Result<(Config, IngestOptions)> {
             None => "in the built-in thresholds".to_owned(),
         }
     })?;
+    let key = crate::text::Key::from_env(&config.text)?;
+    // A folder written with another key would match no token: stop rather than measure 0.
+    crate::text::check_fingerprint(&args.data, &config.text, key.as_ref())?;
     let options = IngestOptions {
         epoch_unit: args.epoch_unit,
         known_lanes: config.known_lanes(),
         input: config.input.clone(),
+        text: std::sync::Arc::new(crate::ingest::text::TextPass::new(
+            &config.text,
+            key.as_ref(),
+        )?),
     };
     Ok((config, options))
 }
@@ -66,6 +73,9 @@ pub(crate) fn load_data(
 ) -> Result<(Config, Dataset, crate::dataset::LaneCounts)> {
     let (config, options) = load_options(args)?;
     let data = Dataset::load(&args.data, &options, progress)?;
+    if data.summary.text.messages_with_text > 0 && data.summary.text.key_fingerprint.is_none() {
+        progress.say(crate::text::no_key_warning(&config.text));
+    }
     let quarantined = data.summary.rows_quarantined();
     if quarantined > 0 && !data.from_warehouse {
         progress.say(format!(
@@ -104,6 +114,44 @@ pub(crate) fn unknown_lanes_line(unknown: &[(String, u64)], config: &Config) -> 
         unknown.len(),
         names.join(", ")
     ))
+}
+
+/// What the report says of the data's text: what was scanned and how it is stored, or that there
+/// is none; and the extra columns withheld.
+pub(crate) fn text_lines(
+    summary: &crate::ingest::summary::TextSummary,
+    config: &crate::config::TextConfig,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    if summary.messages_with_text == 0 {
+        lines.push(
+            "No message text in the data: repetition, brief recall and card numbers from              customers are not measured; placeholder briefs and cards in briefs are."
+                .to_owned(),
+        );
+    } else {
+        let store = if summary.store.is_empty() {
+            config.store.as_str()
+        } else {
+            summary.store.as_str()
+        };
+        lines.push(match &summary.key_fingerprint {
+            Some(fp) => format!(
+                "Text: {} messages scanned, store = {store}, key from {} (key fingerprint {fp}).",
+                summary.messages_with_text, config.key_env
+            ),
+            None => format!(
+                "Text: {} messages scanned, store = {store}, no key: identifiers are not                  tokenised, so repetition and brief recall are not measured (set {}).",
+                summary.messages_with_text, config.key_env
+            ),
+        });
+    }
+    if !summary.withheld_columns.is_empty() {
+        lines.push(format!(
+            "Withheld columns: {} (name them in [text] keep_columns to keep them).",
+            summary.withheld_columns.join(", ")
+        ));
+    }
+    lines
 }
 
 /// Parses `--as-of`.
@@ -165,9 +213,11 @@ pub(crate) fn report_period(
     // What the data lacks for a metric, from each family's data needs.
     let mut governance_notes = Vec::new();
     let mut core_notes = Vec::new();
+    let mut text_notes = text_lines(&analysis.data.summary.text, &analysis.config.text);
     for (set, missing) in crate::metrics::missing_inputs(&analysis.data) {
         match set {
             crate::metrics::MetricSet::Governance => governance_notes.push(missing),
+            crate::metrics::MetricSet::Text => text_notes.push(missing),
             _ => core_notes.push(missing),
         }
     }
@@ -187,6 +237,7 @@ pub(crate) fn report_period(
         templates,
         governance_notes,
         core_notes,
+        text_notes,
         business_time: analysis.config.business_hours.is_some(),
         period_note: chosen.note.clone(),
     };

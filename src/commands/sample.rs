@@ -22,6 +22,7 @@ pub(crate) fn run(args: &SampleArgs, progress: &Progress) -> Result<Status> {
         weeks: args.weeks,
         end,
         format: args.format,
+        text: args.text,
     };
     let started = std::time::Instant::now();
     let counts = generate(&args.out, &spec, progress)?;

@@ -15,12 +15,14 @@ mod email;
 pub mod governance;
 pub mod input;
 pub mod schedules;
+pub mod text;
 pub mod thresholds;
 
 pub use email::{EmailConfig, Security};
 pub use governance::{DuplicateMatch, Governance};
 pub use input::Input;
 pub use schedules::{BusinessHours, Schedule};
+pub use text::{Store, TextConfig};
 pub use thresholds::{Condition, RawAlerts, Rule, Thresholds};
 
 /// The group name that stands for every group together.
@@ -170,6 +172,8 @@ pub struct Config {
     pub input: Input,
     /// `[import.*]`: the importers' own options, checked by the importer that reads them.
     pub import: toml::Table,
+    /// `[text]`: how message text is stored and scanned.
+    pub text: TextConfig,
     /// Where the configuration came from, for messages; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -191,6 +195,7 @@ impl Default for Config {
             business_hours: None,
             input: Input::default(),
             import: toml::Table::new(),
+            text: TextConfig::default(),
             source: None,
         }
     }
@@ -216,6 +221,8 @@ struct RawConfig {
     /// Importer options; read by `l2lens import`, which parses them on its own.
     #[serde(default)]
     import: toml::Table,
+    #[serde(default)]
+    text: text::RawText,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -291,6 +298,7 @@ impl Config {
         config.business_hours = schedules::resolve(raw.schedules, raw.business_hours)?;
         config.input = raw.input.resolve()?;
         config.import = raw.import;
+        config.text = raw.text.resolve()?;
         Ok(config)
     }
 

@@ -76,6 +76,8 @@ pub fn public(frame: LazyFrame) -> LazyFrame {
             INSTANT_COLUMNS
                 .iter()
                 .map(|c| col(*c).cast(timestamp_dtype()))
+                // The text facts' instant, when the data has text.
+                .chain([col("^exposure_at$").cast(timestamp_dtype())])
                 .collect::<Vec<_>>(),
         )
         .drop(Selector::ByName {

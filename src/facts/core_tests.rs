@@ -101,16 +101,19 @@ fn lateral_moves_need_no_reason_and_the_same_specialist_tier() {
 fn the_brief_is_the_latest_by_the_grace_and_scores_its_fields() {
     let handoffs = [
         Handoff {
+            row: 1,
             at: 0,
             present: [true; 5],
             next_action: None,
         },
         Handoff {
+            row: 2,
             at: MIN,
             present: [true, false, true, true, false],
             next_action: None,
         },
         Handoff {
+            row: 3,
             at: 2 * MIN,
             present: [false; 5],
             next_action: None,

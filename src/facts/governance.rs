@@ -41,6 +41,8 @@ impl Row<'_> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Brief<'a> {
     pub at: i64,
+    /// The handoff's 1-based row in its input (`source_row`).
+    pub row: u32,
     /// `intent`, `attempted_steps` and `current_status` all non-blank.
     pub complete: bool,
     pub next_action: Option<&'a str>,
@@ -70,6 +72,8 @@ pub struct Entry<'a> {
     pub at: i64,
     pub lane: &'a str,
     pub brief: BriefState,
+    /// The brief's handoff row (`source_row`), when there is a brief.
+    pub brief_row: Option<u32>,
 }
 
 /// What one conversation's events give.
@@ -177,10 +181,12 @@ pub fn conversation<'a>(
             out.bounces += 1;
         }
         if r.tier.is_specialist() {
+            let (brief, brief_row) = brief_of(briefs, r.at, g);
             out.entries.push(Entry {
                 at: r.at,
                 lane: r.lane,
-                brief: brief_state(briefs, r.at, g),
+                brief,
+                brief_row,
             });
         }
         before_last = last;
@@ -246,14 +252,14 @@ pub fn conversation<'a>(
 }
 
 /// The brief of a specialist entry at `entry`: the latest handoff within
-/// `[entry − brief_before, entry + brief_after]`.
-fn brief_state(briefs: &[Brief<'_>], entry: i64, g: &Governance) -> BriefState {
+/// `[entry − brief_before, entry + brief_after]`, its state and its row.
+fn brief_of(briefs: &[Brief<'_>], entry: i64, g: &Governance) -> (BriefState, Option<u32>) {
     let from = entry - g.brief_before_ms;
     let to = entry + g.brief_after_ms;
     match briefs.iter().rev().find(|b| b.at >= from && b.at <= to) {
-        None => BriefState::Missing,
-        Some(b) if b.complete => BriefState::Complete,
-        Some(_) => BriefState::Incomplete,
+        None => (BriefState::Missing, None),
+        Some(b) if b.complete => (BriefState::Complete, Some(b.row)),
+        Some(b) => (BriefState::Incomplete, Some(b.row)),
     }
 }
 
@@ -374,6 +380,7 @@ pub(super) fn compute(
             briefs.clear();
             briefs.extend(events.handoffs().map(|h| Brief {
                 at: h.at,
+                row: h.row,
                 complete: super::rules::brief_complete(&h.present),
                 next_action: h.next_action,
             }));
@@ -393,6 +400,7 @@ pub(super) fn compute(
                 entries.at.push(entry.at);
                 entries.lane.push(entry.lane);
                 entries.brief.push(entry.brief.as_str());
+                entries.brief_row.push(entry.brief_row);
             }
         }
         Ok((
@@ -436,6 +444,7 @@ struct EntryColumns<'a> {
     at: Vec<i64>,
     lane: Vec<&'a str>,
     brief: Vec<&'static str>,
+    brief_row: Vec<Option<u32>>,
 }
 
 impl EntryColumns<'_> {
@@ -445,6 +454,7 @@ impl EntryColumns<'_> {
             "entry_at" => self.at,
             "entry_lane" => self.lane,
             "brief" => self.brief,
+            "brief_row" => self.brief_row,
         )
     }
 }

@@ -112,6 +112,7 @@ fn a_brief_counts_from_ten_minutes_before_to_one_after_the_entry() {
     let rows = [row(100, "technical_l2", Some("a"))];
     let brief = |at_s: i64, complete| Brief {
         at: at_s * 1000,
+        row: 1,
         complete,
         next_action: None,
     };

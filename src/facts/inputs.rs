@@ -121,6 +121,7 @@ impl Inputs {
             h_key: walk::slice(h.column(CONVERSATION_KEY)?.u32()?)?,
             h_at: walk::slice(h.column("handoff_at")?.i64()?)?,
             h_next: Text::of(h, "next_action")?,
+            h_row: walk::slice(h.column(SOURCE_ROW)?.u32()?)?,
             present: &self.present,
         })
     }
@@ -192,6 +193,7 @@ pub(super) struct View<'a> {
     h_key: &'a [u32],
     h_at: &'a [i64],
     h_next: Text<'a>,
+    h_row: &'a [u32],
     present: &'a [[bool; 5]],
 }
 
@@ -210,6 +212,8 @@ pub struct Row<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Handoff<'a> {
     pub at: i64,
+    /// The handoff's input row (`source_row`).
+    pub row: u32,
     /// Which of intent, key details, attempted steps, current status and next action are
     /// present.
     pub present: [bool; 5],
@@ -246,6 +250,7 @@ impl<'a> Events<'_, 'a> {
         let v = self.view;
         self.handoffs.clone().map(move |j| Handoff {
             at: v.h_at[j],
+            row: v.h_row[j],
             present: v.present[j],
             next_action: v.h_next.get(j).filter(|t| present(Some(t))),
         })
@@ -431,8 +436,13 @@ fn handoffs(data: &Dataset, as_of: i64) -> Result<(DataFrame, Vec<[bool; 5]>)> {
         "current_status",
         "next_action",
     ];
-    let mut frame =
-        walk::by_conversation(data.table(Table::Handoffs)?, "handoff_at", as_of, &FIELDS)?;
+    // The input row stays: a specialist entry names its brief by it (text.md).
+    let mut frame = walk::by_conversation(
+        data.table(Table::Handoffs)?,
+        "handoff_at",
+        as_of,
+        &[&FIELDS[..], &[SOURCE_ROW]].concat(),
+    )?;
     let mut flags = vec![[false; 5]; frame.height()];
     for (field, name) in FIELDS.iter().enumerate() {
         let column = frame.column(name)?.str()?;

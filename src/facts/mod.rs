@@ -45,6 +45,7 @@ mod rules;
 pub mod sends;
 pub mod snapshots;
 pub mod sql;
+pub mod text;
 mod walk;
 
 use columns::fact_columns;
@@ -71,6 +72,8 @@ pub struct Facts {
     /// one chunk (`conversation_key`, `assigned_at` as Int64 ms, `lane`, `assignee_id`,
     /// `reason`): the window snapshots take the lane at each snapshot from them.
     pub assignments: DataFrame,
+    /// The text facts (text.md), with every governance fact; `None` for the core scope.
+    pub text: Option<text::TextFacts>,
 }
 
 /// Customer messages as two sorted columns: conversation keys and instants (ms).
@@ -168,13 +171,24 @@ pub fn compute_scoped(
             .map_err(anyhow::Error::from)
             .context("adding the business-time facts")?;
     }
-    Ok(Facts {
+    let mut facts = Facts {
         frame,
         as_of,
         entries: governance.entries,
         customer_messages,
         assignments: inputs.assignments,
-    })
+        text: None,
+    };
+    if scope == governance::Scope::All {
+        let text = text::compute(data, &facts, config).context("computing the text facts")?;
+        if text.has_text {
+            // Public only when the data has text, so that data without it keeps its table.
+            let columns = text::conversation_columns(&facts.frame, &text.conversations)?;
+            facts.frame.hstack_mut(&columns)?;
+        }
+        facts.text = Some(text);
+    }
+    Ok(facts)
 }
 
 /// The conversations opened at or before `as_of`, instants as Int64 ms; a close after `as_of`

@@ -24,7 +24,12 @@ pub(super) fn by_conversation(
         col(time).cast(DataType::Int64),
         col(SOURCE_ROW),
     ];
-    select.extend(columns.iter().map(|c| col(*c)));
+    select.extend(
+        columns
+            .iter()
+            .filter(|c| **c != SOURCE_ROW)
+            .map(|c| col(*c)),
+    );
     let mut frame = crate::dataset::stream(
         frame
             .filter(col(time).cast(DataType::Int64).lt_eq(lit(as_of)))
@@ -42,7 +47,9 @@ pub(super) fn by_conversation(
             SortMultipleOptions::default(),
         )?;
     }
-    frame.drop_in_place(SOURCE_ROW)?;
+    if !columns.contains(&SOURCE_ROW) {
+        frame.drop_in_place(SOURCE_ROW)?;
+    }
     frame.rechunk_mut_par();
     Ok(frame)
 }

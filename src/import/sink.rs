@@ -29,6 +29,18 @@ pub struct TableSink {
     writer: csv::Writer<BufWriter<File>>,
     width: usize,
     rows: u64,
+    /// The storage rule for the table's text columns, when it has any.
+    text: Option<SinkText>,
+    header: Vec<String>,
+}
+
+/// Where a sink's text columns are, and the rule that decides what is written of them.
+struct SinkText {
+    pass: std::sync::Arc<crate::ingest::text::TextPass>,
+    /// Messages: the `text` column and its `text_chars`.
+    message: Option<(usize, usize)>,
+    /// Handoffs: the five brief fields.
+    fields: Vec<usize>,
 }
 
 impl TableSink {
@@ -43,14 +55,58 @@ impl TableSink {
             writer,
             width: columns.len(),
             rows: 0,
+            text: None,
+            header: columns.iter().map(|c| (*c).to_owned()).collect(),
         })
+    }
+
+    /// Writes the table's text columns (`messages.text`, the five brief fields) through the
+    /// storage rule: markers by default, never the text unless `store = "raw"`; `text_chars`
+    /// is filled from the text as given.
+    pub fn with_text(mut self, pass: &std::sync::Arc<crate::ingest::text::TextPass>) -> TableSink {
+        let at = |name: &str| self.header.iter().position(|c| c == name);
+        let message = at("text").zip(at("text_chars"));
+        let fields: Vec<usize> = crate::ingest::schema::HANDOFF_FIELDS
+            .iter()
+            .filter(|_| self.path.file_stem().is_some_and(|s| s == "handoffs"))
+            .filter_map(|f| at(f))
+            .collect();
+        if message.is_some() || !fields.is_empty() {
+            self.text = Some(SinkText {
+                pass: pass.clone(),
+                message,
+                fields,
+            });
+        }
+        self
     }
 
     /// Writes one row; `None` is an empty cell.
     pub fn row(&mut self, cells: &[Option<&str>]) -> Result<()> {
         debug_assert_eq!(cells.len(), self.width);
+        let Some(text) = &self.text else {
+            self.writer
+                .write_record(cells.iter().map(|c| c.unwrap_or("")))
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+            self.rows += 1;
+            return Ok(());
+        };
+        let mut owned: Vec<Option<String>> = cells.iter().map(|c| c.map(str::to_owned)).collect();
+        if let Some((t, chars)) = text.message
+            && let Some(value) = cells[t].filter(|v| !v.trim().is_empty())
+        {
+            owned[t] = text.pass.import_form(value);
+            if owned[chars].is_none() {
+                owned[chars] = Some(crate::text::detect::text_chars(value).to_string());
+            }
+        }
+        for &f in &text.fields {
+            if let Some(value) = cells[f] {
+                owned[f] = Some(text.pass.import_field(value));
+            }
+        }
         self.writer
-            .write_record(cells.iter().map(|c| c.unwrap_or("")))
+            .write_record(owned.iter().map(|c| c.as_deref().unwrap_or("")))
             .with_context(|| format!("cannot write {}", self.path.display()))?;
         self.rows += 1;
         Ok(())
@@ -103,7 +159,11 @@ pub fn write_problems(dir: &Path, problems: &[ImportProblem]) -> Result<()> {
         .with_context(|| format!("cannot create {}", path.display()))?;
     writer.write_record(["file", "row", "column", "value", "reason"])?;
     for p in problems {
-        let value: String = p.value.chars().take(200).collect();
+        // Never a text value; card numbers and IBANs masked in any other.
+        let text_column = p.column == "text"
+            || crate::ingest::schema::HANDOFF_FIELDS.contains(&p.column.as_str());
+        let value = crate::text::quarantine_value(text_column, false, &p.value);
+        let value: String = value.chars().take(200).collect();
         writer.write_record([
             p.file.as_str(),
             &p.row.to_string(),

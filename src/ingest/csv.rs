@@ -77,7 +77,10 @@ fn read_in_chunks(
                 })
         })
         .collect::<Result<Vec<String>>>()?;
-    let map = ColumnMap::from_header(path, builder.specs(), &names)?;
+    let mut map = ColumnMap::from_header(path, builder.specs(), &names)?;
+    // Every CSV column holds strings: the storage rule decides which extras are read at all.
+    map.extras
+        .retain(|(_, name)| !builder.withholds(name, true));
     for (_, name) in &map.extras {
         builder.extra_index(name);
     }

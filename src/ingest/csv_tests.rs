@@ -7,7 +7,7 @@ use crate::ingest::schema::Table;
 use crate::ingest::validate::{IdMap, Rules};
 use polars::prelude::{ParquetReader, SerReader};
 
-const MESSAGES: &str = "message_id,conversation_id,sent_at,sender,kind,channel_ref\n\
+const MESSAGES: &str = "message_id,conversation_id,sent_at,sender,kind,wa_type\n\
 m1,c1,2026-11-16T09:00:00Z,customer,text,a\n\
 m2,c1,soon,bot,text,b\n\
 m3,nope,2026-11-16T09:02:00Z,bot,text,c\n\
@@ -21,6 +21,9 @@ m5,c2,2026-11-16T09:08:00Z,customer,media,h\n\
 m6,c2,2026-11-16T09:10:00Z,customer,text,j,extra\n\
 m7,c2,2026-11-16T09:11:00Z,customer,text,k\n";
 
+static TEXT: std::sync::LazyLock<crate::ingest::text::TextPass> =
+    std::sync::LazyLock::new(crate::ingest::text::TextPass::default);
+
 fn builder<'a>(
     lanes: &'a crate::config::KnownLanes,
     input: &'a Input,
@@ -31,6 +34,7 @@ fn builder<'a>(
         conversations: Some(ids),
         known_lanes: lanes,
         input,
+        text: &TEXT,
     };
     TableBuilder::new(Table::Messages, "messages.csv", rules, 2)
 }
@@ -80,7 +84,7 @@ fn chunks_give_the_rows_quarantine_and_counts_of_one_row_at_a_time() {
     ids.insert("c2", 1);
 
     let mut reference = builder(&lanes, &input, &ids);
-    assert_eq!(reference.extra_index("channel_ref"), 0);
+    assert_eq!(reference.extra_index("wa_type"), 0);
     let reference = row_by_row(&path, reference);
     let got: Vec<(u64, Reason)> = reference
         .quarantine
@@ -149,7 +153,7 @@ fn invalid_utf8_is_found_per_field_even_when_the_chunk_as_a_whole_decodes() {
     let dir = std::env::temp_dir().join(format!("l2lens-csv-utf8-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("messages.csv");
-    let mut file = b"message_id,conversation_id,sent_at,sender,kind,channel_ref\n".to_vec();
+    let mut file = b"message_id,conversation_id,sent_at,sender,kind,wa_type\n".to_vec();
     file.extend_from_slice(b"m1,c1,2026-11-16T09:00:00Z,customer,text,a\xc3");
     file.extend_from_slice(b"\nm2\xa9,c1,2026-11-16T09:01:00Z,bot,text,b\n");
     file.extend_from_slice(b"m3,c1,2026-11-16T09:02:00Z,bot,text,caf\xc3\xa9\n");
@@ -163,11 +167,11 @@ fn invalid_utf8_is_found_per_field_even_when_the_chunk_as_a_whole_decodes() {
     assert_eq!(
         got,
         [
-            (1, "channel_ref", Reason::InvalidUtf8),
+            (1, "wa_type", Reason::InvalidUtf8),
             (2, "message_id", Reason::InvalidUtf8)
         ]
     );
-    let extra = table.frame.column("channel_ref").unwrap().str().unwrap();
+    let extra = table.frame.column("wa_type").unwrap().str().unwrap();
     assert_eq!(extra.get(0), Some("café"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -178,7 +182,7 @@ fn a_truncated_gzip_file_is_an_error_naming_the_last_row_read() {
     let dir = std::env::temp_dir().join(format!("l2lens-csv-gz-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("messages.csv.gz");
-    let mut text = String::from("message_id,conversation_id,sent_at,sender,kind,channel_ref\n");
+    let mut text = String::from("message_id,conversation_id,sent_at,sender,kind,wa_type\n");
     for i in 0..20_000 {
         text.push_str(&format!(
             "m{i},c1,2026-11-16T09:00:00Z,customer,text,x{i}\n"

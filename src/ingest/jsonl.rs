@@ -78,7 +78,12 @@ pub fn read(
             if !found.contains(&name) {
                 found.push(name.clone());
             }
-            let i = builder.extra_index(&super::columns::extra_name(&name, specs, &[]));
+            let stringy = matches!(value, Value::String(_) | Value::Array(_) | Value::Object(_));
+            let kept_name = super::columns::extra_name(&name, specs, &[]);
+            if builder.withholds(&kept_name, stringy) {
+                continue;
+            }
+            let i = builder.extra_index(&kept_name);
             if extras.len() <= i {
                 extras.resize(i + 1, Cell::Null);
             }

@@ -14,6 +14,7 @@ mod parquet;
 pub mod schema;
 mod spill;
 pub mod summary;
+pub mod text;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -36,6 +37,8 @@ pub struct IngestOptions {
     pub known_lanes: crate::config::KnownLanes,
     /// `[input]`: timestamp formats, zone, null tokens, default channel.
     pub input: crate::config::Input,
+    /// `[text]` and the key: how text is scanned and what is kept of it.
+    pub text: std::sync::Arc<crate::ingest::text::TextPass>,
 }
 
 /// Rows per row group when ingest writes a table it reads in slices (Parquet input) or
@@ -50,6 +53,9 @@ pub struct Ingested {
     pub spilled: std::collections::BTreeSet<Table>,
     pub quarantine: Vec<QuarantineLine>,
     pub summary: IngestSummary,
+    /// The `text_findings` table (text.md section 4): every finding of the accepted messages
+    /// and handoffs.
+    pub text_findings: DataFrame,
 }
 
 /// Finds the file of each table in `dir`. A required table with no file, or a table with two
@@ -167,8 +173,16 @@ pub fn ingest_dir_into(
     let mut spilled = std::collections::BTreeSet::new();
     let mut quarantine = Vec::new();
     let mut summary = IngestSummary::new(dir);
+    let mut findings = crate::ingest::text::FindingRows::default();
     for (table, result) in results {
-        let validated = result?;
+        let mut validated = result?;
+        findings.append(std::mem::take(&mut validated.findings));
+        summary.text.withheld_columns.extend(
+            validated
+                .withheld
+                .iter()
+                .map(|c| format!("{}.{c}", table.name())),
+        );
         let file = file_name(&files[&table]);
         summary.add(table, &file, validated.counts, &validated.unknown_lanes);
         quarantine.extend(validated.quarantine);
@@ -178,11 +192,16 @@ pub fn ingest_dir_into(
         tables.insert(table, validated.frame);
     }
     summary.quarantine_lines = quarantine.len() as u64;
+    summary.text.messages_with_text = findings.messages_with_text;
+    summary.text.findings = findings.len() as u64;
+    summary.text.store = options.text.store.as_str().to_owned();
+    summary.text.key_fingerprint = options.text.fingerprint.clone();
     Ok(Ingested {
         tables,
         spilled,
         quarantine,
         summary,
+        text_findings: findings.frame()?,
     })
 }
 
@@ -221,6 +240,7 @@ fn rules<'a>(options: &'a IngestOptions, conversations: Option<&'a IdMap>) -> Ru
         conversations,
         known_lanes: &options.known_lanes,
         input: &options.input,
+        text: &options.text,
     }
 }
 

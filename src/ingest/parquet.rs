@@ -63,7 +63,15 @@ fn read_in_slices(
         .with_context(unreadable)?;
     let names: Vec<String> = schema.iter_names().map(|s| s.to_string()).collect();
     let specs = builder.specs();
-    let map = ColumnMap::from_header(path, specs, &names)?;
+    let mut map = ColumnMap::from_header(path, specs, &names)?;
+    // Extras the storage rule withholds are never read; a typed number or flag cannot hold text.
+    map.extras.retain(|(pos, name)| {
+        let (_, field) = schema.get_at_index(*pos).expect("a column of the schema");
+        let dtype = DataType::from_arrow_field(field);
+        let may_hold_strings =
+            !(dtype.is_primitive_numeric() || dtype.is_bool() || dtype.is_temporal());
+        !builder.withholds(name, may_hold_strings)
+    });
     // Every column's type is checked before any row is read.
     for (spec, pos) in specs.iter().zip(&map.canonical) {
         if let Some(p) = pos {
@@ -186,6 +194,7 @@ fn check_type(
         let expected = match spec.kind {
             Kind::Timestamp => "a timestamp (any unit, with or without a time zone) or text",
             Kind::Bool => "a boolean or text",
+            Kind::Count => "an integer or text",
             _ => "text",
         };
         bail!(

@@ -20,6 +20,9 @@ fn write(path: &Path) {
         .unwrap();
 }
 
+static TEXT: std::sync::LazyLock<crate::ingest::text::TextPass> =
+    std::sync::LazyLock::new(crate::ingest::text::TextPass::default);
+
 fn read(path: &Path, slice_rows: usize, spill: Option<std::path::PathBuf>) -> ValidatedTable {
     let lanes = Config::default().known_lanes();
     let input = Input::default();
@@ -28,6 +31,7 @@ fn read(path: &Path, slice_rows: usize, spill: Option<std::path::PathBuf>) -> Va
         conversations: None::<&IdMap>,
         known_lanes: &lanes,
         input: &input,
+        text: &TEXT,
     };
     let mut builder = TableBuilder::new(Table::Conversations, "conversations.parquet", rules, 2);
     if let Some(spill) = spill {

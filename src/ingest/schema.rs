@@ -115,6 +115,8 @@ pub enum Kind {
     Timestamp,
     /// true/false, 1/0, yes/no, t/f; null is false.
     Bool,
+    /// A non-negative integer (`text_chars`); anything else quarantines the row.
+    Count,
 }
 
 impl Kind {
@@ -122,6 +124,7 @@ impl Kind {
         match self {
             Kind::Timestamp => timestamp_dtype(),
             Kind::Bool => DataType::Boolean,
+            Kind::Count => DataType::Int64,
             _ => DataType::String,
         }
     }
@@ -197,6 +200,29 @@ const MESSAGES: &[ColumnSpec] = &[
     col("is_fallback", Kind::Bool, false),
     col("intent", Kind::Text, false),
     col("template_name", Kind::Text, false),
+    // What the sender wrote: scanned while read, then kept only as `[text] store` allows
+    // (text.md); `text_chars` is its length, given by an importer or counted here.
+    col("text", Kind::Text, false),
+    col("text_chars", Kind::Count, false),
+];
+
+/// The columns of each table that hold free text: scanned for findings, never copied to the
+/// quarantine, and stored only as `[text] store` allows.
+pub fn text_columns(table: Table) -> &'static [&'static str] {
+    match table {
+        Table::Messages => &["text"],
+        Table::Handoffs => HANDOFF_FIELDS,
+        _ => &[],
+    }
+}
+
+/// The five free-text fields of a handoff brief, in schema order.
+pub const HANDOFF_FIELDS: &[&str] = &[
+    "intent",
+    "key_details",
+    "attempted_steps",
+    "current_status",
+    "next_action",
 ];
 
 const ASSIGNMENTS: &[ColumnSpec] = &[

@@ -27,6 +27,23 @@ pub struct IngestSummary {
     /// Lanes of accepted assignments that the configuration does not know, with row counts.
     pub unknown_lanes: BTreeMap<String, u64>,
     pub quarantine_lines: u64,
+    /// What was read of message text.
+    #[serde(default)]
+    pub text: TextSummary,
+}
+
+/// What ingest did with text: messages scanned, findings, the storage mode, the key
+/// fingerprint and the extra columns withheld.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TextSummary {
+    /// Messages with text (`text_chars` not null).
+    pub messages_with_text: u64,
+    pub findings: u64,
+    pub store: String,
+    /// The fingerprint of the key the tokens were made with (none without a key).
+    pub key_fingerprint: Option<String>,
+    /// `table.column` of every extra column withheld.
+    pub withheld_columns: Vec<String>,
 }
 
 impl IngestSummary {
@@ -37,6 +54,7 @@ impl IngestSummary {
             tables: BTreeMap::new(),
             unknown_lanes: BTreeMap::new(),
             quarantine_lines: 0,
+            text: TextSummary::default(),
         }
     }
 
@@ -87,6 +105,26 @@ impl fmt::Display for IngestSummary {
                     t.counts.rows_quarantined
                 )?;
             }
+        }
+        if self.text.messages_with_text > 0 {
+            writeln!(
+                f,
+                "  text: {} messages scanned, {} findings, store = {}{}",
+                self.text.messages_with_text,
+                self.text.findings,
+                self.text.store,
+                match &self.text.key_fingerprint {
+                    Some(fp) => format!(", text key fingerprint {fp}"),
+                    None => ", no key (identifiers not tokenised)".to_owned(),
+                }
+            )?;
+        }
+        if !self.text.withheld_columns.is_empty() {
+            writeln!(
+                f,
+                "  withheld columns: {}; name them in [text] keep_columns to keep them",
+                self.text.withheld_columns.join(", ")
+            )?;
         }
         if self.unknown_lanes.is_empty() {
             write!(f, "  unknown lanes: none")

@@ -16,6 +16,7 @@ use super::ids::Seen;
 use super::schema::{CONVERSATION_KEY, ColumnSpec, Kind, Table};
 use super::spill::Spill;
 use crate::config::Input;
+use crate::ingest::text::FindingRows;
 use crate::time::EpochUnit;
 use crate::timeformat::TimestampReader;
 
@@ -51,6 +52,7 @@ pub enum Reason {
     BadJson,
     NotAnObject,
     WrongType,
+    BadCount,
 }
 
 impl Reason {
@@ -68,6 +70,7 @@ impl Reason {
             Reason::BadJson => "bad_json",
             Reason::NotAnObject => "not_an_object",
             Reason::WrongType => "wrong_type",
+            Reason::BadCount => "bad_count",
         }
     }
 }
@@ -103,6 +106,8 @@ pub struct Rules<'a> {
     pub known_lanes: &'a crate::config::KnownLanes,
     /// How the files write timestamps, nulls and channels.
     pub input: &'a Input,
+    /// How text is scanned and stored.
+    pub text: &'a crate::ingest::text::TextPass,
 }
 
 enum Value<'a> {
@@ -139,6 +144,10 @@ pub struct ValidatedTable {
     /// Accepted ids of the table's unique key (conversations: for the foreign-key check).
     pub ids: IdMap,
     pub unknown_lanes: BTreeMap<String, u64>,
+    /// The findings of the table's text (messages and handoffs).
+    pub findings: FindingRows,
+    /// Extra columns left out by the storage rule (`[text] keep_columns`, `withhold_columns`).
+    pub withheld: Vec<String>,
 }
 
 /// Validates a table's rows in file order. Rows are parsed into a [`Chunk`], either here one
@@ -173,13 +182,17 @@ pub struct TableBuilder<'r> {
     kept: Vec<DataFrame>,
     /// Whether the reader ends the batches (the builder then never cuts one itself).
     reader_batches: bool,
+    /// The findings of the text of the rows accepted so far.
+    findings: FindingRows,
+    /// Extra columns withheld, in the order first seen.
+    withheld: Vec<String>,
 }
 
 /// Ids whose slots the merge reads together before inserting them.
 const WARM_RUN: usize = 16;
 
-/// The widest canonical table has eight columns.
-pub const MAX_COLUMNS: usize = 8;
+/// The widest canonical table (messages) has ten columns.
+pub const MAX_COLUMNS: usize = 10;
 
 impl<'r> TableBuilder<'r> {
     pub fn new(table: Table, file: &str, rules: Rules<'r>, capacity: usize) -> Self {
@@ -196,7 +209,31 @@ impl<'r> TableBuilder<'r> {
             spill: None,
             kept: Vec::new(),
             reader_batches: false,
+            findings: FindingRows::default(),
+            withheld: Vec::new(),
         }
+    }
+
+    /// Whether the storage rule withholds the extra column `name` (`may_hold_strings`: its
+    /// values may be strings); a withheld column is recorded, and dropped if it was kept so
+    /// far.
+    pub fn withholds(&mut self, name: &str, may_hold_strings: bool) -> bool {
+        if self.withheld.iter().any(|w| w == name) {
+            return true;
+        }
+        let table = self.parser.table;
+        if !self
+            .parser
+            .rules
+            .text
+            .withholds(table, name, may_hold_strings)
+        {
+            return false;
+        }
+        if !self.withheld.iter().any(|w| w == name) {
+            self.withheld.push(name.to_owned());
+        }
+        true
     }
 
     pub fn table(&self) -> Table {
@@ -390,6 +427,15 @@ impl<'r> TableBuilder<'r> {
         for (lane, n) in unknown_lanes {
             *self.unknown_lanes.entry(lane).or_default() += n;
         }
+        // Text is scanned and replaced by what may be kept before the rows go anywhere.
+        let table = self.parser.table;
+        if crate::ingest::schema::text_columns(table).is_empty() {
+            return Ok(frame);
+        }
+        self.parser
+            .rules
+            .text
+            .apply(table, &mut frame, &mut self.findings)?;
         Ok(frame)
     }
 
@@ -405,12 +451,21 @@ impl<'r> TableBuilder<'r> {
     }
 
     fn quarantine_line(&mut self, row: u64, column: &str, value: &str, reason: Reason) {
+        // Never a text value or a line of a text table; card numbers and IBANs masked in the
+        // rest (text.md, "Quarantine").
+        let table = self.parser.table;
+        let text_columns = crate::ingest::schema::text_columns(table);
+        let value = crate::text::quarantine_value(
+            text_columns.contains(&column),
+            column.is_empty() && !text_columns.is_empty(),
+            value,
+        );
         self.quarantine.push(QuarantineLine {
-            table: self.parser.table,
+            table,
             file: self.file.clone(),
             row,
             column: column.to_owned(),
-            value: clip(value),
+            value: clip(&value),
             reason,
         });
     }
@@ -441,6 +496,13 @@ impl<'r> TableBuilder<'r> {
                 }
             }
         };
+        // A column found to hold strings after rows kept it (JSON Lines) goes too.
+        let mut frame = frame;
+        for name in &self.withheld {
+            if frame.column(name).is_ok() {
+                frame.drop_in_place(name)?;
+            }
+        }
         Ok(ValidatedTable {
             frame,
             spilled,
@@ -448,6 +510,8 @@ impl<'r> TableBuilder<'r> {
             counts: self.counts,
             ids: self.seen.into_map(),
             unknown_lanes: self.unknown_lanes,
+            findings: self.findings,
+            withheld: self.withheld,
         })
     }
 }

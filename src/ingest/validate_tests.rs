@@ -10,6 +10,8 @@ fn lanes() -> crate::config::KnownLanes {
 }
 
 static INPUT: std::sync::LazyLock<Input> = std::sync::LazyLock::new(Input::default);
+static TEXT: std::sync::LazyLock<crate::ingest::text::TextPass> =
+    std::sync::LazyLock::new(crate::ingest::text::TextPass::default);
 
 fn rules<'a>(lanes: &'a crate::config::KnownLanes, conversations: Option<&'a IdMap>) -> Rules<'a> {
     Rules {
@@ -17,6 +19,7 @@ fn rules<'a>(lanes: &'a crate::config::KnownLanes, conversations: Option<&'a IdM
         conversations,
         known_lanes: lanes,
         input: &INPUT,
+        text: &TEXT,
     }
 }
 

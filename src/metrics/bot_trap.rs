@@ -33,7 +33,7 @@ pub const FAMILY: Family = Family {
         },
     }],
     needs: &[],
-    sql_tables: "",
+    sql_tables: &[],
     rows,
     drill,
 };

@@ -33,7 +33,7 @@ pub const FAMILY: Family = Family {
         },
     }],
     needs: &[Table::Handoffs],
-    sql_tables: SQL_TABLES,
+    sql_tables: &[ENTRY_TABLES, SQL_TABLES],
     rows,
     drill,
 };
@@ -66,24 +66,27 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
 }
 
 /// Specialist entries (stays in a specialist lane, from the facts' `stays`) and their brief:
-/// the latest handoff (time, then input order) within [entry − before, entry + after].
-const SQL_TABLES: &str = r#"entry_handoffs AS (
+/// the latest handoff (time, then input order) within [entry − before, entry + after], with
+/// its input row (`brief_row`). Read by the text metrics too.
+pub const ENTRY_TABLES: &str = r#"entry_handoffs AS (
   SELECT h.conversation_id, {HANDOFF} AS at, h.source_row,
          {BRIEF_COMPLETE} AS complete
   FROM handoffs h
   WHERE {HANDOFF} <= (SELECT t FROM params)
 ),
 entry_briefs AS (
-  SELECT entry_row, complete FROM (
-    SELECT s.source_row AS entry_row, h.complete,
+  SELECT entry_row, complete, brief_row FROM (
+    SELECT s.source_row AS entry_row, h.complete, h.source_row AS brief_row,
            ROW_NUMBER() OVER (PARTITION BY s.conversation_id, s.source_row ORDER BY h.at DESC, h.source_row DESC) AS from_last
     FROM stays s JOIN entry_handoffs h
       ON h.conversation_id = s.conversation_id
      AND h.at >= s.ts - {ENTRY_BRIEF_BEFORE_MS} AND h.at <= s.ts + {ENTRY_BRIEF_AFTER_MS}
     WHERE s.tier >= 2) x
   WHERE from_last = 1
-),
-brief_checks AS (
+)"#;
+
+/// The entries with their brief's state.
+const SQL_TABLES: &str = r#"brief_checks AS (
   SELECT f.*, s.ts AS entry_at, s.lane AS entry_lane, COALESCE(b.complete, FALSE) AS brief_complete
   FROM stays s
   JOIN facts f ON f.conversation_id = s.conversation_id

@@ -93,6 +93,7 @@ pub fn markers(set: MetricSet, style: Style) -> (String, String) {
             MetricSet::Core => "core",
             MetricSet::Governance => "governance",
             MetricSet::BusinessTime => "business-time",
+            MetricSet::Text => "text",
         },
         match style {
             Style::Short => "short",
@@ -110,11 +111,7 @@ pub fn markers(set: MetricSet, style: Style) -> (String, String) {
 pub fn refresh(text: &str) -> Option<String> {
     let mut out = text.to_owned();
     let mut found = false;
-    for set in [
-        MetricSet::Core,
-        MetricSet::BusinessTime,
-        MetricSet::Governance,
-    ] {
+    for set in MetricSet::ALL {
         for style in [Style::Short, Style::Full] {
             let (begin, end) = markers(set, style);
             let Some(start) = out.find(&begin) else {
@@ -142,6 +139,7 @@ mod tests {
         "docs/governance.md",
         "docs/business-hours.md",
         "docs/commands.md",
+        "docs/text.md",
     ];
 
     #[test]
@@ -154,11 +152,7 @@ mod tests {
             let path = root.join(doc);
             let text = std::fs::read_to_string(&path).unwrap();
             let fresh = refresh(&text).unwrap_or_else(|| panic!("{doc} has no metric table"));
-            for set in [
-                MetricSet::Core,
-                MetricSet::BusinessTime,
-                MetricSet::Governance,
-            ] {
+            for set in MetricSet::ALL {
                 if [Style::Short, Style::Full]
                     .iter()
                     .any(|&s| text.contains(&markers(set, s).0))
@@ -178,11 +172,7 @@ mod tests {
             stale.is_empty(),
             "metric tables differ from the registry in {stale:?}; rerun with L2LENS_UPDATE_DOCS=1"
         );
-        for set in [
-            MetricSet::Core,
-            MetricSet::BusinessTime,
-            MetricSet::Governance,
-        ] {
+        for set in MetricSet::ALL {
             assert!(sets_seen.contains(&set), "no docs table for {set:?}");
         }
     }

@@ -42,7 +42,7 @@ pub const FAMILY: Family = Family {
         },
     }],
     needs: &[],
-    sql_tables: "",
+    sql_tables: &[],
     rows,
     drill,
 };

@@ -71,11 +71,28 @@ pub struct Frames<'a> {
     pub failures: Option<LazyFrame>,
     /// Whether the data has handoff briefs at all.
     pub has_briefs: bool,
+    /// The text facts' frames, when the governance facts were computed.
+    pub text: Option<TextFrames>,
     /// The group of every conversation, numbered once ([`aggregate::GroupIds`]).
     groups: Option<std::sync::Arc<aggregate::GroupIds>>,
     pub as_of: i64,
     pub options: MetricsOptions,
     pub config: &'a Config,
+}
+
+/// The text facts as the text metrics read them, each with its conversation's group and
+/// drill-down columns and an instant `at`.
+#[derive(Clone)]
+pub struct TextFrames {
+    /// Whether any message has text.
+    pub has_text: bool,
+    /// `text_entries` with the drill-down columns, `at` = the entry.
+    pub entries: LazyFrame,
+    /// The business items, `at` = their time.
+    pub items: LazyFrame,
+    /// Conversations with customer text, `at` = `opened_at`, with `exposure_findings` and
+    /// `exposure_masked`.
+    pub exposed: LazyFrame,
 }
 
 impl<'a> Frames<'a> {
@@ -119,7 +136,37 @@ impl<'a> Frames<'a> {
                 JoinArgs::new(JoinType::Inner),
             )
         };
+        let text = facts.text.as_ref().map(|t| {
+            let exposed = facts_frame.clone().join(
+                t.conversations.clone().lazy().select([
+                    col("key"),
+                    col("exposure_findings"),
+                    col("exposure_masked"),
+                ]),
+                [col("key")],
+                [col("key")],
+                JoinArgs::new(JoinType::Inner),
+            );
+            TextFrames {
+                has_text: t.has_text,
+                entries: with_conversation(
+                    t.entries
+                        .clone()
+                        .lazy()
+                        .with_column(col("entry_at").alias("at")),
+                ),
+                items: with_conversation(t.items.clone().lazy()),
+                exposed: if t.has_text {
+                    exposed
+                        .filter(col("text_customer_messages").gt(lit(0u32)))
+                        .with_column(col("opened_at").alias("at"))
+                } else {
+                    exposed.filter(lit(false))
+                },
+            }
+        });
         Frames {
+            text,
             groups: events.groups.clone(),
             window: events.window.clone().with_column(group("lane_at_snapshot")),
             entries: with_conversation(

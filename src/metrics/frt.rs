@@ -53,7 +53,7 @@ pub const FAMILY: Family = Family {
         },
     ],
     needs: &[],
-    sql_tables: "",
+    sql_tables: &[],
     rows,
     drill,
 };

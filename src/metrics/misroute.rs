@@ -34,7 +34,7 @@ pub const FAMILY: Family = Family {
         },
     }],
     needs: &[],
-    sql_tables: "",
+    sql_tables: &[],
     rows,
     drill,
 };

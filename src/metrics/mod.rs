@@ -13,6 +13,7 @@ mod context;
 pub mod docs;
 mod duplicates;
 mod escalation;
+mod exposure;
 mod frames;
 mod frt;
 mod frt_bh;
@@ -22,6 +23,7 @@ mod missed_handoff;
 mod ownerless;
 mod ping_pong;
 mod reopen;
+mod repetition;
 mod resolution_time;
 mod silent_stall;
 mod specialist_rate;
@@ -137,9 +139,10 @@ pub struct Family {
     pub metrics: &'static [MetricInfo],
     /// The optional input tables without which the family has no rows (not zeros).
     pub needs: &'static [Table],
-    /// The SQL tables (CTEs, comma-separated, after the facts) the family's SQL reads, with the
-    /// export's placeholders; empty when it reads only the facts.
-    pub sql_tables: &'static str,
+    /// The SQL tables the family's SQL reads: pieces of CTEs (comma-separated, after the facts)
+    /// with the export's placeholders, each added to a script once however many families read
+    /// it; none when it reads only the facts.
+    pub sql_tables: &'static [&'static str],
     pub rows: fn(&Frames<'_>) -> Result<LazyFrame>,
     /// The conversations behind one (period, group, metric) value, worst first, with the
     /// columns of [`DRILL_COLUMNS`].
@@ -156,9 +159,20 @@ pub enum MetricSet {
     /// Business-time twins of FRT, TTS and resolution time (business-hours.md); computed only
     /// when the configuration has `[business_hours]`.
     BusinessTime,
+    /// Whether the context survived the handoff, and card numbers in the chat (text.md):
+    /// read from the findings of message text.
+    Text,
 }
 
 impl MetricSet {
+    /// Every set, in the order of the docs and the report.
+    pub const ALL: [MetricSet; 4] = [
+        MetricSet::Core,
+        MetricSet::BusinessTime,
+        MetricSet::Governance,
+        MetricSet::Text,
+    ];
+
     /// Whether the metrics of this set exist under `config`.
     pub fn available(self, config: &Config) -> bool {
         self != MetricSet::BusinessTime || config.business_hours.is_some()
@@ -172,6 +186,7 @@ pub enum Selection {
     #[default]
     Core,
     Governance,
+    Text,
     All,
 }
 
@@ -181,6 +196,7 @@ impl Selection {
             Selection::All => true,
             Selection::Core => matches!(set, MetricSet::Core | MetricSet::BusinessTime),
             Selection::Governance => set == MetricSet::Governance,
+            Selection::Text => set == MetricSet::Text,
         }
     }
 }
@@ -239,6 +255,8 @@ pub const REGISTRY: &[Family] = &[
     silent_stall::FAMILY,
     brief_missing::FAMILY,
     window_violations::FAMILY,
+    repetition::FAMILY,
+    exposure::FAMILY,
 ];
 
 /// For each family that needs an input table the data lacks, one sentence: its ids and what

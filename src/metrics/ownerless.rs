@@ -34,7 +34,7 @@ pub const FAMILY: Family = Family {
         },
     }],
     needs: &[],
-    sql_tables: SQL_TABLES,
+    sql_tables: &[SQL_TABLES],
     rows,
     drill,
 };

@@ -31,7 +31,7 @@ pub const FAMILY: Family = Family {
         },
     }],
     needs: &[],
-    sql_tables: "",
+    sql_tables: &[],
     rows,
     drill,
 };

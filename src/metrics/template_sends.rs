@@ -35,7 +35,7 @@ pub const FAMILY: Family = Family {
         },
     }],
     needs: &[Table::Templates],
-    sql_tables: SQL_TABLES,
+    sql_tables: &[SQL_TABLES],
     rows,
     drill,
 };

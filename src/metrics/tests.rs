@@ -217,7 +217,11 @@ fn every_registry_entry_is_complete() {
                     assert!(!filter.is_empty(), "{}", m.id);
                     // The table is the facts, or one the family adds.
                     assert!(
-                        from == "facts" || family.sql_tables.contains(&format!("{from} AS (")),
+                        from == "facts"
+                            || family
+                                .sql_tables
+                                .iter()
+                                .any(|t| t.contains(&format!("{from} AS ("))),
                         "{}: no SQL table {from}",
                         m.id
                     );

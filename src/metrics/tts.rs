@@ -69,7 +69,7 @@ pub const FAMILY: Family = Family {
         },
     ],
     needs: &[],
-    sql_tables: "",
+    sql_tables: &[],
     rows,
     drill,
 };

@@ -202,6 +202,12 @@ pub fn page(
         "Governance checks",
         input.governance_notes.clone(),
     ));
+    tables.push(table(
+        MetricSet::Text,
+        "text-table",
+        "Did the context survive the handoff?",
+        input.text_notes.clone(),
+    ));
     ReportPage {
         period_kind: alerts.period.to_string(),
         period_start: alerts.period_start.to_string(),

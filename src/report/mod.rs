@@ -48,6 +48,8 @@ pub struct ReportInput<'a> {
     pub governance_notes: Vec<String>,
     /// What the data lacks for the ten metrics ("no handoff briefs").
     pub core_notes: Vec<String>,
+    /// What was read of message text, or that there is none (the text section's notes).
+    pub text_notes: Vec<String>,
     /// Whether the configuration has `[business_hours]` (the business-time metrics exist).
     pub business_time: bool,
     /// Why this period (a fallback from an empty default) or that it has no data.

@@ -14,6 +14,7 @@
 mod rng;
 pub mod sink;
 mod story;
+mod text;
 
 use std::path::Path;
 
@@ -38,6 +39,8 @@ pub struct SampleSpec {
     /// before it.
     pub end: i64,
     pub format: SampleFormat,
+    /// Whether messages get a `text` column (`--text`).
+    pub text: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -84,11 +87,11 @@ pub fn generate(dir: &Path, spec: &SampleSpec, progress: &Progress) -> Result<Sa
 
 fn write_tables(dir: &Path, spec: &SampleSpec, progress: &Progress) -> Result<SampleCounts> {
     let mut sinks = Sinks {
-        conversations: Sink::create(dir, Table::Conversations, spec.format)?,
-        messages: Sink::create(dir, Table::Messages, spec.format)?,
-        assignments: Sink::create(dir, Table::Assignments, spec.format)?,
-        handoffs: Sink::create(dir, Table::Handoffs, spec.format)?,
-        send_failures: Sink::create(dir, Table::SendFailures, spec.format)?,
+        conversations: Sink::create(dir, Table::Conversations, spec.format, spec.text)?,
+        messages: Sink::create(dir, Table::Messages, spec.format, spec.text)?,
+        assignments: Sink::create(dir, Table::Assignments, spec.format, spec.text)?,
+        handoffs: Sink::create(dir, Table::Handoffs, spec.format, spec.text)?,
+        send_failures: Sink::create(dir, Table::SendFailures, spec.format, spec.text)?,
     };
     let mut generator = Generator {
         spec,
@@ -239,7 +242,7 @@ impl Generator<'_> {
         for m in thread.messages.iter().filter(|m| m.at < end) {
             self.next_message += 1;
             let id = format!("m{:0width$}", self.next_message, width = self.digits + 1);
-            sinks.messages.row(&[
+            let fields = [
                 Field::Str(Some(&id)),
                 Field::Str(Some(&c.id)),
                 Field::Ts(Some(m.at)),
@@ -248,7 +251,15 @@ impl Generator<'_> {
                 Field::Bool(m.fallback.then_some(true)),
                 Field::Str(m.intent),
                 Field::Str(m.template),
-            ])?;
+            ];
+            if self.spec.text {
+                let text = text::message_text(self.spec.seed, self.next_message, m.sender);
+                let mut with_text = fields.to_vec();
+                with_text.push(Field::Str(text.as_deref()));
+                sinks.messages.row(&with_text)?;
+            } else {
+                sinks.messages.row(&fields)?;
+            }
             self.counts.messages += 1;
         }
         for a in thread.assignments.iter().filter(|a| a.at < end) {
@@ -314,7 +325,7 @@ fn write_templates(dir: &Path, spec: &SampleSpec) -> Result<u64> {
         ("order_update", "approved", late + 6 * MS_PER_HOUR),
         ("renewal_notice", "flagged", late + MS_PER_DAY),
     ];
-    let mut sink = Sink::create(dir, Table::Templates, spec.format)?;
+    let mut sink = Sink::create(dir, Table::Templates, spec.format, spec.text)?;
     for (name, status, at) in rows {
         sink.row(&[
             Field::Str(Some(name)),

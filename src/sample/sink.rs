@@ -57,9 +57,18 @@ pub enum Sink {
 }
 
 impl Sink {
-    pub fn create(dir: &Path, table: Table, format: SampleFormat) -> Result<Sink> {
+    /// A sink for `table`; messages get a `text` column only with `text` (never `text_chars`,
+    /// which ingest counts).
+    pub fn create(dir: &Path, table: Table, format: SampleFormat, text: bool) -> Result<Sink> {
         let path = dir.join(format!("{}.{}", table.name(), format.extension()));
-        let specs = table.columns();
+        let all = table.columns();
+        let specs = match table {
+            Table::Messages => {
+                let canonical = all.iter().take_while(|s| s.name != "text").count();
+                &all[..canonical + usize::from(text)]
+            }
+            _ => all,
+        };
         if format == SampleFormat::Parquet {
             let file =
                 File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;

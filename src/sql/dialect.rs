@@ -101,6 +101,15 @@ impl Dialect {
         }
     }
 
+    /// A text with every run of whitespace collapsed to one space, trimmed and lower-cased (how
+    /// placeholders are compared; the stored brief is already NFKC-normalised).
+    pub fn normalised_text(self, value: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("lower(trim(regexp_replace({value}, '\\s+', ' ', 'g')))"),
+            Dialect::Spark => format!("lower(trim(regexp_replace({value}, '\\\\s+', ' ')))"),
+        }
+    }
+
     /// A continuous quantile with linear interpolation (numpy's default).
     pub fn quantile(self, value: &str, q: f64) -> String {
         match self {

@@ -150,7 +150,34 @@ impl Export<'_> {
             .collect();
         let g = &self.config.governance;
         let asks: Vec<String> = g.human_request_intents.iter().map(|i| d.quote(i)).collect();
+        let text = &self.config.text;
+        let list = |items: &[String]| -> String {
+            if items.is_empty() {
+                "NULL".to_owned()
+            } else {
+                items
+                    .iter()
+                    .map(|i| d.quote(i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        let placeholders = list(&text.placeholders);
+        let placeholder_n = ["intent", "attempted_steps", "current_status"]
+            .iter()
+            .map(|field| {
+                format!(
+                    "CASE WHEN {} IN ({placeholders}) THEN 1 ELSE 0 END",
+                    d.normalised_text(&format!("h.{field}"))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" + ");
         Fill(vec![
+            ("{FOUND_AT}", ms("tf.sent_at")),
+            ("{REPEAT_WINDOW_MS}", text.repeat_window_ms.to_string()),
+            ("{SENSITIVE_KINDS}", list(&text.sensitive_kinds)),
+            ("{PLACEHOLDER_N}", placeholder_n),
             ("{STRIKES}", g.strikes.to_string()),
             (
                 "{ASKS_PERSON}",
@@ -367,10 +394,13 @@ impl Export<'_> {
         let mut tables = vec![facts];
         let mut metrics: Vec<String> = Vec::new();
         for family in self.families() {
-            // Families may share tables (the business-time twins): each once.
-            let added = fill.apply(family.sql_tables);
-            if !added.is_empty() && !tables.contains(&added) {
-                tables.push(added);
+            // Families may share tables (the business-time twins, the specialist entries): each
+            // once.
+            for piece in family.sql_tables {
+                let added = fill.apply(piece);
+                if !added.is_empty() && !tables.contains(&added) {
+                    tables.push(added);
+                }
             }
             for metric in family.metrics {
                 let Sql::Rows {
@@ -417,8 +447,8 @@ impl Export<'_> {
         let header = format!(
             "-- l2lens {version}: the facts table and the metrics of `l2lens metrics` as {dialect} SQL.\n\
              -- as_of: {as_of_note}, period: {period}, time zone: {tz}, grouped by {group_name}.\n\
-             -- Reads conversations, messages, assignments, handoffs, templates and send_failures as\n\
-             -- `l2lens ingest` writes them (typed timestamps and source_row).\n\
+             -- Reads conversations, messages, assignments, handoffs, templates, send_failures and\n\
+             -- text_findings as `l2lens ingest` writes them (typed timestamps and source_row).\n\
              {calendar_note}{not_exported}",
             version = env!("CARGO_PKG_VERSION"),
             dialect = match d {

@@ -168,7 +168,12 @@ fn metrics_prints_the_ten_by_default_and_governance_on_request() {
     ]);
     let all = String::from_utf8_lossy(&all.stdout).into_owned();
     assert!(all.contains("frt_median_s") && all.contains("duplicate_rate"));
-    assert_eq!(rows(&all).len(), rows(&core).len() + 70);
+    // The text metrics (from the briefs: no message text here) come on top.
+    let text_rows = rows(&all)
+        .iter()
+        .filter(|r| r[2] == "brief_placeholder_rate" || r[2] == "sensitive_in_brief")
+        .count();
+    assert_eq!(rows(&all).len(), rows(&core).len() + 70 + text_rows);
     let list = l2lens(&["metrics", "--list"]);
     let list = String::from_utf8_lossy(&list.stdout).into_owned();
     for id in GOVERNANCE_CHECKS {

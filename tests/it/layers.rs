@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
         "atomic",
         "progress",
         "config",
+        "text",
         "calendar",
     ],
     &["ingest", "import", "warehouse", "dataset", "sample"],

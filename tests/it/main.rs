@@ -14,4 +14,5 @@ mod report;
 mod report_views;
 mod sample;
 mod sql;
+mod text;
 mod util;

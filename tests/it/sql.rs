@@ -86,6 +86,21 @@ fn run_ok(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// The text fixture's key (its README).
+const TEXT_KEY: &str = "l2lens-fixture-key";
+
+/// [`run_ok`] with the text fixture's key in the environment.
+fn run_ok_keyed(args: &[&str]) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_l2lens"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("L2LENS_TEXT_KEY", TEXT_KEY)
+        .output()
+        .expect("run l2lens");
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    out.stdout
+}
+
 /// Business hours for the sample data's lanes.
 const BUSINESS_HOURS: &str = r#"
 [schedules.eu_office]
@@ -139,6 +154,20 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
     let governance = scratch.join("governance");
     let sample = scratch.join("sample");
     let business_fixture = scratch.join("business-hours");
+    // The text fixture, ingested with its key and config: text_findings in the warehouse.
+    let text = scratch.join("text");
+    let text_config = fixture("text/l2lens.toml");
+    let text_config = text_config.to_str().unwrap();
+    run_ok_keyed(&[
+        "ingest",
+        "-q",
+        "--data",
+        fixture("text").to_str().unwrap(),
+        "--config",
+        text_config,
+        "--out",
+        text.to_str().unwrap(),
+    ]);
     for (data, warehouse) in [
         (golden_dir(), &golden),
         (fixture("governance"), &governance),
@@ -205,6 +234,20 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
     assert_includes("l2lens on the governance fixture", &expected, &hand_checked);
     expected.extend(hand_checked);
     add("governance", &governance, &analysis, expected);
+
+    // The text fixture: its hand-checked text metrics, and the rest.
+    let analysis = [&as_of[..], &["--config", text_config]].concat();
+    let hand_checked = read(&[fixture("text/expected_metrics.csv")]);
+    assert_eq!(hand_checked.len(), 51, "the text fixture's rows");
+    let mut expected = l2lens_rows(
+        scratch,
+        &format!("text-{dialect}"),
+        &text,
+        &[&analysis[..], &["--select", "all"]].concat(),
+    );
+    assert_includes("l2lens on the text fixture", &expected, &hand_checked);
+    expected.extend(hand_checked);
+    add("text", &text, &analysis, expected);
 
     // Business time on the business-hours fixture (the contract's worked examples, from March
     // 2026 to January 2027), read from the calendar `l2lens calendar` writes.

@@ -92,5 +92,6 @@ pub fn ingest_options() -> l2lens::ingest::IngestOptions {
         epoch_unit: None,
         known_lanes: l2lens::config::Config::default().known_lanes(),
         input: l2lens::config::Input::default(),
+        text: Default::default(),
     }
 }

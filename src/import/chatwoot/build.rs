@@ -435,6 +435,19 @@ impl Builder<'_> {
                 .as_ref()
                 .is_some_and(|re| m.content.as_deref().is_some_and(|c| re.is_match(c)));
         let author = m.sender_id.as_deref();
+        // A brief note becomes a handoff row; its message keeps no text, so that the brief is
+        // scanned once (text.md).
+        let brief = (self.options.briefs_from_notes && m.private)
+            .then(|| {
+                let marker = self.options.brief_marker.as_deref().unwrap_or("#brief");
+                m.content.as_deref().and_then(|c| parse_brief(c, marker))
+            })
+            .flatten();
+        let text = if brief.is_some() {
+            None
+        } else {
+            m.content.as_deref()
+        };
         self.sinks.messages.row(&[
             Some(&message_id),
             Some(conversation),
@@ -444,14 +457,13 @@ impl Builder<'_> {
             fallback.then_some("true"),
             None,
             m.template_name.as_deref(),
+            text,
+            None,
             m.source_id.as_deref(),
             author,
         ])?;
-        if self.options.briefs_from_notes && m.private {
-            let marker = self.options.brief_marker.as_deref().unwrap_or("#brief");
-            if let Some(brief) = m.content.as_deref().and_then(|c| parse_brief(c, marker)) {
-                self.brief(conversation, m.at, &brief)?;
-            }
+        if let Some(brief) = brief {
+            self.brief(conversation, m.at, &brief)?;
         }
         Ok(())
     }

@@ -114,6 +114,7 @@ pub struct Sinks {
 pub fn import_into(
     inputs: &[PathBuf],
     config: &Config,
+    text: &std::sync::Arc<crate::ingest::text::TextPass>,
     format: OutFormat,
     dir: &Path,
 ) -> Result<ImportSummary> {
@@ -239,9 +240,11 @@ pub fn import_into(
             dir,
             "messages",
             &columns(Table::Messages, &["source_id", "author_id"]),
-        )?,
+        )?
+        .with_text(text),
         assignments: TableSink::create(dir, "assignments", &columns(Table::Assignments, &[]))?,
-        handoffs: TableSink::create(dir, "handoffs", &columns(Table::Handoffs, &[]))?,
+        handoffs: TableSink::create(dir, "handoffs", &columns(Table::Handoffs, &[]))?
+            .with_text(text),
         failures: TableSink::create(dir, "send_failures", &columns(Table::SendFailures, &[]))?,
     };
     let fallback = options

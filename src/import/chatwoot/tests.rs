@@ -21,7 +21,14 @@ fn run(events: &Path, config: &Config) -> (ImportSummary, BTreeMap<String, Strin
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let summary = import_into(&[events.to_owned()], config, OutFormat::Csv, &dir).unwrap();
+    let summary = import_into(
+        &[events.to_owned()],
+        config,
+        &Default::default(),
+        OutFormat::Csv,
+        &dir,
+    )
+    .unwrap();
     let mut tables = BTreeMap::new();
     for name in [
         "conversations",
@@ -64,12 +71,12 @@ fn the_hand_built_stream_gives_the_expected_rows() {
     );
     assert_eq!(
         t["messages"],
-        "message_id,conversation_id,sent_at,sender,kind,is_fallback,intent,template_name,source_id,author_id\n\
-         cw:1:9000,cw:1:555#1,2026-05-07T08:00:05Z,customer,text,,,,wamid.9000,77\n\
-         cw:1:9001,cw:1:555#1,2026-05-07T08:00:10Z,bot,interactive,,,,wamid.9001,5\n\
-         cw:1:9002,cw:1:555#1,2026-05-07T08:04:00Z,agent,internal_note,,,,wamid.9002,12\n\
-         cw:1:9003,cw:1:555#1,2026-05-07T08:10:00Z,agent,text,,,,wamid.9003,12\n\
-         cw:1:9004,cw:1:555#2,2026-05-08T10:00:00Z,customer,text,,,,wamid.9004,77\n"
+        "message_id,conversation_id,sent_at,sender,kind,is_fallback,intent,template_name,text,text_chars,source_id,author_id\n\
+         cw:1:9000,cw:1:555#1,2026-05-07T08:00:05Z,customer,text,,,,,2,wamid.9000,77\n\
+         cw:1:9001,cw:1:555#1,2026-05-07T08:00:10Z,bot,interactive,,,,,6,wamid.9001,5\n\
+         cw:1:9002,cw:1:555#1,2026-05-07T08:04:00Z,agent,internal_note,,,,,,wamid.9002,12\n\
+         cw:1:9003,cw:1:555#1,2026-05-07T08:10:00Z,agent,text,,,,,9,wamid.9003,12\n\
+         cw:1:9004,cw:1:555#2,2026-05-08T10:00:00Z,customer,text,,,,,17,wamid.9004,77\n"
     );
     assert_eq!(
         t["handoffs"],
@@ -146,6 +153,7 @@ fn bad_options_are_named() {
         let err = import_into(
             &[fixture("chatwoot/events.jsonl")],
             &config,
+            &Default::default(),
             OutFormat::Csv,
             &std::env::temp_dir(),
         )

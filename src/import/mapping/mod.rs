@@ -36,6 +36,7 @@ pub fn load(map_path: &Path) -> Result<Mapping> {
 pub fn import_into(
     map_path: &Path,
     input: &Path,
+    text: &std::sync::Arc<crate::ingest::text::TextPass>,
     format: OutFormat,
     dir: &Path,
 ) -> Result<ImportSummary> {
@@ -92,7 +93,7 @@ pub fn import_into(
             }
         }
         let names: Vec<&str> = header.iter().map(String::as_str).collect();
-        let sink = TableSink::create(dir, table.name(), &names)?;
+        let sink = TableSink::create(dir, table.name(), &names)?.with_text(text);
         sinks.insert(table, (sink, header));
     }
     for block in &mapping.blocks {

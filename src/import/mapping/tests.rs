@@ -23,7 +23,14 @@ fn run(
     }
     let map = dir.join("map.toml");
     std::fs::write(&map, mapping).unwrap();
-    let summary = import_into(&map, &dir.join("in"), OutFormat::Csv, &dir.join("out")).unwrap();
+    let summary = import_into(
+        &map,
+        &dir.join("in"),
+        &Default::default(),
+        OutFormat::Csv,
+        &dir.join("out"),
+    )
+    .unwrap();
     let out = dir.join("out");
     (summary, move |name: &str| {
         read_csv(&out.join(format!("{name}.csv")))
@@ -63,7 +70,14 @@ fn the_servicenow_mapping_on_the_real_log() {
     let map =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mappings/servicenow_incidents.toml");
     let out = dir.join("out");
-    let summary = import_into(&map, &dir.join("in"), OutFormat::Csv, &out).unwrap();
+    let summary = import_into(
+        &map,
+        &dir.join("in"),
+        &Default::default(),
+        OutFormat::Csv,
+        &out,
+    )
+    .unwrap();
     assert!(summary.balances(), "{:?}", summary.lines());
     assert_eq!(summary.written["conversations"], 300);
     assert_eq!(summary.written["messages"], 0);
@@ -116,6 +130,7 @@ fn the_servicenow_mapping_on_the_real_log() {
         epoch_unit: None,
         known_lanes: crate::config::Config::default().known_lanes(),
         input: crate::config::Input::default(),
+        text: Default::default(),
     };
     let ingested =
         crate::ingest::ingest_dir(&out, &options, &crate::progress::Progress::silent()).unwrap();

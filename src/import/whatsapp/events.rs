@@ -23,7 +23,12 @@ pub enum Body {
     Inbound(Inbound),
     /// A message the business sent and the webhook shows whole: an echo from the WhatsApp
     /// Business app, or a message whose `from` is the business number.
-    Echo { id: String, kind: &'static str },
+    Echo {
+        id: String,
+        kind: &'static str,
+        /// What the business wrote (`text.body`, a caption).
+        text: Option<String>,
+    },
     /// One status of one of our outbound messages.
     Status(Status),
 }
@@ -38,6 +43,9 @@ pub struct Inbound {
     pub reply_to: Option<String>,
     pub forwarded: bool,
     pub referral: Option<String>,
+    /// What the customer wrote (text.md: `text.body`, a caption, a button's or reply's title;
+    /// never `system.body`, which carries phone numbers).
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -131,6 +139,32 @@ pub fn inbound_kind(message: &Message) -> Result<&'static str, &'static str> {
 }
 
 /// The reply id of a button or list tap, for `reply_intents`.
+/// The text of a message as text.md lists it: `text.body`; the caption of an image, video or
+/// document; `button.text`; the title of an interactive reply. A system message has none.
+pub fn text(message: &Message) -> Option<String> {
+    if message.system.is_some() || message.kind.as_deref() == Some("system") {
+        return None;
+    }
+    let caption = [&message.image, &message.video, &message.document]
+        .into_iter()
+        .flatten()
+        .find_map(|m| m.caption.clone());
+    let reply = message.interactive.as_ref().and_then(|i| {
+        [&i.button_reply, &i.list_reply]
+            .into_iter()
+            .flatten()
+            .find_map(|r| r.title.clone())
+    });
+    message
+        .text
+        .as_ref()
+        .and_then(|t| t.body.clone())
+        .or(caption)
+        .or_else(|| message.button.as_ref().and_then(|b| b.text.clone()))
+        .or(reply)
+        .filter(|t| !t.trim().is_empty())
+}
+
 pub fn reply_id(message: &Message) -> Option<String> {
     if let Some(i) = &message.interactive {
         for reply in [&i.button_reply, &i.list_reply].into_iter().flatten() {

@@ -124,6 +124,9 @@ pub struct Request {
     pub as_of: Option<i64>,
     pub format: OutFormat,
     pub options: Options,
+    /// `[text]` and the key: what is written of message text, and the key of
+    /// `hash_customer_ids`.
+    pub text: std::sync::Arc<crate::ingest::text::TextPass>,
 }
 
 /// One row of the sending system's own log (`--outbound`).
@@ -136,6 +139,8 @@ pub struct Outbound {
 
 /// Everything rows are written through.
 pub struct Writer {
+    /// The HMAC key of `hash_customer_ids` (required by it).
+    key: Option<crate::text::Key>,
     pub options: Options,
     pub summary: ImportSummary,
     pub conversations: TableSink,
@@ -173,9 +178,25 @@ impl Writer {
         first
     }
 
+    /// A thread's id: a hash of the business number, the customer and the opening second,
+    /// keyed when customer ids are hashed (an unkeyed hash of a phone number and a time is
+    /// reversed by trying every number).
+    pub fn conversation_id(&self, phone: &str, customer: &str, opened_at: i64) -> String {
+        let basis = format!("{phone}:{customer}:{}", opened_at.div_euclid(1000));
+        match (&self.key, self.options.hash_customer_ids) {
+            (Some(key), true) => {
+                format!("wa-{}", key.customer_hash(&format!("conversation:{basis}")))
+            }
+            _ => format!("wa-{}", short_hash(&basis)),
+        }
+    }
+
     pub fn customer_id(&self, customer: &str) -> String {
-        if self.options.hash_customer_ids {
-            short_hash(customer)
+        if self.options.hash_customer_ids
+            && let Some(key) = &self.key
+        {
+            // Keyed: an unkeyed hash of a phone number is reversed by hashing every number.
+            key.customer_hash(customer)
         } else {
             customer.to_owned()
         }
@@ -204,6 +225,8 @@ impl Writer {
             None,
             row.intent,
             row.template_name,
+            row.text,
+            None,
             row.agent_id,
             inbound.and_then(|m| m.reply_to.as_deref()),
             inbound.and_then(|m| m.forwarded.then_some("true")),
@@ -264,7 +287,17 @@ const SWEEP_EVERY: u64 = 50_000;
 /// Runs the import into the folder `dir` (already empty); returns the summary.
 pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
     request.options.check()?;
+    let key = match (&request.text.key, request.options.hash_customer_ids) {
+        (None, true) => bail!(
+            "[import.whatsapp] hash_customer_ids needs a key: set {} (named by [text] key_env) \
+             to a random key of at least {} bytes, e.g. `openssl rand -hex 32`",
+            request.text.key_env,
+            crate::text::MIN_KEY_BYTES
+        ),
+        (key, _) => key.clone(),
+    };
     let writer = Writer {
+        key,
         options: request.options.clone(),
         summary: ImportSummary::new("whatsapp"),
         conversations: TableSink::create(
@@ -275,7 +308,8 @@ pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
                 &["phone_number_id", "entry_point", "reopens"],
             ),
         )?,
-        messages: TableSink::create(dir, "messages", &columns(Table::Messages, MESSAGE_EXTRAS))?,
+        messages: TableSink::create(dir, "messages", &columns(Table::Messages, MESSAGE_EXTRAS))?
+            .with_text(&request.text),
         failures: TableSink::create(dir, "send_failures", &columns(Table::SendFailures, &[]))?,
         templates: TableSink::create(
             dir,

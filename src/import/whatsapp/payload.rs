@@ -90,6 +90,12 @@ pub struct Message {
     pub referral: Option<Referral>,
     pub interactive: Option<Interactive>,
     pub button: Option<Button>,
+    /// What the customer (or, in an echo, the business) wrote; read once, through the
+    /// storage rule, never kept as given.
+    pub text: Option<TextBody>,
+    pub image: Option<Media>,
+    pub video: Option<Media>,
+    pub document: Option<Media>,
     #[serde(default)]
     pub errors: Vec<Error>,
     pub system: Option<System>,
@@ -119,12 +125,28 @@ pub struct Interactive {
 pub struct Reply {
     #[serde(default, deserialize_with = "scalar")]
     pub id: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Button {
     #[serde(default, deserialize_with = "scalar")]
     pub payload: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TextBody {
+    #[serde(default, deserialize_with = "scalar")]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Media {
+    #[serde(default, deserialize_with = "scalar")]
+    pub caption: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

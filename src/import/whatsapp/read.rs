@@ -71,7 +71,11 @@ impl Importer {
             };
             let (id, at, customer) = event;
             let body = if from_business {
-                Body::Echo { id, kind }
+                Body::Echo {
+                    id,
+                    kind,
+                    text: events::text(&message),
+                }
             } else {
                 Body::Inbound(Inbound {
                     id,
@@ -90,6 +94,7 @@ impl Importer {
                             .clone()
                             .unwrap_or_else(|| "unknown".to_owned())
                     }),
+                    text: events::text(&message),
                 })
             };
             self.push(&phone, &customer, Event::new(seq, at, number, body), file)?;
@@ -114,7 +119,16 @@ impl Importer {
             self.push(
                 &phone,
                 &customer,
-                Event::new(seq, at, number, Body::Echo { id, kind }),
+                Event::new(
+                    seq,
+                    at,
+                    number,
+                    Body::Echo {
+                        id,
+                        kind,
+                        text: events::text(&echo),
+                    },
+                ),
                 file,
             )?;
         }

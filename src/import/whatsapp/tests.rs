@@ -20,6 +20,7 @@ pub(crate) fn run(
         as_of: as_of.map(|t| crate::time::parse_timestamp(t, None).unwrap()),
         format: OutFormat::Csv,
         options,
+        text: Default::default(),
     };
     let summary = import_into(&request, &out).unwrap();
     let mut tables = BTreeMap::new();

@@ -305,13 +305,7 @@ fn write_thread(
     let (phone, customer) = key;
     let first = &view.items[draft.items[0]];
     let opened_at = first.at;
-    let conversation_id = format!(
-        "wa-{}",
-        super::super::short_hash(&format!(
-            "{phone}:{customer}:{}",
-            opened_at.div_euclid(1000)
-        ))
-    );
+    let conversation_id = writer.conversation_id(phone, customer, opened_at);
     let inbound = |item: &Item| match item.what {
         What::Inbound(i) => match &view.events[i].body {
             Body::Inbound(m) if !m.system => Some(m),
@@ -379,6 +373,7 @@ fn write_thread(
                     intent: intent.as_deref(),
                     template_name: None,
                     agent_id: None,
+                    text: m.text.as_deref(),
                     status: None,
                     inbound: Some(m),
                     delivered_at: None,
@@ -386,7 +381,7 @@ fn write_thread(
                 })?;
             }
             What::Echo(i) => {
-                let Body::Echo { id, kind } = &view.events[i].body else {
+                let Body::Echo { id, kind, text } = &view.events[i].body else {
                     continue;
                 };
                 business.insert(id.clone());
@@ -399,6 +394,7 @@ fn write_thread(
                     intent: None,
                     template_name: None,
                     agent_id: None,
+                    text: text.as_deref(),
                     status: None,
                     inbound: None,
                     delivered_at: None,
@@ -423,6 +419,7 @@ fn write_thread(
                     intent: None,
                     template_name: fields.template.as_deref(),
                     agent_id: fields.agent.as_deref(),
+                    text: None,
                     status: Some(status),
                     inbound: None,
                     delivered_at: group.delivered_at,
@@ -525,6 +522,8 @@ pub struct MessageRow<'a> {
     pub intent: Option<&'a str>,
     pub template_name: Option<&'a str>,
     pub agent_id: Option<&'a str>,
+    /// What the sender wrote, as given: the messages sink writes it through the storage rule.
+    pub text: Option<&'a str>,
     pub status: Option<&'a Status>,
     pub inbound: Option<&'a Inbound>,
     pub delivered_at: Option<i64>,

@@ -42,6 +42,12 @@ where
             None => return Err(((*t).to_owned(), Reason::BadBool)),
         },
         (Kind::Bool, other, _) => return Err((display(other), Reason::BadBool)),
+        (Kind::Count, Cell::Int(i), _) if *i >= 0 => Value::Str(Cow::Owned(i.to_string())),
+        (Kind::Count, Cell::Text(t), _) => match trimmed.parse::<u32>() {
+            Ok(_) => Value::Str(Cow::Borrowed(trimmed)),
+            Err(_) => return Err(((*t).to_owned(), Reason::BadCount)),
+        },
+        (Kind::Count, other, _) => return Err((display(other), Reason::BadCount)),
         (Kind::Text, Cell::Text(_), _) => Value::Str(Cow::Borrowed(trimmed)),
         (Kind::Lowercase { .. } | Kind::Enum { .. }, Cell::Text(_), _) => {
             Value::Str(lowercase(trimmed))

@@ -1,0 +1,556 @@
+//! The text facts (text.md section 4): per specialist entry the identifiers the customer gave
+//! before it and repeated after it, the brief's recall of them and its placeholder fields
+//! (`text_entries`); per conversation the customer messages with text and the first exposure
+//! of a sensitive kind; and the business items (briefs, bot and agent messages) with the card
+//! numbers and CVVs they carry. Everything from `text_findings`, never from text.
+
+use std::collections::{BTreeSet, HashMap};
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::Facts;
+use crate::config::Config;
+use crate::config::text::normalise_placeholder;
+use crate::dataset::{Dataset, stream};
+use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
+
+/// The brief fields a placeholder can stand in (the three completeness reads).
+const PLACEHOLDER_FIELDS: [&str; 3] = ["intent", "attempted_steps", "current_status"];
+
+/// The text facts of one analysis.
+#[derive(Clone)]
+pub struct TextFacts {
+    /// Whether any message has text (`text_chars` not null).
+    pub has_text: bool,
+    /// One row per specialist entry: `key`, `entry_at`, `entry_lane`, `brief_state`, `before_n`,
+    /// `repeated`, `recall`, `placeholder_fields`, and for drill-downs `repeated_pairs`,
+    /// `repeat_wait_ms`, `repeated_kinds`, `missed_n`, `missed_kinds`, `placeholder_n`.
+    pub entries: DataFrame,
+    /// One row per conversation: `key`, `text_customer_messages`, `exposure_at`,
+    /// `exposure_kinds`, `exposure_findings` (count), `exposure_masked`.
+    pub conversations: DataFrame,
+    /// One row per business item: `key`, `at`, `source` (`brief`, `bot`, `agent`),
+    /// `message_id`, `handoff_row`, `flagged` (a PAN or CVV), `flagged_masked`.
+    pub items: DataFrame,
+}
+
+impl TextFacts {
+    /// No entries, with the columns of [`TextFacts::entries`].
+    pub fn empty_entries() -> Result<DataFrame> {
+        EntryColumns::default().frame()
+    }
+}
+
+/// A finding as the text facts read it.
+struct Found {
+    key: u32,
+    at: i64,
+    handoff_row: Option<u32>,
+    message_id: Option<String>,
+    sender: String,
+    kind: String,
+    token: Option<String>,
+    masked: String,
+}
+
+pub fn compute(data: &Dataset, facts: &Facts, config: &Config) -> Result<TextFacts> {
+    let as_of = facts.as_of;
+    let keys = conversation_keys(&facts.frame)?;
+    let found = findings(data, &keys, as_of)?;
+    let messages = text_messages(data, as_of)?;
+    let has_text = data.summary.text.messages_with_text > 0 || messages.height() > 0;
+    let handoffs = handoffs(data, as_of)?;
+    let entries = entries(facts, config, &found, &handoffs)?;
+    let conversations = exposure(config, &found, &messages)?;
+    let items = items(&found, &messages, &handoffs)?;
+    Ok(TextFacts {
+        has_text,
+        entries,
+        conversations,
+        items,
+    })
+}
+
+fn conversation_keys(frame: &DataFrame) -> Result<HashMap<String, u32>> {
+    let ids = frame.column("conversation_id")?.str()?;
+    let keys = frame.column("key")?.u32()?;
+    Ok(ids
+        .iter()
+        .zip(keys.iter())
+        .filter_map(|(id, key)| Some((id?.to_owned(), key?)))
+        .collect())
+}
+
+/// The findings at or before `as_of` of conversations in the facts, by conversation and time.
+fn findings(data: &Dataset, keys: &HashMap<String, u32>, as_of: i64) -> Result<Vec<Found>> {
+    let frame = stream(
+        data.text_findings
+            .clone()
+            .filter(col("sent_at").cast(DataType::Int64).lt_eq(lit(as_of)))
+            .select([
+                col("conversation_id"),
+                col("sent_at").cast(DataType::Int64),
+                col("handoff_row"),
+                col("message_id"),
+                col("sender"),
+                col("kind"),
+                col("token"),
+                col("masked"),
+            ]),
+    )?;
+    let ids = frame.column("conversation_id")?.str()?;
+    let at = frame.column("sent_at")?.i64()?;
+    let rows = frame.column("handoff_row")?.cast(&DataType::UInt32)?;
+    let rows = rows.u32()?;
+    let message = frame.column("message_id")?.str()?;
+    let sender = frame.column("sender")?.str()?;
+    let kind = frame.column("kind")?.str()?;
+    let token = frame.column("token")?.str()?;
+    let masked = frame.column("masked")?.str()?;
+    let mut out: Vec<Found> = (0..frame.height())
+        .filter_map(|i| {
+            let key = *keys.get(ids.get(i)?)?;
+            Some(Found {
+                key,
+                at: at.get(i)?,
+                handoff_row: rows.get(i),
+                message_id: message.get(i).map(str::to_owned),
+                sender: sender.get(i).unwrap_or_default().to_owned(),
+                kind: kind.get(i).unwrap_or_default().to_owned(),
+                token: token.get(i).map(str::to_owned),
+                masked: masked.get(i).unwrap_or_default().to_owned(),
+            })
+        })
+        .collect();
+    out.sort_by_key(|f| (f.key, f.at));
+    Ok(out)
+}
+
+/// Messages with text at or before `as_of`: `key`, `message_id`, `at`, `sender`.
+fn text_messages(data: &Dataset, as_of: i64) -> Result<DataFrame> {
+    let table = data.table(Table::Messages)?;
+    let has_chars = table.clone().collect_schema()?.get("text_chars").is_some();
+    if !has_chars {
+        return Ok(df!(
+            "key" => Vec::<u32>::new(),
+            "message_id" => Vec::<String>::new(),
+            "at" => Vec::<i64>::new(),
+            "sender" => Vec::<String>::new(),
+        )?);
+    }
+    Ok(stream(
+        table
+            .filter(
+                col("text_chars")
+                    .is_not_null()
+                    .and(col("sent_at").cast(DataType::Int64).lt_eq(lit(as_of)))
+                    .and(col(CONVERSATION_KEY).is_not_null()),
+            )
+            .select([
+                col(CONVERSATION_KEY).alias("key"),
+                col("message_id"),
+                col("sent_at").cast(DataType::Int64).alias("at"),
+                col("sender"),
+            ]),
+    )?)
+}
+
+/// Handoffs at or before `as_of`: `key`, `at`, `row`, whether a field is non-blank, and the
+/// three placeholder-prone fields.
+fn handoffs(data: &Dataset, as_of: i64) -> Result<DataFrame> {
+    let non_blank = crate::ingest::schema::HANDOFF_FIELDS
+        .iter()
+        .fold(lit(false), |any, f| {
+            any.or(col(*f)
+                .str()
+                .strip_chars(lit(NULL))
+                .str()
+                .len_chars()
+                .gt(lit(0))
+                .fill_null(lit(false)))
+        });
+    let mut select = vec![
+        col(CONVERSATION_KEY).alias("key"),
+        col("handoff_at").cast(DataType::Int64).alias("at"),
+        col(SOURCE_ROW).alias("row"),
+        non_blank.alias("non_blank"),
+    ];
+    select.extend(PLACEHOLDER_FIELDS.iter().map(|f| col(*f)));
+    Ok(stream(
+        data.table(Table::Handoffs)?
+            .filter(
+                col("handoff_at")
+                    .cast(DataType::Int64)
+                    .lt_eq(lit(as_of))
+                    .and(col(CONVERSATION_KEY).is_not_null()),
+            )
+            .select(select),
+    )?)
+}
+
+type Pair = (String, String);
+
+/// `text_entries`, with what the drill-downs need.
+fn entries(
+    facts: &Facts,
+    config: &Config,
+    found: &[Found],
+    handoffs: &DataFrame,
+) -> Result<DataFrame> {
+    let window = config.text.repeat_window_ms;
+    let as_of = facts.as_of;
+    // Customer (kind, token) pairs by conversation, in time order.
+    let mut customer: HashMap<u32, Vec<(i64, Pair)>> = HashMap::new();
+    // The pairs of each handoff row.
+    let mut brief_pairs: HashMap<u32, BTreeSet<Pair>> = HashMap::new();
+    for f in found {
+        let Some(token) = &f.token else { continue };
+        let pair = (f.kind.clone(), token.clone());
+        match f.handoff_row {
+            Some(row) => {
+                brief_pairs.entry(row).or_default().insert(pair);
+            }
+            None if f.sender == "customer" => {
+                customer.entry(f.key).or_default().push((f.at, pair));
+            }
+            None => {}
+        }
+    }
+    // The placeholder fields of each handoff row.
+    let placeholders: &[String] = &config.text.placeholders;
+    let rows = handoffs.column("row")?.u32()?;
+    let mut brief_placeholders: HashMap<u32, Vec<&'static str>> = HashMap::new();
+    let field_values: Vec<&StringChunked> = PLACEHOLDER_FIELDS
+        .iter()
+        .map(|f| handoffs.column(f).and_then(|c| c.str()))
+        .collect::<PolarsResult<_>>()?;
+    for i in 0..handoffs.height() {
+        let Some(row) = rows.get(i) else { continue };
+        let fields: Vec<&'static str> = PLACEHOLDER_FIELDS
+            .iter()
+            .zip(&field_values)
+            .filter(|(_, values)| {
+                values.get(i).is_some_and(|v| {
+                    let v = normalise_placeholder(v);
+                    !v.is_empty() && placeholders.contains(&v)
+                })
+            })
+            .map(|(f, _)| *f)
+            .collect();
+        brief_placeholders.insert(row, fields);
+    }
+    // Closes by conversation key.
+    let keys = facts.frame.column("key")?.u32()?;
+    let closes = facts.frame.column("closed_at")?.i64()?;
+    let closed: HashMap<u32, Option<i64>> = keys
+        .iter()
+        .zip(closes.iter())
+        .filter_map(|(k, c)| Some((k?, c)))
+        .collect();
+
+    let e = &facts.entries;
+    let e_key = e.column("key")?.u32()?;
+    let e_at = e.column("entry_at")?.i64()?;
+    let e_lane = e.column("entry_lane")?.str()?;
+    let e_brief = e.column("brief")?.str()?;
+    let e_row = e.column("brief_row")?.u32()?;
+    let mut order: Vec<usize> = (0..e.height()).collect();
+    order.sort_by_key(|&i| (e_key.get(i), e_at.get(i), e_lane.get(i)));
+
+    let mut out = EntryColumns::default();
+    for (n, &i) in order.iter().enumerate() {
+        let (Some(key), Some(at)) = (e_key.get(i), e_at.get(i)) else {
+            continue;
+        };
+        let next = order[n + 1..]
+            .iter()
+            .map(|&j| (e_key.get(j), e_at.get(j)))
+            .find(|(k, t)| *k == Some(key) && t.is_some_and(|t| t > at))
+            .and_then(|(_, t)| t);
+        let has_next = order[n + 1..].iter().any(|&j| e_key.get(j) == Some(key));
+        let closed_at = closed.get(&key).copied().flatten();
+        let messages = customer.get(&key).map(Vec::as_slice).unwrap_or_default();
+        let before: BTreeSet<&Pair> = messages
+            .iter()
+            .filter(|(t, _)| *t < at)
+            .map(|(_, p)| p)
+            .collect();
+        let in_window = |t: i64| {
+            t >= at
+                && next.is_none_or(|n| t < n)
+                && closed_at.is_none_or(|c| t <= c)
+                && t <= at + window
+                && t <= as_of
+        };
+        let mut repeated: BTreeSet<&Pair> = BTreeSet::new();
+        let mut first_repeat: Option<i64> = None;
+        for (t, p) in messages.iter().filter(|(t, _)| in_window(*t)) {
+            if before.contains(p) {
+                repeated.insert(p);
+                first_repeat = Some(first_repeat.map_or(*t, |f| f.min(*t)));
+            }
+        }
+        let determined =
+            !repeated.is_empty() || has_next || closed_at.is_some() || at + window <= as_of;
+        let brief_row = e_row.get(i);
+        let brief_state = e_brief.get(i).unwrap_or_default();
+        let (recall, missed) = match brief_row {
+            Some(row) if !before.is_empty() => {
+                let pairs = brief_pairs.get(&row);
+                let missed: Vec<&&Pair> = before
+                    .iter()
+                    .filter(|p| !pairs.is_some_and(|b| b.contains(**p)))
+                    .collect();
+                let recall = (before.len() - missed.len()) as f64 / before.len() as f64;
+                (Some(recall), missed)
+            }
+            _ => (None, Vec::new()),
+        };
+        let fields = brief_row.and_then(|row| brief_placeholders.get(&row));
+        out.key.push(key);
+        out.entry_at.push(at);
+        out.lane.push(e_lane.get(i).unwrap_or_default().to_owned());
+        out.brief_state.push(brief_state.to_owned());
+        out.before_n.push(before.len() as u32);
+        out.repeated
+            .push((!before.is_empty() && determined).then_some(!repeated.is_empty()));
+        out.recall.push(recall);
+        out.placeholder_fields
+            .push(fields.filter(|f| !f.is_empty()).map(|f| f.join(";")));
+        out.placeholder_n
+            .push(brief_row.map(|_| fields.map_or(0, |f| f.len() as u32)));
+        out.repeated_pairs.push(repeated.len() as u32);
+        out.repeat_wait_ms.push(first_repeat.map(|t| t - at));
+        out.repeated_kinds
+            .push(kinds(repeated.iter().map(|p| &p.0)));
+        out.missed_n.push(missed.len() as u32);
+        out.missed_kinds.push(kinds(missed.iter().map(|p| &p.0)));
+    }
+    out.frame()
+}
+
+/// Distinct kinds, sorted, `;`-joined (null when none).
+fn kinds<'a>(kinds: impl Iterator<Item = &'a String>) -> Option<String> {
+    let set: BTreeSet<&String> = kinds.collect();
+    (!set.is_empty()).then(|| set.into_iter().cloned().collect::<Vec<_>>().join(";"))
+}
+
+#[derive(Default)]
+struct EntryColumns {
+    key: Vec<u32>,
+    entry_at: Vec<i64>,
+    lane: Vec<String>,
+    brief_state: Vec<String>,
+    before_n: Vec<u32>,
+    repeated: Vec<Option<bool>>,
+    recall: Vec<Option<f64>>,
+    placeholder_fields: Vec<Option<String>>,
+    placeholder_n: Vec<Option<u32>>,
+    repeated_pairs: Vec<u32>,
+    repeat_wait_ms: Vec<Option<i64>>,
+    repeated_kinds: Vec<Option<String>>,
+    missed_n: Vec<u32>,
+    missed_kinds: Vec<Option<String>>,
+}
+
+impl EntryColumns {
+    fn frame(self) -> Result<DataFrame> {
+        Ok(df!(
+            "key" => self.key,
+            "entry_at" => self.entry_at,
+            "entry_lane" => self.lane,
+            "brief_state" => self.brief_state,
+            "before_n" => self.before_n,
+            "repeated" => self.repeated,
+            "recall" => self.recall,
+            "placeholder_fields" => self.placeholder_fields,
+            "placeholder_n" => self.placeholder_n,
+            "repeated_pairs" => self.repeated_pairs,
+            "repeat_wait_ms" => self.repeat_wait_ms,
+            "repeated_kinds" => self.repeated_kinds,
+            "missed_n" => self.missed_n,
+            "missed_kinds" => self.missed_kinds,
+        )?)
+    }
+}
+
+/// `text_customer_messages`, `exposure_at` and `exposure_kinds` in the row order of the facts
+/// `frame` (0, null and null for a conversation without text).
+pub fn conversation_columns(frame: &DataFrame, conversations: &DataFrame) -> Result<Vec<Column>> {
+    let keys = conversations.column("key")?.u32()?;
+    let counts = conversations.column("text_customer_messages")?.u32()?;
+    let at = conversations.column("exposure_at")?.i64()?;
+    let kinds = conversations.column("exposure_kinds")?.str()?;
+    let by_key: HashMap<u32, usize> = keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| Some((k?, i)))
+        .collect();
+    let rows: Vec<Option<usize>> = frame
+        .column("key")?
+        .u32()?
+        .iter()
+        .map(|k| k.and_then(|k| by_key.get(&k).copied()))
+        .collect();
+    let count: Vec<u32> = rows
+        .iter()
+        .map(|r| r.and_then(|r| counts.get(r)).unwrap_or(0))
+        .collect();
+    let exposure_at: Vec<Option<i64>> = rows.iter().map(|r| r.and_then(|r| at.get(r))).collect();
+    let exposure_kinds: Vec<Option<&str>> =
+        rows.iter().map(|r| r.and_then(|r| kinds.get(r))).collect();
+    Ok(vec![
+        Column::new("text_customer_messages".into(), count),
+        Column::new("exposure_at".into(), exposure_at),
+        Column::new("exposure_kinds".into(), exposure_kinds),
+    ])
+}
+
+/// Per conversation: customer messages with text, the first exposure and its kinds.
+fn exposure(config: &Config, found: &[Found], messages: &DataFrame) -> Result<DataFrame> {
+    let mut counts: HashMap<u32, u32> = HashMap::new();
+    let keys = messages.column("key")?.u32()?;
+    let senders = messages.column("sender")?.str()?;
+    for (key, sender) in keys.iter().zip(senders.iter()) {
+        if let (Some(key), Some("customer")) = (key, sender) {
+            *counts.entry(key).or_default() += 1;
+        }
+    }
+    let sensitive = &config.text.sensitive_kinds;
+    #[derive(Default)]
+    struct Exposure {
+        at: Option<i64>,
+        kinds: BTreeSet<String>,
+        masked: Vec<String>,
+    }
+    let mut exposures: HashMap<u32, Exposure> = HashMap::new();
+    for f in found
+        .iter()
+        .filter(|f| f.handoff_row.is_none() && f.sender == "customer")
+        .filter(|f| sensitive.contains(&f.kind))
+    {
+        let e = exposures.entry(f.key).or_default();
+        e.at = Some(e.at.map_or(f.at, |a| a.min(f.at)));
+        e.kinds.insert(f.kind.clone());
+        e.masked.push(f.masked.clone());
+    }
+    let mut keys: Vec<u32> = counts.keys().chain(exposures.keys()).copied().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut out_count = Vec::with_capacity(keys.len());
+    let mut out_at = Vec::with_capacity(keys.len());
+    let mut out_kinds = Vec::with_capacity(keys.len());
+    let mut out_n = Vec::with_capacity(keys.len());
+    let mut out_masked = Vec::with_capacity(keys.len());
+    for key in &keys {
+        out_count.push(counts.get(key).copied().unwrap_or(0));
+        let e = exposures.get(key);
+        out_at.push(e.and_then(|e| e.at));
+        out_kinds.push(e.map(|e| e.kinds.iter().cloned().collect::<Vec<_>>().join(";")));
+        out_n.push(e.map_or(0, |e| e.masked.len() as u32));
+        out_masked.push(e.map(|e| e.masked.join(", ")));
+    }
+    Ok(df!(
+        "key" => keys,
+        "text_customer_messages" => out_count,
+        "exposure_at" => out_at,
+        "exposure_kinds" => out_kinds,
+        "exposure_findings" => out_n,
+        "exposure_masked" => out_masked,
+    )?)
+}
+
+/// The business items: handoff rows with a non-blank field and bot or agent messages with
+/// text, each flagged when it carries a PAN or a CVV.
+fn items(found: &[Found], messages: &DataFrame, handoffs: &DataFrame) -> Result<DataFrame> {
+    let flagged = |f: &&Found| f.kind == "pan" || f.kind == "cvv";
+    let mut by_row: HashMap<u32, Vec<String>> = HashMap::new();
+    let mut by_message: HashMap<&str, Vec<String>> = HashMap::new();
+    for f in found.iter().filter(flagged) {
+        match (f.handoff_row, &f.message_id) {
+            (Some(row), _) => by_row.entry(row).or_default().push(f.masked.clone()),
+            (None, Some(id)) => by_message
+                .entry(id.as_str())
+                .or_default()
+                .push(f.masked.clone()),
+            _ => {}
+        }
+    }
+    let mut out = ItemColumns::default();
+    let h_key = handoffs.column("key")?.u32()?;
+    let h_at = handoffs.column("at")?.i64()?;
+    let h_row = handoffs.column("row")?.u32()?;
+    let h_non_blank = handoffs.column("non_blank")?.bool()?;
+    for i in 0..handoffs.height() {
+        if h_non_blank.get(i) != Some(true) {
+            continue;
+        }
+        let (Some(key), Some(at), Some(row)) = (h_key.get(i), h_at.get(i), h_row.get(i)) else {
+            continue;
+        };
+        let masked = by_row.get(&row);
+        out.push(key, at, "brief", None, Some(row), masked);
+    }
+    let m_key = messages.column("key")?.u32()?;
+    let m_id = messages.column("message_id")?.str()?;
+    let m_at = messages.column("at")?.i64()?;
+    let m_sender = messages.column("sender")?.str()?;
+    for i in 0..messages.height() {
+        let sender = match m_sender.get(i) {
+            Some("bot") => "bot",
+            Some("agent") => "agent",
+            _ => continue,
+        };
+        let (Some(key), Some(at)) = (m_key.get(i), m_at.get(i)) else {
+            continue;
+        };
+        let id = m_id.get(i);
+        let masked = id.and_then(|id| by_message.get(id));
+        out.push(key, at, sender, id, None, masked);
+    }
+    out.frame()
+}
+
+#[derive(Default)]
+struct ItemColumns {
+    key: Vec<u32>,
+    at: Vec<i64>,
+    source: Vec<&'static str>,
+    message_id: Vec<Option<String>>,
+    handoff_row: Vec<Option<u32>>,
+    flagged: Vec<bool>,
+    flagged_masked: Vec<Option<String>>,
+}
+
+impl ItemColumns {
+    fn push(
+        &mut self,
+        key: u32,
+        at: i64,
+        source: &'static str,
+        message_id: Option<&str>,
+        handoff_row: Option<u32>,
+        masked: Option<&Vec<String>>,
+    ) {
+        self.key.push(key);
+        self.at.push(at);
+        self.source.push(source);
+        self.message_id.push(message_id.map(str::to_owned));
+        self.handoff_row.push(handoff_row);
+        self.flagged.push(masked.is_some());
+        self.flagged_masked.push(masked.map(|m| m.join(", ")));
+    }
+
+    fn frame(self) -> Result<DataFrame> {
+        Ok(df!(
+            "key" => self.key,
+            "at" => self.at,
+            "source" => self.source,
+            "message_id" => self.message_id,
+            "handoff_row" => self.handoff_row,
+            "flagged" => self.flagged,
+            "flagged_masked" => self.flagged_masked,
+        )?)
+    }
+}
