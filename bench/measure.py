@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs a command and prints its wall time and peak resident memory (of it and its children).
+"""Runs a command and prints its wall time, CPU time and peak resident memory (of it and its
+children).
 
 Usage: measure.py LABEL -- COMMAND [ARGS...]
 """
@@ -19,8 +20,13 @@ def main() -> int:
     started = time.monotonic()
     status = subprocess.run(command).returncode
     wall = time.monotonic() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"{label}: wall {wall:.2f} s, peak RSS {peak_kib / 1024 / 1024:.2f} GiB, exit {status}")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kib = usage.ru_maxrss
+    cpu = usage.ru_utime + usage.ru_stime
+    print(
+        f"{label}: wall {wall:.2f} s, cpu {cpu:.2f} s, peak RSS {peak_kib / 1024 / 1024:.2f} GiB, "
+        f"exit {status}"
+    )
     return status
 
 

@@ -704,3 +704,146 @@ fn data_without_text_keeps_its_outputs() {
         "no warning without text"
     );
 }
+
+/// An importer's input with text, imported and ingested: the findings are there, the text is
+/// nowhere (import output, warehouse, what is printed).
+fn import_and_check(importer: &str, input: &Path, config: &Path, label: &str) {
+    let scratch = Scratch::new(label);
+    let imported = scratch.join("imported");
+    let mut args = vec!["import", importer, "--in", s(input), "--out", s(&imported)];
+    args.extend(["--config", s(config)]);
+    let out = ok(run(&args, Some(KEY), &[]), "import");
+    assert_no_secret("import output", &out.stdout);
+    assert_no_secret("import messages", &out.stderr);
+    let printed = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        printed.contains("text key fingerprint 1be3a6e6c6ae0df4"),
+        "{printed}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(imported.join("text_key_fingerprint")).unwrap(),
+        "1be3a6e6c6ae0df4\n"
+    );
+    for (path, bytes) in files(&imported) {
+        assert_no_secret(&path.display().to_string(), &bytes);
+    }
+    let warehouse = scratch.join("warehouse");
+    let out = ok(
+        run(
+            &["ingest", "--data", s(&imported), "--out", s(&warehouse)],
+            Some(KEY),
+            &[],
+        ),
+        "ingest",
+    );
+    assert_no_secret("ingest", &out.stderr);
+    for (path, bytes) in files(&warehouse) {
+        assert_no_secret(&path.display().to_string(), &bytes);
+    }
+    let findings = query(
+        &warehouse,
+        "SELECT kind, token, masked FROM text_findings ORDER BY kind",
+        Some(KEY),
+    );
+    assert!(
+        findings.contains("email,e4481fb952f9f2bf,j***@e***.com"),
+        "{findings}"
+    );
+    assert!(findings.contains("pan,,visa ****1111"), "{findings}");
+    // Another key on the imported folder: stopped, both fingerprints named.
+    let out = run(
+        &[
+            "ingest",
+            "--data",
+            s(&imported),
+            "--out",
+            s(&scratch.join("other")),
+        ],
+        Some(OTHER_KEY),
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_whatsapp_importer_writes_markers_not_text() {
+    let scratch = Scratch::new("text-wa-input");
+    let webhooks = std::fs::read_to_string(fixture("whatsapp_stream/webhooks.jsonl")).unwrap();
+    assert!(webhooks.contains(r#""text":{"body":"\u2026"}"#));
+    let input = scratch.write(
+        "webhooks.jsonl",
+        webhooks.replacen(
+            r#""text":{"body":"\u2026"}"#,
+            r#""text":{"body":"my card is 4111 1111 1111 1111, mail Jane.Doe@Example.com"}"#,
+            1,
+        ),
+    );
+    import_and_check(
+        "whatsapp",
+        &input,
+        &fixture("whatsapp_stream/l2lens.toml"),
+        "text-wa",
+    );
+}
+
+#[test]
+fn the_chatwoot_importer_writes_markers_not_text() {
+    let scratch = Scratch::new("text-cw-input");
+    let events = std::fs::read_to_string(fixture("chatwoot/events.jsonl")).unwrap();
+    assert!(events.contains(r#""content":"hi""#));
+    let input = scratch.write(
+        "events.jsonl",
+        events.replacen(
+            r#""content":"hi""#,
+            r#""content":"my card is 4111 1111 1111 1111, mail Jane.Doe@Example.com""#,
+            1,
+        ),
+    );
+    import_and_check(
+        "chatwoot",
+        &input,
+        &fixture("chatwoot/l2lens.toml"),
+        "text-cw",
+    );
+}
+
+#[test]
+fn hashed_customer_ids_need_the_key_and_are_keyed() {
+    let scratch = Scratch::new("text-hash");
+    let config = scratch.write(
+        "l2lens.toml",
+        "[import.whatsapp]\nidle_close_hours = 24\nhash_customer_ids = true\n",
+    );
+    let input = fixture("whatsapp_stream/webhooks.jsonl");
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "import",
+            "whatsapp",
+            "--in",
+            s(&input),
+            "--config",
+            s(&config),
+            "--out",
+            s(out),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let without = args(&scratch.join("without"));
+    let out = run(&strs(&without), None, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("L2LENS_TEXT_KEY"));
+    let with = args(&scratch.join("with"));
+    ok(run(&strs(&with), Some(KEY), &[]), "import with a key");
+    let conversations = std::fs::read_to_string(scratch.join("with/conversations.csv")).unwrap();
+    assert!(!conversations.contains("15550000001"), "{conversations}");
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
