@@ -462,7 +462,8 @@ board_agent AS (
 ),
 board_brief AS (
   SELECT conversation_id,
-         CASE WHEN next_action IS NULL OR length(trim(next_action)) = 0 THEN NULL ELSE next_action END AS next_action
+         CASE WHEN next_action IS NULL OR length(trim(next_action)) = 0 THEN NULL
+              ELSE {NO_TOKENS} END AS next_action
   FROM (
     SELECT h.conversation_id, h.next_action,
            ROW_NUMBER() OVER (PARTITION BY h.conversation_id ORDER BY {HANDOFF} DESC, h.source_row DESC) AS from_last
@@ -470,12 +471,19 @@ board_brief AS (
     WHERE {HANDOFF} <= (SELECT t FROM params)) x
   WHERE from_last = 1
 ),
+board_sensitive AS (
+  SELECT DISTINCT tf.conversation_id FROM text_findings tf
+  WHERE {FOUND_AT} <= (SELECT t FROM params)
+    AND ((tf.source = 'message' AND tf.sender = 'customer' AND tf.kind IN ({SENSITIVE_KINDS}))
+      OR (tf.kind IN ('pan', 'cvv') AND (tf.source = 'handoff' OR tf.sender IN ('bot', 'agent'))))
+),
 board_state AS (
   SELECT f.conversation_id, f.channel, f.segment, f.intent, f.lane, f.bot_handled, f.last_customer_at,
          {LANE_TIER} AS lane_tier,
          c.now_assigned_at, c.now_lane, c.now_owner, c.now_queued,
          o.owner_since, s.spell_start, s.spell_lane, a.last_agent_at, b.next_action,
          d.conversation_id IS NOT NULL AND d.duplicate_closed_at IS NULL AS duplicate_open,
+         x.conversation_id IS NOT NULL AS sensitive,
          CASE WHEN f.channel = 'whatsapp' THEN f.last_customer_at + {WINDOW_MS} END AS window_closes_at,
          CASE WHEN c.now_owner IS NOT NULL AND c.now_tier >= 1
               THEN CASE WHEN a.last_agent_at IS NOT NULL AND a.last_agent_at > c.now_assigned_at
@@ -488,6 +496,7 @@ board_state AS (
   LEFT JOIN board_agent a ON a.conversation_id = f.conversation_id
   LEFT JOIN board_brief b ON b.conversation_id = f.conversation_id
   LEFT JOIN duplicate_links d ON d.conversation_id = f.conversation_id
+  LEFT JOIN board_sensitive x ON x.conversation_id = f.conversation_id
   WHERE f.closed_at IS NULL
 ),
 board_due AS (
@@ -510,7 +519,8 @@ board AS (
            CASE WHEN now_queued = 1 AND (SELECT t FROM params) - spell_start > {NOW_OWNERLESS_LIMIT} THEN 'ownerless' END,
            CASE WHEN now_assigned_at IS NULL AND NOT bot_handled THEN 'unowned' END,
            CASE WHEN duplicate_open THEN 'duplicate' END,
-           CASE WHEN lane_tier >= 2 AND next_action IS NULL THEN 'no_next_action' END) AS flags,
+           CASE WHEN lane_tier >= 2 AND next_action IS NULL THEN 'no_next_action' END,
+           CASE WHEN sensitive THEN 'sensitive' END) AS flags,
          CASE WHEN window_closes_at <= (SELECT t FROM params) THEN 0 ELSE 1 END AS expired_last
   FROM board_due
 )"#;

@@ -44,10 +44,8 @@ pub(crate) fn run(args: &IngestArgs, progress: &Progress) -> Result<Status> {
     })?;
     let ingested = result.expect("the warehouse was written");
     progress.say(&ingested.summary);
-    if ingested.summary.text.messages_with_text > 0
-        && ingested.summary.text.key_fingerprint.is_none()
-    {
-        progress.say(crate::text::no_key_warning(&config.text));
+    for line in super::text_warnings(&ingested.summary.text, &config.text) {
+        progress.say(line);
     }
     progress.say(format!(
         "  quarantine: {} line(s) for {} row(s) in {}",

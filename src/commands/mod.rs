@@ -73,8 +73,8 @@ pub(crate) fn load_data(
 ) -> Result<(Config, Dataset, crate::dataset::LaneCounts)> {
     let (config, options) = load_options(args)?;
     let data = Dataset::load(&args.data, &options, progress)?;
-    if data.summary.text.messages_with_text > 0 && data.summary.text.key_fingerprint.is_none() {
-        progress.say(crate::text::no_key_warning(&config.text));
+    for line in text_warnings(&data.summary.text, &config.text) {
+        progress.say(line);
     }
     let quarantined = data.summary.rows_quarantined();
     if quarantined > 0 && !data.from_warehouse {
@@ -114,6 +114,29 @@ pub(crate) fn unknown_lanes_line(unknown: &[(String, u64)], config: &Config) -> 
         unknown.len(),
         names.join(", ")
     ))
+}
+
+/// The warnings of a run that read text: no key (repetition and recall not measured), and raw
+/// storage (the text is written as given).
+pub(crate) fn text_warnings(
+    summary: &crate::ingest::summary::TextSummary,
+    config: &crate::config::TextConfig,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    if summary.messages_with_text == 0 {
+        return lines;
+    }
+    if summary.key_fingerprint.is_none() {
+        lines.push(crate::text::no_key_warning(config));
+    }
+    if summary.store == "raw" {
+        lines.push(
+            "warning: [text] store = \"raw\": message text and the brief fields are written as \
+             given; treat every output as personal data"
+                .to_owned(),
+        );
+    }
+    lines
 }
 
 /// What the report says of the data's text: what was scanned and how it is stored, or that there

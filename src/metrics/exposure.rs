@@ -135,11 +135,10 @@ const SQL_TABLES: &str = r#"exposure_checks AS (
              WHERE source = 'message' AND sender = 'customer'
                AND kind IN ({SENSITIVE_KINDS})) x ON x.conversation_id = f.conversation_id
 ),
-item_checks AS (
-  SELECT f.*, {HANDOFF} AS item_at,
+text_items AS (
+  SELECT h.conversation_id, {HANDOFF} AS item_at,
          CASE WHEN p.handoff_row IS NOT NULL THEN 1E0 ELSE 0E0 END AS flagged
   FROM handoffs h
-  JOIN facts f ON f.conversation_id = h.conversation_id
   LEFT JOIN (SELECT DISTINCT handoff_row FROM text_found
              WHERE source = 'handoff' AND kind IN ('pan', 'cvv')) p ON p.handoff_row = h.source_row
   WHERE {HANDOFF} <= (SELECT t FROM params)
@@ -147,12 +146,15 @@ item_checks AS (
       OR length(trim(h.attempted_steps)) > 0 OR length(trim(h.current_status)) > 0
       OR length(trim(h.next_action)) > 0)
   UNION ALL
-  SELECT f.*, {SENT} AS item_at,
+  SELECT m.conversation_id, {SENT} AS item_at,
          CASE WHEN p.message_id IS NOT NULL THEN 1E0 ELSE 0E0 END AS flagged
   FROM messages m
-  JOIN facts f ON f.conversation_id = m.conversation_id
   LEFT JOIN (SELECT DISTINCT message_id FROM text_found
              WHERE source = 'message' AND kind IN ('pan', 'cvv')) p ON p.message_id = m.message_id
   WHERE {SENT} <= (SELECT t FROM params) AND m.sender IN ('bot', 'agent')
     AND m.text_chars IS NOT NULL
+),
+item_checks AS (
+  SELECT f.*, i.item_at, i.flagged
+  FROM text_items i JOIN facts f ON f.conversation_id = i.conversation_id
 )"#;

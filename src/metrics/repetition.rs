@@ -196,7 +196,7 @@ entry_before AS (
 entry_repeats AS (
   SELECT b.entry_row, count(DISTINCT p.kind || ':' || p.token) AS repeated_pairs
   FROM text_entries e
-  JOIN facts f ON f.conversation_id = e.conversation_id
+  JOIN conv f ON f.conversation_id = e.conversation_id
   LEFT JOIN text_next n ON n.entry_row = e.entry_row
   JOIN entry_before b ON b.entry_row = e.entry_row
   JOIN customer_pairs p

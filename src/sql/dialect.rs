@@ -110,6 +110,19 @@ impl Dialect {
         }
     }
 
+    /// A stored text with the token of every marker left out (`[email|j***@e***.com|1f0c…]` →
+    /// `[email|j***@e***.com]`): what the board shows of a brief.
+    pub fn without_tokens(self, value: &str) -> String {
+        match self {
+            Dialect::DuckDb => {
+                format!("regexp_replace({value}, '\\|([0-9a-f]{{16}})?\\]', ']', 'g')")
+            }
+            Dialect::Spark => {
+                format!("regexp_replace({value}, '\\\\|([0-9a-f]{{16}})?\\\\]', ']')")
+            }
+        }
+    }
+
     /// A continuous quantile with linear interpolation (numpy's default).
     pub fn quantile(self, value: &str, q: f64) -> String {
         match self {

@@ -175,6 +175,7 @@ impl Export<'_> {
             .join(" + ");
         Fill(vec![
             ("{FOUND_AT}", ms("tf.sent_at")),
+            ("{NO_TOKENS}", d.without_tokens("next_action")),
             ("{REPEAT_WINDOW_MS}", text.repeat_window_ms.to_string()),
             ("{SENSITIVE_KINDS}", list(&text.sensitive_kinds)),
             ("{PLACEHOLDER_N}", placeholder_n),

@@ -847,3 +847,79 @@ fn hashed_customer_ids_need_the_key_and_are_keyed() {
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
+
+/// One webhook body holding one customer message.
+fn webhook(message: &str) -> String {
+    format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"880000000000001","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550000000","phone_number_id":"1122334455667"}},"contacts":[{{"profile":{{"name":"C"}},"wa_id":"15550000001"}}],"messages":[{message}]}}}}]}}]}}"#
+    )
+}
+
+#[test]
+fn edits_add_findings_and_revokes_keep_them() {
+    let scratch = Scratch::new("text-edits");
+    let lines = [
+        r#"{"from":"15550000001","id":"wamid.A","timestamp":"1794819600","type":"text","text":{"body":"my order #482913, card 4111 1111 1111 1111"}}"#,
+        r#"{"from":"15550000001","id":"wamid.B","timestamp":"1794819610","type":"text","text":{"body":"hello there"}}"#,
+        r#"{"from":"15550000001","id":"wamid.E","timestamp":"1794819700","type":"edit","edit":{"original_message_id":"wamid.A","message":{"type":"text","text":{"body":"sorry: Jane.Doe@Example.com"}}}}"#,
+        r#"{"from":"15550000001","id":"wamid.R","timestamp":"1794819800","type":"revoke","revoke":{"original_message_id":"wamid.B"}}"#,
+        r#"{"from":"15550000001","id":"wamid.X","timestamp":"1794819900","type":"revoke","revoke":{"original_message_id":"wamid.gone"}}"#,
+    ];
+    let input = scratch.write(
+        "webhooks.jsonl",
+        lines.iter().map(|l| webhook(l) + "\n").collect::<String>(),
+    );
+    let out = scratch.join("imported");
+    ok(
+        run(
+            &[
+                "import",
+                "whatsapp",
+                "--in",
+                s(&input),
+                "--config",
+                s(&config()),
+                "--out",
+                s(&out),
+            ],
+            Some(KEY),
+            &[],
+        ),
+        "import",
+    );
+    let mut reader = csv::Reader::from_path(out.join("messages.csv")).unwrap();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: BTreeMap<String, (String, String)> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| {
+            (
+                r[at("message_id")].to_owned(),
+                (r[at("text")].to_owned(), r[at("text_chars")].to_owned()),
+            )
+        })
+        .collect();
+    // The edit keeps the order and the card, adds the e-mail; the count is the new text's.
+    assert_eq!(
+        rows["wamid.A"],
+        (
+            "[order|****2913|f67a77904f0cc58b] [pan|visa ****1111|] \
+             [email|j***@e***.com|e4481fb952f9f2bf]"
+                .to_owned(),
+            "27".to_owned()
+        )
+    );
+    // A revoke of a message without findings leaves no text; its count stays.
+    assert_eq!(rows["wamid.B"], (String::new(), "11".to_owned()));
+    let summary = std::fs::read_to_string(out.join("import_summary.json")).unwrap();
+    assert!(
+        summary.contains("\"text_updates_unmatched\": 1"),
+        "{summary}"
+    );
+}

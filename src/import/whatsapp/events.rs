@@ -46,6 +46,16 @@ pub struct Inbound {
     /// What the customer wrote (text.md: `text.body`, a caption, a button's or reply's title;
     /// never `system.body`, which carries phone numbers).
     pub text: Option<String>,
+    /// Later edits and revokes of the message, in arrival order: they change what is kept of
+    /// its text, never erase its findings.
+    pub updates: Vec<TextUpdate>,
+}
+
+/// An edit (with the new text) or a revoke of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextUpdate {
+    Edit(Option<String>),
+    Revoke,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -141,6 +141,8 @@ pub struct Outbound {
 pub struct Writer {
     /// The HMAC key of `hash_customer_ids` (required by it).
     key: Option<crate::text::Key>,
+    /// What is written of message text.
+    text: std::sync::Arc<crate::ingest::text::TextPass>,
     pub options: Options,
     pub summary: ImportSummary,
     pub conversations: TableSink,
@@ -176,6 +178,44 @@ impl Writer {
             self.summary.skip("duplicate_messages");
         }
         first
+    }
+
+    /// The `text` and `text_chars` of a message: its text as given when it was never edited
+    /// (the sink applies the storage rule), else what the storage rule keeps after its edits
+    /// and revokes (text.md: an edit keeps the earlier findings and adds the new text's; a
+    /// revoke keeps only the findings; `text_chars` is the latest text's).
+    fn text_cells(
+        &self,
+        text: Option<&str>,
+        updates: &[events::TextUpdate],
+    ) -> (Option<String>, Option<String>) {
+        if updates.is_empty() {
+            return (text.map(str::to_owned), None);
+        }
+        let pass = &self.text;
+        let findings_only = |stored: Option<String>| -> Option<String> {
+            let stored = stored?;
+            pass.detector.findings_only(&pass.detector.scan(&stored))
+        };
+        let mut stored = text.and_then(|t| pass.import_form(t));
+        let mut chars = text.map(crate::text::detect::text_chars);
+        for update in updates {
+            match update {
+                events::TextUpdate::Edit(new) => {
+                    let kept = findings_only(stored.take());
+                    let added = new.as_deref().and_then(|t| pass.import_form(t));
+                    stored = match (kept, added) {
+                        (Some(a), Some(b)) => Some(format!("{a} {b}")),
+                        (a, b) => a.or(b),
+                    };
+                    chars = new.as_deref().map(crate::text::detect::text_chars);
+                }
+                events::TextUpdate::Revoke => stored = findings_only(stored.take()),
+            }
+        }
+        // Already in stored form: the sink must not apply the rule again, so the text goes as
+        // markers (read back unchanged) with its count.
+        (stored, chars.map(|c| c.to_string()))
     }
 
     /// A thread's id: a hash of the business number, the customer and the opening second,
@@ -216,6 +256,7 @@ impl Writer {
         let status = row.status;
         let expires = time(status.and_then(|s| s.wa_expires_at));
         let inbound: Option<&Inbound> = row.inbound;
+        let (stored, chars) = self.text_cells(row.text, row.updates);
         self.messages.row(&[
             Some(row.id),
             Some(row.conversation_id),
@@ -225,8 +266,8 @@ impl Writer {
             None,
             row.intent,
             row.template_name,
-            row.text,
-            None,
+            stored.as_deref(),
+            chars.as_deref(),
             row.agent_id,
             inbound.and_then(|m| m.reply_to.as_deref()),
             inbound.and_then(|m| m.forwarded.then_some("true")),
@@ -298,6 +339,7 @@ pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
     };
     let writer = Writer {
         key,
+        text: request.text.clone(),
         options: request.options.clone(),
         summary: ImportSummary::new("whatsapp"),
         conversations: TableSink::create(

@@ -96,6 +96,10 @@ pub struct Message {
     pub image: Option<Media>,
     pub video: Option<Media>,
     pub document: Option<Media>,
+    /// An edit of an earlier message: its id and the new content.
+    pub edit: Option<Edit>,
+    /// A revoke (delete for everyone) of an earlier message.
+    pub revoke: Option<Revoke>,
     #[serde(default)]
     pub errors: Vec<Error>,
     pub system: Option<System>,
@@ -141,6 +145,19 @@ pub struct Button {
 pub struct TextBody {
     #[serde(default, deserialize_with = "scalar")]
     pub body: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Edit {
+    #[serde(default, deserialize_with = "scalar")]
+    pub original_message_id: Option<String>,
+    pub message: Option<Box<Message>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Revoke {
+    #[serde(default, deserialize_with = "scalar")]
+    pub original_message_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

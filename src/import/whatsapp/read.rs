@@ -61,6 +61,7 @@ impl Importer {
                 Ok(kind) => kind,
                 Err(skipped) => {
                     self.writer.summary.skip(skipped);
+                    self.text_update(&phone, customer.as_deref(), &message);
                     continue;
                 }
             };
@@ -95,6 +96,7 @@ impl Importer {
                             .unwrap_or_else(|| "unknown".to_owned())
                     }),
                     text: events::text(&message),
+                    updates: Vec::new(),
                 })
             };
             self.push(&phone, &customer, Event::new(seq, at, number, body), file)?;
@@ -160,6 +162,43 @@ impl Importer {
             )?;
         }
         Ok(())
+    }
+
+    /// An edit or revoke: noted on the message it names when that message is still held (its
+    /// thread not written yet), else counted (`text_updates_unmatched`).
+    fn text_update(&mut self, phone: &str, customer: Option<&str>, message: &payload::Message) {
+        let (original, update) = match (&message.edit, &message.revoke) {
+            (Some(edit), _) => (
+                edit.original_message_id.clone(),
+                events::TextUpdate::Edit(edit.message.as_deref().and_then(events::text)),
+            ),
+            (None, Some(revoke)) => (
+                revoke.original_message_id.clone(),
+                events::TextUpdate::Revoke,
+            ),
+            _ => return,
+        };
+        let (Some(original), Some(customer)) = (original, customer) else {
+            return;
+        };
+        let key = (phone.to_owned(), self.identities.root(customer));
+        let target = self.keys.get_mut(&key).and_then(|state| {
+            state.events.iter_mut().find_map(|e| match &mut e.body {
+                Body::Inbound(m) if m.id == original => Some(m),
+                _ => None,
+            })
+        });
+        match target {
+            Some(m) => m.updates.push(update),
+            None => {
+                *self
+                    .writer
+                    .summary
+                    .derived
+                    .entry("text_updates_unmatched".to_owned())
+                    .or_default() += 1;
+            }
+        }
     }
 
     /// The id, time and customer of an event, or a quarantine line naming what is missing.

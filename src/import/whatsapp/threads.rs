@@ -374,6 +374,7 @@ fn write_thread(
                     template_name: None,
                     agent_id: None,
                     text: m.text.as_deref(),
+                    updates: &m.updates,
                     status: None,
                     inbound: Some(m),
                     delivered_at: None,
@@ -395,6 +396,7 @@ fn write_thread(
                     template_name: None,
                     agent_id: None,
                     text: text.as_deref(),
+                    updates: &[],
                     status: None,
                     inbound: None,
                     delivered_at: None,
@@ -420,6 +422,7 @@ fn write_thread(
                     template_name: fields.template.as_deref(),
                     agent_id: fields.agent.as_deref(),
                     text: None,
+                    updates: &[],
                     status: Some(status),
                     inbound: None,
                     delivered_at: group.delivered_at,
@@ -524,6 +527,8 @@ pub struct MessageRow<'a> {
     pub agent_id: Option<&'a str>,
     /// What the sender wrote, as given: the messages sink writes it through the storage rule.
     pub text: Option<&'a str>,
+    /// Its later edits and revokes.
+    pub updates: &'a [super::events::TextUpdate],
     pub status: Option<&'a Status>,
     pub inbound: Option<&'a Inbound>,
     pub delivered_at: Option<i64>,
