@@ -263,12 +263,15 @@ fn entries(
         let (Some(key), Some(at)) = (e_key.get(i), e_at.get(i)) else {
             continue;
         };
-        let next = order[n + 1..]
-            .iter()
-            .map(|&j| (e_key.get(j), e_at.get(j)))
-            .find(|(k, t)| *k == Some(key) && t.is_some_and(|t| t > at))
-            .and_then(|(_, t)| t);
-        let has_next = order[n + 1..].iter().any(|&j| e_key.get(j) == Some(key));
+        // The entries are sorted by conversation: the later ones of this one follow it.
+        let later = || {
+            order[n + 1..]
+                .iter()
+                .take_while(|&&j| e_key.get(j) == Some(key))
+                .filter_map(|&j| e_at.get(j))
+        };
+        let next = later().find(|&t| t > at);
+        let has_next = later().next().is_some();
         let closed_at = closed.get(&key).copied().flatten();
         let messages = customer.get(&key).map(Vec::as_slice).unwrap_or_default();
         let before: BTreeSet<&Pair> = messages

@@ -207,8 +207,9 @@ impl FindingRows {
 /// What is kept of a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Form {
+    /// Nothing: the column is dropped.
+    Nothing,
     AsIs,
-    FindingsOnly,
     Redacted,
 }
 
@@ -244,8 +245,8 @@ impl TextPass {
                 let text = (*value)?;
                 let scan = self.detector.scan(text);
                 let stored = match form {
+                    Form::Nothing => None,
                     Form::AsIs => Some(text.to_owned()),
-                    Form::FindingsOnly => self.detector.findings_only(&scan),
                     Form::Redacted => Some(self.detector.redact(&scan)),
                 };
                 Some(Scanned {
@@ -271,7 +272,8 @@ impl TextPass {
         let form = match self.store {
             Store::Raw => Form::AsIs,
             Store::Redacted => Form::Redacted,
-            Store::Findings => Form::FindingsOnly,
+            // The warehouse keeps no text at all under `findings`.
+            Store::Findings => Form::Nothing,
         };
         let scanned = self.scan_column(frame.column("text")?.str()?, form);
         let given_chars: Vec<Option<i64>> = frame

@@ -6,6 +6,7 @@
 //! Spans are character positions in the normalised text (blanking keeps every character's
 //! position), so the redacted form can be cut from the normalised text.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -46,7 +47,7 @@ pub struct Finding {
 /// A scanned text: its normalised form, its findings in order and the spans of its URLs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scan {
-    pub normalised: Vec<char>,
+    pub normalised: String,
     pub findings: Vec<Finding>,
     /// URL spans (character positions), replaced by `[url]` in the redacted form.
     pub urls: Vec<(usize, usize)>,
@@ -184,7 +185,7 @@ impl Detector {
 
     /// Scans one text.
     pub fn scan(&self, text: &str) -> Scan {
-        let normalised: Vec<char> = normalise(text);
+        let normalised = normalise(text);
         let mut work = Work::new(&normalised);
         let mut findings = Vec::new();
         let mut urls = Vec::new();
@@ -206,6 +207,7 @@ impl Detector {
             self.phones(&mut work, &mut findings);
             self.cvvs(&mut work, &mut findings);
         }
+        drop(work);
         findings.sort_by_key(|f| f.start);
         urls.sort_unstable();
         Scan {
@@ -331,6 +333,17 @@ impl Detector {
 
     /// Step 4: IBANs (country length and mod-97).
     fn ibans(&self, work: &mut Work, findings: &mut Vec<Finding>) {
+        // Every IBAN starts with two letters and two digits: most texts have no such place.
+        let bytes = work.text.as_bytes();
+        let candidate = bytes.windows(4).any(|w| {
+            w[0].is_ascii_alphabetic()
+                && w[1].is_ascii_alphabetic()
+                && w[2].is_ascii_digit()
+                && w[3].is_ascii_digit()
+        });
+        if !candidate {
+            return;
+        }
         let chars: Vec<char> = work.text.chars().collect();
         let mut spans = Vec::new();
         let mut i = 0;
@@ -445,6 +458,10 @@ impl Detector {
             .expect("a regex")
         });
         let text = &work.text;
+        // Every keyword holds `cv` or `code` (ASCII, any case).
+        if !(contains_ignore_case(text, "cv") || contains_ignore_case(text, "code")) {
+            return;
+        }
         let mut spans = Vec::new();
         for m in DIGITS.find_iter(text) {
             let before = text[..m.start()].chars().next_back();
@@ -494,24 +511,32 @@ impl Detector {
                 cuts.push((f.start, f.end, self.marker(f, tokens)));
             }
         }
+        // Spans are character positions: their bytes, for text that is not ASCII.
+        let text = scan.normalised.as_str();
+        let offsets: Option<Vec<usize>> = (!text.is_ascii()).then(|| {
+            text.char_indices()
+                .map(|(b, _)| b)
+                .chain([text.len()])
+                .collect()
+        });
+        let byte = |c: usize| offsets.as_ref().map_or(c, |o| o[c]);
         for (start, end) in &scan.urls {
-            let url: String = scan.normalised[*start..*end].iter().collect();
-            if url != "[url]" {
+            if &text[byte(*start)..byte(*end)] != "[url]" {
                 cuts.push((*start, *end, "[url]".to_owned()));
             }
         }
         cuts.sort_by_key(|c| c.0);
-        let mut out = String::with_capacity(scan.normalised.len() + 16);
+        let mut out = String::with_capacity(text.len() + 16);
         let mut at = 0;
         for (start, end, marker) in cuts {
             if start < at {
                 continue;
             }
-            out.extend(&scan.normalised[at..start]);
+            out.push_str(&text[byte(at)..byte(start)]);
             out.push_str(&marker);
             at = end;
         }
-        out.extend(&scan.normalised[at..]);
+        out.push_str(&text[byte(at)..]);
         out
     }
 
@@ -524,6 +549,7 @@ impl Detector {
         let mut findings = Vec::new();
         self.ibans(&mut work, &mut findings);
         self.pans(&mut work, &mut findings);
+        drop(work);
         findings.sort_by_key(|f| f.start);
         self.redact(&Scan {
             normalised,
@@ -557,18 +583,18 @@ impl Detector {
 }
 
 /// The working text of a scan: the normalised text with what earlier steps took blanked.
-struct Work {
-    text: String,
+struct Work<'a> {
+    /// Borrowed until a step blanks something.
+    text: Cow<'a, str>,
     /// Whether every character is one byte (byte positions are character positions).
     ascii: bool,
 }
 
-impl Work {
-    fn new(normalised: &[char]) -> Work {
-        let text: String = normalised.iter().collect();
+impl<'a> Work<'a> {
+    fn new(normalised: &'a str) -> Work<'a> {
         Work {
-            ascii: text.is_ascii(),
-            text,
+            ascii: normalised.is_ascii(),
+            text: Cow::Borrowed(normalised),
         }
     }
 
@@ -587,11 +613,11 @@ impl Work {
             return;
         }
         if self.ascii {
-            let mut bytes = std::mem::take(&mut self.text).into_bytes();
+            let mut bytes = std::mem::take(&mut self.text).into_owned().into_bytes();
             for (start, end) in spans {
                 bytes[*start..*end].fill(b' ');
             }
-            self.text = String::from_utf8(bytes).expect("ASCII stays ASCII");
+            self.text = Cow::Owned(String::from_utf8(bytes).expect("ASCII stays ASCII"));
             return;
         }
         let mut out = String::with_capacity(self.text.len());
@@ -606,7 +632,7 @@ impl Work {
             out.push(if inside { ' ' } else { c });
         }
         self.ascii = out.is_ascii();
-        self.text = out;
+        self.text = Cow::Owned(out);
     }
 
     /// Blanks character spans.
@@ -618,15 +644,16 @@ impl Work {
         for (start, end) in spans {
             chars[*start..*end].fill(' ');
         }
-        self.text = chars.into_iter().collect();
+        self.text = Cow::Owned(chars.into_iter().collect());
         self.ascii = self.text.is_ascii();
     }
 }
 
-/// NFKC, then every decimal digit (Unicode Nd) folded to its ASCII digit.
-pub fn normalise(text: &str) -> Vec<char> {
+/// NFKC, then every decimal digit (Unicode Nd) folded to its ASCII digit (ASCII text is its
+/// own normal form).
+pub fn normalise(text: &str) -> String {
     if text.is_ascii() {
-        return text.chars().collect();
+        return text.to_owned();
     }
     text.nfkc().map(fold_digit).collect()
 }

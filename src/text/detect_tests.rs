@@ -60,8 +60,11 @@ fn an_expiry_after_the_card_is_in_its_span() {
     let d = detector();
     let scan = d.scan("4111 1111 1111 1111 12/27");
     assert_eq!(scan.findings.len(), 1);
-    let span: String = scan.normalised[scan.findings[0].start..scan.findings[0].end]
-        .iter()
+    let span: String = scan
+        .normalised
+        .chars()
+        .skip(scan.findings[0].start)
+        .take(scan.findings[0].end - scan.findings[0].start)
         .collect();
     assert_eq!(span, "4111 1111 1111 1111 12");
     assert_eq!(d.redact(&scan), "[pan|visa ****1111|]/27");

@@ -458,6 +458,22 @@ fn nothing_of_the_text_is_written_or_printed() {
         "{quarantine}"
     );
     assert!(quarantine.contains("[line withheld: "), "{quarantine}");
+    // The drill-down behind the card-in-brief alert names the item and its masked card, never a
+    // token or text.
+    let alerts = files(&out_dir.join("report"))
+        .into_iter()
+        .find(|(p, _)| p.ends_with("alerts.json"))
+        .map(|(_, b)| String::from_utf8(b).unwrap())
+        .expect("the report's alerts.json");
+    let card = alerts
+        .find("\"sensitive_in_brief\"")
+        .map(|at| &alerts[at..])
+        .expect("a sensitive_in_brief alert");
+    assert!(card.contains("brief row 11: visa ****1111"), "{card}");
+    assert!(
+        !alerts.contains("f67a77904f0cc58b"),
+        "no token in the alerts"
+    );
     // The redacted brief fields stay, with their masked card.
     let handoffs = query(
         &warehouse,
