@@ -38,7 +38,8 @@ import duckdb, sys
 warehouse, sql = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
 import os
-for t in ["conversations", "messages", "assignments", "handoffs", "templates", "send_failures"]:
+for t in ["conversations", "messages", "assignments", "handoffs", "templates", "send_failures",
+          "text_findings"]:
     if os.path.exists(f"{warehouse}/{t}.parquet"):
         con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{warehouse}/{t}.parquet')")
 text = "\\n".join(l for l in open(sql) if not l.lstrip().startswith("--"))

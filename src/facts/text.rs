@@ -56,8 +56,7 @@ struct Found {
 
 pub fn compute(data: &Dataset, facts: &Facts, config: &Config) -> Result<TextFacts> {
     let as_of = facts.as_of;
-    let keys = conversation_keys(&facts.frame)?;
-    let found = findings(data, &keys, as_of)?;
+    let found = findings(data, &facts.frame, as_of)?;
     let messages = text_messages(data, as_of)?;
     let has_text = data.summary.text.messages_with_text > 0 || messages.height() > 0;
     let handoffs = handoffs(data, as_of)?;
@@ -83,7 +82,7 @@ fn conversation_keys(frame: &DataFrame) -> Result<HashMap<String, u32>> {
 }
 
 /// The findings at or before `as_of` of conversations in the facts, by conversation and time.
-fn findings(data: &Dataset, keys: &HashMap<String, u32>, as_of: i64) -> Result<Vec<Found>> {
+fn findings(data: &Dataset, conversations: &DataFrame, as_of: i64) -> Result<Vec<Found>> {
     let frame = stream(
         data.text_findings
             .clone()
@@ -99,6 +98,10 @@ fn findings(data: &Dataset, keys: &HashMap<String, u32>, as_of: i64) -> Result<V
                 col("masked"),
             ]),
     )?;
+    if frame.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let keys = conversation_keys(conversations)?;
     let ids = frame.column("conversation_id")?.str()?;
     let at = frame.column("sent_at")?.i64()?;
     let rows = frame.column("handoff_row")?.cast(&DataType::UInt32)?;
@@ -219,6 +222,9 @@ fn entries(
     }
     // The placeholder fields of each handoff row.
     let placeholders: &[String] = &config.text.placeholders;
+    let mut handoffs = handoffs.clone();
+    handoffs.rechunk_mut_par();
+    let handoffs = &handoffs;
     let rows = handoffs.column("row")?.u32()?;
     let mut brief_placeholders: HashMap<u32, Vec<&'static str>> = HashMap::new();
     let field_values: Vec<&StringChunked> = PLACEHOLDER_FIELDS
@@ -231,48 +237,62 @@ fn entries(
             .iter()
             .zip(&field_values)
             .filter(|(_, values)| {
-                values.get(i).is_some_and(|v| {
-                    let v = normalise_placeholder(v);
-                    !v.is_empty() && placeholders.contains(&v)
-                })
+                values
+                    .get(i)
+                    .is_some_and(|v| is_placeholder(v, placeholders))
             })
             .map(|(f, _)| *f)
             .collect();
-        brief_placeholders.insert(row, fields);
+        if !fields.is_empty() {
+            brief_placeholders.insert(row, fields);
+        }
     }
-    // Closes by conversation key.
-    let keys = facts.frame.column("key")?.u32()?;
-    let closes = facts.frame.column("closed_at")?.i64()?;
-    let closed: HashMap<u32, Option<i64>> = keys
-        .iter()
-        .zip(closes.iter())
-        .filter_map(|(k, c)| Some((k?, c)))
-        .collect();
+    // Closes by conversation key: the facts are sorted by key.
+    let mut facts_frame = facts.frame.clone();
+    facts_frame.rechunk_mut_par();
+    let keys = facts_frame.column("key")?.u32()?;
+    let keys: Vec<u32> = keys.into_no_null_iter().collect();
+    let closes = facts_frame.column("closed_at")?.i64()?;
+    let closed_of = |key: u32| -> Option<i64> {
+        let i = keys.partition_point(|&k| k < key);
+        (keys.get(i) == Some(&key)).then(|| closes.get(i)).flatten()
+    };
 
-    let e = &facts.entries;
-    let e_key = e.column("key")?.u32()?;
-    let e_at = e.column("entry_at")?.i64()?;
+    // The entries in conversation, time and lane order (as the governance pass writes them).
+    let mut e = facts.entries.clone();
+    e.rechunk_mut_par();
+    let sorted = {
+        let k = e.column("key")?.u32()?;
+        let t = e.column("entry_at")?.i64()?;
+        k.iter().zip(t.iter()).is_sorted()
+    };
+    if !sorted {
+        e.sort_in_place(
+            ["key", "entry_at", "entry_lane"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )?;
+        e.rechunk_mut_par();
+    }
+    let e_key: Vec<u32> = e.column("key")?.u32()?.into_no_null_iter().collect();
+    let e_at: Vec<i64> = e.column("entry_at")?.i64()?.into_no_null_iter().collect();
     let e_lane = e.column("entry_lane")?.str()?;
     let e_brief = e.column("brief")?.str()?;
-    let e_row = e.column("brief_row")?.u32()?;
-    let mut order: Vec<usize> = (0..e.height()).collect();
-    order.sort_by_key(|&i| (e_key.get(i), e_at.get(i), e_lane.get(i)));
+    let e_row: Vec<Option<u32>> = e.column("brief_row")?.u32()?.iter().collect();
 
     let mut out = EntryColumns::default();
-    for (n, &i) in order.iter().enumerate() {
-        let (Some(key), Some(at)) = (e_key.get(i), e_at.get(i)) else {
-            continue;
-        };
-        // The entries are sorted by conversation: the later ones of this one follow it.
+    for i in 0..e.height() {
+        let (key, at) = (e_key[i], e_at[i]);
+        // The later entries of this conversation follow it.
         let later = || {
-            order[n + 1..]
+            e_key[i + 1..]
                 .iter()
-                .take_while(|&&j| e_key.get(j) == Some(key))
-                .filter_map(|&j| e_at.get(j))
+                .zip(&e_at[i + 1..])
+                .take_while(|(k, _)| **k == key)
+                .map(|(_, t)| *t)
         };
         let next = later().find(|&t| t > at);
         let has_next = later().next().is_some();
-        let closed_at = closed.get(&key).copied().flatten();
+        let closed_at = closed_of(key);
         let messages = customer.get(&key).map(Vec::as_slice).unwrap_or_default();
         let before: BTreeSet<&Pair> = messages
             .iter()
@@ -296,7 +316,7 @@ fn entries(
         }
         let determined =
             !repeated.is_empty() || has_next || closed_at.is_some() || at + window <= as_of;
-        let brief_row = e_row.get(i);
+        let brief_row = e_row[i];
         let brief_state = e_brief.get(i).unwrap_or_default();
         let (recall, missed) = match brief_row {
             Some(row) if !before.is_empty() => {
@@ -313,8 +333,8 @@ fn entries(
         let fields = brief_row.and_then(|row| brief_placeholders.get(&row));
         out.key.push(key);
         out.entry_at.push(at);
-        out.lane.push(e_lane.get(i).unwrap_or_default().to_owned());
-        out.brief_state.push(brief_state.to_owned());
+        out.lane.push(e_lane.get(i).unwrap_or_default());
+        out.brief_state.push(brief_state);
         out.before_n.push(before.len() as u32);
         out.repeated
             .push((!before.is_empty() && determined).then_some(!repeated.is_empty()));
@@ -333,6 +353,27 @@ fn entries(
     out.frame()
 }
 
+/// Whether a brief value is one of the (normalised) placeholders: compared word by word,
+/// ASCII case-insensitively, for ASCII text (no allocation); through the full normalisation
+/// (NFKC, Unicode lower-casing, White_Space runs) otherwise.
+fn is_placeholder(value: &str, placeholders: &[String]) -> bool {
+    if value.is_ascii() && !value.contains('\x0b') {
+        return placeholders.iter().any(|p| {
+            let mut words = value.split_ascii_whitespace();
+            let mut wanted = p.split(' ');
+            loop {
+                match (words.next(), wanted.next()) {
+                    (None, None) => return !p.is_empty(),
+                    (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => {}
+                    _ => return false,
+                }
+            }
+        });
+    }
+    let v = normalise_placeholder(value);
+    !v.is_empty() && placeholders.contains(&v)
+}
+
 /// Distinct kinds, sorted, `;`-joined (null when none).
 fn kinds<'a>(kinds: impl Iterator<Item = &'a String>) -> Option<String> {
     let set: BTreeSet<&String> = kinds.collect();
@@ -340,11 +381,11 @@ fn kinds<'a>(kinds: impl Iterator<Item = &'a String>) -> Option<String> {
 }
 
 #[derive(Default)]
-struct EntryColumns {
+struct EntryColumns<'a> {
     key: Vec<u32>,
     entry_at: Vec<i64>,
-    lane: Vec<String>,
-    brief_state: Vec<String>,
+    lane: Vec<&'a str>,
+    brief_state: Vec<&'a str>,
     before_n: Vec<u32>,
     repeated: Vec<Option<bool>>,
     recall: Vec<Option<f64>>,
@@ -357,7 +398,7 @@ struct EntryColumns {
     missed_kinds: Vec<Option<String>>,
 }
 
-impl EntryColumns {
+impl EntryColumns<'_> {
     fn frame(self) -> Result<DataFrame> {
         Ok(df!(
             "key" => self.key,
@@ -555,5 +596,29 @@ impl ItemColumns {
             "flagged" => self.flagged,
             "flagged_masked" => self.flagged_masked,
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_match_after_normalisation_only() {
+        let list: Vec<String> = crate::config::TextConfig::default().placeholders;
+        for yes in [
+            "N/A",
+            "  n/a ",
+            "See  Chat",
+            "see\tchat",
+            "TBD",
+            "-",
+            "\u{FF2E}/A",
+        ] {
+            assert!(is_placeholder(yes, &list), "{yes:?}");
+        }
+        for no in ["n/a.", "", "   ", "see chat now", "seechat", "inspect logs"] {
+            assert!(!is_placeholder(no, &list), "{no:?}");
+        }
     }
 }

@@ -226,6 +226,9 @@ pub fn page(
             if input.business_time {
                 strip.extend(set_headline(input, MetricSet::BusinessTime));
             }
+            // Repetition, recall and exposure, when the data has the text to measure them
+            // (a metric without a value this period is not in the strip).
+            strip.extend(set_headline(input, MetricSet::Text));
             strip
         },
         changes: match input.periods.len().checked_sub(2) {
