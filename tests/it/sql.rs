@@ -507,8 +507,13 @@ fn duckdb_runs_the_exported_sql_to_the_same_rows() {
 
 #[test]
 fn spark_runs_the_exported_sql_to_the_same_rows() {
+    let _one = SPARK.lock().unwrap_or_else(|e| e.into_inner());
     run_engine("spark", "pyspark");
 }
+
+/// One Spark test at a time: each driver takes a 6 GB heap, and two tests side by side would
+/// start three drivers on a 24 GB machine.
+static SPARK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Whether a command runs; under CI it must.
 fn shell(program: &str, install: &str) -> bool {
@@ -600,6 +605,7 @@ fn duckdb_shell_reads_the_exported_file_unchanged() {
 fn spark_sql_shell_runs_the_exported_file_unchanged() {
     // spark-sql ships with PyPI pyspark.
     if engine("pyspark") {
+        let _one = SPARK.lock().unwrap_or_else(|e| e.into_inner());
         run_shell("spark", "spark-sql");
     }
 }
