@@ -7,7 +7,10 @@
 //! that the same identifier can be matched across messages without being stored.
 
 pub mod detect;
+mod forms;
 mod hmac;
+mod normalise;
+mod numbers;
 
 use std::path::Path;
 

@@ -60,6 +60,18 @@ fn run(args: &[&str], key: Option<&str>, env: &[(&str, &Path)]) -> Output {
     command.output().expect("run l2lens")
 }
 
+/// `ingest --data DATA --config CONFIG --out OUT` with the fixture's key; its output.
+fn ingest_keyed(data: &str, config: &str, out: &str) -> Output {
+    ok(
+        run(
+            &["ingest", "--data", data, "--config", config, "--out", out],
+            Some(KEY),
+            &[],
+        ),
+        "ingest",
+    )
+}
+
 fn ok(output: Output, what: &str) -> Output {
     assert!(
         output.status.success(),
@@ -203,22 +215,7 @@ fn the_fixture_gives_its_findings_entries_and_metrics() {
 fn a_warehouse_keeps_findings_and_the_fingerprint_and_refuses_another_key() {
     let scratch = Scratch::new("text-warehouse");
     let warehouse = scratch.join("warehouse");
-    let out = ok(
-        run(
-            &[
-                "ingest",
-                "--data",
-                s(&fixture("text")),
-                "--config",
-                s(&config()),
-                "--out",
-                s(&warehouse),
-            ],
-            Some(KEY),
-            &[],
-        ),
-        "ingest",
-    );
+    let out = ingest_keyed(s(&fixture("text")), s(&config()), s(&warehouse));
     let summary = String::from_utf8_lossy(&out.stderr);
     assert!(
         summary.contains("text key fingerprint 1be3a6e6c6ae0df4"),
@@ -493,22 +490,7 @@ fn raw_storage_keeps_the_text_where_the_spec_says() {
             .replace("store = \"findings\"", "store = \"raw\""),
     );
     let warehouse = scratch.join("warehouse");
-    ok(
-        run(
-            &[
-                "ingest",
-                "--data",
-                s(&fixture("text")),
-                "--config",
-                s(&raw),
-                "--out",
-                s(&warehouse),
-            ],
-            Some(KEY),
-            &[],
-        ),
-        "ingest raw",
-    );
+    ingest_keyed(s(&fixture("text")), s(&raw), s(&warehouse));
     let messages = std::fs::read(warehouse.join("messages.parquet")).unwrap();
     assert!(
         String::from_utf8_lossy(&messages).contains("Nobody called me back")
@@ -523,22 +505,7 @@ fn raw_storage_keeps_the_text_where_the_spec_says() {
             .replace("store = \"findings\"", "store = \"redacted\""),
     );
     let warehouse = scratch.join("redacted");
-    ok(
-        run(
-            &[
-                "ingest",
-                "--data",
-                s(&fixture("text")),
-                "--config",
-                s(&redacted),
-                "--out",
-                s(&warehouse),
-            ],
-            Some(KEY),
-            &[],
-        ),
-        "ingest redacted",
-    );
+    ingest_keyed(s(&fixture("text")), s(&redacted), s(&warehouse));
     let text = query(&warehouse, "SELECT text FROM messages", None);
     assert!(text.contains("Nobody called me back"), "{text}");
     assert!(text.contains("[pan|visa ****1111|]"), "{text}");
@@ -618,22 +585,7 @@ fn extra_text_columns_are_withheld_unless_kept() {
     add_column("messages.csv", "agent_note");
     add_column("handoffs.csv", "summary");
     let warehouse = scratch.join("warehouse");
-    let out = ok(
-        run(
-            &[
-                "ingest",
-                "--data",
-                s(&data),
-                "--config",
-                s(&config()),
-                "--out",
-                s(&warehouse),
-            ],
-            Some(KEY),
-            &[],
-        ),
-        "ingest",
-    );
+    let out = ingest_keyed(s(&data), s(&config()), s(&warehouse));
     let summary = String::from_utf8_lossy(&out.stderr);
     assert!(
         summary.contains("messages.agent_note") && summary.contains("handoffs.summary"),
@@ -650,22 +602,7 @@ fn extra_text_columns_are_withheld_unless_kept() {
             .replace("[text]\n", "[text]\nkeep_columns = [\"agent_note\"]\n"),
     );
     let kept = scratch.join("kept");
-    ok(
-        run(
-            &[
-                "ingest",
-                "--data",
-                s(&data),
-                "--config",
-                s(&keep),
-                "--out",
-                s(&kept),
-            ],
-            Some(KEY),
-            &[],
-        ),
-        "ingest keep",
-    );
+    ingest_keyed(s(&data), s(&keep), s(&kept));
     let columns = query(&kept, "SELECT agent_note FROM messages LIMIT 1", None);
     assert!(columns.starts_with("agent_note"), "{columns}");
 }
