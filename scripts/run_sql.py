@@ -12,8 +12,8 @@ ENGINE is one of
   spark-sql  Spark's SQL shell (`spark-sql`, shipped with PyPI `pyspark`): the file as is,
              with `-f`.
 
-Each warehouse's conversations, messages, assignments, handoffs, templates, send_failures and
-text_findings Parquet files (and calendar.parquet, when there) are registered under those
+Each warehouse's conversations, messages, assignments, handoffs, templates, send_failures,
+text_findings, calls and customer_aliases Parquet files (and calendar.parquet, when there) are registered under those
 names.
 """
 import csv
@@ -31,13 +31,17 @@ EMPTY = {
     "templates": "template_name VARCHAR, status VARCHAR, changed_at TIMESTAMP, source_row INT",
     "send_failures": "message_id VARCHAR, conversation_id VARCHAR, failed_at TIMESTAMP, "
     "error_code VARCHAR, error_title VARCHAR, template_name VARCHAR, sender VARCHAR, source_row INT",
+    "calls": "call_id VARCHAR, conversation_id VARCHAR, direction VARCHAR, placed_at TIMESTAMP, "
+    "status VARCHAR, answered_at TIMESTAMP, ended_at TIMESTAMP, duration_s DOUBLE, agent_id VARCHAR, "
+    "error_code VARCHAR, source_row INT",
+    "customer_aliases": "alias VARCHAR, customer_id VARCHAR, valid_from TIMESTAMP, source_row INT",
     # Written by ingest since text findings exist; an older warehouse has none.
     "text_findings": "conversation_id VARCHAR, source VARCHAR, message_id VARCHAR, handoff_row INT, "
     "field VARCHAR, sent_at TIMESTAMP, sender VARCHAR, ordinal INT, kind VARCHAR, token VARCHAR, "
     "masked VARCHAR",
 }
 TABLES = ["conversations", "messages", "assignments", "handoffs", "templates", "send_failures",
-          "text_findings"]
+          "text_findings", "calls", "customer_aliases"]
 # Written by `l2lens calendar` for business time; registered when the warehouse folder has it.
 CALENDAR = "calendar"
 

@@ -8,6 +8,8 @@ pub enum Unit {
     Rate,
     Count,
     PerConversation,
+    /// An amount in the rate card's currency.
+    Money,
 }
 
 impl Unit {
@@ -17,6 +19,7 @@ impl Unit {
             Unit::Rate => "fraction 0-1",
             Unit::Count => "conversations",
             Unit::PerConversation => "per conversation",
+            Unit::Money => "amount in the rate card's currency",
         }
     }
 }
@@ -39,6 +42,7 @@ pub fn human(value: f64, unit: Unit) -> String {
         Unit::Rate => format!("{:.1} %", value * 100.0),
         Unit::Count => format!("{value:.0}"),
         Unit::PerConversation => format!("{value:.2}"),
+        Unit::Money => format!("{value:.4}"),
     }
 }
 

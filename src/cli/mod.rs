@@ -58,6 +58,7 @@ value_enum!(Selection {
     "core" => Selection::Core, "the ten L2 metrics";
     "governance" => Selection::Governance, "the governance checks G1-G8";
     "text" => Selection::Text, "repetition, brief recall and card numbers, from message text";
+    "whatsapp" => Selection::WhatsApp, "calls, customers known only by a business-scoped id, cost";
     "all" => Selection::All, "every metric";
 });
 

@@ -17,6 +17,7 @@ pub mod input;
 pub mod schedules;
 pub mod text;
 pub mod thresholds;
+pub mod whatsapp;
 
 pub use email::{EmailConfig, Security};
 pub use governance::{DuplicateMatch, Governance};
@@ -24,6 +25,7 @@ pub use input::Input;
 pub use schedules::{BusinessHours, Schedule};
 pub use text::{Store, TextConfig};
 pub use thresholds::{Condition, RawAlerts, Rule, Thresholds};
+pub use whatsapp::{Calls, Pricing, WindowRefresh};
 
 /// The group name that stands for every group together.
 pub const ALL: &str = "ALL";
@@ -174,6 +176,10 @@ pub struct Config {
     pub import: toml::Table,
     /// `[text]`: how message text is stored and scanned.
     pub text: TextConfig,
+    /// `[calls]`: which customer calls refresh the 24-hour window, and first response.
+    pub calls: Calls,
+    /// `[pricing]`: the rate card; `None` without one (no cost, only billed messages).
+    pub pricing: Option<Pricing>,
     /// Where the configuration came from, for messages; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -196,6 +202,8 @@ impl Default for Config {
             input: Input::default(),
             import: toml::Table::new(),
             text: TextConfig::default(),
+            calls: Calls::default(),
+            pricing: None,
             source: None,
         }
     }
@@ -223,6 +231,9 @@ struct RawConfig {
     import: toml::Table,
     #[serde(default)]
     text: text::RawText,
+    #[serde(default)]
+    calls: Calls,
+    pricing: Option<whatsapp::RawPricing>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -299,6 +310,11 @@ impl Config {
         config.input = raw.input.resolve()?;
         config.import = raw.import;
         config.text = raw.text.resolve()?;
+        config.calls = raw.calls;
+        config.pricing = match raw.pricing {
+            Some(pricing) => pricing.resolve()?,
+            None => None,
+        };
         Ok(config)
     }
 

@@ -33,9 +33,10 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::dataset::Dataset;
-use crate::ingest::schema::{CONVERSATION_KEY, Table};
+use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_CUSTOMER_ID, Table};
 
 pub mod business;
+pub mod calls;
 mod columns;
 mod core;
 pub mod governance;
@@ -47,6 +48,7 @@ pub mod snapshots;
 pub mod sql;
 pub mod text;
 mod walk;
+pub mod whatsapp;
 
 use columns::fact_columns;
 pub use columns::public;
@@ -65,15 +67,22 @@ pub struct Facts {
     /// The specialist entries (`key`, `entry_at`, `entry_lane`, `brief`) of the governance
     /// checks: one row per stay in a specialist lane.
     pub entries: DataFrame,
-    /// Every customer message at or before `as_of`, by conversation key and time: the window
-    /// snapshots look up the customer's last word at each snapshot here.
+    /// Every customer touch at or before `as_of` (customer messages and the user calls
+    /// `[calls] window_refresh` counts), by conversation key and time: the window snapshots look
+    /// up the customer's last word at each snapshot here.
     pub customer_messages: CustomerMessages,
+    /// The calls kept at `as_of` as an event frame ([`calls::frame`]); `None` without a calls
+    /// table.
+    pub calls: Option<DataFrame>,
     /// The assignments at or before `as_of`, sorted by conversation, time and input order, in
     /// one chunk (`conversation_key`, `assigned_at` as Int64 ms, `lane`, `assignee_id`,
     /// `reason`): the window snapshots take the lane at each snapshot from them.
     pub assignments: DataFrame,
     /// The text facts (text.md), with every governance fact; `None` for the core scope.
     pub text: Option<text::TextFacts>,
+    /// The billable messages (`key`, `at`, `price`) and what the report says of pricing;
+    /// `None` when no message has a `billable` value.
+    pub cost: Option<(DataFrame, whatsapp::CostNotes)>,
 }
 
 /// Customer messages as two sorted columns: conversation keys and instants (ms).
@@ -85,7 +94,11 @@ pub struct CustomerMessages {
 
 /// The latest instant anywhere in the conversation tables (the default `as_of`), from what was
 /// read with no `as_of` (every row).
-fn latest_instant(conversations: &DataFrame, inputs: &Inputs) -> Result<Option<i64>> {
+fn latest_instant(
+    conversations: &DataFrame,
+    inputs: &Inputs,
+    calls: Option<&calls::RawCalls>,
+) -> Result<Option<i64>> {
     let max = |frame: &DataFrame, name: &str| -> Result<Option<i64>> {
         Ok(frame.column(name)?.i64()?.max())
     };
@@ -95,6 +108,7 @@ fn latest_instant(conversations: &DataFrame, inputs: &Inputs) -> Result<Option<i
         inputs.messages.iter().map(|m| m.at).max(),
         max(&inputs.assignments, "assigned_at")?,
         max(&inputs.handoffs, "handoff_at")?,
+        calls.and_then(calls::RawCalls::latest),
     ];
     Ok(latest.into_iter().flatten().max())
 }
@@ -137,22 +151,39 @@ pub fn compute_scoped(
         || Inputs::collect(data, config, read_to).context("reading the events"),
     );
     let (duplicate_of, mut inputs) = (duplicate_of?, inputs?);
+    let raw_calls = calls::RawCalls::read(data, read_to).context("reading the calls")?;
     let as_of = match as_of {
         Some(t) => t,
-        None => latest_instant(&frame, &inputs)?
+        None => latest_instant(&frame, &inputs, raw_calls.as_ref())?
             .context("the data has no timestamps at all, so there is no as_of; pass --as-of")?,
     };
-    // The window snapshots read the customer messages; they are picked out beside the pass.
+    let kept_calls = raw_calls.map(|raw| {
+        let keys = frame.column("key").and_then(|k| k.u32().cloned());
+        keys.map(|k| raw.at(as_of, &k.into_no_null_iter().collect::<Vec<_>>()))
+    });
+    let kept_calls = kept_calls.transpose()?;
+    // The window snapshots read the customer touches; they are picked out beside the pass.
     let (core, customer_messages) = rayon::join(
         || core::compute(&frame, &inputs, config).context("computing the facts"),
         || inputs.customer_messages(),
     );
-    let core = core?;
+    let mut core = core?;
+    let (customer_messages, calls_frame) = match &kept_calls {
+        Some(kept) => {
+            let touches = calls::touches(customer_messages, kept, config);
+            // The customer's latest word is the latest touch.
+            let last = calls::last_touch(&frame, &touches)?;
+            core.replace("last_customer_at", last)?;
+            (touches, Some(calls::frame(kept, &inputs.messages)?))
+        }
+        None => (customer_messages, None),
+    };
     if scope == governance::Scope::All {
         inputs.keep_agent_messages();
     }
     let governance = governance::compute(config, &frame, &inputs, &duplicate_of, as_of, scope)
         .context("computing the governance facts")?;
+    let identity = whatsapp::identity(&frame).context("computing the customers' kinds")?;
     frame.hstack_mut(core.columns())?;
     let mut frame = finish(frame.lazy(), config, as_of)
         .collect()
@@ -171,13 +202,35 @@ pub fn compute_scoped(
             .map_err(anyhow::Error::from)
             .context("adding the business-time facts")?;
     }
+    frame.hstack_mut(&identity)?;
+    let cost = whatsapp::cost(data, &frame, config, as_of).context("computing the cost facts")?;
+    let cost = match cost {
+        Some(c) => {
+            frame.hstack_mut(&c.columns)?;
+            Some((c.messages, c.notes))
+        }
+        None => None,
+    };
+    if let Some(calls) = &calls_frame {
+        let keys: std::collections::HashSet<u32> =
+            calls.column("key")?.u32()?.into_no_null_iter().collect();
+        let has_call: Vec<bool> = frame
+            .column("key")?
+            .u32()?
+            .into_no_null_iter()
+            .map(|k| keys.contains(&k))
+            .collect();
+        frame.with_column(Column::new("has_call".into(), has_call))?;
+    }
     let mut facts = Facts {
         frame,
         as_of,
         entries: governance.entries,
         customer_messages,
+        calls: calls_frame,
         assignments: inputs.assignments,
         text: None,
+        cost,
     };
     if scope == governance::Scope::All {
         let text = text::compute(data, &facts, config).context("computing the text facts")?;
@@ -195,11 +248,28 @@ pub fn compute_scoped(
 /// is open.
 fn conversations(data: &Dataset, as_of: i64) -> Result<LazyFrame> {
     let as_of_lit = lit(as_of);
-    Ok(data
-        .table(Table::Conversations)?
+    let mut table = data.table(Table::Conversations)?;
+    let schema = table.collect_schema()?;
+    // A table written before the identity columns existed has none of them.
+    let or_null = |name: &str| {
+        if schema.contains(name) {
+            col(name)
+        } else {
+            lit(NULL).cast(DataType::String).alias(name)
+        }
+    };
+    let source = if schema.contains(SOURCE_CUSTOMER_ID) {
+        col(SOURCE_CUSTOMER_ID)
+    } else {
+        col("customer_id").alias(SOURCE_CUSTOMER_ID)
+    };
+    Ok(table
         .select([
             col("conversation_id"),
             col("customer_id"),
+            source,
+            or_null("customer_id_kind"),
+            or_null("market"),
             col("channel"),
             col("segment"),
             col("intent"),

@@ -3,8 +3,9 @@
 //!
 //! The rules owned here, and nowhere else:
 //! - a thread is in the cohort at `s` when its channel is `whatsapp`, `opened_at < s`,
-//!   `closed_at` is null or after `s`, and the customer wrote at or before `s`;
-//! - `last_customer_at` at `s`: the customer's latest message at or before `s`;
+//!   `closed_at` is null or after `s`, and the customer touched it (wrote, or made a call
+//!   `[calls] window_refresh` counts) at or before `s`;
+//! - `last_customer_at` at `s`: the customer's latest touch at or before `s`;
 //! - the lane at `s`: the lane rule of the facts table ([`super::lane_or_fallback`]) applied to
 //!   the assignments at or before `s`.
 //!
@@ -104,7 +105,25 @@ fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<(DataFrame, Vec<Id
     let channels = frame.column("channel")?.str()?;
     let opened = frame.column("opened_at")?.i64()?;
     let closed = frame.column("closed_at")?.i64()?;
-    let first_customer = frame.column("first_customer_at")?.i64()?;
+    // The customer's first touch (a message, or a counted user call): before it there is no
+    // window to lose.
+    let first_customer = {
+        let touches = &facts.customer_messages;
+        let mut from = 0usize;
+        let firsts: Vec<Option<i64>> = keys
+            .iter()
+            .map(|k| {
+                let rows = walk::take(&touches.key, &mut from, k.unwrap_or(u32::MAX));
+                touches
+                    .at
+                    .get(rows.start)
+                    .copied()
+                    .filter(|_| !rows.is_empty())
+            })
+            .collect();
+        Int64Chunked::from_iter_options("first_touch".into(), firsts.into_iter())
+    };
+    let first_customer = &first_customer;
 
     // Each thread's span [from, to): snapshots s with s > opened_at, s >= its first customer
     // message, and s < closed_at (open threads: up to as_of).

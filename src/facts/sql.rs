@@ -7,22 +7,72 @@
 pub const FACTS: &str = r#"params AS (
   {AS_OF_QUERY}
 ),
-conv AS (
-  SELECT c.conversation_id, c.customer_id, c.channel, c.segment, c.intent, c.source_row,
+conv_source AS (
+  SELECT c.conversation_id, c.customer_id, c.source_customer_id, c.customer_id_kind AS own_kind,
+         c.market AS own_market, c.channel, c.segment, c.intent, c.source_row,
          {OPENED} AS opened_at,
          CASE WHEN {CLOSED} > (SELECT t FROM params) THEN NULL ELSE {CLOSED} END AS closed_at
   FROM conversations c
   WHERE {OPENED} <= (SELECT t FROM params)
+),
+-- The kind and market digits of the customer (whatsapp-2026.md B.4): the conversation's own
+-- columns when the aliases kept its id, else those of the first conversation whose own id is the
+-- resolved one, else recognised from the resolved id.
+root_kinds AS (
+  SELECT source_customer_id, own_kind, own_market FROM (
+    SELECT source_customer_id, own_kind, own_market,
+           ROW_NUMBER() OVER (PARTITION BY source_customer_id ORDER BY source_row) AS k
+    FROM conv_source WHERE own_kind IS NOT NULL) x
+  WHERE k = 1
+),
+conv AS (
+  SELECT c.conversation_id, c.customer_id, c.channel, c.segment, c.intent, c.source_row,
+         c.opened_at, c.closed_at,
+         CASE WHEN c.customer_id = c.source_customer_id AND c.own_kind IS NOT NULL THEN c.own_kind
+              WHEN c.customer_id <> c.source_customer_id AND r.own_kind IS NOT NULL THEN r.own_kind
+              WHEN {IS_BSUID} THEN 'bsuid' WHEN {IS_PHONE} THEN 'phone' ELSE 'other' END AS customer_kind,
+         CASE WHEN c.customer_id = c.source_customer_id AND c.own_kind IS NOT NULL
+                THEN CASE WHEN c.own_kind = 'phone' THEN c.own_market END
+              WHEN c.customer_id <> c.source_customer_id AND r.own_kind IS NOT NULL
+                THEN CASE WHEN r.own_kind = 'phone' THEN r.own_market END
+              WHEN {IS_BSUID} THEN NULL WHEN {IS_PHONE} THEN {PHONE_DIGITS} END AS market
+  FROM conv_source c LEFT JOIN root_kinds r ON r.source_customer_id = c.customer_id
 ),
 msg AS (
   SELECT m.conversation_id, {SENT} AS ts, m.sender, m.kind, m.is_fallback, m.intent, m.source_row
   FROM messages m JOIN conv USING (conversation_id)
   WHERE {SENT} <= (SELECT t FROM params)
 ),
+-- The calls at as_of (whatsapp-2026.md A.1): an answer or end after as_of is unknown, and the
+-- status then follows the answer, and a call with an answer time and no status was answered.
+call_rows AS (
+  SELECT k.call_id, k.conversation_id, k.direction, {PLACED} AS placed_at, k.status AS given,
+         CASE WHEN {ANSWERED} > (SELECT t FROM params) THEN NULL ELSE {ANSWERED} END AS answered_at,
+         COALESCE({ANSWERED} > (SELECT t FROM params), FALSE)
+           OR COALESCE({ENDED} > (SELECT t FROM params), FALSE) AS late
+  FROM calls k JOIN conv c ON c.conversation_id = k.conversation_id
+  WHERE {PLACED} <= (SELECT t FROM params)
+),
+call_facts AS (
+  SELECT call_id, conversation_id, direction, placed_at, answered_at,
+         CASE WHEN late OR given IS NULL THEN CASE WHEN answered_at IS NOT NULL THEN 'answered' END
+              ELSE given END AS status
+  FROM call_rows
+),
+-- The customer's touches: messages, and the user calls `[calls] window_refresh` counts.
+touches AS (
+  SELECT conversation_id, ts FROM msg WHERE sender = 'customer'
+  UNION ALL
+  SELECT conversation_id, placed_at AS ts FROM call_facts
+  WHERE direction = 'user_initiated' AND {COUNTED_CALL}
+),
+touch_facts AS (
+  SELECT conversation_id, min(ts) AS first_touch_at, max(ts) AS last_customer_at
+  FROM touches GROUP BY conversation_id
+),
 firsts AS (
   SELECT conversation_id,
          min(CASE WHEN sender = 'customer' THEN ts END) AS first_customer_at,
-         max(CASE WHEN sender = 'customer' THEN ts END) AS last_customer_at,
          min(CASE WHEN sender = 'bot' THEN ts END) AS first_bot_at
   FROM msg GROUP BY conversation_id
 ),
@@ -188,7 +238,7 @@ repeats AS (
 ),
 facts AS (
   SELECT c.*,
-         f.first_customer_at, f.last_customer_at, f.first_bot_at, rp.first_reply_at,
+         f.first_customer_at, tf.last_customer_at, tf.first_touch_at, f.first_bot_at, rp.first_reply_at,
          r.escalated_at, r.specialist_at, r.first_human_at, ar.first_agent_reply_at,
          COALESCE(r.reached_human, FALSE) AS reached_human,
          COALESCE(r.last_lane, CASE WHEN f.first_bot_at IS NOT NULL THEN 'automation' ELSE 'unassigned' END) AS lane,
@@ -209,6 +259,7 @@ facts AS (
   LEFT JOIN brief_facts b USING (conversation_id)
   LEFT JOIN agent_replies ar USING (conversation_id)
   LEFT JOIN repeats rep USING (conversation_id)
+  LEFT JOIN touch_facts tf USING (conversation_id)
 )"#;
 
 /// Business time in SQL (`frt_bh_s`, `tts_bh_s`, `art_bh_s`, as [`super::business`]): each

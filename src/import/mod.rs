@@ -27,7 +27,7 @@ pub use sink::OutFormat;
 /// A table's canonical columns, then the importer's extra columns.
 pub fn columns(table: crate::ingest::schema::Table, extras: &[&'static str]) -> Vec<&'static str> {
     table
-        .columns()
+        .core_columns()
         .iter()
         .map(|c| c.name)
         .chain(extras.iter().copied())

@@ -6,6 +6,7 @@
 //! its row with file, row, column and reason; per table, rows read = rows accepted + rows
 //! quarantined.
 
+mod aliases;
 pub mod columns;
 mod csv;
 mod ids;
@@ -134,13 +135,16 @@ pub fn ingest_dir_into(
     let files = locate(dir)?;
     let base = |conversations| rules(options, conversations);
     // Conversations first: the other tables are checked against its accepted ids.
+    // With aliases, the conversations stay in memory until their customer ids are resolved;
+    // the aliases themselves are checked as a whole.
+    let aliased = files.contains_key(&Table::CustomerAliases);
     let mut conversations = read_table(
         Table::Conversations,
         &files[&Table::Conversations],
         base(None),
         options.epoch_unit,
         progress,
-        out,
+        out.filter(|_| !aliased),
     )?;
     // The other tables look ids up in the map; the conversations' result no longer needs it.
     let ids = std::mem::take(&mut conversations.ids);
@@ -151,6 +155,7 @@ pub fn ingest_dir_into(
             .map(|(table, path)| {
                 let rules = base(Some(&ids));
                 let progress = progress.clone();
+                let out = out.filter(|_| *table != Table::CustomerAliases);
                 let handle = scope.spawn(move || {
                     read_table(*table, path, rules, options.epoch_unit, &progress, out)
                 });
@@ -185,11 +190,33 @@ pub fn ingest_dir_into(
         );
         let file = file_name(&files[&table]);
         summary.add(table, &file, validated.counts, &validated.unknown_lanes);
+        for (column, n) in &validated.unreadable {
+            summary
+                .unreadable_values
+                .insert(format!("{}.{column}", table.name()), *n);
+        }
         quarantine.extend(validated.quarantine);
         if validated.spilled {
             spilled.insert(table);
         }
         tables.insert(table, validated.frame);
+    }
+    if let Some(frame) = tables.get_mut(&Table::CustomerAliases) {
+        let name = Table::CustomerAliases.name();
+        let table = summary
+            .tables
+            .get_mut(name)
+            .context("the aliases were read")?;
+        let aliases = aliases::check(frame, &table.file, &mut quarantine, &mut table.counts)
+            .context("checking the customer aliases")?;
+        let conversations = tables
+            .get_mut(&Table::Conversations)
+            .context("the conversations were read")?;
+        summary.aliases = Some(
+            aliases
+                .apply(conversations)
+                .context("resolving customer ids through the aliases")?,
+        );
     }
     summary.quarantine_lines = quarantine.len() as u64;
     summary.text.messages_with_text = findings.messages_with_text;

@@ -21,16 +21,20 @@ pub enum Table {
     Handoffs,
     Templates,
     SendFailures,
+    Calls,
+    CustomerAliases,
 }
 
 impl Table {
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 8] = [
         Table::Conversations,
         Table::Messages,
         Table::Assignments,
         Table::Handoffs,
         Table::Templates,
         Table::SendFailures,
+        Table::Calls,
+        Table::CustomerAliases,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,15 +45,18 @@ impl Table {
             Table::Handoffs => "handoffs",
             Table::Templates => "templates",
             Table::SendFailures => "send_failures",
+            Table::Calls => "calls",
+            Table::CustomerAliases => "customer_aliases",
         }
     }
 
-    /// The handoff briefs, the template status history and the send failures may be absent
-    /// from a data directory: the metrics that need them then have no rows, and say why.
+    /// The handoff briefs, the template status history, the send failures, the calls and the
+    /// customer aliases may be absent from a data directory: the metrics that need them then
+    /// have no rows, and say why.
     pub fn required(self) -> bool {
-        !matches!(
+        matches!(
             self,
-            Table::Handoffs | Table::Templates | Table::SendFailures
+            Table::Conversations | Table::Messages | Table::Assignments
         )
     }
 
@@ -68,6 +75,12 @@ impl Table {
                 &DataType::UInt32,
             ));
         }
+        if self == Table::Conversations {
+            columns.push(Column::new_empty(
+                SOURCE_CUSTOMER_ID.into(),
+                &DataType::String,
+            ));
+        }
         DataFrame::new(0, columns).expect("distinct column names")
     }
 
@@ -79,7 +92,22 @@ impl Table {
             Table::Handoffs => HANDOFFS,
             Table::Templates => TEMPLATES,
             Table::SendFailures => SEND_FAILURES,
+            Table::Calls => CALLS,
+            Table::CustomerAliases => CUSTOMER_ALIASES,
         }
+    }
+
+    /// The columns every writer of the table fills (the sample, the importers): all but the
+    /// optional identity columns of conversations and the pricing columns of messages, which a
+    /// writer adds by name when it has them.
+    pub fn core_columns(self) -> &'static [ColumnSpec] {
+        let all = self.columns();
+        let optional = match self {
+            Table::Conversations => 2,
+            Table::Messages => 4,
+            _ => 0,
+        };
+        &all[..all.len() - optional]
     }
 
     /// The column whose values must be unique within the table, if any.
@@ -87,6 +115,7 @@ impl Table {
         match self {
             Table::Conversations => Some("conversation_id"),
             Table::Messages => Some("message_id"),
+            Table::Calls => Some("call_id"),
             _ => None,
         }
     }
@@ -95,7 +124,11 @@ impl Table {
     pub fn references_conversation(self) -> bool {
         matches!(
             self,
-            Table::Messages | Table::Assignments | Table::Handoffs | Table::SendFailures
+            Table::Messages
+                | Table::Assignments
+                | Table::Handoffs
+                | Table::SendFailures
+                | Table::Calls
         )
     }
 }
@@ -117,14 +150,39 @@ pub enum Kind {
     Bool,
     /// A non-negative integer (`text_chars`); anything else quarantines the row.
     Count,
+    /// A non-negative number of seconds (`duration_s`), stored as Float64; anything else
+    /// quarantines the row as `bad_number`.
+    Seconds,
+    /// A closed set with accepted spellings: `(spelling, stored value)`, matched
+    /// case-insensitively after trimming; anything else is `unknown_value`.
+    Spelled(&'static [(&'static str, &'static str)]),
+    /// Like `Bool`, but a value that is not a boolean is read as null and counted, never
+    /// quarantined (the pricing `billable`: it only feeds cost).
+    LenientBool,
+    /// Like `Enum`, but an unknown value is read as null and counted (`customer_id_kind`).
+    LenientEnum(&'static [&'static str]),
+    /// ASCII digits (a calling code); anything else is read as null and counted (`market`).
+    Digits,
+}
+
+impl Kind {
+    /// Whether a value this kind cannot read is kept as null (and counted) instead of
+    /// quarantining its row.
+    pub fn lenient(self) -> bool {
+        matches!(
+            self,
+            Kind::LenientBool | Kind::LenientEnum(_) | Kind::Digits
+        )
+    }
 }
 
 impl Kind {
     pub fn dtype(self) -> DataType {
         match self {
             Kind::Timestamp => timestamp_dtype(),
-            Kind::Bool => DataType::Boolean,
+            Kind::Bool | Kind::LenientBool => DataType::Boolean,
             Kind::Count => DataType::Int64,
+            Kind::Seconds => DataType::Float64,
             _ => DataType::String,
         }
     }
@@ -175,7 +233,22 @@ const CONVERSATIONS: &[ColumnSpec] = &[
     col("intent", Kind::Text, false),
     col("opened_at", Kind::Timestamp, true),
     col("closed_at", Kind::Timestamp, false),
+    // What the export says of the customer id (whatsapp-2026.md B.4): kept readable when ids
+    // are hashed, so that the kind and calling code survive the hashing.
+    col(
+        "customer_id_kind",
+        Kind::LenientEnum(CUSTOMER_ID_KINDS),
+        false,
+    ),
+    col("market", Kind::Digits, false),
 ];
+
+/// The kinds of customer id: a phone number (`wa_id`), a business-scoped user id, anything else.
+pub const CUSTOMER_ID_KINDS: &[&str] = &["phone", "bsuid", "other"];
+
+/// The column ingest adds to conversations: the customer id as the export gave it, before the
+/// aliases resolved it (whatsapp-2026.md B.2).
+pub const SOURCE_CUSTOMER_ID: &str = "source_customer_id";
 
 const MESSAGES: &[ColumnSpec] = &[
     col("message_id", Kind::Text, true),
@@ -204,6 +277,11 @@ const MESSAGES: &[ColumnSpec] = &[
     // (text.md); `text_chars` is its length, given by an importer or counted here.
     col("text", Kind::Text, false),
     col("text_chars", Kind::Count, false),
+    // Meta's pricing of an outbound message (whatsapp-2026.md C.1): only cost reads them.
+    col("billable", Kind::LenientBool, false),
+    col("pricing_category", Kind::Lowercase { default: None }, false),
+    col("pricing_type", Kind::Text, false),
+    col("pricing_model", Kind::Text, false),
 ];
 
 /// The columns of each table that hold free text: scanned for findings, never copied to the
@@ -279,6 +357,49 @@ const SEND_FAILURES: &[ColumnSpec] = &[
         },
         false,
     ),
+];
+
+/// Calls inside the messaging thread (whatsapp-2026.md A.1).
+const CALLS: &[ColumnSpec] = &[
+    col("call_id", Kind::Text, true),
+    col("conversation_id", Kind::Text, true),
+    col("direction", Kind::Spelled(CALL_DIRECTIONS), true),
+    col("placed_at", Kind::Timestamp, true),
+    col(
+        "status",
+        Kind::Enum {
+            values: CALL_STATUSES,
+            default: None,
+        },
+        false,
+    ),
+    col("answered_at", Kind::Timestamp, false),
+    col("ended_at", Kind::Timestamp, false),
+    col("duration_s", Kind::Seconds, false),
+    col("agent_id", Kind::Text, false),
+    col("error_code", Kind::Text, false),
+];
+
+/// The accepted spellings of a call's direction and the value each is stored as.
+pub const CALL_DIRECTIONS: &[(&str, &str)] = &[
+    ("user_initiated", USER_INITIATED),
+    ("user", USER_INITIATED),
+    ("inbound", USER_INITIATED),
+    ("business_initiated", BUSINESS_INITIATED),
+    ("business", BUSINESS_INITIATED),
+    ("outbound", BUSINESS_INITIATED),
+];
+pub const USER_INITIATED: &str = "user_initiated";
+pub const BUSINESS_INITIATED: &str = "business_initiated";
+
+/// The outcomes of a call.
+pub const CALL_STATUSES: &[&str] = &["answered", "missed", "rejected", "failed"];
+
+/// Ids under which a customer appears, and the id each stands for (whatsapp-2026.md B.1).
+const CUSTOMER_ALIASES: &[ColumnSpec] = &[
+    col("alias", Kind::Text, true),
+    col("customer_id", Kind::Text, true),
+    col("valid_from", Kind::Timestamp, false),
 ];
 
 /// Who tried a failed send.

@@ -27,9 +27,29 @@ pub struct IngestSummary {
     /// Lanes of accepted assignments that the configuration does not know, with row counts.
     pub unknown_lanes: BTreeMap<String, u64>,
     pub quarantine_lines: u64,
+    /// Values of lenient columns (`messages.billable`, `conversations.customer_id_kind`,
+    /// `conversations.market`) that could not be read and were kept as null, by
+    /// `table.column`: the rows stay, the values count as unknown.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unreadable_values: BTreeMap<String, u64>,
+    /// The customer aliases (whatsapp-2026.md B): rows used, conversations whose id they
+    /// changed, aliases with conflicting targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aliases: Option<AliasSummary>,
     /// What was read of message text.
     #[serde(default)]
     pub text: TextSummary,
+}
+
+/// What the customer aliases did at ingest.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AliasSummary {
+    /// Alias rows left after the quarantine (the rows resolution reads).
+    pub rows_used: u64,
+    /// Conversations whose customer id resolution changed.
+    pub conversations_resolved: u64,
+    /// Aliases that had more than one row in effect with different targets at some step.
+    pub conflicting_targets: u64,
 }
 
 /// What ingest did with text: messages scanned, findings, the storage mode, the key
@@ -54,6 +74,8 @@ impl IngestSummary {
             tables: BTreeMap::new(),
             unknown_lanes: BTreeMap::new(),
             quarantine_lines: 0,
+            unreadable_values: BTreeMap::new(),
+            aliases: None,
             text: TextSummary::default(),
         }
     }
@@ -90,14 +112,14 @@ impl fmt::Display for IngestSummary {
         writeln!(f, "ingest of {}", self.source)?;
         writeln!(
             f,
-            "  {:<14} {:<26} {:>12} {:>12} {:>12}",
+            "  {:<16} {:<26} {:>12} {:>12} {:>12}",
             "table", "file", "read", "accepted", "quarantined"
         )?;
         for table in Table::ALL {
             if let Some(t) = self.tables.get(table.name()) {
                 writeln!(
                     f,
-                    "  {:<14} {:<26} {:>12} {:>12} {:>12}",
+                    "  {:<16} {:<26} {:>12} {:>12} {:>12}",
                     table.name(),
                     t.file,
                     t.counts.rows_read,
@@ -124,6 +146,20 @@ impl fmt::Display for IngestSummary {
                 f,
                 "  withheld columns: {}; name them in [text] keep_columns to keep them",
                 self.text.withheld_columns.join(", ")
+            )?;
+        }
+        for (column, n) in &self.unreadable_values {
+            writeln!(
+                f,
+                "  {column}: {n} unreadable values kept as null (unknown); the rows are kept"
+            )?;
+        }
+        if let Some(a) = &self.aliases {
+            writeln!(
+                f,
+                "  customer aliases: {} rows used, {} conversations resolved to another id, {} \
+                 aliases with conflicting targets",
+                a.rows_used, a.conversations_resolved, a.conflicting_targets
             )?;
         }
         if self.unknown_lanes.is_empty() {

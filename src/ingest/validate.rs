@@ -13,7 +13,7 @@ use polars::prelude::*;
 
 pub use super::ids::IdMap;
 use super::ids::Seen;
-use super::schema::{CONVERSATION_KEY, ColumnSpec, Kind, Table};
+use super::schema::{CONVERSATION_KEY, ColumnSpec, Kind, SOURCE_CUSTOMER_ID, Table};
 use super::spill::Spill;
 use crate::config::Input;
 use crate::ingest::text::FindingRows;
@@ -53,6 +53,12 @@ pub enum Reason {
     NotAnObject,
     WrongType,
     BadCount,
+    BadNumber,
+    AnsweredBeforePlaced,
+    EndedBeforeAnswered,
+    StatusConflict,
+    SelfAlias,
+    AliasCycle,
 }
 
 impl Reason {
@@ -71,6 +77,12 @@ impl Reason {
             Reason::NotAnObject => "not_an_object",
             Reason::WrongType => "wrong_type",
             Reason::BadCount => "bad_count",
+            Reason::BadNumber => "bad_number",
+            Reason::AnsweredBeforePlaced => "answered_before_placed",
+            Reason::EndedBeforeAnswered => "ended_before_answered",
+            Reason::StatusConflict => "status_conflict",
+            Reason::SelfAlias => "self_alias",
+            Reason::AliasCycle => "alias_cycle",
         }
     }
 }
@@ -115,6 +127,9 @@ enum Value<'a> {
     Str(Cow<'a, str>),
     Ts(i64),
     Bool(bool),
+    Float(f64),
+    /// A value a lenient column could not read: stored as null, and counted.
+    Unreadable,
 }
 
 /// How one column's cells are read, from the column's kind and `[input]`.
@@ -144,6 +159,8 @@ pub struct ValidatedTable {
     /// Accepted ids of the table's unique key (conversations: for the foreign-key check).
     pub ids: IdMap,
     pub unknown_lanes: BTreeMap<String, u64>,
+    /// Values of lenient columns read as null, by column ([`Kind::lenient`]).
+    pub unreadable: BTreeMap<&'static str, u64>,
     /// The findings of the table's text (messages and handoffs).
     pub findings: FindingRows,
     /// Extra columns left out by the storage rule (`[text] keep_columns`, `withhold_columns`).
@@ -175,6 +192,7 @@ pub struct TableBuilder<'r> {
     counts: RowCounts,
     seen: Seen,
     unknown_lanes: BTreeMap<String, u64>,
+    unreadable: BTreeMap<&'static str, u64>,
     /// When set, accepted rows go to this Parquet file in row groups instead of staying in
     /// memory.
     spill: Option<Spill>,
@@ -191,8 +209,8 @@ pub struct TableBuilder<'r> {
 /// Ids whose slots the merge reads together before inserting them.
 const WARM_RUN: usize = 16;
 
-/// The widest canonical table (messages) has ten columns.
-pub const MAX_COLUMNS: usize = 10;
+/// The widest canonical table (messages) has fourteen columns.
+pub const MAX_COLUMNS: usize = 14;
 
 impl<'r> TableBuilder<'r> {
     pub fn new(table: Table, file: &str, rules: Rules<'r>, capacity: usize) -> Self {
@@ -206,6 +224,7 @@ impl<'r> TableBuilder<'r> {
             quarantine: Vec::new(),
             counts: RowCounts::default(),
             unknown_lanes: BTreeMap::new(),
+            unreadable: BTreeMap::new(),
             spill: None,
             kept: Vec::new(),
             reader_batches: false,
@@ -359,6 +378,7 @@ impl<'r> TableBuilder<'r> {
                     keyed,
                     failed_ids,
                     unknown_lanes,
+                    unreadable,
                     rows_read,
                     rows_failed,
                 },
@@ -420,12 +440,24 @@ impl<'r> TableBuilder<'r> {
             let at = self.parser.specs.len() + 1;
             let keys = UInt32Chunked::from_vec(CONVERSATION_KEY.into(), keys);
             frame.insert_column(at, keys.into_column())?;
+            // The id as the export gave it; the aliases may resolve `customer_id` later.
+            if frame.column(SOURCE_CUSTOMER_ID).is_ok() {
+                frame.drop_in_place(SOURCE_CUSTOMER_ID)?;
+            }
+            let source = frame
+                .column("customer_id")?
+                .clone()
+                .with_name(SOURCE_CUSTOMER_ID.into());
+            frame.insert_column(at + 1, source)?;
         }
         self.counts.rows_read += rows_read;
         self.counts.rows_accepted += accepted;
         self.counts.rows_quarantined += rows_failed + dropped.len() as u64;
         for (lane, n) in unknown_lanes {
             *self.unknown_lanes.entry(lane).or_default() += n;
+        }
+        for (column, n) in unreadable {
+            *self.unreadable.entry(column).or_default() += n;
         }
         // Text is scanned and replaced by what may be kept before the rows go anywhere.
         let table = self.parser.table;
@@ -510,6 +542,7 @@ impl<'r> TableBuilder<'r> {
             counts: self.counts,
             ids: self.seen.into_map(),
             unknown_lanes: self.unknown_lanes,
+            unreadable: self.unreadable,
             findings: self.findings,
             withheld: self.withheld,
         })

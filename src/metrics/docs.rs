@@ -94,6 +94,7 @@ pub fn markers(set: MetricSet, style: Style) -> (String, String) {
             MetricSet::Governance => "governance",
             MetricSet::BusinessTime => "business-time",
             MetricSet::Text => "text",
+            MetricSet::WhatsApp => "whatsapp",
         },
         match style {
             Style::Short => "short",
@@ -140,6 +141,7 @@ mod tests {
         "docs/business-hours.md",
         "docs/commands.md",
         "docs/text.md",
+        "docs/whatsapp.md",
     ];
 
     #[test]

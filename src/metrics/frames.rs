@@ -25,6 +25,8 @@ pub struct Events {
     /// Whether the data has a handoffs table: without one the brief metrics have no rows (not
     /// 0 %).
     pub has_briefs: bool,
+    /// The calls at as_of ([`crate::facts::calls`]); `None` without a calls table.
+    pub calls: Option<LazyFrame>,
     /// The group of every conversation under the dimension, numbered once
     /// ([`aggregate::GroupIds`]); `None` without a dimension.
     groups: Option<std::sync::Arc<aggregate::GroupIds>>,
@@ -43,6 +45,7 @@ impl Events {
             sends: sends::template_sends(data, config, facts.as_of)?.map(LazyFrame::cache),
             failures: sends::send_failures(data, facts.as_of)?,
             has_briefs: data.has(crate::ingest::schema::Table::Handoffs),
+            calls: facts.calls.clone().map(DataFrame::lazy),
             groups: match options.by {
                 Dimension::None => None,
                 by => Some(std::sync::Arc::new(aggregate::GroupIds::of(
@@ -71,6 +74,10 @@ pub struct Frames<'a> {
     pub failures: Option<LazyFrame>,
     /// Whether the data has handoff briefs at all.
     pub has_briefs: bool,
+    /// The calls at as_of (`at` = placed), when the data has a calls table.
+    pub calls: Option<LazyFrame>,
+    /// Whether the facts have the cost columns (some message has a `billable` value).
+    pub pricing: bool,
     /// The text facts' frames, when the governance facts were computed.
     pub text: Option<TextFrames>,
     /// The group of every conversation, numbered once ([`aggregate::GroupIds`]).
@@ -178,6 +185,8 @@ impl<'a> Frames<'a> {
             ),
             sends: events.sends.clone().map(with_conversation),
             failures: events.failures.clone().map(with_conversation),
+            calls: events.calls.clone().map(with_conversation),
+            pricing: facts.cost.is_some(),
             has_briefs: events.has_briefs,
             facts: facts_frame,
             as_of: facts.as_of,

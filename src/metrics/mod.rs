@@ -9,7 +9,9 @@ mod aggregate;
 mod art_bh;
 mod bot_trap;
 mod brief_missing;
+mod calls;
 mod context;
+mod cost;
 pub mod docs;
 mod duplicates;
 mod escalation;
@@ -18,6 +20,7 @@ mod frames;
 mod frt;
 mod frt_bh;
 mod human_frt;
+mod identity;
 mod misroute;
 mod missed_handoff;
 mod ownerless;
@@ -130,6 +133,9 @@ pub enum SqlValue {
     Share(&'static str),
     /// The sum of a numeric expression (counts are sums of 1E0/0E0).
     Sum(&'static str),
+    /// The sum of the first expression over the sum of the second; no row when the second
+    /// sums to 0.
+    Ratio(&'static str, &'static str),
 }
 
 /// A family of metrics sharing a cohort (e.g. the FRT median and p90): how to compute it, and
@@ -162,15 +168,19 @@ pub enum MetricSet {
     /// Whether the context survived the handoff, and card numbers in the chat (text.md):
     /// read from the findings of message text.
     Text,
+    /// Calls in the thread, customers known only by a business-scoped id, and what messages
+    /// cost (whatsapp-2026.md).
+    WhatsApp,
 }
 
 impl MetricSet {
     /// Every set, in the order of the docs and the report.
-    pub const ALL: [MetricSet; 4] = [
+    pub const ALL: [MetricSet; 5] = [
         MetricSet::Core,
         MetricSet::BusinessTime,
         MetricSet::Governance,
         MetricSet::Text,
+        MetricSet::WhatsApp,
     ];
 
     /// Whether the metrics of this set exist under `config`.
@@ -187,6 +197,7 @@ pub enum Selection {
     Core,
     Governance,
     Text,
+    WhatsApp,
     All,
 }
 
@@ -197,6 +208,7 @@ impl Selection {
             Selection::Core => matches!(set, MetricSet::Core | MetricSet::BusinessTime),
             Selection::Governance => set == MetricSet::Governance,
             Selection::Text => set == MetricSet::Text,
+            Selection::WhatsApp => set == MetricSet::WhatsApp,
         }
     }
 }
@@ -257,6 +269,9 @@ pub const REGISTRY: &[Family] = &[
     window_violations::FAMILY,
     repetition::FAMILY,
     exposure::FAMILY,
+    calls::FAMILY,
+    identity::FAMILY,
+    cost::FAMILY,
 ];
 
 /// For each family that needs an input table the data lacks, one sentence: its ids and what
@@ -270,6 +285,7 @@ pub fn missing_inputs(data: &Dataset) -> Vec<(MetricSet, String)> {
                 Table::Handoffs => "no handoff briefs in the data",
                 Table::Templates => "no template status history in the data",
                 Table::SendFailures => "no send failures in the data",
+                Table::Calls => "no calls in the data",
                 _ => "a table it needs is missing",
             };
             out.push((

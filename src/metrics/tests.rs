@@ -232,7 +232,8 @@ fn every_registry_entry_is_complete() {
                     | SqlValue::P90(e)
                     | SqlValue::Mean(e)
                     | SqlValue::Share(e)
-                    | SqlValue::Sum(e)) = value;
+                    | SqlValue::Sum(e)
+                    | SqlValue::Ratio(e, _)) = value;
                     assert!(!e.is_empty(), "{}", m.id);
                 }
                 Sql::NotExported(why) => assert!(why.len() > 20, "{}: say why", m.id),
@@ -250,6 +251,7 @@ fn every_registry_entry_is_complete() {
         ("brief_missing_rate", super::Table::Handoffs),
         ("template_blocked_sends", super::Table::Templates),
         ("window_violation_sends", super::Table::SendFailures),
+        ("missed_call_rate", super::Table::Calls),
     ] {
         assert!(super::family_of(id).unwrap().needs.contains(&table), "{id}");
     }

@@ -130,13 +130,13 @@ snapshots AS (
 window_pairs AS (
   SELECT f.conversation_id, f.segment, f.channel, f.intent, f.first_bot_at, p.period_start, p.s
   FROM facts f JOIN snapshots p
-    ON f.opened_at < p.s AND f.first_customer_at <= p.s AND (f.closed_at IS NULL OR p.s < f.closed_at)
+    ON f.opened_at < p.s AND f.first_touch_at <= p.s AND (f.closed_at IS NULL OR p.s < f.closed_at)
   WHERE f.channel = 'whatsapp'
 ),
 window_silence AS (
   SELECT w.conversation_id, w.s, max(m.ts) AS last_customer_at
-  FROM window_pairs w JOIN msg m ON m.conversation_id = w.conversation_id
-  WHERE m.sender = 'customer' AND m.ts <= w.s
+  FROM window_pairs w JOIN touches m ON m.conversation_id = w.conversation_id
+  WHERE m.ts <= w.s
   GROUP BY w.conversation_id, w.s
 ),
 window_lanes AS (

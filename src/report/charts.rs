@@ -99,6 +99,7 @@ pub fn axis(unit: Unit, largest: f64) -> (f64, &'static str) {
         Unit::Rate => (100.0, "% of cohort"),
         Unit::Count => (1.0, "conversations"),
         Unit::PerConversation => (1.0, "per conversation"),
+        Unit::Money => (1.0, "currency"),
     }
 }
 

@@ -61,7 +61,7 @@ impl Sink {
     /// which ingest counts).
     pub fn create(dir: &Path, table: Table, format: SampleFormat, text: bool) -> Result<Sink> {
         let path = dir.join(format!("{}.{}", table.name(), format.extension()));
-        let all = table.columns();
+        let all = table.core_columns();
         let specs = match table {
             Table::Messages => {
                 let canonical = all.iter().take_while(|s| s.name != "text").count();

@@ -123,6 +123,16 @@ impl Dialect {
         }
     }
 
+    /// Whether `value` matches a regular expression (written without backslashes, which the
+    /// two dialects read differently).
+    pub fn matches(self, value: &str, pattern: &str) -> String {
+        debug_assert!(!pattern.contains('\\'));
+        match self {
+            Dialect::DuckDb => format!("regexp_matches({value}, '{pattern}')"),
+            Dialect::Spark => format!("({value} RLIKE '{pattern}')"),
+        }
+    }
+
     /// A continuous quantile with linear interpolation (numpy's default).
     pub fn quantile(self, value: &str, q: f64) -> String {
         match self {

@@ -173,7 +173,60 @@ impl Export<'_> {
             })
             .collect::<Vec<_>>()
             .join(" + ");
+        let rates = match &self.config.pricing {
+            Some(card) => card
+                .rates
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    format!(
+                        "SELECT {i} AS rate_no, {} AS category, {} AS market, CAST({} AS BIGINT) AS valid_from, CAST({:e} AS DOUBLE) AS price",
+                        d.quote(&r.category),
+                        d.quote(&r.market),
+                        r.valid_from,
+                        r.price
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n  UNION ALL\n  "),
+            None => "SELECT CAST(NULL AS INT) AS rate_no, CAST(NULL AS STRING) AS category, \
+                     CAST(NULL AS STRING) AS market, CAST(NULL AS BIGINT) AS valid_from, \
+                     CAST(NULL AS DOUBLE) AS price WHERE 1 = 0"
+                .to_owned(),
+        };
+        let id = "c.customer_id";
         Fill(vec![
+            ("{RATES}", rates),
+            (
+                "{HAS_RATES}",
+                if self.config.pricing.is_some() {
+                    "TRUE"
+                } else {
+                    "FALSE"
+                }
+                .to_owned(),
+            ),
+            ("{PLACED}", ms("k.placed_at")),
+            ("{ANSWERED}", ms("k.answered_at")),
+            ("{ENDED}", ms("k.ended_at")),
+            (
+                "{COUNTED_CALL}",
+                match self.config.calls.window_refresh {
+                    crate::config::WindowRefresh::Any => "TRUE",
+                    crate::config::WindowRefresh::Answered => "status = 'answered'",
+                    crate::config::WindowRefresh::None => "FALSE",
+                }
+                .to_owned(),
+            ),
+            (
+                "{IS_BSUID}",
+                d.matches(id, "^[A-Z]{2}[.](ENT[.])?[A-Za-z0-9]{1,128}$"),
+            ),
+            ("{IS_PHONE}", d.matches(id, "^[+]?[0-9]+$")),
+            (
+                "{PHONE_DIGITS}",
+                format!("CASE WHEN substr({id}, 1, 1) = '+' THEN substr({id}, 2) ELSE {id} END"),
+            ),
             ("{FOUND_AT}", ms("tf.sent_at")),
             ("{NO_TOKENS}", d.without_tokens("next_action")),
             ("{REPEAT_WINDOW_MS}", text.repeat_window_ms.to_string()),
@@ -328,6 +381,7 @@ impl Export<'_> {
             SqlValue::Mean(e) => format!("avg({e})"),
             SqlValue::Share(c) => format!("avg(CASE WHEN {c} THEN 1E0 ELSE 0E0 END)"),
             SqlValue::Sum(e) => format!("sum({e})"),
+            SqlValue::Ratio(a, b) => format!("sum({a}) / sum({b})"),
         };
         fill.apply(&v)
     }
@@ -374,12 +428,13 @@ impl Export<'_> {
         let as_of = match self.as_of {
             Some(t) => format!("SELECT CAST({t} AS BIGINT) AS t"),
             None => format!(
-                "SELECT max(t) AS t FROM (\n    SELECT max({}) AS t FROM conversations UNION ALL\n    SELECT max({}) FROM conversations UNION ALL\n    SELECT max({}) FROM messages UNION ALL\n    SELECT max({}) FROM assignments UNION ALL\n    SELECT max({}) FROM handoffs) latest",
+                "SELECT max(t) AS t FROM (\n    SELECT max({}) AS t FROM conversations UNION ALL\n    SELECT max({}) FROM conversations UNION ALL\n    SELECT max({}) FROM messages UNION ALL\n    SELECT max({}) FROM assignments UNION ALL\n    SELECT max({}) FROM handoffs UNION ALL\n    SELECT max({}) FROM calls) latest",
                 ms("opened_at"),
                 ms("closed_at"),
                 ms("sent_at"),
                 ms("assigned_at"),
-                ms("handoff_at")
+                ms("handoff_at"),
+                ms("placed_at")
             ),
         };
         let as_of_note = self.as_of.map_or_else(
@@ -417,13 +472,19 @@ impl Export<'_> {
                     SqlTime::Instant(column) => self.period_of(column),
                     SqlTime::Period => "period_start".to_owned(),
                 };
-                metrics.push(self.metric_select(
-                    metric.id,
-                    &self.value(value, &fill),
-                    &period,
-                    &self.group("lane"),
-                    &format!("{from} x WHERE {}", fill.apply(filter)),
-                ));
+                let having = match value {
+                    SqlValue::Ratio(_, b) => format!("\n  HAVING sum({}) <> 0", fill.apply(b)),
+                    _ => String::new(),
+                };
+                metrics.push(
+                    self.metric_select(
+                        metric.id,
+                        &self.value(value, &fill),
+                        &period,
+                        &self.group("lane"),
+                        &format!("{from} x WHERE {}", fill.apply(filter)),
+                    ) + &having,
+                );
             }
         }
         let not_exported: String = self
@@ -448,8 +509,9 @@ impl Export<'_> {
         let header = format!(
             "-- l2lens {version}: the facts table and the metrics of `l2lens metrics` as {dialect} SQL.\n\
              -- as_of: {as_of_note}, period: {period}, time zone: {tz}, grouped by {group_name}.\n\
-             -- Reads conversations, messages, assignments, handoffs, templates, send_failures and\n\
-             -- text_findings as `l2lens ingest` writes them (typed timestamps and source_row).\n\
+             -- Reads conversations, messages, assignments, handoffs, templates, send_failures,\n\
+             -- text_findings and calls as `l2lens ingest` writes them (typed timestamps and\n\
+             -- source_row).\n\
              {calendar_note}{not_exported}",
             version = env!("CARGO_PKG_VERSION"),
             dialect = match d {

@@ -173,7 +173,16 @@ fn metrics_prints_the_ten_by_default_and_governance_on_request() {
         .iter()
         .filter(|r| r[2] == "brief_placeholder_rate" || r[2] == "sensitive_in_brief")
         .count();
-    assert_eq!(rows(&all).len(), rows(&core).len() + 70 + text_rows);
+    // And the share of customers known only by a business-scoped id (no calls, no pricing).
+    let identity_rows = rows(&all)
+        .iter()
+        .filter(|r| r[2] == "bsuid_only_rate")
+        .count();
+    assert!(identity_rows > 0);
+    assert_eq!(
+        rows(&all).len(),
+        rows(&core).len() + 70 + text_rows + identity_rows
+    );
     let list = l2lens(&["metrics", "--list"]);
     let list = String::from_utf8_lossy(&list.stdout).into_owned();
     for id in GOVERNANCE_CHECKS {

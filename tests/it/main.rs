@@ -16,3 +16,4 @@ mod sample;
 mod sql;
 mod text;
 mod util;
+mod whatsapp;

@@ -386,8 +386,9 @@ fn charts_decode_at_their_size_and_reruns_are_identical() {
     let pngs: Vec<_> = first.iter().filter(|(n, _)| n.ends_with(".png")).collect();
     assert_eq!(
         pngs.len(),
-        31,
-        "one chart per metric: the ten (15 ids), 11-12 (3), G1-G8 and the five text metrics"
+        39,
+        "one chart per metric: the ten (15 ids), 11-12 (3), G1-G8, the five text metrics and \
+         the eight of calls, identity and cost"
     );
     for (name, bytes) in &pngs {
         let image = image::load_from_memory(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));

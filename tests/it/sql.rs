@@ -249,6 +249,36 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
     expected.extend(hand_checked);
     add("text", &text, &analysis, expected);
 
+    // The WhatsApp 2026 fixture (calls, aliases, cost) with its rate card: its hand-checked
+    // rows, and the rest.
+    let whatsapp = scratch.join("whatsapp2026");
+    let whatsapp_data = fixture("whatsapp2026");
+    run_ok(&[
+        "ingest",
+        "-q",
+        "--data",
+        whatsapp_data.to_str().unwrap(),
+        "--out",
+        whatsapp.to_str().unwrap(),
+    ]);
+    let whatsapp_config = fixture("whatsapp2026/l2lens.toml");
+    let analysis = [&as_of[..], &["--config", whatsapp_config.to_str().unwrap()]].concat();
+    let hand_checked = read(&[fixture("whatsapp2026/expected_metrics.csv")]);
+    assert_eq!(hand_checked.len(), 87, "the whatsapp2026 fixture's rows");
+    let mut expected = l2lens_rows(
+        scratch,
+        &format!("whatsapp2026-{dialect}"),
+        &whatsapp,
+        &[&analysis[..], &["--select", "all"]].concat(),
+    );
+    assert_includes(
+        "l2lens on the whatsapp2026 fixture",
+        &expected,
+        &hand_checked,
+    );
+    expected.extend(hand_checked);
+    add("whatsapp2026", &whatsapp, &analysis, expected);
+
     // Business time on the business-hours fixture (the contract's worked examples, from March
     // 2026 to January 2027), read from the calendar `l2lens calendar` writes.
     let fixture_config = fixture("business_hours/l2lens.toml");

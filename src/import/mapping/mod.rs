@@ -84,7 +84,11 @@ pub fn import_into(
         if blocks.is_empty() && !table.required() {
             continue;
         }
-        let mut header: Vec<String> = table.columns().iter().map(|c| c.name.to_owned()).collect();
+        let mut header: Vec<String> = table
+            .core_columns()
+            .iter()
+            .map(|c| c.name.to_owned())
+            .collect();
         for block in &blocks {
             for (name, _) in &block.columns {
                 if !header.contains(name) {

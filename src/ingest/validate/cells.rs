@@ -42,6 +42,40 @@ where
             None => return Err(((*t).to_owned(), Reason::BadBool)),
         },
         (Kind::Bool, other, _) => return Err((display(other), Reason::BadBool)),
+        (Kind::LenientBool, Cell::Bool(b), _) => Value::Bool(*b),
+        (Kind::LenientBool, Cell::Int(i @ (0 | 1)), _) => Value::Bool(*i == 1),
+        (Kind::LenientBool, Cell::Text(t), _) => {
+            parse_bool(t).map_or(Value::Unreadable, Value::Bool)
+        }
+        (Kind::LenientBool, _, _) => Value::Unreadable,
+        (Kind::Seconds, Cell::Int(i), _) if *i >= 0 => Value::Float(*i as f64),
+        (Kind::Seconds, Cell::Float(f), _) if *f >= 0.0 && f.is_finite() => Value::Float(*f),
+        (Kind::Seconds, Cell::Text(t), _) => match trimmed.parse::<f64>() {
+            Ok(f) if f >= 0.0 && f.is_finite() => Value::Float(f),
+            _ => return Err(((*t).to_owned(), Reason::BadNumber)),
+        },
+        (Kind::Seconds, other, _) => return Err((display(other), Reason::BadNumber)),
+        (Kind::Spelled(spellings), Cell::Text(t), _) => {
+            let lower = lowercase(trimmed);
+            match spellings.iter().find(|(s, _)| *s == lower.as_ref()) {
+                Some((_, stored)) => Value::Str(Cow::Borrowed(stored)),
+                None => return Err(((*t).to_owned(), Reason::UnknownValue)),
+            }
+        }
+        (Kind::Spelled(_), other, _) => return Err((display(other), Reason::UnknownValue)),
+        (Kind::LenientEnum(values), Cell::Text(_), _) => {
+            let lower = lowercase(trimmed);
+            match values.iter().find(|v| **v == lower.as_ref()) {
+                Some(v) => Value::Str(Cow::Borrowed(v)),
+                None => Value::Unreadable,
+            }
+        }
+        (Kind::LenientEnum(_), _, _) => Value::Unreadable,
+        (Kind::Digits, Cell::Int(i), _) if *i >= 0 => Value::Str(Cow::Owned(i.to_string())),
+        (Kind::Digits, Cell::Text(_), _) if trimmed.bytes().all(|b| b.is_ascii_digit()) => {
+            Value::Str(Cow::Borrowed(trimmed))
+        }
+        (Kind::Digits, _, _) => Value::Unreadable,
         (Kind::Count, Cell::Int(i), _) if *i >= 0 => Value::Str(Cow::Owned(i.to_string())),
         (Kind::Count, Cell::Text(t), _) => match trimmed.parse::<u32>() {
             Ok(_) => Value::Str(Cow::Borrowed(trimmed)),

@@ -69,6 +69,7 @@ enum Builder {
     Str(StringChunkedBuilder),
     Ts(Vec<Option<i64>>),
     Bool(Vec<Option<bool>>),
+    F64(Vec<Option<f64>>),
 }
 
 #[derive(Clone, Copy)]
@@ -135,7 +136,8 @@ impl<'r> Parser<'r> {
                 .iter()
                 .map(|spec| match spec.kind {
                     Kind::Timestamp => Builder::Ts(Vec::with_capacity(capacity)),
-                    Kind::Bool => Builder::Bool(Vec::with_capacity(capacity)),
+                    Kind::Bool | Kind::LenientBool => Builder::Bool(Vec::with_capacity(capacity)),
+                    Kind::Seconds => Builder::F64(Vec::with_capacity(capacity)),
                     _ => Builder::Str(StringChunkedBuilder::new(spec.name.into(), capacity)),
                 })
                 .collect(),
@@ -176,6 +178,8 @@ impl<'r> Parser<'r> {
         debug_assert_eq!(cells.len(), self.specs.len());
         chunk.outcome.rows_read += 1;
         chunk.row_errors.clear();
+        // Columns whose value a lenient rule read as null, counted once the row is accepted.
+        let mut unreadable: u32 = 0;
         let mut values: [Value<'_>; MAX_COLUMNS] = std::array::from_fn(|_| Value::Null);
         for (i, (spec, cell)) in self.specs.iter().zip(cells).enumerate() {
             let cell = match cell {
@@ -187,6 +191,7 @@ impl<'r> Parser<'r> {
                 other => other,
             };
             match parse(spec, cell, &self.readers[i]) {
+                Ok(Value::Unreadable) => unreadable |= 1 << i,
                 Ok(v) => values[i] = v,
                 Err((value, reason)) => {
                     chunk
@@ -241,6 +246,15 @@ impl<'r> Parser<'r> {
             });
         }
         chunk.append(row, values, extras, conversation_key);
+        while unreadable != 0 {
+            let i = unreadable.trailing_zeros() as usize;
+            unreadable &= unreadable - 1;
+            *chunk
+                .outcome
+                .unreadable
+                .entry(self.specs[i].name)
+                .or_default() += 1;
+        }
         if let Some(Value::Str(lane)) = self.lane_index.map(|i| &values[i])
             && !self.rules.known_lanes.contains(lane.as_ref())
         {
@@ -287,8 +301,73 @@ impl<'r> Parser<'r> {
                 true,
             ));
         }
+        // The checks across columns read values that passed their column rules.
+        let passed = chunk
+            .row_errors
+            .iter()
+            .all(|e| e.2 == Reason::UnknownConversation);
+        if self.table == Table::Calls
+            && passed
+            && let Some(problem) = call_problem(values)
+        {
+            chunk.row_errors.push(problem);
+        }
+        if self.table == Table::CustomerAliases
+            && passed
+            && let (Value::Str(alias), Value::Str(customer)) = (&values[0], &values[1])
+            && alias == customer
+        {
+            chunk.row_errors.push((
+                ErrColumn::Canonical(1),
+                customer.to_string(),
+                Reason::SelfAlias,
+                true,
+            ));
+        }
         conversation_key
     }
+}
+
+/// The first of a call's checks across columns that fails (whatsapp-2026.md A.1): answered
+/// before placed, ended before placed or answered, unanswered with an answer time.
+fn call_problem(values: &[Value<'_>]) -> Option<(ErrColumn, String, Reason, bool)> {
+    let ts = |i: usize| match values[i] {
+        Value::Ts(t) => Some(t),
+        _ => None,
+    };
+    let (placed, answered, ended) = (ts(3), ts(5), ts(6));
+    if let (Some(p), Some(a)) = (placed, answered)
+        && a < p
+    {
+        return Some((
+            ErrColumn::Canonical(5),
+            format_rfc3339(a),
+            Reason::AnsweredBeforePlaced,
+            true,
+        ));
+    }
+    if let Some(e) = ended
+        && (placed.is_some_and(|p| e < p) || answered.is_some_and(|a| e < a))
+    {
+        return Some((
+            ErrColumn::Canonical(6),
+            format_rfc3339(e),
+            Reason::EndedBeforeAnswered,
+            true,
+        ));
+    }
+    if let Value::Str(status) = &values[4]
+        && matches!(status.as_ref(), "missed" | "rejected" | "failed")
+        && answered.is_some()
+    {
+        return Some((
+            ErrColumn::Canonical(4),
+            status.to_string(),
+            Reason::StatusConflict,
+            true,
+        ));
+    }
+    None
 }
 
 impl Chunk {
@@ -331,6 +410,8 @@ impl Chunk {
                 (Builder::Ts(b), _) => b.push(None),
                 (Builder::Bool(b), Value::Bool(v)) => b.push(Some(*v)),
                 (Builder::Bool(b), _) => b.push(None),
+                (Builder::F64(b), Value::Float(v)) => b.push(Some(*v)),
+                (Builder::F64(b), _) => b.push(None),
             }
         }
         self.source_rows
@@ -360,6 +441,9 @@ impl Chunk {
                     .cast(&timestamp_dtype())?,
                 Builder::Bool(v) => {
                     BooleanChunked::from_iter_options(spec.name.into(), v.into_iter()).into_column()
+                }
+                Builder::F64(v) => {
+                    Float64Chunked::from_iter_options(spec.name.into(), v.into_iter()).into_column()
                 }
             });
         }
@@ -393,6 +477,8 @@ pub(super) struct Outcome {
     pub failed_ids: Vec<String>,
     /// Unknown lanes of the candidates, with their counts.
     pub unknown_lanes: BTreeMap<String, u64>,
+    /// Values of lenient columns read as null, by column, among the candidates.
+    pub unreadable: BTreeMap<&'static str, u64>,
     pub rows_read: u64,
     /// Rows that failed a row-local check.
     pub rows_failed: u64,

@@ -1,0 +1,194 @@
+//! WhatsApp in late 2026 through the built binary: calls, customer aliases and cost on the
+//! hand-checked whatsapp2026 fixture, the quarantine it lists, and `[calls] window_refresh`.
+
+use std::path::Path;
+
+use crate::util::{Scratch, fixture, l2lens, read_csv_rows, stderr};
+
+const AS_OF: &str = "2026-11-25T00:00:00Z";
+
+/// `metrics --select all` on a copy of the fixture's tables with `config` (text of a TOML
+/// file); the CSV rows.
+fn metrics(scratch: &Scratch, config: &str) -> Vec<Vec<String>> {
+    let data = scratch.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for table in [
+        "conversations",
+        "messages",
+        "assignments",
+        "handoffs",
+        "calls",
+        "customer_aliases",
+    ] {
+        std::fs::copy(
+            fixture(&format!("whatsapp2026/{table}.csv")),
+            data.join(format!("{table}.csv")),
+        )
+        .unwrap();
+    }
+    let config = scratch.write("l2lens.toml", config);
+    let out = scratch.join("metrics.csv");
+    let run = l2lens(&[
+        "metrics",
+        "--data",
+        s(&data),
+        "--config",
+        s(&config),
+        "--select",
+        "all",
+        "--as-of",
+        AS_OF,
+        "--by",
+        "lane",
+        "--out",
+        s(&out),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    read_csv_rows(&out)
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn fixture_config() -> String {
+    std::fs::read_to_string(fixture("whatsapp2026/l2lens.toml")).unwrap()
+}
+
+/// The rows of `got` whose metric is one of `ids`, in their order.
+fn only<'a>(got: &'a [Vec<String>], ids: &[&str]) -> Vec<&'a Vec<String>> {
+    got.iter()
+        .filter(|r| ids.contains(&r[2].as_str()))
+        .collect()
+}
+
+#[test]
+fn the_fixture_metrics_equal_the_hand_checked_values() {
+    let scratch = Scratch::new("wa26-metrics");
+    let got = metrics(&scratch, &fixture_config());
+    let expected = read_csv_rows(&fixture("whatsapp2026/expected_metrics.csv"));
+    assert_eq!(expected.len(), 87);
+    let ids: Vec<&str> = expected.iter().map(|r| r[2].as_str()).collect();
+    let got = only(&got, &ids);
+    assert_eq!(got.len(), expected.len(), "same rows, no extra rows");
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(g[..3], e[..3], "same keys in the same order");
+        let (gv, ev): (f64, f64) = (g[3].parse().unwrap(), e[3].parse().unwrap());
+        assert!(
+            (gv - ev).abs() <= 1e-9 * ev.abs().max(1.0),
+            "{e:?}: got {gv}"
+        );
+        assert_eq!(g[4], e[4], "{e:?}: n");
+    }
+}
+
+#[test]
+fn window_refresh_none_gives_the_numbers_that_ignore_calls() {
+    let scratch = Scratch::new("wa26-none");
+    let config = fixture_config().replace("window_refresh = \"any\"", "window_refresh = \"none\"");
+    let got = metrics(&scratch, &config);
+    let value = |week: &str, id: &str| {
+        got.iter()
+            .find(|r| r[0] == week && r[1] == "ALL" && r[2] == id)
+            .map(|r| (r[3].parse::<f64>().unwrap(), r[4].clone()))
+            .unwrap()
+    };
+    // Messages only: w01 28 h and w02 36 h silent at the end of week 1; w06 26 h at as_of, and
+    // w09 (a call-only customer) in no cohort.
+    assert_eq!(value("2026-11-16", "window_risk_rate"), (1.0, "3".into()));
+    assert_eq!(value("2026-11-16", "window_expired"), (2.0, "3".into()));
+    assert_eq!(value("2026-11-23", "window_risk_rate"), (0.75, "4".into()));
+    assert_eq!(value("2026-11-23", "window_expired"), (3.0, "4".into()));
+    // Only answered calls: k01 still refreshes w01; w02's missed call k02 does not (36 h).
+    let scratch = Scratch::new("wa26-answered");
+    let config =
+        fixture_config().replace("window_refresh = \"any\"", "window_refresh = \"answered\"");
+    let got = metrics(&scratch, &config);
+    let w1 = got
+        .iter()
+        .find(|r| r[0] == "2026-11-16" && r[1] == "ALL" && r[2] == "window_expired")
+        .unwrap();
+    assert_eq!((w1[3].as_str(), w1[4].as_str()), ("1.0", "3"));
+}
+
+#[test]
+fn ingest_quarantines_the_rows_the_fixture_lists() {
+    let scratch = Scratch::new("wa26-ingest");
+    let out = scratch.join("warehouse");
+    let run = l2lens(&[
+        "ingest",
+        "-q",
+        "--data",
+        s(&fixture("whatsapp2026")),
+        "--out",
+        s(&out),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let mut lines: Vec<(String, String, String, String)> =
+        read_csv_rows(&out.join("quarantine.csv"))
+            .into_iter()
+            .map(|r| (r[0].clone(), r[2].clone(), r[3].clone(), r[5].clone()))
+            .collect();
+    lines.sort();
+    let expected = [
+        ("calls", "10", "conversation_id", "unknown_conversation"),
+        ("calls", "9", "status", "status_conflict"),
+        ("customer_aliases", "5", "alias", "alias_cycle"),
+        ("customer_aliases", "6", "alias", "alias_cycle"),
+        ("customer_aliases", "7", "customer_id", "self_alias"),
+        ("customer_aliases", "8", "alias", "duplicate_id"),
+    ];
+    let expected: Vec<(String, String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c, d)| ((*a).into(), (*b).into(), (*c).into(), (*d).into()))
+        .collect();
+    assert_eq!(lines, expected);
+    // Resolution changed two customers (i02, i03); the export's ids are kept beside.
+    let summary = std::fs::read_to_string(out.join("ingest_summary.json")).unwrap();
+    assert!(
+        summary.contains("\"conversations_resolved\": 2"),
+        "{summary}"
+    );
+    let conversations = l2lens(&[
+        "query",
+        "-q",
+        "--data",
+        s(&out),
+        "--sql",
+        "SELECT conversation_id, customer_id, source_customer_id FROM conversations \
+         WHERE conversation_id IN ('i02', 'i03', 'i07') ORDER BY conversation_id",
+    ]);
+    let text = String::from_utf8_lossy(&conversations.stdout);
+    let lines: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    for row in [
+        ["i02", "4915100000201", "DE.AbC123"],
+        ["i03", "4915100000202", "DE.Xyz789"],
+        ["i07", "DE.Cyc1", "DE.Cyc1"],
+    ] {
+        assert!(lines.iter().any(|l| l[..] == row[..]), "{text}");
+    }
+}
+
+#[test]
+fn without_calls_aliases_or_pricing_the_new_metrics_have_no_rows_but_bsuid_only() {
+    let scratch = Scratch::new("wa26-golden");
+    let out = scratch.join("metrics.csv");
+    let run = l2lens(&[
+        "metrics",
+        "--data",
+        s(&fixture("golden")),
+        "--select",
+        "whatsapp",
+        "--as-of",
+        AS_OF,
+        "--out",
+        s(&out),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let rows = read_csv_rows(&out);
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r[2] == "bsuid_only_rate"), "{rows:?}");
+}
