@@ -6,8 +6,8 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::inputs::{
-    ASKS_PERSON, BOT, CUSTOMER, Conversations, FALLBACK, Handoff, Inputs, Message, NO_INTENT,
-    REPLY, Row,
+    ASKS_PERSON, BOT, CALL_CUSTOMER, CALL_REPLY, CUSTOMER, Conversations, FALLBACK, Handoff,
+    Inputs, Message, NO_INTENT, REPLY, Row,
 };
 use super::rules::{BRIEF_AFTER_MS, REPEAT_HORIZON_MS};
 use super::{repeat, walk};
@@ -79,7 +79,10 @@ pub(super) fn conversation<'a>(
                 traps.push(m.at);
             }
         }
-        if m.is(REPLY) && out.first_customer_at.is_some() {
+        if m.is(CALL_CUSTOMER) {
+            out.first_customer_at.get_or_insert(m.at);
+        }
+        if m.is(REPLY | CALL_REPLY) && out.first_customer_at.is_some() {
             out.first_reply_at.get_or_insert(m.at);
         }
     }

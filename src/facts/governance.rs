@@ -21,7 +21,7 @@ use std::hash::{Hash, Hasher};
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::inputs::{AGENT, Conversations, Inputs};
+use super::inputs::{AGENT, CALL_REPLY, Conversations, Inputs};
 use super::walk;
 use crate::config::{Config, DuplicateMatch, Governance};
 
@@ -384,7 +384,7 @@ pub(super) fn compute(
                 complete: super::rules::brief_complete(&h.present),
                 next_action: h.next_action,
             }));
-            let out = conversation(
+            let mut out = conversation(
                 &rows,
                 &agent,
                 &briefs,
@@ -392,6 +392,12 @@ pub(super) fn compute(
                 &config.governance,
                 &mut scratch,
             );
+            // Answered calls reply for the human first response only (`[calls] frt`).
+            if events.messages.iter().any(|m| m.is(CALL_REPLY)) {
+                let replies = events.messages.iter().filter(|m| m.is(AGENT | CALL_REPLY));
+                out.first_agent_reply_at =
+                    first_human(rows.iter().copied(), replies.map(|m| m.at)).1;
+            }
             let original = duplicate_of[i];
             let duplicate_open = original.is_some_and(|p| c.closed(p).is_none());
             cols.push(original.and_then(|p| c.id.get(p)), duplicate_open, &out);
@@ -425,7 +431,11 @@ fn first_human_columns(conversations: &DataFrame, inputs: &Inputs) -> Result<Com
         let mut cursor = view.cursor(c.first_key(&range));
         for i in range {
             let events = cursor.events(c.key[i]);
-            let agent = events.messages.iter().filter(|m| m.is(AGENT)).map(|m| m.at);
+            let agent = events
+                .messages
+                .iter()
+                .filter(|m| m.is(AGENT | CALL_REPLY))
+                .map(|m| m.at);
             let (h, r) = first_human(events.rows(c.closed(i)), agent);
             human.push(h);
             reply.push(r);

@@ -23,6 +23,11 @@ pub(super) const AGENT: u8 = 1 << 3;
 pub(super) const FALLBACK: u8 = 1 << 4;
 /// A message whose intent is one of `[governance] human_request_intents`.
 pub(super) const ASKS_PERSON: u8 = 1 << 5;
+/// A user call, as a customer message for first response only (`[calls] frt = true`).
+pub(super) const CALL_CUSTOMER: u8 = 1 << 6;
+/// An answered call at its answer time, as a visible agent reply for first response only
+/// (`[calls] frt = true`).
+pub(super) const CALL_REPLY: u8 = 1 << 7;
 
 /// Rows of the messages table read at a time.
 const MESSAGE_SLICE: u32 = 1 << 22;
@@ -51,7 +56,12 @@ impl Message {
     /// `first_customer_at`", and customer messages follow each other by time and input order
     /// (the spec's tie rule).
     fn order(&self) -> (u32, i64, bool, u32) {
-        (self.key, self.at, !self.is(CUSTOMER), self.source_row)
+        (
+            self.key,
+            self.at,
+            !self.is(CUSTOMER | CALL_CUSTOMER),
+            self.source_row,
+        )
     }
 }
 
@@ -89,6 +99,29 @@ impl Inputs {
         })
     }
 
+    /// With `[calls] frt = true`: every user call becomes a customer message for first
+    /// response (at `placed_at`), and every answered call with an answer time a visible reply
+    /// (at `answered_at`) for first response and the human first response; no other rule reads
+    /// them (whatsapp-2026.md A.4).
+    pub fn add_calls(&mut self, calls: &[super::calls::Call]) {
+        let call = |key, at, flags| Message {
+            key,
+            flags,
+            intent: NO_INTENT,
+            at,
+            source_row: u32::MAX,
+        };
+        for c in calls {
+            if c.user {
+                self.messages.push(call(c.key, c.placed, CALL_CUSTOMER));
+            }
+            if let (super::calls::Status::Answered, Some(at)) = (c.status, c.answered_at) {
+                self.messages.push(call(c.key, at, CALL_REPLY));
+            }
+        }
+        self.messages.par_sort_unstable_by_key(Message::order);
+    }
+
     /// The customer messages, in the messages' order (by conversation, then time).
     pub fn customer_messages(&self) -> super::CustomerMessages {
         let (key, at) = self
@@ -103,7 +136,7 @@ impl Inputs {
     /// Drops every message but the visible agent messages, which are all the governance pass
     /// reads.
     pub fn keep_agent_messages(&mut self) {
-        self.messages.retain(|m| m.is(AGENT));
+        self.messages.retain(|m| m.is(AGENT | CALL_REPLY));
         self.messages.shrink_to_fit();
     }
 

@@ -162,6 +162,11 @@ pub fn compute_scoped(
         keys.map(|k| raw.at(as_of, &k.into_no_null_iter().collect::<Vec<_>>()))
     });
     let kept_calls = kept_calls.transpose()?;
+    if config.calls.frt
+        && let Some(kept) = &kept_calls
+    {
+        inputs.add_calls(kept);
+    }
     // The window snapshots read the customer touches; they are picked out beside the pass.
     let (core, customer_messages) = rayon::join(
         || core::compute(&frame, &inputs, config).context("computing the facts"),

@@ -70,15 +70,20 @@ touch_facts AS (
   SELECT conversation_id, min(ts) AS first_touch_at, max(ts) AS last_customer_at
   FROM touches GROUP BY conversation_id
 ),
+-- What first response reads: the messages, and with `[calls] frt` the user calls (as customer
+-- messages) and the answer times of answered calls (as agent replies).
+frt_events AS (
+  SELECT conversation_id, ts, sender, kind FROM msg{FRT_CALL_EVENTS}
+),
 firsts AS (
   SELECT conversation_id,
          min(CASE WHEN sender = 'customer' THEN ts END) AS first_customer_at,
          min(CASE WHEN sender = 'bot' THEN ts END) AS first_bot_at
-  FROM msg GROUP BY conversation_id
+  FROM frt_events GROUP BY conversation_id
 ),
 replies AS (
   SELECT m.conversation_id, min(m.ts) AS first_reply_at
-  FROM msg m JOIN firsts f USING (conversation_id)
+  FROM frt_events m JOIN firsts f USING (conversation_id)
   WHERE m.sender IN ('bot', 'agent') AND m.kind <> 'internal_note' AND m.ts >= f.first_customer_at
   GROUP BY m.conversation_id
 ),
@@ -209,7 +214,7 @@ brief_facts AS (
 ),
 agent_replies AS (
   SELECT m.conversation_id, min(m.ts) AS first_agent_reply_at
-  FROM msg m JOIN routing_facts r USING (conversation_id)
+  FROM frt_events m JOIN routing_facts r USING (conversation_id)
   WHERE m.sender = 'agent' AND (m.kind IS NULL OR m.kind <> 'internal_note') AND m.ts >= r.first_human_at
   GROUP BY m.conversation_id
 ),

@@ -206,6 +206,18 @@ impl Export<'_> {
                 }
                 .to_owned(),
             ),
+            (
+                "{FRT_CALL_EVENTS}",
+                if self.config.calls.frt {
+                    "\n  UNION ALL\n  SELECT conversation_id, placed_at, 'customer', 'call' FROM call_facts\n  \
+                     WHERE direction = 'user_initiated'\n  UNION ALL\n  \
+                     SELECT conversation_id, answered_at, 'agent', 'call' FROM call_facts\n  \
+                     WHERE status = 'answered' AND answered_at IS NOT NULL"
+                        .to_owned()
+                } else {
+                    String::new()
+                },
+            ),
             ("{PLACED}", ms("k.placed_at")),
             ("{ANSWERED}", ms("k.answered_at")),
             ("{ENDED}", ms("k.ended_at")),

@@ -278,6 +278,23 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
     );
     expected.extend(hand_checked);
     add("whatsapp2026", &whatsapp, &analysis, expected);
+    // The other two settings of `[calls]`: answered calls only refresh the window, and calls
+    // count for first response.
+    let calls_config = scratch.write(
+        "whatsapp2026-calls.toml",
+        std::fs::read_to_string(&whatsapp_config)
+            .unwrap()
+            .replace("window_refresh = \"any\"", "window_refresh = \"answered\"")
+            .replace("frt = false", "frt = true"),
+    );
+    let analysis = [&as_of[..], &["--config", calls_config.to_str().unwrap()]].concat();
+    let expected = l2lens_rows(
+        scratch,
+        &format!("whatsapp2026-calls-{dialect}"),
+        &whatsapp,
+        &[&analysis[..], &["--select", "all"]].concat(),
+    );
+    add("whatsapp2026-calls", &whatsapp, &analysis, expected);
 
     // Business time on the business-hours fixture (the contract's worked examples, from March
     // 2026 to January 2027), read from the calendar `l2lens calendar` writes.

@@ -192,3 +192,20 @@ fn without_calls_aliases_or_pricing_the_new_metrics_have_no_rows_but_bsuid_only(
     assert!(!rows.is_empty());
     assert!(rows.iter().all(|r| r[2] == "bsuid_only_rate"), "{rows:?}");
 }
+
+#[test]
+fn with_calls_for_first_response_a_call_only_customer_gets_a_first_response() {
+    let frt = |config: &str| {
+        let scratch = Scratch::new("wa26-frt");
+        let got = metrics(&scratch, config);
+        got.iter()
+            .find(|r| r[0] == "2026-11-16" && r[1] == "retention" && r[2] == "frt_median_s")
+            .map(|r| (r[3].parse::<f64>().unwrap(), r[4].clone()))
+            .unwrap()
+    };
+    // w02: wrote 12:00, answered 12:30 (1800 s). w03 only called (09:00, missed) and was
+    // written to at 09:10: in the cohort only when calls count, with 600 s.
+    assert_eq!(frt(&fixture_config()), (1800.0, "1".into()));
+    let with_calls = fixture_config().replace("frt = false", "frt = true");
+    assert_eq!(frt(&with_calls), (1200.0, "2".into()));
+}
