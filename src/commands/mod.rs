@@ -261,6 +261,15 @@ pub(crate) fn report_period(
         governance_notes,
         core_notes,
         text_notes,
+        whatsapp: crate::report::whatsapp::lines(
+            &analysis.facts,
+            &analysis.config,
+            &analysis.data.summary,
+            &analysis.data.quarantine,
+            &analysis.rows,
+            period_start,
+            (period, zone, analysis.options.by),
+        )?,
         business_time: analysis.config.business_hours.is_some(),
         period_note: chosen.note.clone(),
     };

@@ -189,6 +189,55 @@ pub(super) fn touches(
     super::CustomerMessages { key, at }
 }
 
+/// The `131047` send failures (outside the window) less than 24 hours after the latest counted
+/// user call at or before them and 24 hours or more after the latest customer message (or with
+/// none): evidence that the platform did not count those calls, so that `[calls]
+/// window_refresh` does not match it.
+pub(super) fn window_violations_after_calls(
+    data: &Dataset,
+    messages: &super::CustomerMessages,
+    calls: &[Call],
+    config: &Config,
+    as_of: i64,
+) -> Result<u64> {
+    if !data.has(Table::SendFailures) {
+        return Ok(0);
+    }
+    let failures = crate::dataset::stream(
+        data.table(Table::SendFailures)?
+            .filter(col("error_code").eq(lit(super::OUTSIDE_WINDOW)))
+            .select([col(CONVERSATION_KEY), ms("failed_at").alias("at")])
+            .filter(col("at").lt_eq(lit(as_of))),
+    )?;
+    let refresh = config.calls.window_refresh;
+    let last_before = |key: u32, at: i64, keys: &[u32], times: &[i64]| {
+        let start = keys.partition_point(|&k| k < key);
+        let end = keys.partition_point(|&k| k <= key);
+        let times = &times[start..end];
+        times[..times.partition_point(|&t| t <= at)].last().copied()
+    };
+    let (call_keys, call_times): (Vec<u32>, Vec<i64>) = calls
+        .iter()
+        .filter(|c| counted(c, refresh))
+        .map(|c| (c.key, c.placed))
+        .unzip();
+    let window = super::WINDOW_MS;
+    let keys = failures.column(CONVERSATION_KEY)?.u32()?;
+    let times = failures.column("at")?.i64()?;
+    let mut n = 0;
+    for (key, at) in keys.iter().zip(times.iter()) {
+        let (Some(key), Some(at)) = (key, at) else {
+            continue;
+        };
+        let call = last_before(key, at, &call_keys, &call_times);
+        let message = last_before(key, at, &messages.key, &messages.at);
+        if call.is_some_and(|c| at - c < window) && message.is_none_or(|m| at - m >= window) {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// The latest customer touch of every conversation of `facts` (sorted by `key`), as the
 /// `last_customer_at` column.
 pub(super) fn last_touch(facts: &DataFrame, touches: &super::CustomerMessages) -> Result<Column> {

@@ -54,8 +54,8 @@ use columns::fact_columns;
 pub use columns::public;
 use inputs::Inputs;
 pub use rules::{
-    BRIEF_AFTER_MS, BRIEF_COMPLETE_SQL, REPEAT_HORIZON_MS, WINDOW_MS, art_seconds, frt_seconds,
-    hours_silent, lane_or_fallback, seconds_between, tts_seconds,
+    BRIEF_AFTER_MS, BRIEF_COMPLETE_SQL, OUTSIDE_WINDOW, REPEAT_HORIZON_MS, WINDOW_MS, art_seconds,
+    frt_seconds, hours_silent, lane_or_fallback, seconds_between, tts_seconds,
 };
 
 /// The facts of every conversation, and the `as_of` instant they were computed at.
@@ -74,6 +74,9 @@ pub struct Facts {
     /// The calls kept at `as_of` as an event frame ([`calls::frame`]); `None` without a calls
     /// table.
     pub calls: Option<DataFrame>,
+    /// With calls: the `131047` failures soon after a counted call but not after a customer
+    /// message ([`calls::window_violations_after_calls`]).
+    pub window_violations_after_calls: Option<u64>,
     /// The assignments at or before `as_of`, sorted by conversation, time and input order, in
     /// one chunk (`conversation_key`, `assigned_at` as Int64 ms, `lane`, `assignee_id`,
     /// `reason`): the window snapshots take the lane at each snapshot from them.
@@ -173,8 +176,13 @@ pub fn compute_scoped(
         || inputs.customer_messages(),
     );
     let mut core = core?;
+    let mut window_violations_after_calls = None;
     let (customer_messages, calls_frame) = match &kept_calls {
         Some(kept) => {
+            window_violations_after_calls = Some(
+                calls::window_violations_after_calls(data, &customer_messages, kept, config, as_of)
+                    .context("checking window violations against the calls")?,
+            );
             let touches = calls::touches(customer_messages, kept, config);
             // The customer's latest word is the latest touch.
             let last = calls::last_touch(&frame, &touches)?;
@@ -233,6 +241,7 @@ pub fn compute_scoped(
         entries: governance.entries,
         customer_messages,
         calls: calls_frame,
+        window_violations_after_calls,
         assignments: inputs.assignments,
         text: None,
         cost,

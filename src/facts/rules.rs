@@ -102,3 +102,6 @@ mod tests {
         );
     }
 }
+
+/// The error code of a send refused because the 24-hour window had closed (governance G8).
+pub const OUTSIDE_WINDOW: &str = "131047";

@@ -76,13 +76,18 @@ pub fn template_sends(data: &Dataset, config: &Config, as_of: i64) -> Result<Opt
     ))
 }
 
-/// Failed sends at or before `as_of`: `key`, `at` (`failed_at`), `error_code`. `None` when the
-/// data has no `send_failures` table.
-pub fn send_failures(data: &Dataset, as_of: i64) -> Result<Option<LazyFrame>> {
+/// Failed sends at or before `as_of`: `key`, `at` (`failed_at`), `error_code` and
+/// `since_touch_h`, the hours since the customer's latest touch at or before the failure (null
+/// without one). `None` when the data has no `send_failures` table.
+pub fn send_failures(
+    data: &Dataset,
+    as_of: i64,
+    touches: &super::CustomerMessages,
+) -> Result<Option<LazyFrame>> {
     if !data.has(Table::SendFailures) {
         return Ok(None);
     }
-    Ok(Some(
+    let mut frame = crate::dataset::stream(
         data.table(Table::SendFailures)?
             .select([
                 col(CONVERSATION_KEY).alias("key"),
@@ -90,5 +95,22 @@ pub fn send_failures(data: &Dataset, as_of: i64) -> Result<Option<LazyFrame>> {
                 col("error_code"),
             ])
             .filter(col("at").lt_eq(lit(as_of))),
-    ))
+    )?;
+    let since: Vec<Option<f64>> = {
+        let keys = frame.column("key")?.u32()?;
+        let at = frame.column("at")?.i64()?;
+        keys.iter()
+            .zip(at.iter())
+            .map(|(k, t)| {
+                let (k, t) = (k?, t?);
+                let start = touches.key.partition_point(|&x| x < k);
+                let end = touches.key.partition_point(|&x| x <= k);
+                let times = &touches.at[start..end];
+                let last = times[..times.partition_point(|&x| x <= t)].last()?;
+                Some((t - last) as f64 / crate::time::MS_PER_HOUR as f64)
+            })
+            .collect()
+    };
+    frame.with_column(Column::new("since_touch_h".into(), since))?;
+    Ok(Some(frame.lazy()))
 }

@@ -43,7 +43,7 @@ impl Events {
         Ok(Events {
             window: crate::facts::snapshots::window(facts, options.period, options.zone)?.cache(),
             sends: sends::template_sends(data, config, facts.as_of)?.map(LazyFrame::cache),
-            failures: sends::send_failures(data, facts.as_of)?,
+            failures: sends::send_failures(data, facts.as_of, &facts.customer_messages)?,
             has_briefs: data.has(crate::ingest::schema::Table::Handoffs),
             calls: facts.calls.clone().map(DataFrame::lazy),
             groups: match options.by {

@@ -16,7 +16,7 @@ use super::{
 };
 
 /// The WhatsApp Cloud API's error for a free-form send outside the 24-hour window.
-pub const OUTSIDE_WINDOW: &str = "131047";
+pub use crate::facts::OUTSIDE_WINDOW;
 
 pub const FAMILY: Family = Family {
     set: MetricSet::Governance,
@@ -58,7 +58,21 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
     let Some(failures) = ctx.failures.clone() else {
         return Ok(empty_drill());
     };
-    Ok(ctx.event_drill(failures, q, violation(), col("at"), lit(OUTSIDE_WINDOW)))
+    // How long after the customer's latest touch (message or counted call) the send failed.
+    let detail = when(col("since_touch_h").is_null())
+        .then(lit(format!("{OUTSIDE_WINDOW}, no customer touch before")))
+        .otherwise(concat_str(
+            [
+                lit(format!("{OUTSIDE_WINDOW}, ")),
+                col("since_touch_h")
+                    .round(1, RoundMode::HalfAwayFromZero)
+                    .cast(DataType::String),
+                lit(" h after the customer's last touch"),
+            ],
+            "",
+            true,
+        ));
+    Ok(ctx.event_drill(failures, q, violation(), col("at"), detail))
 }
 
 /// The send failures with `violation` (error 131047, the window had closed).

@@ -14,6 +14,9 @@ pub struct Quality {
     pub rows_quarantined: u64,
     pub quarantine_link: Option<String>,
     pub unknown_lanes: Vec<(String, u64)>,
+    /// More lines: customers known only by a business-scoped id, the aliases, unreadable
+    /// pricing values.
+    pub lines: Vec<String>,
 }
 
 pub struct DrillLine {
@@ -85,6 +88,15 @@ pub struct ReportPage {
     pub templates: Option<Vec<TemplateView>>,
     pub charts: Vec<Chart>,
     pub weeks_back: usize,
+    /// What the period's messages cost per group; `None` without pricing data or rate card.
+    pub cost: Option<CostSection>,
+}
+
+/// The "Cost" section: billable messages sent in the period and their spend per group.
+pub struct CostSection {
+    pub currency: String,
+    pub rows: Vec<(String, u64, String)>,
+    pub lines: Vec<String>,
 }
 
 /// A table of metrics (the ten, or the governance checks) by group.
@@ -208,7 +220,18 @@ pub fn page(
         "Did the context survive the handoff?",
         input.text_notes.clone(),
     ));
+    tables.push(table(
+        MetricSet::WhatsApp,
+        "whatsapp-table",
+        "Calls, customer ids and cost",
+        input.whatsapp.notes.clone(),
+    ));
     ReportPage {
+        cost: input.whatsapp.cost.as_ref().map(|c| CostSection {
+            currency: c.currency.clone(),
+            rows: c.rows.clone(),
+            lines: c.lines.clone(),
+        }),
         period_kind: alerts.period.to_string(),
         period_start: alerts.period_start.to_string(),
         as_of: crate::time::format_rfc3339(alerts.as_of),

@@ -9,6 +9,7 @@
 pub mod charts;
 pub mod headline;
 pub mod html;
+pub mod whatsapp;
 
 use std::path::{Path, PathBuf};
 
@@ -50,6 +51,8 @@ pub struct ReportInput<'a> {
     pub core_notes: Vec<String>,
     /// What was read of message text, or that there is none (the text section's notes).
     pub text_notes: Vec<String>,
+    /// Calls, customer ids and cost: data-quality lines, notes and the "Cost" section.
+    pub whatsapp: whatsapp::WhatsAppLines,
     /// Whether the configuration has `[business_hours]` (the business-time metrics exist).
     pub business_time: bool,
     /// Why this period (a fallback from an empty default) or that it has no data.
@@ -155,6 +158,7 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
             .iter()
             .map(|(lane, n)| (crate::units::printable(lane), *n))
             .collect(),
+        lines: input.whatsapp.quality.clone(),
     };
     let page = html::page(input, &period_rows, &largest, charts, quality);
     let html = page.render().context("rendering the report page")?;

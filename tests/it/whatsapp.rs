@@ -209,3 +209,58 @@ fn with_calls_for_first_response_a_call_only_customer_gets_a_first_response() {
     let with_calls = fixture_config().replace("frt = false", "frt = true");
     assert_eq!(frt(&with_calls), (1200.0, "2".into()));
 }
+
+#[test]
+fn the_report_has_the_cost_section_and_the_identity_lines() {
+    let scratch = Scratch::new("wa26-report");
+    let out = scratch.join("report");
+    let run = l2lens(&[
+        "report",
+        "-q",
+        "--data",
+        s(&fixture("whatsapp2026")),
+        "--as-of",
+        AS_OF,
+        "--period-start",
+        "2026-11-16",
+        "--out",
+        s(&out),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let page = std::fs::read_to_string(out.join("2026-11-16/index.html")).unwrap();
+    for needle in [
+        "Customers known only by a business-scoped id: 0 of 11 WhatsApp conversations",
+        "Customer aliases: 4 rows used, 4 quarantined (alias_cycle 2, duplicate_id 1, \
+         self_alias 1), 2 conversations resolved",
+        "<section id=\"cost\">",
+        "<td class=\"group\">ALL</td><td>5</td><td>0.0400</td>",
+        "<td class=\"group\">automation</td><td>3</td><td>0.0150</td>",
+        "billable messages had no rate",
+        "Calls: window_refresh = any",
+        "call pricing is not modelled",
+    ] {
+        assert!(page.contains(needle), "{needle}");
+    }
+    // Without pricing data the section is absent and one sentence says why.
+    let out = scratch.join("golden-report");
+    let run = l2lens(&[
+        "report",
+        "-q",
+        "--data",
+        s(&fixture("golden")),
+        "--as-of",
+        AS_OF,
+        "--out",
+        s(&out),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let dir = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let page = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(!page.contains("<section id=\"cost\">"));
+    assert!(page.contains("No pricing data in the export"));
+}

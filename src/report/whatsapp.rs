@@ -1,0 +1,271 @@
+//! What the report says about calls, customer ids and cost (whatsapp-2026.md): the data-quality
+//! lines, the notes under the metric table, and the "Cost" section's spend per group.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use crate::config::Config;
+use crate::facts::Facts;
+use crate::ingest::summary::IngestSummary;
+use crate::ingest::validate::QuarantineLine;
+use crate::metrics::{ALL, Dimension, MetricRow, Period, Zone};
+
+/// The "Cost" section.
+pub struct CostView {
+    pub currency: String,
+    /// Per group of the report period: billable messages sent and their spend.
+    pub rows: Vec<(String, u64, String)>,
+    pub lines: Vec<String>,
+}
+
+/// Everything the report says of the three subjects.
+#[derive(Default)]
+pub struct WhatsAppLines {
+    /// Lines of the data-quality block.
+    pub quality: Vec<String>,
+    /// Notes under the calls, ids and cost table.
+    pub notes: Vec<String>,
+    /// `None`: the data has no pricing (the notes say so).
+    pub cost: Option<CostView>,
+}
+
+/// The value and `n` of a metric's `ALL` row in a period.
+fn all_row(rows: &[MetricRow], period: NaiveDate, id: &str) -> Option<(f64, u64)> {
+    rows.iter()
+        .find(|r| r.period_start == period && r.group == ALL && r.metric == id)
+        .map(|r| (r.value, r.n))
+}
+
+/// The lines of a report period.
+#[allow(clippy::too_many_arguments)]
+pub fn lines(
+    facts: &Facts,
+    config: &Config,
+    summary: &IngestSummary,
+    quarantine: &[QuarantineLine],
+    rows: &[MetricRow],
+    period_start: NaiveDate,
+    (period, zone, by): (Period, Zone, Dimension),
+) -> Result<WhatsAppLines> {
+    let mut out = WhatsAppLines::default();
+    // Customers known only by a business-scoped id.
+    if let Some((share, n)) = all_row(rows, period_start, "bsuid_only_rate") {
+        let known_only = (share * n as f64).round() as u64;
+        out.quality.push(format!(
+            "Customers known only by a business-scoped id: {known_only} of {n} WhatsApp \
+             conversations ({:.1} %); repeat contact and duplicates may be under-counted.",
+            share * 100.0
+        ));
+    }
+    if let Some(aliases) = &summary.aliases {
+        let mut by_reason: BTreeMap<&str, u64> = BTreeMap::new();
+        for q in quarantine
+            .iter()
+            .filter(|q| q.table == crate::ingest::schema::Table::CustomerAliases)
+        {
+            *by_reason.entry(q.reason.as_str()).or_default() += 1;
+        }
+        let quarantined = summary
+            .tables
+            .get("customer_aliases")
+            .map_or(0, |t| t.counts.rows_quarantined);
+        let reasons = if by_reason.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                by_reason
+                    .iter()
+                    .map(|(r, n)| format!("{r} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        out.quality.push(format!(
+            "Customer aliases: {} rows used, {quarantined} quarantined{reasons}, {} \
+             conversations resolved to another id, {} aliases with conflicting targets.",
+            aliases.rows_used, aliases.conversations_resolved, aliases.conflicting_targets
+        ));
+    }
+    if let Some(n) = summary.unreadable_values.get("messages.billable") {
+        out.quality.push(format!(
+            "{n} messages with an unreadable billable value (read as unknown pricing)."
+        ));
+    }
+
+    // Calls.
+    if let Some(calls) = &facts.calls {
+        out.notes.push(format!(
+            "Calls: window_refresh = {} (customer calls that refresh the 24-hour window); first \
+             response {} calls (frt = {}).",
+            config.calls.window_refresh.as_str(),
+            if config.calls.frt {
+                "counts"
+            } else {
+                "does not count"
+            },
+            config.calls.frt
+        ));
+        if let Some(n) = facts.window_violations_after_calls.filter(|&n| n > 0) {
+            out.notes.push(format!(
+                "{n} window violations within 24 h of a counted customer call — check [calls] \
+                 window_refresh."
+            ));
+        }
+        let business = calls
+            .column("user")?
+            .bool()?
+            .iter()
+            .any(|u| u == Some(false));
+        if business {
+            out.notes.push(
+                "Business-initiated calls are not priced: call pricing is not modelled.".to_owned(),
+            );
+        }
+    }
+
+    // Cost.
+    let Some((messages, notes)) = &facts.cost else {
+        out.notes.push(
+            "No pricing data in the export (messages have no billable value): no cost metrics."
+                .to_owned(),
+        );
+        return Ok(out);
+    };
+    let Some(card) = &config.pricing else {
+        out.notes.push(
+            "No [pricing] rate card in the config: billed messages are counted, cost is not."
+                .to_owned(),
+        );
+        return Ok(out);
+    };
+    let from = crate::period::local_midnight_ms(period_start, zone);
+    let to = crate::period::local_midnight_ms(period.next(period_start), zone);
+    let column = match by {
+        Dimension::None => None,
+        other => Some(other.column()),
+    };
+    let groups: Vec<Option<String>> = match column {
+        Some(c) => facts
+            .frame
+            .column(c)?
+            .str()?
+            .iter()
+            .map(|g| g.map(str::to_owned))
+            .collect(),
+        None => vec![None; facts.frame.height()],
+    };
+    let keys = facts.frame.column("key")?.u32()?;
+    let row_of: std::collections::HashMap<u32, usize> = keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| Some((k?, i)))
+        .collect();
+    let mut spend: BTreeMap<String, (u64, f64)> = BTreeMap::new();
+    let (m_key, m_at, m_price) = (
+        messages.column("key")?.u32()?,
+        messages.column("at")?.i64()?,
+        messages.column("price")?.f64()?,
+    );
+    for i in 0..messages.height() {
+        let (Some(k), Some(at)) = (m_key.get(i), m_at.get(i)) else {
+            continue;
+        };
+        if at < from || at >= to {
+            continue;
+        }
+        let group = match (column, row_of.get(&k)) {
+            (None, _) => ALL.to_owned(),
+            (Some(_), Some(&row)) => groups[row]
+                .clone()
+                .unwrap_or_else(|| crate::metrics::UNKNOWN.to_owned()),
+            (Some(_), None) => continue,
+        };
+        for g in [group.as_str(), ALL]
+            .iter()
+            .take(if column.is_some() { 2 } else { 1 })
+        {
+            let e = spend.entry((*g).to_owned()).or_default();
+            e.0 += 1;
+            e.1 += m_price.get(i).unwrap_or(0.0);
+        }
+    }
+    let mut rows_out: Vec<(String, u64, String)> = spend
+        .into_iter()
+        .map(|(g, (n, s))| (crate::units::printable(&g), n, format!("{s:.4}")))
+        .collect();
+    rows_out.sort_by(|a, b| (a.0 != ALL).cmp(&(b.0 != ALL)).then(a.0.cmp(&b.0)));
+    let mut lines = Vec::new();
+    let unpriced: u64 = notes.unpriced.values().sum();
+    if unpriced > 0 {
+        let which: Vec<String> = notes
+            .unpriced
+            .iter()
+            .map(|((category, market), n)| {
+                let category = if category.is_empty() {
+                    "(none)"
+                } else {
+                    category
+                };
+                format!("{category} / market {market}: {n}")
+            })
+            .collect();
+        lines.push(format!(
+            "{unpriced} billable messages had no rate; their conversations are left out of cost \
+             ({}).",
+            which.join("; ")
+        ));
+    }
+    if notes.cbp_messages > 0 {
+        lines.push(format!(
+            "{} messages priced per conversation (CBP, before 2025-07-01); their conversations \
+             are left out of cost.",
+            notes.cbp_messages
+        ));
+    }
+    if notes.unknown_conversations > 0 {
+        lines.push(format!(
+            "{} conversations lack a pricing value on an outbound message (unknown, not zero: \
+             left out of cost).",
+            notes.unknown_conversations
+        ));
+    }
+    if let Some(n) = summary.unreadable_values.get("messages.billable") {
+        lines.push(format!("{n} messages with an unreadable billable value."));
+    }
+    if notes.echoes > 0 {
+        lines.push(format!(
+            "{} replies typed in the WhatsApp Business app, not billed by the platform.",
+            notes.echoes
+        ));
+    }
+    if notes.star_market > 0 {
+        lines.push(format!(
+            "{} billable messages priced at market * because the customer has no market digits \
+             (a business-scoped id or another id).",
+            notes.star_market
+        ));
+    }
+    if notes.ignored_billable > 0 {
+        lines.push(format!(
+            "{} customer or system messages carry billable = true (ignored: only bot and agent \
+             messages are billed).",
+            notes.ignored_billable
+        ));
+    }
+    if notes.business_agent > 0 {
+        lines.push(
+            "Meta Business Agent messages are billed by token; the rate card's per-message \
+             price is an approximation."
+                .to_owned(),
+        );
+    }
+    out.cost = Some(CostView {
+        currency: card.currency.clone(),
+        rows: rows_out,
+        lines,
+    });
+    Ok(out)
+}
