@@ -80,6 +80,9 @@ pub fn hours_silent(at: Expr) -> Expr {
     .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
+/// The error code of a send refused because the 24-hour window had closed (governance G8).
+pub const OUTSIDE_WINDOW: &str = "131047";
+
 #[cfg(test)]
 mod tests {
     use super::brief_complete;
@@ -102,6 +105,3 @@ mod tests {
         );
     }
 }
-
-/// The error code of a send refused because the 24-hour window had closed (governance G8).
-pub const OUTSIDE_WINDOW: &str = "131047";
