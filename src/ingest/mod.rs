@@ -9,6 +9,7 @@
 mod aliases;
 pub mod columns;
 mod csv;
+pub mod customer;
 mod ids;
 mod jsonl;
 mod parquet;

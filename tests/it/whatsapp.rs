@@ -264,3 +264,99 @@ fn the_report_has_the_cost_section_and_the_identity_lines() {
     assert!(!page.contains("<section id=\"cost\">"));
     assert!(page.contains("No pricing data in the export"));
 }
+
+/// The rows of a CSV file as maps of column → value.
+fn records(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn import_whatsapp_writes_the_calls_aliases_conversations_and_messages_of_the_stream() {
+    let scratch = Scratch::new("wa26-import");
+    let out = scratch.join("imported");
+    let run = l2lens(&[
+        "import",
+        "whatsapp",
+        "--in",
+        s(&fixture("whatsapp2026/webhooks.jsonl")),
+        "--out",
+        s(&out),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let log = stderr(&run);
+    assert!(!log.contains("DOES NOT BALANCE"), "{log}");
+    for table in ["calls", "customer_aliases", "conversations", "messages"] {
+        let expected = records(&fixture(&format!("whatsapp2026/expected_{table}.csv")));
+        let mut got = records(&out.join(format!("{table}.csv")));
+        assert_eq!(got.len(), expected.len(), "{table}: rows");
+        // Threads are written as they finish; the aliases in first-seen order.
+        if table != "customer_aliases" {
+            let key = match table {
+                "calls" => "call_id",
+                "conversations" => "conversation_id",
+                _ => "message_id",
+            };
+            let position = |r: &std::collections::BTreeMap<String, String>| {
+                expected.iter().position(|e| e[key] == r[key])
+            };
+            got.sort_by_key(|r| position(r));
+        }
+        for (g, e) in got.iter().zip(&expected) {
+            for (column, value) in e {
+                assert_eq!(
+                    g.get(column).map(String::as_str),
+                    Some(value.as_str()),
+                    "{table}.{column} of {e:?}"
+                );
+            }
+        }
+    }
+    // Nothing quarantined, and the calls are no longer skipped.
+    assert_eq!(read_csv_rows(&out.join("import_quarantine.csv")).len(), 0);
+    let summary = std::fs::read_to_string(out.join("import_summary.json")).unwrap();
+    assert!(!summary.contains("field:calls"), "{summary}");
+    // The import is read back by ingest without a quarantined row.
+    let warehouse = scratch.join("warehouse");
+    let run = l2lens(&["ingest", "-q", "--data", s(&out), "--out", s(&warehouse)]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(read_csv_rows(&warehouse.join("quarantine.csv")).len(), 0);
+}
+
+#[test]
+fn an_unanswered_business_call_with_no_thread_is_quarantined() {
+    let scratch = Scratch::new("wa26-orphan");
+    let body = r#"{"entry":[{"changes":[{"field":"calls","value":{"metadata":{"phone_number_id":"106540352242922","display_phone_number":"15550009999"},"statuses":[{"id":"wacid.X1","timestamp":"1794827400","type":"call","status":"RINGING","recipient_id":"4915100000777"}]}}]}]}"#;
+    let input = scratch.write("in.jsonl", format!("{body}\n"));
+    let out = scratch.join("imported");
+    let run = l2lens(&[
+        "import",
+        "whatsapp",
+        "-q",
+        "--in",
+        s(&input),
+        "--out",
+        s(&out),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let lines = read_csv_rows(&out.join("import_quarantine.csv"));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0][4], "call_without_thread");
+    assert_eq!(read_csv_rows(&out.join("calls.csv")).len(), 0);
+}

@@ -31,6 +31,60 @@ pub enum Body {
     },
     /// One status of one of our outbound messages.
     Status(Status),
+    /// One event of a call: a `connect`, a `terminate` or a call status.
+    Call(CallPart),
+}
+
+/// What a call event says (whatsapp-2026.md A.2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallPart {
+    pub id: String,
+    /// The input file, for the import quarantine.
+    pub file: String,
+    pub event: CallEventKind,
+    /// `Some(true)` user-initiated, `Some(false)` business-initiated, as the event says.
+    pub user: Option<bool>,
+    /// The connect's `session.sdp_type`.
+    pub sdp_type: Option<String>,
+    /// The event's `from` is the business number.
+    pub from_business: bool,
+    pub tracker: Option<String>,
+    /// A terminate's `status` as sent (`COMPLETED`, `FAILED`).
+    pub terminate_status: Option<String>,
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+    pub duration: Option<f64>,
+    pub error_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CallEventKind {
+    Connect,
+    Terminate,
+    Ringing,
+    Accepted,
+    Rejected,
+}
+
+impl CallEventKind {
+    pub fn parse(text: &str) -> Option<CallEventKind> {
+        match text.to_ascii_lowercase().as_str() {
+            "connect" => Some(CallEventKind::Connect),
+            "terminate" => Some(CallEventKind::Terminate),
+            "ringing" => Some(CallEventKind::Ringing),
+            "accepted" => Some(CallEventKind::Accepted),
+            "rejected" => Some(CallEventKind::Rejected),
+            _ => None,
+        }
+    }
+
+    /// A status of a business-initiated call (not a `calls[]` event).
+    pub fn is_status(self) -> bool {
+        matches!(
+            self,
+            CallEventKind::Ringing | CallEventKind::Accepted | CallEventKind::Rejected
+        )
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +97,8 @@ pub struct Inbound {
     pub reply_to: Option<String>,
     pub forwarded: bool,
     pub referral: Option<String>,
+    /// A `call_permission_reply`: the answer (`accept`, `reject`) and when it expires.
+    pub call_permission: Option<(String, Option<i64>)>,
     /// What the customer wrote (text.md: `text.body`, a caption, a button's or reply's title;
     /// never `system.body`, which carries phone numbers).
     pub text: Option<String>,
@@ -93,6 +149,8 @@ pub struct Status {
     pub wa_expires_at: Option<i64>,
     pub error_code: Option<String>,
     pub error_title: Option<String>,
+    /// `pricing.billable` as given.
+    pub billable: Option<String>,
 }
 
 impl Event {
@@ -111,6 +169,7 @@ impl Event {
             Body::Inbound(m) => &m.id,
             Body::Echo { id, .. } => id,
             Body::Status(s) => &s.id,
+            Body::Call(c) => &c.id,
         }
     }
 }
@@ -227,6 +286,7 @@ pub fn status(s: &payload::Status, kind: StatusKind) -> Option<Status> {
         wa_expires_at: conversation.and_then(|c| seconds(c.expiration_timestamp.as_deref())),
         error_code: error.and_then(|e| e.code.clone()),
         error_title: error.and_then(|e| e.title.clone()),
+        billable: pricing.and_then(|p| p.billable.clone()),
     })
 }
 

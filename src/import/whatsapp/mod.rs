@@ -9,6 +9,8 @@
 //! never silently. Memory is the open threads' events plus a 64-bit fingerprint per written message id (the
 //! de-duplication of ids across threads and of late statuses).
 
+mod calls;
+mod e164;
 mod events;
 pub mod payload;
 mod read;
@@ -45,6 +47,11 @@ const MESSAGE_EXTRAS: &[&str] = &[
     "wa_conversation_id",
     "wa_origin",
     "wa_expires_at",
+    "billable",
+    "pricing_model",
+    "wa_echo",
+    "call_permission",
+    "call_permission_expires_at",
 ];
 
 /// `[import.whatsapp]`.
@@ -149,6 +156,11 @@ pub struct Writer {
     pub messages: TableSink,
     pub failures: TableSink,
     pub templates: TableSink,
+    pub calls: TableSink,
+    /// Calls that could not join a thread (`call_without_thread`), for the import quarantine.
+    pub call_problems: Vec<ImportProblem>,
+    /// Portfolio-level ids (`parent_user_id`) by the id they came with.
+    pub parents: HashMap<String, String>,
     pub unknown_senders: u64,
     outbound: HashMap<String, Outbound>,
     customers: HashMap<String, String>,
@@ -257,6 +269,12 @@ impl Writer {
         let expires = time(status.and_then(|s| s.wa_expires_at));
         let inbound: Option<&Inbound> = row.inbound;
         let (stored, chars) = self.text_cells(row.text, row.updates);
+        let billable = status.and_then(|s| s.billable.as_deref());
+        // A reply typed in the WhatsApp Business app: no status, no price (not billed).
+        let echo = row.echo.then_some("true");
+        let billable = if row.echo { Some("false") } else { billable };
+        let permission = inbound.and_then(|m| m.call_permission.as_ref());
+        let permission_expires = permission.and_then(|(_, t)| t.map(format_rfc3339));
         self.messages.row(&[
             Some(row.id),
             Some(row.conversation_id),
@@ -280,18 +298,73 @@ impl Writer {
             status.and_then(|s| s.wa_conversation_id.as_deref()),
             status.and_then(|s| s.wa_origin.as_deref()),
             expires.as_deref(),
+            billable,
+            status.and_then(|s| s.pricing_model.as_deref()),
+            echo,
+            permission.map(|(answer, _)| answer.as_str()),
+            permission_expires.as_deref(),
+        ])
+    }
+
+    /// Writes a call row into the thread `conversation_id`.
+    pub fn call(&mut self, row: &calls::CallRow, conversation_id: &str, phone: &str) -> Result<()> {
+        let time = |t: Option<i64>| t.map(format_rfc3339);
+        let placed = format_rfc3339(row.placed_at);
+        let (answered, ended) = (time(row.answered_at), time(row.ended_at));
+        let duration = row.duration_s.map(|d| {
+            if d.fract() == 0.0 {
+                format!("{d:.0}")
+            } else {
+                d.to_string()
+            }
+        });
+        self.calls.row(&[
+            Some(&row.id),
+            Some(conversation_id),
+            Some(if row.user {
+                crate::ingest::schema::USER_INITIATED
+            } else {
+                crate::ingest::schema::BUSINESS_INITIATED
+            }),
+            Some(&placed),
+            row.status,
+            answered.as_deref(),
+            ended.as_deref(),
+            duration.as_deref(),
+            row.agent_id.as_deref(),
+            row.error_code.as_deref(),
+            row.terminate_status.as_deref(),
+            Some(phone),
         ])
     }
 }
 
 /// Customer identities: a WhatsApp id and a business-scoped user id seen together are one
-/// customer, and a changed number keeps the old one's identity.
+/// customer, and a changed number keeps the old one's identity (from the change on). A class's
+/// root is its first-seen WhatsApp id, else its first-seen business-scoped id.
 #[derive(Default)]
 struct Identities {
     parent: HashMap<String, String>,
+    /// The position at which each id was first seen.
+    order: HashMap<String, u64>,
+    /// The instant of the `user_changed_number` through which a new number joined.
+    changed_at: HashMap<String, i64>,
 }
 
 impl Identities {
+    fn see(&mut self, id: &str) {
+        let next = self.order.len() as u64;
+        self.order.entry(id.to_owned()).or_insert(next);
+    }
+
+    /// WhatsApp ids before business-scoped ids, then the first seen.
+    fn rank(&self, id: &str) -> (bool, u64) {
+        (
+            crate::ingest::customer::is_bsuid(id),
+            self.order.get(id).copied().unwrap_or(u64::MAX),
+        )
+    }
+
     fn root(&self, id: &str) -> String {
         let mut current = id;
         for _ in 0..64 {
@@ -303,14 +376,44 @@ impl Identities {
         current.to_owned()
     }
 
-    /// Joins `b` into `a`'s identity; returns the root that was absorbed, if any.
+    /// The key of an event of `id` at `at`: its class's root, except for a new number's events
+    /// before the change (the number may have been someone else's).
+    fn key(&self, id: &str, at: i64) -> String {
+        match self.changed_at.get(id) {
+            Some(&changed) if at < changed => id.to_owned(),
+            _ => self.root(id),
+        }
+    }
+
+    /// Joins the identities of `a` and `b`; returns the root that was absorbed and the one
+    /// that survives, if they were two.
     fn join(&mut self, a: &str, b: &str) -> Option<(String, String)> {
+        self.see(a);
+        self.see(b);
         let (ra, rb) = (self.root(a), self.root(b));
         if ra == rb {
             return None;
         }
-        self.parent.insert(rb.clone(), ra.clone());
-        Some((rb, ra))
+        let (root, absorbed) = if self.rank(&ra) <= self.rank(&rb) {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
+        self.parent.insert(absorbed.clone(), root.clone());
+        Some((absorbed, root))
+    }
+
+    /// The alias rows: every id that is not its class's root, in first-seen order, with the
+    /// instant of its number change when it joined through one.
+    fn aliases(&self) -> Vec<(String, String, Option<i64>)> {
+        let mut ids: Vec<(&String, &u64)> = self.order.iter().collect();
+        ids.sort_by_key(|(_, order)| **order);
+        ids.into_iter()
+            .filter_map(|(id, _)| {
+                let root = self.root(id);
+                (root != *id).then(|| (id.clone(), root, self.changed_at.get(id).copied()))
+            })
+            .collect()
     }
 }
 
@@ -347,7 +450,14 @@ pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
             "conversations",
             &columns(
                 Table::Conversations,
-                &["phone_number_id", "entry_point", "reopens"],
+                &[
+                    "phone_number_id",
+                    "entry_point",
+                    "reopens",
+                    "customer_id_kind",
+                    "market",
+                    "parent_user_id",
+                ],
             ),
         )?,
         messages: TableSink::create(dir, "messages", &columns(Table::Messages, MESSAGE_EXTRAS))?
@@ -358,6 +468,13 @@ pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
             "templates",
             &columns(Table::Templates, &["reason", "category", "language"]),
         )?,
+        calls: TableSink::create(
+            dir,
+            "calls",
+            &columns(Table::Calls, &["terminate_status", "phone_number_id"]),
+        )?,
+        call_problems: Vec::new(),
+        parents: HashMap::new(),
         unknown_senders: 0,
         outbound: match &request.outbound {
             Some(path) => read_outbound(path)?,
@@ -384,7 +501,10 @@ pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
     let as_of = request.as_of.unwrap_or(importer.watermark);
     importer.finish(as_of)?;
     let Importer {
-        writer, problems, ..
+        writer,
+        mut problems,
+        identities,
+        ..
     } = importer;
     let Writer {
         mut summary,
@@ -392,19 +512,45 @@ pub fn import_into(request: &Request, dir: &Path) -> Result<ImportSummary> {
         messages,
         failures,
         templates,
+        calls,
+        call_problems,
         unknown_senders,
+        key,
+        options,
         ..
     } = writer;
+    problems.extend(call_problems);
+    // The identities joined, as alias rows (hashed as the conversations' ids are).
+    let mut aliases = TableSink::create(
+        dir,
+        "customer_aliases",
+        &columns(Table::CustomerAliases, &[]),
+    )?;
+    let hash = |id: &str| match (&key, options.hash_customer_ids) {
+        (Some(key), true) => key.customer_hash(id),
+        _ => id.to_owned(),
+    };
+    for (alias, root, valid_from) in identities.aliases() {
+        let valid_from = valid_from.map(format_rfc3339);
+        aliases.row(&[
+            Some(&hash(&alias)),
+            Some(&hash(&root)),
+            valid_from.as_deref(),
+        ])?;
+    }
     let format = request.format;
     for (name, sink) in [
         ("conversations", conversations),
+        ("customer_aliases", aliases),
         ("messages", messages),
         ("send_failures", failures),
         ("templates", templates),
+        ("calls", calls),
     ] {
         let rows = sink.finish(format)?;
-        // Conversations are built from events, not read: they are not part of the balance.
-        if name == "conversations" {
+        // Conversations and aliases are built from events, not read: they are not part of the
+        // balance.
+        if name == "conversations" || name == "customer_aliases" {
             summary.derived.insert(name.to_owned(), rows);
         } else {
             summary.written.insert(name.to_owned(), rows);
@@ -464,7 +610,7 @@ impl Importer {
             for change in entry.changes {
                 let field = change.field.unwrap_or_default();
                 match field.as_str() {
-                    "messages" | "smb_message_echoes" => {
+                    "messages" | "smb_message_echoes" | "calls" => {
                         self.value(file, number, &mut position, change.value)?;
                     }
                     "message_template_status_update" => {
@@ -484,7 +630,9 @@ impl Importer {
         Ok(())
     }
 
-    fn join(&mut self, a: &str, b: &str) {
+    /// Joins two ids of one customer; with `since`, only the absorbed identity's buffered
+    /// events at or after it move (a number change links events from the change on).
+    fn join(&mut self, a: &str, b: &str, since: Option<i64>) {
         let Some((absorbed, root)) = self.identities.join(a, b) else {
             return;
         };
@@ -497,14 +645,29 @@ impl Importer {
             .collect();
         moved.sort();
         for key in moved {
-            let Some(state) = self.keys.remove(&key) else {
+            let Some(mut state) = self.keys.remove(&key) else {
                 continue;
             };
-            let target = self.keys.entry((key.0, root.clone())).or_default();
+            let before: Vec<events::Event> = match since {
+                Some(t) => {
+                    let (before, after) = std::mem::take(&mut state.events)
+                        .into_iter()
+                        .partition(|e| e.at < t);
+                    state.events = after;
+                    before
+                }
+                None => Vec::new(),
+            };
+            let target = self.keys.entry((key.0.clone(), root.clone())).or_default();
             target.events.extend(state.events);
             target.dirty = true;
             if target.written.is_none() {
                 target.written = state.written;
+            }
+            if !before.is_empty() {
+                let stays = self.keys.entry(key).or_default();
+                stays.events.extend(before);
+                stays.dirty = true;
             }
         }
     }

@@ -40,6 +40,12 @@ pub struct Value {
     pub statuses: Vec<Status>,
     #[serde(default)]
     pub message_echoes: Vec<Message>,
+    /// Call events (`field = "calls"`): connect and terminate.
+    #[serde(default)]
+    pub calls: Vec<CallEvent>,
+    /// Errors of the change as a whole (a failed call's code may come here).
+    #[serde(default)]
+    pub errors: Vec<Error>,
     // Template status changes.
     #[serde(default, deserialize_with = "scalar")]
     pub event: Option<String>,
@@ -67,6 +73,50 @@ pub struct Contact {
     pub wa_id: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     pub user_id: Option<String>,
+    /// A portfolio-level id (`CC.ENT.…`): never an alias.
+    #[serde(default, deserialize_with = "scalar")]
+    pub parent_user_id: Option<String>,
+}
+
+/// One event of a call (`calls[]`): `connect` or `terminate`. The SDP body is never read.
+#[derive(Debug, Default, Deserialize)]
+pub struct CallEvent {
+    #[serde(default, deserialize_with = "scalar")]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub from: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub from_user_id: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub to: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub to_user_id: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub event: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub timestamp: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub direction: Option<String>,
+    pub session: Option<Session>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub biz_opaque_callback_data: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub start_time: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub end_time: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub duration: Option<String>,
+    #[serde(default)]
+    pub errors: Vec<Error>,
+}
+
+/// A call's session: only its SDP type (`offer` from the caller) is read.
+#[derive(Debug, Default, Deserialize)]
+pub struct Session {
+    #[serde(default, deserialize_with = "scalar")]
+    pub sdp_type: Option<String>,
 }
 
 /// An inbound message, or a message echo (same shape plus `to`).
@@ -82,6 +132,8 @@ pub struct Message {
     pub to: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     pub to_user_id: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub from_parent_user_id: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     pub timestamp: Option<String>,
     #[serde(default, rename = "type", deserialize_with = "scalar")]
@@ -121,8 +173,20 @@ pub struct Referral {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Interactive {
+    #[serde(default, rename = "type", deserialize_with = "scalar")]
+    pub kind: Option<String>,
     pub button_reply: Option<Reply>,
     pub list_reply: Option<Reply>,
+    pub call_permission_reply: Option<CallPermissionReply>,
+}
+
+/// The customer's answer to a request for permission to call them.
+#[derive(Debug, Default, Deserialize)]
+pub struct CallPermissionReply {
+    #[serde(default, deserialize_with = "scalar")]
+    pub response: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    pub expiration_timestamp: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,6 +250,10 @@ pub struct Status {
     pub recipient_id: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     pub recipient_user_id: Option<String>,
+    /// `call` for the status of a business-initiated call (`RINGING`, `ACCEPTED`,
+    /// `REJECTED`).
+    #[serde(default, rename = "type", deserialize_with = "scalar")]
+    pub kind: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     pub biz_opaque_callback_data: Option<String>,
     pub conversation: Option<Conversation>,
@@ -211,6 +279,9 @@ pub struct Origin {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Pricing {
+    /// Whether Meta bills the message: kept as given (an unreadable value is unknown).
+    #[serde(default, deserialize_with = "scalar")]
+    pub billable: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     pub pricing_model: Option<String>,
     #[serde(default, deserialize_with = "scalar")]

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::events::{self, Body, Event, Inbound, StatusKind};
+use super::events::{self, Body, CallEventKind, CallPart, Event, Inbound, StatusKind};
 use super::{Importer, payload};
 use crate::time::format_rfc3339;
 
@@ -26,10 +26,17 @@ impl Importer {
         .filter(|s| !s.is_empty())
         .collect();
         for contact in &value.contacts {
+            for id in [&contact.wa_id, &contact.user_id].into_iter().flatten() {
+                self.identities.see(id);
+                if let Some(parent) = &contact.parent_user_id {
+                    self.writer.parents.insert(id.clone(), parent.clone());
+                }
+            }
             if let (Some(wa), Some(user)) = (&contact.wa_id, &contact.user_id) {
-                self.join(wa, user);
+                self.join(wa, user, None);
             }
         }
+        let value_error = value.errors.first().and_then(|e| e.code.clone());
         let only_contact = match value.contacts.as_slice() {
             [one] => one.wa_id.clone().or_else(|| one.user_id.clone()),
             _ => None,
@@ -55,7 +62,16 @@ impl Importer {
                 && system.kind.as_deref() == Some("user_changed_number")
                 && let Some(new) = &system.wa_id
             {
-                self.join(old, new);
+                // The new number is the old customer only from the change on.
+                let since = events::seconds(message.timestamp.as_deref());
+                self.identities.see(old);
+                if let Some(t) = since {
+                    self.identities.changed_at.insert(new.clone(), t);
+                }
+                self.join(old, new, since);
+            }
+            if let (Some(id), Some(parent)) = (&customer, &message.from_parent_user_id) {
+                self.writer.parents.insert(id.clone(), parent.clone());
             }
             let kind = match events::inbound_kind(&message) {
                 Ok(kind) => kind,
@@ -95,6 +111,17 @@ impl Importer {
                             .clone()
                             .unwrap_or_else(|| "unknown".to_owned())
                     }),
+                    call_permission: message
+                        .interactive
+                        .as_ref()
+                        .filter(|i| i.kind.as_deref() == Some("call_permission_reply"))
+                        .and_then(|i| i.call_permission_reply.as_ref())
+                        .map(|r| {
+                            (
+                                r.response.clone().unwrap_or_default().to_lowercase(),
+                                events::seconds(r.expiration_timestamp.as_deref()),
+                            )
+                        }),
                     text: events::text(&message),
                     updates: Vec::new(),
                 })
@@ -134,10 +161,75 @@ impl Importer {
                 file,
             )?;
         }
-        for status in value.statuses {
-            self.writer.summary.event("statuses");
+        for call in value.calls {
+            self.writer.summary.event("calls");
             *position += 1;
             let seq = (number << 16) | *position;
+            let Some(event) = call.event.as_deref().and_then(CallEventKind::parse) else {
+                self.writer.summary.skip("unknown_call_events");
+                continue;
+            };
+            let direction =
+                call.direction
+                    .as_deref()
+                    .and_then(|d| match d.to_ascii_uppercase().as_str() {
+                        "USER_INITIATED" => Some(true),
+                        "BUSINESS_INITIATED" => Some(false),
+                        _ => None,
+                    });
+            let from_business = call.from.as_deref().is_some_and(|f| business.contains(&f));
+            let not_business = |id: &Option<String>| {
+                id.clone()
+                    .filter(|i| !business.contains(&i.as_str()) && !i.is_empty())
+            };
+            let customer = if from_business || direction == Some(false) {
+                not_business(&call.to).or_else(|| not_business(&call.to_user_id))
+            } else {
+                not_business(&call.from).or_else(|| not_business(&call.from_user_id))
+            }
+            .or_else(|| only_contact.clone());
+            let Some((id, at, customer)) =
+                self.checked(file, number, &call.id, &call.timestamp, &customer)
+            else {
+                continue;
+            };
+            let part = CallPart {
+                id,
+                file: file.to_owned(),
+                event,
+                user: direction,
+                sdp_type: call.session.as_ref().and_then(|s| s.sdp_type.clone()),
+                from_business,
+                tracker: call.biz_opaque_callback_data.clone(),
+                terminate_status: call.status.clone(),
+                start_time: events::seconds(call.start_time.as_deref()),
+                end_time: events::seconds(call.end_time.as_deref()),
+                duration: call.duration.as_deref().and_then(|d| d.trim().parse().ok()),
+                error_code: call
+                    .errors
+                    .first()
+                    .and_then(|e| e.code.clone())
+                    .or_else(|| value_error.clone()),
+            };
+            self.push(
+                &phone,
+                &customer,
+                Event::new(seq, at, number, Body::Call(part)),
+                file,
+            )?;
+        }
+        for status in value.statuses {
+            *position += 1;
+            let seq = (number << 16) | *position;
+            if status
+                .kind
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("call"))
+            {
+                self.call_status(file, number, seq, &phone, &only_contact, status)?;
+                continue;
+            }
+            self.writer.summary.event("statuses");
             let Some(kind) = status.status.as_deref().and_then(StatusKind::parse) else {
                 self.writer.summary.skip("unknown_statuses");
                 continue;
@@ -162,6 +254,59 @@ impl Importer {
             )?;
         }
         Ok(())
+    }
+
+    /// The status of a business-initiated call (`RINGING`, `ACCEPTED`, `REJECTED`): an event
+    /// of its call.
+    fn call_status(
+        &mut self,
+        file: &str,
+        number: u64,
+        seq: u64,
+        phone: &str,
+        only_contact: &Option<String>,
+        status: payload::Status,
+    ) -> Result<()> {
+        self.writer.summary.event("call_statuses");
+        let Some(event) = status
+            .status
+            .as_deref()
+            .and_then(CallEventKind::parse)
+            .filter(|e| e.is_status())
+        else {
+            self.writer.summary.skip("unknown_call_statuses");
+            return Ok(());
+        };
+        let customer = status
+            .recipient_id
+            .clone()
+            .or_else(|| status.recipient_user_id.clone())
+            .or_else(|| only_contact.clone());
+        let Some((id, at, customer)) =
+            self.checked(file, number, &status.id, &status.timestamp, &customer)
+        else {
+            return Ok(());
+        };
+        let part = CallPart {
+            id,
+            file: file.to_owned(),
+            event,
+            user: None,
+            sdp_type: None,
+            from_business: true,
+            tracker: status.biz_opaque_callback_data.clone(),
+            terminate_status: None,
+            start_time: None,
+            end_time: None,
+            duration: None,
+            error_code: status.errors.first().and_then(|e| e.code.clone()),
+        };
+        self.push(
+            phone,
+            &customer,
+            Event::new(seq, at, number, Body::Call(part)),
+            file,
+        )
     }
 
     /// An edit or revoke: noted on the message it names when that message is still held (its
@@ -229,7 +374,8 @@ impl Importer {
         let Some(customer) = customer.clone().filter(|s| !s.is_empty()) else {
             return fail(self, "customer", &id, "missing_value");
         };
-        Some((id, at, self.identities.root(&customer)))
+        self.identities.see(&customer);
+        Some((id, at, self.identities.key(&customer, at)))
     }
 
     pub(super) fn template(

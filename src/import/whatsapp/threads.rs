@@ -10,7 +10,8 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
 
-use super::events::{Body, Event, Inbound, Status, StatusKind, tracker_value};
+use super::calls::{CallRow, aggregate};
+use super::events::{Body, CallEventKind, Event, Inbound, Status, StatusKind, tracker_value};
 use super::{Outbound, Writer};
 use crate::time::{MS_PER_HOUR, format_rfc3339};
 
@@ -40,8 +41,12 @@ pub struct Written {
 enum Class {
     Customer,
     Business,
-    /// Part of the thread, but neither opens nor keeps it open (failures, system notices).
+    /// Part of the thread, but neither opens nor keeps it open (failures, system notices, an
+    /// unanswered business call).
     Hidden,
+    /// An answered business call at its placement: opens a thread when none is open, but is
+    /// nobody's word (its end is).
+    CallStart,
 }
 
 enum What {
@@ -49,6 +54,10 @@ enum What {
     Echo(usize),
     Outbound(usize),
     Failure(usize),
+    /// A call (its row), at its placement.
+    Call(usize),
+    /// The end of an answered call: the business's word.
+    CallEnd,
 }
 
 struct Item {
@@ -108,21 +117,52 @@ pub fn flush(
     // De-duplicate: messages by id, statuses by (id, status, time).
     let mut seen_messages: HashSet<&str> = HashSet::new();
     let mut seen_statuses: HashSet<(&str, StatusKind, i64)> = HashSet::new();
+    let mut seen_calls: HashSet<(&str, CallEventKind, i64)> = HashSet::new();
     let mut keep = vec![true; events.len()];
     for (i, e) in events.iter().enumerate() {
         let fresh = match &e.body {
             Body::Status(s) => seen_statuses.insert((s.id.as_str(), s.status, e.at)),
+            Body::Call(c) => seen_calls.insert((c.id.as_str(), c.event, e.at)),
             _ => seen_messages.insert(e.id()),
         };
         if !fresh {
             keep[i] = false;
             let reason = match e.body {
                 Body::Status(_) => "duplicate_statuses",
+                Body::Call(_) => "duplicate_call_events",
                 _ => "duplicate_messages",
             };
             writer.summary.skip(reason);
         }
     }
+
+    // Group call events by call id, in order of first appearance; each group is one call.
+    let mut call_events: Vec<Vec<usize>> = Vec::new();
+    let mut call_of: HashMap<&str, usize> = HashMap::new();
+    for (i, e) in events.iter().enumerate() {
+        let Body::Call(c) = &e.body else { continue };
+        if !keep[i] {
+            continue;
+        }
+        let g = *call_of.entry(c.id.as_str()).or_insert_with(|| {
+            call_events.push(Vec::new());
+            call_events.len() - 1
+        });
+        call_events[g].push(i);
+    }
+    let calls: Vec<CallRow> = call_events
+        .iter()
+        .map(|parts| {
+            let parts: Vec<(i64, &super::events::CallPart)> = parts
+                .iter()
+                .filter_map(|&i| match &events[i].body {
+                    Body::Call(c) => Some((events[i].at, c)),
+                    _ => None,
+                })
+                .collect();
+            aggregate(&parts, None).expect("a call group has an event")
+        })
+        .collect();
 
     // Group statuses by wamid, in order of first appearance.
     let mut groups: Vec<Grouped> = Vec::new();
@@ -181,7 +221,29 @@ pub fn flush(
                 class: Class::Business,
                 what: What::Echo(i),
             }),
-            Body::Status(_) => {}
+            Body::Status(_) | Body::Call(_) => {}
+        }
+    }
+    for (g, call) in calls.iter().enumerate() {
+        let seq = events[call_events[g][0]].seq;
+        let class = match (call.user, call.answered()) {
+            (true, _) => Class::Customer,
+            (false, true) => Class::CallStart,
+            (false, false) => Class::Hidden,
+        };
+        items.push(Item {
+            at: call.placed_at,
+            seq,
+            class,
+            what: What::Call(g),
+        });
+        if let Some(at) = call.business_word_at() {
+            items.push(Item {
+                at,
+                seq,
+                class: Class::Business,
+                what: What::CallEnd,
+            });
         }
     }
     for (g, group) in groups.iter().enumerate() {
@@ -219,6 +281,41 @@ pub fn flush(
     // The thread rule.
     let mut drafts: Vec<Draft> = Vec::new();
     for (n, item) in items.iter().enumerate() {
+        // An unanswered business call joins the key's latest thread, never opens one.
+        if let (What::Call(g), None) = (&item.what, drafts.last())
+            && item.class == Class::Hidden
+        {
+            let call = &calls[*g];
+            match &state.written {
+                Some(written) => {
+                    let id = written.conversation_id.clone();
+                    writer.call(call, &id, &key.0)?;
+                    writer
+                        .summary
+                        .skip_n("merged_call_events", call_events[*g].len() as u64 - 1);
+                }
+                None => {
+                    let first = &events[call_events[*g][0]];
+                    let (line, file) = match &first.body {
+                        Body::Call(c) => (first.line, c.file.clone()),
+                        _ => (first.line, String::new()),
+                    };
+                    writer
+                        .summary
+                        .skip_n("calls_without_thread", call_events[*g].len() as u64);
+                    writer
+                        .call_problems
+                        .push(crate::import::sink::ImportProblem {
+                            file,
+                            row: line,
+                            column: "call_id".to_owned(),
+                            value: call.id.clone(),
+                            reason: "call_without_thread".to_owned(),
+                        });
+                }
+            }
+            continue;
+        }
         let starts = match drafts.last() {
             None => true,
             Some(d) => item.class != Class::Hidden && d.closed_at(item.at, idle).is_some(),
@@ -237,7 +334,7 @@ pub fn flush(
                 draft.last_business = Some(item.at);
                 draft.business_last_word = true;
             }
-            Class::Hidden => {}
+            Class::Hidden | Class::CallStart => {}
         }
     }
 
@@ -254,6 +351,8 @@ pub fn flush(
         events: &events,
         items: &items,
         groups: &groups,
+        calls: &calls,
+        call_events: &call_events,
     };
     for (d, draft) in drafts.iter().enumerate().take(finished) {
         let closed_at = if d + 1 < drafts.len() {
@@ -276,6 +375,8 @@ pub fn flush(
             match items[n].what {
                 What::Inbound(i) | What::Echo(i) => retained.push(i),
                 What::Outbound(g) | What::Failure(g) => retained.extend(&groups[g].statuses),
+                What::Call(g) => retained.extend(&call_events[g]),
+                What::CallEnd => {}
             }
         }
         retained.sort_unstable();
@@ -292,6 +393,8 @@ struct View<'a> {
     events: &'a [Event],
     items: &'a [Item],
     groups: &'a [Grouped],
+    calls: &'a [CallRow],
+    call_events: &'a [Vec<usize>],
 }
 
 fn write_thread(
@@ -343,7 +446,9 @@ fn write_thread(
         }
         _ => false,
     };
-    let entry_point = if first_customer.is_some_and(|m| m.referral.is_some()) {
+    let entry_point = if matches!(first.what, What::Call(_)) {
+        "call"
+    } else if first_customer.is_some_and(|m| m.referral.is_some()) {
         "ctwa"
     } else if outbound_template {
         "template"
@@ -379,6 +484,7 @@ fn write_thread(
                     inbound: Some(m),
                     delivered_at: None,
                     read_at: None,
+                    echo: false,
                 })?;
             }
             What::Echo(i) => {
@@ -401,6 +507,7 @@ fn write_thread(
                     inbound: None,
                     delivered_at: None,
                     read_at: None,
+                    echo: true,
                 })?;
             }
             What::Outbound(g) => {
@@ -427,6 +534,7 @@ fn write_thread(
                     inbound: None,
                     delivered_at: group.delivered_at,
                     read_at: group.read_at,
+                    echo: false,
                 })?;
             }
             What::Failure(g) => {
@@ -460,12 +568,33 @@ fn write_thread(
                     Some(fields.sender),
                 ])?;
             }
+            What::Call(g) => {
+                let call = &view.calls[g];
+                if closed_at.is_some_and(|c| call.placed_at > c) {
+                    *writer
+                        .summary
+                        .derived
+                        .entry("calls_after_close".to_owned())
+                        .or_default() += 1;
+                }
+                writer.call(call, &conversation_id, phone)?;
+                writer
+                    .summary
+                    .skip_n("merged_call_events", view.call_events[g].len() as u64 - 1);
+            }
+            What::CallEnd => {}
         }
     }
     let customer_id = writer.customer_id(customer);
     let segment = writer.segment(customer).map(str::to_owned);
     let opened = format_rfc3339(opened_at);
     let closed = closed_at.map(format_rfc3339);
+    // The kind and calling code of the id as received, before any hashing.
+    let (kind, market) = match crate::ingest::customer::recognise(customer) {
+        ("phone", _) => ("phone", super::e164::calling_code(customer)),
+        (kind, _) => (kind, None),
+    };
+    let parent = writer.parents.get(customer.as_str()).cloned();
     writer.conversations.row(&[
         Some(&conversation_id),
         Some(&customer_id),
@@ -477,6 +606,9 @@ fn write_thread(
         Some(phone),
         Some(entry_point),
         reopens.as_deref(),
+        Some(kind),
+        market,
+        parent.as_deref(),
     ])?;
     let last_at = draft
         .items
@@ -533,6 +665,8 @@ pub struct MessageRow<'a> {
     pub inbound: Option<&'a Inbound>,
     pub delivered_at: Option<i64>,
     pub read_at: Option<i64>,
+    /// Typed in the WhatsApp Business app (an echo): not billed.
+    pub echo: bool,
 }
 
 /// The sender, kind, template and agent of an outbound message, from the side log, the tracker
