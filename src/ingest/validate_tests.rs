@@ -336,3 +336,169 @@ fn a_spilled_table_is_the_table_kept_in_memory() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn call_rules_spellings_numbers_and_the_checks_across_columns_in_order() {
+    let lanes = lanes();
+    let mut known = IdMap::default();
+    known.insert("c1", 0);
+    let mut b = TableBuilder::new(Table::Calls, "k.csv", rules(&lanes, Some(&known)), 8);
+    let (t0, t1, t2) = (
+        "2026-11-16T10:00:00Z",
+        "2026-11-16T10:00:10Z",
+        "2026-11-16T10:05:00Z",
+    );
+    // call_id, conversation_id, direction, placed_at, status, answered_at, ended_at,
+    // duration_s, agent_id, error_code
+    b.push(
+        1,
+        &texts(&[
+            "k1", "c1", " Inbound", t0, "answered", t1, t2, "290", "", "",
+        ]),
+        &[],
+    );
+    b.push(
+        2,
+        &texts(&["k2", "c1", "sideways", t0, "", "", "", "", "", ""]),
+        &[],
+    );
+    b.push(
+        3,
+        &texts(&["k3", "c1", "user", t0, "", "", "", "-1", "", ""]),
+        &[],
+    );
+    b.push(
+        4,
+        &texts(&["k4", "c1", "outbound", t1, "", t0, "", "", "", ""]),
+        &[],
+    );
+    b.push(
+        5,
+        &texts(&["k5", "c1", "user", t1, "", "", t0, "", "", ""]),
+        &[],
+    );
+    // Ended before it was answered, and unanswered with an answer time: only the first.
+    b.push(
+        6,
+        &texts(&["k6", "c1", "user", t0, "missed", t2, t1, "", "", ""]),
+        &[],
+    );
+    b.push(
+        7,
+        &texts(&["k7", "c1", "user", t0, "rejected", t1, "", "", "", ""]),
+        &[],
+    );
+    b.push(
+        8,
+        &texts(&["k1", "c9", "user", t0, "", "", "", "", "", ""]),
+        &[],
+    );
+    let t = b.finish().unwrap();
+    assert_eq!(
+        t.problems(),
+        vec![
+            (2, "direction", Reason::UnknownValue),
+            (3, "duration_s", Reason::BadNumber),
+            (4, "answered_at", Reason::AnsweredBeforePlaced),
+            (5, "ended_at", Reason::EndedBeforeAnswered),
+            (6, "ended_at", Reason::EndedBeforeAnswered),
+            (7, "status", Reason::StatusConflict),
+            (8, "call_id", Reason::DuplicateId),
+            (8, "conversation_id", Reason::UnknownConversation),
+        ]
+    );
+    assert_eq!(t.frame.height(), 1);
+    let direction = t.frame.column("direction").unwrap().str().unwrap().get(0);
+    assert_eq!(direction, Some("user_initiated"));
+    let duration = t.frame.column("duration_s").unwrap().f64().unwrap().get(0);
+    assert_eq!(duration, Some(290.0));
+}
+
+#[test]
+fn alias_rows_blank_unreadable_and_self_aliases_are_quarantined() {
+    let lanes = lanes();
+    let mut b = TableBuilder::new(Table::CustomerAliases, "a.csv", rules(&lanes, None), 4);
+    b.push(1, &texts(&["DE.Ab1", "4915", ""]), &[]);
+    b.push(2, &texts(&["", "4915", "soon"]), &[]);
+    b.push(3, &texts(&["4916", "4916", ""]), &[]);
+    b.push(4, &texts(&["4917", "4915", "2026-11-01T00:00:00Z"]), &[]);
+    let t = b.finish().unwrap();
+    assert_eq!(
+        t.problems(),
+        vec![
+            (2, "alias", Reason::MissingValue),
+            (2, "valid_from", Reason::BadTimestamp),
+            (3, "customer_id", Reason::SelfAlias),
+        ]
+    );
+    assert_eq!(t.frame.height(), 2);
+}
+
+#[test]
+fn lenient_columns_keep_the_row_and_count_what_they_cannot_read() {
+    let lanes = lanes();
+    let mut b = TableBuilder::new(Table::Conversations, "c.csv", rules(&lanes, None), 4);
+    let z = "2026-11-16T10:00:00Z";
+    b.push(
+        1,
+        &texts(&["c1", "u1", "", "", "", z, "", "PHONE", "49"]),
+        &[],
+    );
+    b.push(
+        2,
+        &texts(&["c2", "u2", "", "", "", z, "", "pager", "+49"]),
+        &[],
+    );
+    let t = b.finish().unwrap();
+    assert!(t.problems().is_empty());
+    assert_eq!(t.frame.height(), 2);
+    let kind: Vec<_> = t
+        .frame
+        .column("customer_id_kind")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(kind, [Some("phone"), None]);
+    let market: Vec<_> = t
+        .frame
+        .column("market")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(market, [Some("49"), None]);
+    assert_eq!(t.unreadable.get("customer_id_kind"), Some(&1));
+    assert_eq!(t.unreadable.get("market"), Some(&1));
+    // Conversations keep the export's customer id beside the one aliases may resolve.
+    let source: Vec<_> = t
+        .frame
+        .column(SOURCE_CUSTOMER_ID)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(source, [Some("u1"), Some("u2")]);
+    let mut b = TableBuilder::new(Table::Messages, "m.csv", rules(&lanes, None), 4);
+    let cells = |billable: &'static str| {
+        texts(&[
+            "m1", "c1", z, "bot", "", "", "", "", "", "", billable, "service", "", "PMP",
+        ])
+    };
+    b.push(1, &cells("true"), &[]);
+    b.push(2, &cells("perhaps"), &[]);
+    let t = b.finish().unwrap();
+    assert_eq!(t.problems(), vec![(2, "message_id", Reason::DuplicateId)]);
+    let mut b = TableBuilder::new(Table::Messages, "m.csv", rules(&lanes, None), 4);
+    b.push(1, &cells("perhaps"), &[]);
+    let t = b.finish().unwrap();
+    assert!(t.problems().is_empty());
+    assert_eq!(
+        t.frame.column("billable").unwrap().bool().unwrap().get(0),
+        None
+    );
+    assert_eq!(t.unreadable.get("billable"), Some(&1));
+}

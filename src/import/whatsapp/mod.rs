@@ -353,8 +353,10 @@ struct Identities {
 
 impl Identities {
     fn see(&mut self, id: &str) {
-        let next = self.order.len() as u64;
-        self.order.entry(id.to_owned()).or_insert(next);
+        if !self.order.contains_key(id) {
+            let next = self.order.len() as u64;
+            self.order.insert(id.to_owned(), next);
+        }
     }
 
     /// WhatsApp ids before business-scoped ids, then the first seen.
