@@ -75,6 +75,25 @@ impl Calendar {
         }
     }
 
+    /// The latest instant `d >= from` with at most `left` open milliseconds in `[from, d)`:
+    /// where a clock started at `from` reaches `left` (when it does so as the schedule closes,
+    /// the instant it opens again). `None` when the calendar has not that much open time left.
+    pub fn latest_within(&self, from: i64, left: i64) -> Option<i64> {
+        let v = self.open_until(from).saturating_add(left);
+        // The first interval that ends with more than v open milliseconds before its end.
+        let (mut j, mut hi) = (0, self.starts.len());
+        while j < hi {
+            let mid = (j + hi) / 2;
+            if self.before[mid] + (self.ends[mid] - self.starts[mid]) <= v {
+                j = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let start = *self.starts.get(j)?;
+        Some((start + (v - self.before[j])).max(from))
+    }
+
     /// Business milliseconds in `[a, b)`; 0 when `b <= a`.
     pub fn between(&self, a: i64, b: i64) -> i64 {
         if b <= a {

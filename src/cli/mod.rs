@@ -51,6 +51,7 @@ value_enum!(Dimension {
     "segment" => Dimension::Segment, "the customer segment";
     "channel" => Dimension::Channel, "the channel (whatsapp, email, ...)";
     "intent" => Dimension::Intent, "the entry intent";
+    "owner" => Dimension::Owner, "the last person who held the conversation (else bot or unowned)";
     "none" => Dimension::None, "no grouping: ALL only";
 });
 
@@ -59,6 +60,8 @@ value_enum!(Selection {
     "governance" => Selection::Governance, "the governance checks G1-G8";
     "text" => Selection::Text, "repetition, brief recall and card numbers, from message text";
     "whatsapp" => Selection::WhatsApp, "calls, customers known only by a business-scoped id, cost";
+    "outcomes" => Selection::Outcomes, "what the bot resolved, abandoned and handed over, and why";
+    "sla" => Selection::Sla, "SLA attainment: the share of promises kept (with [sla])";
     "all" => Selection::All, "every metric";
 });
 

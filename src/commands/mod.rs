@@ -271,6 +271,7 @@ pub(crate) fn report_period(
             (period, zone, analysis.options.by),
         )?,
         business_time: analysis.config.business_hours.is_some(),
+        sla: analysis.config.sla.is_some(),
         period_note: chosen.note.clone(),
     };
     let files = crate::report::build(&input)?;

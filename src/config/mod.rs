@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 mod email;
 pub mod governance;
 pub mod input;
+pub mod outcomes;
 pub mod schedules;
 pub mod text;
 pub mod thresholds;
@@ -22,6 +23,7 @@ pub mod whatsapp;
 pub use email::{EmailConfig, Security};
 pub use governance::{DuplicateMatch, Governance};
 pub use input::Input;
+pub use outcomes::{Clock, DurableMatch, Outcomes, Promise, Sla};
 pub use schedules::{BusinessHours, Schedule};
 pub use text::{Store, TextConfig};
 pub use thresholds::{Condition, RawAlerts, Rule, Thresholds};
@@ -180,6 +182,11 @@ pub struct Config {
     pub calls: Calls,
     /// `[pricing]`: the rate card; `None` without one (no cost, only billed messages).
     pub pricing: Option<Pricing>,
+    /// `[outcomes]`: how bot outcomes are judged.
+    pub outcomes: Outcomes,
+    /// `[sla]`: the promises and their targets; `None` without the section (no SLA facts,
+    /// metrics or board columns).
+    pub sla: Option<Sla>,
     /// Where the configuration came from, for messages; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -204,6 +211,8 @@ impl Default for Config {
             text: TextConfig::default(),
             calls: Calls::default(),
             pricing: None,
+            outcomes: Outcomes::default(),
+            sla: None,
             source: None,
         }
     }
@@ -234,6 +243,9 @@ struct RawConfig {
     #[serde(default)]
     calls: Calls,
     pricing: Option<whatsapp::RawPricing>,
+    #[serde(default)]
+    outcomes: outcomes::RawOutcomes,
+    sla: Option<toml::Table>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -313,6 +325,14 @@ impl Config {
         config.calls = raw.calls;
         config.pricing = match raw.pricing {
             Some(pricing) => pricing.resolve()?,
+            None => None,
+        };
+        config.outcomes = raw.outcomes.resolve()?;
+        config.sla = match &raw.sla {
+            Some(table) => Some(outcomes::resolve_sla(
+                table,
+                config.business_hours.is_some(),
+            )?),
             None => None,
         };
         Ok(config)

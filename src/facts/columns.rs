@@ -30,6 +30,8 @@ pub const INSTANT_COLUMNS: &[&str] = &[
     "handoff_due_at",
     "first_human_at",
     "first_agent_reply_at",
+    "bot_outcome_at",
+    "human_at",
 ];
 
 /// The columns of the facts table in order, with the internal `key` first.
@@ -63,21 +65,32 @@ pub(super) fn fact_columns() -> Vec<Expr> {
     columns
 }
 
-/// The public form of the facts table: instants as UTC timestamps, no internal key and no
-/// internal board state.
+/// The public form of the facts table: instants as UTC timestamps, no internal key, no market
+/// digits and no internal board state.
 pub fn public(frame: LazyFrame) -> LazyFrame {
-    let internal: Vec<PlSmallStr> = ["key"]
-        .into_iter()
-        .chain(governance::NOW_COLUMNS.iter().copied())
-        .map(PlSmallStr::from)
-        .collect();
+    // `market` holds a phone's digits when the id was recognised as one: internal, like the
+    // key (the customer's kind is public).
+    let internal: Vec<PlSmallStr> = [
+        "key",
+        "market",
+        "last_question_at",
+        "repeat_at",
+        "first_agent_at",
+    ]
+    .into_iter()
+    .chain(governance::NOW_COLUMNS.iter().copied())
+    .map(PlSmallStr::from)
+    .collect();
     frame
         .with_columns(
             INSTANT_COLUMNS
                 .iter()
                 .map(|c| col(*c).cast(timestamp_dtype()))
-                // The text facts' instant, when the data has text.
-                .chain([col("^exposure_at$").cast(timestamp_dtype())])
+                // The text facts' instant, when the data has text; the SLA instants with [sla].
+                .chain([
+                    col("^exposure_at$").cast(timestamp_dtype()),
+                    col("^sla_.*_(due_at|settled_at)$").cast(timestamp_dtype()),
+                ])
                 .collect::<Vec<_>>(),
         )
         .drop(Selector::ByName {

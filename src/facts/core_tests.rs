@@ -7,7 +7,7 @@ use crate::testing::Case;
 
 const MIN: i64 = 60_000;
 
-fn msg(at_min: i64, flags: u8, intent: u32) -> Message {
+fn msg(at_min: i64, flags: u16, intent: u32) -> Message {
     Message {
         key: 0,
         flags,

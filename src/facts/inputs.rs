@@ -14,20 +14,23 @@ use crate::dataset::{Dataset, stream};
 use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
 
 /// Message flags ([`Message::flags`]).
-pub(super) const CUSTOMER: u8 = 1;
-pub(super) const BOT: u8 = 1 << 1;
+pub(super) const CUSTOMER: u16 = 1;
+pub(super) const BOT: u16 = 1 << 1;
 /// A bot or agent message the customer sees (not an internal note): a reply.
-pub(super) const REPLY: u8 = 1 << 2;
+pub(super) const REPLY: u16 = 1 << 2;
 /// An agent message the customer sees.
-pub(super) const AGENT: u8 = 1 << 3;
-pub(super) const FALLBACK: u8 = 1 << 4;
+pub(super) const AGENT: u16 = 1 << 3;
+pub(super) const FALLBACK: u16 = 1 << 4;
 /// A message whose intent is one of `[governance] human_request_intents`.
-pub(super) const ASKS_PERSON: u8 = 1 << 5;
+pub(super) const ASKS_PERSON: u16 = 1 << 5;
 /// A user call, as a customer message for first response only (`[calls] frt = true`).
-pub(super) const CALL_CUSTOMER: u8 = 1 << 6;
+pub(super) const CALL_CUSTOMER: u16 = 1 << 6;
 /// An answered call at its answer time, as a visible agent reply for first response only
 /// (`[calls] frt = true`).
-pub(super) const CALL_REPLY: u8 = 1 << 7;
+pub(super) const CALL_REPLY: u16 = 1 << 7;
+/// A customer message whose intent is one of `[outcomes] closing_intents` ("thanks"): not the
+/// customer's last question.
+pub(super) const CLOSING: u16 = 1 << 8;
 
 /// Rows of the messages table read at a time.
 const MESSAGE_SLICE: u32 = 1 << 22;
@@ -39,7 +42,7 @@ pub(super) const NO_INTENT: u32 = u32::MAX;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct Message {
     pub key: u32,
-    pub flags: u8,
+    pub flags: u16,
     /// The intent as an integer code (equal codes, equal intents), or [`NO_INTENT`].
     pub intent: u32,
     pub at: i64,
@@ -47,7 +50,7 @@ pub(super) struct Message {
 }
 
 impl Message {
-    pub fn is(&self, flag: u8) -> bool {
+    pub fn is(&self, flag: u16) -> bool {
         self.flags & flag != 0
     }
 
@@ -341,7 +344,7 @@ fn tiers(assignments: &DataFrame, config: &Config) -> Result<Vec<Tier>> {
 
 fn messages(data: &Dataset, config: &Config, as_of: i64) -> Result<Vec<Message>> {
     let sender = col("sender");
-    let flag = |cond: Expr, bit: u8| {
+    let flag = |cond: Expr, bit: u16| {
         when(cond.fill_null(lit(false)))
             .then(lit(u32::from(bit)))
             .otherwise(lit(0u32))
@@ -351,6 +354,13 @@ fn messages(data: &Dataset, config: &Config, as_of: i64) -> Result<Vec<Message>>
     let asks_for_person = config
         .governance
         .human_request_intents
+        .iter()
+        .fold(lit(false), |any, intent| {
+            any.or(col("intent").eq(lit(intent.clone())).fill_null(lit(false)))
+        });
+    let closing = config
+        .outcomes
+        .closing_intents
         .iter()
         .fold(lit(false), |any, intent| {
             any.or(col("intent").eq(lit(intent.clone())).fill_null(lit(false)))
@@ -382,7 +392,8 @@ fn messages(data: &Dataset, config: &Config, as_of: i64) -> Result<Vec<Message>>
             )
             + flag(sender.eq(lit("agent")).and(visible), AGENT)
             + flag(col("is_fallback"), FALLBACK)
-            + flag(asks_for_person, ASKS_PERSON))
+            + flag(asks_for_person, ASKS_PERSON)
+            + flag(closing, CLOSING))
         .cast(DataType::UInt32)
         .alias("flags"),
         // A categorical's physical value: equal intents, equal codes.
@@ -445,8 +456,8 @@ fn convert(frame: &DataFrame, out: &mut [Message]) -> Result<()> {
     for (m, ((((key, at), source_row), flags), intent)) in out.iter_mut().zip(rows) {
         *m = Message {
             key,
-            // Six bits.
-            flags: flags as u8,
+            // Nine bits.
+            flags: flags as u16,
             intent,
             // The filter on `sent_at` dropped null instants.
             at: at.unwrap_or(i64::MIN),

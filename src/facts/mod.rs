@@ -41,9 +41,11 @@ mod columns;
 mod core;
 pub mod governance;
 mod inputs;
+pub mod outcomes;
 mod repeat;
 mod rules;
 pub mod sends;
+pub mod sla;
 pub mod snapshots;
 pub mod sql;
 pub mod text;
@@ -86,6 +88,9 @@ pub struct Facts {
     /// The billable messages (`key`, `at`, `price`) and what the report says of pricing;
     /// `None` when no message has a `billable` value.
     pub cost: Option<(DataFrame, whatsapp::CostNotes)>,
+    /// The update promises ([`sla::compute`]), one row per owned interval; `None` without
+    /// `[sla]`.
+    pub sla_intervals: Option<DataFrame>,
 }
 
 /// Customer messages as two sorted columns: conversation keys and instants (ms).
@@ -176,6 +181,14 @@ pub fn compute_scoped(
         || inputs.customer_messages(),
     );
     let mut core = core?;
+    let outcomes = outcomes::compute(
+        &frame,
+        core.column("escalated_at")?.i64()?,
+        &inputs,
+        config,
+        as_of,
+    )
+    .context("computing the bot outcomes")?;
     let mut window_violations_after_calls = None;
     let (customer_messages, calls_frame) = match &kept_calls {
         Some(kept) => {
@@ -207,6 +220,17 @@ pub fn compute_scoped(
         .hstack_mut(governance.columns.columns())
         .map_err(anyhow::Error::from)
         .context("adding the governance facts")?;
+    let sla_intervals =
+        match sla::compute(config, &frame, &inputs, as_of).context("computing the SLA promises")? {
+            Some((columns, intervals)) => {
+                frame
+                    .hstack_mut(&columns)
+                    .map_err(anyhow::Error::from)
+                    .context("adding the SLA facts")?;
+                Some(intervals)
+            }
+            None => None,
+        };
     if let Some(columns) = business::compute(config, &frame, &inputs, as_of)
         .context("computing the business-time facts")?
     {
@@ -216,6 +240,7 @@ pub fn compute_scoped(
             .context("adding the business-time facts")?;
     }
     frame.hstack_mut(&identity)?;
+    frame.hstack_mut(&outcomes)?;
     let cost = whatsapp::cost(data, &frame, config, as_of).context("computing the cost facts")?;
     let cost = match cost {
         Some(c) => {
@@ -245,6 +270,7 @@ pub fn compute_scoped(
         assignments: inputs.assignments,
         text: None,
         cost,
+        sla_intervals,
     };
     if scope == governance::Scope::All {
         let text = text::compute(data, &facts, config).context("computing the text facts")?;

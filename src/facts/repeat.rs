@@ -22,8 +22,22 @@ pub(super) fn eligible(as_of: i64) -> Expr {
 /// and entry intent (two missing intents count as the same issue) opened in
 /// `(closed_at, closed_at + 48 h]`.
 pub(super) fn returned(c: &Conversations<'_>) -> Vec<bool> {
+    returned_within(c, REPEAT_HORIZON_MS, true)
+        .into_iter()
+        .map(|at| at.is_some())
+        .collect()
+}
+
+/// For every closed conversation of `c`: when the first other conversation of the same
+/// customer (and entry intent, with `by_intent`; two missing intents match) opened in
+/// `(closed_at, closed_at + horizon]`, if one did.
+pub(super) fn returned_within(
+    c: &Conversations<'_>,
+    horizon: i64,
+    by_intent: bool,
+) -> Vec<Option<i64>> {
     let n = c.len();
-    let issue = |i: usize| (c.customer.get(i), c.intent.get(i));
+    let issue = |i: usize| (c.customer.get(i), c.intent.get(i).filter(|_| by_intent));
     // Each issue's conversations by opening time: the next open after a close is found by a
     // binary search in its run. Sorting by a hash of the issue is much cheaper than by its
     // strings; a hash collision only puts two issues in one run, where the exact comparison
@@ -37,7 +51,7 @@ pub(super) fn returned(c: &Conversations<'_>) -> Vec<bool> {
         })
         .collect();
     order.par_sort_unstable();
-    let mut out = vec![false; n];
+    let mut out = vec![None; n];
     for run in order.chunk_by(|a, b| a.0 == b.0) {
         for &(_, _, i) in run {
             let i = i as usize;
@@ -48,7 +62,8 @@ pub(super) fn returned(c: &Conversations<'_>) -> Vec<bool> {
             out[i] = run[after..]
                 .iter()
                 .find(|&&(_, _, o)| issue(o as usize) == issue(i))
-                .is_some_and(|&(_, opened, _)| opened <= close + REPEAT_HORIZON_MS);
+                .map(|&(_, opened, _)| opened)
+                .filter(|&opened| opened <= close.saturating_add(horizon));
         }
     }
     out

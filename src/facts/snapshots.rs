@@ -24,8 +24,22 @@ use crate::period::{Period, Zone, snapshots_within};
 /// One row per thread open at a snapshot: `key`, `period_start` (Date), `s` (the snapshot,
 /// Int64 ms), `last_customer_at` (at `s`), `lane_at_snapshot`, `silence` (ms, as Float64),
 /// and the facts' `conversation_id`, `owner`, `opened_at`, `channel`, `segment` and `intent`.
-pub fn window(facts: &Facts, period: Period, zone: Zone) -> Result<LazyFrame> {
-    let (pairs, rows) = pairs(facts, period, zone)?;
+///
+/// With `owners` (the configuration, for the lanes' tiers) each pair also has
+/// `owner_at_snapshot`: the owner group at `s` (the last person in a human lane at or before
+/// it; else `bot` when the bot had written and no person was involved by then; else
+/// `unowned`).
+pub fn window(
+    facts: &Facts,
+    period: Period,
+    zone: Zone,
+    owners: Option<&crate::config::Config>,
+) -> Result<LazyFrame> {
+    let (mut pairs, rows) = pairs(facts, period, zone)?;
+    if let Some(config) = owners {
+        let owner = owners_at(facts, &pairs, &rows, config)?;
+        pairs.with_column(owner)?;
+    }
     // Each pair takes its conversation's columns by row: no join.
     let conversation = facts
         .frame
@@ -54,6 +68,60 @@ pub fn window(facts: &Facts, period: Period, zone: Zone) -> Result<LazyFrame> {
             names: ["lane_then".into(), "first_bot_at".into()].into(),
             strict: true,
         }))
+}
+
+/// The owner group at each pair's snapshot (see [`window`]).
+fn owners_at(
+    facts: &Facts,
+    pairs: &DataFrame,
+    rows: &[IdxSize],
+    config: &crate::config::Config,
+) -> Result<Column> {
+    use super::outcomes::{BOT_GROUP, UNOWNED};
+    let assignments = &facts.assignments;
+    let a_key = walk::slice(assignments.column(CONVERSATION_KEY)?.u32()?)?;
+    let a_at = walk::slice(assignments.column("assigned_at")?.i64()?)?;
+    let lanes = assignments.column("lane")?.str()?;
+    let who = assignments.column("assignee_id")?.str()?;
+    let mut tiers: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    let human: Vec<bool> = lanes
+        .iter()
+        .map(|l| {
+            let l = l.unwrap_or_default();
+            *tiers.entry(l).or_insert_with(|| config.tier(l).is_human())
+        })
+        .collect();
+    let first_bot = facts.frame.column("first_bot_at")?.i64()?;
+    let first_agent = facts.frame.column("first_agent_at")?.i64()?;
+    let keys = pairs.column("key")?.u32()?;
+    let at = pairs.column("s")?.i64()?;
+    let mut out = StringChunkedBuilder::new("owner_at_snapshot".into(), pairs.height());
+    for ((key, s), &row) in keys.iter().zip(at.iter()).zip(rows) {
+        let (Some(key), Some(s)) = (key, s) else {
+            out.append_null();
+            continue;
+        };
+        let start = a_key.partition_point(|&k| k < key);
+        let end = a_key.partition_point(|&k| k <= key);
+        let upto = start + a_at[start..end].partition_point(|&t| t <= s);
+        let held = (start..upto)
+            .rev()
+            .find(|&j| human[j] && who.get(j).is_some())
+            .and_then(|j| who.get(j));
+        let group = match held {
+            Some("ALL") => UNOWNED,
+            Some(person) => person,
+            None => {
+                let row = row as usize;
+                let bot = first_bot.get(row).is_some_and(|b| b <= s);
+                let person =
+                    (start..upto).any(|j| human[j]) || first_agent.get(row).is_some_and(|a| a <= s);
+                if bot && !person { BOT_GROUP } else { UNOWNED }
+            }
+        };
+        out.append_value(group);
+    }
+    Ok(out.finish().into_column())
 }
 
 /// The columns of [`pairs`], and the facts row of each pair.

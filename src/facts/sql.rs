@@ -7,36 +7,13 @@
 pub const FACTS: &str = r#"params AS (
   {AS_OF_QUERY}
 ),
-conv_source AS (
+conv AS (
   SELECT c.conversation_id, c.customer_id, c.source_customer_id, c.customer_id_kind AS own_kind,
          c.market AS own_market, c.channel, c.segment, c.intent, c.source_row,
          {OPENED} AS opened_at,
          CASE WHEN {CLOSED} > (SELECT t FROM params) THEN NULL ELSE {CLOSED} END AS closed_at
   FROM conversations c
   WHERE {OPENED} <= (SELECT t FROM params)
-),
--- The kind and market digits of the customer (whatsapp-2026.md B.4): the conversation's own
--- columns when the aliases kept its id, else those of the first conversation whose own id is the
--- resolved one, else recognised from the resolved id.
-root_kinds AS (
-  SELECT source_customer_id, own_kind, own_market FROM (
-    SELECT source_customer_id, own_kind, own_market,
-           ROW_NUMBER() OVER (PARTITION BY source_customer_id ORDER BY source_row) AS k
-    FROM conv_source WHERE own_kind IS NOT NULL) x
-  WHERE k = 1
-),
-conv AS (
-  SELECT c.conversation_id, c.customer_id, c.channel, c.segment, c.intent, c.source_row,
-         c.opened_at, c.closed_at,
-         CASE WHEN c.customer_id = c.source_customer_id AND c.own_kind IS NOT NULL THEN c.own_kind
-              WHEN c.customer_id <> c.source_customer_id AND r.own_kind IS NOT NULL THEN r.own_kind
-              WHEN {IS_BSUID} THEN 'bsuid' WHEN {IS_PHONE} THEN 'phone' ELSE 'other' END AS customer_kind,
-         CASE WHEN c.customer_id = c.source_customer_id AND c.own_kind IS NOT NULL
-                THEN CASE WHEN c.own_kind = 'phone' THEN c.own_market END
-              WHEN c.customer_id <> c.source_customer_id AND r.own_kind IS NOT NULL
-                THEN CASE WHEN r.own_kind = 'phone' THEN r.own_market END
-              WHEN {IS_BSUID} THEN NULL WHEN {IS_PHONE} THEN {PHONE_DIGITS} END AS market
-  FROM conv_source c LEFT JOIN root_kinds r ON r.source_customer_id = c.customer_id
 ),
 msg AS (
   SELECT m.conversation_id, {SENT} AS ts, m.sender, m.kind, m.is_fallback, m.intent, m.source_row
@@ -241,8 +218,31 @@ repeats AS (
   LEFT JOIN wrote_again w ON w.conversation_id = e.conversation_id
   LEFT JOIN returned r ON r.conversation_id = e.conversation_id
 ),
+-- The kind and market digits of the customer (whatsapp-2026.md B.4): the conversation's own
+-- columns when the aliases kept its id, else those of the first conversation whose own id is the
+-- resolved one, else recognised from the resolved id.
+root_kinds AS (
+  SELECT source_customer_id, own_kind, own_market FROM (
+    SELECT source_customer_id, own_kind, own_market,
+           ROW_NUMBER() OVER (PARTITION BY source_customer_id ORDER BY source_row) AS k
+    FROM conv WHERE own_kind IS NOT NULL) x
+  WHERE k = 1
+),
+customer_kinds AS (
+  SELECT c.conversation_id,
+         CASE WHEN c.customer_id = c.source_customer_id AND c.own_kind IS NOT NULL THEN c.own_kind
+              WHEN c.customer_id <> c.source_customer_id AND r.own_kind IS NOT NULL THEN r.own_kind
+              WHEN {IS_BSUID} THEN 'bsuid' WHEN {IS_PHONE} THEN 'phone' ELSE 'other' END AS customer_kind,
+         CASE WHEN c.customer_id = c.source_customer_id AND c.own_kind IS NOT NULL
+                THEN CASE WHEN c.own_kind = 'phone' THEN c.own_market END
+              WHEN c.customer_id <> c.source_customer_id AND r.own_kind IS NOT NULL
+                THEN CASE WHEN r.own_kind = 'phone' THEN r.own_market END
+              WHEN {IS_BSUID} THEN NULL WHEN {IS_PHONE} THEN {PHONE_DIGITS} END AS market
+  FROM conv c LEFT JOIN root_kinds r ON r.source_customer_id = c.customer_id
+),
 facts AS (
-  SELECT c.*,
+  SELECT c.conversation_id, c.customer_id, c.channel, c.segment, c.intent, c.source_row,
+         c.opened_at, c.closed_at, ck.customer_kind, ck.market,
          f.first_customer_at, tf.last_customer_at, tf.first_touch_at, f.first_bot_at, rp.first_reply_at,
          r.escalated_at, r.specialist_at, r.first_human_at, ar.first_agent_reply_at,
          COALESCE(r.reached_human, FALSE) AS reached_human,
@@ -265,6 +265,7 @@ facts AS (
   LEFT JOIN agent_replies ar USING (conversation_id)
   LEFT JOIN repeats rep USING (conversation_id)
   LEFT JOIN touch_facts tf USING (conversation_id)
+  LEFT JOIN customer_kinds ck USING (conversation_id)
 )"#;
 
 /// Business time in SQL (`frt_bh_s`, `tts_bh_s`, `art_bh_s`, as [`super::business`]): each

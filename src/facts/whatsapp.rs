@@ -70,7 +70,7 @@ pub fn identity(frame: &DataFrame) -> Result<[Column; 2]> {
 /// What the report says about pricing besides the metrics.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CostNotes {
-    /// Billable messages with no rate, by (category, market digits or `*`).
+    /// Billable messages with no rate, by (category, the customer's calling code or `*`).
     pub unpriced: BTreeMap<(String, String), u64>,
     /// Outbound visible messages priced per conversation (CBP).
     pub cbp_messages: u64,
@@ -196,12 +196,16 @@ pub fn cost(
                         _ => None,
                     };
                     if price.is_none() && cbp.get(i) != Some(true) && config.pricing.is_some() {
+                        // By calling code: the digits may be a whole phone number.
+                        let market = match digits {
+                            Some(d) => {
+                                crate::ingest::customer::calling_code(d).unwrap_or("unknown code")
+                            }
+                            None => "*",
+                        };
                         *notes
                             .unpriced
-                            .entry((
-                                cat.unwrap_or("").to_owned(),
-                                digits.unwrap_or("*").to_owned(),
-                            ))
+                            .entry((cat.unwrap_or("").to_owned(), market.to_owned()))
                             .or_default() += 1;
                     }
                     if price.is_some() && digits.is_none() {

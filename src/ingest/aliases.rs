@@ -20,6 +20,9 @@ use super::schema::{SOURCE_ROW, Table};
 use super::summary::AliasSummary;
 use super::validate::{QuarantineLine, Reason, RowCounts};
 
+/// What the quarantine shows of a customer id of an alias row.
+pub const WITHHELD: &str = "[customer id withheld]";
+
 /// One usable alias row.
 #[derive(Debug, Clone, PartialEq)]
 struct Row {
@@ -76,7 +79,7 @@ pub fn check(
     for row in rows {
         let key = (row.alias.clone(), row.customer.clone(), row.valid_from);
         if !seen.insert(key) {
-            lines.push(line(&row, "alias", &row.alias, Reason::DuplicateId));
+            lines.push(line(&row, "alias", WITHHELD, Reason::DuplicateId));
         } else {
             kept.push(row);
         }
@@ -85,7 +88,7 @@ pub fn check(
     let mut usable = Vec::with_capacity(kept.len());
     for (row, cyclic) in kept.into_iter().zip(on_cycle) {
         if cyclic {
-            lines.push(line(&row, "alias", &row.alias, Reason::AliasCycle));
+            lines.push(line(&row, "alias", WITHHELD, Reason::AliasCycle));
         } else {
             usable.push(row);
         }

@@ -6,7 +6,7 @@
 //! its row with file, row, column and reason; per table, rows read = rows accepted + rows
 //! quarantined.
 
-mod aliases;
+pub(crate) mod aliases;
 pub mod columns;
 mod csv;
 pub mod customer;

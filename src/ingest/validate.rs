@@ -487,11 +487,17 @@ impl<'r> TableBuilder<'r> {
         // rest (text.md, "Quarantine").
         let table = self.parser.table;
         let text_columns = crate::ingest::schema::text_columns(table);
-        let value = crate::text::quarantine_value(
-            text_columns.contains(&column),
-            column.is_empty() && !text_columns.is_empty(),
-            value,
-        );
+        // An alias row is customer ids and nothing else: none of it is copied.
+        let aliases = table == Table::CustomerAliases;
+        let value = if aliases && matches!(column, "alias" | "customer_id") {
+            crate::ingest::aliases::WITHHELD.to_owned()
+        } else {
+            crate::text::quarantine_value(
+                text_columns.contains(&column),
+                column.is_empty() && (aliases || !text_columns.is_empty()),
+                value,
+            )
+        };
         self.quarantine.push(QuarantineLine {
             table,
             file: self.file.clone(),

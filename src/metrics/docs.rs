@@ -95,6 +95,8 @@ pub fn markers(set: MetricSet, style: Style) -> (String, String) {
             MetricSet::BusinessTime => "business-time",
             MetricSet::Text => "text",
             MetricSet::WhatsApp => "whatsapp",
+            MetricSet::Outcomes => "outcomes",
+            MetricSet::Sla => "sla",
         },
         match style {
             Style::Short => "short",
@@ -142,6 +144,7 @@ mod tests {
         "docs/commands.md",
         "docs/text.md",
         "docs/whatsapp.md",
+        "docs/outcomes-sla.md",
     ];
 
     #[test]

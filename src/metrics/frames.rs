@@ -41,7 +41,13 @@ impl Events {
     ) -> Result<Events> {
         use crate::facts::sends;
         Ok(Events {
-            window: crate::facts::snapshots::window(facts, options.period, options.zone)?.cache(),
+            window: crate::facts::snapshots::window(
+                facts,
+                options.period,
+                options.zone,
+                (options.by == Dimension::Owner).then_some(config),
+            )?
+            .cache(),
             sends: sends::template_sends(data, config, facts.as_of)?.map(LazyFrame::cache),
             failures: sends::send_failures(data, facts.as_of, &facts.customer_messages)?,
             has_briefs: data.has(crate::ingest::schema::Table::Handoffs),
@@ -50,7 +56,7 @@ impl Events {
                 Dimension::None => None,
                 by => Some(std::sync::Arc::new(aggregate::GroupIds::of(
                     &facts.frame,
-                    by.column(),
+                    by.fact_column(),
                 )?)),
             },
         })
@@ -78,6 +84,10 @@ pub struct Frames<'a> {
     pub calls: Option<LazyFrame>,
     /// Whether the facts have the cost columns (some message has a `billable` value).
     pub pricing: bool,
+    /// The update promises (`at` = settled, `interval_lane`, `interval_assignee`), grouped by
+    /// the conversation's group, by the interval's lane (`--by lane`) or assignee (`--by
+    /// owner`); `None` without `[sla]`.
+    pub sla_intervals: Option<LazyFrame>,
     /// The text facts' frames, when the governance facts were computed.
     pub text: Option<TextFrames>,
     /// The group of every conversation, numbered once ([`aggregate::GroupIds`]).
@@ -119,6 +129,8 @@ impl<'a> Frames<'a> {
                 Dimension::Segment => col("segment"),
                 Dimension::Channel => col("channel"),
                 Dimension::Intent => col("intent"),
+                Dimension::Owner if lane == "lane_at_snapshot" => col("owner_at_snapshot"),
+                Dimension::Owner => col("owner_group"),
             }
             .fill_null(lit(UNKNOWN))
             .alias("group")
@@ -187,6 +199,26 @@ impl<'a> Frames<'a> {
             failures: events.failures.clone().map(with_conversation),
             calls: events.calls.clone().map(with_conversation),
             pricing: facts.cost.is_some(),
+            sla_intervals: facts.sla_intervals.clone().map(|intervals| {
+                let own = match options.by {
+                    Dimension::Lane => Some(col("interval_lane")),
+                    Dimension::Owner => Some(col("interval_assignee")),
+                    _ => None,
+                };
+                let joined = with_conversation(intervals.lazy().select([
+                    col("key"),
+                    col("settled_at").alias("at"),
+                    col("lane").alias("interval_lane"),
+                    col("assignee_id").alias("interval_assignee"),
+                    col("due_at"),
+                    col("state"),
+                    col("overshoot_s"),
+                ]));
+                match own {
+                    Some(group) => joined.with_column(group.alias("group")),
+                    None => joined,
+                }
+            }),
             has_briefs: events.has_briefs,
             facts: facts_frame,
             as_of: facts.as_of,
@@ -286,6 +318,13 @@ impl<'a> Frames<'a> {
             .group_by_stable([col("key")])
             .agg(firsts)
             .select(DRILL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
+    }
+
+    /// Long rows for events whose `group` column is their own (not their conversation's),
+    /// each placed in a period by its `at`.
+    pub fn named_rows(&self, events: LazyFrame, values: Vec<(&'static str, Agg)>) -> LazyFrame {
+        let base = events.with_column(self.period_start(col("at")).alias("period_start"));
+        aggregate(base, self.options.by, None, values)
     }
 
     /// Long rows for events (entries, sends, failures), each placed in a period by its `at`.

@@ -7,6 +7,7 @@
 
 mod aggregate;
 mod art_bh;
+mod bot_outcomes;
 mod bot_trap;
 mod brief_missing;
 mod calls;
@@ -29,6 +30,7 @@ mod reopen;
 mod repetition;
 mod resolution_time;
 mod silent_stall;
+mod sla;
 mod specialist_rate;
 mod template_sends;
 mod transfers;
@@ -171,21 +173,31 @@ pub enum MetricSet {
     /// Calls in the thread, customers known only by a business-scoped id, and what messages
     /// cost (whatsapp-2026.md).
     WhatsApp,
+    /// What the bot really resolved (outcomes-sla.md A).
+    Outcomes,
+    /// SLA attainment (outcomes-sla.md B); computed only when the configuration has `[sla]`.
+    Sla,
 }
 
 impl MetricSet {
     /// Every set, in the order of the docs and the report.
-    pub const ALL: [MetricSet; 5] = [
+    pub const ALL: [MetricSet; 7] = [
         MetricSet::Core,
         MetricSet::BusinessTime,
         MetricSet::Governance,
         MetricSet::Text,
         MetricSet::WhatsApp,
+        MetricSet::Outcomes,
+        MetricSet::Sla,
     ];
 
     /// Whether the metrics of this set exist under `config`.
     pub fn available(self, config: &Config) -> bool {
-        self != MetricSet::BusinessTime || config.business_hours.is_some()
+        match self {
+            MetricSet::BusinessTime => config.business_hours.is_some(),
+            MetricSet::Sla => config.sla.is_some(),
+            _ => true,
+        }
     }
 }
 
@@ -198,6 +210,8 @@ pub enum Selection {
     Governance,
     Text,
     WhatsApp,
+    Outcomes,
+    Sla,
     All,
 }
 
@@ -209,6 +223,8 @@ impl Selection {
             Selection::Governance => set == MetricSet::Governance,
             Selection::Text => set == MetricSet::Text,
             Selection::WhatsApp => set == MetricSet::WhatsApp,
+            Selection::Outcomes => set == MetricSet::Outcomes,
+            Selection::Sla => set == MetricSet::Sla,
         }
     }
 }
@@ -272,6 +288,8 @@ pub const REGISTRY: &[Family] = &[
     calls::FAMILY,
     identity::FAMILY,
     cost::FAMILY,
+    bot_outcomes::FAMILY,
+    sla::FAMILY,
 ];
 
 /// For each family that needs an input table the data lacks, one sentence: its ids and what
@@ -434,6 +452,9 @@ pub enum Dimension {
     Segment,
     Channel,
     Intent,
+    /// The owner group (outcomes-sla.md C): the last person who held the conversation, `bot`
+    /// or `unowned`.
+    Owner,
     None,
 }
 
@@ -445,7 +466,16 @@ impl Dimension {
             Dimension::Segment => "segment",
             Dimension::Channel => "channel",
             Dimension::Intent => "intent",
+            Dimension::Owner => "owner",
             Dimension::None => "group",
+        }
+    }
+
+    /// The facts column that holds a conversation's group.
+    pub fn fact_column(self) -> &'static str {
+        match self {
+            Dimension::Owner => "owner_group",
+            other => other.column(),
         }
     }
 }

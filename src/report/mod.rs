@@ -55,6 +55,8 @@ pub struct ReportInput<'a> {
     pub whatsapp: whatsapp::WhatsAppLines,
     /// Whether the configuration has `[business_hours]` (the business-time metrics exist).
     pub business_time: bool,
+    /// Whether the configuration has `[sla]` (the SLA metrics exist).
+    pub sla: bool,
     /// Why this period (a fallback from an empty default) or that it has no data.
     pub period_note: Option<String>,
 }
@@ -132,6 +134,7 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
     let shown_metrics = metrics::REGISTRY
         .iter()
         .filter(|f| input.business_time || f.set != metrics::MetricSet::BusinessTime)
+        .filter(|f| input.sla || f.set != metrics::MetricSet::Sla)
         .flat_map(|f| f.metrics.iter());
     for metric in shown_metrics {
         let mut trend = charts::trends(&shown, metric, periods, &largest);

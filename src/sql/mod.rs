@@ -109,6 +109,7 @@ impl Export<'_> {
             Dimension::Segment => "COALESCE(segment, 'unknown')".to_owned(),
             Dimension::Channel => "COALESCE(channel, 'unknown')".to_owned(),
             Dimension::Intent => "COALESCE(intent, 'unknown')".to_owned(),
+            Dimension::Owner => "COALESCE(owner_group, 'unknown')".to_owned(),
         }
     }
 
@@ -238,6 +239,35 @@ impl Export<'_> {
             (
                 "{PHONE_DIGITS}",
                 format!("CASE WHEN substr({id}, 1, 1) = '+' THEN substr({id}, 2) ELSE {id} END"),
+            ),
+            (
+                "{NOT_CLOSING}",
+                if self.config.outcomes.closing_intents.is_empty() {
+                    "TRUE".to_owned()
+                } else {
+                    format!(
+                        "(m.intent IS NULL OR m.intent NOT IN ({}))",
+                        list(&self.config.outcomes.closing_intents)
+                    )
+                },
+            ),
+            (
+                "{ABANDON_MS}",
+                self.config.outcomes.abandon_after_ms.to_string(),
+            ),
+            (
+                "{HORIZON_MS}",
+                self.config.outcomes.durable_horizon_ms.to_string(),
+            ),
+            (
+                "{DURABLE_INTENT}",
+                match self.config.outcomes.durable_match {
+                    crate::config::DurableMatch::CustomerIntent => {
+                        "\n      AND (n.intent = p.intent OR (n.intent IS NULL AND p.intent IS NULL))"
+                            .to_owned()
+                    }
+                    crate::config::DurableMatch::Customer => String::new(),
+                },
             ),
             ("{FOUND_AT}", ms("tf.sent_at")),
             ("{NO_TOKENS}", d.without_tokens("next_action")),

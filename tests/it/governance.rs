@@ -178,10 +178,27 @@ fn metrics_prints_the_ten_by_default_and_governance_on_request() {
         .iter()
         .filter(|r| r[2] == "bsuid_only_rate")
         .count();
+    // And the bot outcomes, which need no configuration.
+    let outcome_rows = rows(&all)
+        .iter()
+        .filter(|r| {
+            [
+                "bot_resolution_rate",
+                "bot_abandon_rate",
+                "bot_escalated_rate",
+                "durable_bot_resolution_rate",
+                "handoff_reason_human_request_rate",
+                "handoff_reason_strikes_rate",
+                "handoff_reason_other_rate",
+            ]
+            .contains(&r[2].as_str())
+        })
+        .count();
+    assert!(outcome_rows > 0);
     assert!(identity_rows > 0);
     assert_eq!(
         rows(&all).len(),
-        rows(&core).len() + 70 + text_rows + identity_rows
+        rows(&core).len() + 70 + text_rows + identity_rows + outcome_rows
     );
     let list = l2lens(&["metrics", "--list"]);
     let list = String::from_utf8_lossy(&list.stdout).into_owned();

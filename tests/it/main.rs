@@ -9,6 +9,7 @@ mod ingest;
 mod ingest_stream;
 mod layers;
 mod metrics;
+mod outcomes;
 mod query;
 mod report;
 mod report_views;

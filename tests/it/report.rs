@@ -386,9 +386,9 @@ fn charts_decode_at_their_size_and_reruns_are_identical() {
     let pngs: Vec<_> = first.iter().filter(|(n, _)| n.ends_with(".png")).collect();
     assert_eq!(
         pngs.len(),
-        39,
-        "one chart per metric: the ten (15 ids), 11-12 (3), G1-G8, the five text metrics and \
-         the eight of calls, identity and cost"
+        46,
+        "one chart per metric: the ten (15 ids), 11-12 (3), G1-G8, the five text metrics, the \
+         eight of calls, identity and cost and the seven of bot outcomes (no SLA without [sla])"
     );
     for (name, bytes) in &pngs {
         let image = image::load_from_memory(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -143,6 +143,11 @@ fn ingest_quarantines_the_rows_the_fixture_lists() {
         .map(|(a, b, c, d)| ((*a).into(), (*b).into(), (*c).into(), (*d).into()))
         .collect();
     assert_eq!(lines, expected);
+    // An alias row is customer ids: the quarantine copies none of them.
+    let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).unwrap();
+    for id in ["DE.Cyc1", "DE.Cyc2", "4915100000205", "DE.AbC123"] {
+        assert!(!quarantine.contains(id), "{id} in {quarantine}");
+    }
     // Resolution changed two customers (i02, i03); the export's ids are kept beside.
     let summary = std::fs::read_to_string(out.join("ingest_summary.json")).unwrap();
     assert!(
@@ -238,8 +243,13 @@ fn the_report_has_the_cost_section_and_the_identity_lines() {
         "billable messages had no rate",
         "Calls: window_refresh = any",
         "call pricing is not modelled",
+        "meta_business_agent / market 49: 1",
     ] {
         assert!(page.contains(needle), "{needle}");
+    }
+    // No customer's number reaches the page, not even as a market.
+    for id in ["4915100000304", "4915100000201", "DE.AbC123", "DE.Pq1"] {
+        assert!(!page.contains(id), "{id} on the page");
     }
     // Without pricing data the section is absent and one sentence says why.
     let out = scratch.join("golden-report");
@@ -359,4 +369,61 @@ fn an_unanswered_business_call_with_no_thread_is_quarantined() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0][4], "call_without_thread");
     assert_eq!(read_csv_rows(&out.join("calls.csv")).len(), 0);
+}
+
+#[test]
+fn with_hashed_customer_ids_the_aliases_are_hashed_and_the_kind_and_market_survive() {
+    let scratch = Scratch::new("wa26-hashed");
+    let config = scratch.write(
+        "l2lens.toml",
+        "[import.whatsapp]\nhash_customer_ids = true\n",
+    );
+    let out = scratch.join("imported");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_l2lens"))
+        .args([
+            "import",
+            "whatsapp",
+            "-q",
+            "--config",
+            s(&config),
+            "--in",
+            s(&fixture("whatsapp2026/webhooks.jsonl")),
+            "--out",
+            s(&out),
+        ])
+        .env("L2LENS_TEXT_KEY", "l2lens-fixture-key")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    for table in ["conversations", "customer_aliases", "calls", "messages"] {
+        let text = std::fs::read_to_string(out.join(format!("{table}.csv"))).unwrap();
+        for id in [
+            "4915100000401",
+            "4915100000499",
+            "DE.Link401",
+            "DE.New499",
+            "DE.Solo402",
+        ] {
+            assert!(!text.contains(id), "{id} in {table}");
+        }
+    }
+    let conversations = records(&out.join("conversations.csv"));
+    let mut kinds: Vec<(&str, &str)> = conversations
+        .iter()
+        .map(|r| (r["customer_id_kind"].as_str(), r["market"].as_str()))
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, [("bsuid", ""), ("phone", "49")]);
+    let aliases = records(&out.join("customer_aliases.csv"));
+    assert_eq!(aliases.len(), 3);
+    let phone = conversations
+        .iter()
+        .find(|r| r["customer_id_kind"] == "phone")
+        .unwrap();
+    let root = &phone["customer_id"];
+    assert!(
+        aliases.iter().all(|a| &a["customer_id"] == root),
+        "{aliases:?}"
+    );
+    assert_eq!(aliases[1]["valid_from"], "2026-11-17T08:00:00Z");
 }

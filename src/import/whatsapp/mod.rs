@@ -10,7 +10,6 @@
 //! de-duplication of ids across threads and of late statuses).
 
 mod calls;
-mod e164;
 mod events;
 pub mod payload;
 mod read;

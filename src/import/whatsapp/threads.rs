@@ -591,7 +591,7 @@ fn write_thread(
     let closed = closed_at.map(format_rfc3339);
     // The kind and calling code of the id as received, before any hashing.
     let (kind, market) = match crate::ingest::customer::recognise(customer) {
-        ("phone", _) => ("phone", super::e164::calling_code(customer)),
+        ("phone", _) => ("phone", crate::ingest::customer::calling_code(customer)),
         (kind, _) => (kind, None),
     };
     let parent = writer.parents.get(customer.as_str()).cloned();

@@ -1,0 +1,107 @@
+//! Bot outcomes, SLA attainment and `--by owner` through the built binary, on the hand-checked
+//! outcomes fixture.
+
+use std::path::Path;
+
+use crate::util::{Scratch, fixture, l2lens, read_csv_rows, stderr};
+
+const AS_OF: &str = "2026-11-25T00:00:00Z";
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// `metrics --select all` on the fixture with its config, `--by by`.
+fn metrics(scratch: &Scratch, by: &str, config: Option<&Path>) -> Vec<Vec<String>> {
+    let out = scratch.join(&format!("metrics-{by}.csv"));
+    let default = fixture("outcomes/l2lens.toml");
+    let config = config.unwrap_or(&default);
+    let run = l2lens(&[
+        "metrics",
+        "-q",
+        "--data",
+        s(&fixture("outcomes")),
+        "--config",
+        s(config),
+        "--select",
+        "all",
+        "--as-of",
+        AS_OF,
+        "--by",
+        by,
+        "--out",
+        s(&out),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    read_csv_rows(&out)
+}
+
+/// `got`'s rows of the ids in `expected` equal `expected`: same keys in the same order, values
+/// within 1e-9, same n.
+fn assert_rows(got: &[Vec<String>], expected: &[Vec<String>]) {
+    let ids: Vec<&str> = expected.iter().map(|r| r[2].as_str()).collect();
+    let got: Vec<&Vec<String>> = got
+        .iter()
+        .filter(|r| ids.contains(&r[2].as_str()))
+        .collect();
+    let mismatch: Vec<String> = expected
+        .iter()
+        .filter(|e| {
+            !got.iter().any(|g| {
+                g[..3] == e[..3] && g[4] == e[4] && {
+                    let (gv, ev): (f64, f64) = (g[3].parse().unwrap(), e[3].parse().unwrap());
+                    (gv - ev).abs() <= 1e-9 * ev.abs().max(1.0)
+                }
+            })
+        })
+        .map(|e| format!("{e:?}"))
+        .collect();
+    let extra: Vec<String> = got
+        .iter()
+        .filter(|g| !expected.iter().any(|e| g[..3] == e[..3]))
+        .map(|g| format!("{g:?}"))
+        .collect();
+    assert!(
+        mismatch.is_empty() && extra.is_empty(),
+        "missing or different: {mismatch:#?}\nextra: {extra:#?}"
+    );
+    for (g, e) in got.iter().zip(expected) {
+        assert_eq!(g[..3], e[..3], "the same order");
+    }
+}
+
+#[test]
+fn the_fixture_by_lane_equals_the_hand_checked_values() {
+    let scratch = Scratch::new("outcomes-lane");
+    let got = metrics(&scratch, "lane", None);
+    let expected = read_csv_rows(&fixture("outcomes/expected_metrics.csv"));
+    assert_eq!(expected.len(), 93);
+    assert_rows(&got, &expected);
+}
+
+#[test]
+fn the_fixture_by_owner_equals_the_hand_checked_values() {
+    let scratch = Scratch::new("outcomes-owner");
+    let got = metrics(&scratch, "owner", None);
+    let expected = read_csv_rows(&fixture("outcomes/expected_metrics_owner.csv"));
+    assert_eq!(expected.len(), 172);
+    assert_rows(&got, &expected);
+}
+
+#[test]
+fn without_sla_no_sla_metric_exists_and_the_others_are_unchanged() {
+    let scratch = Scratch::new("outcomes-nosla");
+    // The fixture's config without its [sla] blocks (the schedules after them stay).
+    let text = std::fs::read_to_string(fixture("outcomes/l2lens.toml")).unwrap();
+    let (before, rest) = text.split_once("[sla]").unwrap();
+    let after = &rest[rest.find("[schedules").unwrap()..];
+    let config = scratch.write("l2lens.toml", format!("{before}{after}"));
+    let without = metrics(&scratch, "lane", Some(&config));
+    assert!(!without.iter().any(|r| r[2].starts_with("sla_")));
+    let with = metrics(&scratch, "lane", None);
+    let others: Vec<&Vec<String>> = with.iter().filter(|r| !r[2].starts_with("sla_")).collect();
+    assert_eq!(others.len(), without.len());
+    for (a, b) in others.iter().zip(&without) {
+        assert_eq!(*a, b);
+    }
+}
