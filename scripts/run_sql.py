@@ -6,8 +6,8 @@ Usage: run_sql.py ENGINE WAREHOUSE_DIR SQL_FILE OUT_CSV [WAREHOUSE_DIR SQL_FILE 
 
 ENGINE is one of
   duckdb     DuckDB's Python API, the file split on `;` as many tools do;
-  spark      PySpark (local[2], UI off, a 6 GB driver), split the same way, each job in a
-             driver of its own, two at a time;
+  spark      PySpark (local[2], UI off, an 8 GB driver), split the same way, each job in a
+             driver of its own, one at a time;
   duckdb-cli DuckDB's own shell (`duckdb`, PyPI `duckdb-cli`): the file as is, with `.read`;
   spark-sql  Spark's SQL shell (`spark-sql`, shipped with PyPI `pyspark`): the file as is,
              with `-f`.
@@ -102,9 +102,10 @@ def run_spark(jobs):
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
-        # Planning the --select all script (some forty aggregations over shared CTEs, which
-        # Spark copies into each reference) needs more than the default 1 GB of driver heap.
-        .config("spark.driver.memory", "6g")
+        # Planning the --select all script (some sixty aggregations over shared CTEs, which
+        # Spark copies into each reference) needs far more than the default 1 GB of driver
+        # heap.
+        .config("spark.driver.memory", "8g")
         # The status store keeps every query's plan description (huge for these plans) for the
         # UI; keeping a few lets one session run several scripts.
         .config("spark.sql.ui.retainedExecutions", "2")
@@ -192,7 +193,7 @@ def run_spark_sql(jobs):
                 f.write(views(warehouse, "spark"))
             done = subprocess.run(
                 [
-                    shell, "--master", "local[2]", "--driver-memory", "6g",
+                    shell, "--master", "local[2]", "--driver-memory", "8g",
                     "--conf", "spark.ui.enabled=false",
                     "--conf", "spark.sql.session.timeZone=UTC",
                     "--conf", "spark.hadoop.hive.cli.print.header=true",
@@ -223,14 +224,15 @@ def main():
     jobs = [tuple(args[i:i + 3]) for i in range(0, len(args), 3)]
     if engine == "spark" and len(jobs) > 1:
         # One driver per script: a driver that has planned one --select all script keeps
-        # enough of it that the next one can exhaust its heap. Two at a time on two cores.
+        # enough of it that the next one can exhaust its heap. One at a time: two 8 GB
+        # drivers and the tests beside them do not fit a 24 GB machine.
         import concurrent.futures
         import subprocess
 
         def one(job):
             return subprocess.run([sys.executable, __file__, "spark", *job]).returncode
 
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             codes = list(pool.map(one, jobs))
         return max(codes)
     engines = {

@@ -61,6 +61,60 @@ pub struct BoardRow {
     pub next_update_due: Option<i64>,
     pub due_at: Option<i64>,
     pub flags: Vec<&'static str>,
+    /// With `[sla]`: the earliest due instant among the pending promises, and the promises in
+    /// breach (`frt`, `human_frt`, `tts`, `update`, `resolution`, in that order).
+    pub sla: Option<SlaState>,
+}
+
+/// The earliest due instant among the pending promises, and the promises in breach.
+pub type SlaState = (Option<i64>, Vec<&'static str>);
+
+/// The SLA columns of the board, after `due_at`, with `[sla]`.
+pub const SLA_COLUMNS: &[&str] = &["sla_due_at", "sla_breached"];
+
+/// The SLA state of every facts row: the earliest pending due instant and the breached
+/// promises; `None` without the SLA facts.
+fn sla_states(f: &DataFrame) -> Result<Option<Vec<SlaState>>> {
+    if f.column("sla_update_hits").is_err() {
+        return Ok(None);
+    }
+    let promises: [(&'static str, bool); 5] = [
+        ("frt", false),
+        ("human_frt", false),
+        ("tts", false),
+        ("update", true),
+        ("resolution", false),
+    ];
+    let mut out: Vec<SlaState> = vec![(None, Vec::new()); f.height()];
+    for (p, intervals) in promises {
+        if intervals {
+            let due = f.column("sla_update_pending_due_at")?.i64()?;
+            let breaches = f.column("sla_update_breaches")?.u32()?;
+            for (i, o) in out.iter_mut().enumerate() {
+                if let Some(d) = due.get(i) {
+                    o.0 = Some(o.0.map_or(d, |e: i64| e.min(d)));
+                }
+                if breaches.get(i).is_some_and(|b| b > 0) {
+                    o.1.push(p);
+                }
+            }
+            continue;
+        }
+        let state = f.column(&format!("sla_{p}_state"))?.str()?;
+        let due = f.column(&format!("sla_{p}_due_at"))?.i64()?;
+        for (i, o) in out.iter_mut().enumerate() {
+            match state.get(i) {
+                Some("pending") => {
+                    if let Some(d) = due.get(i) {
+                        o.0 = Some(o.0.map_or(d, |e: i64| e.min(d)));
+                    }
+                }
+                Some("breach") => o.1.push(p),
+                _ => {}
+            }
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Conversations with a customer exposure or a business item carrying a card number or CVV.
@@ -131,6 +185,7 @@ pub fn build(facts: &Facts, config: &Config) -> Result<Vec<BoardRow>> {
     let detector = crate::text::detector(&config.text, None)?;
     let duplicate_open = f.column("now_duplicate_open")?.bool()?;
     let risk_line = hours_ms(config.window_risk_hours);
+    let sla = sla_states(f)?;
 
     let mut rows = Vec::new();
     for i in 0..f.height() {
@@ -206,6 +261,7 @@ pub fn build(facts: &Facts, config: &Config) -> Result<Vec<BoardRow>> {
             next_update_due,
             due_at,
             flags,
+            sla: sla.as_ref().map(|s| s[i].clone()),
         });
     }
     rows.sort_by(|a, b| {
@@ -259,26 +315,44 @@ pub fn instant_text(ms: i64) -> String {
 /// The board as CSV: empty cells for nulls, flags `;`-joined.
 pub fn to_csv(rows: &[BoardRow]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS)?;
+    let with_sla = rows.first().is_some_and(|r| r.sla.is_some());
+    let mut header: Vec<&str> = COLUMNS.to_vec();
+    if with_sla {
+        let at = header
+            .iter()
+            .position(|c| *c == "due_at")
+            .expect("a due_at column")
+            + 1;
+        header.splice(at..at, SLA_COLUMNS.iter().copied());
+    }
+    w.write_record(&header)?;
     let t = |v: Option<i64>| v.map(instant_text).unwrap_or_default();
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     for r in rows {
-        w.write_record([
-            r.conversation_id.clone(),
-            s(&r.channel),
-            s(&r.segment),
-            s(&r.intent),
-            r.lane.clone(),
-            s(&r.owner),
-            t(r.owner_since),
-            s(&r.next_action),
-            t(r.last_customer_at),
-            t(r.window_closes_at),
-            t(r.last_agent_at),
-            t(r.next_update_due),
-            t(r.due_at),
-            r.flags.join(";"),
-        ])?;
+        w.write_record(
+            [
+                r.conversation_id.clone(),
+                s(&r.channel),
+                s(&r.segment),
+                s(&r.intent),
+                r.lane.clone(),
+                s(&r.owner),
+                t(r.owner_since),
+                s(&r.next_action),
+                t(r.last_customer_at),
+                t(r.window_closes_at),
+                t(r.last_agent_at),
+                t(r.next_update_due),
+                t(r.due_at),
+            ]
+            .into_iter()
+            .chain(
+                r.sla
+                    .iter()
+                    .flat_map(|(due, breached)| [t(*due), breached.join(";")]),
+            )
+            .chain([r.flags.join(";")]),
+        )?;
     }
     w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -303,6 +377,28 @@ pub fn to_frame(rows: &[BoardRow]) -> Result<DataFrame> {
         "due_at" => at(|r| r.due_at),
         "flags" => rows.iter().map(|r| r.flags.join(";")).collect::<Vec<_>>(),
     )?;
+    let mut frame = frame;
+    if rows.first().is_some_and(|r| r.sla.is_some()) {
+        let at = frame.get_column_index("flags").expect("a flags column");
+        frame.insert_column(
+            at,
+            Column::new(
+                "sla_breached".into(),
+                rows.iter()
+                    .map(|r| r.sla.as_ref().map(|(_, b)| b.join(";")))
+                    .collect::<Vec<_>>(),
+            ),
+        )?;
+        frame.insert_column(
+            at,
+            Column::new(
+                "sla_due_at".into(),
+                rows.iter()
+                    .map(|r| r.sla.as_ref().and_then(|(d, _)| *d))
+                    .collect::<Vec<_>>(),
+            ),
+        )?;
+    }
     let instants = [
         "owner_since",
         "last_customer_at",
@@ -310,6 +406,7 @@ pub fn to_frame(rows: &[BoardRow]) -> Result<DataFrame> {
         "last_agent_at",
         "next_update_due",
         "due_at",
+        "^sla_due_at$",
     ];
     Ok(frame
         .lazy()

@@ -208,6 +208,27 @@ pub(crate) fn analyse(
     Ok(analysis)
 }
 
+/// The caption of the bot outcomes table.
+fn outcome_notes(o: &crate::config::Outcomes) -> Vec<String> {
+    let closing = if o.closing_intents.is_empty() {
+        "none".to_owned()
+    } else {
+        o.closing_intents.join(", ")
+    };
+    vec![format!(
+        "Bot conversations settled in the period: resolved, abandoned or handed to a person; \
+         open, unengaged and human-first ones excluded. A question unanswered {} h after the \
+         customer's last message is abandoned; closing intents skipped: {closing}. A resolution \
+         holds with no repeat contact ({}) within {} days.",
+        o.abandon_after_ms as f64 / 3_600_000.0,
+        match o.durable_match {
+            crate::config::DurableMatch::CustomerIntent => "same customer and intent",
+            crate::config::DurableMatch::Customer => "same customer",
+        },
+        o.durable_horizon_ms as f64 / 86_400_000.0
+    )]
+}
+
 /// Evaluates the alerts of the period to report and writes the report; the report is on
 /// disk before anything else happens with the alerts.
 pub(crate) fn report_period(
@@ -272,6 +293,7 @@ pub(crate) fn report_period(
         )?,
         business_time: analysis.config.business_hours.is_some(),
         sla: analysis.config.sla.is_some(),
+        outcome_notes: outcome_notes(&analysis.config.outcomes),
         period_note: chosen.note.clone(),
     };
     let files = crate::report::build(&input)?;

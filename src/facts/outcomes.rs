@@ -287,3 +287,195 @@ fn columns(
     columns.with_column(Column::new("repeat_at".into(), repeat_at))?;
     Ok(columns.columns().to_vec())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    fn msg(at_min: i64, flags: u16, intent: u32) -> Message {
+        Message {
+            key: 0,
+            flags,
+            intent,
+            at: at_min * MIN,
+            source_row: 0,
+        }
+    }
+
+    fn row(at_min: i64, lane: &'static str, assignee: Option<&'static str>) -> Row<'static> {
+        Row {
+            at: at_min * MIN,
+            lane,
+            tier: crate::config::Config::default().tier(lane),
+            assignee,
+            reason: None,
+        }
+    }
+
+    fn params(as_of_min: i64) -> Params {
+        Params {
+            as_of: as_of_min * MIN,
+            abandon_after_ms: 60 * MIN,
+            horizon_ms: 7 * 24 * 60 * MIN,
+            strikes: 3,
+        }
+    }
+
+    const BOT_REPLY: u16 = BOT | REPLY;
+
+    #[test]
+    fn a_reply_at_the_same_instant_or_exactly_at_the_close_answers_and_a_fallback_does_not() {
+        // The reply in the same minute as the last question, written before it in the input.
+        let same = [
+            msg(0, CUSTOMER, NO_INTENT),
+            msg(5, BOT_REPLY, NO_INTENT),
+            msg(5, CUSTOMER, NO_INTENT),
+        ];
+        let o = conversation(&same, &[], Some(10 * MIN), None, params(1000));
+        assert_eq!(
+            (o.outcome, o.outcome_at),
+            (Some("bot_resolved"), Some(10 * MIN))
+        );
+        // Exactly at the close.
+        let at_close = [
+            msg(0, CUSTOMER, NO_INTENT),
+            msg(1, BOT_REPLY, NO_INTENT),
+            msg(5, CUSTOMER, NO_INTENT),
+            msg(10, BOT_REPLY, NO_INTENT),
+        ];
+        let o = conversation(&at_close, &[], Some(10 * MIN), None, params(1000));
+        assert_eq!(o.outcome, Some("bot_resolved"));
+        // Only a fallback: abandoned at the close (earlier than L + 60 min).
+        let fallback = [
+            msg(0, CUSTOMER, NO_INTENT),
+            msg(1, BOT_REPLY | FALLBACK, NO_INTENT),
+        ];
+        let o = conversation(&fallback, &[], Some(30 * MIN), None, params(1000));
+        assert_eq!(
+            (o.outcome, o.outcome_at),
+            (Some("abandoned"), Some(30 * MIN))
+        );
+    }
+
+    #[test]
+    fn a_late_reply_does_not_undo_an_abandonment_and_an_open_thread_waits_its_time() {
+        // L at 0, a bot reply at 61 (> L + 60): abandoned at L + 60 though closed at 70.
+        let late = [msg(0, CUSTOMER, NO_INTENT), msg(61, BOT_REPLY, NO_INTENT)];
+        let o = conversation(&late, &[], Some(70 * MIN), None, params(1000));
+        assert_eq!(
+            (o.outcome, o.outcome_at),
+            (Some("abandoned"), Some(60 * MIN))
+        );
+        // Open, unanswered for exactly the limit: still open; one minute more: abandoned.
+        let open = [msg(0, BOT_REPLY, NO_INTENT), msg(1, CUSTOMER, NO_INTENT)];
+        assert_eq!(
+            conversation(&open, &[], None, None, params(61)).outcome,
+            Some("open")
+        );
+        assert_eq!(
+            conversation(&open, &[], None, None, params(62)).outcome,
+            Some("abandoned")
+        );
+    }
+
+    #[test]
+    fn human_first_is_tested_before_escalated_and_unengaged_needs_a_close() {
+        let agent_first = [
+            msg(0, CUSTOMER, NO_INTENT),
+            msg(2, AGENT | REPLY, NO_INTENT),
+            msg(5, BOT_REPLY, NO_INTENT),
+            msg(10, AGENT | REPLY, NO_INTENT),
+        ];
+        let o = conversation(&agent_first, &[], Some(30 * MIN), None, params(1000));
+        assert_eq!(
+            (o.outcome, o.human_at),
+            (Some("human_first"), Some(10 * MIN))
+        );
+        assert_eq!(o.owner_group, UNOWNED);
+        // An agent's reply with no assignment escalates; the owner is nobody named.
+        let replied = [
+            msg(0, CUSTOMER, NO_INTENT),
+            msg(1, BOT_REPLY, NO_INTENT),
+            msg(5, AGENT | REPLY, NO_INTENT),
+        ];
+        let o = conversation(&replied, &[], Some(30 * MIN), None, params(1000));
+        assert_eq!(
+            (o.outcome, o.outcome_at, o.reason),
+            (Some("escalated"), Some(5 * MIN), Some("other"))
+        );
+        // The bot wrote and the customer never did: unengaged once closed, open before.
+        let outbound = [msg(0, BOT_REPLY, NO_INTENT)];
+        assert_eq!(
+            conversation(&outbound, &[], Some(MIN), None, params(1000)).outcome,
+            Some("unengaged")
+        );
+        assert_eq!(
+            conversation(&outbound, &[], None, None, params(1000)).outcome,
+            Some("open")
+        );
+        // A bot message only after the close: no outcome, but the bot is the owner group.
+        let survey = [msg(0, CUSTOMER, NO_INTENT), msg(40, BOT_REPLY, NO_INTENT)];
+        let o = conversation(&survey, &[], Some(30 * MIN), None, params(1000));
+        assert_eq!((o.outcome, o.owner_group), (None, BOT_GROUP));
+    }
+
+    #[test]
+    fn a_request_for_a_person_wins_a_tie_with_the_third_strike() {
+        let messages = [
+            msg(0, CUSTOMER, NO_INTENT),
+            msg(1, BOT_REPLY | FALLBACK, NO_INTENT),
+            msg(2, BOT_REPLY | FALLBACK, NO_INTENT),
+            msg(3, CUSTOMER | ASKS_PERSON, 9),
+            msg(3, BOT_REPLY | FALLBACK, NO_INTENT),
+        ];
+        let rows = [
+            row(0, "automation", Some("bot-1")),
+            row(4, "general", Some("agent-c")),
+            row(9, "general", None),
+        ];
+        let o = conversation(
+            &messages,
+            &rows,
+            Some(30 * MIN),
+            Some(4 * MIN),
+            params(1000),
+        );
+        assert_eq!(
+            (o.outcome, o.reason),
+            (Some("escalated"), Some("human_request"))
+        );
+        // A later queue row does not erase the owner; a bot-lane assignee never is one.
+        assert_eq!(o.owner_group, "agent-c");
+        // Strikes alone.
+        let strikes = [
+            msg(0, CUSTOMER, 7),
+            msg(1, BOT_REPLY | FALLBACK, NO_INTENT),
+            msg(2, CUSTOMER, 7),
+            msg(3, BOT_REPLY | FALLBACK, NO_INTENT),
+        ];
+        let o = conversation(
+            &strikes,
+            &rows[..2],
+            Some(30 * MIN),
+            Some(4 * MIN),
+            params(1000),
+        );
+        assert_eq!(o.reason, Some("strikes"));
+    }
+
+    #[test]
+    fn closing_intents_are_no_question_and_a_repeat_within_the_horizon_is_found() {
+        let thanks = [
+            msg(0, CUSTOMER, NO_INTENT),
+            msg(1, BOT_REPLY, NO_INTENT),
+            msg(2, CUSTOMER | CLOSING, 3),
+            msg(7 * 24 * 60 + 10, CUSTOMER, NO_INTENT),
+        ];
+        let o = conversation(&thanks, &[], Some(10 * MIN), None, params(20_000));
+        assert_eq!(o.outcome, Some("bot_resolved"));
+        // The message exactly 7 days after the close is within the (inclusive) horizon.
+        assert_eq!(o.wrote_again_at, Some((7 * 24 * 60 + 10) * MIN));
+    }
+}

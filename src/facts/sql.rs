@@ -218,6 +218,20 @@ repeats AS (
   LEFT JOIN wrote_again w ON w.conversation_id = e.conversation_id
   LEFT JOIN returned r ON r.conversation_id = e.conversation_id
 ),
+-- The owner group (outcomes-sla.md C): the last person in a human lane, else the bot when no
+-- person touched a bot conversation, else nobody named.
+owner_rows AS (
+  SELECT conversation_id, assignee_id FROM (
+    SELECT conversation_id, assignee_id,
+           ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY ts DESC, source_row DESC) AS from_last
+    FROM routing WHERE tier >= 1 AND assignee_id IS NOT NULL) x
+  WHERE from_last = 1
+),
+agent_firsts AS (
+  SELECT conversation_id, min(ts) AS first_agent_at
+  FROM msg WHERE sender = 'agent' AND (kind IS NULL OR kind <> 'internal_note')
+  GROUP BY conversation_id
+),
 -- The kind and market digits of the customer (whatsapp-2026.md B.4): the conversation's own
 -- columns when the aliases kept its id, else those of the first conversation whose own id is the
 -- resolved one, else recognised from the resolved id.
@@ -254,7 +268,13 @@ facts AS (
          f.first_bot_at IS NOT NULL AND COALESCE(t.trap_signals, 0) > {TRAP_LIMIT} AS trapped,
          COALESCE(b.context_complete, FALSE) AS context_complete,
          COALESCE(b.context_score, 0E0) AS context_score,
-         rep.repeat_48h
+         rep.repeat_48h,
+         CASE WHEN ow.assignee_id = 'ALL' THEN 'unowned'
+              WHEN ow.assignee_id IS NOT NULL THEN ow.assignee_id
+              WHEN f.first_bot_at IS NOT NULL AND NOT COALESCE(r.reached_human, FALSE)
+                   AND af.first_agent_at IS NULL THEN 'bot'
+              ELSE 'unowned' END AS owner_group,
+         af.first_agent_at
   FROM conv c
   LEFT JOIN firsts f USING (conversation_id)
   LEFT JOIN replies rp USING (conversation_id)
@@ -266,6 +286,8 @@ facts AS (
   LEFT JOIN repeats rep USING (conversation_id)
   LEFT JOIN touch_facts tf USING (conversation_id)
   LEFT JOIN customer_kinds ck USING (conversation_id)
+  LEFT JOIN owner_rows ow USING (conversation_id)
+  LEFT JOIN agent_firsts af USING (conversation_id)
 )"#;
 
 /// Business time in SQL (`frt_bh_s`, `tts_bh_s`, `art_bh_s`, as [`super::business`]): each

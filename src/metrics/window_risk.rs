@@ -128,7 +128,8 @@ snapshots AS (
   SELECT period_start, s FROM periods WHERE start_ms < (SELECT t FROM params)
 ),
 window_pairs AS (
-  SELECT f.conversation_id, f.segment, f.channel, f.intent, f.first_bot_at, p.period_start, p.s
+  SELECT f.conversation_id, f.segment, f.channel, f.intent, f.first_bot_at, f.first_agent_at,
+         p.period_start, p.s
   FROM facts f JOIN snapshots p
     ON f.opened_at < p.s AND f.first_touch_at <= p.s AND (f.closed_at IS NULL OR p.s < f.closed_at)
   WHERE f.channel = 'whatsapp'
@@ -150,8 +151,9 @@ window_lanes AS (
 window_cohort AS (
   SELECT w.period_start, w.segment, w.channel, w.intent,
          COALESCE(l.lane, CASE WHEN w.first_bot_at <= w.s THEN 'automation' ELSE 'unassigned' END) AS lane,
+         {WINDOW_OWNER} AS owner_group,
          w.s - ws.last_customer_at AS silence
   FROM window_pairs w
   JOIN window_silence ws ON ws.conversation_id = w.conversation_id AND ws.s = w.s
-  LEFT JOIN window_lanes l ON l.conversation_id = w.conversation_id AND l.s = w.s
+  LEFT JOIN window_lanes l ON l.conversation_id = w.conversation_id AND l.s = w.s{WINDOW_OWNER_JOINS}
 )"#;

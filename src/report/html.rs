@@ -226,6 +226,32 @@ pub fn page(
         "Calls, customer ids and cost",
         input.whatsapp.notes.clone(),
     ));
+    // Bot outcomes: by lane or owner they split by construction (a person's group holds the
+    // escalations), so those tables show all groups together only.
+    let mut outcomes = table(
+        MetricSet::Outcomes,
+        "outcomes-table",
+        "Bot outcomes",
+        input.outcome_notes.clone(),
+    );
+    if matches!(by, Dimension::Lane | Dimension::Owner) {
+        outcomes.rows.retain(|r| r.group == ALL);
+        outcomes.folded.clear();
+    }
+    tables.push(outcomes);
+    if input.sla {
+        tables.push(table(
+            MetricSet::Sla,
+            "sla-table",
+            "SLA attainment",
+            vec![
+                "Promises kept: hits over hits and breaches, counted when each settled; pending \
+                 and void promises are left out. Updates count one promise per interval an \
+                 agent owned the case."
+                    .to_owned(),
+            ],
+        ));
+    }
     ReportPage {
         cost: input.whatsapp.cost.as_ref().map(|c| CostSection {
             currency: c.currency.clone(),

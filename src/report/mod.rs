@@ -57,6 +57,9 @@ pub struct ReportInput<'a> {
     pub business_time: bool,
     /// Whether the configuration has `[sla]` (the SLA metrics exist).
     pub sla: bool,
+    /// The caption of the bot outcomes: the cohort, the closing intents skipped, the durable
+    /// rule and its horizon.
+    pub outcome_notes: Vec<String>,
     /// Why this period (a fallback from an empty default) or that it has no data.
     pub period_note: Option<String>,
 }

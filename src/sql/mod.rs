@@ -269,6 +269,38 @@ impl Export<'_> {
                     crate::config::DurableMatch::Customer => String::new(),
                 },
             ),
+            (
+                "{WINDOW_OWNER}",
+                if self.by == Dimension::Owner {
+                    "CASE WHEN wo.assignee_id = 'ALL' THEN 'unowned' \
+                     WHEN wo.assignee_id IS NOT NULL THEN wo.assignee_id \
+                     WHEN w.first_bot_at <= w.s AND COALESCE(wh.human_row, 0) = 0 \
+                     AND (w.first_agent_at IS NULL OR w.first_agent_at > w.s) THEN 'bot' \
+                     ELSE 'unowned' END"
+                        .to_owned()
+                } else {
+                    "CAST(NULL AS STRING)".to_owned()
+                },
+            ),
+            (
+                "{WINDOW_OWNER_JOINS}",
+                if self.by == Dimension::Owner {
+                    // The owner group at the snapshot: the rows and messages at or before it.
+                    "\n  LEFT JOIN (SELECT conversation_id, s, assignee_id FROM (\n    \
+                     SELECT w2.conversation_id, w2.s, a.assignee_id,\n           \
+                     ROW_NUMBER() OVER (PARTITION BY w2.conversation_id, w2.s ORDER BY a.ts DESC, a.source_row DESC) AS from_last\n    \
+                     FROM window_pairs w2 JOIN routing a ON a.conversation_id = w2.conversation_id\n    \
+                     WHERE a.ts <= w2.s AND a.tier >= 1 AND a.assignee_id IS NOT NULL) x\n    \
+                     WHERE from_last = 1) wo ON wo.conversation_id = w.conversation_id AND wo.s = w.s\n  \
+                     LEFT JOIN (SELECT w3.conversation_id, w3.s, max(CASE WHEN a.tier >= 1 THEN 1 ELSE 0 END) AS human_row\n    \
+                     FROM window_pairs w3 JOIN routing a ON a.conversation_id = w3.conversation_id\n    \
+                     WHERE a.ts <= w3.s GROUP BY w3.conversation_id, w3.s) wh\n    \
+                     ON wh.conversation_id = w.conversation_id AND wh.s = w.s"
+                        .to_owned()
+                } else {
+                    String::new()
+                },
+            ),
             ("{FOUND_AT}", ms("tf.sent_at")),
             ("{NO_TOKENS}", d.without_tokens("next_action")),
             ("{REPEAT_WINDOW_MS}", text.repeat_window_ms.to_string()),
@@ -429,7 +461,13 @@ impl Export<'_> {
     }
 
     /// The board at as_of: the facts' CTEs, the board's, then its rows, most urgent first.
-    fn board_script(&self, facts: String, as_of_note: &str, fill: &Fill) -> String {
+    fn board_script(
+        &self,
+        facts: String,
+        as_of_note: &str,
+        as_of_preamble: &str,
+        fill: &Fill,
+    ) -> String {
         let d = self.dialect;
         let instant = |c: &str| format!("{} AS {c}", d.timestamp_of_ms(c));
         let columns = [
@@ -457,7 +495,7 @@ impl Export<'_> {
              FROM board\n\
              ORDER BY expired_last, CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, conversation_id;\n",
             version = env!("CARGO_PKG_VERSION"),
-            preamble = d.preamble(),
+            preamble = d.preamble().to_owned() + as_of_preamble,
             board = fill.apply(crate::board::SQL),
             columns = columns.join(", "),
         )
@@ -467,17 +505,26 @@ impl Export<'_> {
     pub fn script(&self) -> String {
         let d = self.dialect;
         let ms = |c: &str| d.ms(c);
-        let as_of = match self.as_of {
-            Some(t) => format!("SELECT CAST({t} AS BIGINT) AS t"),
-            None => format!(
-                "SELECT max(t) AS t FROM (\n    SELECT max({}) AS t FROM conversations UNION ALL\n    SELECT max({}) FROM conversations UNION ALL\n    SELECT max({}) FROM messages UNION ALL\n    SELECT max({}) FROM assignments UNION ALL\n    SELECT max({}) FROM handoffs UNION ALL\n    SELECT max({}) FROM calls) latest",
-                ms("opened_at"),
-                ms("closed_at"),
-                ms("sent_at"),
-                ms("assigned_at"),
-                ms("handoff_at"),
-                ms("placed_at")
+        let latest = format!(
+            "SELECT max(t) AS t FROM (\n    SELECT max({}) AS t FROM conversations UNION ALL\n    SELECT max({}) FROM conversations UNION ALL\n    SELECT max({}) FROM messages UNION ALL\n    SELECT max({}) FROM assignments UNION ALL\n    SELECT max({}) FROM handoffs UNION ALL\n    SELECT max({}) FROM calls) latest",
+            ms("opened_at"),
+            ms("closed_at"),
+            ms("sent_at"),
+            ms("assigned_at"),
+            ms("handoff_at"),
+            ms("placed_at")
+        );
+        // Spark copies a CTE into every place that reads it: computed once into a session
+        // variable, the default as_of is one value instead of six table scans in each copy.
+        let (as_of_preamble, as_of) = match (self.as_of, d) {
+            (Some(t), _) => (String::new(), format!("SELECT CAST({t} AS BIGINT) AS t")),
+            (None, Dialect::Spark) => (
+                format!(
+                    "DECLARE OR REPLACE VARIABLE l2lens_as_of BIGINT;\nSET VAR (l2lens_as_of) = ({latest});\n"
+                ),
+                "SELECT l2lens_as_of AS t".to_owned(),
             ),
+            (None, Dialect::DuckDb) => (String::new(), latest.clone()),
         };
         let as_of_note = self.as_of.map_or_else(
             || "the latest timestamp in the tables".to_owned(),
@@ -486,7 +533,7 @@ impl Export<'_> {
         let fill = self.placeholders();
         let facts = fill.apply(&FACTS.replace("{AS_OF_QUERY}", &as_of));
         if self.board {
-            return self.board_script(facts, &as_of_note, &fill);
+            return self.board_script(facts, &as_of_note, &as_of_preamble, &fill);
         }
         let group_name = self.by.column();
         let mut tables = vec![facts];
@@ -578,7 +625,7 @@ impl Export<'_> {
             "WITH\n{tables},\nmetric_rows AS (\n{}\n)\n{select}",
             metrics.join("\n  UNION ALL\n")
         );
-        format!("{header}{}{body}", d.preamble())
+        format!("{header}{}{as_of_preamble}{body}", d.preamble())
     }
 
     /// One metric's rows: `value` and `count(*)` per period and group of `source` (a table and

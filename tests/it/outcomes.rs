@@ -105,3 +105,50 @@ fn without_sla_no_sla_metric_exists_and_the_others_are_unchanged() {
         assert_eq!(*a, b);
     }
 }
+
+#[test]
+fn with_sla_the_board_has_the_due_and_breached_promises() {
+    let run = l2lens(&[
+        "board",
+        "-q",
+        "--data",
+        s(&fixture("outcomes")),
+        "--config",
+        s(&fixture("outcomes/l2lens.toml")),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "csv",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = String::from_utf8_lossy(&run.stdout).into_owned();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(at("sla_due_at"), at("due_at") + 1);
+    assert_eq!(at("sla_breached"), at("due_at") + 2);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let row = |id: &str| rows.iter().find(|r| &r[0] == id).unwrap().clone();
+    // o21: never answered, FRT overdue; its resolution is still pending.
+    assert_eq!(&row("o21")[at("sla_breached")], "frt");
+    assert_eq!(&row("o21")[at("sla_due_at")], "2026-11-25T10:00:00.000Z");
+    // o18: FRT, an update and the resolution broken.
+    assert_eq!(&row("o18")[at("sla_breached")], "frt;update;resolution");
+    // o20: FRT pending, due 00:03 after as_of.
+    assert_eq!(&row("o20")[at("sla_due_at")], "2026-11-25T00:03:00.000Z");
+    // Without [sla] the board has no SLA columns.
+    let plain = l2lens(&[
+        "board",
+        "-q",
+        "--data",
+        s(&fixture("golden")),
+        "--format",
+        "csv",
+    ]);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("sla_due_at"));
+}
