@@ -102,6 +102,8 @@ def run_spark(jobs):
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
+        # The plans hold hundreds of aggregations at once: more of the heap for execution.
+        .config("spark.memory.fraction", "0.8")
         # Planning the --select all script (some sixty aggregations over shared CTEs, which
         # Spark copies into each reference) needs far more than the default 1 GB of driver
         # heap.
