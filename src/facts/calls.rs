@@ -210,12 +210,6 @@ pub(super) fn window_violations_after_calls(
             .filter(col("at").lt_eq(lit(as_of))),
     )?;
     let refresh = config.calls.window_refresh;
-    let last_before = |key: u32, at: i64, keys: &[u32], times: &[i64]| {
-        let start = keys.partition_point(|&k| k < key);
-        let end = keys.partition_point(|&k| k <= key);
-        let times = &times[start..end];
-        times[..times.partition_point(|&t| t <= at)].last().copied()
-    };
     let (call_keys, call_times): (Vec<u32>, Vec<i64>) = calls
         .iter()
         .filter(|c| counted(c, refresh))
@@ -229,8 +223,8 @@ pub(super) fn window_violations_after_calls(
         let (Some(key), Some(at)) = (key, at) else {
             continue;
         };
-        let call = last_before(key, at, &call_keys, &call_times);
-        let message = last_before(key, at, &messages.key, &messages.at);
+        let call = walk::last_at_or_before(&call_keys, &call_times, key, at);
+        let message = walk::last_at_or_before(&messages.key, &messages.at, key, at);
         if call.is_some_and(|c| at - c < window) && message.is_none_or(|m| at - m >= window) {
             n += 1;
         }

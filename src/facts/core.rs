@@ -38,6 +38,25 @@ pub(super) struct Core<'a> {
     pub wrote_again: bool,
 }
 
+/// The trap-signal rule: a bot fallback, or a customer message repeating the intent of the
+/// previous customer message. Fed a conversation's messages in the facts' order.
+#[derive(Debug, Default)]
+pub(super) struct TrapSignals {
+    previous_intent: Option<u32>,
+}
+
+impl TrapSignals {
+    /// Whether `m`, the next message, is a trap signal.
+    pub fn is_signal(&mut self, m: &Message) -> bool {
+        if m.is(CUSTOMER) {
+            let repeated = m.intent != NO_INTENT && self.previous_intent == Some(m.intent);
+            self.previous_intent = Some(m.intent);
+            return repeated;
+        }
+        m.is(BOT) && m.is(FALLBACK)
+    }
+}
+
 /// Applies the rules to one conversation. `messages` are its messages in the facts' order
 /// ([`Inputs::messages`]), `rows` its assignment rows, `handoffs` its handoffs; `traps` is
 /// scratch space, reused across calls.
@@ -55,8 +74,11 @@ pub(super) fn conversation<'a>(
     // customer wrote" is any reply once a customer message has been seen.
     traps.clear();
     let mut first_ask = None;
-    let mut previous_intent: Option<u32> = None;
+    let mut signals = TrapSignals::default();
     for m in messages {
+        if signals.is_signal(m) {
+            traps.push(m.at);
+        }
         if m.is(CUSTOMER) {
             out.first_customer_at.get_or_insert(m.at);
             out.last_customer_at = Some(m.at);
@@ -66,18 +88,9 @@ pub(super) fn conversation<'a>(
             if closed_at.is_some_and(|c| m.at > c && m.at <= c + REPEAT_HORIZON_MS) {
                 out.wrote_again = true;
             }
-            // Trap signal: the intent of the previous customer message, repeated.
-            if m.intent != NO_INTENT && previous_intent == Some(m.intent) {
-                traps.push(m.at);
-            }
-            previous_intent = Some(m.intent);
         }
         if m.is(BOT) {
             out.first_bot_at.get_or_insert(m.at);
-            // Trap signal: a bot fallback.
-            if m.is(FALLBACK) {
-                traps.push(m.at);
-            }
         }
         if m.is(CALL_CUSTOMER) {
             out.first_customer_at.get_or_insert(m.at);

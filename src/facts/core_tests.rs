@@ -5,26 +5,10 @@ use super::super::inputs::AGENT;
 use super::*;
 use crate::testing::Case;
 
-const MIN: i64 = 60_000;
-
-fn msg(at_min: i64, flags: u16, intent: u32) -> Message {
-    Message {
-        key: 0,
-        flags,
-        intent,
-        at: at_min * MIN,
-        source_row: 0,
-    }
-}
+use super::super::inputs::{TEST_MINUTE as MIN, test_message as msg};
 
 fn routed(at_min: i64, lane: &'static str, reason: Option<&'static str>) -> Row<'static> {
-    Row {
-        at: at_min * MIN,
-        lane,
-        tier: crate::config::Config::default().tier(lane),
-        assignee: None,
-        reason,
-    }
+    super::super::inputs::test_row(at_min, lane, None, reason)
 }
 
 fn run<'a>(messages: &[Message], rows: &[Row<'a>], handoffs: &[Handoff<'_>]) -> Core<'a> {

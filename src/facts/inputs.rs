@@ -499,3 +499,36 @@ fn handoffs(data: &Dataset, as_of: i64) -> Result<(DataFrame, Vec<[bool; 5]>)> {
     }
     Ok((frame, flags))
 }
+
+/// A minute, for hand-made test timelines.
+#[cfg(test)]
+pub(super) const TEST_MINUTE: i64 = 60_000;
+
+/// A message `at_min` minutes after the epoch, for tests.
+#[cfg(test)]
+pub(super) fn test_message(at_min: i64, flags: u16, intent: u32) -> Message {
+    Message {
+        key: 0,
+        flags,
+        intent,
+        at: at_min * TEST_MINUTE,
+        source_row: 0,
+    }
+}
+
+/// An assignment row `at_min` minutes after the epoch, with the default lanes' tier, for tests.
+#[cfg(test)]
+pub(super) fn test_row(
+    at_min: i64,
+    lane: &'static str,
+    assignee: Option<&'static str>,
+    reason: Option<&'static str>,
+) -> Row<'static> {
+    Row {
+        at: at_min * TEST_MINUTE,
+        lane,
+        tier: crate::config::Config::default().tier(lane),
+        assignee,
+        reason,
+    }
+}

@@ -20,8 +20,8 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::inputs::{
-    AGENT, ASKS_PERSON, BOT, CLOSING, CUSTOMER, Conversations, FALLBACK, Inputs, Message,
-    NO_INTENT, REPLY, Row,
+    AGENT, ASKS_PERSON, BOT, CLOSING, CUSTOMER, Conversations, FALLBACK, Inputs, Message, REPLY,
+    Row,
 };
 use super::walk;
 use crate::config::Config;
@@ -128,47 +128,29 @@ pub(super) fn conversation<'a>(
             ));
         }
     }
-    // The owner group: the last person in a human lane, else the bot when no person touched
-    // the conversation, else nobody named.
-    if let Some(r) = rows
+    let held = rows
         .iter()
         .rev()
         .find(|r| r.tier.is_human() && r.assignee.is_some())
-    {
-        out.owner_group = match r.assignee.unwrap_or(UNOWNED) {
-            "ALL" => UNOWNED,
-            name => name,
-        };
-    } else if first_bot.is_some()
-        && !rows.iter().any(|r| r.tier.is_human())
-        && out.human_at.is_none()
-        && !messages.iter().any(|m| m.is(AGENT))
-    {
-        out.owner_group = BOT_GROUP;
-    }
+        .and_then(|r| r.assignee);
+    let person = rows.iter().any(|r| r.tier.is_human())
+        || out.human_at.is_some()
+        || messages.iter().any(|m| m.is(AGENT));
+    out.owner_group = owner_group(held, first_bot.is_some(), person);
     out
 }
 
 /// Why a person took over before `human_at`: a request for a person or the strikes-th trap
 /// signal, whichever came first (a tie to the request), else `other`.
 fn reason(messages: &[Message], human_at: i64, strikes: u32) -> &'static str {
+    let mut trap = super::core::TrapSignals::default();
     let mut signals = 0u32;
     let (mut asked, mut struck) = (None, None);
-    let mut previous_intent: Option<u32> = None;
     for m in messages.iter().take_while(|m| m.at < human_at) {
-        if m.is(CUSTOMER) {
-            if m.is(ASKS_PERSON) {
-                asked.get_or_insert(m.at);
-            }
-            if m.intent != NO_INTENT && previous_intent == Some(m.intent) {
-                signals += 1;
-                if signals == strikes {
-                    struck.get_or_insert(m.at);
-                }
-            }
-            previous_intent = Some(m.intent);
+        if m.is(CUSTOMER) && m.is(ASKS_PERSON) {
+            asked.get_or_insert(m.at);
         }
-        if m.is(BOT) && m.is(FALLBACK) {
+        if trap.is_signal(m) {
             signals += 1;
             if signals == strikes {
                 struck.get_or_insert(m.at);
@@ -179,6 +161,19 @@ fn reason(messages: &[Message], human_at: i64, strikes: u32) -> &'static str {
         (Some(h), s) if s.is_none_or(|s| h <= s) => "human_request",
         (_, Some(_)) => "strikes",
         _ => "other",
+    }
+}
+
+/// The owner group from what is known of a conversation (at the end, or at a snapshot): the
+/// last person who held it in a human lane (`ALL` is reserved: nobody named); else the bot,
+/// when it wrote and no person was involved (a human-lane row, an agent's message); else
+/// nobody named.
+pub fn owner_group<'a>(held: Option<&'a str>, bot_wrote: bool, person_involved: bool) -> &'a str {
+    match held {
+        Some("ALL") => UNOWNED,
+        Some(person) => person,
+        None if bot_wrote && !person_involved => BOT_GROUP,
+        None => UNOWNED,
     }
 }
 
@@ -291,27 +286,10 @@ fn columns(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const MIN: i64 = 60_000;
-
-    fn msg(at_min: i64, flags: u16, intent: u32) -> Message {
-        Message {
-            key: 0,
-            flags,
-            intent,
-            at: at_min * MIN,
-            source_row: 0,
-        }
-    }
+    use super::super::inputs::{NO_INTENT, TEST_MINUTE as MIN, test_message as msg};
 
     fn row(at_min: i64, lane: &'static str, assignee: Option<&'static str>) -> Row<'static> {
-        Row {
-            at: at_min * MIN,
-            lane,
-            tier: crate::config::Config::default().tier(lane),
-            assignee,
-            reason: None,
-        }
+        super::super::inputs::test_row(at_min, lane, assignee, None)
     }
 
     fn params(as_of_min: i64) -> Params {

@@ -103,10 +103,7 @@ pub fn send_failures(
             .zip(at.iter())
             .map(|(k, t)| {
                 let (k, t) = (k?, t?);
-                let start = touches.key.partition_point(|&x| x < k);
-                let end = touches.key.partition_point(|&x| x <= k);
-                let times = &touches.at[start..end];
-                let last = times[..times.partition_point(|&x| x <= t)].last()?;
+                let last = super::walk::last_at_or_before(&touches.key, &touches.at, k, t)?;
                 Some((t - last) as f64 / crate::time::MS_PER_HOUR as f64)
             })
             .collect()

@@ -77,7 +77,6 @@ fn owners_at(
     rows: &[IdxSize],
     config: &crate::config::Config,
 ) -> Result<Column> {
-    use super::outcomes::{BOT_GROUP, UNOWNED};
     let assignments = &facts.assignments;
     let a_key = walk::slice(assignments.column(CONVERSATION_KEY)?.u32()?)?;
     let a_at = walk::slice(assignments.column("assigned_at")?.i64()?)?;
@@ -108,17 +107,11 @@ fn owners_at(
             .rev()
             .find(|&j| human[j] && who.get(j).is_some())
             .and_then(|j| who.get(j));
-        let group = match held {
-            Some("ALL") => UNOWNED,
-            Some(person) => person,
-            None => {
-                let row = row as usize;
-                let bot = first_bot.get(row).is_some_and(|b| b <= s);
-                let person =
-                    (start..upto).any(|j| human[j]) || first_agent.get(row).is_some_and(|a| a <= s);
-                if bot && !person { BOT_GROUP } else { UNOWNED }
-            }
-        };
+        let row = row as usize;
+        let person = (start..upto).any(|j| human[j])
+            || first_agent.get(row).is_some_and(|a| a <= s);
+        let bot = first_bot.get(row).is_some_and(|b| b <= s);
+        let group = super::outcomes::owner_group(held, bot, person);
         out.append_value(group);
     }
     Ok(out.finish().into_column())

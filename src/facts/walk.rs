@@ -86,6 +86,15 @@ pub(super) fn take_by(
     start..*from
 }
 
+/// The latest of `times` at or before `at` among the rows of `key`, in columns sorted by key
+/// then time.
+pub(super) fn last_at_or_before(keys: &[u32], times: &[i64], key: u32, at: i64) -> Option<i64> {
+    let start = keys.partition_point(|&k| k < key);
+    let end = keys.partition_point(|&k| k <= key);
+    let times = &times[start..end];
+    times[..times.partition_point(|&t| t <= at)].last().copied()
+}
+
 /// Rows per chunk of a per-conversation pass.
 const CHUNK: usize = 1 << 16;
 

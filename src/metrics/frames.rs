@@ -122,20 +122,24 @@ impl<'a> Frames<'a> {
         config: &'a Config,
         options: MetricsOptions,
     ) -> Frames<'a> {
-        let group = |lane: &str| {
+        // A frame's group: its lane and owner columns (the snapshots have their own).
+        let group = |lane: &str, owner: &str| {
             match options.by {
                 Dimension::None => lit(ALL),
                 Dimension::Lane => col(lane),
                 Dimension::Segment => col("segment"),
                 Dimension::Channel => col("channel"),
                 Dimension::Intent => col("intent"),
-                Dimension::Owner if lane == "lane_at_snapshot" => col("owner_at_snapshot"),
-                Dimension::Owner => col("owner_group"),
+                Dimension::Owner => col(owner),
             }
             .fill_null(lit(UNKNOWN))
             .alias("group")
         };
-        let facts_frame = facts.frame.clone().lazy().with_column(group("lane"));
+        let facts_frame = facts
+            .frame
+            .clone()
+            .lazy()
+            .with_column(group("lane", "owner_group"));
         // What an event frame takes from its conversation: its group and drill-down columns.
         let conversation = facts_frame.clone().select([
             col("key"),
@@ -187,7 +191,10 @@ impl<'a> Frames<'a> {
         Frames {
             text,
             groups: events.groups.clone(),
-            window: events.window.clone().with_column(group("lane_at_snapshot")),
+            window: events
+                .window
+                .clone()
+                .with_column(group("lane_at_snapshot", "owner_at_snapshot")),
             entries: with_conversation(
                 facts
                     .entries

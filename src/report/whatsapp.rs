@@ -183,13 +183,16 @@ pub fn lines(
                 .unwrap_or_else(|| crate::metrics::UNKNOWN.to_owned()),
             (Some(_), None) => continue,
         };
-        for g in [group.as_str(), ALL]
-            .iter()
-            .take(if column.is_some() { 2 } else { 1 })
-        {
-            let e = spend.entry((*g).to_owned()).or_default();
+        let price = m_price.get(i).unwrap_or(0.0);
+        let mut add = |g: &str| {
+            let e = spend.entry(g.to_owned()).or_default();
             e.0 += 1;
-            e.1 += m_price.get(i).unwrap_or(0.0);
+            e.1 += price;
+        };
+        add(&group);
+        // With a dimension the message also counts for all groups together.
+        if column.is_some() {
+            add(ALL);
         }
     }
     let mut rows_out: Vec<(String, u64, String)> = spend

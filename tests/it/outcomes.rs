@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::util::{Scratch, fixture, l2lens, read_csv_rows, stderr};
+use crate::util::{Scratch, assert_metric_rows, fixture, l2lens, read_csv_rows, stderr};
 
 const AS_OF: &str = "2026-11-25T00:00:00Z";
 
@@ -36,47 +36,13 @@ fn metrics(scratch: &Scratch, by: &str, config: Option<&Path>) -> Vec<Vec<String
     read_csv_rows(&out)
 }
 
-/// `got`'s rows of the ids in `expected` equal `expected`: same keys in the same order, values
-/// within 1e-9, same n.
-fn assert_rows(got: &[Vec<String>], expected: &[Vec<String>]) {
-    let ids: Vec<&str> = expected.iter().map(|r| r[2].as_str()).collect();
-    let got: Vec<&Vec<String>> = got
-        .iter()
-        .filter(|r| ids.contains(&r[2].as_str()))
-        .collect();
-    let mismatch: Vec<String> = expected
-        .iter()
-        .filter(|e| {
-            !got.iter().any(|g| {
-                g[..3] == e[..3] && g[4] == e[4] && {
-                    let (gv, ev): (f64, f64) = (g[3].parse().unwrap(), e[3].parse().unwrap());
-                    (gv - ev).abs() <= 1e-9 * ev.abs().max(1.0)
-                }
-            })
-        })
-        .map(|e| format!("{e:?}"))
-        .collect();
-    let extra: Vec<String> = got
-        .iter()
-        .filter(|g| !expected.iter().any(|e| g[..3] == e[..3]))
-        .map(|g| format!("{g:?}"))
-        .collect();
-    assert!(
-        mismatch.is_empty() && extra.is_empty(),
-        "missing or different: {mismatch:#?}\nextra: {extra:#?}"
-    );
-    for (g, e) in got.iter().zip(expected) {
-        assert_eq!(g[..3], e[..3], "the same order");
-    }
-}
-
 #[test]
 fn the_fixture_by_lane_equals_the_hand_checked_values() {
     let scratch = Scratch::new("outcomes-lane");
     let got = metrics(&scratch, "lane", None);
     let expected = read_csv_rows(&fixture("outcomes/expected_metrics.csv"));
     assert_eq!(expected.len(), 93);
-    assert_rows(&got, &expected);
+    assert_metric_rows(&got, &expected);
 }
 
 #[test]
@@ -85,7 +51,7 @@ fn the_fixture_by_owner_equals_the_hand_checked_values() {
     let got = metrics(&scratch, "owner", None);
     let expected = read_csv_rows(&fixture("outcomes/expected_metrics_owner.csv"));
     assert_eq!(expected.len(), 172);
-    assert_rows(&got, &expected);
+    assert_metric_rows(&got, &expected);
 }
 
 #[test]

@@ -95,3 +95,37 @@ pub fn ingest_options() -> l2lens::ingest::IngestOptions {
         text: Default::default(),
     }
 }
+
+/// `got`'s rows of the ids in `expected` equal `expected`: same keys in the same order, values
+/// within 1e-9, same n.
+pub fn assert_metric_rows(got: &[Vec<String>], expected: &[Vec<String>]) {
+    let ids: Vec<&str> = expected.iter().map(|r| r[2].as_str()).collect();
+    let got: Vec<&Vec<String>> = got
+        .iter()
+        .filter(|r| ids.contains(&r[2].as_str()))
+        .collect();
+    let mismatch: Vec<String> = expected
+        .iter()
+        .filter(|e| {
+            !got.iter().any(|g| {
+                g[..3] == e[..3] && g[4] == e[4] && {
+                    let (gv, ev): (f64, f64) = (g[3].parse().unwrap(), e[3].parse().unwrap());
+                    (gv - ev).abs() <= 1e-9 * ev.abs().max(1.0)
+                }
+            })
+        })
+        .map(|e| format!("{e:?}"))
+        .collect();
+    let extra: Vec<String> = got
+        .iter()
+        .filter(|g| !expected.iter().any(|e| g[..3] == e[..3]))
+        .map(|g| format!("{g:?}"))
+        .collect();
+    assert!(
+        mismatch.is_empty() && extra.is_empty(),
+        "missing or different: {mismatch:#?}\nextra: {extra:#?}"
+    );
+    for (g, e) in got.iter().zip(expected) {
+        assert_eq!(g[..3], e[..3], "the same order");
+    }
+}

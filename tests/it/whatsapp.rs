@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::util::{Scratch, fixture, l2lens, read_csv_rows, stderr};
+use crate::util::{Scratch, assert_metric_rows, fixture, l2lens, read_csv_rows, stderr};
 
 const AS_OF: &str = "2026-11-25T00:00:00Z";
 
@@ -55,31 +55,13 @@ fn fixture_config() -> String {
     std::fs::read_to_string(fixture("whatsapp2026/l2lens.toml")).unwrap()
 }
 
-/// The rows of `got` whose metric is one of `ids`, in their order.
-fn only<'a>(got: &'a [Vec<String>], ids: &[&str]) -> Vec<&'a Vec<String>> {
-    got.iter()
-        .filter(|r| ids.contains(&r[2].as_str()))
-        .collect()
-}
-
 #[test]
 fn the_fixture_metrics_equal_the_hand_checked_values() {
     let scratch = Scratch::new("wa26-metrics");
     let got = metrics(&scratch, &fixture_config());
     let expected = read_csv_rows(&fixture("whatsapp2026/expected_metrics.csv"));
     assert_eq!(expected.len(), 87);
-    let ids: Vec<&str> = expected.iter().map(|r| r[2].as_str()).collect();
-    let got = only(&got, &ids);
-    assert_eq!(got.len(), expected.len(), "same rows, no extra rows");
-    for (g, e) in got.iter().zip(&expected) {
-        assert_eq!(g[..3], e[..3], "same keys in the same order");
-        let (gv, ev): (f64, f64) = (g[3].parse().unwrap(), e[3].parse().unwrap());
-        assert!(
-            (gv - ev).abs() <= 1e-9 * ev.abs().max(1.0),
-            "{e:?}: got {gv}"
-        );
-        assert_eq!(g[4], e[4], "{e:?}: n");
-    }
+    assert_metric_rows(&got, &expected);
 }
 
 #[test]
