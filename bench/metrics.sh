@@ -24,4 +24,60 @@ python3 bench/measure.py "metrics $n conversations (parquet warehouse, by lane, 
 python3 bench/measure.py "metrics --select all (the ten and G1-G8) $n conversations" -- \
   "$bin" metrics --data "$warehouse" --by lane --period week --select all \
   --out "$work/metrics-all-$n.csv" --quiet
-wc -l "$work/metrics-$n.csv" "$work/metrics-all-$n.csv"
+# The same with SLA targets on every lane (a default block, and a block per lane with its own
+# targets and the business clock on two of them), then every metric by owner.
+sla="$work/sla.toml"
+{
+  cat sample_data/l2lens.toml
+  cat <<'TOML'
+
+[sla]
+frt_s = 300
+human_frt_s = 600
+tts_s = 900
+update_s = 14400
+resolution_s = 86400
+
+[sla.lanes.general]
+frt_s = 120
+[sla.lanes.vip_fast_lane]
+tts_s = 30
+human_frt_s = 60
+[sla.lanes.revenue_protection]
+resolution_s = 43200
+[sla.lanes.retention]
+update_s = 7200
+[sla.lanes.technical_l2]
+resolution_s = 28800
+clock = "business"
+[sla.lanes.customer_recovery]
+tts_s = 600
+[sla.lanes.compliance]
+update_s = 3600
+clock = "business"
+[sla.segments.enterprise]
+frt_s = 60
+
+[schedules.office]
+timezone = "Europe/Berlin"
+mon = ["09:00-17:00"]
+tue = ["09:00-17:00"]
+wed = ["09:00-17:00"]
+thu = ["09:00-17:00"]
+fri = ["09:00-17:00"]
+
+[business_hours]
+default = "24x7"
+[business_hours.lanes]
+technical_l2 = "office"
+compliance = "office"
+TOML
+} > "$sla"
+python3 bench/measure.py "metrics --select all with [sla] on every lane $n conversations" -- \
+  "$bin" metrics --data "$warehouse" --by lane --period week --select all --config "$sla" \
+  --out "$work/metrics-sla-$n.csv" --quiet
+python3 bench/measure.py "metrics --select all with [sla], by owner, $n conversations" -- \
+  "$bin" metrics --data "$warehouse" --by owner --period week --select all --config "$sla" \
+  --out "$work/metrics-owner-$n.csv" --quiet
+wc -l "$work/metrics-$n.csv" "$work/metrics-all-$n.csv" "$work/metrics-sla-$n.csv" \
+  "$work/metrics-owner-$n.csv"

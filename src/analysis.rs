@@ -9,7 +9,7 @@ use crate::alert::{self, AlertReport};
 use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::facts::{self, Facts};
-use crate::metrics::{self, Events, Frames, MetricRow, MetricsOptions};
+use crate::metrics::{self, Dimension, Events, Frames, MetricRow, MetricsOptions};
 use crate::period::{Period, local_date};
 
 /// Everything computed once for a run.
@@ -63,6 +63,22 @@ impl Analysis {
             rows,
             options,
         })
+    }
+
+    /// The bot outcome rows of one period by another dimension (the report's outcome tables by
+    /// segment, channel and intent).
+    pub fn outcome_rows(&self, by: Dimension, period_start: NaiveDate) -> Result<Vec<MetricRow>> {
+        let options = MetricsOptions {
+            by,
+            select: metrics::Selection::Outcomes,
+            ..self.options
+        };
+        let events = self.events.regrouped(&self.facts, by)?;
+        let frame = metrics::compute(&Frames::new(&self.facts, &events, &self.config, options))?;
+        Ok(metrics::read_rows(&frame)?
+            .into_iter()
+            .filter(|r| r.period_start == period_start)
+            .collect())
     }
 
     pub fn frames(&self) -> Frames<'_> {

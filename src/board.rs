@@ -10,9 +10,7 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::facts::Facts;
-use crate::ingest::schema::timestamp_dtype;
 use crate::period::hours_ms;
-use crate::time::format_rfc3339;
 
 /// The flags, in the order the spec lists them.
 pub const FLAGS: &[&str] = &[

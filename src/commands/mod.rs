@@ -14,6 +14,8 @@ pub(crate) mod run;
 pub(crate) mod sample;
 pub(crate) mod sql;
 
+use std::collections::BTreeMap;
+
 use anyhow::{Context, Result};
 
 use crate::cli::DataArgs;
@@ -88,7 +90,64 @@ pub(crate) fn load_data(
     if let Some(line) = unknown_lanes_line(&unknown_lanes, &config) {
         progress.say(line);
     }
+    if let Some(line) = reserved_owners_line(&reserved_assignees(&data)?) {
+        progress.say(format!("warning: {line}"));
+    }
     Ok((config, data, unknown_lanes))
+}
+
+/// Assignee ids equal to a reserved owner group name (`bot`, `unowned`, `ALL`, compared
+/// exactly), with their assignment row counts, in that order.
+pub(crate) fn reserved_assignees(data: &Dataset) -> Result<Vec<(String, u64)>> {
+    use polars::prelude::*;
+    let reserved = crate::facts::outcomes::RESERVED_GROUPS;
+    let counts = data
+        .table(crate::ingest::schema::Table::Assignments)?
+        .select([col("assignee_id")])
+        .filter(
+            reserved
+                .iter()
+                .map(|name| col("assignee_id").eq(lit(*name)))
+                .reduce(|a, b| a.or(b))
+                .unwrap_or(lit(false)),
+        )
+        .group_by([col("assignee_id")])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .collect()?;
+    let ids = counts.column("assignee_id")?.str()?;
+    let ns = counts.column("n")?.u64()?;
+    let found: BTreeMap<&str, u64> = ids
+        .iter()
+        .zip(ns.iter())
+        .filter_map(|(id, n)| Some((id?, n?)))
+        .collect();
+    Ok(reserved
+        .iter()
+        .filter_map(|name| found.get(name).map(|n| ((*name).to_owned(), *n)))
+        .collect())
+}
+
+/// The data-quality line about assignee ids that are reserved owner group names, or `None`.
+pub(crate) fn reserved_owners_line(found: &[(String, u64)]) -> Option<String> {
+    if found.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = found
+        .iter()
+        .map(|(id, n)| {
+            let goes = if id == crate::metrics::ALL {
+                crate::facts::outcomes::UNOWNED
+            } else {
+                id.as_str()
+            };
+            format!("`{id}` ({n} assignment rows) counts as the `{goes}` group")
+        })
+        .collect();
+    Some(format!(
+        "assignee ids that are reserved owner group names: {}; rename them in the export to see \
+         those people under --by owner",
+        parts.join(", ")
+    ))
 }
 
 /// The warning about lanes the configuration does not name, or `None` when there are none.
@@ -265,6 +324,22 @@ pub(crate) fn report_period(
             _ => core_notes.push(missing),
         }
     }
+    let mut whatsapp = crate::report::whatsapp::lines(
+        &analysis.facts,
+        &analysis.config,
+        &analysis.data.summary,
+        &analysis.data.quarantine,
+        &analysis.rows,
+        period_start,
+        (period, zone, analysis.options.by),
+    )?;
+    if let Some(line) = reserved_owners_line(&reserved_assignees(&analysis.data)?) {
+        let mut chars = line.chars();
+        let first = chars.next().map(|c| c.to_uppercase().to_string());
+        whatsapp
+            .quality
+            .push(format!("{}{}.", first.unwrap_or_default(), chars.as_str()));
+    }
     let input = crate::report::ReportInput {
         rows: &analysis.rows,
         periods: analysis.periods_back(period_start, weeks_back),
@@ -282,18 +357,18 @@ pub(crate) fn report_period(
         governance_notes,
         core_notes,
         text_notes,
-        whatsapp: crate::report::whatsapp::lines(
-            &analysis.facts,
-            &analysis.config,
-            &analysis.data.summary,
-            &analysis.data.quarantine,
-            &analysis.rows,
-            period_start,
-            (period, zone, analysis.options.by),
-        )?,
+        whatsapp,
         business_time: analysis.config.business_hours.is_some(),
         sla: analysis.config.sla.is_some(),
         outcome_notes: outcome_notes(&analysis.config.outcomes),
+        outcomes: [
+            crate::metrics::Dimension::Segment,
+            crate::metrics::Dimension::Channel,
+            crate::metrics::Dimension::Intent,
+        ]
+        .into_iter()
+        .map(|by| Ok((by, analysis.outcome_rows(by, period_start)?)))
+        .collect::<Result<_>>()?,
         period_note: chosen.note.clone(),
     };
     let files = crate::report::build(&input)?;

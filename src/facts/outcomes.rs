@@ -24,12 +24,15 @@ use super::inputs::{
     Row,
 };
 use super::walk;
-use crate::config::Config;
+use crate::config::{ALL, Config};
 
 /// The owner group of a bot conversation no person touched.
 pub const BOT_GROUP: &str = "bot";
 /// The owner group of a conversation no named person held.
 pub const UNOWNED: &str = "unowned";
+/// The group names no assignee can have: an assignee id equal to one is a data-quality warning
+/// (as `bot` or `unowned` it merges with that group, as `ALL` it counts as unowned).
+pub const RESERVED_GROUPS: [&str; 3] = [BOT_GROUP, UNOWNED, ALL];
 
 /// What one conversation's events give.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -168,9 +171,9 @@ fn reason(messages: &[Message], human_at: i64, strikes: u32) -> &'static str {
 /// last person who held it in a human lane (`ALL` is reserved: nobody named); else the bot,
 /// when it wrote and no person was involved (a human-lane row, an agent's message); else
 /// nobody named.
-pub fn owner_group<'a>(held: Option<&'a str>, bot_wrote: bool, person_involved: bool) -> &'a str {
+pub fn owner_group(held: Option<&str>, bot_wrote: bool, person_involved: bool) -> &str {
     match held {
-        Some("ALL") => UNOWNED,
+        Some(ALL) => UNOWNED,
         Some(person) => person,
         None if bot_wrote && !person_involved => BOT_GROUP,
         None => UNOWNED,
@@ -285,8 +288,8 @@ fn columns(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::inputs::{NO_INTENT, TEST_MINUTE as MIN, test_message as msg};
+    use super::*;
 
     fn row(at_min: i64, lane: &'static str, assignee: Option<&'static str>) -> Row<'static> {
         super::super::inputs::test_row(at_min, lane, assignee, None)

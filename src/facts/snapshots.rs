@@ -108,8 +108,8 @@ fn owners_at(
             .find(|&j| human[j] && who.get(j).is_some())
             .and_then(|j| who.get(j));
         let row = row as usize;
-        let person = (start..upto).any(|j| human[j])
-            || first_agent.get(row).is_some_and(|a| a <= s);
+        let person =
+            (start..upto).any(|j| human[j]) || first_agent.get(row).is_some_and(|a| a <= s);
         let bot = first_bot.get(row).is_some_and(|b| b <= s);
         let group = super::outcomes::owner_group(held, bot, person);
         out.append_value(group);

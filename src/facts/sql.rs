@@ -297,7 +297,7 @@ facts AS (
 /// `calendar` that `l2lens calendar` writes: per schedule and UTC day (`day`, days since
 /// 1970-01-01), an anchor row at midnight and the day's open intervals, each with the open
 /// milliseconds before it. An instant the calendar does not cover has no business time (null).
-pub const BUSINESS: &str = r#"bh_spans AS (
+pub const BH_SPANS: &str = r#"bh_spans AS (
   SELECT conversation_id, ts AS span_start,
          LEAD(ts) OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS span_end,
          {SCHEDULE_OF_LANE} AS schedule
@@ -307,8 +307,10 @@ pub const BUSINESS: &str = r#"bh_spans AS (
          {DEFAULT_SCHEDULE} AS schedule
   FROM conv c LEFT JOIN (SELECT conversation_id, min(ts) AS first_ts FROM routing GROUP BY conversation_id) r
     ON r.conversation_id = c.conversation_id
-),
-bh_durations AS (
+)"#;
+
+/// The business durations of the facts, over [`BH_SPANS`].
+pub const BUSINESS: &str = r#"bh_durations AS (
   SELECT conversation_id, 'frt' AS what, first_customer_at AS a, first_reply_at AS b FROM facts
   WHERE first_customer_at IS NOT NULL AND first_reply_at IS NOT NULL
   UNION ALL

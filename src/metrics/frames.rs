@@ -52,15 +52,30 @@ impl Events {
             failures: sends::send_failures(data, facts.as_of, &facts.customer_messages)?,
             has_briefs: data.has(crate::ingest::schema::Table::Handoffs),
             calls: facts.calls.clone().map(DataFrame::lazy),
-            groups: match options.by {
-                Dimension::None => None,
-                by => Some(std::sync::Arc::new(aggregate::GroupIds::of(
-                    &facts.frame,
-                    by.fact_column(),
-                )?)),
-            },
+            groups: group_ids(facts, options.by)?,
         })
     }
+
+    /// The same frames with the conversations grouped by another dimension, for metrics that
+    /// read neither the window snapshots nor the update intervals by that dimension (the
+    /// report's bot outcomes by segment, channel and intent).
+    pub fn regrouped(&self, facts: &Facts, by: Dimension) -> Result<Events> {
+        Ok(Events {
+            groups: group_ids(facts, by)?,
+            ..self.clone()
+        })
+    }
+}
+
+/// The conversations' group ids under `by`; `None` without a dimension.
+fn group_ids(facts: &Facts, by: Dimension) -> Result<Option<std::sync::Arc<aggregate::GroupIds>>> {
+    Ok(match by {
+        Dimension::None => None,
+        by => Some(std::sync::Arc::new(aggregate::GroupIds::of(
+            &facts.frame,
+            by.fact_column(),
+        )?)),
+    })
 }
 
 /// What a family computes from: the facts table and the facts-layer event frames, nothing
@@ -209,7 +224,12 @@ impl<'a> Frames<'a> {
             sla_intervals: facts.sla_intervals.clone().map(|intervals| {
                 let own = match options.by {
                     Dimension::Lane => Some(col("interval_lane")),
-                    Dimension::Owner => Some(col("interval_assignee")),
+                    // `ALL` is reserved: an assignee of that name counts as nobody named.
+                    Dimension::Owner => Some(
+                        when(col("interval_assignee").eq(lit(super::ALL)))
+                            .then(lit(crate::facts::outcomes::UNOWNED))
+                            .otherwise(col("interval_assignee")),
+                    ),
                     _ => None,
                 };
                 let joined = with_conversation(intervals.lazy().select([

@@ -51,7 +51,7 @@ pub const FAMILY: Family = Family {
         },
     ],
     needs: &[],
-    sql_tables: &[crate::facts::sql::BUSINESS],
+    sql_tables: &[crate::facts::sql::BH_SPANS, crate::facts::sql::BUSINESS],
     rows,
     drill,
 };

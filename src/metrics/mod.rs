@@ -30,7 +30,7 @@ mod reopen;
 mod repetition;
 mod resolution_time;
 mod silent_stall;
-mod sla;
+pub(crate) mod sla;
 mod specialist_rate;
 mod template_sends;
 mod transfers;

@@ -11,8 +11,8 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Alert, Condition, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, Unit, empty_drill,
-    empty_rows, mean,
+    Alert, Condition, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue,
+    Unit, empty_drill, empty_rows, mean,
 };
 
 const fn promise(
@@ -20,6 +20,7 @@ const fn promise(
     name: &'static str,
     definition: &'static str,
     cohort: &'static str,
+    filter: &'static str,
 ) -> MetricInfo {
     MetricInfo {
         id,
@@ -28,9 +29,12 @@ const fn promise(
         cohort,
         unit: Unit::Rate,
         alert: Alert::new(Some(Condition::Below(0.90)), Some(Condition::Below(0.80))),
-        sql: Sql::NotExported(
-            "SLA targets with their due instants (on the business clock too) are judged by l2lens; the SQL export does not compute them",
-        ),
+        sql: Sql::Rows {
+            from: "sla_settled",
+            filter,
+            time: SqlTime::Instant("settled_at"),
+            value: SqlValue::Share("state = 'hit'"),
+        },
     }
 }
 
@@ -42,34 +46,39 @@ pub const FAMILY: Family = Family {
             "First response within target",
             "share of first-response promises kept (first visible reply within the target of the lane that answered)",
             "first-response promises settled in the period",
+            "promise = 'frt'",
         ),
         promise(
             "sla_human_frt_hit_rate",
             "A person's first response within target",
             "share of promises kept of a person's first response once a human lane has the case",
             "human first-response promises settled in the period",
+            "promise = 'human_frt'",
         ),
         promise(
             "sla_tts_hit_rate",
             "Specialist within target",
             "share of conversations that reached a specialist within the target of the specialist lane",
             "time-to-specialist promises settled in the period",
+            "promise = 'tts'",
         ),
         promise(
             "sla_update_hit_rate",
             "Customer updates within target",
             "share of owned intervals in which the next customer update or routing came within the target",
             "owned intervals settled in the period",
+            "promise = 'update'",
         ),
         promise(
             "sla_resolution_hit_rate",
             "Resolved within target",
             "share of conversations resolved within the target of their lane",
             "resolution promises settled in the period",
+            "promise = 'resolution'",
         ),
     ],
     needs: &[],
-    sql_tables: &[],
+    sql_tables: &["{SLA_BH_SPANS}", SQL_TABLES],
     rows,
     drill,
 };
@@ -163,3 +172,204 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         false,
     ))
 }
+
+/// The promises in SQL, as [`crate::facts::sla`] judges them: the lane of each target lookup,
+/// the target and clock (`{SLA_<P>_TARGET}`/`{SLA_<P>_CLOCK}` over the lookup lane `lk` and
+/// `segment`), the owned intervals, the due instant (`{SLA_BUSINESS_DUES}` on the business
+/// clock) and the state. An event at or before the due instant is a hit (the same as an elapsed
+/// time at most the target, on either clock); without an event, a stop after it is a breach.
+const SQL_TABLES: &str = r#"sla_stops AS (
+  SELECT f.*, COALESCE(f.closed_at, (SELECT t FROM params)) AS sla_stop FROM facts f
+),
+sla_lookups AS (
+  SELECT conversation_id, 'frt' AS promise, COALESCE(first_reply_at, sla_stop) AS x, first_bot_at
+  FROM sla_stops WHERE first_customer_at IS NOT NULL
+  UNION ALL
+  SELECT conversation_id, 'human_frt', COALESCE(first_agent_reply_at, sla_stop), first_bot_at
+  FROM sla_stops WHERE first_human_at IS NOT NULL
+),
+sla_lanes_at AS (
+  SELECT conversation_id, promise,
+         COALESCE(lane, CASE WHEN first_bot_at <= x THEN 'automation' ELSE 'unassigned' END) AS lk
+  FROM (
+    SELECT l.conversation_id, l.promise, l.x, l.first_bot_at, r.lane,
+           ROW_NUMBER() OVER (PARTITION BY l.conversation_id, l.promise ORDER BY r.ts DESC, r.source_row DESC) AS k
+    FROM sla_lookups l LEFT JOIN routing r ON r.conversation_id = l.conversation_id AND r.ts <= l.x) y
+  WHERE k = 1
+),
+sla_specialist_lanes AS (
+  SELECT conversation_id, lane AS lk FROM (
+    SELECT conversation_id, lane,
+           ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS k
+    FROM routing WHERE tier >= 2) y
+  WHERE k = 1
+),
+sla_promise_rows AS (
+  SELECT s.conversation_id, 'frt' AS promise, s.first_customer_at AS p_start,
+         s.first_reply_at AS p_event, s.sla_stop, s.closed_at, l.lk, s.segment
+  FROM sla_stops s JOIN sla_lanes_at l ON l.conversation_id = s.conversation_id AND l.promise = 'frt'
+  UNION ALL
+  SELECT s.conversation_id, 'human_frt', s.first_human_at, s.first_agent_reply_at, s.sla_stop,
+         s.closed_at, l.lk, s.segment
+  FROM sla_stops s JOIN sla_lanes_at l ON l.conversation_id = s.conversation_id AND l.promise = 'human_frt'
+  UNION ALL
+  SELECT s.conversation_id, 'tts', s.first_customer_at,
+         CASE WHEN s.specialist_at < s.first_customer_at THEN s.first_customer_at ELSE s.specialist_at END,
+         s.sla_stop, s.closed_at, COALESCE(l.lk, 'unassigned'), s.segment
+  FROM sla_stops s LEFT JOIN sla_specialist_lanes l ON l.conversation_id = s.conversation_id
+  WHERE s.first_customer_at IS NOT NULL AND s.specialist_at IS NOT NULL
+  UNION ALL
+  SELECT conversation_id, 'resolution', opened_at, closed_at, sla_stop, closed_at, lane, segment
+  FROM sla_stops
+),
+-- Owned intervals: every routing row and visible agent message up to the stop cuts one, and it is
+-- owned when the current assignment at its start is a person in a human lane.
+sla_update_events AS (
+  SELECT DISTINCT conversation_id, ts FROM (
+    SELECT conversation_id, ts FROM routing
+    UNION ALL
+    SELECT conversation_id, ts FROM msg WHERE sender = 'agent' AND (kind IS NULL OR kind <> 'internal_note')
+  ) e
+),
+sla_update_steps AS (
+  SELECT e.conversation_id, e.ts AS p_start,
+         LEAD(e.ts) OVER (PARTITION BY e.conversation_id ORDER BY e.ts) AS next_ts,
+         s.sla_stop, s.closed_at, s.segment
+  FROM sla_update_events e JOIN sla_stops s ON s.conversation_id = e.conversation_id
+  WHERE e.ts <= s.sla_stop
+),
+sla_update_rows AS (
+  SELECT conversation_id, p_start, p_event, sla_stop, closed_at, lk, assignee_id, segment FROM (
+    SELECT u.conversation_id, u.p_start, COALESCE(u.next_ts, u.sla_stop) AS p_end,
+           CASE WHEN u.next_ts IS NOT NULL OR u.closed_at IS NOT NULL
+                THEN COALESCE(u.next_ts, u.sla_stop) END AS p_event,
+           u.sla_stop, u.closed_at, u.segment, a.lane AS lk, a.tier, a.assignee_id,
+           ROW_NUMBER() OVER (PARTITION BY u.conversation_id, u.p_start ORDER BY a.ts DESC, a.source_row DESC) AS k
+    FROM sla_update_steps u JOIN routing a ON a.conversation_id = u.conversation_id AND a.ts <= u.p_start
+    WHERE u.p_start < u.sla_stop) x
+  WHERE k = 1 AND tier >= 1 AND assignee_id IS NOT NULL AND p_end > p_start
+),
+sla_all AS (
+  SELECT conversation_id, promise, p_start, p_event, sla_stop, closed_at, lk,
+         CAST(NULL AS STRING) AS assignee_id,
+         CASE promise WHEN 'frt' THEN {SLA_FRT_TARGET} WHEN 'human_frt' THEN {SLA_HUMAN_FRT_TARGET}
+                      WHEN 'tts' THEN {SLA_TTS_TARGET} ELSE {SLA_RESOLUTION_TARGET} END AS target,
+         CASE promise WHEN 'frt' THEN {SLA_FRT_CLOCK} WHEN 'human_frt' THEN {SLA_HUMAN_FRT_CLOCK}
+                      WHEN 'tts' THEN {SLA_TTS_CLOCK} ELSE {SLA_RESOLUTION_CLOCK} END AS clock
+  FROM sla_promise_rows
+  UNION ALL
+  SELECT conversation_id, 'update', p_start, p_event, sla_stop, closed_at, lk, assignee_id,
+         {SLA_UPDATE_TARGET}, {SLA_UPDATE_CLOCK}
+  FROM sla_update_rows
+),
+{SLA_BUSINESS_DUES},
+sla_judged AS (
+  SELECT conversation_id, promise, p_start, p_event, lk, assignee_id, due_at,
+         CASE WHEN p_event IS NOT NULL
+              THEN CASE WHEN due_at IS NULL OR p_event <= due_at THEN 'hit' ELSE 'breach' END
+              WHEN due_at IS NOT NULL AND sla_stop > due_at THEN 'breach'
+              WHEN closed_at IS NOT NULL THEN 'void'
+              ELSE 'pending' END AS state
+  FROM (
+    SELECT a.*, CASE WHEN a.clock = 'business' THEN b.due_at ELSE a.p_start + a.target END AS due_at
+    FROM sla_all a
+    LEFT JOIN sla_business_dues b
+      ON b.conversation_id = a.conversation_id AND b.promise = a.promise AND b.p_start = a.p_start
+    WHERE a.target IS NOT NULL) d
+),
+-- The settled promises with their groups: a conversation's, except that an update interval is
+-- grouped by its own lane and its own assignee.
+sla_settled AS (
+  SELECT j.promise, j.state,
+         CASE WHEN j.state = 'hit' THEN j.p_event ELSE j.due_at END AS settled_at,
+         CASE WHEN j.promise = 'update' THEN j.lk ELSE f.lane END AS lane,
+         CASE WHEN j.promise <> 'update' THEN f.owner_group
+              WHEN j.assignee_id = 'ALL' THEN 'unowned' ELSE j.assignee_id END AS owner_group,
+         f.segment, f.channel, f.intent
+  FROM sla_judged j JOIN facts f ON f.conversation_id = j.conversation_id
+  WHERE j.state IN ('hit', 'breach')
+)"#;
+
+/// The due instants on the business clock, for `{SLA_BUSINESS_DUES}` when a target runs on it:
+/// from the start, the pieces between the conversation's assignment instants (`bh_spans`, the
+/// last running on), each piece's open time from the calendar, and in the piece where the
+/// target runs out, the calendar interval where the remaining open time ends (a target reached
+/// as a schedule closes falls on the next interval's opening).
+pub const SQL_BUSINESS_DUES: &str = r#"sla_bh_pieces AS (
+  SELECT b.conversation_id, b.promise, b.p_start, b.target, s.schedule,
+         CASE WHEN s.span_start IS NULL OR s.span_start < b.p_start THEN b.p_start ELSE s.span_start END AS p_from,
+         s.span_end AS p_to
+  FROM sla_all b JOIN bh_spans s ON s.conversation_id = b.conversation_id
+  WHERE b.clock = 'business' AND b.target IS NOT NULL
+    AND (s.span_end IS NULL OR s.span_end > b.p_start)
+    AND (s.span_start IS NULL OR s.span_end IS NULL OR s.span_end > s.span_start)
+),
+sla_bh_instants AS (
+  SELECT DISTINCT schedule, t FROM (
+    SELECT schedule, p_from AS t FROM sla_bh_pieces
+    UNION ALL
+    SELECT schedule, p_to AS t FROM sla_bh_pieces WHERE p_to IS NOT NULL) x
+  WHERE schedule IS NOT NULL
+),
+sla_bh_open AS (
+  SELECT i.schedule, i.t,
+         max(k.open_before_ms + CASE WHEN i.t < k.end_ms THEN i.t ELSE k.end_ms END - k.start_ms) AS open_ms
+  FROM sla_bh_instants i JOIN calendar k
+    ON k.schedule = i.schedule AND k.day = CAST(floor(i.t / 86400000E0) AS BIGINT) AND k.start_ms <= i.t
+  GROUP BY i.schedule, i.t
+),
+sla_bh_charged AS (
+  SELECT p.*, f.open_ms AS f_from,
+         CASE WHEN p.p_to IS NULL THEN NULL
+              WHEN p.schedule IS NULL THEN p.p_to - p.p_from
+              ELSE t.open_ms - f.open_ms END AS ms
+  FROM sla_bh_pieces p
+  LEFT JOIN sla_bh_open f ON f.schedule = p.schedule AND f.t = p.p_from
+  LEFT JOIN sla_bh_open t ON t.schedule = p.schedule AND t.t = p.p_to
+),
+sla_bh_before AS (
+  SELECT c.*,
+         CAST(COALESCE(sum(ms) OVER (PARTITION BY conversation_id, promise, p_start ORDER BY p_from
+                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT) AS before_ms,
+         count(*) OVER (PARTITION BY conversation_id, promise, p_start ORDER BY p_from
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+           - count(ms) OVER (PARTITION BY conversation_id, promise, p_start ORDER BY p_from
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS unknown_before
+  FROM sla_bh_charged c
+),
+sla_bh_cross AS (
+  SELECT conversation_id, promise, p_start, schedule, p_from, f_from, target - before_ms AS left_ms
+  FROM sla_bh_before
+  WHERE unknown_before = 0 AND before_ms <= target AND (p_to IS NULL OR before_ms + ms > target)
+),
+sla_business_dues AS (
+  SELECT x.conversation_id, x.promise, x.p_start,
+         CAST(CASE WHEN x.schedule IS NULL THEN x.p_from + x.left_ms
+                   ELSE max(CASE WHEN k.start_ms + (x.f_from + x.left_ms - k.open_before_ms) < x.p_from THEN x.p_from
+                                 ELSE k.start_ms + (x.f_from + x.left_ms - k.open_before_ms) END) END AS BIGINT) AS due_at
+  FROM sla_bh_cross x
+  LEFT JOIN calendar k
+    ON k.schedule = x.schedule AND k.end_ms > k.start_ms
+   AND k.open_before_ms <= x.f_from + x.left_ms
+   AND x.f_from + x.left_ms < k.open_before_ms + (k.end_ms - k.start_ms)
+  GROUP BY x.conversation_id, x.promise, x.p_start, x.schedule, x.p_from, x.left_ms
+)"#;
+
+/// `{SLA_BUSINESS_DUES}` when no target runs on the business clock: no business due.
+pub const SQL_NO_BUSINESS_DUES: &str = r#"sla_business_dues AS (
+  SELECT conversation_id, promise, p_start, CAST(NULL AS BIGINT) AS due_at FROM sla_all WHERE 1 = 0
+)"#;
+
+/// The board's SLA columns in SQL: the earliest due instant among the pending promises, and the
+/// broken promises in the board's order.
+pub const SQL_BOARD: &str = r#"board_sla AS (
+  SELECT conversation_id,
+         min(CASE WHEN state = 'pending' THEN due_at END) AS sla_due_at,
+         concat_ws(chr(59),
+           max(CASE WHEN promise = 'frt' AND state = 'breach' THEN 'frt' END),
+           max(CASE WHEN promise = 'human_frt' AND state = 'breach' THEN 'human_frt' END),
+           max(CASE WHEN promise = 'tts' AND state = 'breach' THEN 'tts' END),
+           max(CASE WHEN promise = 'update' AND state = 'breach' THEN 'update' END),
+           max(CASE WHEN promise = 'resolution' AND state = 'breach' THEN 'resolution' END)) AS sla_breached
+  FROM sla_judged GROUP BY conversation_id
+)"#;

@@ -103,6 +103,8 @@ pub struct CostSection {
 pub struct MetricTable {
     pub id: &'static str,
     pub title: String,
+    /// What the rows are groups of (`lane`, `owner`, `segment`, …).
+    pub dimension: String,
     pub headers: Vec<Header>,
     /// `ALL` and the largest groups.
     pub rows: Vec<Row>,
@@ -186,70 +188,76 @@ pub fn page(
                 .collect(),
         })
         .collect();
-    let table = |set, id, title: &str, notes| {
-        metric_table(input, period_rows, largest, set, id, title, notes)
+    let dimension = match by {
+        Dimension::None => "group".to_owned(),
+        other => other.column().to_owned(),
     };
-    let mut tables = vec![table(
-        MetricSet::Core,
-        "metric-table",
-        "The ten L2 metrics",
-        input.core_notes.clone(),
-    )];
-    if input.business_time {
+    let table = |spec: TableSpec| metric_table(input, period_rows, largest, spec);
+    let by_dimension = |title: &str| format!("{title} by {dimension}");
+    let mut tables = Vec::new();
+    if by == Dimension::Owner {
+        tables.extend(owner_tables(input, &by_dimension).into_iter().map(table));
+    } else {
         tables.push(table(
-            MetricSet::BusinessTime,
-            "business-table",
-            "Business time (FRT, TTS and resolution counted only in open hours)",
-            vec![
-                "Each duration is charged to the schedule of the lane assigned at each moment \
-                 ([business_hours] in the configuration); the calendar metrics above are \
-                 unchanged."
-                    .to_owned(),
-            ],
+            TableSpec::set(
+                input,
+                MetricSet::Core,
+                "metric-table",
+                &by_dimension("The ten L2 metrics"),
+            )
+            .notes(input.core_notes.clone()),
+        ));
+        if input.business_time {
+            tables.push(table(
+                TableSpec::set(
+                    input,
+                    MetricSet::BusinessTime,
+                    "business-table",
+                    &by_dimension(
+                        "Business time (FRT, TTS and resolution counted only in open hours)",
+                    ),
+                )
+                .notes(vec![BUSINESS_NOTE.to_owned()]),
+            ));
+        }
+        tables.push(table(
+            TableSpec::set(
+                input,
+                MetricSet::Governance,
+                "governance-table",
+                &by_dimension("Governance checks"),
+            )
+            .notes(input.governance_notes.clone()),
         ));
     }
     tables.push(table(
-        MetricSet::Governance,
-        "governance-table",
-        "Governance checks",
-        input.governance_notes.clone(),
+        TableSpec::set(
+            input,
+            MetricSet::Text,
+            "text-table",
+            &by_dimension("Did the context survive the handoff?"),
+        )
+        .notes(input.text_notes.clone()),
     ));
     tables.push(table(
-        MetricSet::Text,
-        "text-table",
-        "Did the context survive the handoff?",
-        input.text_notes.clone(),
+        TableSpec::set(
+            input,
+            MetricSet::WhatsApp,
+            "whatsapp-table",
+            &by_dimension("Calls, customer ids and cost"),
+        )
+        .notes(input.whatsapp.notes.clone()),
     ));
-    tables.push(table(
-        MetricSet::WhatsApp,
-        "whatsapp-table",
-        "Calls, customer ids and cost",
-        input.whatsapp.notes.clone(),
-    ));
-    // Bot outcomes: by lane or owner they split by construction (a person's group holds the
-    // escalations), so those tables show all groups together only.
-    let mut outcomes = table(
-        MetricSet::Outcomes,
-        "outcomes-table",
-        "Bot outcomes",
-        input.outcome_notes.clone(),
-    );
-    if matches!(by, Dimension::Lane | Dimension::Owner) {
-        outcomes.rows.retain(|r| r.group == ALL);
-        outcomes.folded.clear();
-    }
-    tables.push(outcomes);
-    if input.sla {
+    tables.extend(outcome_tables(input, period_rows));
+    if input.sla && by != Dimension::Owner {
         tables.push(table(
-            MetricSet::Sla,
-            "sla-table",
-            "SLA attainment",
-            vec![
-                "Promises kept: hits over hits and breaches, counted when each settled; pending \
-                 and void promises are left out. Updates count one promise per interval an \
-                 agent owned the case."
-                    .to_owned(),
-            ],
+            TableSpec::set(
+                input,
+                MetricSet::Sla,
+                "sla-table",
+                &by_dimension("SLA attainment"),
+            )
+            .notes(vec![SLA_NOTE.to_owned()]),
         ));
     }
     ReportPage {
@@ -262,10 +270,7 @@ pub fn page(
         period_start: alerts.period_start.to_string(),
         as_of: crate::time::format_rfc3339(alerts.as_of),
         generated_at: input.generated_at.clone(),
-        dimension: match by {
-            Dimension::None => "group".to_owned(),
-            other => other.column().to_owned(),
-        },
+        dimension,
         critical: alerts.count(Severity::Critical),
         warning: alerts.count(Severity::Warning),
         quality,
@@ -323,22 +328,180 @@ pub fn page(
     }
 }
 
-/// The table of one metric set by group: the value and `n` of each metric this period,
-/// coloured by its threshold state.
+const BUSINESS_NOTE: &str = "Each duration is charged to the schedule of the lane assigned at \
+     each moment ([business_hours] in the configuration); the calendar metrics above are \
+     unchanged.";
+
+const SLA_NOTE: &str = "Promises kept: hits over hits and breaches, counted when each settled; \
+     pending and void promises are left out. Updates count one promise per interval an agent \
+     owned the case.";
+
+/// The metrics a person's work is charged to directly: each owned interval's update promise and
+/// each stall belong to whoever held the thread then.
+const BY_THIS_OWNER: [&str; 2] = ["sla_update_hit_rate", "silent_stall_rate"];
+
+/// The metrics that restate the owner rule by construction (a person's group holds the
+/// escalations, `bot` the rest): computed per owner, left out of the owner tables.
+const RESTATE_OWNERS: [&str; 2] = ["escalation_rate", "bot_trap_index"];
+
+/// With `--by owner`, the ten, business time, governance and SLA metrics in two tables, so that
+/// nobody reads a queue's wait as an agent's work: what each owner did themselves, and what
+/// happened on the cases they last held (including waits before they held them).
+fn owner_tables(input: &ReportInput<'_>, by_dimension: &dyn Fn(&str) -> String) -> Vec<TableSpec> {
+    let sets = [
+        Some(MetricSet::Core),
+        input.business_time.then_some(MetricSet::BusinessTime),
+        Some(MetricSet::Governance),
+        input.sla.then_some(MetricSet::Sla),
+    ];
+    let shown: Vec<&'static metrics::MetricInfo> = sets
+        .into_iter()
+        .flatten()
+        .flat_map(set_metrics)
+        .filter(|m| !RESTATE_OWNERS.contains(&m.id))
+        .collect();
+    let (own, held): (Vec<_>, Vec<_>) = shown
+        .into_iter()
+        .partition(|m| BY_THIS_OWNER.contains(&m.id));
+    let mut notes = input.core_notes.clone();
+    notes.extend(input.governance_notes.iter().cloned());
+    vec![
+        TableSpec {
+            id: "owner-own-table",
+            title: by_dimension("By this owner"),
+            notes: vec![
+                "Charged to whoever held the thread: each interval an agent owned (was the next \
+                 customer update on time? was it left silent past the lane's stall limit?)."
+                    .to_owned(),
+            ],
+            metrics: own,
+            by: Dimension::Owner,
+            headline: None,
+        },
+        TableSpec {
+            id: "metric-table",
+            title: by_dimension("On cases this owner last held"),
+            notes: {
+                notes.insert(
+                    0,
+                    "Each conversation counts for the last person who held it in a human lane \
+                     (bot: the bot handled it alone; unowned: nobody named held it). These \
+                     include waits before that person held the case. Escalation rate and the \
+                     bot-trap index restate this rule and are left out."
+                        .to_owned(),
+                );
+                notes
+            },
+            metrics: held,
+            by: Dimension::Owner,
+            headline: None,
+        },
+    ]
+}
+
+/// The "Bot outcomes" tables: all groups together with the caption, then by segment, by
+/// channel and by intent (by lane or owner the outcomes split by construction, so those groups
+/// are not shown).
+fn outcome_tables(input: &ReportInput<'_>, period_rows: &[MetricRow]) -> Vec<MetricTable> {
+    let mut tables = Vec::new();
+    let all: Vec<MetricRow> = period_rows
+        .iter()
+        .filter(|r| r.group == ALL)
+        .cloned()
+        .collect();
+    let spec = |id, title: String, by, notes| TableSpec {
+        id,
+        title,
+        notes,
+        metrics: set_metrics(MetricSet::Outcomes).collect(),
+        by,
+        headline: None,
+    };
+    tables.push(metric_table(
+        input,
+        &all,
+        &[],
+        spec(
+            "outcomes-table",
+            "Bot outcomes".to_owned(),
+            Dimension::None,
+            input.outcome_notes.clone(),
+        ),
+    ));
+    for (by, rows) in &input.outcomes {
+        let rows: Vec<MetricRow> = rows.iter().filter(|r| r.group != ALL).cloned().collect();
+        let largest = super::groups_by_volume(&rows);
+        let id = match by {
+            Dimension::Segment => "outcomes-segment-table",
+            Dimension::Channel => "outcomes-channel-table",
+            _ => "outcomes-intent-table",
+        };
+        tables.push(metric_table(
+            input,
+            &rows,
+            &largest,
+            spec(
+                id,
+                format!("Bot outcomes by {}", by.column()),
+                *by,
+                Vec::new(),
+            ),
+        ));
+    }
+    tables
+}
+
+/// What one metric table shows: its metrics, the dimension of its groups, and whether it
+/// carries its set's headline strip.
+struct TableSpec {
+    id: &'static str,
+    title: String,
+    notes: Vec<String>,
+    metrics: Vec<&'static metrics::MetricInfo>,
+    by: Dimension,
+    /// The set whose headline the table carries (none for the ten, at the top of the page).
+    headline: Option<MetricSet>,
+}
+
+impl TableSpec {
+    /// The table of one metric set by the report's dimension.
+    fn set(input: &ReportInput<'_>, set: MetricSet, id: &'static str, title: &str) -> TableSpec {
+        TableSpec {
+            id,
+            title: title.to_owned(),
+            notes: Vec::new(),
+            metrics: set_metrics(set).collect(),
+            by: input.by,
+            headline: (set != MetricSet::Core).then_some(set),
+        }
+    }
+
+    fn notes(mut self, notes: Vec<String>) -> TableSpec {
+        self.notes = notes;
+        self
+    }
+}
+
+/// The metrics of a set, in registry order.
+fn set_metrics(set: MetricSet) -> impl Iterator<Item = &'static metrics::MetricInfo> {
+    metrics::REGISTRY
+        .iter()
+        .filter(move |f| f.set == set)
+        .flat_map(|f| f.metrics.iter())
+}
+
+/// A metric table by group: the value and `n` of each metric this period, coloured by its
+/// threshold state.
 fn metric_table(
     input: &ReportInput<'_>,
     period_rows: &[MetricRow],
     largest: &[&str],
-    set: MetricSet,
-    id: &'static str,
-    title: &str,
-    notes: Vec<String>,
+    spec: TableSpec,
 ) -> MetricTable {
-    let by = input.by;
-    let headers: Vec<Header> = metrics::REGISTRY
+    let by = spec.by;
+    let headers: Vec<Header> = spec
+        .metrics
         .iter()
-        .filter(|f| f.set == set)
-        .flat_map(|f| f.metrics.iter())
         .map(|m| Header {
             id: m.id,
             unit: m.unit.as_str(),
@@ -405,19 +568,21 @@ fn metric_table(
         })
         .collect();
     let folded = rows.split_off(rows.len().min(1 + SHOWN_GROUPS));
-    let headline = if set == MetricSet::Core {
-        Vec::new()
-    } else {
-        set_headline(input, set)
-    };
     MetricTable {
-        id,
-        title: title.to_owned(),
+        id: spec.id,
+        title: spec.title,
+        dimension: match by {
+            Dimension::None => "group".to_owned(),
+            other => other.column().to_owned(),
+        },
         headers,
         rows,
         folded,
-        headline,
-        notes,
+        headline: spec
+            .headline
+            .map(|set| set_headline(input, set))
+            .unwrap_or_default(),
+        notes: spec.notes,
     }
 }
 

@@ -60,6 +60,8 @@ pub struct ReportInput<'a> {
     /// The caption of the bot outcomes: the cohort, the closing intents skipped, the durable
     /// rule and its horizon.
     pub outcome_notes: Vec<String>,
+    /// The bot outcome rows of the report period by segment, by channel and by intent.
+    pub outcomes: Vec<(Dimension, Vec<MetricRow>)>,
     /// Why this period (a fallback from an empty default) or that it has no data.
     pub period_note: Option<String>,
 }

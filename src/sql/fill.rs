@@ -1,9 +1,10 @@
 //! The export's placeholders (`{SENT}`, `{TIER}`, …) and their values: the dialect's
 //! timestamps, the configuration and the small rules, computed once per script.
 
-use super::{Dialect, Export, Fill, OUTSIDE_WINDOW};
+use super::{Export, Fill, OUTSIDE_WINDOW};
 use crate::config::DuplicateMatch;
 use crate::config::governance::LaneLimits;
+use crate::config::outcomes::{Block, Clock, Promise};
 use crate::metrics::Dimension;
 use crate::time::MS_PER_HOUR;
 
@@ -99,7 +100,8 @@ impl Export<'_> {
                 .to_owned(),
         };
         let id = "c.customer_id";
-        Fill(vec![
+        let mut fill = self.sla_placeholders();
+        fill.extend(vec![
             ("{RATES}", rates),
             (
                 "{HAS_RATES}",
@@ -293,7 +295,103 @@ impl Export<'_> {
                 "{PERIOD_END_MS}",
                 d.midnight_ms(&d.period_next("p.period_start", self.period), self.zone),
             ),
-        ])
+        ]);
+        Fill(fill)
+    }
+
+    /// `[sla]`'s placeholders, first (their values hold others): per promise the target (ms) and
+    /// its clock over the lookup lane `lk` and `segment`, as [`crate::config::Sla::target`]
+    /// decides; the business schedule spans and due instants when a target runs on the business
+    /// clock.
+    fn sla_placeholders(&self) -> Vec<(&'static str, String)> {
+        let d = self.dialect;
+        let business = self
+            .config
+            .sla
+            .as_ref()
+            .is_some_and(|s| s.uses_business_clock() && self.config.business_hours.is_some());
+        let mut out = vec![
+            (
+                "{SLA_BH_SPANS}",
+                if business {
+                    crate::facts::sql::BH_SPANS.to_owned()
+                } else {
+                    String::new()
+                },
+            ),
+            (
+                "{SLA_BUSINESS_DUES}",
+                if business {
+                    crate::metrics::sla::SQL_BUSINESS_DUES
+                } else {
+                    crate::metrics::sla::SQL_NO_BUSINESS_DUES
+                }
+                .to_owned(),
+            ),
+        ];
+        for promise in Promise::ALL {
+            let (target, clock) = match promise {
+                Promise::Frt => ("{SLA_FRT_TARGET}", "{SLA_FRT_CLOCK}"),
+                Promise::HumanFrt => ("{SLA_HUMAN_FRT_TARGET}", "{SLA_HUMAN_FRT_CLOCK}"),
+                Promise::Tts => ("{SLA_TTS_TARGET}", "{SLA_TTS_CLOCK}"),
+                Promise::Update => ("{SLA_UPDATE_TARGET}", "{SLA_UPDATE_CLOCK}"),
+                Promise::Resolution => ("{SLA_RESOLUTION_TARGET}", "{SLA_RESOLUTION_CLOCK}"),
+            };
+            let Some(sla) = &self.config.sla else {
+                out.push((target, "CAST(NULL AS BIGINT)".to_owned()));
+                out.push((clock, "CAST(NULL AS STRING)".to_owned()));
+                continue;
+            };
+            // The blocks in lookup order, with the condition that selects each.
+            let mut blocks: Vec<(String, &Block)> = Vec::new();
+            for ((lane, segment), block) in &sla.lane_segments {
+                blocks.push((
+                    format!(
+                        "lower(lk) = {} AND segment = {}",
+                        d.quote(lane),
+                        d.quote(segment)
+                    ),
+                    block,
+                ));
+            }
+            for (lane, block) in &sla.lanes {
+                blocks.push((format!("lower(lk) = {}", d.quote(lane)), block));
+            }
+            for (segment, block) in &sla.segments {
+                blocks.push((format!("segment = {}", d.quote(segment)), block));
+            }
+            let (mut targets, mut clocks) = (String::from("CASE"), String::from("CASE"));
+            for (when, block) in blocks {
+                if let Some(ms) = block.targets.get(&promise) {
+                    let on = block.clock.or(sla.default.clock).unwrap_or(Clock::Calendar);
+                    targets.push_str(&format!(" WHEN {when} THEN CAST({ms} AS BIGINT)"));
+                    clocks.push_str(&format!(" WHEN {when} THEN '{}'", on.as_str()));
+                }
+            }
+            let (default_target, default_clock) = match sla.default.targets.get(&promise) {
+                Some(ms) => (
+                    format!("CAST({ms} AS BIGINT)"),
+                    format!(
+                        "'{}'",
+                        sla.default.clock.unwrap_or(Clock::Calendar).as_str()
+                    ),
+                ),
+                None => (
+                    "CAST(NULL AS BIGINT)".to_owned(),
+                    "CAST(NULL AS STRING)".to_owned(),
+                ),
+            };
+            if targets == "CASE" {
+                out.push((target, default_target));
+                out.push((clock, default_clock));
+            } else {
+                targets.push_str(&format!(" ELSE {default_target} END"));
+                clocks.push_str(&format!(" ELSE {default_clock} END"));
+                out.push((target, targets));
+                out.push((clock, clocks));
+            }
+        }
+        out
     }
 
     /// A governance limit of the lane in `column`: the lanes that set their own, else the

@@ -18,14 +18,13 @@ mod fill;
 
 pub use dialect::Dialect;
 
-use crate::config::governance::LaneLimits;
-use crate::config::{Config, DuplicateMatch};
+use crate::config::Config;
 use crate::facts::sql::FACTS;
 use crate::metrics::{
     Dimension, Family, MetricInfo, MetricSet, OUTSIDE_WINDOW, Period, REGISTRY, Selection, Sql,
     SqlTime, SqlValue, Zone,
 };
-use crate::time::{MS_PER_HOUR, format_rfc3339};
+use crate::time::format_rfc3339;
 
 /// The export's placeholders (`{SENT}`, `{TIER}`, …) with their values.
 struct Fill(Vec<(&'static str, String)>);
@@ -130,7 +129,7 @@ impl Export<'_> {
     ) -> String {
         let d = self.dialect;
         let instant = |c: &str| format!("{} AS {c}", d.timestamp_of_ms(c));
-        let columns = [
+        let mut columns = vec![
             "conversation_id".to_owned(),
             "channel".to_owned(),
             "segment".to_owned(),
@@ -146,13 +145,35 @@ impl Export<'_> {
             instant("due_at"),
             "flags".to_owned(),
         ];
+        // With `[sla]`, the earliest due promise still pending and the broken ones, after due_at.
+        let (sla, from) = if self.config.sla.is_some() {
+            columns.insert(13, instant("sla_due_at"));
+            columns.insert(14, "sla_breached".to_owned());
+            let tables: Vec<String> = crate::metrics::sla::FAMILY
+                .sql_tables
+                .iter()
+                .map(|t| fill.apply(t))
+                .filter(|t| !t.is_empty())
+                .collect();
+            (
+                format!(
+                    ",\n{},\n{}",
+                    tables.join(",\n"),
+                    crate::metrics::sla::SQL_BOARD
+                ),
+                "(SELECT b.*, s.sla_due_at, s.sla_breached \
+                 FROM board b LEFT JOIN board_sla s ON s.conversation_id = b.conversation_id) board",
+            )
+        } else {
+            (String::new(), "board")
+        };
         format!(
             "-- l2lens {version}: the board of `l2lens board` as {d:?} SQL: one row per conversation\n\
              -- open at as_of, most urgent first. as_of: {as_of_note}.\n\
              -- Reads conversations, messages, assignments and handoffs as `l2lens ingest` writes them.\n\
-             {preamble}WITH\n{facts},\n{board}\n\
+             {preamble}WITH\n{facts},\n{board}{sla}\n\
              SELECT {columns}\n\
-             FROM board\n\
+             FROM {from}\n\
              ORDER BY expired_last, CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, conversation_id;\n",
             version = env!("CARGO_PKG_VERSION"),
             preamble = d.preamble().to_owned() + as_of_preamble,
@@ -241,9 +262,14 @@ impl Export<'_> {
             .iter()
             .map(|(id, why)| format!("--   {id}: {}\n", comment_safe(why)))
             .collect();
-        let business = self
-            .metrics()
-            .any(|(f, _)| f.set == MetricSet::BusinessTime);
+        let sla_business = self
+            .config
+            .sla
+            .as_ref()
+            .is_some_and(|s| s.uses_business_clock());
+        let business = self.metrics().any(|(f, _)| {
+            f.set == MetricSet::BusinessTime || (f.set == MetricSet::Sla && sla_business)
+        });
         let calendar_note = if business {
             "-- Business time reads a table named calendar, written by `l2lens calendar` for the\n\
              -- same configuration over dates covering every instant of the data.\n"

@@ -118,3 +118,181 @@ fn with_sla_the_board_has_the_due_and_breached_promises() {
     ]);
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("sla_due_at"));
 }
+
+/// The column headers of the table `id` of a report page.
+fn table_headers(html: &str, id: &str) -> Vec<String> {
+    let at = html
+        .find(&format!("<table id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no table {id}"));
+    let html = &html[at..];
+    let head = &html[html.find("<thead>").unwrap()..html.find("</thead>").unwrap()];
+    head.split("<th")
+        .skip(3)
+        .map(|th| {
+            let text = &th[th.find('>').unwrap() + 1..];
+            text[..text.find('<').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+/// The groups of the rows of the table `id` (shown, not folded), in page order.
+fn table_groups(html: &str, id: &str) -> Vec<String> {
+    let html = &html[html.find(&format!("<table id=\"{id}\"")).unwrap()..];
+    let body = &html[..html.find("</table>").unwrap()];
+    body.split("<tr data-group=\"")
+        .skip(1)
+        .map(|r| r[..r.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[test]
+fn the_report_by_owner_splits_own_work_from_the_cases_last_held() {
+    let scratch = Scratch::new("outcomes-report-owner");
+    let index = crate::report::report(
+        &fixture("outcomes"),
+        Some(&fixture("outcomes/l2lens.toml")),
+        &scratch.join("out"),
+        &["--by", "owner"],
+    );
+    let html = std::fs::read_to_string(index).unwrap();
+    // Charged to whoever held the thread.
+    assert_eq!(
+        table_headers(&html, "owner-own-table"),
+        ["silent_stall_rate", "sla_update_hit_rate"]
+    );
+    // On the cases each owner last held, waits before they held them included.
+    let held = table_headers(&html, "metric-table");
+    for id in [
+        "frt_median_s",
+        "human_frt_median_s",
+        "tts_median_s",
+        "ownerless_rate",
+        "brief_missing_rate",
+        "sla_frt_hit_rate",
+        "sla_resolution_hit_rate",
+    ] {
+        assert!(held.iter().any(|h| h == id), "{id} in {held:?}");
+    }
+    // Restating the owner rule, or charged to the holder: not here.
+    for id in [
+        "escalation_rate",
+        "bot_trap_index",
+        "silent_stall_rate",
+        "sla_update_hit_rate",
+        "bot_resolution_rate",
+    ] {
+        assert!(!held.iter().any(|h| h == id), "{id} in {held:?}");
+    }
+    assert!(html.contains("On cases this owner last held by owner"));
+    assert!(!html.contains("id=\"sla-table\"") && !html.contains("id=\"governance-table\""));
+    let owners = table_groups(&html, "metric-table");
+    assert_eq!(owners[0], "ALL");
+    assert!(owners.iter().any(|g| g.starts_with("agent-")), "{owners:?}");
+}
+
+#[test]
+fn every_report_has_the_bot_outcomes_for_all_and_by_segment_channel_and_intent() {
+    let scratch = Scratch::new("outcomes-report-segments");
+    let index = crate::report::report(
+        &fixture("outcomes"),
+        Some(&fixture("outcomes/l2lens.toml")),
+        &scratch.join("out"),
+        &["--by", "lane"],
+    );
+    let html = std::fs::read_to_string(index).unwrap();
+    let settled = [
+        "bot_resolution_rate",
+        "bot_abandon_rate",
+        "bot_escalated_rate",
+    ];
+    // All groups together, with the cohort in the caption.
+    assert_eq!(table_groups(&html, "outcomes-table"), ["ALL"]);
+    assert_eq!(table_headers(&html, "outcomes-table")[..3], settled);
+    assert!(html.contains("closing intents skipped: thanks"));
+    // By segment, channel and intent, whatever the report's own dimension.
+    for (id, group) in [
+        ("outcomes-segment-table", "free"),
+        ("outcomes-channel-table", "whatsapp"),
+        ("outcomes-intent-table", "billing_error"),
+    ] {
+        let groups = table_groups(&html, id);
+        assert!(groups.iter().any(|g| g == group), "{id}: {groups:?}");
+        assert!(!groups.iter().any(|g| g == "ALL"), "{id}: {groups:?}");
+    }
+    assert!(html.contains("Bot outcomes by segment"));
+    // The lane table leaves the outcomes out: they split by construction there.
+    let lanes = table_headers(&html, "metric-table");
+    for id in settled {
+        assert!(!lanes.iter().any(|h| h == id), "{id} in {lanes:?}");
+    }
+}
+
+#[test]
+fn an_assignee_named_like_a_reserved_group_is_a_warning_and_all_counts_as_unowned() {
+    let scratch = Scratch::new("outcomes-reserved");
+    let data = scratch.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for entry in std::fs::read_dir(fixture("outcomes")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            // agent-a becomes `ALL`, agent-b `bot`.
+            let text = if path.ends_with("assignments.csv") {
+                text.replace(",agent-a,", ",ALL,")
+                    .replace(",agent-b,", ",bot,")
+            } else {
+                text
+            };
+            std::fs::write(data.join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    let out = scratch.join("owner.csv");
+    let run = l2lens(&[
+        "metrics",
+        "--data",
+        s(&data),
+        "--config",
+        s(&fixture("outcomes/l2lens.toml")),
+        "--select",
+        "all",
+        "--as-of",
+        AS_OF,
+        "--by",
+        "owner",
+        "--out",
+        s(&out),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let err = stderr(&run);
+    assert!(
+        err.contains(
+            "warning: assignee ids that are reserved owner group names: `bot` (1 assignment rows) \
+             counts as the `bot` group, `ALL` (2 assignment rows) counts as the `unowned` group"
+        ),
+        "{err}"
+    );
+    let rows = read_csv_rows(&out);
+    // One `ALL` row per period and metric, no more.
+    let mut all = std::collections::BTreeSet::new();
+    for r in rows.iter().filter(|r| r[1] == "ALL") {
+        assert!(
+            all.insert((r[0].clone(), r[2].clone())),
+            "two ALL rows: {r:?}"
+        );
+    }
+    // The rows of agent-a went to `unowned`: the same `ALL` rows as the fixture's, more
+    // `unowned`.
+    let expected = read_csv_rows(&fixture("outcomes/expected_metrics_owner.csv"));
+    let all_rows = |rows: &[Vec<String>]| -> Vec<Vec<String>> {
+        rows.iter().filter(|r| r[1] == "ALL").cloned().collect()
+    };
+    assert_metric_rows(&all_rows(&rows), &all_rows(&expected));
+    assert!(!rows.iter().any(|r| r[1] == "agent-a" || r[1] == "agent-b"));
+    let unowned_n = |rows: &[Vec<String>]| -> u64 {
+        rows.iter()
+            .filter(|r| r[1] == "unowned" && r[2] == "frt_median_s")
+            .map(|r| r[4].parse::<u64>().unwrap())
+            .sum()
+    };
+    assert!(unowned_n(&rows) > unowned_n(&expected));
+}

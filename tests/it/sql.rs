@@ -296,8 +296,8 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
     );
     add("whatsapp2026-calls", &whatsapp, &analysis, expected);
 
-    // The outcomes fixture with its config (bot outcomes in the SQL; the SLA rates are not
-    // exported): its hand-checked outcome rows, and the rest.
+    // The outcomes fixture with its config (bot outcomes, SLA attainment with a business-clock
+    // target across a holiday): its hand-checked rows by lane and by owner, and the rest.
     let outcomes = scratch.join("outcomes");
     let outcomes_data = fixture("outcomes");
     run_ok(&[
@@ -321,38 +321,47 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
         "--out",
         outcomes.join("calendar.parquet").to_str().unwrap(),
     ]);
-    let analysis = [&as_of[..], &["--config", outcomes_config.to_str().unwrap()]].concat();
-    let hand_checked: Rows = read(&[fixture("outcomes/expected_metrics.csv")])
-        .into_iter()
-        .filter(|(k, _)| !k.2.starts_with("sla_"))
-        .collect();
-    assert_eq!(
-        hand_checked.len(),
-        49,
-        "the outcomes fixture's bot-outcome rows"
-    );
-    let mut expected = l2lens_rows(
-        scratch,
-        &format!("outcomes-{dialect}"),
-        &outcomes,
-        &[&analysis[..], &["--select", "all"]].concat(),
-    );
-    assert_includes("l2lens on the outcomes fixture", &expected, &hand_checked);
-    // The SLA rates are not in the export (its header says so). The fixture's handoffs table is
-    // header-only: l2lens reads an empty table as briefs that are missing, the SQL (where an
-    // absent table is an empty one) as no briefs in the data; the brief metrics are compared on
-    // the other fixtures.
-    expected.retain(|k, _| {
-        !k.2.starts_with("sla_")
-            && ![
+    for (label, by, file, count) in [
+        ("outcomes", "lane", "outcomes/expected_metrics.csv", 93),
+        (
+            "outcomes-owner",
+            "owner",
+            "outcomes/expected_metrics_owner.csv",
+            172,
+        ),
+    ] {
+        let analysis = [
+            &as_of[..],
+            &["--config", outcomes_config.to_str().unwrap(), "--by", by],
+        ]
+        .concat();
+        let hand_checked = read(&[fixture(file)]);
+        assert_eq!(hand_checked.len(), count, "{file}");
+        assert!(
+            hand_checked.keys().any(|k| k.2 == "sla_update_hit_rate"),
+            "{file}: SLA rows"
+        );
+        let mut expected = l2lens_rows(
+            scratch,
+            &format!("{label}-{dialect}"),
+            &outcomes,
+            &[&analysis[..], &["--select", "all"]].concat(),
+        );
+        assert_includes(&format!("l2lens on {file}"), &expected, &hand_checked);
+        // The fixture's handoffs table is header-only: l2lens reads an empty table as briefs
+        // that are missing, the SQL (where an absent table is an empty one) as no briefs in the
+        // data; the brief metrics are compared on the other fixtures.
+        expected.retain(|k, _| {
+            ![
                 "brief_missing_rate",
                 "context_completeness_rate",
                 "context_score_mean",
             ]
             .contains(&k.2.as_str())
-    });
-    expected.extend(hand_checked);
-    add("outcomes", &outcomes, &analysis, expected);
+        });
+        expected.extend(hand_checked);
+        add(label, &outcomes, &analysis, expected);
+    }
 
     // Business time on the business-hours fixture (the contract's worked examples, from March
     // 2026 to January 2027), read from the calendar `l2lens calendar` writes.
@@ -488,7 +497,11 @@ fn run_engine(dialect: &str, module: &str) {
     for (label, _, _, result, expected) in &boards {
         let got = board_rows(result);
         // The text fixture's board is small: what it must show is a sensitive conversation.
-        let shows = if label == "board-text" {
+        let shows = if label == "board-outcomes" {
+            expected
+                .iter()
+                .any(|r| r.iter().any(|c| c == "frt;update;resolution"))
+        } else if label == "board-text" {
             expected
                 .iter()
                 .any(|r| r.iter().any(|c| c.contains("sensitive")))
@@ -518,7 +531,12 @@ fn board_rows(path: &Path) -> Vec<Vec<String>> {
         .iter()
         .map(str::to_owned)
         .collect();
-    assert_eq!(header.len(), 14, "{}: {header:?}", path.display());
+    // 14 columns, 16 with [sla].
+    assert!(
+        header.len() == 14 || header.len() == 16,
+        "{}: {header:?}",
+        path.display()
+    );
     reader
         .records()
         .map(|r| {
@@ -559,6 +577,8 @@ fn board_cases(
     let config = config.to_str().unwrap();
     let text_config = fixture("text/l2lens.toml");
     let text_config = text_config.to_str().unwrap();
+    let outcomes_config = fixture("outcomes/l2lens.toml");
+    let outcomes_config = outcomes_config.to_str().unwrap();
     let mut out = Vec::new();
     for (label, warehouse, extra) in [
         (
@@ -567,6 +587,18 @@ fn board_cases(
             vec!["--config", config, "--as-of", "2026-11-25T00:00:00Z"],
         ),
         ("board-sample", scratch.join("sample"), vec![]),
+        // With [sla]: the earliest pending due and the broken promises (a business-clock target
+        // across a holiday among them).
+        (
+            "board-outcomes",
+            scratch.join("outcomes"),
+            vec![
+                "--config",
+                outcomes_config,
+                "--as-of",
+                "2026-11-25T00:00:00Z",
+            ],
+        ),
         // Sensitive flags and briefs with markers (their tokens left out).
         (
             // t04 and t13 open; t13's customer and agent sent card numbers.
@@ -802,5 +834,40 @@ fn sql_text(args: &[&str]) -> String {
 fn assert_has(sql: &str, needles: &[&str]) {
     for needle in needles {
         assert!(sql.contains(needle), "{needle} not in the SQL:\n{sql}");
+    }
+}
+
+#[test]
+fn the_sla_targets_and_clocks_are_inlined_in_lookup_order() {
+    let sql = sql_text(&[
+        "--dialect",
+        "duckdb",
+        "--config",
+        fixture("outcomes/l2lens.toml").to_str().unwrap(),
+        "--select",
+        "sla",
+    ]);
+    assert_has(
+        &sql,
+        &[
+            // Lane + segment, then lane, then segment, then the default block.
+            "CASE WHEN lower(lk) = 'vip_fast_lane' AND segment = 'enterprise' THEN CAST(30000 AS BIGINT) \
+             WHEN segment = 'enterprise' THEN CAST(60000 AS BIGINT) ELSE CAST(300000 AS BIGINT) END",
+            "CASE WHEN lower(lk) = 'vip_fast_lane' THEN CAST(30000 AS BIGINT) \
+             WHEN segment = 'enterprise' THEN CAST(20000 AS BIGINT) ELSE CAST(900000 AS BIGINT) END",
+            // The clock travels with the target of the block that sets it.
+            "CASE WHEN lower(lk) = 'technical_l2' THEN 'business' ELSE 'calendar' END",
+            // The business clock reads the calendar.
+            "JOIN calendar k",
+            "'sla_update_hit_rate'",
+        ],
+    );
+    // A tool that splits the file on `;` finds whole statements: none inside a comment or a
+    // statement.
+    for line in sql.lines().filter(|l| l.contains(';')) {
+        assert!(
+            !line.trim_start().starts_with("--") && line.ends_with(';'),
+            "{line}"
+        );
     }
 }

@@ -28,12 +28,12 @@ use anyhow::{Result, bail};
 use serde::Deserialize;
 
 use super::sink::{ImportProblem, OutFormat, TableSink, write_problems};
-use super::{ImportSummary, columns, for_each_line, short_hash};
+use super::{ImportSummary, columns, for_each_line};
 use crate::ingest::schema::Table;
 use crate::time::format_rfc3339;
-use events::{Body, Event, Inbound};
+use events::{Body, Event};
 use identities::Identities;
-use threads::{Fields, KeyState, MessageRow, hours_ms};
+use threads::{KeyState, hours_ms};
 
 /// The extra message columns, after the canonical ones.
 const MESSAGE_EXTRAS: &[&str] = &[
@@ -174,7 +174,6 @@ fn fingerprint(id: &str) -> u64 {
     id.hash(&mut h);
     h.finish()
 }
-
 
 struct Importer {
     writer: Writer,
