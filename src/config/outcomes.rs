@@ -185,12 +185,27 @@ impl Sla {
         lane: Option<&str>,
         segment: Option<&str>,
     ) -> Option<(i64, Clock)> {
-        let lane = lane.map(str::to_lowercase);
+        // Lane names are matched case-insensitively (lowercased only when they need it: this
+        // runs for every promise of every conversation).
+        let lane = lane.map(|l| {
+            if l.bytes()
+                .any(|b| !b.is_ascii_lowercase() && b.is_ascii_alphabetic())
+                || !l.is_ascii()
+            {
+                std::borrow::Cow::Owned(l.to_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(l)
+            }
+        });
+        let lane = lane.as_deref();
         let candidates = [
-            lane.as_ref()
-                .zip(segment)
-                .and_then(|(l, s)| self.lane_segments.get(&(l.clone(), s.to_owned()))),
-            lane.as_ref().and_then(|l| self.lanes.get(l)),
+            lane.zip(segment).and_then(|(l, s)| {
+                self.lane_segments
+                    .iter()
+                    .find(|((bl, bs), _)| bl == l && bs == s)
+                    .map(|(_, b)| b)
+            }),
+            lane.and_then(|l| self.lanes.get(l)),
             segment.and_then(|s| self.segments.get(s)),
             Some(&self.default),
         ];

@@ -335,23 +335,22 @@ pub(super) fn compute(
     let view = inputs.view()?;
     let parts = walk::in_chunks(c.len(), |range| {
         let mut cursor = view.cursor(c.first_key(&range));
-        let mut cols = Builders::default();
-        let mut rows = Vec::new();
+        let mut cols = Builders::with_capacity(range.len());
+        let (mut rows, mut agent, mut lane_clocks) = (Vec::new(), Vec::new(), Vec::new());
         for i in range {
             let events = cursor.events(c.key[i]);
             rows.clear();
             rows.extend(events.rows(c.closed(i)));
-            let agent: Vec<i64> = events
-                .messages
-                .iter()
-                .filter(|m| m.is(AGENT))
-                .map(|m| m.at)
-                .collect();
+            agent.clear();
+            agent.extend(events.messages.iter().filter(|m| m.is(AGENT)).map(|m| m.at));
+            // The calendar clock reads no schedule: the lanes' calendars only for the business
+            // clock.
+            lane_clocks.clear();
+            if !calendars.is_empty() {
+                lane_clocks.extend(rows.iter().map(|r| (r.at, calendar_of(Some(r.lane)))));
+            }
             let clocks = Clocks {
-                lanes: rows
-                    .iter()
-                    .map(|r| (r.at, calendar_of(Some(r.lane))))
-                    .collect(),
+                lanes: std::mem::take(&mut lane_clocks),
                 default: calendar_of(None),
             };
             let instants = Instants {
@@ -375,6 +374,7 @@ pub(super) fn compute(
                 as_of,
             );
             cols.push(c.key[i], &promises);
+            lane_clocks = clocks.lanes;
         }
         cols.finish()
     })?;
@@ -399,13 +399,13 @@ const PROMISES: [Promise; 4] = [
 ];
 
 #[derive(Default)]
-struct Builders {
+struct Builders<'a> {
     promise: [PromiseColumns; 4],
     hits: Vec<Option<u32>>,
     breaches: Vec<Option<u32>>,
     pending_due: Vec<Option<i64>>,
     max_overshoot: Vec<Option<f64>>,
-    intervals: IntervalColumns,
+    intervals: IntervalColumns<'a>,
 }
 
 #[derive(Default)]
@@ -420,12 +420,12 @@ struct PromiseColumns {
 }
 
 #[derive(Default)]
-struct IntervalColumns {
+struct IntervalColumns<'a> {
     key: Vec<u32>,
     started: Vec<i64>,
     ended: Vec<i64>,
-    lane: Vec<String>,
-    assignee: Vec<String>,
+    lane: Vec<&'a str>,
+    assignee: Vec<&'a str>,
     target: Vec<f64>,
     clock: Vec<&'static str>,
     due: Vec<Option<i64>>,
@@ -438,8 +438,27 @@ fn seconds(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
 
-impl Builders {
-    fn push(&mut self, key: u32, p: &Promises<'_>) {
+impl<'a> Builders<'a> {
+    /// Builders for `n` conversations.
+    fn with_capacity(n: usize) -> Builders<'a> {
+        let mut b = Builders::default();
+        for cols in &mut b.promise {
+            cols.target.reserve(n);
+            cols.clock.reserve(n);
+            cols.due.reserve(n);
+            cols.state.reserve(n);
+            cols.breach.reserve(n);
+            cols.overshoot.reserve(n);
+            cols.settled.reserve(n);
+        }
+        b.hits.reserve(n);
+        b.breaches.reserve(n);
+        b.pending_due.reserve(n);
+        b.max_overshoot.reserve(n);
+        b
+    }
+
+    fn push(&mut self, key: u32, p: &Promises<'a>) {
         let judged = [&p.frt, &p.human_frt, &p.tts, &p.resolution];
         for (cols, j) in self.promise.iter_mut().zip(judged) {
             cols.target.push(j.as_ref().map(|j| seconds(j.target_ms)));
@@ -484,8 +503,8 @@ impl Builders {
                     c.key.push(key);
                     c.started.push(i.started_at);
                     c.ended.push(i.ended_at);
-                    c.lane.push(i.lane.to_owned());
-                    c.assignee.push(i.assignee.to_owned());
+                    c.lane.push(i.lane);
+                    c.assignee.push(i.assignee);
                     c.target.push(seconds(i.judged.target_ms));
                     c.clock.push(i.judged.clock.as_str());
                     c.due.push(i.judged.due_at);
