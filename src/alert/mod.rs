@@ -5,6 +5,7 @@
 //! warning). Alerts are sorted by severity (critical first), then metric and group.
 
 pub mod email;
+pub mod groups;
 pub mod state;
 
 use anyhow::{Context as _, Result};

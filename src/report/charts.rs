@@ -42,11 +42,12 @@ pub struct Trend {
 }
 
 /// How many groups a chart shows besides `ALL`: more lines than this do not read.
-pub const MAX_GROUPS: usize = 6;
+pub const MAX_GROUPS: usize = 3;
 
 /// The series of `metric` over `periods`: `ALL`, then the first [`MAX_GROUPS`] groups of
-/// `shown` (every group, largest first) with at least one value; the other groups with values
-/// are counted in `left_out`.
+/// `shown` (the groups in the order they matter: in breach, then moved most) with at least one
+/// value; the other groups with values are counted in `left_out`. The periods start at the first
+/// one with a value: an axis does not open on empty weeks.
 pub fn trends(
     rows: &[MetricRow],
     metric: &'static MetricInfo,
@@ -79,13 +80,52 @@ pub fn trends(
             });
         }
     }
+    let first = (0..periods.len())
+        .find(|&i| lines.iter().any(|l| l.points[i].is_some()))
+        .unwrap_or(periods.len().saturating_sub(1));
+    for line in &mut lines {
+        line.points.drain(..first);
+    }
     Trend {
         metric,
-        periods: periods.to_vec(),
+        periods: periods[first.min(periods.len())..].to_vec(),
         lines,
         left_out: by_group.len(),
         thresholds: Vec::new(),
     }
+}
+
+/// The groups a metric's chart shows, in order: those in breach this period (as `breaching`
+/// lists them, worst first), then the others by how much they moved from the period before
+/// (relative change, largest first), then by name.
+pub fn chart_groups<'a>(
+    rows: &'a [MetricRow],
+    metric: &str,
+    period: NaiveDate,
+    previous: Option<NaiveDate>,
+    breaching: &[&'a str],
+) -> Vec<&'a str> {
+    let value = |p: NaiveDate, g: &str| {
+        rows.iter()
+            .find(|r| r.period_start == p && r.metric == metric && r.group == g)
+            .map(|r| r.value)
+    };
+    let mut moved: Vec<(&'a str, f64)> = rows
+        .iter()
+        .filter(|r| r.period_start == period && r.metric == metric && r.group != ALL)
+        .filter(|r| !breaching.contains(&r.group.as_str()))
+        .map(|r| {
+            let before = previous.and_then(|p| value(p, &r.group));
+            let change = before.map_or(0.0, |b| (r.value - b).abs() / b.abs().max(1e-9));
+            (r.group.as_str(), change)
+        })
+        .collect();
+    moved.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    breaching
+        .iter()
+        .copied()
+        .chain(moved.into_iter().map(|(g, _)| g))
+        .collect()
 }
 
 /// The axis of a chart: what one value is multiplied by, and the label, chosen by the
@@ -101,6 +141,11 @@ pub fn axis(unit: Unit, largest: f64) -> (f64, &'static str) {
         Unit::PerConversation => (1.0, "per conversation"),
         Unit::Money => (1.0, "currency"),
     }
+}
+
+/// The room right of the last period for the lines' labels, in periods.
+fn label_room(periods: usize) -> f64 {
+    (periods as f64 * 0.18).max(0.9)
 }
 
 fn register_font() {
@@ -155,13 +200,17 @@ fn draw(
         .caption(
             if trend.left_out > 0 {
                 format!(
-                    "{}: last {} periods, largest groups ({} more left out)",
-                    trend.metric.id,
+                    "{}: last {} periods ({} more groups not drawn)",
+                    trend.metric.name,
                     trend.periods.len(),
                     trend.left_out
                 )
             } else {
-                format!("{}: last {} periods", trend.metric.id, trend.periods.len())
+                format!(
+                    "{}: last {} periods",
+                    trend.metric.name,
+                    trend.periods.len()
+                )
             },
             ("sans-serif", 16),
         )
@@ -169,7 +218,8 @@ fn draw(
         .x_label_area_size(44)
         .y_label_area_size(64)
         .right_y_label_area_size(0)
-        .build_cartesian_2d(-0.2f64..x_max + 0.2, 0f64..top)?;
+        // Room on the right for each line's label at its end.
+        .build_cartesian_2d(-0.2f64..x_max + label_room(n), 0f64..top)?;
     let periods = trend.periods.clone();
     chart
         .configure_mesh()
@@ -190,6 +240,26 @@ fn draw(
         .axis_desc_style(("sans-serif", 13))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
+    // Threshold bands under the lines: the side of each threshold that breaks it, shaded.
+    for (label, value) in lines {
+        let color = if label.starts_with("critical") {
+            RGBColor(248, 215, 218)
+        } else {
+            RGBColor(255, 243, 205)
+        };
+        let y = value * scale;
+        let below = label.contains('<');
+        let (from, to) = if below { (0.0, y) } else { (y, top) };
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(-0.2, from), (x_max + 0.2, to)],
+            color.filled(),
+        )))?;
+        chart.draw_series(std::iter::once(Text::new(
+            label.clone(),
+            (-0.15, if below { y } else { ((y + top) / 2.0).min(top) }),
+            ("sans-serif", 11).into_font().color(&RGBColor(110, 90, 20)),
+        )))?;
+    }
     for (i, line) in trend.lines.iter().enumerate() {
         let is_all = line.group == ALL;
         let color = if is_all {
@@ -210,47 +280,27 @@ fn draw(
                 None => runs.push(Vec::new()),
             }
         }
-        let mut labelled = false;
+        // The label at the line's last value, not in a legend.
+        let last = runs.iter().flatten().last().copied();
         for run in runs.into_iter().filter(|r| !r.is_empty()) {
             let points = run.clone();
-            let series = chart.draw_series(LineSeries::new(run, style))?;
-            if !labelled {
-                series.label(line.group.clone()).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
-                });
-                labelled = true;
-            }
+            chart.draw_series(LineSeries::new(run, style))?;
             chart.draw_series(
                 points
                     .into_iter()
                     .map(|p| Circle::new(p, 3, color.filled())),
             )?;
         }
+        if let Some((x, y)) = last {
+            chart.draw_series(std::iter::once(Text::new(
+                crate::units::printable(&line.group),
+                (x + 0.08, y),
+                ("sans-serif", if is_all { 13 } else { 12 })
+                    .into_font()
+                    .color(&color),
+            )))?;
+        }
     }
-    for (label, value) in lines {
-        let color = if label.starts_with("critical") {
-            RGBColor(192, 57, 43)
-        } else {
-            RGBColor(212, 160, 23)
-        };
-        let y = value * scale;
-        chart
-            .draw_series(LineSeries::new(
-                vec![(-0.2, y), (x_max + 0.2, y)],
-                color.stroke_width(1),
-            ))?
-            .label(label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(1))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", 11))
-        .draw()?;
     root.present()?;
     Ok(())
 }
@@ -327,8 +377,31 @@ mod tests {
             &["h", "c", "x", "a", "b", "d", "e", "f", "g"],
         );
         let names: Vec<&str> = t.lines.iter().map(|l| l.group.as_str()).collect();
-        assert_eq!(names, ["ALL", "h", "c", "a", "b", "d", "e"]);
-        assert_eq!(t.left_out, 2);
+        assert_eq!(names, ["ALL", "h", "c", "a"]);
+        assert_eq!(t.left_out, 5);
+    }
+
+    #[test]
+    fn the_axis_starts_at_the_first_period_with_a_value() {
+        let metric = find("frt_median_s").unwrap();
+        let rows = [row(d(16), "ALL", "frt_median_s", 3.0)];
+        let t = trends(&rows, metric, &[d(2), d(9), d(16)], &[]);
+        assert_eq!(t.periods, [d(16)]);
+        assert_eq!(t.lines[0].points, [Some(3.0)]);
+    }
+
+    #[test]
+    fn charts_show_the_groups_in_breach_then_those_that_moved_most() {
+        let rows = [
+            row(d(9), "a", "misroute_rate", 0.10),
+            row(d(16), "a", "misroute_rate", 0.11),
+            row(d(9), "b", "misroute_rate", 0.10),
+            row(d(16), "b", "misroute_rate", 0.30),
+            row(d(16), "c", "misroute_rate", 0.50),
+            row(d(16), "ALL", "misroute_rate", 0.2),
+        ];
+        let order = chart_groups(&rows, "misroute_rate", d(16), Some(d(9)), &["c"]);
+        assert_eq!(order, ["c", "b", "a"]);
     }
 
     #[test]

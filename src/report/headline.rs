@@ -74,6 +74,8 @@ fn line_of(thresholds: &Thresholds, metric: &str, group: &str, by: Dimension) ->
 #[derive(Debug, Clone, PartialEq)]
 pub struct Headline {
     pub metric: &'static str,
+    /// The metric's name for people.
+    pub name: &'static str,
     pub value: String,
     /// `+2.5 min`, `−1.2 %`; empty without a previous value.
     pub delta: String,
@@ -144,6 +146,7 @@ pub fn headline(
                 .collect();
             Some(Headline {
                 metric: id,
+                name: crate::metrics::find(id).map_or(id, |m| m.name),
                 value: human(now.value, unit),
                 delta,
                 arrow,

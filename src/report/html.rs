@@ -21,6 +21,8 @@ pub struct Quality {
 
 pub struct DrillLine {
     pub id: String,
+    /// The group whose alert names the conversation.
+    pub group: String,
     pub lane: String,
     pub owner: String,
     pub hours_silent: String,
@@ -28,19 +30,41 @@ pub struct DrillLine {
     pub detail: String,
 }
 
-pub struct Card {
+/// One group in breach on a metric's card (one alert of `alerts.json`).
+pub struct Breach {
     pub severity: &'static str,
-    pub metric: String,
-    pub definition: String,
     pub group: String,
     pub value: String,
     pub threshold: String,
     pub n: u64,
+}
+
+/// The alerts of one metric: its worst severity, its value for all groups, the groups in
+/// breach worst first, and the conversations behind them.
+pub struct Card {
+    pub severity: &'static str,
+    /// The metric id (in small text and attributes; the name is the title).
+    pub metric: String,
+    pub name: String,
+    pub definition: String,
+    /// The value for all groups together, with its `n`; `None` without one.
+    pub all: Option<(String, u64)>,
+    pub breaches: Vec<Breach>,
     pub drill: Vec<DrillLine>,
+}
+
+/// One of the findings at the top of the page: a sentence, linked to its card.
+pub struct Finding {
+    pub severity: &'static str,
+    pub metric: String,
+    pub sentence: String,
+    pub affected: u64,
 }
 
 pub struct Header {
     pub id: &'static str,
+    /// The metric's name for people (the id is in the cell's title).
+    pub name: &'static str,
     pub unit: &'static str,
     pub definition: &'static str,
 }
@@ -74,6 +98,7 @@ pub struct ReportPage {
     pub critical: usize,
     pub warning: usize,
     pub quality: Quality,
+    pub findings: Vec<Finding>,
     pub cards: Vec<Card>,
     /// The ten metrics (and business time) for group ALL, with their change.
     pub headline: Vec<super::headline::Headline>,
@@ -157,35 +182,65 @@ pub fn page(
 ) -> ReportPage {
     let by = input.by;
     let alerts = input.alerts;
-    let cards = alerts
-        .alerts
+    let grouped = crate::alert::groups::by_metric(alerts, input.rows);
+    let group_word = match by {
+        Dimension::None => "group".to_owned(),
+        other => other.column().to_owned(),
+    };
+    let findings = grouped
         .iter()
-        .map(|a| Card {
-            severity: a.severity.as_str(),
-            metric: a.metric.id().to_owned(),
-            definition: a.metric.info().definition.to_owned(),
-            group: printable(&a.group),
-            value: human(a.value, a.metric.info().unit),
-            threshold: a.threshold_human.clone(),
-            n: a.n,
-            drill: a
-                .drill
-                .iter()
-                .map(|d| DrillLine {
-                    id: printable(&d.conversation_id),
-                    lane: printable(d.lane.as_deref().unwrap_or_default()),
-                    owner: d
-                        .owner
-                        .as_deref()
-                        .map_or_else(|| "(queue)".to_owned(), printable),
-                    hours_silent: d
-                        .hours_silent
-                        .map(|h| format!("{h:.1}"))
-                        .unwrap_or_default(),
-                    opened_at: d.opened_at.clone(),
-                    detail: printable(d.detail.as_deref().unwrap_or_default()),
-                })
-                .collect(),
+        .take(crate::alert::groups::MAX_FINDINGS)
+        .map(|g| Finding {
+            severity: g.severity.as_str(),
+            metric: g.metric.id().to_owned(),
+            sentence: g.sentence(&group_word),
+            affected: g.affected,
+        })
+        .collect();
+    let cards = grouped
+        .iter()
+        .map(|g| {
+            let info = g.metric.info();
+            let mut seen = std::collections::HashSet::new();
+            Card {
+                severity: g.severity.as_str(),
+                metric: g.metric.id().to_owned(),
+                name: info.name.to_owned(),
+                definition: info.definition.to_owned(),
+                all: g.all.map(|(v, n)| (human(v, info.unit), n)),
+                breaches: g
+                    .alerts
+                    .iter()
+                    .map(|a| Breach {
+                        severity: a.severity.as_str(),
+                        group: printable(&a.group),
+                        value: human(a.value, info.unit),
+                        threshold: a.threshold_human.clone(),
+                        n: a.n,
+                    })
+                    .collect(),
+                drill: g
+                    .alerts
+                    .iter()
+                    .flat_map(|a| a.drill.iter().map(move |d| (a, d)))
+                    .filter(|(_, d)| seen.insert(d.conversation_id.clone()))
+                    .map(|(a, d)| DrillLine {
+                        id: printable(&d.conversation_id),
+                        group: printable(&a.group),
+                        lane: printable(d.lane.as_deref().unwrap_or_default()),
+                        owner: d
+                            .owner
+                            .as_deref()
+                            .map_or_else(|| "(queue)".to_owned(), printable),
+                        hours_silent: d
+                            .hours_silent
+                            .map(|h| format!("{h:.1}"))
+                            .unwrap_or_default(),
+                        opened_at: d.opened_at.clone(),
+                        detail: printable(d.detail.as_deref().unwrap_or_default()),
+                    })
+                    .collect(),
+            }
         })
         .collect();
     let dimension = match by {
@@ -271,6 +326,7 @@ pub fn page(
         as_of: crate::time::format_rfc3339(alerts.as_of),
         generated_at: input.generated_at.clone(),
         dimension,
+        findings,
         critical: alerts.count(Severity::Critical),
         warning: alerts.count(Severity::Warning),
         quality,
@@ -504,6 +560,7 @@ fn metric_table(
         .iter()
         .map(|m| Header {
             id: m.id,
+            name: m.name,
             unit: m.unit.as_str(),
             definition: m.definition,
         })

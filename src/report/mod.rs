@@ -141,8 +141,16 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
         .filter(|f| input.business_time || f.set != metrics::MetricSet::BusinessTime)
         .filter(|f| input.sla || f.set != metrics::MetricSet::Sla)
         .flat_map(|f| f.metrics.iter());
+    let grouped = crate::alert::groups::by_metric(input.alerts, input.rows);
+    let previous = periods.len().checked_sub(2).map(|i| periods[i]);
     for metric in shown_metrics {
-        let mut trend = charts::trends(&shown, metric, periods, &largest);
+        let breaching: Vec<&str> = grouped
+            .iter()
+            .find(|g| g.metric.id() == metric.id)
+            .map(|g| g.groups().map(|a| a.group.as_str()).collect())
+            .unwrap_or_default();
+        let order = charts::chart_groups(&shown, metric.id, period_start, previous, &breaching);
+        let mut trend = charts::trends(&shown, metric, periods, &order);
         trend.thresholds = threshold_lines(input, metric);
         let file = format!("charts/{}.png", metric.id);
         files.push((file.clone(), charts::render(&trend)?));
@@ -150,7 +158,7 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
             file,
             alt: format!(
                 "{} by {}: {}",
-                metric.id,
+                metric.name,
                 input.by.column(),
                 metric.definition
             ),

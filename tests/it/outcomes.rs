@@ -119,20 +119,12 @@ fn with_sla_the_board_has_the_due_and_breached_promises() {
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("sla_due_at"));
 }
 
-/// The column headers of the table `id` of a report page.
+/// The metric ids of the columns of the table `id` of a report page.
 fn table_headers(html: &str, id: &str) -> Vec<String> {
     let at = html
         .find(&format!("<table id=\"{id}\""))
         .unwrap_or_else(|| panic!("no table {id}"));
-    let html = &html[at..];
-    let head = &html[html.find("<thead>").unwrap()..html.find("</thead>").unwrap()];
-    head.split("<th")
-        .skip(3)
-        .map(|th| {
-            let text = &th[th.find('>').unwrap() + 1..];
-            text[..text.find('<').unwrap()].to_owned()
-        })
-        .collect()
+    crate::util::metric_headers(&html[at..])
 }
 
 /// The groups of the rows of the table `id` (shown, not folded), in page order.

@@ -39,9 +39,10 @@ pub(crate) fn report(data: &Path, config: Option<&Path>, out: &Path, extra: &[&s
     index
 }
 
-/// The alert cards of a page: (metric, group, severity), in page order.
+/// The alerts on a page's cards (one row per group in breach): (metric, group, severity), in
+/// page order.
 fn cards(html: &str) -> Vec<(String, String, String)> {
-    html.split("<section class=\"card ")
+    html.split("<tr class=\"breach ")
         .skip(1)
         .map(|s| {
             let attr = |name: &str| {
@@ -61,16 +62,7 @@ fn cards(html: &str) -> Vec<(String, String, String)> {
 /// (header, cell class, cell text).
 pub(crate) fn table_row(html: &str, group: &str) -> Vec<(String, String, String)> {
     let html = &html[html.find("id=\"metric-table\"").unwrap()..];
-    let head = &html[html.find("<thead>").unwrap()..html.find("</thead>").unwrap()];
-    // Skip what precedes the first header cell, `<thead>` itself and the group column.
-    let headers: Vec<String> = head
-        .split("<th")
-        .skip(3)
-        .map(|th| {
-            let text = &th[th.find('>').unwrap() + 1..];
-            text[..text.find('<').unwrap()].to_owned()
-        })
-        .collect();
+    let headers = crate::util::metric_headers(html);
     let marker = format!("<tr data-group=\"{group}\">");
     let row = &html[html
         .find(&marker)
@@ -261,9 +253,55 @@ fn golden_report_has_the_expected_cards_and_table() {
         !found.iter().any(|c| c.0 == "frt_median_s" && c.1 == "ALL"),
         "3.5 s is fine"
     );
-    let first_warning = found.iter().position(|c| c.2 == "warning").unwrap();
-    assert!(found[..first_warning].iter().all(|c| c.2 == "critical"));
-    assert!(found[first_warning..].iter().all(|c| c.2 == "warning"));
+    // One card per metric: its alerts together, ALL first, then critical before warning.
+    let metrics: Vec<&str> = html
+        .split("<section class=\"card ")
+        .skip(1)
+        .map(|s| {
+            let at = s.find("data-metric=\"").unwrap() + 13;
+            &s[at..at + s[at..].find('"').unwrap()]
+        })
+        .collect();
+    let mut distinct = metrics.clone();
+    distinct.dedup();
+    assert_eq!(metrics, distinct, "one card per metric");
+    for m in &metrics {
+        let of: Vec<&(String, String, String)> = found.iter().filter(|c| c.0 == *m).collect();
+        let groups: Vec<&str> = of
+            .iter()
+            .map(|c| c.1.as_str())
+            .filter(|g| *g != "ALL")
+            .collect();
+        let severities: Vec<&str> = of
+            .iter()
+            .filter(|c| c.1 != "ALL")
+            .map(|c| c.2.as_str())
+            .collect();
+        let mut sorted = severities.clone();
+        sorted.sort_by_key(|s| *s != "critical");
+        assert_eq!(severities, sorted, "{m}: {groups:?}");
+    }
+    // Every alert of alerts.json is on the page exactly once.
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(index.parent().unwrap().join("alerts.json")).unwrap(),
+    )
+    .unwrap();
+    let mut listed: Vec<(String, String, String)> = json["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["metric"].as_str().unwrap().to_owned(),
+                a["group"].as_str().unwrap().to_owned(),
+                a["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut shown = found.clone();
+    listed.sort();
+    shown.sort();
+    assert_eq!(shown, listed);
 
     let all = table_row(&html, "ALL");
     assert_eq!(
@@ -525,6 +563,11 @@ fn a_real_browser_loads_the_report_cleanly() {
         for part in html.split(attr).skip(1) {
             let target = &part[..part.find('"').unwrap()];
             assert!(!target.contains("//"), "remote resource {target}");
+            // A link within the page leads to an element that exists.
+            if let Some(anchor) = target.strip_prefix('#') {
+                assert!(html.contains(&format!("id=\"{anchor}\"")), "no #{anchor}");
+                continue;
+            }
             assert!(
                 index.parent().unwrap().join(target).is_file(),
                 "missing {target}"
@@ -554,4 +597,114 @@ fn a_real_browser_loads_the_report_cleanly() {
         console.iter().any(|l| l.contains("missingFunction")),
         "{console:?}"
     );
+}
+
+/// What the probe script measures on a page in the browser, as `--dump-dom` prints it.
+const PROBE: &str = r#"<script>
+window.addEventListener('load', function () {
+  var visible = function (el) { return !el.closest('details:not([open])'); };
+  var first = null;
+  document.querySelectorAll('table').forEach(function (t) {
+    if (first === null && visible(t) && t.querySelectorAll('tbody tr').length >= 5) {
+      first = Math.round(t.getBoundingClientRect().top + window.scrollY);
+    }
+  });
+  var titles = [];
+  document.querySelectorAll('h1, h2, h3, th, .tile .name, figcaption, .finding a').forEach(function (el) {
+    var copy = el.cloneNode(true);
+    copy.querySelectorAll('small').forEach(function (s) { s.remove(); });
+    titles.push(copy.textContent.trim());
+  });
+  var broken = 0, images = 0;
+  document.querySelectorAll('img').forEach(function (img) {
+    images += 1;
+    if (!img.complete || img.naturalWidth === 0) { broken += 1; }
+  });
+  var out = document.createElement('pre');
+  out.id = 'probe';
+  out.textContent = JSON.stringify({ first_table_top: first, titles: titles, images: images, broken: broken });
+  document.body.appendChild(out);
+});
+</script>"#;
+
+#[test]
+fn in_a_browser_the_sample_report_puts_a_table_near_the_top_in_names_for_people() {
+    let Some(browser) = chromium() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("chromium is missing: scripts/test.sh installs it (apt-get install chromium)");
+        }
+        eprintln!("skipped: no chromium on this machine (scripts/test.sh installs it)");
+        return;
+    };
+    let scratch = Scratch::new("browser-budget");
+    let out = l2lens(&[
+        "run",
+        "--data",
+        "sample_data",
+        "--out",
+        scratch.join("out").to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        stderr(&out)
+    );
+    let index = std::fs::read_dir(scratch.join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("index.html"))
+        .find(|p| p.is_file())
+        .expect("a report");
+    let html = std::fs::read_to_string(&index).unwrap();
+    // The probe runs on a copy beside the page (the page itself has no script).
+    assert!(!html.contains("<script"));
+    let probe = index.with_file_name("probe.html");
+    std::fs::write(&probe, html.replace("</body>", &format!("{PROBE}</body>"))).unwrap();
+    let dom = Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--hide-scrollbars",
+            "--window-size=1400,1000",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            scratch.join("profile").display()
+        ))
+        .arg(format!("file://{}", probe.display()))
+        .output()
+        .expect("start chromium");
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    let at = dom.find("<pre id=\"probe\">").expect("the probe ran") + 16;
+    let json = &dom[at..at + dom[at..].find("</pre>").unwrap()];
+    let result: serde_json::Value =
+        serde_json::from_str(&json.replace("&quot;", "\"").replace("&amp;", "&"))
+            .unwrap_or_else(|e| panic!("{e}: {json}"));
+    // The budget: the first visible table of five or more rows within 2,000 px of the top.
+    let top = result["first_table_top"].as_i64().expect("a visible table");
+    assert!(top <= 2000, "the first table starts at {top} px");
+    // Names for people: no title is a metric id.
+    let ids: Vec<&str> = l2lens::metrics::all_metrics().map(|m| m.id).collect();
+    for title in result["titles"].as_array().unwrap() {
+        let title = title.as_str().unwrap();
+        for id in &ids {
+            assert!(
+                !title
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|w| w == *id),
+                "the id {id} is a visible title: {title}"
+            );
+        }
+    }
+    // Every chart loads.
+    assert!(result["images"].as_u64().unwrap() > 10, "{result}");
+    assert_eq!(result["broken"].as_u64(), Some(0), "{result}");
+    // The findings come first: at most five, each linked to its card.
+    let findings = html.matches("<li class=\"finding ").count();
+    assert!((1..=5).contains(&findings), "{findings} findings");
 }

@@ -129,3 +129,13 @@ pub fn assert_metric_rows(got: &[Vec<String>], expected: &[Vec<String>]) {
         assert_eq!(g[..3], e[..3], "the same order");
     }
 }
+
+/// The metric ids of a report table's columns (the `data-metric` of its header cells); `table`
+/// starts at the table.
+pub fn metric_headers(table: &str) -> Vec<String> {
+    let head = &table[table.find("<thead>").unwrap()..table.find("</thead>").unwrap()];
+    head.split("<th data-metric=\"")
+        .skip(1)
+        .map(|th| th[..th.find('"').unwrap()].to_owned())
+        .collect()
+}
