@@ -34,6 +34,8 @@ struct Line {
     status: String,
     group: String,
     metric: String,
+    /// The metric's name for people.
+    name: String,
     value: String,
     threshold: String,
     n: String,
@@ -46,6 +48,7 @@ fn line(alert: &Alert, status: String) -> Line {
         status,
         group: crate::units::printable(&alert.group),
         metric: alert.metric.id().to_owned(),
+        name: alert.metric.info().name.to_owned(),
         value: human(alert.value, unit),
         threshold: alert.threshold_human.clone(),
         n: alert.n.to_string(),
@@ -64,7 +67,8 @@ impl Line {
 struct EmailPage<'a> {
     period_start: NaiveDate,
     as_of: &'a str,
-    lines: &'a [Line],
+    /// The lines grouped by metric, in the report's order of its alert cards.
+    metrics: &'a [Vec<Line>],
     resolved: &'a [(String, String, String)],
     report: &'a str,
 }
@@ -91,13 +95,16 @@ pub fn subject(changes: &Changes, period_start: NaiveDate) -> String {
     }
 }
 
-/// Builds the message.
+/// Builds the message. `ranking` is the order of the report's alert cards (its metrics, most
+/// pressing first, [`super::groups::by_metric`]): the mail lists its alerts by metric in the
+/// same order, and within a metric as the card does (`ALL`, then worst first).
 pub fn compose(
     config: &EmailConfig,
     changes: &Changes,
     period_start: NaiveDate,
     as_of: i64,
     report: &str,
+    ranking: &[crate::metrics::MetricRef],
 ) -> Result<Message> {
     let mut lines: Vec<Line> = changes
         .new
@@ -110,7 +117,39 @@ pub fn compose(
                 .map(|(a, before)| line(a, format!("escalated from {}", before.as_str()))),
         )
         .collect();
-    lines.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.metric.cmp(&b.metric)));
+    let rank = |metric: &str| {
+        ranking
+            .iter()
+            .position(|m| m.id() == metric)
+            .unwrap_or(ranking.len())
+    };
+    let worst = |metric: &str, lines: &[Line]| {
+        lines
+            .iter()
+            .filter(|l| l.metric == metric)
+            .map(|l| l.severity)
+            .max()
+    };
+    let worst_of: std::collections::HashMap<String, Option<Severity>> = lines
+        .iter()
+        .map(|l| (l.metric.clone(), worst(&l.metric, &lines)))
+        .collect();
+    lines.sort_by(|a, b| {
+        rank(&a.metric)
+            .cmp(&rank(&b.metric))
+            .then_with(|| worst_of[&b.metric].cmp(&worst_of[&a.metric]))
+            .then_with(|| a.metric.cmp(&b.metric))
+            .then_with(|| (b.group == crate::metrics::ALL).cmp(&(a.group == crate::metrics::ALL)))
+            .then_with(|| b.severity.cmp(&a.severity))
+            .then_with(|| a.group.cmp(&b.group))
+    });
+    let mut metrics: Vec<Vec<Line>> = Vec::new();
+    for l in lines {
+        match metrics.last_mut() {
+            Some(group) if group[0].metric == l.metric => group.push(l),
+            _ => metrics.push(vec![l]),
+        }
+    }
     let resolved: Vec<(String, String, String)> = changes
         .resolved
         .iter()
@@ -126,19 +165,21 @@ pub fn compose(
     let as_of = crate::time::format_rfc3339(as_of);
     let mut text =
         format!("l2lens alerts for the period starting {period_start} (data as of {as_of})\n\n");
-    if !lines.is_empty() {
-        text.push_str("New or escalated:\n");
-        for l in &lines {
-            text.push_str(&format!(
-                "  {:<8}  {:<26}  {:<20}  {} against {} (n={})  [{}]\n",
-                l.label(),
-                l.metric,
-                l.group,
-                l.value,
-                l.threshold,
-                l.n,
-                l.status
-            ));
+    if !metrics.is_empty() {
+        text.push_str("New or escalated, by metric:\n");
+        for lines in &metrics {
+            text.push_str(&format!("\n  {} ({})\n", lines[0].name, lines[0].metric));
+            for l in lines {
+                text.push_str(&format!(
+                    "    {:<8}  {:<20}  {} against {} (n={})  [{}]\n",
+                    l.label(),
+                    l.group,
+                    l.value,
+                    l.threshold,
+                    l.n,
+                    l.status
+                ));
+            }
         }
         text.push('\n');
     }
@@ -154,7 +195,7 @@ pub fn compose(
     let html = EmailPage {
         period_start,
         as_of: &as_of,
-        lines: &lines,
+        metrics: &metrics,
         resolved: &resolved,
         report,
     }
@@ -306,6 +347,34 @@ mod tests {
     }
 
     #[test]
+    fn the_metrics_follow_the_order_of_the_report_cards() {
+        let changes = Changes {
+            new: vec![
+                alert("window_expired", Severity::Critical),
+                alert("art_median_s", Severity::Warning),
+            ],
+            ..Changes::default()
+        };
+        let ranking = [crate::metrics::MetricRef::parse("art_median_s").unwrap()];
+        let message = compose(
+            &settings(),
+            &changes,
+            NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(),
+            0,
+            "report",
+            &ranking,
+        )
+        .unwrap();
+        let body = String::from_utf8(message.formatted()).unwrap();
+        for part in body.split("Content-Type: ").skip(2) {
+            let first = part.find("art_median_s").expect("the ranked metric");
+            let second = part.find("window_expired").expect("the other");
+            assert!(first < second, "the report's order in:\n{part}");
+            assert!(part.contains("Resolution time (median)"), "{part}");
+        }
+    }
+
+    #[test]
     fn criticals_are_listed_above_warnings_in_both_parts() {
         // `art_median_s` sorts before `window_expired` by name, and "WARNING" after
         // "CRITICAL" as text: only the severity order puts the critical line first.
@@ -322,6 +391,7 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(),
             0,
             "report",
+            &[],
         )
         .unwrap();
         let body = String::from_utf8(message.formatted()).unwrap();

@@ -185,6 +185,11 @@ pub fn by_metric<'a>(report: &'a AlertReport, rows: &[MetricRow]) -> Vec<MetricA
     groups
 }
 
+/// The metrics of the alert cards, in the report's order.
+pub fn ranking(report: &AlertReport, rows: &[MetricRow]) -> Vec<MetricRef> {
+    by_metric(report, rows).iter().map(|g| g.metric).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;

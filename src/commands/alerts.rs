@@ -26,6 +26,7 @@ pub(crate) fn run(args: &AlertsArgs, progress: &Progress) -> Result<Status> {
             &analysis.config,
             &args.email,
             &alerts,
+            &crate::alert::groups::ranking(&alerts, &analysis.rows),
             &args.reports,
             progress,
         )?;

@@ -415,6 +415,7 @@ pub(crate) fn mail_alerts(
     config: &Config,
     args: &crate::cli::EmailArgs,
     alerts: &crate::alert::AlertReport,
+    ranking: &[crate::metrics::MetricRef],
     reports: &std::path::Path,
     progress: &Progress,
 ) -> Result<()> {
@@ -451,6 +452,7 @@ pub(crate) fn mail_alerts(
         alerts.period_start,
         alerts.as_of,
         &location,
+        ranking,
     )?;
     if args.dry_run {
         eprintln!("--- email (dry run: not sent, nothing recorded) ---");

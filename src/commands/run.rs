@@ -40,6 +40,7 @@ pub(crate) fn run(args: &RunArgs, progress: &Progress) -> Result<Status> {
             &analysis.config,
             &args.email,
             &alerts,
+            &crate::alert::groups::ranking(&alerts, &analysis.rows),
             &args.report.out,
             progress,
         )?;

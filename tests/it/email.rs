@@ -204,13 +204,16 @@ fn the_alert_email_arrives_with_both_parts_and_the_alert_rows() {
     assert_eq!(m["content_type"], "multipart/alternative");
     let text = m["text"].as_str().unwrap();
     let html = m["html"].as_str().unwrap();
-    // One row per alert: group, metric, value against threshold, n.
+    // By metric (its name, then its id), one row per alert: group, value against threshold, n.
+    let at = text
+        .find("Threads past the 24-hour window (window_expired)")
+        .unwrap_or_else(|| panic!("{text}"));
+    let first = text[at..].lines().nth(1).unwrap();
     assert!(
-        text.lines().any(|l| l.contains("CRITICAL")
-            && l.contains("window_expired")
-            && l.contains("ALL")
-            && l.contains("2 against > 0")
-            && l.contains("(n=5)")),
+        first.contains("CRITICAL")
+            && first.contains("ALL")
+            && first.contains("2 against > 0")
+            && first.contains("(n=5)"),
         "{text}"
     );
     assert!(
@@ -218,7 +221,7 @@ fn the_alert_email_arrives_with_both_parts_and_the_alert_rows() {
         "{text}"
     );
     assert_eq!(
-        html.matches("<tr class=\"alert\">").count(),
+        html.matches("<tr class=\"alert\"").count(),
         json["alerts"].as_array().unwrap().len()
     );
     assert!(
