@@ -59,6 +59,13 @@ def dump(maildir):
             "text": None,
             "html": None,
         }
+        # The parts of each multipart/related part: content type and Content-ID.
+        item["related"] = [
+            {"content_type": sub.get_content_type(), "content_id": sub.get("Content-ID")}
+            for part in message.walk()
+            if part.get_content_type() == "multipart/related"
+            for sub in part.get_payload()
+        ]
         for part in message.walk():
             if part.get_content_type() == "text/plain":
                 item["text"] = part.get_payload(decode=True).decode()

@@ -367,6 +367,12 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub email: EmailArgs,
+
+    /// Mail the report itself: its top findings and headline, with the chart of the first
+    /// finding inline, linking to the report ([email] in the config says where; `[email]
+    /// weekly_report = true` does the same on every run).
+    #[arg(long)]
+    pub email_report: bool,
 }
 
 /// Where the input is and how to read it; shared by every command that reads data.

@@ -409,6 +409,74 @@ pub(crate) fn alert_line(alerts: &crate::alert::AlertReport) -> String {
     )
 }
 
+/// Mails the report itself: its findings and headline, with the chart of the first finding
+/// inline, linking to the report in `dir`.
+pub(crate) fn mail_report(
+    analysis: &crate::analysis::Analysis,
+    alerts: &crate::alert::AlertReport,
+    dir: &std::path::Path,
+    weeks_back: usize,
+    progress: &Progress,
+) -> Result<()> {
+    use crate::report::weekly::{self, Weekly};
+    let Some(settings) = analysis.config.email.as_ref() else {
+        anyhow::bail!(
+            "--email-report needs an [email] section in the config (host, port, security, from, \
+             to; see the README)"
+        );
+    };
+    let by = analysis.options.by;
+    let dimension = match by {
+        crate::metrics::Dimension::None => "group",
+        other => other.column(),
+    };
+    let grouped = crate::alert::groups::by_metric(alerts, &analysis.rows);
+    let ids: Vec<&'static str> = crate::metrics::REGISTRY
+        .iter()
+        .filter(|f| f.set == crate::metrics::MetricSet::Core)
+        .flat_map(|f| f.metrics.iter().map(|m| m.id))
+        .collect();
+    let headline = crate::report::headline::headline(
+        &analysis.rows,
+        &ids,
+        &analysis.periods_back(alerts.period_start, weeks_back),
+        &analysis.thresholds,
+        by,
+    );
+    // The chart of the first finding, else of the first headline metric.
+    let chart = grouped
+        .first()
+        .map(|g| g.metric.info())
+        .or_else(|| {
+            headline
+                .first()
+                .and_then(|h| crate::metrics::find(h.metric))
+        })
+        .and_then(|m| {
+            let png = std::fs::read(dir.join("charts").join(format!("{}.png", m.id))).ok()?;
+            Some((format!("{} over the last periods", m.name), png))
+        });
+    let local = dir.join("index.html").display().to_string();
+    let location = crate::alert::email::report_location(settings, alerts.period_start, &local);
+    let mail = Weekly {
+        period_kind: alerts.period.to_string(),
+        period_start: alerts.period_start,
+        as_of: crate::time::format_rfc3339(alerts.as_of),
+        findings: Weekly::findings(&grouped, dimension),
+        headline: &headline,
+        chart,
+        report: &location,
+    };
+    let message = weekly::compose(settings, &mail)?;
+    crate::alert::email::send(settings, &message, &|line| progress.say(line))?;
+    progress.say(format!(
+        "email: sent \"{}\" to {}",
+        weekly::subject(&mail),
+        settings.to.join(", ")
+    ));
+    Ok(())
+}
+
 /// Mails what changed since the last mail (new, escalated, resolved alerts) and records it.
 /// On a send failure the state file is left as it was, so the next run tries again.
 pub(crate) fn mail_alerts(

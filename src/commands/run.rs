@@ -45,5 +45,19 @@ pub(crate) fn run(args: &RunArgs, progress: &Progress) -> Result<Status> {
             progress,
         )?;
     }
+    let weekly = analysis
+        .config
+        .email
+        .as_ref()
+        .is_some_and(|e| e.weekly_report);
+    if args.email_report || weekly {
+        super::mail_report(
+            &analysis,
+            &alerts,
+            &dir,
+            usize::from(args.report.weeks_back),
+            progress,
+        )?;
+    }
     Ok(status_for(&alerts, args.fail_on))
 }

@@ -49,6 +49,10 @@ pub struct EmailConfig {
     pub backoff_ms: u64,
     #[serde(default = "default_timeout_s")]
     pub timeout_s: u64,
+    /// Mail the report's top findings and headline after every `l2lens run` (as
+    /// `run --email-report` does).
+    #[serde(default)]
+    pub weekly_report: bool,
 }
 
 fn default_port() -> u16 {

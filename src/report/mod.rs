@@ -9,6 +9,7 @@
 pub mod charts;
 pub mod headline;
 pub mod html;
+pub mod weekly;
 pub mod whatsapp;
 
 use std::path::{Path, PathBuf};

@@ -498,3 +498,79 @@ fn starttls_with_a_private_ca_and_a_refused_unknown_certificate() {
     );
     assert_eq!(server.messages().len(), 1);
 }
+
+#[test]
+fn the_report_email_carries_the_findings_in_both_parts_and_the_chart_inline() {
+    if !have_aiosmtpd() {
+        return;
+    }
+    let scratch = Scratch::new("mail-report");
+    let server = Server::start(&scratch, None);
+    let config = config(&scratch, "cfg.toml", server.port, "", None);
+    let out = scratch.join("reports");
+    let output = Command::new(env!("CARGO_BIN_EXE_l2lens"))
+        .args(["run", "--data"])
+        .arg(golden_dir())
+        .args(["--as-of", AS_OF, "--email-report", "-q", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1, "only the report email (no --email)");
+    let m = &messages[0];
+    let subject = m["subject"].as_str().unwrap();
+    assert!(
+        subject.contains("L2 report, week starting 2026-11-16") && subject.contains("critical"),
+        "{subject}"
+    );
+    assert_eq!(m["content_type"], "multipart/alternative");
+    let text = m["text"].as_str().unwrap();
+    let html = m["html"].as_str().unwrap();
+    // The findings, in both parts, in the same order, as on the report page.
+    let page = std::fs::read_to_string(out.join("2026-11-16/index.html")).unwrap();
+    let sentences: Vec<String> = page
+        .split("<li class=\"finding ")
+        .skip(1)
+        .map(|li| {
+            let a = &li[li.find("<a href=").unwrap()..];
+            let a = &a[a.find('>').unwrap() + 1..];
+            a[..a.find("</a>").unwrap()]
+                .replace("&#60;", "<")
+                .replace("&#62;", ">")
+        })
+        .collect();
+    assert!((1..=5).contains(&sentences.len()), "{sentences:?}");
+    let mut last = 0;
+    for s in &sentences {
+        let at = text
+            .find(s.as_str())
+            .unwrap_or_else(|| panic!("{s} not in\n{text}"));
+        assert!(at >= last, "the report's order");
+        last = at;
+        let escaped = s.replace('<', "&#60;").replace('>', "&#62;");
+        assert!(html.contains(&escaped), "{s} not in the HTML part");
+    }
+    // The headline, and the link to the report.
+    assert!(text.contains("First response (median): "), "{text}");
+    assert!(text.contains("2026-11-16/index.html"), "{text}");
+    // The chart inline: the HTML names it by Content-ID, a related part carries the PNG.
+    assert!(html.contains("src=\"cid:headline-chart\""), "{html}");
+    let related = m["related"].as_array().unwrap();
+    assert_eq!(related[0]["content_type"], "text/html");
+    assert!(
+        related.iter().any(|p| p["content_type"] == "image/png"
+            && p["content_id"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("headline-chart")),
+        "{related:?}"
+    );
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no remote resource"
+    );
+}
