@@ -24,6 +24,21 @@ pub const FLAGS: &[&str] = &[
     "sensitive",
 ];
 
+/// A flag's name for people (the flag itself stays in `board.csv` and in titles).
+pub fn flag_name(flag: &str) -> &'static str {
+    match flag {
+        "window_expired" => "Past the 24-hour window",
+        "window_risk" => "24-hour window at risk",
+        "stalled" => "Silent past the stall limit",
+        "ownerless" => "Unclaimed in a queue",
+        "unowned" => "Nobody owns it",
+        "duplicate" => "Duplicate of an open case",
+        "no_next_action" => "No next action",
+        "sensitive" => "Card number or IBAN in the chat",
+        _ => "Other",
+    }
+}
+
 mod output;
 pub use output::{instant_text, to_csv, to_frame};
 

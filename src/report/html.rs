@@ -144,7 +144,8 @@ pub struct MetricTable {
 /// The board's headline, linking board.html.
 pub struct BoardSummary {
     pub open: usize,
-    pub flags: Vec<(&'static str, usize)>,
+    /// (flag, its name for people, open conversations with it).
+    pub flags: Vec<(&'static str, &'static str, usize)>,
     /// Open WhatsApp conversations whose 24-hour window has closed.
     pub window_closed: usize,
 }
@@ -360,7 +361,7 @@ pub fn page(
         tables,
         board: BoardSummary {
             open: input.board.len(),
-            flags: crate::board::flag_counts(input.board),
+            flags: flags_for_people(crate::board::flag_counts(input.board)),
             window_closed: input
                 .board
                 .iter()
@@ -505,6 +506,16 @@ fn outcome_tables(input: &ReportInput<'_>, period_rows: &[MetricRow]) -> Vec<Met
         ));
     }
     tables
+}
+
+/// Flag counts with each flag's name for people.
+fn flags_for_people(
+    counts: Vec<(&'static str, usize)>,
+) -> Vec<(&'static str, &'static str, usize)> {
+    counts
+        .into_iter()
+        .map(|(f, n)| (f, crate::board::flag_name(f), n))
+        .collect()
 }
 
 /// What one metric table shows: its metrics, the dimension of its groups, and whether it
@@ -658,7 +669,8 @@ pub struct BoardLine {
     pub last_agent_at: String,
     pub next_update_due: String,
     pub due_at: String,
-    pub flags: Vec<&'static str>,
+    /// (flag, its name for people).
+    pub flags: Vec<(&'static str, &'static str)>,
     pub expired: bool,
 }
 
@@ -666,7 +678,8 @@ pub struct BoardLine {
 #[template(path = "board.html")]
 pub struct BoardPage {
     pub as_of: String,
-    pub flags: Vec<(&'static str, usize)>,
+    /// (flag, its name for people, open conversations with it).
+    pub flags: Vec<(&'static str, &'static str, usize)>,
     pub rows: Vec<BoardLine>,
 }
 
@@ -683,7 +696,7 @@ pub fn board_page(rows: &[crate::board::BoardRow], as_of: &str) -> BoardPage {
     };
     BoardPage {
         as_of: as_of.to_owned(),
-        flags: crate::board::flag_counts(rows),
+        flags: flags_for_people(crate::board::flag_counts(rows)),
         rows: rows
             .iter()
             .map(|r| BoardLine {
@@ -703,7 +716,11 @@ pub fn board_page(rows: &[crate::board::BoardRow], as_of: &str) -> BoardPage {
                 last_agent_at: at(r.last_agent_at),
                 next_update_due: at(r.next_update_due),
                 due_at: at(r.due_at),
-                flags: r.flags.clone(),
+                flags: r
+                    .flags
+                    .iter()
+                    .map(|f| (*f, crate::board::flag_name(f)))
+                    .collect(),
                 expired: r.flags.contains(&"window_expired"),
             })
             .collect(),

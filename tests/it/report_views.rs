@@ -64,8 +64,14 @@ fn the_governance_section_and_the_board_page_render_and_escape() {
     // Urgent first, with badges and counts per flag.
     let first_row = &board[board.find("<tbody>").unwrap()..];
     assert!(first_row[..first_row.find("</tr>").unwrap()].contains("data-id=\"g02\""));
-    assert!(board.contains("<span class=\"badge window_expired\">window_expired</span>"));
-    assert!(board.contains("data-flag=\"stalled\"><b>2</b>stalled"));
+    assert!(board.contains(
+        "<span class=\"badge window_expired\" title=\"window_expired\">Past the 24-hour window</span>"
+    ));
+    assert!(
+        board.contains(
+            "data-flag=\"stalled\" title=\"stalled\"><b>2</b>Silent past the stall limit"
+        )
+    );
     let csv = std::fs::read_to_string(index.with_file_name("board.csv")).unwrap();
     assert_eq!(
         csv.lines().count(),
