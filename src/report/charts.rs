@@ -143,6 +143,13 @@ pub fn axis(unit: Unit, largest: f64) -> (f64, &'static str) {
     }
 }
 
+/// The groups' line colours: dark enough to read as text on the threshold bands.
+const GROUP_COLOURS: [RGBColor; 3] = [
+    RGBColor(31, 100, 170),
+    RGBColor(200, 80, 0),
+    RGBColor(40, 130, 60),
+];
+
 /// The room right of the last period for the lines' labels, in periods.
 fn label_room(periods: usize) -> f64 {
     (periods as f64 * 0.18).max(0.9)
@@ -240,23 +247,29 @@ fn draw(
         .axis_desc_style(("sans-serif", 13))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
-    // Threshold bands under the lines: the side of each threshold that breaks it, shaded.
-    for (label, value) in lines {
+    // Threshold bands under the lines: the side of each threshold that breaks it, shaded
+    // (warning first, so that the critical band shows where both hold), each labelled at its
+    // threshold.
+    let below = |label: &str| label.contains('<');
+    let mut bands: Vec<&&(String, f64)> = lines.iter().collect();
+    bands.sort_by_key(|(label, _)| label.starts_with("critical"));
+    for (label, value) in &bands {
         let color = if label.starts_with("critical") {
             RGBColor(248, 215, 218)
         } else {
             RGBColor(255, 243, 205)
         };
         let y = value * scale;
-        let below = label.contains('<');
-        let (from, to) = if below { (0.0, y) } else { (y, top) };
+        let (from, to) = if below(label) { (0.0, y) } else { (y, top) };
         chart.draw_series(std::iter::once(Rectangle::new(
             [(-0.2, from), (x_max + 0.2, to)],
             color.filled(),
         )))?;
+    }
+    for (label, value) in &bands {
         chart.draw_series(std::iter::once(Text::new(
             label.clone(),
-            (-0.15, if below { y } else { ((y + top) / 2.0).min(top) }),
+            (-0.15, (value * scale + top * 0.04).min(top)),
             ("sans-serif", 11).into_font().color(&RGBColor(110, 90, 20)),
         )))?;
     }
@@ -265,8 +278,8 @@ fn draw(
         let color = if is_all {
             BLACK
         } else {
-            let c = Palette99::pick(i).to_rgba();
-            RGBColor(c.0, c.1, c.2)
+            let k = trend.lines[..i].iter().filter(|l| l.group != ALL).count();
+            GROUP_COLOURS[k % GROUP_COLOURS.len()]
         };
         let style = color.stroke_width(if is_all { 3 } else { 2 });
         // A gap in the data breaks the line: draw each run of consecutive values.
