@@ -178,49 +178,56 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
 /// `segment`), the owned intervals, the due instant (`{SLA_BUSINESS_DUES}` on the business
 /// clock) and the state. An event at or before the due instant is a hit (the same as an elapsed
 /// time at most the target, on either clock); without an event, a stop after it is a breach.
-const SQL_TABLES: &str = r#"sla_stops AS (
-  SELECT f.*, COALESCE(f.closed_at, (SELECT t FROM params)) AS sla_stop FROM facts f
+const SQL_TABLES: &str = r#"sla_conv AS (
+  SELECT conversation_id, opened_at, closed_at, COALESCE(closed_at, (SELECT t FROM params)) AS sla_stop,
+         first_customer_at, first_reply_at, first_human_at, first_agent_reply_at, specialist_at,
+         first_bot_at, lane, segment, channel, intent, owner_group
+  FROM facts
 ),
-sla_lookups AS (
-  SELECT conversation_id, 'frt' AS promise, COALESCE(first_reply_at, sla_stop) AS x, first_bot_at
-  FROM sla_stops WHERE first_customer_at IS NOT NULL
-  UNION ALL
-  SELECT conversation_id, 'human_frt', COALESCE(first_agent_reply_at, sla_stop), first_bot_at
-  FROM sla_stops WHERE first_human_at IS NOT NULL
+sla_kinds AS (
+  SELECT 'frt' AS promise UNION ALL SELECT 'human_frt' UNION ALL SELECT 'tts' UNION ALL SELECT 'resolution'
 ),
-sla_lanes_at AS (
-  SELECT conversation_id, promise,
-         COALESCE(lane, CASE WHEN first_bot_at <= x THEN 'automation' ELSE 'unassigned' END) AS lk
-  FROM (
-    SELECT l.conversation_id, l.promise, l.x, l.first_bot_at, r.lane,
-           ROW_NUMBER() OVER (PARTITION BY l.conversation_id, l.promise ORDER BY r.ts DESC, r.source_row DESC) AS k
-    FROM sla_lookups l LEFT JOIN routing r ON r.conversation_id = l.conversation_id AND r.ts <= l.x) y
-  WHERE k = 1
+-- Each conversation's promises from one read of the facts (an engine that copies a CTE into
+-- every reference plans one copy): start, event, and the instant whose lane looks up the target.
+sla_promise_base AS (
+  SELECT c.*, k.promise,
+         CASE k.promise WHEN 'frt' THEN c.first_customer_at WHEN 'human_frt' THEN c.first_human_at
+                        WHEN 'tts' THEN c.first_customer_at ELSE c.opened_at END AS p_start,
+         CASE k.promise WHEN 'frt' THEN c.first_reply_at WHEN 'human_frt' THEN c.first_agent_reply_at
+                        WHEN 'tts' THEN CASE WHEN c.specialist_at < c.first_customer_at
+                                             THEN c.first_customer_at ELSE c.specialist_at END
+                        ELSE c.closed_at END AS p_event,
+         CASE k.promise WHEN 'frt' THEN COALESCE(c.first_reply_at, c.sla_stop)
+                        WHEN 'human_frt' THEN COALESCE(c.first_agent_reply_at, c.sla_stop) END AS x
+  FROM sla_conv c CROSS JOIN sla_kinds k
+  WHERE CASE k.promise WHEN 'frt' THEN c.first_customer_at IS NOT NULL
+                       WHEN 'human_frt' THEN c.first_human_at IS NOT NULL
+                       WHEN 'tts' THEN c.first_customer_at IS NOT NULL AND c.specialist_at IS NOT NULL
+                       ELSE TRUE END
 ),
 sla_specialist_lanes AS (
-  SELECT conversation_id, lane AS lk FROM (
+  SELECT conversation_id, lane AS spec_lane FROM (
     SELECT conversation_id, lane,
            ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY ts, source_row) AS k
     FROM routing WHERE tier >= 2) y
   WHERE k = 1
 ),
+-- The lane of each lookup: at the reply (or the stop) for first responses, the specialist row's
+-- for time to specialist, the facts lane for resolution.
 sla_promise_rows AS (
-  SELECT s.conversation_id, 'frt' AS promise, s.first_customer_at AS p_start,
-         s.first_reply_at AS p_event, s.sla_stop, s.closed_at, l.lk, s.segment
-  FROM sla_stops s JOIN sla_lanes_at l ON l.conversation_id = s.conversation_id AND l.promise = 'frt'
-  UNION ALL
-  SELECT s.conversation_id, 'human_frt', s.first_human_at, s.first_agent_reply_at, s.sla_stop,
-         s.closed_at, l.lk, s.segment
-  FROM sla_stops s JOIN sla_lanes_at l ON l.conversation_id = s.conversation_id AND l.promise = 'human_frt'
-  UNION ALL
-  SELECT s.conversation_id, 'tts', s.first_customer_at,
-         CASE WHEN s.specialist_at < s.first_customer_at THEN s.first_customer_at ELSE s.specialist_at END,
-         s.sla_stop, s.closed_at, COALESCE(l.lk, 'unassigned'), s.segment
-  FROM sla_stops s LEFT JOIN sla_specialist_lanes l ON l.conversation_id = s.conversation_id
-  WHERE s.first_customer_at IS NOT NULL AND s.specialist_at IS NOT NULL
-  UNION ALL
-  SELECT conversation_id, 'resolution', opened_at, closed_at, sla_stop, closed_at, lane, segment
-  FROM sla_stops
+  SELECT conversation_id, promise, p_start, p_event, sla_stop, closed_at, segment, channel, intent,
+         lane AS g_lane, owner_group AS g_owner, CAST(NULL AS STRING) AS assignee_id,
+         CASE WHEN promise IN ('frt', 'human_frt')
+              THEN COALESCE(at_lane, CASE WHEN first_bot_at <= x THEN 'automation' ELSE 'unassigned' END)
+              WHEN promise = 'tts' THEN COALESCE(spec_lane, 'unassigned')
+              ELSE lane END AS lk
+  FROM (
+    SELECT b.*, r.lane AS at_lane, sp.spec_lane,
+           ROW_NUMBER() OVER (PARTITION BY b.conversation_id, b.promise ORDER BY r.ts DESC, r.source_row DESC) AS k
+    FROM sla_promise_base b
+    LEFT JOIN routing r ON b.x IS NOT NULL AND r.conversation_id = b.conversation_id AND r.ts <= b.x
+    LEFT JOIN sla_specialist_lanes sp ON sp.conversation_id = b.conversation_id) y
+  WHERE k = 1
 ),
 -- Owned intervals: every routing row and visible agent message up to the stop cuts one, and it is
 -- owned when the current assignment at its start is a person in a human lane.
@@ -234,37 +241,44 @@ sla_update_events AS (
 sla_update_steps AS (
   SELECT e.conversation_id, e.ts AS p_start,
          LEAD(e.ts) OVER (PARTITION BY e.conversation_id ORDER BY e.ts) AS next_ts,
-         s.sla_stop, s.closed_at, s.segment
-  FROM sla_update_events e JOIN sla_stops s ON s.conversation_id = e.conversation_id
-  WHERE e.ts <= s.sla_stop
+         c.sla_stop, c.closed_at, c.segment, c.channel, c.intent
+  FROM sla_update_events e
+  JOIN (SELECT conversation_id, closed_at, segment, channel, intent,
+               COALESCE(closed_at, (SELECT t FROM params)) AS sla_stop FROM conv) c
+    ON c.conversation_id = e.conversation_id
+  WHERE e.ts <= c.sla_stop
 ),
 sla_update_rows AS (
-  SELECT conversation_id, p_start, p_event, sla_stop, closed_at, lk, assignee_id, segment FROM (
+  SELECT conversation_id, p_start, p_event, sla_stop, closed_at, segment, channel, intent, lk,
+         assignee_id FROM (
     SELECT u.conversation_id, u.p_start, COALESCE(u.next_ts, u.sla_stop) AS p_end,
            CASE WHEN u.next_ts IS NOT NULL OR u.closed_at IS NOT NULL
                 THEN COALESCE(u.next_ts, u.sla_stop) END AS p_event,
-           u.sla_stop, u.closed_at, u.segment, a.lane AS lk, a.tier, a.assignee_id,
+           u.sla_stop, u.closed_at, u.segment, u.channel, u.intent, a.lane AS lk, a.tier, a.assignee_id,
            ROW_NUMBER() OVER (PARTITION BY u.conversation_id, u.p_start ORDER BY a.ts DESC, a.source_row DESC) AS k
     FROM sla_update_steps u JOIN routing a ON a.conversation_id = u.conversation_id AND a.ts <= u.p_start
     WHERE u.p_start < u.sla_stop) x
   WHERE k = 1 AND tier >= 1 AND assignee_id IS NOT NULL AND p_end > p_start
 ),
+-- Every promise with its target, clock and groups: a conversation's, except that an update
+-- interval is grouped by its own lane and its own assignee (`ALL` is reserved: nobody named).
 sla_all AS (
-  SELECT conversation_id, promise, p_start, p_event, sla_stop, closed_at, lk,
-         CAST(NULL AS STRING) AS assignee_id,
+  SELECT conversation_id, promise, p_start, p_event, sla_stop, closed_at, segment, channel, intent,
+         g_lane, g_owner, lk,
          CASE promise WHEN 'frt' THEN {SLA_FRT_TARGET} WHEN 'human_frt' THEN {SLA_HUMAN_FRT_TARGET}
                       WHEN 'tts' THEN {SLA_TTS_TARGET} ELSE {SLA_RESOLUTION_TARGET} END AS target,
          CASE promise WHEN 'frt' THEN {SLA_FRT_CLOCK} WHEN 'human_frt' THEN {SLA_HUMAN_FRT_CLOCK}
                       WHEN 'tts' THEN {SLA_TTS_CLOCK} ELSE {SLA_RESOLUTION_CLOCK} END AS clock
   FROM sla_promise_rows
   UNION ALL
-  SELECT conversation_id, 'update', p_start, p_event, sla_stop, closed_at, lk, assignee_id,
+  SELECT conversation_id, 'update', p_start, p_event, sla_stop, closed_at, segment, channel, intent,
+         lk, CASE WHEN assignee_id = 'ALL' THEN 'unowned' ELSE assignee_id END, lk,
          {SLA_UPDATE_TARGET}, {SLA_UPDATE_CLOCK}
   FROM sla_update_rows
 ),
 {SLA_BUSINESS_DUES},
 sla_judged AS (
-  SELECT conversation_id, promise, p_start, p_event, lk, assignee_id, due_at,
+  SELECT conversation_id, promise, p_start, p_event, due_at, segment, channel, intent, g_lane, g_owner,
          CASE WHEN p_event IS NOT NULL
               THEN CASE WHEN due_at IS NULL OR p_event <= due_at THEN 'hit' ELSE 'breach' END
               WHEN due_at IS NOT NULL AND sla_stop > due_at THEN 'breach'
@@ -277,17 +291,11 @@ sla_judged AS (
       ON b.conversation_id = a.conversation_id AND b.promise = a.promise AND b.p_start = a.p_start
     WHERE a.target IS NOT NULL) d
 ),
--- The settled promises with their groups: a conversation's, except that an update interval is
--- grouped by its own lane and its own assignee.
 sla_settled AS (
-  SELECT j.promise, j.state,
-         CASE WHEN j.state = 'hit' THEN j.p_event ELSE j.due_at END AS settled_at,
-         CASE WHEN j.promise = 'update' THEN j.lk ELSE f.lane END AS lane,
-         CASE WHEN j.promise <> 'update' THEN f.owner_group
-              WHEN j.assignee_id = 'ALL' THEN 'unowned' ELSE j.assignee_id END AS owner_group,
-         f.segment, f.channel, f.intent
-  FROM sla_judged j JOIN facts f ON f.conversation_id = j.conversation_id
-  WHERE j.state IN ('hit', 'breach')
+  SELECT promise, state, CASE WHEN state = 'hit' THEN p_event ELSE due_at END AS settled_at,
+         g_lane AS lane, g_owner AS owner_group, segment, channel, intent
+  FROM sla_judged
+  WHERE state IN ('hit', 'breach')
 )"#;
 
 /// The due instants on the business clock, for `{SLA_BUSINESS_DUES}` when a target runs on it:
@@ -357,7 +365,8 @@ sla_business_dues AS (
 
 /// `{SLA_BUSINESS_DUES}` when no target runs on the business clock: no business due.
 pub const SQL_NO_BUSINESS_DUES: &str = r#"sla_business_dues AS (
-  SELECT conversation_id, promise, p_start, CAST(NULL AS BIGINT) AS due_at FROM sla_all WHERE 1 = 0
+  SELECT CAST(NULL AS STRING) AS conversation_id, CAST(NULL AS STRING) AS promise,
+         CAST(NULL AS BIGINT) AS p_start, CAST(NULL AS BIGINT) AS due_at WHERE 1 = 0
 )"#;
 
 /// The board's SLA columns in SQL: the earliest due instant among the pending promises, and the
