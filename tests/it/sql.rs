@@ -321,9 +321,6 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
         "--out",
         outcomes.join("calendar.parquet").to_str().unwrap(),
     ]);
-    // By owner, Spark runs out of driver heap while analysing the script (it copies the facts'
-    // CTEs into every reference of the SLA tables): that case runs on DuckDB only.
-    let by_owner = dialect != "spark";
     for (label, by, file, count) in [
         ("outcomes", "lane", "outcomes/expected_metrics.csv", 93),
         (
@@ -332,10 +329,7 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
             "outcomes/expected_metrics_owner.csv",
             172,
         ),
-    ]
-    .into_iter()
-    .filter(|c| by_owner || c.1 != "owner")
-    {
+    ] {
         let analysis = [
             &as_of[..],
             &["--config", outcomes_config.to_str().unwrap(), "--by", by],
