@@ -202,13 +202,7 @@ pub fn compose(
     .render()
     .context("rendering the email")?;
 
-    let mut builder = Message::builder()
-        .from(config.from.parse::<Mailbox>()?)
-        .subject(subject(changes, period_start));
-    for to in &config.to {
-        builder = builder.to(to.parse::<Mailbox>()?);
-    }
-    builder
+    addressed(config, subject(changes, period_start))?
         .multipart(
             MultiPart::alternative()
                 .singlepart(
@@ -223,6 +217,17 @@ pub fn compose(
                 ),
         )
         .context("building the email")
+}
+
+/// A message from `[email] from` to every `[email] to`, with `subject`.
+pub fn addressed(config: &EmailConfig, subject: String) -> Result<lettre::message::MessageBuilder> {
+    let mut builder = Message::builder()
+        .from(config.from.parse::<Mailbox>()?)
+        .subject(subject);
+    for to in &config.to {
+        builder = builder.to(to.parse::<Mailbox>()?);
+    }
+    Ok(builder)
 }
 
 fn transport(config: &EmailConfig) -> Result<SmtpTransport> {

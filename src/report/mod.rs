@@ -9,6 +9,7 @@
 pub mod charts;
 pub mod headline;
 pub mod html;
+mod tables;
 pub mod weekly;
 pub mod whatsapp;
 
@@ -177,7 +178,7 @@ pub fn build(input: &ReportInput<'_>) -> Result<ReportFiles> {
             .collect(),
         lines: input.whatsapp.quality.clone(),
     };
-    let page = html::page(input, &period_rows, &largest, charts, quality);
+    let page = html::page(input, &period_rows, &largest, &grouped, (charts, quality));
     let html = page.render().context("rendering the report page")?;
     files.push(("index.html".to_owned(), html.into_bytes()));
     let board = html::board_page(

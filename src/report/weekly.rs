@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::NaiveDate;
 use lettre::Message;
 use lettre::message::header::ContentType;
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, MultiPart, SinglePart};
 
 use super::headline::Headline;
 use crate::alert::groups::MetricAlerts;
@@ -125,13 +125,7 @@ pub fn compose(config: &EmailConfig, w: &Weekly<'_>) -> Result<Message> {
                 .body(png.clone(), ContentType::parse("image/png")?),
         );
     }
-    let mut builder = Message::builder()
-        .from(config.from.parse::<Mailbox>()?)
-        .subject(subject(w));
-    for to in &config.to {
-        builder = builder.to(to.parse::<Mailbox>()?);
-    }
-    builder
+    crate::alert::email::addressed(config, subject(w))?
         .multipart(
             MultiPart::alternative()
                 .singlepart(
