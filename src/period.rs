@@ -91,6 +91,18 @@ impl Period {
         }
     }
 
+    /// The number of periods from the one starting at `from` to the one before `to` (both
+    /// period starts).
+    pub fn count_between(self, from: NaiveDate, to: NaiveDate) -> u64 {
+        let months = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+        let n = match self {
+            Period::Day => (to - from).num_days(),
+            Period::Week => (to - from).num_days() / 7,
+            Period::Month => months(to) - months(from),
+        };
+        u64::try_from(n).unwrap_or(0)
+    }
+
     /// The first day of the next period, given the first day of one.
     pub fn next(self, start: NaiveDate) -> NaiveDate {
         match self {
@@ -175,23 +187,57 @@ pub struct Snapshot {
     pub at: i64,
 }
 
-/// The most snapshots (periods) one run enumerates. Thirty years of days or two centuries of
-/// weeks is more than any export holds; beyond it the dates are almost surely placeholders
-/// (`1900-01-01`, `9999-12-31`) and the run stops with a message instead of exhausting memory.
-pub const MAX_SNAPSHOTS: usize = 10_000;
+/// The window-risk snapshots of a run, and the quiet periods left without one.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Snapshots {
+    pub snapshots: Vec<Snapshot>,
+    pub quiet: QuietPeriods,
+}
+
+/// Periods inside the open threads' spans in which no conversation opened or closed (and that
+/// do not hold `as_of`): no window-risk snapshot is taken in them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct QuietPeriods {
+    pub count: u64,
+    /// The first and the last of them.
+    pub first: Option<NaiveDate>,
+    pub last: Option<NaiveDate>,
+}
+
+impl QuietPeriods {
+    /// The data-quality line, or `None` when no period was quiet.
+    pub fn line(&self, period: Period) -> Option<String> {
+        let (first, last) = (self.first?, self.last?);
+        Some(format!(
+            "window risk has no snapshot in {} {}(s) from {first} to {last} in which no \
+             conversation opened or closed (threads open across them count in the periods \
+             around them); dates this far apart are usually placeholders: check opened_at and \
+             closed_at",
+            self.count,
+            period.name()
+        ))
+    }
+}
 
 /// The snapshots, one per period, that fall inside at least one of `spans` (`[from, to)` in
-/// UTC ms). The spec takes one snapshot per period from the first conversation to `as_of`;
-/// a snapshot outside every span has an empty cohort and so no row, which is why only these
-/// are enumerated: a 1900 placeholder date that closed in 1900 costs one period, not 6,000.
+/// UTC ms) and in a period that holds `as_of` or an instant of `active` (sorted: the instants
+/// at which a conversation opened or closed).
+///
+/// The spec takes one snapshot per period from the first conversation to `as_of`. A snapshot
+/// outside every span has an empty cohort and so no row; a period in which nothing opened or
+/// closed is one no other metric has a row for. Enumerating only the others bounds the work by
+/// the output: one thread dated year 0 or 9999, or an `--as-of` in 9999, adds a period or two,
+/// not a hundred thousand. Real exports open conversations every period, so no period of
+/// theirs is quiet; the quiet ones are counted for the data-quality line.
 pub fn snapshots_within(
     spans: &mut [(i64, i64)],
+    active: &[i64],
     as_of: i64,
     period: Period,
     zone: Zone,
-) -> anyhow::Result<Vec<Snapshot>> {
+) -> Snapshots {
     rayon::slice::ParallelSliceMut::par_sort_unstable(spans);
-    let mut out: Vec<Snapshot> = Vec::new();
+    let mut out = Snapshots::default();
     let mut merged: Vec<(i64, i64)> = Vec::new();
     for &(from, to) in spans.iter() {
         let to = to.min(as_of.saturating_add(1));
@@ -203,27 +249,26 @@ pub fn snapshots_within(
             _ => merged.push((from, to)),
         }
     }
+    let as_of_period = period.floor(local_date(as_of, zone));
+    let snapshots = &mut out.snapshots;
     for (from, to) in merged {
         // The period whose end is the first snapshot at or after `from`.
         let mut start = period.floor(local_date(from.saturating_sub(1), zone));
+        // The periods from here on with a snapshot before `to`.
+        let last = period.floor(local_date(to - 1, zone));
         loop {
             let next = period.next(start);
-            let at = local_midnight_ms(next, zone).min(as_of);
+            let next_ms = local_midnight_ms(next, zone);
+            let at = next_ms.min(as_of);
             if at >= to {
                 break;
             }
-            if at >= from && out.last().is_none_or(|l| l.at < at) {
-                if out.len() == MAX_SNAPSHOTS {
-                    anyhow::bail!(
-                        "the data needs more than {MAX_SNAPSHOTS} {period:?} snapshots for the \
-                         24-hour window metrics (open conversations from {} to {}); dates this \
-                         far apart are usually placeholders: check opened_at/closed_at, pass an \
-                         earlier --as-of, or use a longer --period",
-                        crate::time::format_rfc3339(from),
-                        crate::time::format_rfc3339(to.min(as_of)),
-                    );
-                }
-                out.push(Snapshot {
+            let start_ms = local_midnight_ms(start, zone);
+            let from_active = active.partition_point(|&t| t < start_ms);
+            let holds =
+                start == as_of_period || active.get(from_active).is_some_and(|&t| t < next_ms);
+            if holds && at >= from && snapshots.last().is_none_or(|l| l.at < at) {
+                snapshots.push(Snapshot {
                     period_start: start,
                     at,
                 });
@@ -231,10 +276,23 @@ pub fn snapshots_within(
             if at == as_of {
                 break;
             }
-            start = next;
+            // On to the next period that holds an active instant or `as_of`.
+            let target = match active.get(active.partition_point(|&t| t < next_ms)) {
+                Some(&t) => period.floor(local_date(t, zone)).min(as_of_period),
+                None => as_of_period,
+            }
+            .max(next);
+            let quiet_end = target.min(last);
+            if quiet_end > next {
+                let quiet = &mut out.quiet;
+                quiet.count += period.count_between(next, quiet_end);
+                quiet.first = quiet.first.min(Some(next)).or(Some(next));
+                quiet.last = quiet.last.max(Some(period.previous(quiet_end)));
+            }
+            start = target;
         }
     }
-    Ok(out)
+    out
 }
 
 /// Hours to milliseconds, as a float threshold (the risk line may be fractional).
@@ -264,9 +322,10 @@ mod tests {
         let utc = Zone::UTC;
         let first = local_midnight_ms(d(2026, 11, 13), utc) + 36_000_000;
         let as_of = local_midnight_ms(d(2026, 11, 25), utc);
-        let snaps = snapshots_within(&mut [(first, i64::MAX)], as_of, Period::Week, utc).unwrap();
+        let active = [first - 1, local_midnight_ms(d(2026, 11, 18), utc)];
+        let snaps = snapshots_within(&mut [(first, i64::MAX)], &active, as_of, Period::Week, utc);
         assert_eq!(
-            snaps,
+            snaps.snapshots,
             vec![
                 Snapshot {
                     period_start: d(2026, 11, 9),
@@ -276,12 +335,14 @@ mod tests {
                     period_start: d(2026, 11, 16),
                     at: local_midnight_ms(d(2026, 11, 23), utc)
                 },
+                // The period holding as_of has a snapshot with or without activity.
                 Snapshot {
                     period_start: d(2026, 11, 23),
                     at: as_of
                 },
             ]
         );
+        assert_eq!(snaps.quiet.count, 0);
     }
 
     #[test]
@@ -289,19 +350,56 @@ mod tests {
         let utc = Zone::UTC;
         let monday = local_midnight_ms(d(2026, 11, 16), utc);
         let as_of = local_midnight_ms(d(2026, 12, 1), utc);
-        let snaps =
-            snapshots_within(&mut [(monday, monday + 1)], as_of, Period::Week, utc).unwrap();
+        let active = [monday - 10];
+        let snaps = snapshots_within(
+            &mut [(monday, monday + 1)],
+            &active,
+            as_of,
+            Period::Week,
+            utc,
+        );
         assert_eq!(
-            snaps,
+            snaps.snapshots,
             vec![Snapshot {
                 period_start: d(2026, 11, 9),
                 at: monday
             }]
         );
         // A span ending on the boundary does not hold it.
-        let snaps =
-            snapshots_within(&mut [(monday - 10, monday)], as_of, Period::Week, utc).unwrap();
-        assert!(snaps.is_empty());
+        let snaps = snapshots_within(
+            &mut [(monday - 10, monday)],
+            &active,
+            as_of,
+            Period::Week,
+            utc,
+        );
+        assert!(snaps.snapshots.is_empty());
+    }
+
+    #[test]
+    fn a_period_in_which_nothing_opened_or_closed_has_no_snapshot_and_is_counted() {
+        let utc = Zone::UTC;
+        // A thread open from 2026-10-01 (a Thursday) to as_of; conversations opened in its first
+        // week and in the week of 2026-11-02 only.
+        let opened = local_midnight_ms(d(2026, 10, 1), utc);
+        let as_of = local_midnight_ms(d(2026, 11, 25), utc);
+        let active = [opened, local_midnight_ms(d(2026, 11, 3), utc)];
+        let snaps = snapshots_within(
+            &mut [(opened + 1, i64::MAX)],
+            &active,
+            as_of,
+            Period::Week,
+            utc,
+        );
+        let starts: Vec<NaiveDate> = snaps.snapshots.iter().map(|s| s.period_start).collect();
+        assert_eq!(
+            starts,
+            vec![d(2026, 9, 28), d(2026, 11, 2), d(2026, 11, 23)]
+        );
+        // Quiet: the weeks of 10-05, 10-12, 10-19, 10-26, then 11-09 and 11-16.
+        assert_eq!(snaps.quiet.count, 6);
+        assert_eq!(snaps.quiet.first, Some(d(2026, 10, 5)));
+        assert_eq!(snaps.quiet.last, Some(d(2026, 11, 16)));
     }
 
     #[test]
@@ -312,34 +410,63 @@ mod tests {
         let as_of = local_midnight_ms(d(2026, 11, 25), utc);
         let snaps = snapshots_within(
             &mut [(now, i64::MAX), (old, old + 3_600_000)],
+            &[old, now],
             as_of,
             Period::Week,
             utc,
-        )
-        .unwrap();
+        );
         // 1900's span holds no period end (an hour on a Wednesday); 2026's holds two.
-        assert_eq!(snaps.len(), 2);
-        assert_eq!(snaps[0].period_start, d(2026, 11, 16));
-        // Year 0, day by day for a week.
+        assert_eq!(snaps.snapshots.len(), 2);
+        assert_eq!(snaps.snapshots[0].period_start, d(2026, 11, 16));
+        // Year 0, day by day for a week, with a conversation opened every day.
         let zero = local_midnight_ms(d(0, 3, 1), utc);
+        let daily: Vec<i64> = (0..8).map(|i| zero - 1 + i * 86_400_000).collect();
         let snaps = snapshots_within(
             &mut [(zero, zero + 7 * 86_400_000)],
+            &daily,
             as_of,
             Period::Day,
             utc,
-        )
-        .unwrap();
+        );
         // The first is day 0000-02-29's (a leap day), whose end is the span's first instant.
-        assert_eq!(snaps.len(), 7);
-        assert_eq!(snaps[0].period_start, d(0, 2, 29));
+        assert_eq!(snaps.snapshots.len(), 7);
+        assert_eq!(snaps.snapshots[0].period_start, d(0, 2, 29));
     }
 
     #[test]
-    fn too_many_snapshots_is_an_error_not_an_allocation() {
+    fn one_thread_from_year_zero_to_an_as_of_in_9999_costs_three_snapshots() {
         let utc = Zone::UTC;
-        let as_of = local_midnight_ms(d(9999, 12, 31), utc);
-        let err = snapshots_within(&mut [(0, i64::MAX)], as_of, Period::Day, utc).unwrap_err();
-        assert!(err.to_string().contains("more than 10000"), "{err}");
+        let zero = local_midnight_ms(d(0, 3, 1), utc) + 3_600_000;
+        let now = local_midnight_ms(d(2026, 11, 18), utc);
+        let as_of = local_midnight_ms(d(9999, 12, 31), utc) + 86_399_000;
+        let snaps = snapshots_within(
+            &mut [(zero + 1, i64::MAX)],
+            &[zero, now],
+            as_of,
+            Period::Day,
+            utc,
+        );
+        let starts: Vec<NaiveDate> = snaps.snapshots.iter().map(|s| s.period_start).collect();
+        assert_eq!(starts, vec![d(0, 3, 1), d(2026, 11, 18), d(9999, 12, 31)]);
+        let quiet = Period::Day.count_between(d(0, 3, 2), d(2026, 11, 18))
+            + Period::Day.count_between(d(2026, 11, 19), d(9999, 12, 31));
+        assert_eq!(snaps.quiet.count, quiet);
+        assert_eq!(snaps.quiet.first, Some(d(0, 3, 2)));
+        assert_eq!(snaps.quiet.last, Some(d(9999, 12, 30)));
+    }
+
+    #[test]
+    fn periods_are_counted_between_starts() {
+        assert_eq!(
+            Period::Week.count_between(d(2026, 11, 2), d(2026, 11, 23)),
+            3
+        );
+        assert_eq!(
+            Period::Month.count_between(d(2025, 11, 1), d(2026, 2, 1)),
+            3
+        );
+        assert_eq!(Period::Day.count_between(d(2026, 2, 27), d(2026, 3, 2)), 3);
+        assert_eq!(Period::Day.count_between(d(2026, 3, 2), d(2026, 2, 27)), 0);
     }
 
     #[test]

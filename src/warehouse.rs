@@ -102,6 +102,15 @@ pub fn scan(dir: &Path) -> Result<BTreeMap<Table, LazyFrame>> {
     let mut tables = BTreeMap::new();
     for table in Table::ALL {
         let path = table_path(dir, table);
+        if path.exists() && !path.is_file() {
+            bail!(
+                "{} is not a file (a directory?), so the {} table cannot be read from it; move \
+                 it out of the warehouse {} and run `l2lens ingest` again",
+                path.display(),
+                table.name(),
+                dir.display()
+            );
+        }
         if !path.is_file() {
             if table.required() {
                 bail!(

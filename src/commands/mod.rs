@@ -264,6 +264,9 @@ pub(crate) fn analyse(
     let step = progress.step("computing facts and metrics");
     let analysis = crate::analysis::Analysis::new(dataset, config, unknown_lanes, as_of, options)?;
     step.finish_and_clear();
+    if let Some(line) = analysis.events.quiet.line(options.period) {
+        progress.say(format!("warning: {line}"));
+    }
     Ok(analysis)
 }
 
@@ -333,7 +336,11 @@ pub(crate) fn report_period(
         period_start,
         (period, zone, analysis.options.by),
     )?;
-    if let Some(line) = reserved_owners_line(&reserved_assignees(&analysis.data)?) {
+    let quiet = analysis.events.quiet.line(analysis.options.period);
+    for line in reserved_owners_line(&reserved_assignees(&analysis.data)?)
+        .into_iter()
+        .chain(quiet)
+    {
         let mut chars = line.chars();
         let first = chars.next().map(|c| c.to_uppercase().to_string());
         whatsapp

@@ -14,12 +14,12 @@
 //! messages): polars would need range joins for them, and the number of (thread, snapshot)
 //! pairs stays small because threads close.
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use polars::prelude::*;
 
 use super::{Facts, lane_or_fallback, walk};
 use crate::ingest::schema::CONVERSATION_KEY;
-use crate::period::{Period, Zone, snapshots_within};
+use crate::period::{Period, QuietPeriods, Snapshots, Zone, snapshots_within};
 
 /// One row per thread open at a snapshot: `key`, `period_start` (Date), `s` (the snapshot,
 /// Int64 ms), `last_customer_at` (at `s`), `lane_at_snapshot`, `silence` (ms, as Float64),
@@ -29,13 +29,15 @@ use crate::period::{Period, Zone, snapshots_within};
 /// `owner_at_snapshot`: the owner group at `s` (the last person in a human lane at or before
 /// it; else `bot` when the bot had written and no person was involved by then; else
 /// `unowned`).
+///
+/// Also the quiet periods: those no snapshot is taken in ([`snapshots_within`]).
 pub fn window(
     facts: &Facts,
     period: Period,
     zone: Zone,
     owners: Option<&crate::config::Config>,
-) -> Result<LazyFrame> {
-    let (mut pairs, rows) = pairs(facts, period, zone)?;
+) -> Result<(LazyFrame, QuietPeriods)> {
+    let (mut pairs, rows, quiet) = pairs(facts, period, zone)?;
     if let Some(config) = owners {
         let owner = owners_at(facts, &pairs, &rows, config)?;
         pairs.with_column(owner)?;
@@ -55,7 +57,7 @@ pub fn window(
         .take(&IdxCa::from_vec("row".into(), rows))?;
     let mut frame = pairs;
     frame.hstack_mut(conversation.columns())?;
-    Ok(frame
+    let frame = frame
         .lazy()
         .with_columns([
             lane_or_fallback(col("lane_then"), col("first_bot_at").lt_eq(col("s")))
@@ -67,7 +69,8 @@ pub fn window(
         .drop(Selector::ByName {
             names: ["lane_then".into(), "first_bot_at".into()].into(),
             strict: true,
-        }))
+        });
+    Ok((frame, quiet))
 }
 
 /// The owner group at each pair's snapshot (see [`window`]).
@@ -160,7 +163,11 @@ impl Pairs {
 /// or before `s`; ties: the later row), built from typed vectors so that every column has one
 /// type whatever the dates (a literal per snapshot would type 1970's small instants as Int32);
 /// and the facts row of each pair.
-fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<(DataFrame, Vec<IdxSize>)> {
+fn pairs(
+    facts: &Facts,
+    period: Period,
+    zone: Zone,
+) -> Result<(DataFrame, Vec<IdxSize>, QuietPeriods)> {
     let frame = &facts.frame;
     let keys = frame.column("key")?.u32()?;
     let channels = frame.column("channel")?.str()?;
@@ -219,8 +226,9 @@ fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<(DataFrame, Vec<Id
     })?;
     let threads: Vec<(u32, i64, i64, IdxSize)> = parts.into_iter().flatten().collect();
     let mut spans: Vec<(i64, i64)> = threads.iter().map(|&(_, f, t, _)| (f, t)).collect();
-    let snapshots = snapshots_within(&mut spans, facts.as_of, period, zone)
-        .context("choosing the window-risk snapshots")?;
+    let active = active_instants(opened, closed);
+    let Snapshots { snapshots, quiet } =
+        snapshots_within(&mut spans, &active, facts.as_of, period, zone);
     let instants: Vec<i64> = snapshots.iter().map(|s| s.at).collect();
     let epoch = crate::time::epoch_date();
 
@@ -266,5 +274,15 @@ fn pairs(facts: &Facts, period: Period, zone: Zone) -> Result<(DataFrame, Vec<Id
     for part in parts {
         all.append(part);
     }
-    all.into_frame(assignments.column("lane")?)
+    let (frame, rows) = all.into_frame(assignments.column("lane")?)?;
+    Ok((frame, rows, quiet))
+}
+
+/// Every instant at which a conversation opened or closed, sorted, once each: the periods
+/// holding one are those the window snapshots are taken in ([`snapshots_within`]).
+fn active_instants(opened: &Int64Chunked, closed: &Int64Chunked) -> Vec<i64> {
+    let mut active: Vec<i64> = opened.iter().chain(closed.iter()).flatten().collect();
+    rayon::slice::ParallelSliceMut::par_sort_unstable(active.as_mut_slice());
+    active.dedup();
+    active
 }

@@ -73,7 +73,6 @@ pub fn locate(dir: &Path) -> Result<BTreeMap<Table, PathBuf>> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
         .collect();
     entries.sort();
     let mut found = BTreeMap::new();
@@ -99,6 +98,13 @@ pub fn locate(dir: &Path) -> Result<BTreeMap<Table, PathBuf>> {
                 table.name()
             ),
             [] => {}
+            [one] if !one.is_file() => bail!(
+                "{} is not a file (a directory?), so the {} table cannot be read from it; \
+                 move it out of the data directory or replace it with the exported {} file",
+                one.display(),
+                table.name(),
+                table.name()
+            ),
             [one] => {
                 found.insert(table, (*one).clone());
             }

@@ -18,6 +18,8 @@ use crate::facts::Facts;
 pub struct Events {
     /// [`crate::facts::snapshots::window`].
     pub window: LazyFrame,
+    /// The periods without a window snapshot ([`crate::period::snapshots_within`]).
+    pub quiet: crate::period::QuietPeriods,
     /// [`crate::facts::sends::template_sends`]; `None` without a templates table.
     pub sends: Option<LazyFrame>,
     /// [`crate::facts::sends::send_failures`]; `None` without a send_failures table.
@@ -40,14 +42,15 @@ impl Events {
         options: MetricsOptions,
     ) -> Result<Events> {
         use crate::facts::sends;
+        let (window, quiet) = crate::facts::snapshots::window(
+            facts,
+            options.period,
+            options.zone,
+            (options.by == Dimension::Owner).then_some(config),
+        )?;
         Ok(Events {
-            window: crate::facts::snapshots::window(
-                facts,
-                options.period,
-                options.zone,
-                (options.by == Dimension::Owner).then_some(config),
-            )?
-            .cache(),
+            window: window.cache(),
+            quiet,
             sends: sends::template_sends(data, config, facts.as_of)?.map(LazyFrame::cache),
             failures: sends::send_failures(data, facts.as_of, &facts.customer_messages)?,
             has_briefs: data.has(crate::ingest::schema::Table::Handoffs),

@@ -4,7 +4,10 @@
 //! a thread the customer is waiting on is at risk long before the window closes.
 //!
 //! - **Snapshots:** one per period, at `s = min(period end, as_of)`, for every period from the
-//!   one holding the earliest `opened_at` to the one holding `as_of`.
+//!   one holding the earliest `opened_at` to the one holding `as_of`, except the quiet ones: a
+//!   period in which no conversation opened or closed (and that does not hold `as_of`) has no
+//!   snapshot, so that one conversation dated year 0 or 9999 costs a period, not a hundred
+//!   thousand ([`crate::period::snapshots_within`]); the data-quality line counts them.
 //! - **Cohort:** WhatsApp conversations open at `s` (`opened_at < s`, `closed_at` null or after
 //!   `s`) with a customer message at or before `s`. The lane is the lane rule applied to the
 //!   assignments at or before `s`.
@@ -113,7 +116,8 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
 const EXPIRED_MS: f64 = crate::facts::WINDOW_MS as f64;
 
 /// The window snapshots: one per period from the earliest conversation's to the one holding
-/// as_of, at the period's end or at as_of if earlier; the open WhatsApp threads with a customer
+/// as_of, at the period's end or at as_of if earlier, in the periods in which a conversation
+/// opened or closed and the one holding as_of; the open WhatsApp threads with a customer
 /// message at each, with the lane at the snapshot as `lane`.
 const SQL_TABLES: &str = r#"bounds AS (
   SELECT {FIRST_PERIOD} AS first_period, {LAST_PERIOD} AS last_period
@@ -124,8 +128,13 @@ periods AS (
          LEAST({PERIOD_END_MS}, (SELECT t FROM params)) AS s
   FROM ({SERIES} FROM bounds) p
 ),
+active_periods AS (
+  {ACTIVE_PERIODS}
+),
 snapshots AS (
-  SELECT period_start, s FROM periods WHERE start_ms < (SELECT t FROM params)
+  SELECT period_start, s FROM periods
+  WHERE start_ms < (SELECT t FROM params)
+    AND (s = (SELECT t FROM params) OR period_start IN (SELECT period_start FROM active_periods))
 ),
 window_pairs AS (
   SELECT f.conversation_id, f.segment, f.channel, f.intent, f.first_bot_at, f.first_agent_at,

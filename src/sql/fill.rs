@@ -284,6 +284,15 @@ impl Export<'_> {
             ),
             ("{LAST_PERIOD}", self.period_of("(SELECT t FROM params)")),
             (
+                "{ACTIVE_PERIODS}",
+                format!(
+                    "SELECT {} AS period_start FROM facts UNION SELECT {} FROM facts WHERE \
+                     closed_at IS NOT NULL",
+                    self.period_of("opened_at"),
+                    self.period_of("closed_at")
+                ),
+            ),
+            (
                 "{SERIES}",
                 d.period_series("first_period", "last_period", self.period),
             ),

@@ -221,6 +221,50 @@ fn cases(scratch: &Scratch, dialect: &str) -> Vec<(String, PathBuf, PathBuf, Pat
     expected.extend(hand_checked);
     add("golden", &golden, &as_of, expected);
 
+    // The golden fixture with one more open thread, opened eleven weeks earlier: the weeks in
+    // between are quiet (nothing opened or closed), so neither side takes a window snapshot in
+    // them, and the thread counts at the snapshots of its own week and of the golden weeks.
+    let quiet_raw = scratch.join("golden-quiet-raw");
+    std::fs::create_dir_all(&quiet_raw).unwrap();
+    for table in ["conversations", "messages", "assignments", "handoffs"] {
+        let mut text = std::fs::read_to_string(golden_dir().join(format!("{table}.csv"))).unwrap();
+        match table {
+            "conversations" => {
+                text.push_str("q01,cus_q,whatsapp,free,order_status,2026-09-01T10:00:00Z,\n")
+            }
+            "messages" => {
+                text.push_str("mq01,q01,2026-09-01T10:00:00Z,customer,text,,order_status,\n")
+            }
+            _ => {}
+        }
+        std::fs::write(quiet_raw.join(format!("{table}.csv")), text).unwrap();
+    }
+    let quiet = scratch.join("golden-quiet");
+    run_ok(&[
+        "ingest",
+        "-q",
+        "--data",
+        quiet_raw.to_str().unwrap(),
+        "--out",
+        quiet.to_str().unwrap(),
+    ]);
+    let expected = l2lens_rows(
+        scratch,
+        &format!("golden-quiet-{dialect}"),
+        &quiet,
+        &[&as_of[..], &["--select", "all"]].concat(),
+    );
+    let window_weeks: std::collections::BTreeSet<&str> = expected
+        .keys()
+        .filter(|(_, _, metric)| metric == "window_risk_rate")
+        .map(|(period, _, _)| period.as_str())
+        .collect();
+    assert!(
+        window_weeks.contains("2026-08-31") && !window_weeks.contains("2026-09-07"),
+        "{window_weeks:?}"
+    );
+    add("golden-quiet", &quiet, &as_of, expected);
+
     // The governance fixture with its config: its hand-checked governance rows, and the rest.
     let analysis = [&as_of[..], &["--config", governance_config]].concat();
     let hand_checked = read(&[fixture("governance/expected_metrics.csv")]);

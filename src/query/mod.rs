@@ -17,6 +17,9 @@
 //! - `text_findings`, `text_entries`: the findings of message text at or before `as_of` (kinds,
 //!   masked forms and keyed tokens, never text) and the specialist entries with what the
 //!   customer repeated and the brief carried (text.md section 4).
+//!
+//! A query reads these tables and nothing else ([`guard`]: no table functions, one `SELECT`,
+//! long `OR` chains of equalities rewritten to `IN`, nesting bounded).
 
 use anyhow::{Context as _, Result};
 use polars::prelude::*;
@@ -26,6 +29,8 @@ use crate::analysis::Analysis;
 use crate::facts;
 use crate::ingest::schema::Table;
 use crate::ingest::schema::timestamp_dtype;
+
+mod guard;
 
 /// The facts as analysts see them: public columns plus ready-made period and duration
 /// columns.
@@ -149,8 +154,9 @@ pub fn text_entries(analysis: &Analysis) -> Result<LazyFrame> {
 
 /// Runs one query; `source` names it in errors (a file name or `--sql`).
 ///
-/// Planning a query recurses once per nested expression (5,000 `OR` terms are 5,000 levels), so
-/// it runs on a thread of its own with a large stack: a deep query is slow, never an abort.
+/// Planning a query recurses once per nested expression: [`guard::prepare`] bounds the nesting
+/// (rewriting `OR` chains of equalities, refusing deeper expressions), and the query runs on a
+/// thread of its own with a large stack, so a deep query is refused, never an abort.
 pub fn run(analysis: &Analysis, sql: &str, source: &str) -> Result<DataFrame> {
     std::thread::scope(|scope| {
         std::thread::Builder::new()
@@ -167,9 +173,10 @@ pub fn run(analysis: &Analysis, sql: &str, source: &str) -> Result<DataFrame> {
 const QUERY_STACK_BYTES: usize = 1 << 30;
 
 fn run_here(analysis: &Analysis, sql: &str, source: &str) -> Result<DataFrame> {
+    let sql = guard::prepare(sql, source)?;
     let mut context = context(analysis)?;
     let plan = context
-        .execute(sql)
+        .execute(&sql)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("query {source} is not valid SQL for l2lens"))?;
     plan.collect()
