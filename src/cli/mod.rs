@@ -376,7 +376,7 @@ pub struct RunArgs {
 }
 
 /// Where the input is and how to read it; shared by every command that reads data.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DataArgs {
     /// A raw data directory (conversations.*, messages.*, assignments.*, handoffs.*, optional
     /// templates.*) or a warehouse written by `l2lens ingest`.
@@ -401,6 +401,12 @@ pub struct IngestArgs {
     /// Output warehouse directory.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// Add the export in --data to the existing warehouse --out instead of replacing it: rows
+    /// already stored are skipped, a row whose id is stored with other content replaces it
+    /// (the later export wins), the batch is recorded in ingest_summary.json.
+    #[arg(long)]
+    pub append: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,9 @@ pub(crate) fn run(args: &IngestArgs, progress: &Progress) -> Result<Status> {
             args.data.data.display()
         );
     }
+    if args.append {
+        return append(args, progress);
+    }
     let (config, options) = load_options(&args.data)?;
     if options.text.fingerprint.is_some() {
         let key = crate::text::Key::from_env(&config.text)?;
@@ -58,6 +61,43 @@ pub(crate) fn run(args: &IngestArgs, progress: &Progress) -> Result<Status> {
             "  configuration: {} kept as {}",
             source.display(),
             args.out.join(crate::config::CONFIG_FILE).display()
+        ));
+    }
+    Ok(Status::Ok)
+}
+
+/// `ingest --append`: the export of `--data` added to the warehouse `--out`, validated with the
+/// warehouse's configuration unless `--config` or the export's own `l2lens.toml` says otherwise.
+fn append(args: &IngestArgs, progress: &Progress) -> Result<Status> {
+    crate::warehouse::append::check(&args.out)?;
+    let mut data = args.data.clone();
+    let kept = args.out.join(crate::config::CONFIG_FILE);
+    if data.config.is_none()
+        && !data.data.join(crate::config::CONFIG_FILE).is_file()
+        && kept.is_file()
+    {
+        data.config = Some(kept);
+    }
+    let (config, options) = load_options(&data)?;
+    if options.text.fingerprint.is_some() {
+        let key = crate::text::Key::from_env(&config.text)?;
+        crate::text::check_fingerprint(&args.out, &config.text, key.as_ref())?;
+    }
+    let summary = crate::warehouse::append::append(&args.out, &args.data.data, &options, progress)?;
+    let batch = summary.batches.last().expect("the batch just appended");
+    progress.say(format!(
+        "appended {} to {}",
+        batch.source,
+        args.out.display()
+    ));
+    progress.say(format!(
+        "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>12}",
+        "table", "read", "added", "replaced", "identical", "quarantined"
+    ));
+    for (table, t) in &batch.tables {
+        progress.say(format!(
+            "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>12}",
+            table, t.rows_read, t.rows_added, t.rows_replaced, t.rows_identical, t.rows_quarantined
         ));
     }
     Ok(Status::Ok)

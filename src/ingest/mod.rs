@@ -14,7 +14,8 @@ mod ids;
 mod jsonl;
 mod parquet;
 pub mod schema;
-mod spill;
+pub(crate) mod seed;
+pub(crate) mod spill;
 pub mod summary;
 pub mod text;
 pub mod validate;
@@ -138,6 +139,19 @@ pub fn ingest_dir_into(
     progress: &Progress,
     out: Option<&Path>,
 ) -> Result<Ingested> {
+    ingest_seeded(dir, options, progress, out, None)
+}
+
+/// [`ingest_dir_into`]; with `seed` (an append), the conversations take the keys of the
+/// warehouse's for the ids it holds and the next free ones for the others, and the other
+/// tables may refer to any conversation of either.
+pub(crate) fn ingest_seeded(
+    dir: &Path,
+    options: &IngestOptions,
+    progress: &Progress,
+    out: Option<&Path>,
+    seed: Option<seed::Seed>,
+) -> Result<Ingested> {
     check_format_keys(&options.input)?;
     let files = locate(dir)?;
     let base = |conversations| rules(options, conversations);
@@ -153,6 +167,9 @@ pub fn ingest_dir_into(
         progress,
         out.filter(|_| !aliased),
     )?;
+    if let Some(seed) = seed {
+        seed.rekey(&mut conversations)?;
+    }
     // The other tables look ids up in the map; the conversations' result no longer needs it.
     let ids = std::mem::take(&mut conversations.ids);
     let mut results: Vec<(Table, Result<ValidatedTable>)> = std::thread::scope(|scope| {

@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 
 use polars::prelude::*;
 
-pub(super) struct Spill {
+pub(crate) struct Spill {
     pub path: PathBuf,
     /// Accepted rows per row group, when the builder cuts the batches.
     pub batch_rows: usize,

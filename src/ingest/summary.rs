@@ -39,6 +39,37 @@ pub struct IngestSummary {
     /// What was read of message text.
     #[serde(default)]
     pub text: TextSummary,
+    /// Each export added with `ingest --append`, in order (the first ingest is the rest of
+    /// this summary). Per table, rows read = rows accepted + rows quarantined + rows skipped
+    /// as identical + stored rows replaced, over the ingest and all batches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batches: Vec<Batch>,
+}
+
+/// One export appended to the warehouse.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Batch {
+    /// The data directory read.
+    pub source: String,
+    /// When it was appended (UTC, RFC 3339).
+    pub appended_at: String,
+    /// Per table the batch had.
+    pub tables: BTreeMap<String, BatchTable>,
+}
+
+/// What an append did with one table of the batch.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BatchTable {
+    pub file: String,
+    pub rows_read: u64,
+    /// Rows the warehouse did not hold: added.
+    pub rows_added: u64,
+    /// Rows whose id the warehouse held with other content: they replaced the stored row
+    /// (the later export wins).
+    pub rows_replaced: u64,
+    /// Rows the warehouse already held, the same in every column: skipped.
+    pub rows_identical: u64,
+    pub rows_quarantined: u64,
 }
 
 /// What the customer aliases did at ingest.
@@ -77,6 +108,7 @@ impl IngestSummary {
             unreadable_values: BTreeMap::new(),
             aliases: None,
             text: TextSummary::default(),
+            batches: Vec::new(),
         }
     }
 

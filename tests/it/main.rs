@@ -1,5 +1,6 @@
 //! The integration tests: the built binary and the library on real files.
 
+mod append;
 mod business;
 mod email;
 mod governance;

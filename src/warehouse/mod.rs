@@ -6,6 +6,8 @@
 //! ([`crate::atomic::replace_dir`]): a killed ingest leaves the previous warehouse or the new
 //! one, never tables from two ingests.
 
+pub mod append;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
