@@ -388,3 +388,59 @@ fn an_append_to_no_warehouse_is_refused_and_a_killed_one_leaves_the_warehouse() 
         completed + 1
     );
 }
+
+#[test]
+fn appending_an_export_with_calls_and_aliases_to_itself_changes_nothing() {
+    let scratch = Scratch::new("append-whatsapp");
+    let data = crate::util::fixture("whatsapp2026");
+    let config = data.join("l2lens.toml");
+    let warehouse = scratch.join("warehouse");
+    run(&[
+        "ingest",
+        "-q",
+        "--data",
+        s(&data),
+        "--config",
+        s(&config),
+        "--out",
+        s(&warehouse),
+    ]);
+    let analysis = |w: &Path| {
+        run(&[
+            "metrics",
+            "-q",
+            "--data",
+            s(w),
+            "--select",
+            "all",
+            "--as-of",
+            "2026-11-25T00:00:00Z",
+        ])
+    };
+    let before = analysis(&warehouse);
+    let quarantine = std::fs::read_to_string(warehouse.join("quarantine.csv")).unwrap();
+    run(&[
+        "ingest",
+        "-q",
+        "--append",
+        "--data",
+        s(&data),
+        "--out",
+        s(&warehouse),
+    ]);
+    assert_eq!(analysis(&warehouse), before);
+    let summary = summary(&warehouse);
+    let batch = &summary["batches"][0]["tables"];
+    for table in ["conversations", "messages", "calls", "customer_aliases"] {
+        assert_eq!(batch[table]["rows_added"], 0, "{table}: {batch}");
+        assert_eq!(batch[table]["rows_replaced"], 0, "{table}: {batch}");
+    }
+    // The export's bad rows are quarantined again, under its folder's name.
+    let after = std::fs::read_to_string(warehouse.join("quarantine.csv")).unwrap();
+    assert!(after.starts_with(&quarantine));
+    assert!(after.len() > quarantine.len());
+    assert!(
+        after[quarantine.len()..].contains("whatsapp2026/"),
+        "{after}"
+    );
+}
