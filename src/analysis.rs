@@ -44,7 +44,8 @@ impl Analysis {
         } else {
             facts::governance::Scope::Core
         };
-        let mut facts = facts::compute_scoped(&data, &config, as_of, scope)?;
+        let with_sla = options.select.includes(metrics::MetricSet::Sla);
+        let mut facts = facts::compute_scoped(&data, &config, as_of, scope, with_sla)?;
         let events = Events::build(&data, &facts, &config, options)?;
         // The customer messages and assignments served the window snapshots; nothing later
         // reads them.

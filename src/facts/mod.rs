@@ -128,16 +128,18 @@ pub fn ms(name: &str) -> Expr {
 
 /// Builds and collects the facts table.
 pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Facts> {
-    compute_scoped(data, config, as_of, governance::Scope::All)
+    compute_scoped(data, config, as_of, governance::Scope::All, true)
 }
 
 /// [`compute`], with only the governance facts of `scope` (the others are not columns of the
-/// table).
+/// table), and the SLA facts only `with_sla` (a run whose metrics read none of them skips
+/// their cost).
 pub fn compute_scoped(
     data: &Dataset,
     config: &Config,
     as_of: Option<i64>,
     scope: governance::Scope,
+    with_sla: bool,
 ) -> Result<Facts> {
     // Without an `as_of`, every row is read, and the latest instant read is `as_of`.
     let read_to = as_of.unwrap_or(i64::MAX);
@@ -220,17 +222,22 @@ pub fn compute_scoped(
         .hstack_mut(governance.columns.columns())
         .map_err(anyhow::Error::from)
         .context("adding the governance facts")?;
-    let sla_intervals =
-        match sla::compute(config, &frame, &inputs, as_of).context("computing the SLA promises")? {
-            Some((columns, intervals)) => {
-                frame
-                    .hstack_mut(&columns)
-                    .map_err(anyhow::Error::from)
-                    .context("adding the SLA facts")?;
-                Some(intervals)
-            }
-            None => None,
-        };
+    let sla = match with_sla {
+        true => {
+            sla::compute(config, &frame, &inputs, as_of).context("computing the SLA promises")?
+        }
+        false => None,
+    };
+    let sla_intervals = match sla {
+        Some((columns, intervals)) => {
+            frame
+                .hstack_mut(&columns)
+                .map_err(anyhow::Error::from)
+                .context("adding the SLA facts")?;
+            Some(intervals)
+        }
+        None => None,
+    };
     if let Some(columns) = business::compute(config, &frame, &inputs, as_of)
         .context("computing the business-time facts")?
     {

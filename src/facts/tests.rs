@@ -565,10 +565,15 @@ fn the_core_scope_keeps_the_human_first_response_facts() {
     let all = crate::facts::compute(&data, &case.config, as_of)
         .unwrap()
         .frame;
-    let core =
-        crate::facts::compute_scoped(&data, &case.config, as_of, super::governance::Scope::Core)
-            .unwrap()
-            .frame;
+    let core = crate::facts::compute_scoped(
+        &data,
+        &case.config,
+        as_of,
+        super::governance::Scope::Core,
+        false,
+    )
+    .unwrap()
+    .frame;
     for name in ["conversation_id", "first_human_at", "first_agent_reply_at"] {
         assert_eq!(
             all.column(name).unwrap(),

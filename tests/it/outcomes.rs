@@ -55,6 +55,33 @@ fn the_fixture_by_owner_equals_the_hand_checked_values() {
 }
 
 #[test]
+fn select_sla_alone_gives_the_sla_rows_of_select_all() {
+    let scratch = Scratch::new("outcomes-select-sla");
+    let all = metrics(&scratch, "lane", None);
+    let out = scratch.join("sla.csv");
+    let run = l2lens(&[
+        "metrics",
+        "-q",
+        "--data",
+        s(&fixture("outcomes")),
+        "--select",
+        "sla",
+        "--as-of",
+        AS_OF,
+        "--out",
+        s(&out),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let sla = read_csv_rows(&out);
+    let expected: Vec<Vec<String>> = all
+        .into_iter()
+        .filter(|r| r[2].starts_with("sla_") || r[0] == "period_start")
+        .collect();
+    assert!(expected.len() > 10, "{expected:?}");
+    assert_eq!(sla, expected);
+}
+
+#[test]
 fn without_sla_no_sla_metric_exists_and_the_others_are_unchanged() {
     let scratch = Scratch::new("outcomes-nosla");
     // The fixture's config without its [sla] blocks (the schedules after them stay).
