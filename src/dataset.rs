@@ -60,11 +60,12 @@ impl Dataset {
     /// Lanes of the assignments that `config` does not name, with their row counts, most rows
     /// first: they count as tier L1, and every command warns about them.
     pub fn unknown_lanes(&self, config: &Config) -> Result<LaneCounts> {
-        let counts = self
-            .table(Table::Assignments)?
-            .group_by([col("lane")])
-            .agg([len().cast(DataType::UInt64).alias("n")])
-            .collect()?;
+        // Streamed: the lane column of every assignment is never in memory at once.
+        let counts = stream(
+            self.table(Table::Assignments)?
+                .group_by([col("lane")])
+                .agg([len().cast(DataType::UInt64).alias("n")]),
+        )?;
         let lanes = counts.column("lane")?.str()?;
         let ns = counts.column("n")?.u64()?;
         let known = config.known_lanes();

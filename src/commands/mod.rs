@@ -101,19 +101,19 @@ pub(crate) fn load_data(
 pub(crate) fn reserved_assignees(data: &Dataset) -> Result<Vec<(String, u64)>> {
     use polars::prelude::*;
     let reserved = crate::facts::outcomes::RESERVED_GROUPS;
-    let counts = data
-        .table(crate::ingest::schema::Table::Assignments)?
-        .select([col("assignee_id")])
-        .filter(
-            reserved
-                .iter()
-                .map(|name| col("assignee_id").eq(lit(*name)))
-                .reduce(|a, b| a.or(b))
-                .unwrap_or(lit(false)),
-        )
-        .group_by([col("assignee_id")])
-        .agg([len().cast(DataType::UInt64).alias("n")])
-        .collect()?;
+    let counts = crate::dataset::stream(
+        data.table(crate::ingest::schema::Table::Assignments)?
+            .select([col("assignee_id")])
+            .filter(
+                reserved
+                    .iter()
+                    .map(|name| col("assignee_id").eq(lit(*name)))
+                    .reduce(|a, b| a.or(b))
+                    .unwrap_or(lit(false)),
+            )
+            .group_by([col("assignee_id")])
+            .agg([len().cast(DataType::UInt64).alias("n")]),
+    )?;
     let ids = counts.column("assignee_id")?.str()?;
     let ns = counts.column("n")?.u64()?;
     let found: BTreeMap<&str, u64> = ids

@@ -63,10 +63,10 @@ pub fn compute(data: &Dataset, facts: &Facts, config: &Config) -> Result<TextFac
     let found = findings(data, &facts.frame, as_of)?;
     let messages = text_messages(data, as_of)?;
     let has_text = data.summary.text.messages_with_text > 0 || messages.height() > 0;
-    let handoffs = handoffs(data, as_of)?;
-    let entries = entries(facts, config, &found, &handoffs)?;
+    let handoffs = handoffs(data, as_of, &config.text.placeholders)?;
+    let entries = entries(facts, config, &found, &handoffs.1)?;
     let conversations = exposure(config, &found, &messages)?;
-    let items = items(&found, &messages, &handoffs)?;
+    let items = items(&found, &messages, &handoffs.0)?;
     Ok(TextFacts {
         has_text,
         entries,
@@ -163,9 +163,26 @@ fn text_messages(data: &Dataset, as_of: i64) -> Result<DataFrame> {
     )?)
 }
 
-/// Handoffs at or before `as_of`: `key`, `at`, `row`, whether a field is non-blank, and the
-/// three placeholder-prone fields.
-fn handoffs(data: &Dataset, as_of: i64) -> Result<DataFrame> {
+/// Handoff rows read at a time: their brief fields are looked at for placeholders and dropped,
+/// so that no more than a slice of brief text is in memory.
+const HANDOFF_SLICE: u32 = 1 << 20;
+
+/// Handoffs at or before `as_of`: `key`, `at`, `row` and whether a field is non-blank; and, by
+/// handoff row, the placeholder-prone fields that hold a placeholder.
+fn handoffs(
+    data: &Dataset,
+    as_of: i64,
+    placeholders: &[String],
+) -> Result<(DataFrame, HashMap<u32, Vec<&'static str>>)> {
+    handoffs_in_slices(data, as_of, placeholders, HANDOFF_SLICE)
+}
+
+fn handoffs_in_slices(
+    data: &Dataset,
+    as_of: i64,
+    placeholders: &[String],
+    slice: u32,
+) -> Result<(DataFrame, HashMap<u32, Vec<&'static str>>)> {
     let non_blank = crate::ingest::schema::HANDOFF_FIELDS
         .iter()
         .fold(lit(false), |any, f| {
@@ -184,16 +201,62 @@ fn handoffs(data: &Dataset, as_of: i64) -> Result<DataFrame> {
         non_blank.alias("non_blank"),
     ];
     select.extend(PLACEHOLDER_FIELDS.iter().map(|f| col(*f)));
-    Ok(stream(
-        data.table(Table::Handoffs)?
-            .filter(
-                col("handoff_at")
-                    .cast(DataType::Int64)
-                    .lt_eq(lit(as_of))
-                    .and(col(CONVERSATION_KEY).is_not_null()),
-            )
-            .select(select),
-    )?)
+    let table = data.table(Table::Handoffs)?;
+    let total = stream(
+        table
+            .clone()
+            .select([len().cast(DataType::UInt64).alias("n")]),
+    )?
+    .column("n")?
+    .u64()?
+    .get(0)
+    .unwrap_or(0);
+    let mut frames = Vec::new();
+    let mut found: HashMap<u32, Vec<&'static str>> = HashMap::new();
+    let mut offset = 0u64;
+    loop {
+        let mut part = stream(
+            table
+                .clone()
+                .slice(offset as i64, slice)
+                .filter(
+                    col("handoff_at")
+                        .cast(DataType::Int64)
+                        .lt_eq(lit(as_of))
+                        .and(col(CONVERSATION_KEY).is_not_null()),
+                )
+                .select(select.clone()),
+        )?;
+        part.rechunk_mut_par();
+        let rows = part.column("row")?.u32()?;
+        let values: Vec<&StringChunked> = PLACEHOLDER_FIELDS
+            .iter()
+            .map(|f| part.column(f).and_then(|c| c.str()))
+            .collect::<PolarsResult<_>>()?;
+        for i in 0..part.height() {
+            let Some(row) = rows.get(i) else { continue };
+            let fields: Vec<&'static str> = PLACEHOLDER_FIELDS
+                .iter()
+                .zip(&values)
+                .filter(|(_, v)| v.get(i).is_some_and(|v| is_placeholder(v, placeholders)))
+                .map(|(f, _)| *f)
+                .collect();
+            if !fields.is_empty() {
+                found.insert(row, fields);
+            }
+        }
+        frames.push(part.drop_many(PLACEHOLDER_FIELDS));
+        offset += u64::from(slice);
+        if offset >= total {
+            break;
+        }
+    }
+    let mut frames = frames.into_iter();
+    let mut all = frames.next().expect("one slice at least");
+    for frame in frames {
+        all.vstack_mut_owned(frame)?;
+    }
+    Ok((all, found))
 }
 
 type Pair = (String, String);
@@ -203,7 +266,7 @@ fn entries(
     facts: &Facts,
     config: &Config,
     found: &[Found],
-    handoffs: &DataFrame,
+    brief_placeholders: &HashMap<u32, Vec<&'static str>>,
 ) -> Result<DataFrame> {
     let window = config.text.repeat_window_ms;
     let as_of = facts.as_of;
@@ -222,33 +285,6 @@ fn entries(
                 customer.entry(f.key).or_default().push((f.at, pair));
             }
             None => {}
-        }
-    }
-    // The placeholder fields of each handoff row.
-    let placeholders: &[String] = &config.text.placeholders;
-    let mut handoffs = handoffs.clone();
-    handoffs.rechunk_mut_par();
-    let handoffs = &handoffs;
-    let rows = handoffs.column("row")?.u32()?;
-    let mut brief_placeholders: HashMap<u32, Vec<&'static str>> = HashMap::new();
-    let field_values: Vec<&StringChunked> = PLACEHOLDER_FIELDS
-        .iter()
-        .map(|f| handoffs.column(f).and_then(|c| c.str()))
-        .collect::<PolarsResult<_>>()?;
-    for i in 0..handoffs.height() {
-        let Some(row) = rows.get(i) else { continue };
-        let fields: Vec<&'static str> = PLACEHOLDER_FIELDS
-            .iter()
-            .zip(&field_values)
-            .filter(|(_, values)| {
-                values
-                    .get(i)
-                    .is_some_and(|v| is_placeholder(v, placeholders))
-            })
-            .map(|(f, _)| *f)
-            .collect();
-        if !fields.is_empty() {
-            brief_placeholders.insert(row, fields);
         }
     }
     // Closes by conversation key: the facts are sorted by key.
@@ -427,6 +463,38 @@ impl EntryColumns<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn handoffs_read_in_slices_equal_one_read() {
+        let conv = |id: &str| format!("{id},cus_{id},whatsapp,pro,billing,2026-11-16T08:00:00Z,");
+        let mut case = crate::testing::Case::new();
+        for (i, id) in ["c1", "c2", "c3"].iter().enumerate() {
+            case = case.conv(&conv(id));
+            for j in 0..3 {
+                let steps = if (i + j) % 2 == 0 {
+                    "n/a"
+                } else {
+                    "restarted router"
+                };
+                case = case.brief(&format!(
+                    "{id},2026-11-16T09:0{j}:00Z,billing,order 123,{steps},TBD,call back"
+                ));
+            }
+        }
+        // One after as_of: filtered out in whichever slice it falls.
+        case = case.brief("c2,2026-11-30T09:00:00Z,billing,x,n/a,n/a,y");
+        let data = case.dataset();
+        let as_of = crate::testing::at("2026-11-20T00:00:00Z");
+        let list = crate::config::TextConfig::default().placeholders;
+        let (one, one_found) = handoffs_in_slices(&data, as_of, &list, 1 << 20).unwrap();
+        assert_eq!(one.height(), 9);
+        assert_eq!(one_found.len(), 9, "TBD in every brief");
+        for slice in [1, 2, 4] {
+            let (sliced, found) = handoffs_in_slices(&data, as_of, &list, slice).unwrap();
+            assert!(sliced.equals_missing(&one), "slice {slice}");
+            assert_eq!(found, one_found, "slice {slice}");
+        }
+    }
 
     #[test]
     fn placeholders_match_after_normalisation_only() {
