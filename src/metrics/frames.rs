@@ -20,7 +20,8 @@ pub struct Events {
     pub window: LazyFrame,
     /// The periods without a window snapshot ([`crate::period::snapshots_within`]).
     pub quiet: crate::period::QuietPeriods,
-    /// [`crate::facts::sends::template_sends`]; `None` without a templates table.
+    /// [`crate::facts::sends::template_sends`]; `None` without a templates table, or when the
+    /// selection has no governance check.
     pub sends: Option<LazyFrame>,
     /// [`crate::facts::sends::send_failures`]; `None` without a send_failures table.
     pub failures: Option<LazyFrame>,
@@ -51,7 +52,11 @@ impl Events {
         Ok(Events {
             window: window.cache(),
             quiet,
-            sends: sends::template_sends(data, config, facts.as_of)?.map(LazyFrame::cache),
+            // Read only when a governance check counts them (the report's selection has them).
+            sends: match options.select.includes(super::MetricSet::Governance) {
+                true => sends::template_sends(data, config, facts.as_of)?,
+                false => None,
+            },
             failures: sends::send_failures(data, facts.as_of, &facts.customer_messages)?,
             has_briefs: data.has(crate::ingest::schema::Table::Handoffs),
             calls: facts.calls.clone().map(DataFrame::lazy),
