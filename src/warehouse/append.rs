@@ -64,6 +64,13 @@ pub fn append(
     for line in &mut batch.quarantine {
         line.file = format!("{source}/{}", line.file);
     }
+    // The rows read before the batch, per table: its input positions continue from there.
+    let offsets: std::collections::BTreeMap<String, u64> = summary
+        .tables
+        .iter()
+        .map(|(name, t)| (name.clone(), t.counts.rows_read))
+        .collect();
+    let offset = |table: Table| offsets.get(table.name()).copied().unwrap_or(0);
     crate::atomic::replace_dir(dir, "the warehouse", &[data], |tmp| {
         let mut skipped = Skipped::default();
         for table in Table::ALL {
@@ -75,11 +82,7 @@ pub fn append(
                 (false, None) => {}
                 (true, None) => link_or_copy(&old, &target)?,
                 (had, Some(mut frame)) => {
-                    let offset = summary
-                        .tables
-                        .get(table.name())
-                        .map_or(0, |t| t.counts.rows_read);
-                    shift_rows(&mut frame, offset)?;
+                    shift_rows(&mut frame, offset(table))?;
                     let merged = merge(table, had.then_some(old.as_path()), frame, &target)
                         .with_context(|| format!("appending to the {} table", table.name()))?;
                     let read = counts.as_ref().map_or(RowCounts::default(), |c| c.counts);
@@ -111,6 +114,12 @@ pub fn append(
         if table_path(tmp, Table::CustomerAliases).is_file() {
             summary.aliases = Some(resolve_again(tmp, &mut batch.quarantine)?);
         }
+        // A brief's findings name its handoff by input position, which moved with it.
+        shift_rows_named(
+            &mut batch.text_findings,
+            "handoff_row",
+            offset(Table::Handoffs),
+        )?;
         skipped.findings = write_findings(dir, tmp, &batch, &skipped)?;
         write_quarantine(dir, tmp, &batch.quarantine)?;
         for file in [crate::config::CONFIG_FILE, crate::text::FINGERPRINT_FILE] {
@@ -172,8 +181,13 @@ fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
 
 /// The batch's input positions after the `offset` rows read before it.
 fn shift_rows(frame: &mut DataFrame, offset: u64) -> Result<()> {
+    shift_rows_named(frame, SOURCE_ROW, offset)
+}
+
+/// Adds `offset` to the input positions in the column `name`, if the frame has it.
+fn shift_rows_named(frame: &mut DataFrame, name: &str, offset: u64) -> Result<()> {
     let offset = u32::try_from(offset).context("more than 4 billion rows in one table")?;
-    if let Ok(rows) = frame.column(SOURCE_ROW) {
+    if let Ok(rows) = frame.column(name) {
         let shifted: UInt32Chunked = rows.u32()?.apply_values(|r| r + offset);
         frame.with_column(shifted.into_column())?;
     }

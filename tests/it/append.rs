@@ -57,9 +57,15 @@ fn write(path: &Path, (header, rows): (&csv::StringRecord, &[csv::StringRecord])
 /// conversation a later one brings); each export after the first repeats the last rows of the
 /// one before. Late rows (a message of an earlier conversation) fall in later exports.
 fn exports(scratch: &Scratch, parts: usize) -> Vec<PathBuf> {
+    exports_of(&sample(), scratch, parts)
+}
+
+/// [`exports`] of the tables of `source` (those of [`TABLES`] it has).
+fn exports_of(source: &Path, scratch: &Scratch, parts: usize) -> Vec<PathBuf> {
     let tables: BTreeMap<&str, Table> = TABLES
         .iter()
-        .map(|(name, _)| (*name, read(&sample().join(format!("{name}.csv")))))
+        .filter(|(name, _)| source.join(format!("{name}.csv")).is_file())
+        .map(|(name, _)| (*name, read(&source.join(format!("{name}.csv")))))
         .collect();
     let (header, conversations) = &tables["conversations"];
     let opened_col = header.iter().position(|c| c == "opened_at").unwrap();
@@ -77,12 +83,14 @@ fn exports(scratch: &Scratch, parts: usize) -> Vec<PathBuf> {
         .map(|k| {
             let dir = scratch.join(&format!("export-{k}"));
             std::fs::create_dir_all(&dir).unwrap();
-            std::fs::copy(sample().join("l2lens.toml"), dir.join("l2lens.toml")).unwrap();
+            std::fs::copy(source.join("l2lens.toml"), dir.join("l2lens.toml")).unwrap();
             dir
         })
         .collect();
     for (name, time) in TABLES {
-        let (header, rows) = &tables[name];
+        let Some((header, rows)) = tables.get(name) else {
+            continue;
+        };
         let time_col = header.iter().position(|c| c == time).unwrap();
         let conversation = header.iter().position(|c| c == "conversation_id");
         let mut split: Vec<Vec<csv::StringRecord>> = vec![Vec::new(); parts];
@@ -443,4 +451,53 @@ fn appending_an_export_with_calls_and_aliases_to_itself_changes_nothing() {
         after[quarantine.len()..].contains("whatsapp2026/"),
         "{after}"
     );
+}
+
+#[test]
+fn appended_text_keeps_its_findings_with_their_briefs() {
+    // The text fixture in two exports: the brief findings of the second name their handoffs
+    // by input position, which moves when they are appended.
+    let scratch = Scratch::new("append-text");
+    let source = crate::util::fixture("text");
+    let dirs = exports_of(&source, &scratch, 2);
+    let keyed = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_l2lens"))
+            .args(args)
+            .env("L2LENS_TEXT_KEY", "l2lens-fixture-key")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let single = scratch.join("single");
+    keyed(&["ingest", "-q", "--data", s(&source), "--out", s(&single)]);
+    let appended = scratch.join("appended");
+    keyed(&["ingest", "-q", "--data", s(&dirs[0]), "--out", s(&appended)]);
+    keyed(&[
+        "ingest",
+        "-q",
+        "--append",
+        "--data",
+        s(&dirs[1]),
+        "--out",
+        s(&appended),
+    ]);
+    let metrics = |w: &Path| {
+        keyed(&[
+            "metrics",
+            "-q",
+            "--data",
+            s(w),
+            "--select",
+            "text",
+            "--as-of",
+            "2026-11-25T00:00:00Z",
+        ])
+    };
+    let expected = metrics(&single);
+    assert!(expected.contains("brief_recall"), "{expected}");
+    assert_eq!(metrics(&appended), expected);
+    // Both halves had handoffs: the second export's rows were moved.
+    let batch = &summary(&appended)["batches"][0]["tables"]["handoffs"];
+    assert!(batch["rows_added"].as_u64().unwrap() > 0, "{batch}");
 }
