@@ -366,15 +366,7 @@ fn messages(data: &Dataset, config: &Config, as_of: i64) -> Result<Vec<Message>>
             any.or(col("intent").eq(lit(intent.clone())).fill_null(lit(false)))
         });
     let table = data.table(Table::Messages)?;
-    let rows = stream(
-        table
-            .clone()
-            .select([len().cast(DataType::UInt64).alias("n")]),
-    )?
-    .column("n")?
-    .u64()?
-    .get(0)
-    .unwrap_or(0);
+    let rows = crate::warehouse::row_count(table.clone())?;
     let columns = [
         col(CONVERSATION_KEY).fill_null(lit(u32::MAX)).alias("key"),
         ms("sent_at").alias("at"),

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::config::text::normalise_placeholder;
 use crate::dataset::{Dataset, stream};
 use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_ROW, Table};
+use crate::warehouse::row_count;
 
 /// The brief fields a placeholder can stand in (the three completeness reads).
 const PLACEHOLDER_FIELDS: [&str; 3] = ["intent", "attempted_steps", "current_status"];
@@ -202,15 +203,7 @@ fn handoffs_in_slices(
     ];
     select.extend(PLACEHOLDER_FIELDS.iter().map(|f| col(*f)));
     let table = data.table(Table::Handoffs)?;
-    let total = stream(
-        table
-            .clone()
-            .select([len().cast(DataType::UInt64).alias("n")]),
-    )?
-    .column("n")?
-    .u64()?
-    .get(0)
-    .unwrap_or(0);
+    let total = row_count(table.clone())?;
     let mut frames = Vec::new();
     let mut found: HashMap<u32, Vec<&'static str>> = HashMap::new();
     let mut offset = 0u64;
@@ -251,12 +244,7 @@ fn handoffs_in_slices(
             break;
         }
     }
-    let mut frames = frames.into_iter();
-    let mut all = frames.next().expect("one slice at least");
-    for frame in frames {
-        all.vstack_mut_owned(frame)?;
-    }
-    Ok((all, found))
+    Ok((super::walk::stack(frames)?, found))
 }
 
 type Pair = (String, String);

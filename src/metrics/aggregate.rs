@@ -11,6 +11,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::exact_sum::ExactSum;
 use super::{ALL, Dimension};
 
 /// How one metric sums up its rows: each row's value, and the aggregation.
@@ -324,59 +325,6 @@ impl<'a> Cells<'a> {
     }
 }
 
-/// A sum that does not depend on the order of its terms, so that a metric is the same to the
-/// last bit however the rows were ordered (an appended warehouse, a partitioned run): each
-/// term is added as an integer count of 2^-60 (bits below that are dropped, the same way for
-/// every order), and the integer total is rounded to a float once. Terms of magnitude 2^40 or
-/// more, infinities and NaN are summed as floats beside it.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct ExactSum {
-    fixed: i128,
-    rest: f64,
-}
-
-impl ExactSum {
-    const FRACTION_BITS: i32 = 60;
-
-    pub fn add(&mut self, v: f64) {
-        let bits = v.to_bits();
-        let exponent = ((bits >> 52) & 0x7ff) as i32;
-        if exponent == 0 {
-            // Zero, or below 2^-1022: under the resolution.
-            return;
-        }
-        // v = ±mantissa × 2^(exponent - 1075), the mantissa with its implicit bit.
-        let shift = exponent - 1075 + Self::FRACTION_BITS;
-        // From 2^40 on (a duration of 35,000 years in seconds), as a float.
-        if exponent == 0x7ff || shift >= 40 - 52 + Self::FRACTION_BITS {
-            self.rest += v;
-            return;
-        }
-        let mantissa = i128::from((bits & ((1u64 << 52) - 1)) | (1u64 << 52));
-        let magnitude = if shift >= 0 {
-            mantissa << shift
-        } else if shift > -53 {
-            mantissa >> -shift
-        } else {
-            0
-        };
-        let signed = if bits >> 63 == 1 {
-            -magnitude
-        } else {
-            magnitude
-        };
-        match self.fixed.checked_add(signed) {
-            Some(fixed) => self.fixed = fixed,
-            // Past 2^67 in total (2^27 terms near 2^40): as a float.
-            None => self.rest += v,
-        }
-    }
-
-    pub fn value(self) -> f64 {
-        self.fixed as f64 / (1u64 << Self::FRACTION_BITS) as f64 + self.rest
-    }
-}
-
 /// The linear-interpolation quantile of `values` (reordered in place); null when empty.
 pub(super) fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
     match values.len() {
@@ -444,41 +392,6 @@ fn long_rows(
         Column::new("value".into(), value),
         Column::new("n".into(), n),
     ])?)
-}
-
-#[cfg(test)]
-mod exact_sum_tests {
-    use super::ExactSum;
-
-    fn sum(values: impl IntoIterator<Item = f64>) -> f64 {
-        let mut s = ExactSum::default();
-        for v in values {
-            s.add(v);
-        }
-        s.value()
-    }
-
-    #[test]
-    fn the_sum_is_the_same_in_every_order() {
-        let values: Vec<f64> = (0..10_000)
-            .map(|i| f64::from(i) * 0.137 + 1.0 / f64::from(i + 3) - 17.25)
-            .collect();
-        let forward = sum(values.iter().copied());
-        let backward = sum(values.iter().rev().copied());
-        let mut shuffled = values.clone();
-        shuffled.sort_by_key(|v| v.to_bits() % 97);
-        assert_eq!(forward.to_bits(), backward.to_bits());
-        assert_eq!(forward.to_bits(), sum(shuffled).to_bits());
-        // A float sum in two orders differs in the last bits; this one equals the exact value.
-        let naive: f64 = values.iter().sum();
-        assert!((forward - naive).abs() < 1e-6);
-        assert_eq!(sum([0.1, 0.2, 0.3]), 0.6);
-        assert!((sum([741.903, -741.903, 1e-3]) - 0.001).abs() < 1e-17);
-        assert_eq!(sum([]), 0.0);
-        assert_eq!(sum([-2.5, 1.0]), -1.5);
-        assert!(sum([f64::NAN, 1.0]).is_nan());
-        assert_eq!(sum([1e15, 1.0]), 1e15 + 1.0);
-    }
 }
 
 #[cfg(test)]

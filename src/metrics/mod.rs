@@ -16,6 +16,7 @@ mod cost;
 pub mod docs;
 mod duplicates;
 mod escalation;
+mod exact_sum;
 mod exposure;
 mod frames;
 mod frt;

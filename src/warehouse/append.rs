@@ -262,14 +262,7 @@ fn merge(table: Table, old: Option<&Path>, frame: DataFrame, target: &Path) -> R
     };
     let mut stored = scan(old)?;
     let stored_schema = stored.collect_schema()?;
-    let stored_rows = stored
-        .clone()
-        .select([len().cast(DataType::UInt64).alias("n")])
-        .collect()?
-        .column("n")?
-        .u64()?
-        .get(0)
-        .unwrap_or(0) as usize;
+    let stored_rows = warehouse::row_count(stored.clone())? as usize;
     // One schema for both: the union of their columns, in the stored order first; a column
     // one side lacks is null there, and the batch takes the stored types.
     let mut schema: Schema = (*stored_schema).clone();
@@ -498,41 +491,36 @@ fn resolve_again(tmp: &Path, quarantine: &mut Vec<QuarantineLine>) -> Result<Ali
 /// The text findings of the new warehouse: the stored ones but those of replaced messages, and
 /// the batch's but those of rows skipped as identical.
 fn write_findings(dir: &Path, tmp: &Path, batch: &Ingested, skipped: &Skipped) -> Result<u64> {
-    let mut frames = Vec::new();
-    if let Some(stored) = warehouse::scan_text_findings(dir)? {
-        let stored = stored.collect()?;
-        let keep: Vec<bool> = stored
-            .column("message_id")?
-            .str()?
-            .iter()
-            .map(|id| id.is_none_or(|id| !skipped.replaced.contains(id)))
-            .collect();
-        frames.push(stored.filter(&BooleanChunked::from_slice("keep".into(), &keep))?);
-    }
+    let keep = |frame: &DataFrame, keep: Vec<bool>| {
+        frame.filter(&BooleanChunked::from_slice("keep".into(), &keep))
+    };
     let new = &batch.text_findings;
-    if new.height() > 0 {
-        let ids = new.column("message_id")?.str()?;
-        let rows = new.column("handoff_row")?.u32()?;
-        let keep: Vec<bool> = ids
-            .iter()
+    let ids = new.column("message_id")?.str()?;
+    let rows = new.column("handoff_row")?.u32()?;
+    let new = keep(
+        new,
+        ids.iter()
             .zip(rows.iter())
             .map(|(id, row)| {
                 id.is_none_or(|id| !skipped.messages.contains(id))
                     && row.is_none_or(|row| !skipped.handoffs.contains(&row))
             })
-            .collect();
-        frames.push(new.filter(&BooleanChunked::from_slice("keep".into(), &keep))?);
-    }
-    let mut all = match frames.len() {
-        0 => batch.text_findings.clone(),
-        _ => {
-            let mut frames = frames.into_iter();
-            let mut all = frames.next().expect("a frame");
-            for frame in frames {
-                all.vstack_mut_owned(frame)?;
-            }
+            .collect(),
+    )?;
+    let mut all = match warehouse::scan_text_findings(dir)? {
+        Some(stored) => {
+            let stored = stored.collect()?;
+            let ids = stored.column("message_id")?.str()?;
+            let mut all = keep(
+                &stored,
+                ids.iter()
+                    .map(|id| id.is_none_or(|id| !skipped.replaced.contains(id)))
+                    .collect(),
+            )?;
+            all.vstack_mut_owned(new)?;
             all
         }
+        None => new,
     };
     warehouse::write_parquet(&tmp.join(warehouse::TEXT_FINDINGS), &mut all)?;
     Ok(all.height() as u64)

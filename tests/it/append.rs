@@ -24,6 +24,19 @@ fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
+/// `ingest --append` of `data` into `warehouse`, quietly.
+fn append_args<'a>(data: &'a Path, warehouse: &'a Path) -> [&'a str; 7] {
+    [
+        "ingest",
+        "-q",
+        "--append",
+        "--data",
+        s(data),
+        "--out",
+        s(warehouse),
+    ]
+}
+
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data")
 }
@@ -202,15 +215,7 @@ fn four_weekly_appends_equal_one_ingest_of_what_they_hold() {
 
     // The last export again: every row is stored already, nothing changes.
     let before = std::fs::read_to_string(appended.join("quarantine.csv")).unwrap();
-    run(&[
-        "ingest",
-        "-q",
-        "--append",
-        "--data",
-        s(&dirs[3]),
-        "--out",
-        s(&appended),
-    ]);
+    run(&append_args(&dirs[3], &appended));
     let again = self::summary(&appended);
     let batch = &again["batches"][3];
     for (name, _) in TABLES {
@@ -273,15 +278,7 @@ fn a_row_stored_with_other_content_is_replaced_by_the_later_export() {
         .unwrap();
     }
     std::fs::copy(sample().join("l2lens.toml"), later.join("l2lens.toml")).unwrap();
-    run(&[
-        "ingest",
-        "-q",
-        "--append",
-        "--data",
-        s(&later),
-        "--out",
-        s(&warehouse),
-    ]);
+    run(&append_args(&later, &warehouse));
     let summary = summary(&warehouse);
     let batch = &summary["batches"][0];
     assert_eq!(
@@ -382,15 +379,7 @@ fn an_append_to_no_warehouse_is_refused_and_a_killed_one_leaves_the_warehouse() 
         "no append was killed before it finished"
     );
     // And the next append works.
-    run(&[
-        "ingest",
-        "-q",
-        "--append",
-        "--data",
-        s(&dirs[1]),
-        "--out",
-        s(&warehouse),
-    ]);
+    run(&append_args(&dirs[1], &warehouse));
     assert_eq!(
         summary(&warehouse)["batches"].as_array().unwrap().len(),
         completed + 1
@@ -427,15 +416,7 @@ fn appending_an_export_with_calls_and_aliases_to_itself_changes_nothing() {
     };
     let before = analysis(&warehouse);
     let quarantine = std::fs::read_to_string(warehouse.join("quarantine.csv")).unwrap();
-    run(&[
-        "ingest",
-        "-q",
-        "--append",
-        "--data",
-        s(&data),
-        "--out",
-        s(&warehouse),
-    ]);
+    run(&append_args(&data, &warehouse));
     assert_eq!(analysis(&warehouse), before);
     let summary = summary(&warehouse);
     let batch = &summary["batches"][0]["tables"];
@@ -473,15 +454,7 @@ fn appended_text_keeps_its_findings_with_their_briefs() {
     keyed(&["ingest", "-q", "--data", s(&source), "--out", s(&single)]);
     let appended = scratch.join("appended");
     keyed(&["ingest", "-q", "--data", s(&dirs[0]), "--out", s(&appended)]);
-    keyed(&[
-        "ingest",
-        "-q",
-        "--append",
-        "--data",
-        s(&dirs[1]),
-        "--out",
-        s(&appended),
-    ]);
+    keyed(&append_args(&dirs[1], &appended));
     let metrics = |w: &Path| {
         keyed(&[
             "metrics",
@@ -497,6 +470,10 @@ fn appended_text_keeps_its_findings_with_their_briefs() {
     let expected = metrics(&single);
     assert!(expected.contains("brief_recall"), "{expected}");
     assert_eq!(metrics(&appended), expected);
+    // Nothing of the text reaches the appended warehouse.
+    for (path, bytes) in crate::text::files(&appended) {
+        crate::text::assert_no_secret(&path.display().to_string(), &bytes);
+    }
     // Both halves had handoffs: the second export's rows were moved.
     let batch = &summary(&appended)["batches"][0]["tables"]["handoffs"];
     assert!(batch["rows_added"].as_u64().unwrap() > 0, "{batch}");

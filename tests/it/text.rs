@@ -293,7 +293,7 @@ fn without_a_key_the_key_free_metrics_stay_and_repetition_has_no_rows() {
 }
 
 /// Every file under `dir`, with its bytes.
-fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return out;
@@ -309,7 +309,8 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-fn assert_no_secret(label: &str, bytes: &[u8]) {
+/// Fails when `bytes` hold any of [`SECRETS`] (case-insensitively).
+pub fn assert_no_secret(label: &str, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes).to_lowercase();
     for secret in SECRETS {
         assert!(
