@@ -36,6 +36,7 @@ impl Analysis {
         unknown_lanes: crate::dataset::LaneCounts,
         as_of: Option<i64>,
         options: MetricsOptions,
+        public_facts: bool,
     ) -> Result<Analysis> {
         let scope = if options.select.includes(metrics::MetricSet::Governance)
             || options.select.includes(metrics::MetricSet::Text)
@@ -44,8 +45,15 @@ impl Analysis {
         } else {
             facts::governance::Scope::Core
         };
-        let with_sla = options.select.includes(metrics::MetricSet::Sla);
-        let mut facts = facts::compute_scoped(&data, &config, as_of, scope, with_sla)?;
+        let sla = match (
+            options.select.includes(metrics::MetricSet::Sla),
+            public_facts,
+        ) {
+            (false, _) => None,
+            (true, false) => Some(facts::sla::Detail::Counted),
+            (true, true) => Some(facts::sla::Detail::Public),
+        };
+        let mut facts = facts::compute_scoped(&data, &config, as_of, scope, sla)?;
         let events = Events::build(&data, &facts, &config, options)?;
         // The customer messages and assignments served the window snapshots; nothing later
         // reads them.

@@ -91,46 +91,17 @@ pub const SLA_COLUMNS: &[&str] = &["sla_due_at", "sla_breached"];
 /// The SLA state of every facts row: the earliest pending due instant and the breached
 /// promises; `None` without the SLA facts.
 fn sla_states(f: &DataFrame) -> Result<Option<Vec<SlaState>>> {
-    if f.column("sla_update_hits").is_err() {
+    use crate::facts::sla::{BREACH_MASK, PENDING_DUE, breached};
+    let (Ok(due), Ok(mask)) = (f.column(PENDING_DUE), f.column(BREACH_MASK)) else {
         return Ok(None);
-    }
-    let promises: [(&'static str, bool); 5] = [
-        ("frt", false),
-        ("human_frt", false),
-        ("tts", false),
-        ("update", true),
-        ("resolution", false),
-    ];
-    let mut out: Vec<SlaState> = vec![(None, Vec::new()); f.height()];
-    for (p, intervals) in promises {
-        if intervals {
-            let due = f.column("sla_update_pending_due_at")?.i64()?;
-            let breaches = f.column("sla_update_breaches")?.u32()?;
-            for (i, o) in out.iter_mut().enumerate() {
-                if let Some(d) = due.get(i) {
-                    o.0 = Some(o.0.map_or(d, |e: i64| e.min(d)));
-                }
-                if breaches.get(i).is_some_and(|b| b > 0) {
-                    o.1.push(p);
-                }
-            }
-            continue;
-        }
-        let state = f.column(&format!("sla_{p}_state"))?.str()?;
-        let due = f.column(&format!("sla_{p}_due_at"))?.i64()?;
-        for (i, o) in out.iter_mut().enumerate() {
-            match state.get(i) {
-                Some("pending") => {
-                    if let Some(d) = due.get(i) {
-                        o.0 = Some(o.0.map_or(d, |e: i64| e.min(d)));
-                    }
-                }
-                Some("breach") => o.1.push(p),
-                _ => {}
-            }
-        }
-    }
-    Ok(Some(out))
+    };
+    Ok(Some(
+        due.i64()?
+            .iter()
+            .zip(mask.u32()?.iter())
+            .map(|(due, mask)| (due, breached(mask.unwrap_or(0))))
+            .collect(),
+    ))
 }
 
 /// Conversations with a customer exposure or a business item carrying a card number or CVV.

@@ -10,7 +10,13 @@ use crate::output::Target;
 use crate::progress::Progress;
 
 pub(crate) fn run(args: &AlertsArgs, progress: &Progress) -> Result<Status> {
-    let analysis = analyse(&args.data, &args.period.analysis, Selection::All, progress)?;
+    let analysis = analyse(
+        &args.data,
+        &args.period.analysis,
+        Selection::All,
+        false,
+        progress,
+    )?;
     let chosen = analysis.report_period(args.period.week.as_deref(), args.period.period_start)?;
     if let Some(note) = &chosen.note {
         progress.say(format!("note: {note}"));

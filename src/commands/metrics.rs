@@ -30,7 +30,7 @@ pub(crate) fn run(args: &MetricsArgs, progress: &Progress) -> Result<Status> {
             anyhow::bail!("--format markdown prints the metric list: use it with --list")
         }
     };
-    let mut rows = analyse(&args.data, &args.analysis, args.select, progress)?.frame;
+    let mut rows = analyse(&args.data, &args.analysis, args.select, false, progress)?.frame;
     match (&args.out, args.partition) {
         (Some(dir), true) => {
             let parts = crate::query::write_partitioned(

@@ -246,11 +246,14 @@ pub(crate) fn parse_as_of(text: Option<&str>) -> Result<Option<i64>> {
     .transpose()
 }
 
-/// Loads the data and computes facts and metrics as the analysis options say.
+/// Loads the data and computes facts and metrics as the analysis options say; with
+/// `public_facts`, every public column of the facts table (for `query`), else the columns the
+/// metrics and the board read.
 pub(crate) fn analyse(
     data: &DataArgs,
     analysis: &crate::cli::AnalysisArgs,
     select: crate::metrics::Selection,
+    public_facts: bool,
     progress: &Progress,
 ) -> Result<crate::analysis::Analysis> {
     let options = crate::metrics::MetricsOptions {
@@ -262,7 +265,14 @@ pub(crate) fn analyse(
     let as_of = parse_as_of(analysis.as_of.as_deref())?;
     let (config, dataset, unknown_lanes) = load_data(data, progress)?;
     let step = progress.step("computing facts and metrics");
-    let analysis = crate::analysis::Analysis::new(dataset, config, unknown_lanes, as_of, options)?;
+    let analysis = crate::analysis::Analysis::new(
+        dataset,
+        config,
+        unknown_lanes,
+        as_of,
+        options,
+        public_facts,
+    )?;
     step.finish_and_clear();
     if let Some(line) = analysis.events.quiet.line(options.period) {
         progress.say(format!("warning: {line}"));

@@ -9,7 +9,13 @@ use crate::metrics::Selection;
 use crate::progress::Progress;
 
 pub(crate) fn run(args: &ReportArgs, progress: &Progress) -> Result<Status> {
-    let analysis = analyse(&args.data, &args.period.analysis, Selection::All, progress)?;
+    let analysis = analyse(
+        &args.data,
+        &args.period.analysis,
+        Selection::All,
+        false,
+        progress,
+    )?;
     let (alerts, dir) = report_period(
         &analysis,
         &args.period,

@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::governance;
+use super::{governance, sla};
 use crate::ingest::schema::timestamp_dtype;
 
 /// The conversation columns the facts table carries, in output order.
@@ -86,15 +86,24 @@ pub fn public(frame: LazyFrame) -> LazyFrame {
             INSTANT_COLUMNS
                 .iter()
                 .map(|c| col(*c).cast(timestamp_dtype()))
-                // The text facts' instant, when the data has text; the SLA instants with [sla].
+                // The text facts' instant, when the data has text; the SLA instants, states and
+                // clocks with [sla].
                 .chain([
                     col("^exposure_at$").cast(timestamp_dtype()),
                     col("^sla_.*_(due_at|settled_at)$").cast(timestamp_dtype()),
+                    col("^sla_.*_(state|clock)$").cast(DataType::String),
                 ])
                 .collect::<Vec<_>>(),
         )
         .drop(Selector::ByName {
             names: internal.into(),
             strict: true,
+        })
+        // The board's SLA state, with [sla].
+        .drop(Selector::ByName {
+            names: [sla::PENDING_DUE, sla::BREACH_MASK]
+                .map(PlSmallStr::from)
+                .into(),
+            strict: false,
         })
 }

@@ -266,6 +266,11 @@ pub(super) struct Events<'v, 'a> {
 }
 
 impl<'a> Events<'_, 'a> {
+    /// The input position (row of [`Inputs::assignments`]) of the first of [`Events::rows`].
+    pub fn first_row(&self) -> usize {
+        self.assignments.start
+    }
+
     /// The assignment rows at or before the close (routing after the close is not part of
     /// the handling; every fact ignores it).
     pub fn rows(&self, closed_at: Option<i64>) -> impl Iterator<Item = Row<'a>> + '_ {

@@ -88,7 +88,7 @@ pub struct Facts {
     /// The billable messages (`key`, `at`, `price`) and what the report says of pricing;
     /// `None` when no message has a `billable` value.
     pub cost: Option<(DataFrame, whatsapp::CostNotes)>,
-    /// The update promises ([`sla::compute`]), one row per owned interval; `None` without
+    /// The settled update promises ([`sla::compute`]), one row per owned interval; `None` without
     /// `[sla]`.
     pub sla_intervals: Option<DataFrame>,
 }
@@ -128,18 +128,24 @@ pub fn ms(name: &str) -> Expr {
 
 /// Builds and collects the facts table.
 pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Facts> {
-    compute_scoped(data, config, as_of, governance::Scope::All, true)
+    compute_scoped(
+        data,
+        config,
+        as_of,
+        governance::Scope::All,
+        Some(sla::Detail::Public),
+    )
 }
 
 /// [`compute`], with only the governance facts of `scope` (the others are not columns of the
-/// table), and the SLA facts only `with_sla` (a run whose metrics read none of them skips
-/// their cost).
+/// table), and the SLA facts to the detail `sla` asks (`None`: none; a run whose metrics read
+/// none of them skips their cost).
 pub fn compute_scoped(
     data: &Dataset,
     config: &Config,
     as_of: Option<i64>,
     scope: governance::Scope,
-    with_sla: bool,
+    sla: Option<sla::Detail>,
 ) -> Result<Facts> {
     // Without an `as_of`, every row is read, and the latest instant read is `as_of`.
     let read_to = as_of.unwrap_or(i64::MAX);
@@ -222,11 +228,10 @@ pub fn compute_scoped(
         .hstack_mut(governance.columns.columns())
         .map_err(anyhow::Error::from)
         .context("adding the governance facts")?;
-    let sla = match with_sla {
-        true => {
-            sla::compute(config, &frame, &inputs, as_of).context("computing the SLA promises")?
-        }
-        false => None,
+    let sla = match sla {
+        Some(detail) => sla::compute(config, &frame, &inputs, as_of, detail)
+            .context("computing the SLA promises")?,
+        None => None,
     };
     let sla_intervals = match sla {
         Some((columns, intervals)) => {

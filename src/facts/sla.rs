@@ -10,6 +10,9 @@
 //!   open time left: no due instant);
 //! - the state: `hit`, `breach`, `pending` (not yet due), `void` (closed before it was due
 //!   without the event), and `settled_at` (the event of a hit, the due instant of a breach).
+//!
+//! States and clocks are held as enums (a byte a row); [`crate::facts::public`] spells them
+//! out.
 
 use std::collections::HashMap;
 
@@ -31,6 +34,9 @@ pub enum State {
 }
 
 impl State {
+    /// Every state, in the order of the enum's categories.
+    const ALL: [State; 4] = [State::Hit, State::Breach, State::Pending, State::Void];
+
     pub fn as_str(self) -> &'static str {
         match self {
             State::Hit => "hit",
@@ -39,6 +45,38 @@ impl State {
             State::Void => "void",
         }
     }
+
+    /// Whether the promise is settled: kept or broken (the cohort of the hit rates).
+    pub fn is_settled(self) -> bool {
+        matches!(self, State::Hit | State::Breach)
+    }
+}
+
+/// The type of the `_state` columns: an enum of the four states.
+pub fn state_dtype() -> DataType {
+    enum_dtype(State::ALL.map(State::as_str))
+}
+
+/// The type of the `_clock` columns: an enum of the two clocks.
+fn clock_dtype() -> DataType {
+    enum_dtype(CLOCKS.map(Clock::as_str))
+}
+
+const CLOCKS: [Clock; 2] = [Clock::Calendar, Clock::Business];
+
+fn enum_dtype<const N: usize>(names: [&str; N]) -> DataType {
+    let categories = FrozenCategories::new(names).expect("distinct names");
+    DataType::from_frozen_categories(categories)
+}
+
+/// A column of enum codes (`codes[i]` the index of its category) as an enum column.
+fn enum_column(name: String, codes: Vec<Option<u8>>, dtype: &DataType) -> Result<Column> {
+    let codes = walk::nullable::<UInt8Type>(&name, &codes);
+    Ok(
+        Categorical8Chunked::from_cats_and_dtype(codes, dtype.clone())
+            .into_series()
+            .into_column(),
+    )
 }
 
 /// One judged promise.
@@ -161,6 +199,8 @@ fn lane_at<'a>(rows: &[Row<'a>], t: i64, first_bot_at: Option<i64>) -> &'a str {
 pub struct Interval<'a> {
     pub started_at: i64,
     pub ended_at: i64,
+    /// The position in the conversation's rows of the assignment that owns it.
+    pub row: usize,
     pub lane: &'a str,
     pub assignee: &'a str,
     pub judged: Judged,
@@ -190,22 +230,56 @@ pub struct Instants {
     pub first_bot: Option<i64>,
 }
 
+/// A promise's target and clock; `None`: no block sets it.
+type Target = Option<(i64, Clock)>;
+
+/// The targets of `[sla]` ([`Sla::target`]) for each lane and segment, looked up once per
+/// pair (a run meets a few lanes and segments, and a million conversations).
+pub struct Targets<'s, 'a> {
+    sla: &'s Sla,
+    seen: PlHashMap<(&'a str, Option<&'a str>), [Target; 5]>,
+}
+
+impl<'s, 'a> Targets<'s, 'a> {
+    pub fn new(sla: &'s Sla) -> Targets<'s, 'a> {
+        Targets {
+            sla,
+            seen: PlHashMap::default(),
+        }
+    }
+
+    /// [`Sla::target`] of `promise` for `lane` and `segment`.
+    pub fn get(
+        &mut self,
+        promise: Promise,
+        lane: &'a str,
+        segment: Option<&'a str>,
+    ) -> Option<(i64, Clock)> {
+        let sla = self.sla;
+        let all = self
+            .seen
+            .entry((lane, segment))
+            .or_insert_with(|| Promise::ALL.map(|p| sla.target(p, Some(lane), segment)));
+        all[promise as usize]
+    }
+}
+
 /// The promises of one conversation. `rows` are its assignment rows at or before as_of and its
 /// close, `agent` its visible agent messages at or before as_of; `lane` the facts lane.
 #[allow(clippy::too_many_arguments)]
 pub fn conversation<'a>(
-    sla: &Sla,
+    targets: &mut Targets<'_, 'a>,
     clocks: &Clocks<'_>,
     rows: &[Row<'a>],
     agent: &[i64],
     t: Instants,
-    lane: Option<&str>,
-    segment: Option<&str>,
+    lane: Option<&'a str>,
+    segment: Option<&'a str>,
     as_of: i64,
 ) -> Promises<'a> {
     let stop = t.closed.unwrap_or(as_of).min(as_of);
     let closed = t.closed.is_some();
-    let target = |p: Promise, lane: &str| sla.target(p, Some(lane), segment);
+    let mut target = |p: Promise, lane: &'a str| targets.get(p, lane, segment);
     let at = |time: i64| lane_at(rows, time, t.first_bot);
     let mut out = Promises::default();
     if let Some(start) = t.first_customer {
@@ -248,9 +322,10 @@ pub fn conversation<'a>(
         }
         let next = events.get(k + 1).copied();
         let until = next.map_or(stop, |u| u.min(stop));
-        let Some(current) = rows[..rows.partition_point(|r| r.at <= start)].last() else {
+        let Some(row) = rows.partition_point(|r| r.at <= start).checked_sub(1) else {
             continue;
         };
+        let current = &rows[row];
         let (true, Some(assignee)) = (current.tier.is_human(), current.assignee) else {
             continue;
         };
@@ -266,6 +341,7 @@ pub fn conversation<'a>(
         intervals.push(Interval {
             started_at: start,
             ended_at: until,
+            row,
             lane: current.lane,
             assignee,
             judged: judge(clocks, tc, start, event, stop, closed),
@@ -276,15 +352,18 @@ pub fn conversation<'a>(
 }
 
 /// The SLA facts of every conversation of `facts` (sorted by key, with the facts and the
-/// governance columns): per promise `sla_<p>_target_s`, `_clock`, `_due_at`, `_state`,
-/// `_breach`, `_overshoot_s` and `_settled_at`; the update counts; and the update intervals
-/// (`key`, `started_at`, `ended_at`, `lane`, `assignee_id`, `target_s`, `clock`, `due_at`,
-/// `state`, `settled_at`, `overshoot_s`). `None` without `[sla]`.
+/// governance columns) to the `detail` asked: per promise `sla_<p>_target_s`, `_clock`,
+/// `_due_at` (public only), `_state`, `_breach`, `_overshoot_s` and `_settled_at`; the update
+/// counts (public only); the board's [`PENDING_DUE`] and [`BREACH_MASK`]; and the settled
+/// update intervals, the ones the hit rate counts (`key`, `settled_at`, `lane`,
+/// `assignee_id`, `state`, `overshoot_s`; a breach settles at its due instant). `None`
+/// without `[sla]`.
 pub(super) fn compute(
     config: &Config,
     facts: &DataFrame,
     inputs: &Inputs,
     as_of: i64,
+    detail: Detail,
 ) -> Result<Option<(Vec<Column>, DataFrame)>> {
     let Some(sla) = &config.sla else {
         return Ok(None);
@@ -293,6 +372,8 @@ pub(super) fn compute(
     let i64s = |name: &str| -> Result<Int64Chunked> {
         Ok(facts.column(name)?.i64()?.rechunk().into_owned())
     };
+    // One chunk each: read by position without looking the chunk up.
+    let get = |a: &Int64Chunked, i: usize| -> Option<i64> { a.downcast_get(0)?.get(i) };
     let (first_customer, first_reply) = (i64s("first_customer_at")?, i64s("first_reply_at")?);
     let (first_human, first_agent) = (i64s("first_human_at")?, i64s("first_agent_reply_at")?);
     let (specialist, first_bot) = (i64s("specialist_at")?, i64s("first_bot_at")?);
@@ -335,7 +416,8 @@ pub(super) fn compute(
     let view = inputs.view()?;
     let parts = walk::in_chunks(c.len(), |range| {
         let mut cursor = view.cursor(c.first_key(&range));
-        let mut cols = Builders::with_capacity(range.len());
+        let mut cols = Builders::with_capacity(range.len(), detail);
+        let mut targets = Targets::new(sla);
         let (mut rows, mut agent, mut lane_clocks) = (Vec::new(), Vec::new(), Vec::new());
         for i in range {
             let events = cursor.events(c.key[i]);
@@ -356,24 +438,24 @@ pub(super) fn compute(
             let instants = Instants {
                 opened: c.opened[i],
                 closed: c.closed(i),
-                first_customer: first_customer.get(i),
-                first_reply: first_reply.get(i),
-                first_human: first_human.get(i),
-                first_agent_reply: first_agent.get(i),
-                specialist: specialist.get(i),
-                first_bot: first_bot.get(i),
+                first_customer: get(&first_customer, i),
+                first_reply: get(&first_reply, i),
+                first_human: get(&first_human, i),
+                first_agent_reply: get(&first_agent, i),
+                specialist: get(&specialist, i),
+                first_bot: get(&first_bot, i),
             };
             let promises = conversation(
-                sla,
+                &mut targets,
                 &clocks,
                 &rows,
                 &agent,
                 instants,
-                lanes.get(i),
-                segments.get(i),
+                lanes.downcast_get(0).and_then(|a| a.get(i)),
+                segments.downcast_get(0).and_then(|a| a.get(i)),
                 as_of,
             );
-            cols.push(c.key[i], &promises);
+            cols.push(c.key[i], &promises, events.first_row());
             lane_clocks = clocks.lanes;
         }
         cols.finish()
@@ -386,8 +468,22 @@ pub(super) fn compute(
     }
     Ok(Some((
         walk::stack(columns)?.columns().to_vec(),
-        walk::stack(intervals)?,
+        owners(walk::stack(intervals)?, &inputs.assignments)?,
     )))
+}
+
+/// The intervals with the `lane` and `assignee_id` of their owning assignment (a row of
+/// `assignments`) in place of its position, as categories: a few bytes an interval, where the
+/// text would take 16 or more.
+fn owners(mut intervals: DataFrame, assignments: &DataFrame) -> Result<DataFrame> {
+    let rows = intervals.drop_in_place("assignment")?;
+    let rows = rows.idx()?;
+    let categories = DataType::from_categories(Categories::global());
+    for name in ["lane", "assignee_id"] {
+        let owners = assignments.column(name)?.cast(&categories)?;
+        intervals.with_column(owners.take(rows)?)?;
+    }
+    Ok(intervals)
 }
 
 /// The promises of the conversation-level facts, in column order.
@@ -398,39 +494,66 @@ const PROMISES: [Promise; 4] = [
     Promise::Resolution,
 ];
 
+/// How much of the SLA facts a run builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// What the metrics, their drill-downs and the board read: per promise `sla_<p>_state`,
+    /// `_breach`, `_overshoot_s` and `_settled_at`, and the board's [`PENDING_DUE`] and
+    /// [`BREACH_MASK`].
+    Counted,
+    /// Also the rest of the public columns: per promise `_target_s`, `_clock` and `_due_at`,
+    /// and the update counts (`facts`, `board` and `query`).
+    Public,
+}
+
+/// The earliest due instant among a conversation's pending promises (ms; internal).
+pub const PENDING_DUE: &str = "sla_pending_due";
+/// The promises in breach, bit `i` for `Promise::ALL[i]` (internal).
+pub const BREACH_MASK: &str = "sla_breach_mask";
+
+/// The promises named in a [`BREACH_MASK`] value, in `Promise::ALL` order.
+pub fn breached(mask: u32) -> Vec<&'static str> {
+    Promise::ALL
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, p)| p.as_str())
+        .collect()
+}
+
 #[derive(Default)]
-struct Builders<'a> {
+struct Builders {
+    /// Whether the public-only columns are built ([`Detail::Public`]).
+    public: bool,
     promise: [PromiseColumns; 4],
     hits: Vec<Option<u32>>,
     breaches: Vec<Option<u32>>,
     pending_due: Vec<Option<i64>>,
     max_overshoot: Vec<Option<f64>>,
-    intervals: IntervalColumns<'a>,
+    board_due: Vec<Option<i64>>,
+    board_breached: Vec<Option<u32>>,
+    intervals: IntervalColumns,
 }
 
 #[derive(Default)]
 struct PromiseColumns {
     target: Vec<Option<f64>>,
-    clock: Vec<Option<&'static str>>,
+    clock: Vec<Option<u8>>,
     due: Vec<Option<i64>>,
-    state: Vec<Option<&'static str>>,
+    state: Vec<Option<u8>>,
     breach: Vec<Option<bool>>,
     overshoot: Vec<Option<f64>>,
     settled: Vec<Option<i64>>,
 }
 
+/// The settled intervals; each owner as the input position of its assignment (its lane and
+/// assignee are taken from there once for all).
 #[derive(Default)]
-struct IntervalColumns<'a> {
+struct IntervalColumns {
     key: Vec<u32>,
-    started: Vec<i64>,
-    ended: Vec<i64>,
-    lane: Vec<&'a str>,
-    assignee: Vec<&'a str>,
-    target: Vec<f64>,
-    clock: Vec<&'static str>,
-    due: Vec<Option<i64>>,
-    state: Vec<&'static str>,
-    settled: Vec<Option<i64>>,
+    settled: Vec<i64>,
+    assignment: Vec<IdxSize>,
+    state: Vec<Option<u8>>,
     overshoot: Vec<Option<f64>>,
 }
 
@@ -438,33 +561,49 @@ fn seconds(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
 
-impl<'a> Builders<'a> {
+fn clock_code(clock: Clock) -> u8 {
+    CLOCKS
+        .iter()
+        .position(|c| *c == clock)
+        .expect("every clock") as u8
+}
+
+impl Builders {
     /// Builders for `n` conversations.
-    fn with_capacity(n: usize) -> Builders<'a> {
-        let mut b = Builders::default();
+    fn with_capacity(n: usize, detail: Detail) -> Builders {
+        let public = detail == Detail::Public;
+        let mut b = Builders {
+            public,
+            ..Builders::default()
+        };
         for cols in &mut b.promise {
-            cols.target.reserve(n);
-            cols.clock.reserve(n);
-            cols.due.reserve(n);
             cols.state.reserve(n);
             cols.breach.reserve(n);
             cols.overshoot.reserve(n);
             cols.settled.reserve(n);
+            if public {
+                cols.target.reserve(n);
+                cols.clock.reserve(n);
+                cols.due.reserve(n);
+            }
         }
-        b.hits.reserve(n);
-        b.breaches.reserve(n);
-        b.pending_due.reserve(n);
-        b.max_overshoot.reserve(n);
+        if public {
+            b.hits.reserve(n);
+            b.breaches.reserve(n);
+            b.pending_due.reserve(n);
+            b.max_overshoot.reserve(n);
+        }
+        b.board_due.reserve(n);
+        b.board_breached.reserve(n);
         b
     }
 
-    fn push(&mut self, key: u32, p: &Promises<'a>) {
+    /// Adds a conversation's promises; `first_row` is the input position of its first
+    /// assignment.
+    fn push(&mut self, key: u32, p: &Promises<'_>, first_row: usize) {
         let judged = [&p.frt, &p.human_frt, &p.tts, &p.resolution];
         for (cols, j) in self.promise.iter_mut().zip(judged) {
-            cols.target.push(j.as_ref().map(|j| seconds(j.target_ms)));
-            cols.clock.push(j.as_ref().map(|j| j.clock.as_str()));
-            cols.due.push(j.as_ref().and_then(|j| j.due_at));
-            cols.state.push(j.as_ref().map(|j| j.state.as_str()));
+            cols.state.push(j.as_ref().map(|j| j.state as u8));
             cols.breach.push(j.as_ref().and_then(|j| match j.state {
                 State::Hit => Some(false),
                 State::Breach => Some(true),
@@ -473,84 +612,126 @@ impl<'a> Builders<'a> {
             cols.overshoot
                 .push(j.as_ref().and_then(|j| j.overshoot_ms.map(seconds)));
             cols.settled.push(j.as_ref().and_then(|j| j.settled_at));
-        }
-        match &p.updates {
-            None => {
-                self.hits.push(None);
-                self.breaches.push(None);
-                self.pending_due.push(None);
-                self.max_overshoot.push(None);
+            if self.public {
+                cols.target.push(j.as_ref().map(|j| seconds(j.target_ms)));
+                cols.clock.push(j.as_ref().map(|j| clock_code(j.clock)));
+                cols.due.push(j.as_ref().and_then(|j| j.due_at));
             }
-            Some(intervals) => {
-                let count = |s: State| intervals.iter().filter(|i| i.judged.state == s).count();
-                self.hits.push(Some(count(State::Hit) as u32));
-                self.breaches.push(Some(count(State::Breach) as u32));
-                self.pending_due.push(
-                    intervals
+        }
+        let updates = p.updates.as_deref().unwrap_or_default();
+        let update_pending = updates
+            .iter()
+            .find(|i| i.judged.state == State::Pending)
+            .and_then(|i| i.judged.due_at);
+        let update_breaches = updates
+            .iter()
+            .filter(|i| i.judged.state == State::Breach)
+            .count();
+        // The board: the earliest due among the pending promises, and the promises in breach.
+        let mut due: Option<i64> = None;
+        let mut mask = 0u32;
+        let by_promise = [
+            (p.frt.as_ref(), None),
+            (p.human_frt.as_ref(), None),
+            (p.tts.as_ref(), None),
+            (None, Some((update_pending, update_breaches > 0))),
+            (p.resolution.as_ref(), None),
+        ];
+        for (bit, (judged, update)) in by_promise.into_iter().enumerate() {
+            let (pending_due, breach) = match (judged, update) {
+                (Some(j), _) => (
+                    (j.state == State::Pending).then_some(j.due_at).flatten(),
+                    j.state == State::Breach,
+                ),
+                (None, Some(u)) => u,
+                (None, None) => (None, false),
+            };
+            if let Some(d) = pending_due {
+                due = Some(due.map_or(d, |e| e.min(d)));
+            }
+            if breach {
+                mask |= 1 << bit;
+            }
+        }
+        self.board_due.push(due);
+        self.board_breached.push(Some(mask));
+        if self.public {
+            match &p.updates {
+                None => {
+                    self.hits.push(None);
+                    self.breaches.push(None);
+                    self.pending_due.push(None);
+                    self.max_overshoot.push(None);
+                }
+                Some(intervals) => {
+                    let hits = intervals
                         .iter()
-                        .find(|i| i.judged.state == State::Pending)
-                        .and_then(|i| i.judged.due_at),
-                );
-                self.max_overshoot.push(
-                    intervals
-                        .iter()
-                        .filter_map(|i| i.judged.overshoot_ms)
-                        .max()
-                        .map(seconds),
-                );
-                for i in intervals {
-                    let c = &mut self.intervals;
-                    c.key.push(key);
-                    c.started.push(i.started_at);
-                    c.ended.push(i.ended_at);
-                    c.lane.push(i.lane);
-                    c.assignee.push(i.assignee);
-                    c.target.push(seconds(i.judged.target_ms));
-                    c.clock.push(i.judged.clock.as_str());
-                    c.due.push(i.judged.due_at);
-                    c.state.push(i.judged.state.as_str());
-                    c.settled.push(i.judged.settled_at);
-                    c.overshoot.push(i.judged.overshoot_ms.map(seconds));
+                        .filter(|i| i.judged.state == State::Hit)
+                        .count();
+                    self.hits.push(Some(hits as u32));
+                    self.breaches.push(Some(update_breaches as u32));
+                    self.pending_due.push(update_pending);
+                    self.max_overshoot.push(
+                        intervals
+                            .iter()
+                            .filter_map(|i| i.judged.overshoot_ms)
+                            .max()
+                            .map(seconds),
+                    );
                 }
             }
         }
+        for i in updates {
+            let (true, Some(settled)) = (i.judged.state.is_settled(), i.judged.settled_at) else {
+                continue;
+            };
+            let c = &mut self.intervals;
+            c.key.push(key);
+            c.settled.push(settled);
+            c.assignment.push((first_row + i.row) as IdxSize);
+            c.state.push(Some(i.judged.state as u8));
+            c.overshoot.push(i.judged.overshoot_ms.map(seconds));
+        }
     }
 
+    /// The conversation columns and the settled intervals (`key`, `settled_at`, `assignment`,
+    /// `state`, `overshoot_s`).
     fn finish(self) -> Result<(DataFrame, DataFrame)> {
+        let (states, clocks) = (state_dtype(), clock_dtype());
+        let f64s =
+            |name: &str, v: &[Option<f64>]| walk::nullable::<Float64Type>(name, v).into_column();
+        let i64s =
+            |name: &str, v: &[Option<i64>]| walk::nullable::<Int64Type>(name, v).into_column();
+        let u32s =
+            |name: &str, v: &[Option<u32>]| walk::nullable::<UInt32Type>(name, v).into_column();
         let mut columns = Vec::new();
         for (p, cols) in PROMISES.iter().zip(self.promise) {
             let name = |what: &str| format!("sla_{}_{what}", p.as_str());
-            columns.push(Column::new(name("target_s").into(), cols.target));
-            columns.push(Column::new(name("clock").into(), cols.clock));
-            columns.push(Column::new(name("due_at").into(), cols.due));
-            columns.push(Column::new(name("state").into(), cols.state));
+            if self.public {
+                columns.push(f64s(&name("target_s"), &cols.target));
+                columns.push(enum_column(name("clock"), cols.clock, &clocks)?);
+                columns.push(i64s(&name("due_at"), &cols.due));
+            }
+            columns.push(enum_column(name("state"), cols.state, &states)?);
             columns.push(Column::new(name("breach").into(), cols.breach));
-            columns.push(Column::new(name("overshoot_s").into(), cols.overshoot));
-            columns.push(Column::new(name("settled_at").into(), cols.settled));
+            columns.push(f64s(&name("overshoot_s"), &cols.overshoot));
+            columns.push(i64s(&name("settled_at"), &cols.settled));
         }
-        columns.push(Column::new("sla_update_hits".into(), self.hits));
-        columns.push(Column::new("sla_update_breaches".into(), self.breaches));
-        columns.push(Column::new(
-            "sla_update_pending_due_at".into(),
-            self.pending_due,
-        ));
-        columns.push(Column::new(
-            "sla_update_max_overshoot_s".into(),
-            self.max_overshoot,
-        ));
+        if self.public {
+            columns.push(u32s("sla_update_hits", &self.hits));
+            columns.push(u32s("sla_update_breaches", &self.breaches));
+            columns.push(i64s("sla_update_pending_due_at", &self.pending_due));
+            columns.push(f64s("sla_update_max_overshoot_s", &self.max_overshoot));
+        }
+        columns.push(i64s(PENDING_DUE, &self.board_due));
+        columns.push(u32s(BREACH_MASK, &self.board_breached));
         let i = self.intervals;
         let intervals = DataFrame::new_infer_height(vec![
             Column::new("key".into(), i.key),
-            Column::new("started_at".into(), i.started),
-            Column::new("ended_at".into(), i.ended),
-            Column::new("lane".into(), i.lane),
-            Column::new("assignee_id".into(), i.assignee),
-            Column::new("target_s".into(), i.target),
-            Column::new("clock".into(), i.clock),
-            Column::new("due_at".into(), i.due),
-            Column::new("state".into(), i.state),
             Column::new("settled_at".into(), i.settled),
-            Column::new("overshoot_s".into(), i.overshoot),
+            IdxCa::from_vec("assignment".into(), i.assignment).into_column(),
+            enum_column("state".into(), i.state, &states)?,
+            f64s("overshoot_s", &i.overshoot),
         ])?;
         Ok((DataFrame::new_infer_height(columns)?, intervals))
     }

@@ -124,10 +124,26 @@ fn owned_intervals_are_promises_of_their_own_lane_and_agent() {
         opened: 0,
         ..Instants::default()
     };
-    let p = conversation(&sla, &c, &rows, &agent, t, Some("retention"), None, 750 * S);
-    let got: Vec<(i64, &str, &str, State)> = p
-        .updates
-        .unwrap()
+    let mut targets = Targets::new(&sla);
+    let p = conversation(
+        &mut targets,
+        &c,
+        &rows,
+        &agent,
+        t,
+        Some("retention"),
+        None,
+        750 * S,
+    );
+    let updates = p.updates.unwrap();
+    // Each interval names the row that owns it.
+    for i in &updates {
+        assert_eq!(
+            (rows[i.row].lane, rows[i.row].assignee),
+            (i.lane, Some(i.assignee))
+        );
+    }
+    let got: Vec<(i64, &str, &str, State)> = updates
         .iter()
         .map(|i| (i.started_at / S, i.lane, i.assignee, i.judged.state))
         .collect();
@@ -142,4 +158,31 @@ fn owned_intervals_are_promises_of_their_own_lane_and_agent() {
             (700, "retention", "b", State::Pending),
         ]
     );
+}
+
+#[test]
+fn state_and_clock_codes_name_their_enum_categories() {
+    for state in State::ALL {
+        assert_eq!(State::ALL[state as usize], state);
+    }
+    let names = |dtype: DataType| -> Vec<String> {
+        match dtype {
+            DataType::Enum(categories, _) => categories
+                .categories()
+                .values_iter()
+                .map(str::to_owned)
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(names(state_dtype()), ["hit", "breach", "pending", "void"]);
+    assert_eq!(names(clock_dtype()), ["calendar", "business"]);
+    assert_eq!(clock_code(Clock::Business), 1);
+}
+
+#[test]
+fn the_breach_mask_names_the_promises_in_spec_order() {
+    assert_eq!(breached(0), Vec::<&str>::new());
+    assert_eq!(breached(0b11001), ["frt", "update", "resolution"]);
+    assert_eq!(breached(0b00100), ["tts"]);
 }

@@ -570,7 +570,7 @@ fn the_core_scope_keeps_the_human_first_response_facts() {
         &case.config,
         as_of,
         super::governance::Scope::Core,
-        false,
+        None,
     )
     .unwrap()
     .frame;

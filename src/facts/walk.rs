@@ -113,6 +113,24 @@ pub(super) fn in_chunks<T: Send>(
         .collect()
 }
 
+/// A nullable numeric column from a pass's values: the values and their validity copied once
+/// each (a column built value by value costs several times more).
+pub(super) fn nullable<T: PolarsNumericType>(
+    name: &str,
+    values: &[Option<T::Native>],
+) -> ChunkedArray<T> {
+    let plain: Vec<T::Native> = values.iter().map(|v| v.unwrap_or_default()).collect();
+    let validity = match values.iter().all(Option::is_some) {
+        true => None,
+        false => {
+            BooleanChunked::from_iter_values(PlSmallStr::EMPTY, values.iter().map(Option::is_some))
+                .downcast_get(0)
+                .map(|a| a.values().clone())
+        }
+    };
+    ChunkedArray::from_vec_validity(name.into(), plain, validity)
+}
+
 /// The frames of [`in_chunks`], stacked (their chunks are kept, not copied).
 pub(super) fn stack(frames: Vec<DataFrame>) -> Result<DataFrame> {
     let mut frames = frames.into_iter();

@@ -86,6 +86,21 @@ fn group_ids(facts: &Facts, by: Dimension) -> Result<Option<std::sync::Arc<aggre
     })
 }
 
+/// What an event frame takes from its conversation (facts with their `group`): its group
+/// and drill-down columns.
+fn conversation_columns(facts: &LazyFrame) -> LazyFrame {
+    facts.clone().select([
+        col("key"),
+        col("group"),
+        col("conversation_id"),
+        col("lane"),
+        col("owner"),
+        col("opened_at"),
+        col("closed_at"),
+        col("last_customer_at"),
+    ])
+}
+
 /// What a family computes from: the facts table and the facts-layer event frames, nothing
 /// else. Every frame has the `group` column of the dimension; event frames (entries, sends,
 /// failures) take their conversation's group and drill-down columns.
@@ -107,9 +122,9 @@ pub struct Frames<'a> {
     pub calls: Option<LazyFrame>,
     /// Whether the facts have the cost columns (some message has a `billable` value).
     pub pricing: bool,
-    /// The update promises (`at` = settled, `interval_lane`, `interval_assignee`), grouped by
-    /// the conversation's group, by the interval's lane (`--by lane`) or assignee (`--by
-    /// owner`); `None` without `[sla]`.
+    /// The settled update promises (`at` = settled, `interval_lane`, `interval_assignee`,
+    /// `state`, `overshoot_s`); `None` without `[sla]`. Their rows and drill-down take their
+    /// group from [`Frames::interval_rows`] and [`Frames::interval_events`].
     pub sla_intervals: Option<LazyFrame>,
     /// The text facts' frames, when the governance facts were computed.
     pub text: Option<TextFrames>,
@@ -163,17 +178,7 @@ impl<'a> Frames<'a> {
             .clone()
             .lazy()
             .with_column(group("lane", "owner_group"));
-        // What an event frame takes from its conversation: its group and drill-down columns.
-        let conversation = facts_frame.clone().select([
-            col("key"),
-            col("group"),
-            col("conversation_id"),
-            col("lane"),
-            col("owner"),
-            col("opened_at"),
-            col("closed_at"),
-            col("last_customer_at"),
-        ]);
+        let conversation = conversation_columns(&facts_frame);
         let with_conversation = |events: LazyFrame| {
             events.join(
                 conversation.clone(),
@@ -230,29 +235,14 @@ impl<'a> Frames<'a> {
             calls: events.calls.clone().map(with_conversation),
             pricing: facts.cost.is_some(),
             sla_intervals: facts.sla_intervals.clone().map(|intervals| {
-                let own = match options.by {
-                    Dimension::Lane => Some(col("interval_lane")),
-                    // `ALL` is reserved: an assignee of that name counts as nobody named.
-                    Dimension::Owner => Some(
-                        when(col("interval_assignee").eq(lit(super::ALL)))
-                            .then(lit(crate::facts::outcomes::UNOWNED))
-                            .otherwise(col("interval_assignee")),
-                    ),
-                    _ => None,
-                };
-                let joined = with_conversation(intervals.lazy().select([
+                intervals.lazy().select([
                     col("key"),
                     col("settled_at").alias("at"),
                     col("lane").alias("interval_lane"),
                     col("assignee_id").alias("interval_assignee"),
-                    col("due_at"),
                     col("state"),
                     col("overshoot_s"),
-                ]));
-                match own {
-                    Some(group) => joined.with_column(group.alias("group")),
-                    None => joined,
-                }
+                ])
             }),
             has_briefs: events.has_briefs,
             facts: facts_frame,
@@ -360,6 +350,53 @@ impl<'a> Frames<'a> {
     pub fn named_rows(&self, events: LazyFrame, values: Vec<(&'static str, Agg)>) -> LazyFrame {
         let base = events.with_column(self.period_start(col("at")).alias("period_start"));
         aggregate(base, self.options.by, None, values)
+    }
+
+    /// The group of an update interval that is its own, not its conversation's: its lane
+    /// (`--by lane`) or its assignee (`--by owner`).
+    fn interval_group(&self) -> Option<Expr> {
+        match self.options.by {
+            // Categories in the facts ([`crate::facts::sla::compute`]): text as a group.
+            Dimension::Lane => Some(col("interval_lane").cast(DataType::String)),
+            // `ALL` is reserved: an assignee of that name counts as nobody named.
+            Dimension::Owner => {
+                let assignee = col("interval_assignee").cast(DataType::String);
+                Some(
+                    when(assignee.clone().eq(lit(ALL)))
+                        .then(lit(crate::facts::outcomes::UNOWNED))
+                        .otherwise(assignee),
+                )
+            }
+            _ => None,
+        }
+    }
+
+    /// Long rows of update intervals ([`Frames::sla_intervals`]), each in the group of
+    /// [`Frames::interval_group`], else its conversation's, and in the period of its `at`.
+    pub fn interval_rows(
+        &self,
+        intervals: LazyFrame,
+        values: Vec<(&'static str, Agg)>,
+    ) -> LazyFrame {
+        match self.interval_group() {
+            Some(group) => self.named_rows(intervals.with_column(group.alias("group")), values),
+            None => self.event_rows(intervals, values),
+        }
+    }
+
+    /// Update intervals with their conversation's drill-down columns and their group, for
+    /// [`Frames::event_drill`].
+    pub fn interval_events(&self, intervals: LazyFrame) -> LazyFrame {
+        let joined = intervals.join(
+            conversation_columns(&self.facts),
+            [col("key")],
+            [col("key")],
+            JoinArgs::new(JoinType::Inner),
+        );
+        match self.interval_group() {
+            Some(group) => joined.with_column(group.alias("group")),
+            None => joined,
+        }
     }
 
     /// Long rows for events (entries, sends, failures), each placed in a period by its `at`.

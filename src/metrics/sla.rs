@@ -115,16 +115,8 @@ fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
         })
         .collect();
     let kept = col("state").eq(lit("hit"));
-    parts.push(
-        ctx.named_rows(
-            intervals.filter(
-                col("state")
-                    .eq(lit("hit"))
-                    .or(col("state").eq(lit("breach"))),
-            ),
-            vec![("sla_update_hit_rate", mean(kept))],
-        ),
-    );
+    // The interval frame holds the settled intervals only.
+    parts.push(ctx.interval_rows(intervals, vec![("sla_update_hit_rate", mean(kept))]));
     Ok(concat(parts, UnionArgs::default())?)
 }
 
@@ -141,12 +133,13 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         .trim_end_matches("_hit_rate")
         .to_owned();
     if p == "update" {
-        let due = col("due_at").cast(DataType::Datetime(
+        // A breach settles at its due instant.
+        let due = col("at").cast(DataType::Datetime(
             TimeUnit::Milliseconds,
             Some(TimeZone::UTC),
         ));
         return Ok(ctx.event_drill(
-            intervals,
+            ctx.interval_events(intervals),
             q,
             col("state").eq(lit("breach")),
             col("overshoot_s"),
@@ -155,7 +148,7 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
                     lit("due "),
                     due.cast(DataType::String),
                     lit(" ("),
-                    col("interval_lane"),
+                    col("interval_lane").cast(DataType::String),
                     lit(")"),
                 ],
                 "",

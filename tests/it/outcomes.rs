@@ -146,6 +146,107 @@ fn with_sla_the_board_has_the_due_and_breached_promises() {
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("sla_due_at"));
 }
 
+/// The report computes only the SLA facts its metrics and board read; its `board.csv` equals
+/// the `board` command's, which computes every public column.
+#[test]
+fn the_reports_board_has_the_same_sla_due_and_breaches_as_the_board_command() {
+    let scratch = Scratch::new("outcomes-report-board");
+    let (data, config) = (fixture("outcomes"), fixture("outcomes/l2lens.toml"));
+    let board = l2lens(&[
+        "board",
+        "-q",
+        "--data",
+        s(&data),
+        "--config",
+        s(&config),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "csv",
+    ]);
+    assert!(board.status.success(), "{}", stderr(&board));
+    let out = scratch.join("report");
+    let report = l2lens(&[
+        "report",
+        "-q",
+        "--data",
+        s(&data),
+        "--config",
+        s(&config),
+        "--as-of",
+        AS_OF,
+        "--out",
+        s(&out),
+    ]);
+    assert!(report.status.success(), "{}", stderr(&report));
+    let period = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("board.csv").is_file())
+        .expect("a period folder with board.csv");
+    let from_report = std::fs::read_to_string(period.join("board.csv")).unwrap();
+    let from_board = String::from_utf8_lossy(&board.stdout);
+    assert!(from_report.contains("frt;update;resolution"));
+    assert_eq!(from_report, from_board);
+}
+
+/// The facts table has every public SLA column of the spec, in order, states and clocks
+/// spelled out, and none of the board's internal state.
+#[test]
+fn the_facts_table_has_the_public_sla_columns_in_order() {
+    let scratch = Scratch::new("outcomes-facts");
+    let out = scratch.join("facts.csv");
+    let run = l2lens(&[
+        "facts",
+        "-q",
+        "--data",
+        s(&fixture("outcomes")),
+        "--config",
+        s(&fixture("outcomes/l2lens.toml")),
+        "--as-of",
+        AS_OF,
+        "--out",
+        s(&out),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = read_csv_rows(&out);
+    let sla: Vec<&str> = header
+        .iter()
+        .map(String::as_str)
+        .filter(|h| h.starts_with("sla_"))
+        .collect();
+    let mut expected: Vec<String> = Vec::new();
+    for p in ["frt", "human_frt", "tts", "resolution"] {
+        for what in [
+            "target_s",
+            "clock",
+            "due_at",
+            "state",
+            "breach",
+            "overshoot_s",
+            "settled_at",
+        ] {
+            expected.push(format!("sla_{p}_{what}"));
+        }
+    }
+    for what in ["hits", "breaches", "pending_due_at", "max_overshoot_s"] {
+        expected.push(format!("sla_update_{what}"));
+    }
+    assert_eq!(sla, expected);
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let row = rows.iter().find(|r| r[0] == "o21").unwrap();
+    assert_eq!(row[column("sla_frt_state")], "breach");
+    assert_eq!(row[column("sla_frt_clock")], "calendar");
+    assert_eq!(row[column("sla_resolution_state")], "pending");
+}
+
 /// The metric ids of the columns of the table `id` of a report page.
 fn table_headers(html: &str, id: &str) -> Vec<String> {
     let at = html
