@@ -24,12 +24,18 @@ pub(super) fn compute(
     let Some(hours) = &config.business_hours else {
         return Ok(None);
     };
-    let keys = facts.column("key")?.u32()?;
-    let opened = facts.column("opened_at")?.i64()?;
-    let closed = facts.column("closed_at")?.i64()?;
-    let first_customer = facts.column("first_customer_at")?.i64()?;
-    let first_reply = facts.column("first_reply_at")?.i64()?;
-    let specialist = facts.column("specialist_at")?.i64()?;
+    // One chunk each: read by position without looking the chunk up.
+    let i64s = |name: &str| -> Result<Int64Chunked> {
+        Ok(facts.column(name)?.i64()?.rechunk().into_owned())
+    };
+    let keys = facts.column("key")?.u32()?.rechunk();
+    let keys = super::walk::slice(&keys)?;
+    let opened = i64s("opened_at")?;
+    let closed = i64s("closed_at")?;
+    let first_customer = i64s("first_customer_at")?;
+    let first_reply = i64s("first_reply_at")?;
+    let specialist = i64s("specialist_at")?;
+    let get = |a: &Int64Chunked, i: usize| -> Option<i64> { a.downcast_get(0)?.get(i) };
 
     // One calendar per schedule, over every instant a duration can touch.
     let earliest = opened
@@ -51,37 +57,43 @@ pub(super) fn compute(
     let default = calendar_of(None);
 
     let view = inputs.view()?;
-    let mut lane_calendars: HashMap<&str, Option<&Calendar>> = HashMap::new();
-
-    let n = facts.height();
-    let (mut frt, mut tts, mut art) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let mut cursor = view.cursor(keys.get(0).unwrap_or_default());
-    let mut lanes: Vec<(i64, Option<&Calendar>)> = Vec::new();
-    for i in 0..n {
-        let key = keys.get(i).unwrap_or_default();
-        let close = closed.get(i);
-        lanes.clear();
-        // Routing after the close is not handling (as in every fact).
-        for row in cursor.events(key).rows(close) {
-            let calendar = *lane_calendars
-                .entry(row.lane)
-                .or_insert_with(|| calendar_of(Some(row.lane)));
-            lanes.push((row.at, calendar));
+    let parts = super::walk::in_chunks(keys.len(), |range| {
+        let mut lane_calendars: PlHashMap<&str, Option<&Calendar>> = PlHashMap::new();
+        let n = range.len();
+        let (mut frt, mut tts, mut art) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let mut cursor = view.cursor(keys.get(range.start).copied().unwrap_or_default());
+        let mut lanes: Vec<(i64, Option<&Calendar>)> = Vec::new();
+        for i in range {
+            let close = get(&closed, i);
+            lanes.clear();
+            // Routing after the close is not handling (as in every fact).
+            for row in cursor.events(keys[i]).rows(close) {
+                let calendar = *lane_calendars
+                    .entry(row.lane)
+                    .or_insert_with(|| calendar_of(Some(row.lane)));
+                lanes.push((row.at, calendar));
+            }
+            let seconds = |a: Option<i64>, b: Option<i64>| {
+                Some(business_between(a?, b?, &lanes, default) as f64 / 1000.0)
+            };
+            let customer = get(&first_customer, i);
+            frt.push(seconds(customer, get(&first_reply, i)));
+            tts.push(seconds(customer, get(&specialist, i)));
+            art.push(seconds(get(&opened, i), close));
         }
-        let seconds = |a: Option<i64>, b: Option<i64>| {
-            Some(business_between(a?, b?, &lanes, default) as f64 / 1000.0)
+        let column = |name: &str, v: &[Option<f64>]| {
+            super::walk::nullable::<Float64Type>(name, v).into_column()
         };
-        frt.push(seconds(first_customer.get(i), first_reply.get(i)));
-        tts.push(seconds(first_customer.get(i), specialist.get(i)));
-        art.push(seconds(opened.get(i), close));
-    }
-    Ok(Some(vec![
-        Column::new("frt_bh_s".into(), frt),
-        Column::new("tts_bh_s".into(), tts),
-        Column::new("art_bh_s".into(), art),
-    ]))
+        DataFrame::new_infer_height(vec![
+            column("frt_bh_s", &frt),
+            column("tts_bh_s", &tts),
+            column("art_bh_s", &art),
+        ])
+        .map_err(anyhow::Error::from)
+    })?;
+    Ok(Some(super::walk::stack(parts)?.columns().to_vec()))
 }

@@ -387,6 +387,17 @@ fn entries(
 /// (NFKC, Unicode lower-casing, White_Space runs) otherwise.
 fn is_placeholder(value: &str, placeholders: &[String]) -> bool {
     if value.is_ascii() && !value.contains('\x0b') {
+        // A value with more non-blank characters than the longest placeholder has is none of
+        // them (most briefs are sentences: rejected after a few bytes).
+        let longest = placeholders.iter().map(String::len).max().unwrap_or(0);
+        if value
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .nth(longest)
+            .is_some()
+        {
+            return false;
+        }
         return placeholders.iter().any(|p| {
             let mut words = value.split_ascii_whitespace();
             let mut wanted = p.split(' ');
@@ -492,13 +503,22 @@ mod tests {
             "  n/a ",
             "See  Chat",
             "see\tchat",
+            "   see          chat                ",
             "TBD",
             "-",
             "\u{FF2E}/A",
         ] {
             assert!(is_placeholder(yes, &list), "{yes:?}");
         }
-        for no in ["n/a.", "", "   ", "see chat now", "seechat", "inspect logs"] {
+        for no in [
+            "n/a.",
+            "",
+            "   ",
+            "see chat now",
+            "seechat",
+            "inspect logs",
+            "the customer asked for a refund of the second invoice",
+        ] {
             assert!(!is_placeholder(no, &list), "{no:?}");
         }
     }
