@@ -20,6 +20,7 @@ use std::hash::{Hash, Hasher};
 
 use anyhow::Result;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::inputs::{AGENT, CALL_REPLY, Conversations, Inputs};
 use super::walk;
@@ -296,11 +297,11 @@ pub fn duplicates(all: &[Intake<'_>], matching: DuplicateMatch) -> Vec<Option<us
         h.finish()
     };
     let mut order: Vec<(u64, i64, u32, usize)> = all
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, c)| (hash(c), c.opened_at, c.key, i))
         .collect();
-    order.sort_unstable();
+    order.par_sort_unstable();
     let mut out = vec![None; all.len()];
     for run in order.chunk_by(|a, b| a.0 == b.0) {
         for k in 1..run.len() {
@@ -330,6 +331,7 @@ pub(super) fn duplicate_rows(
 ) -> Result<Vec<Option<usize>>> {
     let c = Conversations::of(conversations)?;
     let intake: Vec<Intake<'_>> = (0..c.len())
+        .into_par_iter()
         .map(|i| Intake {
             key: c.key[i],
             id: c.id.get(i).unwrap_or_default(),

@@ -316,6 +316,8 @@ pub fn conversation<'a>(
     events.dedup();
     let mut intervals = Vec::new();
     let mut any_target = false;
+    // The update target of the owning row (consecutive intervals mostly share one).
+    let mut row_target: Option<(usize, Target)> = None;
     for (k, &start) in events.iter().enumerate() {
         if start >= stop {
             break;
@@ -332,7 +334,15 @@ pub fn conversation<'a>(
         if until <= start {
             continue;
         }
-        let Some(tc) = target(Promise::Update, current.lane) else {
+        let tc = match row_target {
+            Some((r, t)) if r == row => t,
+            _ => {
+                let t = target(Promise::Update, current.lane);
+                row_target = Some((row, t));
+                t
+            }
+        };
+        let Some(tc) = tc else {
             continue;
         };
         any_target = true;
@@ -356,7 +366,7 @@ pub fn conversation<'a>(
 /// `_due_at` (public only), `_state`, `_breach`, `_overshoot_s` and `_settled_at`; the update
 /// counts (public only); the board's [`PENDING_DUE`] and [`BREACH_MASK`]; and the settled
 /// update intervals, the ones the hit rate counts (`key`, `settled_at`, `lane`,
-/// `assignee_id`, `state`, `overshoot_s`; a breach settles at its due instant). `None`
+/// `assignee_id`, `breach`, `overshoot_s`; a breach settles at its due instant). `None`
 /// without `[sla]`.
 pub(super) fn compute(
     config: &Config,
@@ -419,6 +429,8 @@ pub(super) fn compute(
         let mut cols = Builders::with_capacity(range.len(), detail);
         let mut targets = Targets::new(sla);
         let (mut rows, mut agent, mut lane_clocks) = (Vec::new(), Vec::new(), Vec::new());
+        // Each lane's calendar, looked up once per lane.
+        let mut lane_calendars: PlHashMap<&str, Option<&Calendar>> = PlHashMap::new();
         for i in range {
             let events = cursor.events(c.key[i]);
             rows.clear();
@@ -429,7 +441,12 @@ pub(super) fn compute(
             // clock.
             lane_clocks.clear();
             if !calendars.is_empty() {
-                lane_clocks.extend(rows.iter().map(|r| (r.at, calendar_of(Some(r.lane)))));
+                lane_clocks.extend(rows.iter().map(|r| {
+                    let calendar = *lane_calendars
+                        .entry(r.lane)
+                        .or_insert_with(|| calendar_of(Some(r.lane)));
+                    (r.at, calendar)
+                }));
             }
             let clocks = Clocks {
                 lanes: std::mem::take(&mut lane_clocks),
@@ -553,7 +570,7 @@ struct IntervalColumns {
     key: Vec<u32>,
     settled: Vec<i64>,
     assignment: Vec<IdxSize>,
-    state: Vec<Option<u8>>,
+    breach: Vec<bool>,
     overshoot: Vec<Option<f64>>,
 }
 
@@ -689,13 +706,13 @@ impl Builders {
             c.key.push(key);
             c.settled.push(settled);
             c.assignment.push((first_row + i.row) as IdxSize);
-            c.state.push(Some(i.judged.state as u8));
+            c.breach.push(i.judged.state == State::Breach);
             c.overshoot.push(i.judged.overshoot_ms.map(seconds));
         }
     }
 
     /// The conversation columns and the settled intervals (`key`, `settled_at`, `assignment`,
-    /// `state`, `overshoot_s`).
+    /// `breach`, `overshoot_s`).
     fn finish(self) -> Result<(DataFrame, DataFrame)> {
         let (states, clocks) = (state_dtype(), clock_dtype());
         let f64s =
@@ -730,7 +747,7 @@ impl Builders {
             Column::new("key".into(), i.key),
             Column::new("settled_at".into(), i.settled),
             IdxCa::from_vec("assignment".into(), i.assignment).into_column(),
-            enum_column("state".into(), i.state, &states)?,
+            Column::new("breach".into(), i.breach),
             f64s("overshoot_s", &i.overshoot),
         ])?;
         Ok((DataFrame::new_infer_height(columns)?, intervals))

@@ -123,7 +123,7 @@ pub struct Frames<'a> {
     /// Whether the facts have the cost columns (some message has a `billable` value).
     pub pricing: bool,
     /// The settled update promises (`at` = settled, `interval_lane`, `interval_assignee`,
-    /// `state`, `overshoot_s`); `None` without `[sla]`. Their rows and drill-down take their
+    /// `breach`, `overshoot_s`); `None` without `[sla]`. Their rows and drill-down take their
     /// group from [`Frames::interval_rows`] and [`Frames::interval_events`].
     pub sla_intervals: Option<LazyFrame>,
     /// The text facts' frames, when the governance facts were computed.
@@ -240,7 +240,7 @@ impl<'a> Frames<'a> {
                     col("settled_at").alias("at"),
                     col("lane").alias("interval_lane"),
                     col("assignee_id").alias("interval_assignee"),
-                    col("state"),
+                    col("breach"),
                     col("overshoot_s"),
                 ])
             }),

@@ -85,13 +85,9 @@ pub const FAMILY: Family = Family {
 
 const CONVERSATION_PROMISES: [&str; 4] = ["frt", "human_frt", "tts", "resolution"];
 
+/// Whether a promise is settled (hit or breach): its `_breach` flag is set.
 fn settled(p: &str) -> Expr {
-    let state = col(format!("sla_{p}_state"));
-    state
-        .clone()
-        .eq(lit("hit"))
-        .or(state.eq(lit("breach")))
-        .fill_null(lit(false))
+    col(format!("sla_{p}_breach")).is_not_null()
 }
 
 fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
@@ -110,11 +106,11 @@ fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
             ctx.cohort_rows(
                 settled(p),
                 col(format!("sla_{p}_settled_at")),
-                vec![(id, mean(col(format!("sla_{p}_state")).eq(lit("hit"))))],
+                vec![(id, mean(col(format!("sla_{p}_breach")).not()))],
             )
         })
         .collect();
-    let kept = col("state").eq(lit("hit"));
+    let kept = col("breach").not();
     // The interval frame holds the settled intervals only.
     parts.push(ctx.interval_rows(intervals, vec![("sla_update_hit_rate", mean(kept))]));
     Ok(concat(parts, UnionArgs::default())?)
@@ -141,7 +137,7 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         return Ok(ctx.event_drill(
             ctx.interval_events(intervals),
             q,
-            col("state").eq(lit("breach")),
+            col("breach"),
             col("overshoot_s"),
             concat_str(
                 [
@@ -160,7 +156,7 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         q,
         settled(&p),
         col(format!("sla_{p}_settled_at")),
-        col(format!("sla_{p}_state")).eq(lit("breach")),
+        col(format!("sla_{p}_breach")),
         col(format!("sla_{p}_overshoot_s")),
         false,
     ))
