@@ -24,10 +24,7 @@ pub(super) fn compute(
     let Some(hours) = &config.business_hours else {
         return Ok(None);
     };
-    // One chunk each: read by position without looking the chunk up.
-    let i64s = |name: &str| -> Result<Int64Chunked> {
-        Ok(facts.column(name)?.i64()?.rechunk().into_owned())
-    };
+    let i64s = |name: &str| super::walk::one_chunk(facts, name);
     let keys = facts.column("key")?.u32()?.rechunk();
     let keys = super::walk::slice(&keys)?;
     let opened = i64s("opened_at")?;
@@ -35,7 +32,7 @@ pub(super) fn compute(
     let first_customer = i64s("first_customer_at")?;
     let first_reply = i64s("first_reply_at")?;
     let specialist = i64s("specialist_at")?;
-    let get = |a: &Int64Chunked, i: usize| -> Option<i64> { a.downcast_get(0)?.get(i) };
+    let get = super::walk::at;
 
     // One calendar per schedule, over every instant a duration can touch.
     let earliest = opened

@@ -113,6 +113,16 @@ pub(super) fn in_chunks<T: Send>(
         .collect()
 }
 
+/// The Int64 column `name` of `frame` in one chunk, for [`at`].
+pub(super) fn one_chunk(frame: &DataFrame, name: &str) -> Result<Int64Chunked> {
+    Ok(frame.column(name)?.i64()?.rechunk().into_owned())
+}
+
+/// The value at `row` of a one-chunk column ([`one_chunk`]), without looking the chunk up.
+pub(super) fn at(column: &Int64Chunked, row: usize) -> Option<i64> {
+    column.downcast_get(0)?.get(row)
+}
+
 /// A nullable numeric column from a pass's values: the values and their validity copied once
 /// each (a column built value by value costs several times more).
 pub(super) fn nullable<T: PolarsNumericType>(

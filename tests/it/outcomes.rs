@@ -11,6 +11,26 @@ fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
+/// The command `args[0]` on the fixture with its config and as_of, then the rest of `args`;
+/// it must succeed.
+fn on_fixture(args: &[&str]) -> std::process::Output {
+    let (data, config) = (fixture("outcomes"), fixture("outcomes/l2lens.toml"));
+    let mut all = vec![
+        args[0],
+        "-q",
+        "--data",
+        s(&data),
+        "--config",
+        s(&config),
+        "--as-of",
+        AS_OF,
+    ];
+    all.extend(&args[1..]);
+    let run = l2lens(&all);
+    assert!(run.status.success(), "{}", stderr(&run));
+    run
+}
+
 /// `metrics --select all` on the fixture with its config, `--by by`.
 fn metrics(scratch: &Scratch, by: &str, config: Option<&Path>) -> Vec<Vec<String>> {
     let out = scratch.join(&format!("metrics-{by}.csv"));
@@ -101,19 +121,7 @@ fn without_sla_no_sla_metric_exists_and_the_others_are_unchanged() {
 
 #[test]
 fn with_sla_the_board_has_the_due_and_breached_promises() {
-    let run = l2lens(&[
-        "board",
-        "-q",
-        "--data",
-        s(&fixture("outcomes")),
-        "--config",
-        s(&fixture("outcomes/l2lens.toml")),
-        "--as-of",
-        AS_OF,
-        "--format",
-        "csv",
-    ]);
-    assert!(run.status.success(), "{}", stderr(&run));
+    let run = on_fixture(&["board", "--format", "csv"]);
     let text = String::from_utf8_lossy(&run.stdout).into_owned();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader
@@ -151,34 +159,9 @@ fn with_sla_the_board_has_the_due_and_breached_promises() {
 #[test]
 fn the_reports_board_has_the_same_sla_due_and_breaches_as_the_board_command() {
     let scratch = Scratch::new("outcomes-report-board");
-    let (data, config) = (fixture("outcomes"), fixture("outcomes/l2lens.toml"));
-    let board = l2lens(&[
-        "board",
-        "-q",
-        "--data",
-        s(&data),
-        "--config",
-        s(&config),
-        "--as-of",
-        AS_OF,
-        "--format",
-        "csv",
-    ]);
-    assert!(board.status.success(), "{}", stderr(&board));
+    let board = on_fixture(&["board", "--format", "csv"]);
     let out = scratch.join("report");
-    let report = l2lens(&[
-        "report",
-        "-q",
-        "--data",
-        s(&data),
-        "--config",
-        s(&config),
-        "--as-of",
-        AS_OF,
-        "--out",
-        s(&out),
-    ]);
-    assert!(report.status.success(), "{}", stderr(&report));
+    on_fixture(&["report", "--out", s(&out)]);
     let period = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -196,19 +179,7 @@ fn the_reports_board_has_the_same_sla_due_and_breaches_as_the_board_command() {
 fn the_facts_table_has_the_public_sla_columns_in_order() {
     let scratch = Scratch::new("outcomes-facts");
     let out = scratch.join("facts.csv");
-    let run = l2lens(&[
-        "facts",
-        "-q",
-        "--data",
-        s(&fixture("outcomes")),
-        "--config",
-        s(&fixture("outcomes/l2lens.toml")),
-        "--as-of",
-        AS_OF,
-        "--out",
-        s(&out),
-    ]);
-    assert!(run.status.success(), "{}", stderr(&run));
+    on_fixture(&["facts", "--out", s(&out)]);
     let mut reader = csv::Reader::from_path(&out).unwrap();
     let header: Vec<String> = reader
         .headers()
