@@ -38,22 +38,9 @@ impl Analysis {
         options: MetricsOptions,
         public_facts: bool,
     ) -> Result<Analysis> {
-        let scope = if options.select.includes(metrics::MetricSet::Governance)
-            || options.select.includes(metrics::MetricSet::Text)
-        {
-            facts::governance::Scope::All
-        } else {
-            facts::governance::Scope::Core
-        };
-        let sla = match (
-            options.select.includes(metrics::MetricSet::Sla),
-            public_facts,
-        ) {
-            (false, _) => None,
-            (true, false) => Some(facts::sla::Detail::Counted),
-            (true, true) => Some(facts::sla::Detail::Public),
-        };
-        let mut facts = facts::compute_scoped(&data, &config, as_of, scope, sla)?;
+        let (scope, sla) = facts_needed(options, public_facts);
+        let mut facts =
+            facts::compute_scoped(&data, &config, facts::Known::AsOf(as_of), scope, sla)?;
         let events = Events::build(&data, &facts, &config, options)?;
         // The customer messages and assignments served the window snapshots; nothing later
         // reads them.
@@ -183,6 +170,31 @@ impl Analysis {
         out.reverse();
         out
     }
+}
+
+/// The facts the metrics of `options` read: the governance facts of their scope, and the SLA
+/// facts to the detail they need (all of them with `public_facts`, for a facts table or board
+/// that is output).
+pub fn facts_needed(
+    options: MetricsOptions,
+    public_facts: bool,
+) -> (facts::governance::Scope, Option<facts::sla::Detail>) {
+    let scope = if options.select.includes(metrics::MetricSet::Governance)
+        || options.select.includes(metrics::MetricSet::Text)
+    {
+        facts::governance::Scope::All
+    } else {
+        facts::governance::Scope::Core
+    };
+    let sla = match (
+        options.select.includes(metrics::MetricSet::Sla),
+        public_facts,
+    ) {
+        (false, _) => None,
+        (true, false) => Some(facts::sla::Detail::Counted),
+        (true, true) => Some(facts::sla::Detail::Public),
+    };
+    (scope, sla)
 }
 
 /// The period a report shows, and why, when it is not the plain default.

@@ -251,6 +251,13 @@ pub fn build(facts: &Facts, config: &Config) -> Result<Vec<BoardRow>> {
             sla: sla.as_ref().map(|s| s[i].clone()),
         });
     }
+    sort(&mut rows);
+    Ok(rows)
+}
+
+/// The board's order: expired windows first, then by due instant (none last), then by
+/// conversation id.
+pub fn sort(rows: &mut [BoardRow]) {
     rows.sort_by(|a, b| {
         let expired = |r: &BoardRow| !r.flags.contains(&"window_expired");
         expired(a)
@@ -263,7 +270,6 @@ pub fn build(facts: &Facts, config: &Config) -> Result<Vec<BoardRow>> {
             })
             .then_with(|| a.conversation_id.cmp(&b.conversation_id))
     });
-    Ok(rows)
 }
 
 /// What to show: rows of one lane, one owner, or with one flag.

@@ -7,9 +7,11 @@
 //! Layers, lowest first; a module imports only from its own layer or below (checked by a test):
 //! 1. `time`, `units`, `period`, `atomic`, `progress`, `config`, `calendar`: shared types,
 //!    settings and business-time arithmetic;
-//! 2. `ingest`, `warehouse`, `dataset`, `sample`: reading and writing the canonical tables;
+//! 2. `ingest`, `warehouse`, `dataset`, `partition`, `sample`: reading and writing the
+//!    canonical tables, and splitting them by customer;
 //! 3. `facts`: the rules of the spec as one table;
-//! 4. `metrics`, `board`; 5. `alert`; 6. `analysis`; 7. `report`, `query`, `output`;
+//! 4. `metrics`, `board`; 5. `alert`; 6. `analysis`, `partitioned`; 7. `report`, `query`,
+//!    `output`;
 //! 8. `cli` and `commands`, the only modules that know the command line.
 
 pub(crate) mod alert;
@@ -26,6 +28,8 @@ pub(crate) mod import;
 pub mod ingest;
 pub mod metrics;
 pub mod output;
+pub(crate) mod partition;
+pub(crate) mod partitioned;
 pub mod period;
 pub mod progress;
 pub(crate) mod query;

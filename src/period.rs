@@ -192,6 +192,9 @@ pub struct Snapshot {
 pub struct Snapshots {
     pub snapshots: Vec<Snapshot>,
     pub quiet: QuietPeriods,
+    /// The spans merged (sorted, apart, ended at `as_of`): those of several runs over parts
+    /// of the threads, merged again, give the quiet periods of all of them.
+    pub spans: Vec<(i64, i64)>,
 }
 
 /// Periods inside the open threads' spans in which no conversation opened or closed (and that
@@ -251,7 +254,7 @@ pub fn snapshots_within(
     }
     let as_of_period = period.floor(local_date(as_of, zone));
     let snapshots = &mut out.snapshots;
-    for (from, to) in merged {
+    for &(from, to) in &merged {
         // The period whose end is the first snapshot at or after `from`.
         let mut start = period.floor(local_date(from.saturating_sub(1), zone));
         // The periods from here on with a snapshot before `to`.
@@ -292,6 +295,7 @@ pub fn snapshots_within(
             start = target;
         }
     }
+    out.spans = merged;
     out
 }
 

@@ -198,6 +198,12 @@ pub struct BoardArgs {
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
 
+    /// Compute the conversations in N partitions by customer, one after the other: memory is
+    /// bounded by a partition instead of the whole history, and the output is the same.
+    /// Default: one partition per 2.5 million conversations.
+    #[arg(long, value_name = "N")]
+    pub customer_partitions: Option<usize>,
+
     /// Only conversations in this lane.
     #[arg(long)]
     pub lane: Option<String>,
@@ -451,6 +457,12 @@ pub struct FactsArgs {
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
 
+    /// Compute the conversations in N partitions by customer, one after the other: memory is
+    /// bounded by a partition instead of the whole history, and the output is the same.
+    /// Default: one partition per 2.5 million conversations.
+    #[arg(long, value_name = "N")]
+    pub customer_partitions: Option<usize>,
+
     /// Output file (.csv, .json or .parquet), - for stdout, or with --partition a folder.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -512,4 +524,9 @@ pub struct MetricsArgs {
     /// List every metric (name, definition, cohort, unit, default thresholds) and exit.
     #[arg(long)]
     pub list: bool,
+    /// Compute the conversations in N partitions by customer, one after the other: memory is
+    /// bounded by a partition instead of the whole history, and the output is the same.
+    /// Default: one partition per 2.5 million conversations.
+    #[arg(long, value_name = "N")]
+    pub customer_partitions: Option<usize>,
 }

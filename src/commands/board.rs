@@ -13,18 +13,27 @@ use crate::progress::Progress;
 pub(crate) fn run(args: &BoardArgs, progress: &Progress) -> Result<Status> {
     let as_of = parse_as_of(args.as_of.as_deref())?;
     let (config, data, _) = load_data(&args.data, progress)?;
-    let step = progress.step("computing the board");
-    let facts = facts::compute(&data, &config, as_of)?;
+    let (rows, as_of) = match super::partition_plan(&data, args.customer_partitions)? {
+        None => {
+            let step = progress.step("computing the board");
+            let facts = facts::compute(&data, &config, as_of)?;
+            let rows = board::build(&facts, &config)?;
+            step.finish_and_clear();
+            (rows, facts.as_of)
+        }
+        Some(plan) => {
+            // The board's instants are in UTC: partitions need no zone but for the snapshots.
+            let zone = crate::period::Zone::UTC;
+            let run = crate::partitioned::Run::new(&data, &config, &plan, as_of, zone)?;
+            (run.board(progress)?, run.globals.as_of)
+        }
+    };
     let filter = Filter {
         lane: args.lane.as_ref().map(|l| l.trim().to_lowercase()),
         owner: args.owner.clone(),
         flag: args.flag.clone(),
     };
-    let rows: Vec<_> = board::build(&facts, &config)?
-        .into_iter()
-        .filter(|r| filter.keeps(r))
-        .collect();
-    step.finish_and_clear();
+    let rows: Vec<_> = rows.into_iter().filter(|r| filter.keeps(r)).collect();
     let target = Target::from_arg(args.out.as_deref());
     let format = super::table_or_format(args.format, &target);
     match format {
@@ -35,7 +44,7 @@ pub(crate) fn run(args: &BoardArgs, progress: &Progress) -> Result<Status> {
     progress.say(format!(
         "board: {} open conversation(s) as of {}",
         rows.len(),
-        crate::time::format_rfc3339(facts.as_of)
+        crate::time::format_rfc3339(as_of)
     ));
     Ok(Status::Ok)
 }

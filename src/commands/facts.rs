@@ -1,7 +1,7 @@
 //! `l2lens facts`: write the per-conversation facts table.
 
 use anyhow::Result;
-use polars::prelude::IntoLazy;
+use polars::prelude::{DataFrame, IntoLazy};
 
 use super::{load_data, parse_as_of};
 use crate::Status;
@@ -13,14 +13,32 @@ use crate::progress::Progress;
 pub(crate) fn run(args: &FactsArgs, progress: &Progress) -> Result<Status> {
     let as_of = parse_as_of(args.as_of.as_deref())?;
     let (config, data, _) = load_data(&args.data, progress)?;
-    let step = progress.step("computing facts");
-    let facts = facts::compute(&data, &config, as_of)?;
-    let mut public = if args.partition {
-        crate::query::facts_with_period(&facts.frame, args.period, args.tz)?
-    } else {
-        facts::public(facts.frame.lazy()).collect()?
+    let public = |frame: &DataFrame| -> Result<DataFrame> {
+        Ok(if args.partition {
+            crate::query::facts_with_period(frame, args.period, args.tz)?
+        } else {
+            facts::public(frame.clone().lazy()).collect()?
+        })
     };
-    step.finish_and_clear();
+    let (mut public, as_of) = match super::partition_plan(&data, args.customer_partitions)? {
+        None => {
+            let step = progress.step("computing facts");
+            let facts = facts::compute(&data, &config, as_of)?;
+            let frame = public(&facts.frame)?;
+            step.finish_and_clear();
+            (frame, facts.as_of)
+        }
+        Some(plan) => {
+            let run = crate::partitioned::Run::new(&data, &config, &plan, as_of, args.tz)?;
+            // Each partition's rows keep their key, for the order of one run.
+            let frame = run.facts(progress, |frame| {
+                let mut out = public(frame)?;
+                out.with_column(frame.column("key")?.clone())?;
+                Ok(out)
+            })?;
+            (frame, run.globals.as_of)
+        }
+    };
     let target = Target::from_arg(Some(&args.out));
     if args.partition {
         let parts = crate::query::write_partitioned(
@@ -41,7 +59,7 @@ pub(crate) fn run(args: &FactsArgs, progress: &Progress) -> Result<Status> {
     progress.say(format!(
         "facts: {} conversations as of {}{}",
         public.height(),
-        crate::time::format_rfc3339(facts.as_of),
+        crate::time::format_rfc3339(as_of),
         target
             .path()
             .map(|p| format!(" in {}", p.display()))

@@ -280,6 +280,68 @@ pub(crate) fn analyse(
     Ok(analysis)
 }
 
+/// The partitions of the conversations of `data` by customer: `--customer-partitions`, else
+/// as many as the conversation count needs; `None` when that is one.
+pub(crate) fn partition_plan(
+    data: &Dataset,
+    given: Option<usize>,
+) -> Result<Option<crate::partition::Plan>> {
+    use crate::partition;
+    let count = match given {
+        Some(n) => partition::check_count(n)?,
+        None => partition::count_for(crate::warehouse::row_count(
+            data.table(crate::ingest::schema::Table::Conversations)?,
+        )?),
+    };
+    Ok(match count {
+        1 => None,
+        count => Some(partition::Plan::of(data, count)?),
+    })
+}
+
+/// The metric rows of `select`, computed over partitions of the conversations when the data
+/// needs them ([`partition_plan`]).
+pub(crate) fn analyse_metrics(
+    data: &DataArgs,
+    analysis: &crate::cli::AnalysisArgs,
+    select: crate::metrics::Selection,
+    partitions: Option<usize>,
+    progress: &Progress,
+) -> Result<polars::prelude::DataFrame> {
+    let options = crate::metrics::MetricsOptions {
+        period: analysis.period,
+        zone: analysis.tz,
+        by: analysis.by,
+        select,
+    };
+    let as_of = parse_as_of(analysis.as_of.as_deref())?;
+    let (config, dataset, unknown_lanes) = load_data(data, progress)?;
+    let (frame, quiet) = match partition_plan(&dataset, partitions)? {
+        None => {
+            let step = progress.step("computing facts and metrics");
+            let analysis = crate::analysis::Analysis::new(
+                dataset,
+                config,
+                unknown_lanes,
+                as_of,
+                options,
+                false,
+            )?;
+            step.finish_and_clear();
+            (analysis.frame, analysis.events.quiet)
+        }
+        Some(plan) => {
+            let run = crate::partitioned::Run::new(&dataset, &config, &plan, as_of, options.zone)?;
+            let metrics = run.metrics(options, progress)?;
+            (metrics.frame, metrics.quiet)
+        }
+    };
+    if let Some(line) = quiet.line(options.period) {
+        progress.say(format!("warning: {line}"));
+    }
+    Ok(frame)
+}
+
 /// The caption of the bot outcomes table.
 fn outcome_notes(o: &crate::config::Outcomes) -> Vec<String> {
     let closing = if o.closing_intents.is_empty() {

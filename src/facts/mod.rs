@@ -38,6 +38,7 @@ use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_CUSTOMER_ID, Table};
 pub mod business;
 pub mod calls;
 mod columns;
+mod globals;
 mod core;
 pub mod governance;
 mod inputs;
@@ -51,6 +52,8 @@ pub mod sql;
 pub mod text;
 mod walk;
 pub mod whatsapp;
+
+pub use globals::{Globals, globals};
 
 use columns::fact_columns;
 pub use columns::public;
@@ -91,6 +94,9 @@ pub struct Facts {
     /// The settled update promises ([`sla::compute`]), one row per owned interval; `None` without
     /// `[sla]`.
     pub sla_intervals: Option<DataFrame>,
+    /// For a partition of the conversations: the active instants of all of them
+    /// ([`Globals::active`]), which the window snapshots read instead of their own.
+    pub active: Option<std::sync::Arc<Vec<i64>>>,
 }
 
 /// Customer messages as two sorted columns: conversation keys and instants (ms).
@@ -131,10 +137,19 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
     compute_scoped(
         data,
         config,
-        as_of,
+        Known::AsOf(as_of),
         governance::Scope::All,
         Some(sla::Detail::Public),
     )
+}
+
+/// What the facts are told rather than find for themselves.
+#[derive(Debug, Clone, Copy)]
+pub enum Known<'a> {
+    /// `as_of` (`None`: the latest instant of the data).
+    AsOf(Option<i64>),
+    /// A partition of the conversations: the decisions taken for all of them.
+    Partition(&'a Globals),
 }
 
 /// [`compute`], with only the governance facts of `scope` (the others are not columns of the
@@ -143,10 +158,14 @@ pub fn compute(data: &Dataset, config: &Config, as_of: Option<i64>) -> Result<Fa
 pub fn compute_scoped(
     data: &Dataset,
     config: &Config,
-    as_of: Option<i64>,
+    known: Known<'_>,
     scope: governance::Scope,
     sla: Option<sla::Detail>,
 ) -> Result<Facts> {
+    let (as_of, globals) = match known {
+        Known::AsOf(as_of) => (as_of, None),
+        Known::Partition(g) => (Some(g.as_of), Some(g)),
+    };
     // Without an `as_of`, every row is read, and the latest instant read is `as_of`.
     let read_to = as_of.unwrap_or(i64::MAX);
     let mut frame = crate::dataset::stream(conversations(data, read_to)?)
@@ -253,7 +272,16 @@ pub fn compute_scoped(
     }
     frame.hstack_mut(&identity)?;
     frame.hstack_mut(&outcomes)?;
-    let cost = whatsapp::cost(data, &frame, config, as_of).context("computing the cost facts")?;
+    let billable = match globals {
+        Some(g) => g.billable,
+        None => globals::billable(data)?,
+    };
+    let cost = match billable {
+        true => Some(
+            whatsapp::cost(data, &frame, config, as_of).context("computing the cost facts")?,
+        ),
+        false => None,
+    };
     let cost = match cost {
         Some(c) => {
             frame.hstack_mut(&c.columns)?;
@@ -283,6 +311,7 @@ pub fn compute_scoped(
         text: None,
         cost,
         sla_intervals,
+        active: globals.map(|g| g.active.clone()),
     };
     if scope == governance::Scope::All {
         let text = text::compute(data, &facts, config).context("computing the text facts")?;

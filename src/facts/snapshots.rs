@@ -30,14 +30,15 @@ use crate::period::{Period, QuietPeriods, Snapshots, Zone, snapshots_within};
 /// it; else `bot` when the bot had written and no person was involved by then; else
 /// `unowned`).
 ///
-/// Also the quiet periods: those no snapshot is taken in ([`snapshots_within`]).
+/// Also the quiet periods: those no snapshot is taken in ([`snapshots_within`]), and the
+/// threads' spans merged ([`crate::period::Snapshots::spans`]).
 pub fn window(
     facts: &Facts,
     period: Period,
     zone: Zone,
     owners: Option<&crate::config::Config>,
-) -> Result<(LazyFrame, QuietPeriods)> {
-    let (mut pairs, rows, quiet) = pairs(facts, period, zone)?;
+) -> Result<(LazyFrame, QuietPeriods, Vec<(i64, i64)>)> {
+    let (mut pairs, rows, quiet, spans) = pairs(facts, period, zone)?;
     if let Some(config) = owners {
         let owner = owners_at(facts, &pairs, &rows, config)?;
         pairs.with_column(owner)?;
@@ -70,7 +71,7 @@ pub fn window(
             names: ["lane_then".into(), "first_bot_at".into()].into(),
             strict: true,
         });
-    Ok((frame, quiet))
+    Ok((frame, quiet, spans))
 }
 
 /// The owner group at each pair's snapshot (see [`window`]).
@@ -167,7 +168,7 @@ fn pairs(
     facts: &Facts,
     period: Period,
     zone: Zone,
-) -> Result<(DataFrame, Vec<IdxSize>, QuietPeriods)> {
+) -> Result<(DataFrame, Vec<IdxSize>, QuietPeriods, Vec<(i64, i64)>)> {
     let frame = &facts.frame;
     let keys = frame.column("key")?.u32()?;
     let channels = frame.column("channel")?.str()?;
@@ -226,9 +227,20 @@ fn pairs(
     })?;
     let threads: Vec<(u32, i64, i64, IdxSize)> = parts.into_iter().flatten().collect();
     let mut spans: Vec<(i64, i64)> = threads.iter().map(|&(_, f, t, _)| (f, t)).collect();
-    let active = active_instants(opened, closed);
-    let Snapshots { snapshots, quiet } =
-        snapshots_within(&mut spans, &active, facts.as_of, period, zone);
+    // A partition of the conversations takes the active periods of all of them.
+    let own;
+    let active: &[i64] = match &facts.active {
+        Some(all) => all.as_slice(),
+        None => {
+            own = active_instants(opened, closed);
+            &own
+        }
+    };
+    let Snapshots {
+        snapshots,
+        quiet,
+        spans,
+    } = snapshots_within(&mut spans, active, facts.as_of, period, zone);
     let instants: Vec<i64> = snapshots.iter().map(|s| s.at).collect();
     let epoch = crate::time::epoch_date();
 
@@ -275,7 +287,7 @@ fn pairs(
         all.append(part);
     }
     let (frame, rows) = all.into_frame(assignments.column("lane")?)?;
-    Ok((frame, rows, quiet))
+    Ok((frame, rows, quiet, spans))
 }
 
 /// Every instant at which a conversation opened or closed, sorted, once each: the periods

@@ -568,7 +568,7 @@ fn the_core_scope_keeps_the_human_first_response_facts() {
     let core = crate::facts::compute_scoped(
         &data,
         &case.config,
-        as_of,
+        super::Known::AsOf(as_of),
         super::governance::Scope::Core,
         None,
     )

@@ -94,23 +94,15 @@ pub struct Cost {
     pub notes: CostNotes,
 }
 
-/// The cost facts of `facts` (sorted by `key`, with `market`), or `None` when no message of the
-/// data has a `billable` value (no pricing data).
+/// The cost facts of `facts` (sorted by `key`, with `market`), for data in which some message
+/// has a `billable` value ([`super::globals`]; without one there is no pricing data).
 pub fn cost(
     data: &Dataset,
     facts: &DataFrame,
     config: &Config,
     as_of: i64,
-) -> Result<Option<Cost>> {
+) -> Result<Cost> {
     let messages = data.table(Table::Messages)?;
-    let any = crate::dataset::stream(
-        messages
-            .clone()
-            .select([col("billable").is_not_null().any(true).alias("any")]),
-    )?;
-    if any.column("any")?.bool()?.get(0) != Some(true) {
-        return Ok(None);
-    }
     let schema = messages.clone().collect_schema()?;
     let echo = if schema.contains("wa_echo") {
         col("wa_echo")
@@ -225,7 +217,7 @@ pub fn cost(
         billed.push(known.then_some(n));
         cost.push((known && priced && config.pricing.is_some()).then_some(sum));
     }
-    Ok(Some(Cost {
+    Ok(Cost {
         columns: [
             Column::new("billed_messages".into(), billed),
             Column::new("cost".into(), cost),
@@ -236,7 +228,7 @@ pub fn cost(
             Column::new("price".into(), m_price),
         ])?,
         notes,
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use polars::prelude::*;
 
 use super::{
     Alert, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql, SqlTime, SqlValue, Unit,
-    empty_drill, empty_rows, mean, sum,
+    empty_drill, empty_rows, mean, ratio,
 };
 
 const OPENED: &str = "WhatsApp conversations opened in the period whose cost is known";
@@ -124,39 +124,18 @@ fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
         col("closed_at"),
         vec![("cost_per_resolution", mean(col("cost")))],
     );
-    // The share is a ratio of two sums over one cohort: both summed per period and group,
-    // then divided; a group with no spend has no row.
-    let parts = ctx.cohort_rows(
+    // The share is a ratio of two sums over one cohort; a group with no spend has no row.
+    let share = ctx.cohort_rows(
         known_cost(),
         col("opened_at"),
-        vec![
-            (
-                "trapped_spend",
-                sum(when(col("trapped")).then(col("cost")).otherwise(lit(0.0))),
+        vec![(
+            "trapped_cost_share",
+            ratio(
+                when(col("trapped")).then(col("cost")).otherwise(lit(0.0)),
+                col("cost"),
             ),
-            ("spend", sum(col("cost"))),
-        ],
+        )],
     );
-    let keys = [col("period_start"), col("group")];
-    let trapped = parts
-        .clone()
-        .filter(col("metric").eq(lit("trapped_spend")))
-        .select([
-            col("period_start"),
-            col("group"),
-            col("value").alias("trapped"),
-        ]);
-    let share = parts
-        .filter(col("metric").eq(lit("spend")))
-        .join(trapped, keys.clone(), keys, JoinArgs::new(JoinType::Left))
-        .filter(col("value").neq(lit(0.0)))
-        .select([
-            col("period_start"),
-            col("group"),
-            lit("trapped_cost_share").alias("metric"),
-            (col("trapped") / col("value")).alias("value"),
-            col("n"),
-        ]);
     Ok(concat(
         [billed, per_conversation, per_resolution, share],
         UnionArgs::default(),

@@ -48,6 +48,29 @@ impl ExactSum {
         }
     }
 
+    /// Adds the terms of another sum (a partition's): the total is the one of adding its
+    /// terms here, except past 2^67, where the float parts take the overflow.
+    pub fn merge(&mut self, other: ExactSum) {
+        match self.fixed.checked_add(other.fixed) {
+            Some(fixed) => self.fixed = fixed,
+            None => self.rest += other.fixed as f64 / (1u64 << Self::FRACTION_BITS) as f64,
+        }
+        self.rest += other.rest;
+    }
+
+    /// The integer part (split into its high and low 64 bits) and the float part, to keep a
+    /// partial sum in a frame.
+    pub fn parts(self) -> (i64, u64, f64) {
+        ((self.fixed >> 64) as i64, self.fixed as u64, self.rest)
+    }
+
+    pub fn from_parts(high: i64, low: u64, rest: f64) -> ExactSum {
+        ExactSum {
+            fixed: (i128::from(high) << 64) | i128::from(low),
+            rest,
+        }
+    }
+
     pub fn value(self) -> f64 {
         self.fixed as f64 / (1u64 << Self::FRACTION_BITS) as f64 + self.rest
     }
@@ -85,5 +108,28 @@ mod tests {
         assert_eq!(sum([-2.5, 1.0]), -1.5);
         assert!(sum([f64::NAN, 1.0]).is_nan());
         assert_eq!(sum([1e15, 1.0]), 1e15 + 1.0);
+    }
+
+    #[test]
+    fn merged_parts_equal_one_sum() {
+        let values: Vec<f64> = (0..5_000)
+            .map(|i| f64::from(i) * -0.731 + 1.0 / f64::from(i + 7) + 3.5)
+            .collect();
+        let whole = sum(values.iter().copied());
+        let mut merged = ExactSum::default();
+        for chunk in values.chunks(333).rev() {
+            let mut part = ExactSum::default();
+            for &v in chunk {
+                part.add(v);
+            }
+            let (high, low, rest) = part.parts();
+            merged.merge(ExactSum::from_parts(high, low, rest));
+        }
+        assert_eq!(merged.value().to_bits(), whole.to_bits());
+        // Negative totals survive the split into high and low bits.
+        let mut negative = ExactSum::default();
+        negative.add(-12.75);
+        let (high, low, rest) = negative.parts();
+        assert_eq!(ExactSum::from_parts(high, low, rest).value(), -12.75);
     }
 }

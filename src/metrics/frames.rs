@@ -5,7 +5,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::aggregate::{self, Agg, aggregate};
+use super::aggregate::{self, Agg};
 use super::{ALL, DRILL_COLUMNS, Dimension, DrillQuery, MetricsOptions, UNKNOWN, epoch};
 use crate::config::Config;
 use crate::dataset::Dataset;
@@ -20,6 +20,8 @@ pub struct Events {
     pub window: LazyFrame,
     /// The periods without a window snapshot ([`crate::period::snapshots_within`]).
     pub quiet: crate::period::QuietPeriods,
+    /// The open threads' spans, merged ([`crate::period::Snapshots::spans`]).
+    pub spans: Vec<(i64, i64)>,
     /// [`crate::facts::sends::template_sends`]; `None` without a templates table, or when the
     /// selection has no governance check.
     pub sends: Option<LazyFrame>,
@@ -43,7 +45,7 @@ impl Events {
         options: MetricsOptions,
     ) -> Result<Events> {
         use crate::facts::sends;
-        let (window, quiet) = crate::facts::snapshots::window(
+        let (window, quiet, spans) = crate::facts::snapshots::window(
             facts,
             options.period,
             options.zone,
@@ -52,6 +54,7 @@ impl Events {
         Ok(Events {
             window: window.cache(),
             quiet,
+            spans,
             // Read only when a governance check counts them (the report's selection has them).
             sends: match options.select.includes(super::MetricSet::Governance) {
                 true => sends::template_sends(data, config, facts.as_of)?,
@@ -104,6 +107,7 @@ fn conversation_columns(facts: &LazyFrame) -> LazyFrame {
 /// What a family computes from: the facts table and the facts-layer event frames, nothing
 /// else. Every frame has the `group` column of the dimension; event frames (entries, sends,
 /// failures) take their conversation's group and drill-down columns.
+#[derive(Clone)]
 pub struct Frames<'a> {
     /// The facts (instants as Int64 ms) with a `group` column for the dimension.
     pub facts: LazyFrame,
@@ -130,6 +134,8 @@ pub struct Frames<'a> {
     pub text: Option<TextFrames>,
     /// The group of every conversation, numbered once ([`aggregate::GroupIds`]).
     groups: Option<std::sync::Arc<aggregate::GroupIds>>,
+    /// Metric rows, or partial states to merge with other partitions' ([`Frames::partial`]).
+    output: aggregate::Output,
     pub as_of: i64,
     pub options: MetricsOptions,
     pub config: &'a Config,
@@ -246,6 +252,7 @@ impl<'a> Frames<'a> {
             }),
             has_briefs: events.has_briefs,
             facts: facts_frame,
+            output: aggregate::Output::Values,
             as_of: facts.as_of,
             options,
             config,
@@ -345,17 +352,37 @@ impl<'a> Frames<'a> {
             .select(DRILL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
     }
 
+    /// The same frames, summing up into partial states ([`aggregate::Output::Partial`]).
+    pub fn partial(self) -> Frames<'a> {
+        Frames {
+            output: aggregate::Output::Partial,
+            ..self
+        }
+    }
+
+    /// [`aggregate::aggregate`] in this context's dimension and output.
+    pub fn aggregate(
+        &self,
+        base: LazyFrame,
+        known: Option<std::sync::Arc<aggregate::GroupIds>>,
+        values: Vec<(&'static str, Agg)>,
+    ) -> LazyFrame {
+        aggregate::aggregate_as(base, self.options.by, known, values, self.output)
+    }
+
     /// Long rows for events whose `group` column is their own (not their conversation's),
     /// each placed in a period by its `at`.
     pub fn named_rows(&self, events: LazyFrame, values: Vec<(&'static str, Agg)>) -> LazyFrame {
         let base = events.with_column(self.period_start(col("at")).alias("period_start"));
-        aggregate(base, self.options.by, None, values)
+        self.aggregate(base, None, values)
     }
 
     /// The group of an update interval that is its own, not its conversation's: its lane
     /// (`--by lane`) or its assignee (`--by owner`).
     fn interval_group(&self) -> Option<Expr> {
         match self.options.by {
+            // No dimension: every interval is in `ALL`, as every conversation.
+            Dimension::None => Some(lit(ALL)),
             // Categories in the facts ([`crate::facts::sla::compute`]): text as a group.
             Dimension::Lane => Some(col("interval_lane").cast(DataType::String)),
             // `ALL` is reserved: an assignee of that name counts as nobody named.
@@ -402,7 +429,7 @@ impl<'a> Frames<'a> {
     /// Long rows for events (entries, sends, failures), each placed in a period by its `at`.
     pub fn event_rows(&self, events: LazyFrame, values: Vec<(&'static str, Agg)>) -> LazyFrame {
         let base = events.with_column(self.period_start(col("at")).alias("period_start"));
-        aggregate(base, self.options.by, self.groups.clone(), values)
+        self.aggregate(base, self.groups.clone(), values)
     }
 
     /// Long rows for a cohort: `cohort` selects the conversations, `time` places each in a
@@ -418,6 +445,6 @@ impl<'a> Frames<'a> {
             .clone()
             .filter(cohort)
             .with_column(self.period_start(time).alias("period_start"));
-        aggregate(base, self.options.by, self.groups.clone(), values)
+        self.aggregate(base, self.groups.clone(), values)
     }
 }

@@ -51,7 +51,7 @@ use crate::dataset::Dataset;
 pub use crate::ingest::schema::Table;
 pub use crate::period::{self, Period, Zone};
 pub use crate::units::{Unit, human};
-pub use aggregate::{Agg, aggregate, mean, median, p90, share, sum};
+pub use aggregate::{Agg, aggregate, mean, median, p90, ratio, share, sum};
 pub use frames::{Events, Frames};
 pub use window_violations::OUTSIDE_WINDOW;
 
@@ -573,14 +573,7 @@ pub fn empty_drill() -> LazyFrame {
 /// period, group and metric.
 pub fn compute(ctx: &Frames<'_>) -> Result<DataFrame> {
     let options = ctx.options;
-    let mut parts = Vec::with_capacity(REGISTRY.len());
-    for family in REGISTRY
-        .iter()
-        .filter(|f| options.select.includes(f.set) && f.set.available(ctx.config))
-    {
-        parts.push((family.rows)(ctx)?);
-    }
-    let rows = concat(parts, UnionArgs::default())?
+    let rows = concat(family_rows(ctx)?, UnionArgs::default())?
         .sort(
             ["period_start", "group", "metric"],
             SortMultipleOptions::default().with_maintain_order(true),
@@ -590,6 +583,49 @@ pub fn compute(ctx: &Frames<'_>) -> Result<DataFrame> {
         .map_err(anyhow::Error::from)
         .context("computing the metrics")?;
     Ok(rows)
+}
+
+/// The rows of every selected family (the metric rows, or the partial states of
+/// [`Frames::partial`]).
+fn family_rows(ctx: &Frames<'_>) -> Result<Vec<LazyFrame>> {
+    REGISTRY
+        .iter()
+        .filter(|f| ctx.options.select.includes(f.set) && f.set.available(ctx.config))
+        .map(|family| (family.rows)(ctx))
+        .collect()
+}
+
+/// The partial states of every selected metric of one
+/// partition of the conversations, for [`merge`].
+pub fn compute_partial(ctx: &Frames<'_>) -> Result<DataFrame> {
+    let ctx = ctx.clone().partial();
+    let mut parts = Vec::new();
+    for mut part in family_rows(&ctx)? {
+        // A family with nothing to count says so with [`empty_rows`], in the rows' schema.
+        if !part.collect_schema()?.contains("total") {
+            let rows = part.collect()?;
+            anyhow::ensure!(
+                rows.height() == 0,
+                "metric rows cannot be merged across partitions: {:?}",
+                rows.column("metric")?.str()?.get(0)
+            );
+            continue;
+        }
+        parts.push(part);
+    }
+    if parts.is_empty() {
+        return Ok(DataFrame::empty_with_schema(&aggregate::partial_schema()));
+    }
+    concat(parts, UnionArgs::default())?
+        .collect()
+        .map_err(anyhow::Error::from)
+        .context("computing the metrics")
+}
+
+/// The metric rows of the partial states of every partition, as [`compute`] gives them for
+/// all conversations at once.
+pub fn merge(partials: &DataFrame, by: Dimension) -> Result<DataFrame> {
+    aggregate::merge(partials, by).context("merging the metrics of the partitions")
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use polars::prelude::*;
 use super::period::hours_ms;
 use super::{
     ALL, Alert, Condition, DRILL_COLUMNS, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql,
-    SqlTime, SqlValue, Unit, aggregate, epoch, mean, sum,
+    SqlTime, SqlValue, Unit, epoch, mean, sum,
 };
 use crate::time::MS_PER_HOUR;
 
@@ -70,9 +70,8 @@ pub const FAMILY: Family = Family {
 fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
     let risk_line = hours_ms(ctx.config.window_risk_hours);
     // The lane at each snapshot, not the conversation's: groups by name.
-    Ok(aggregate(
+    Ok(ctx.aggregate(
         ctx.window.clone(),
-        ctx.options.by,
         None,
         vec![
             ("window_risk_rate", mean(col("silence").gt(lit(risk_line)))),

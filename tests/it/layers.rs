@@ -17,11 +17,11 @@ const LAYERS: &[&[&str]] = &[
         "text",
         "calendar",
     ],
-    &["ingest", "import", "warehouse", "dataset", "sample"],
+    &["ingest", "import", "warehouse", "dataset", "partition", "sample"],
     &["facts"],
     &["metrics", "board"],
     &["alert"],
-    &["analysis"],
+    &["analysis", "partitioned"],
     &["report", "query", "output", "sql"],
     &["cli", "commands", "lib", "main"],
 ];
