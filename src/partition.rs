@@ -94,15 +94,27 @@ impl Plan {
     /// The data of partition `index`: its conversations and their rows of every table that
     /// references a conversation; the other tables whole.
     pub fn part(&self, data: &Dataset, index: usize) -> Dataset {
-        let keys = Series::new(CONVERSATION_KEY.into(), &self.parts[index]);
+        let keys = DataFrame::new_infer_height(vec![Column::new(
+            CONVERSATION_KEY.into(),
+            &self.parts[index],
+        )])
+        .expect("one column")
+        .lazy();
+        // A semi join keeps the rows in their order (the tables are sorted by conversation), and
+        // builds its hash table once: `is_in` builds one per batch, ten times slower.
+        let mut semi = JoinArgs::new(JoinType::Semi);
+        semi.maintain_order = MaintainOrderJoin::Left;
         let tables = data
             .tables
             .iter()
             .map(|(&table, frame)| {
                 let frame = if table == Table::Conversations || table.references_conversation() {
-                    frame
-                        .clone()
-                        .filter(col(CONVERSATION_KEY).is_in(lit(keys.clone()).implode(false), false))
+                    frame.clone().join(
+                        keys.clone(),
+                        [col(CONVERSATION_KEY)],
+                        [col(CONVERSATION_KEY)],
+                        semi.clone(),
+                    )
                 } else {
                     frame.clone()
                 };
@@ -126,7 +138,10 @@ mod tests {
     #[test]
     fn a_customer_is_always_in_the_same_partition() {
         // FNV-1a of "abc" is 0xe71fa2190541574b.
-        assert_eq!(of_customer(Some("abc"), 1 << 20), 0xe71fa2190541574b % (1 << 20));
+        assert_eq!(
+            of_customer(Some("abc"), 1 << 20),
+            0xe71fa2190541574b % (1 << 20)
+        );
         assert_eq!(of_customer(Some("abc"), 7), of_customer(Some("abc"), 7));
         assert_eq!(of_customer(Some("x"), 1), 0);
         assert!(of_customer(None, 64) < 64);

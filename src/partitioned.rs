@@ -97,8 +97,8 @@ impl<'a> Run<'a> {
         }
         let frame = metrics::merge(&partials, options.by)?;
         let g = &self.globals;
-        let quiet = snapshots_within(&mut spans, &g.active, g.as_of, options.period, options.zone)
-            .quiet;
+        let quiet =
+            snapshots_within(&mut spans, &g.active, g.as_of, options.period, options.zone).quiet;
         Ok(Metrics { frame, quiet })
     }
 

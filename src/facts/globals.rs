@@ -86,7 +86,10 @@ fn active(data: &Dataset, as_of: i64, zone: Zone) -> Result<Vec<i64>> {
     )?
     .filter(col("at").is_not_null())
     .group_by([Period::Day.start_expr(col("at"), zone).alias("day")])
-    .agg([col("at").min().alias("first"), col("at").max().alias("last")]);
+    .agg([
+        col("at").min().alias("first"),
+        col("at").max().alias("last"),
+    ]);
     let frame = stream(instants)
         .map_err(anyhow::Error::from)
         .context("reading when conversations opened and closed")?;

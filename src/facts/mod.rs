@@ -38,8 +38,8 @@ use crate::ingest::schema::{CONVERSATION_KEY, SOURCE_CUSTOMER_ID, Table};
 pub mod business;
 pub mod calls;
 mod columns;
-mod globals;
 mod core;
+mod globals;
 pub mod governance;
 mod inputs;
 pub mod outcomes;
@@ -277,9 +277,9 @@ pub fn compute_scoped(
         None => globals::billable(data)?,
     };
     let cost = match billable {
-        true => Some(
-            whatsapp::cost(data, &frame, config, as_of).context("computing the cost facts")?,
-        ),
+        true => {
+            Some(whatsapp::cost(data, &frame, config, as_of).context("computing the cost facts")?)
+        }
         false => None,
     };
     let cost = match cost {

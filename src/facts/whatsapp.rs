@@ -96,12 +96,7 @@ pub struct Cost {
 
 /// The cost facts of `facts` (sorted by `key`, with `market`), for data in which some message
 /// has a `billable` value ([`super::globals`]; without one there is no pricing data).
-pub fn cost(
-    data: &Dataset,
-    facts: &DataFrame,
-    config: &Config,
-    as_of: i64,
-) -> Result<Cost> {
+pub fn cost(data: &Dataset, facts: &DataFrame, config: &Config, as_of: i64) -> Result<Cost> {
     let messages = data.table(Table::Messages)?;
     let schema = messages.clone().collect_schema()?;
     let echo = if schema.contains("wa_echo") {

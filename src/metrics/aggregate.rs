@@ -133,7 +133,6 @@ pub enum Output {
     Partial,
 }
 
-
 /// [`aggregate`], or its partial states with [`Output::Partial`].
 pub fn aggregate_as(
     base: LazyFrame,
@@ -194,7 +193,10 @@ fn over_column(i: usize) -> PlSmallStr {
 }
 
 /// The `i`th metric's values, and its denominators for a ratio.
-fn metric_columns(frame: &DataFrame, i: usize) -> Result<(&Float64Chunked, Option<&Float64Chunked>)> {
+fn metric_columns(
+    frame: &DataFrame,
+    i: usize,
+) -> Result<(&Float64Chunked, Option<&Float64Chunked>)> {
     let over = match frame.column(&over_column(i)) {
         Ok(c) => Some(c.f64()?),
         Err(_) => None,
@@ -473,10 +475,7 @@ pub(super) fn partial_schema() -> Schema {
         Field::new("over_high".into(), DataType::Int64),
         Field::new("over_low".into(), DataType::UInt64),
         Field::new("over_rest".into(), DataType::Float64),
-        Field::new(
-            "values".into(),
-            DataType::List(Box::new(DataType::Float64)),
-        ),
+        Field::new("values".into(), DataType::List(Box::new(DataType::Float64))),
     ])
 }
 
@@ -508,7 +507,11 @@ fn partial_rows(
     let mut rows = PartialRows::default();
     for (i, (id, kind)) in specs.iter().enumerate() {
         let (values, over) = metric_columns(&frame, i)?;
-        for (cell, state) in cells.states(values, over, *kind, by).into_iter().enumerate() {
+        for (cell, state) in cells
+            .states(values, over, *kind, by)
+            .into_iter()
+            .enumerate()
+        {
             if cells.n[cell] == 0 {
                 continue;
             }
@@ -568,9 +571,10 @@ impl PartialRows {
     }
 
     fn frame(self) -> Result<DataFrame> {
-        let period = Int32Chunked::from_iter_options("period_start".into(), self.period.into_iter())
-            .into_date()
-            .into_column();
+        let period =
+            Int32Chunked::from_iter_options("period_start".into(), self.period.into_iter())
+                .into_date()
+                .into_column();
         let mut values = ListPrimitiveChunkedBuilder::<Float64Type>::new(
             "values".into(),
             self.values.len(),
@@ -840,6 +844,7 @@ mod tests {
                         Kind::Mean => e.mean(),
                         Kind::Sum => e.sum(),
                         Kind::Quantile(q) => e.quantile(lit(q), QuantileMethod::Linear),
+                        Kind::Ratio => e.sum() / agg.over.expect("a ratio's denominator").sum(),
                     };
                     base.clone()
                         .group_by(keys.clone())
@@ -952,6 +957,69 @@ mod tests {
             got.get_column_names(),
             ["period_start", "group", "metric", "value", "n"]
         );
+    }
+
+    #[test]
+    fn partial_states_of_any_split_merge_to_the_rows_of_one_run() {
+        let mut values = values();
+        values.push(("ratio", ratio(col("x") * lit(0.5), col("x"))));
+        for by in [Dimension::Lane, Dimension::None] {
+            let whole = aggregate(base(), by, None, values.clone())
+                .collect()
+                .unwrap()
+                .sort(
+                    ["period_start", "group", "metric"],
+                    SortMultipleOptions::default().with_maintain_order(true),
+                )
+                .unwrap();
+            for parts in [1u32, 2, 7, 64] {
+                let mut partials = DataFrame::empty_with_schema(&partial_schema());
+                for part in 0..parts {
+                    let rows = base().filter((col("key") % lit(parts)).eq(lit(part)));
+                    let partial = aggregate_as(rows, by, None, values.clone(), Output::Partial)
+                        .collect()
+                        .unwrap();
+                    partials.vstack_mut_owned(partial).unwrap();
+                }
+                let mut merged = merge(&partials, by).unwrap();
+                if by != Dimension::None {
+                    merged.rename(by.column(), "group".into()).unwrap();
+                }
+                // To the bit: exact sums, the same order statistics.
+                assert_eq!(merged, whole, "{by:?} in {parts} parts");
+            }
+        }
+    }
+
+    #[test]
+    fn a_ratio_has_no_row_where_its_denominator_sums_to_zero() {
+        let frame = df!(
+            "period_start" => [1i32, 1, 2],
+            "group" => ["a", "a", "b"],
+            "part" => [1.0, 2.0, 0.0],
+            "total" => [4.0, 4.0, 0.0],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("period_start").cast(DataType::Date));
+        let rows = aggregate(
+            frame,
+            Dimension::Lane,
+            None,
+            vec![("share", ratio(col("part"), col("total")))],
+        )
+        .collect()
+        .unwrap();
+        // Period 1 (a and ALL): 3 / 8; period 2 has no row.
+        assert_eq!(rows.height(), 2);
+        let values: Vec<Option<f64>> = rows
+            .column("value")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(values, [Some(0.375), Some(0.375)]);
     }
 
     #[test]

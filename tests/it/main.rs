@@ -11,6 +11,7 @@ mod ingest_stream;
 mod layers;
 mod metrics;
 mod outcomes;
+mod partitions;
 mod query;
 mod report;
 mod report_views;
