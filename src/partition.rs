@@ -6,7 +6,10 @@
 //! A conversation's partition is a hash of its (resolved) customer id, the same on every
 //! machine and in every version: FNV-1a over the id's bytes, modulo the partition count.
 
-use anyhow::{Result, bail};
+use std::fs::File;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result, bail};
 use polars::prelude::*;
 
 use crate::dataset::{Dataset, stream};
@@ -19,10 +22,12 @@ pub const CONVERSATIONS_PER_PARTITION: u64 = 2_500_000;
 /// The most partitions a run takes: enough for 600 M conversations at the default size.
 pub const MAX_PARTITIONS: usize = 256;
 
-/// The conversation keys of each partition, ascending.
+/// The partition of every conversation key.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    parts: Vec<Vec<u32>>,
+    count: usize,
+    /// Indexed by conversation key; `u32::MAX` for a key no conversation has.
+    of_key: Vec<u32>,
 }
 
 /// The partition of a customer id among `count` (a missing id is one customer, as the rules
@@ -54,80 +59,179 @@ pub fn check_count(count: usize) -> Result<usize> {
     Ok(count)
 }
 
-/// Rows of the conversations table read at once while the plan is made.
+/// Rows of a table read at once while the plan is made and the tables are split.
 const SLICE: usize = 4_000_000;
+
+/// Calls `f` with each slice of [`SLICE`] rows of `frame`'s `columns` (all with `None`).
+fn each_slice(
+    frame: &LazyFrame,
+    columns: Option<&[&str]>,
+    mut f: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<()> {
+    let rows = crate::warehouse::row_count(frame.clone())? as usize;
+    let mut offset = 0;
+    while offset < rows {
+        let slice = frame.clone().slice(offset as i64, SLICE as IdxSize);
+        let slice = match columns {
+            Some(columns) => slice.select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>()),
+            None => slice,
+        };
+        f(stream(slice)?)?;
+        offset += SLICE;
+    }
+    Ok(())
+}
 
 impl Plan {
     /// The partitions of the conversations of `data` among `count`.
     pub fn of(data: &Dataset, count: usize) -> Result<Plan> {
-        let mut parts = vec![Vec::new(); count];
+        let mut of_key = Vec::new();
         let table = data.table(Table::Conversations)?;
-        let rows = crate::warehouse::row_count(table.clone())? as usize;
-        let mut offset = 0;
-        while offset < rows {
-            let slice = stream(
-                table
-                    .clone()
-                    .slice(offset as i64, SLICE as IdxSize)
-                    .select([col(CONVERSATION_KEY), col("customer_id")]),
-            )?;
+        each_slice(&table, Some(&[CONVERSATION_KEY, "customer_id"]), |slice| {
             let keys = slice.column(CONVERSATION_KEY)?.u32()?;
             let customers = slice.column("customer_id")?.str()?;
             for (key, customer) in keys.iter().zip(customers.iter()) {
                 if let Some(key) = key {
-                    parts[of_customer(customer, count)].push(key);
+                    let key = key as usize;
+                    if of_key.len() <= key {
+                        of_key.resize(key + 1, u32::MAX);
+                    }
+                    of_key[key] = of_customer(customer, count) as u32;
                 }
             }
-            offset += SLICE;
-        }
-        for keys in &mut parts {
-            keys.sort_unstable();
-        }
-        Ok(Plan { parts })
+            Ok(())
+        })?;
+        Ok(Plan { count, of_key })
     }
 
     /// The number of partitions.
     pub fn count(&self) -> usize {
-        self.parts.len()
+        self.count
     }
 
+    /// Writes the rows of every table that has conversations into one Parquet file per
+    /// partition under `scratch`, in their order, reading each table once.
+    pub fn split(&self, data: &Dataset, scratch: &Scratch) -> Result<Split> {
+        let mut tables = Vec::new();
+        for (&table, frame) in &data.tables {
+            if table != Table::Conversations && !table.references_conversation() {
+                continue;
+            }
+            let mut writers: Vec<Option<polars::io::parquet::write::BatchedWriter<File>>> =
+                (0..self.count).map(|_| None).collect();
+            let path = |index: usize| {
+                scratch
+                    .path
+                    .join(format!("{}-{index}.parquet", table.name()))
+            };
+            each_slice(frame, None, |slice| {
+                let keys = slice.column(CONVERSATION_KEY)?.u32()?;
+                let mut rows: Vec<Vec<IdxSize>> = vec![Vec::new(); self.count];
+                for (row, key) in keys.iter().enumerate() {
+                    let part = key.and_then(|k| self.of_key.get(k as usize)).copied();
+                    if let Some(part) = part.filter(|&p| p != u32::MAX) {
+                        rows[part as usize].push(row as IdxSize);
+                    }
+                }
+                for (index, rows) in rows.into_iter().enumerate() {
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let part = slice.take(&IdxCa::from_vec("row".into(), rows))?;
+                    let writer = match &mut writers[index] {
+                        Some(writer) => writer,
+                        slot => slot.insert(
+                            ParquetWriter::new(File::create(path(index))?)
+                                .with_compression(ParquetCompression::Lz4Raw)
+                                .batched(slice.schema())?,
+                        ),
+                    };
+                    writer.write_batch(&part)?;
+                }
+                Ok(())
+            })
+            .with_context(|| format!("splitting the {} table by customer", table.name()))?;
+            let mut written = Vec::with_capacity(self.count);
+            for writer in writers {
+                written.push(match writer {
+                    Some(writer) => {
+                        writer.finish()?;
+                        true
+                    }
+                    None => false,
+                });
+            }
+            tables.push((table, written));
+        }
+        Ok(Split {
+            dir: scratch.path.clone(),
+            tables,
+        })
+    }
+}
+
+/// The tables split by partition ([`Plan::split`]).
+pub struct Split {
+    dir: PathBuf,
+    /// Each table that has conversations, and which partitions have a file of it.
+    tables: Vec<(Table, Vec<bool>)>,
+}
+
+impl Split {
     /// The data of partition `index`: its conversations and their rows of every table that
     /// references a conversation; the other tables whole.
-    pub fn part(&self, data: &Dataset, index: usize) -> Dataset {
-        let keys = DataFrame::new_infer_height(vec![Column::new(
-            CONVERSATION_KEY.into(),
-            &self.parts[index],
-        )])
-        .expect("one column")
-        .lazy();
-        // A semi join keeps the rows in their order (the tables are sorted by conversation), and
-        // builds its hash table once: `is_in` builds one per batch, ten times slower.
-        let mut semi = JoinArgs::new(JoinType::Semi);
-        semi.maintain_order = MaintainOrderJoin::Left;
-        let tables = data
-            .tables
-            .iter()
-            .map(|(&table, frame)| {
-                let frame = if table == Table::Conversations || table.references_conversation() {
-                    frame.clone().join(
-                        keys.clone(),
-                        [col(CONVERSATION_KEY)],
-                        [col(CONVERSATION_KEY)],
-                        semi.clone(),
-                    )
-                } else {
-                    frame.clone()
-                };
-                (table, frame)
-            })
-            .collect();
-        Dataset {
+    pub fn part(&self, data: &Dataset, index: usize) -> Result<Dataset> {
+        let mut tables = data.tables.clone();
+        for (table, written) in &self.tables {
+            let frame = if written[index] {
+                let path = self.dir.join(format!("{}-{index}.parquet", table.name()));
+                LazyFrame::scan_parquet(
+                    PlRefPath::try_from_path(&path)?,
+                    ScanArgsParquet::default(),
+                )?
+            } else {
+                data.table(*table)?.filter(lit(false))
+            };
+            tables.insert(*table, frame);
+        }
+        Ok(Dataset {
             tables,
             summary: data.summary.clone(),
             quarantine: Vec::new(),
             from_warehouse: data.from_warehouse,
             text_findings: data.text_findings.clone(),
-        }
+        })
+    }
+}
+
+/// A folder of a run's own under the system's temporary folder (`TMPDIR`), removed with
+/// everything in it when the run ends.
+pub struct Scratch {
+    pub path: PathBuf,
+}
+
+impl Scratch {
+    pub fn new(label: &str) -> Result<Scratch> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let path =
+            std::env::temp_dir().join(format!("l2lens-{label}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).with_context(|| {
+            format!(
+                "cannot create the temporary folder {}; set TMPDIR to a folder with room for a \
+                 copy of the data",
+                path.display()
+            )
+        })?;
+        Ok(Scratch { path })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 

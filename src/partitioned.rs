@@ -6,6 +6,8 @@
 //! metrics are partial states (counts, exact sums, a quantile's values) merged at the end
 //! ([`metrics::merge`]).
 
+use std::collections::BTreeSet;
+
 use anyhow::{Context as _, Result};
 use polars::prelude::*;
 
@@ -14,7 +16,7 @@ use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::facts::{self, Facts, Globals, Known};
 use crate::metrics::{self, Events, Frames, MetricsOptions};
-use crate::partition::Plan;
+use crate::partition::{Plan, Scratch, Split};
 use crate::period::{QuietPeriods, snapshots_within};
 use crate::progress::Progress;
 
@@ -25,12 +27,15 @@ pub struct Metrics {
     pub quiet: QuietPeriods,
 }
 
-/// A run over the partitions of `plan`.
+/// A run over the partitions of `plan`: the tables split once into a temporary folder, then
+/// one partition at a time.
 pub struct Run<'a> {
     pub data: &'a Dataset,
     pub config: &'a Config,
     pub plan: &'a Plan,
     pub globals: Globals,
+    split: Split,
+    scratch: Scratch,
 }
 
 impl<'a> Run<'a> {
@@ -40,12 +45,23 @@ impl<'a> Run<'a> {
         plan: &'a Plan,
         as_of: Option<i64>,
         zone: crate::period::Zone,
+        progress: &Progress,
     ) -> Result<Run<'a>> {
+        let globals = facts::globals(data, as_of, zone)?;
+        let scratch = Scratch::new("partitions")?;
+        let step = progress.step(&format!(
+            "splitting the data into {} partitions by customer",
+            plan.count()
+        ));
+        let split = plan.split(data, &scratch)?;
+        step.finish_and_clear();
         Ok(Run {
             data,
             config,
             plan,
-            globals: facts::globals(data, as_of, zone)?,
+            globals,
+            split,
+            scratch,
         })
     }
 
@@ -55,16 +71,13 @@ impl<'a> Run<'a> {
         scope: facts::governance::Scope,
         sla: Option<facts::sla::Detail>,
         progress: &Progress,
-        mut f: impl FnMut(&Dataset, Facts) -> Result<T>,
+        mut f: impl FnMut(usize, &Dataset, Facts) -> Result<T>,
     ) -> Result<Vec<T>> {
-        let mut out = Vec::with_capacity(self.plan.count());
-        for index in 0..self.plan.count() {
-            let step = progress.step(&format!(
-                "partition {} of {}: computing facts",
-                index + 1,
-                self.plan.count()
-            ));
-            let data = self.plan.part(self.data, index);
+        let count = self.plan.count();
+        let mut out = Vec::with_capacity(count);
+        for index in 0..count {
+            let step = progress.step(&format!("partition {} of {count}", index + 1));
+            let data = self.split.part(self.data, index)?;
             let facts = facts::compute_scoped(
                 &data,
                 self.config,
@@ -72,34 +85,65 @@ impl<'a> Run<'a> {
                 scope,
                 sla,
             )
-            .with_context(|| format!("partition {} of {}", index + 1, self.plan.count()))?;
-            out.push(f(&data, facts)?);
+            .with_context(|| format!("partition {} of {count}", index + 1))?;
+            out.push(f(index, &data, facts)?);
             step.finish_and_clear();
         }
         Ok(out)
     }
 
-    /// The metrics of `options`, as [`crate::analysis::Analysis`] computes them.
+    /// The metrics of `options`, as [`crate::analysis::Analysis`] computes them. The values
+    /// behind each quantile (one per conversation) wait on disk, one file per metric and
+    /// partition, and are merged one metric at a time.
     pub fn metrics(&self, options: MetricsOptions, progress: &Progress) -> Result<Metrics> {
         let (scope, sla) = crate::analysis::facts_needed(options, false);
         let mut spans = Vec::new();
-        let partials = self.each(scope, sla, progress, |data, mut facts| {
+        let mut quantiles = BTreeSet::new();
+        let counted = self.each(scope, sla, progress, |index, data, mut facts| {
             let events = Events::build(data, &facts, self.config, options)?;
             facts.customer_messages = facts::CustomerMessages::default();
             facts.assignments = DataFrame::default();
             spans.extend_from_slice(&events.spans);
-            metrics::compute_partial(&Frames::new(&facts, &events, self.config, options))
+            let partial =
+                metrics::compute_partial(&Frames::new(&facts, &events, self.config, options))?;
+            let (counted, mut valued) = metrics::split_quantiles(partial)?;
+            for (metric, frame) in valued.iter_mut() {
+                let path = self.values_path(metric, index);
+                crate::warehouse::write_parquet(&path, frame)?;
+                quantiles.insert(metric.clone());
+            }
+            Ok(counted)
         })?;
-        let mut all = partials.into_iter();
-        let mut partials = all.next().unwrap_or_default();
-        for part in all {
-            partials.vstack_mut_owned(part)?;
+        let step = progress.step("merging the partitions' metrics");
+        let mut frames = vec![metrics::merge(&stack(counted)?, options.by)?];
+        for metric in &quantiles {
+            let mut parts = Vec::new();
+            for index in 0..self.plan.count() {
+                let path = self.values_path(metric, index);
+                if path.is_file() {
+                    parts.push(
+                        LazyFrame::scan_parquet(
+                            PlRefPath::try_from_path(&path)?,
+                            ScanArgsParquet::default(),
+                        )?
+                        .collect()?,
+                    );
+                }
+            }
+            frames.push(metrics::merge(&stack(parts)?, options.by)?);
         }
-        let frame = metrics::merge(&partials, options.by)?;
+        let frame = metrics::sorted(stack(frames)?, options.by)?;
+        step.finish_and_clear();
         let g = &self.globals;
         let quiet =
             snapshots_within(&mut spans, &g.active, g.as_of, options.period, options.zone).quiet;
         Ok(Metrics { frame, quiet })
+    }
+
+    fn values_path(&self, metric: &str, index: usize) -> std::path::PathBuf {
+        self.scratch
+            .path
+            .join(format!("values-{metric}-{index}.parquet"))
     }
 
     /// The facts table through `public` (which keeps `key`), in key order.
@@ -112,7 +156,7 @@ impl<'a> Run<'a> {
             facts::governance::Scope::All,
             Some(facts::sla::Detail::Public),
             progress,
-            |_, facts| public(&facts.frame),
+            |_, _, facts| public(&facts.frame),
         )?;
         let mut frame = concat(
             parts.into_iter().map(IntoLazy::lazy).collect::<Vec<_>>(),
@@ -130,10 +174,20 @@ impl<'a> Run<'a> {
             facts::governance::Scope::All,
             Some(facts::sla::Detail::Public),
             progress,
-            |_, facts| board::build(&facts, self.config),
+            |_, _, facts| board::build(&facts, self.config),
         )?;
         let mut rows: Vec<BoardRow> = parts.into_iter().flatten().collect();
         board::sort(&mut rows);
         Ok(rows)
     }
+}
+
+/// The frames one under the other (no rows: an empty frame).
+fn stack(frames: Vec<DataFrame>) -> Result<DataFrame> {
+    let mut frames = frames.into_iter();
+    let mut out = frames.next().unwrap_or_default();
+    for frame in frames {
+        out.vstack_mut_owned(frame)?;
+    }
+    Ok(out)
 }

@@ -29,7 +29,8 @@ pub(crate) fn run(args: &FactsArgs, progress: &Progress) -> Result<Status> {
             (frame, facts.as_of)
         }
         Some(plan) => {
-            let run = crate::partitioned::Run::new(&data, &config, &plan, as_of, args.tz)?;
+            let run =
+                crate::partitioned::Run::new(&data, &config, &plan, as_of, args.tz, progress)?;
             // Each partition's rows keep their key, for the order of one run.
             let frame = run.facts(progress, |frame| {
                 let mut out = public(frame)?;

@@ -331,7 +331,14 @@ pub(crate) fn analyse_metrics(
             (analysis.frame, analysis.events.quiet)
         }
         Some(plan) => {
-            let run = crate::partitioned::Run::new(&dataset, &config, &plan, as_of, options.zone)?;
+            let run = crate::partitioned::Run::new(
+                &dataset,
+                &config,
+                &plan,
+                as_of,
+                options.zone,
+                progress,
+            )?;
             let metrics = run.metrics(options, progress)?;
             (metrics.frame, metrics.quiet)
         }

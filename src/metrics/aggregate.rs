@@ -479,11 +479,14 @@ pub(super) fn partial_schema() -> Schema {
     ])
 }
 
+/// The `kind` of a quantile's partial state.
+pub(super) const QUANTILE: u32 = 2;
+
 fn kind_code(kind: Kind) -> (u32, Option<f64>) {
     match kind {
         Kind::Mean => (0, None),
         Kind::Sum => (1, None),
-        Kind::Quantile(q) => (2, Some(q)),
+        Kind::Quantile(q) => (QUANTILE, Some(q)),
         Kind::Ratio => (3, None),
     }
 }
@@ -678,7 +681,7 @@ pub fn merge(partials: &DataFrame, by: Dimension) -> Result<DataFrame> {
     if by != Dimension::None {
         let mut pooled: PlHashMap<(Option<i32>, String), Vec<f64>> = PlHashMap::new();
         for ((p, _, m, total), merged) in &cells {
-            if !total && merged.kind == 2 {
+            if !total && merged.kind == QUANTILE {
                 pooled
                     .entry((*p, m.clone()))
                     .or_default()
@@ -686,7 +689,7 @@ pub fn merge(partials: &DataFrame, by: Dimension) -> Result<DataFrame> {
             }
         }
         for ((p, _, m, total), merged) in cells.iter_mut() {
-            if *total && merged.kind == 2 {
+            if *total && merged.kind == QUANTILE {
                 merged.values = pooled.remove(&(*p, m.clone())).unwrap_or_default();
             }
         }
@@ -700,7 +703,7 @@ pub fn merge(partials: &DataFrame, by: Dimension) -> Result<DataFrame> {
         let value = match merged.kind {
             0 => (merged.count > 0).then(|| merged.sum.value() / merged.count as f64),
             1 => Some(merged.sum.value()),
-            2 => quantile(&mut merged.values, merged.q.unwrap_or(0.5)),
+            QUANTILE => quantile(&mut merged.values, merged.q.unwrap_or(0.5)),
             _ => match ratio_value(merged.sum, merged.over) {
                 Some(value) => value,
                 None => continue,

@@ -623,9 +623,47 @@ pub fn compute_partial(ctx: &Frames<'_>) -> Result<DataFrame> {
 }
 
 /// The metric rows of the partial states of every partition, as [`compute`] gives them for
-/// all conversations at once.
+/// all conversations at once, for the metrics the states are of (each with all its states:
+/// merges of several metrics are put in order by [`sorted`]).
 pub fn merge(partials: &DataFrame, by: Dimension) -> Result<DataFrame> {
+    if partials.width() == 0 {
+        return Ok(empty_rows()
+            .rename(["group"], [by.column()], true)
+            .collect()?);
+    }
     aggregate::merge(partials, by).context("merging the metrics of the partitions")
+}
+
+/// Merged metric rows in [`compute`]'s order.
+pub fn sorted(rows: DataFrame, by: Dimension) -> Result<DataFrame> {
+    Ok(rows
+        .lazy()
+        .sort(
+            ["period_start", by.column(), "metric"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .collect()?)
+}
+
+/// Partial states split in two: those of the metrics summed up without their values, and one
+/// frame per quantile metric (which holds a value per row of its cohort).
+pub fn split_quantiles(partial: DataFrame) -> Result<(DataFrame, Vec<(String, DataFrame)>)> {
+    let quantile = partial.column("kind")?.u32()?.equal(aggregate::QUANTILE);
+    let counted = partial.filter(&!&quantile)?;
+    let valued = partial.filter(&quantile)?;
+    let names: std::collections::BTreeSet<String> = valued
+        .column("metric")?
+        .str()?
+        .iter()
+        .flatten()
+        .map(str::to_owned)
+        .collect();
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let mask = valued.column("metric")?.str()?.equal(name.as_str());
+        out.push((name, valued.filter(&mask)?));
+    }
+    Ok((counted, out))
 }
 
 #[cfg(test)]
