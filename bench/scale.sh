@@ -1,36 +1,54 @@
 #!/usr/bin/env bash
-# Benchmark at scale: every step on N generated conversations (default 10,000,000; about
-# 64 M messages): sample (CSV), ingest, metrics, sql export, sample (Parquet) and ingest of
-# the Parquet files. Prints each
-# step's wall time and peak RSS. Needs about 25 GB of free disk at 10 M.
+# Benchmark at scale: every step of the weekly job on N generated conversations (default
+# 20,000,000; about 6.4 messages each, 52 weeks): sample (Parquet), ingest, metrics (the ten),
+# metrics --select all, board and report. Prints each step's wall time and peak RSS, and
+# the customer partitions the analysis steps chose (one per 2.5 M conversations).
+#
+# With COMPARE=1 it also runs `metrics --select all` in one partition and checks that its
+# output is byte-identical (that run's memory grows with the whole history).
+#
+# Disk: about 0.2 GB per million conversations for the sample and as much for the warehouse,
+# plus a temporary copy of the warehouse's tables during the partitioned steps (TMPDIR).
 #
 #   bench/scale.sh [CONVERSATIONS] [WORK_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n="${1:-10000000}"
+n="${1:-20000000}"
 work="${2:-${TMPDIR:-/tmp}/l2lens-bench}"
-data="$work/scale-data-$n"
 parquet="$work/scale-parquet-$n"
 warehouse="$work/scale-warehouse-$n"
+out="$work/scale-out-$n"
 
 cargo build --release --locked --quiet
 bin="${CARGO_TARGET_DIR:-target}/release/l2lens"
 mkdir -p "$work"
-rm -rf "$data" "$parquet" "$warehouse" "$warehouse-from-parquet"
+rm -rf "$parquet" "$warehouse" "$out"
+mkdir -p "$out"
 
-python3 bench/measure.py "sample $n conversations (csv)" -- \
-  "$bin" sample --quiet --conversations "$n" --seed 1 --weeks 52 --out "$data"
-du -sh "$data"
-python3 bench/measure.py "ingest $n conversations (csv -> parquet warehouse)" -- \
-  "$bin" ingest --quiet --data "$data" --out "$warehouse"
-du -sh "$warehouse"
-python3 bench/measure.py "metrics $n conversations (by lane, weekly)" -- \
-  "$bin" metrics --quiet --data "$warehouse" --by lane --period week --out "$work/scale-metrics-$n.csv"
-python3 bench/measure.py "sql export" -- \
-  "$bin" sql --quiet --dialect duckdb --data "$warehouse" --out "$work/scale-$n.sql"
-rm -rf "$data"
-python3 bench/measure.py "sample $n conversations (parquet)" -- \
+step() {
+  local label="$1"
+  shift
+  python3 bench/measure.py "$label" -- "$@"
+}
+
+step "sample $n conversations (parquet)" \
   "$bin" sample --quiet --conversations "$n" --seed 1 --weeks 52 --format parquet --out "$parquet"
-python3 bench/measure.py "ingest $n conversations (parquet -> parquet warehouse)" -- \
-  "$bin" ingest --quiet --data "$parquet" --out "$warehouse-from-parquet"
-rm -rf "$parquet" "$warehouse-from-parquet"
+du -sh "$parquet"
+step "ingest (parquet -> parquet warehouse)" \
+  "$bin" ingest --quiet --data "$parquet" --out "$warehouse"
+du -sh "$warehouse"
+rm -rf "$parquet"
+step "metrics (the ten, by lane, weekly)" \
+  "$bin" metrics --quiet --data "$warehouse" --out "$out/metrics.csv"
+step "metrics --select all" \
+  "$bin" metrics --quiet --data "$warehouse" --select all --out "$out/metrics-all.csv"
+step "board" \
+  "$bin" board --quiet --data "$warehouse" --out "$out/board.csv"
+step "report" \
+  "$bin" report --quiet --data "$warehouse" --out "$out/reports"
+if [ "${COMPARE:-0}" = 1 ]; then
+  step "metrics --select all, one partition" \
+    "$bin" metrics --quiet --data "$warehouse" --select all --customer-partitions 1 \
+    --out "$out/metrics-all-whole.csv"
+  cmp "$out/metrics-all.csv" "$out/metrics-all-whole.csv" && echo "partitioned = one partition: identical"
+fi

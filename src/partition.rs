@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::dataset::{Dataset, stream};
 use crate::ingest::schema::{CONVERSATION_KEY, Table};
@@ -133,22 +134,25 @@ impl Plan {
                         rows[part as usize].push(row as IdxSize);
                     }
                 }
-                for (index, rows) in rows.into_iter().enumerate() {
-                    if rows.is_empty() {
-                        continue;
-                    }
-                    let part = slice.take(&IdxCa::from_vec("row".into(), rows))?;
-                    let writer = match &mut writers[index] {
-                        Some(writer) => writer,
-                        slot => slot.insert(
-                            ParquetWriter::new(File::create(path(index))?)
-                                .with_compression(ParquetCompression::Lz4Raw)
-                                .batched(slice.schema())?,
-                        ),
-                    };
-                    writer.write_batch(&part)?;
-                }
-                Ok(())
+                // Each partition's rows are gathered and encoded beside the others'.
+                writers
+                    .par_iter_mut()
+                    .zip(rows)
+                    .enumerate()
+                    .filter(|(_, (_, rows))| !rows.is_empty())
+                    .try_for_each(|(index, (slot, rows))| -> Result<()> {
+                        let part = slice.take(&IdxCa::from_vec("row".into(), rows))?;
+                        let writer = match slot {
+                            Some(writer) => writer,
+                            slot => slot.insert(
+                                ParquetWriter::new(File::create(path(index))?)
+                                    .with_compression(ParquetCompression::Lz4Raw)
+                                    .batched(slice.schema())?,
+                            ),
+                        };
+                        writer.write_batch(&part)?;
+                        Ok(())
+                    })
             })
             .with_context(|| format!("splitting the {} table by customer", table.name()))?;
             let mut written = Vec::with_capacity(self.count);
