@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::facts::{self, Facts};
 use crate::metrics::{self, Dimension, Events, Frames, MetricRow, MetricsOptions};
+use crate::period::QuietPeriods;
 use crate::period::{Period, local_date};
 
 /// Everything computed once for a run.
@@ -20,13 +21,45 @@ pub struct Analysis {
     pub thresholds: crate::config::Thresholds,
     /// Lanes of the data the configuration does not name ([`Dataset::unknown_lanes`]).
     pub unknown_lanes: crate::dataset::LaneCounts,
-    pub facts: Facts,
-    /// The facts-layer event frames (window snapshots, template sends, send failures).
-    pub events: Events,
+    pub as_of: i64,
+    /// The periods without a window snapshot ([`crate::period::snapshots_within`]).
+    pub quiet: QuietPeriods,
+    /// Conversations in the facts.
+    pub conversations: usize,
     /// Metric rows in the long format (all periods).
     pub frame: DataFrame,
     pub rows: Vec<MetricRow>,
     pub options: MetricsOptions,
+    conversations_of: Conversations,
+}
+
+/// Where the per-conversation pieces (drill-downs, the board, template sends, the report's
+/// tallies) come from.
+enum Conversations {
+    /// The facts of all conversations, in memory.
+    Whole {
+        facts: Box<Facts>,
+        events: Box<Events>,
+    },
+    /// Partitions of them, computed again for a report period; the bot outcome rows by the
+    /// report's other dimensions were computed with the metrics.
+    Parted {
+        run: crate::partitioned::Run,
+        outcomes: Vec<(Dimension, Vec<MetricRow>)>,
+    },
+}
+
+/// The dimensions of the report's bot outcome tables.
+pub const OUTCOME_DIMENSIONS: [Dimension; 3] =
+    [Dimension::Segment, Dimension::Channel, Dimension::Intent];
+
+/// What a report period shows besides the metric rows ([`Analysis::period_view`]).
+pub struct PeriodView<T> {
+    pub alerts: AlertReport,
+    pub board: Vec<crate::board::BoardRow>,
+    pub templates: Option<Vec<crate::board::TemplateLine>>,
+    /// What the caller took from the facts.
+    pub extra: Option<T>,
 }
 
 impl Analysis {
@@ -38,7 +71,7 @@ impl Analysis {
         options: MetricsOptions,
         public_facts: bool,
     ) -> Result<Analysis> {
-        let (scope, sla) = facts_needed(options, public_facts);
+        let (scope, sla) = metrics::facts_needed(options, public_facts);
         let mut facts =
             facts::compute_scoped(&data, &config, facts::Known::AsOf(as_of), scope, sla)?;
         let events = Events::build(&data, &facts, &config, options)?;
@@ -53,45 +86,165 @@ impl Analysis {
             data,
             config,
             unknown_lanes,
-            facts,
-            events,
+            as_of: facts.as_of,
+            quiet: events.quiet,
+            conversations: facts.frame.height(),
             frame,
             rows,
             options,
+            conversations_of: Conversations::Whole {
+                facts: Box::new(facts),
+                events: Box::new(events),
+            },
         })
+    }
+
+    /// [`Analysis::new`] over the partitions of `plan`, one at a time; with `outcomes`, also the
+    /// bot outcome rows by [`OUTCOME_DIMENSIONS`] (the report's tables).
+    pub fn partitioned(
+        data: Dataset,
+        config: Config,
+        unknown_lanes: crate::dataset::LaneCounts,
+        as_of: Option<i64>,
+        options: MetricsOptions,
+        (plan, outcomes): (crate::partition::Plan, bool),
+        progress: &crate::progress::Progress,
+    ) -> Result<Analysis> {
+        let run = crate::partitioned::Run::new(&data, plan, as_of, options.zone, progress)?;
+        let regrouped: Vec<(Dimension, metrics::Selection)> = match outcomes {
+            true => OUTCOME_DIMENSIONS
+                .iter()
+                .map(|&by| (by, metrics::Selection::Outcomes))
+                .collect(),
+            false => Vec::new(),
+        };
+        let merged = run.metrics(&data, &config, options, &regrouped, progress)?;
+        let rows = metrics::read_rows(&merged.frame)?;
+        let outcomes = merged
+            .regrouped
+            .iter()
+            .map(|(by, frame)| Ok((*by, metrics::read_rows(frame)?)))
+            .collect::<Result<_>>()?;
+        Ok(Analysis {
+            thresholds: metrics::thresholds(&config)?,
+            data,
+            config,
+            unknown_lanes,
+            as_of: run.globals.as_of,
+            quiet: merged.quiet,
+            conversations: merged.conversations,
+            frame: merged.frame,
+            rows,
+            options,
+            conversations_of: Conversations::Parted { run, outcomes },
+        })
+    }
+
+    /// The facts and event frames of all conversations; an error for a partitioned analysis.
+    pub fn whole(&self) -> Result<(&Facts, &Events)> {
+        match &self.conversations_of {
+            Conversations::Whole { facts, events } => Ok((facts, events)),
+            Conversations::Parted { .. } => bail!("the facts were computed in partitions"),
+        }
     }
 
     /// The bot outcome rows of one period by another dimension (the report's outcome tables by
     /// segment, channel and intent).
     pub fn outcome_rows(&self, by: Dimension, period_start: NaiveDate) -> Result<Vec<MetricRow>> {
-        let options = MetricsOptions {
-            by,
-            select: metrics::Selection::Outcomes,
-            ..self.options
+        let rows = match &self.conversations_of {
+            Conversations::Whole { facts, events } => {
+                let options = MetricsOptions {
+                    by,
+                    select: metrics::Selection::Outcomes,
+                    ..self.options
+                };
+                let events = events.regrouped(facts, by)?;
+                let frame = metrics::compute(&Frames::new(facts, &events, &self.config, options))?;
+                metrics::read_rows(&frame)?
+            }
+            Conversations::Parted { outcomes, .. } => outcomes
+                .iter()
+                .find(|(d, _)| *d == by)
+                .map(|(_, rows)| rows.clone())
+                .with_context(|| format!("no bot outcome rows by {}", by.column()))?,
         };
-        let events = self.events.regrouped(&self.facts, by)?;
-        let frame = metrics::compute(&Frames::new(&self.facts, &events, &self.config, options))?;
-        Ok(metrics::read_rows(&frame)?
+        Ok(rows
             .into_iter()
             .filter(|r| r.period_start == period_start)
             .collect())
     }
 
-    pub fn frames(&self) -> Frames<'_> {
-        Frames::new(&self.facts, &self.events, &self.config, self.options)
+    pub fn frames(&self) -> Result<Frames<'_>> {
+        let (facts, events) = self.whole()?;
+        Ok(Frames::new(facts, events, &self.config, self.options))
     }
 
     /// The alerts of one period, with the conversations behind each.
-    pub fn alerts(&self, period_start: NaiveDate) -> Result<AlertReport> {
+    pub fn alerts(
+        &self,
+        period_start: NaiveDate,
+        progress: &crate::progress::Progress,
+    ) -> Result<AlertReport> {
+        let view = self.period_view(period_start, |_| Ok(()), |_, _| {}, progress)?;
+        Ok(view.alerts)
+    }
+
+    /// The alerts of one period with the conversations behind each, the board, the template
+    /// lines of the period and what `extra` takes from the facts (`merge` adds up what it takes
+    /// from partitions of them).
+    pub fn period_view<T>(
+        &self,
+        period_start: NaiveDate,
+        extra: impl Fn(&Facts) -> Result<T>,
+        merge: impl Fn(&mut T, T),
+        progress: &crate::progress::Progress,
+    ) -> Result<PeriodView<T>> {
         let mut alerts =
             alert::evaluate(&self.rows, period_start, self.options.by, &self.thresholds);
-        alert::explain(&self.frames(), &mut alerts)?;
-        Ok(AlertReport {
-            period_start,
-            period: self.options.period,
-            as_of: self.facts.as_of,
-            dimension: self.options.by,
-            alerts,
+        let (zone, period) = (self.options.zone, self.options.period);
+        let window = (
+            crate::period::local_midnight_ms(period_start, zone),
+            crate::period::local_midnight_ms(period.next(period_start), zone),
+        );
+        let (board, templates, extra) = match &self.conversations_of {
+            Conversations::Whole { facts, events } => {
+                alert::explain(&self.frames()?, &mut alerts)?;
+                let board = crate::board::build(facts, &self.config)?;
+                let templates = crate::board::templates(
+                    &self.data,
+                    events.sends.as_ref(),
+                    self.as_of,
+                    window.0,
+                    window.1,
+                )?;
+                (board, templates, Some(extra(facts)?))
+            }
+            Conversations::Parted { run, .. } => {
+                let view = run.period(
+                    &self.data,
+                    &self.config,
+                    self.options,
+                    &alerts,
+                    window,
+                    extra,
+                    merge,
+                    progress,
+                )?;
+                alert::fill(&mut alerts, view.drills)?;
+                (view.board, view.templates, view.extra)
+            }
+        };
+        Ok(PeriodView {
+            alerts: AlertReport {
+                period_start,
+                period: self.options.period,
+                as_of: self.as_of,
+                dimension: self.options.by,
+                alerts,
+            },
+            board,
+            templates,
+            extra,
         })
     }
 
@@ -124,7 +277,7 @@ impl Analysis {
         }
         // The period holding as_of has not ended (at its very first instant, the one before
         // has just ended): either way the answer is the period before it.
-        let current = period.floor(local_date(self.facts.as_of, self.options.zone));
+        let current = period.floor(local_date(self.as_of, self.options.zone));
         let default = period.previous(current);
         if has_data(default) {
             return Ok(Chosen {
@@ -170,31 +323,6 @@ impl Analysis {
         out.reverse();
         out
     }
-}
-
-/// The facts the metrics of `options` read: the governance facts of their scope, and the SLA
-/// facts to the detail they need (all of them with `public_facts`, for a facts table or board
-/// that is output).
-pub fn facts_needed(
-    options: MetricsOptions,
-    public_facts: bool,
-) -> (facts::governance::Scope, Option<facts::sla::Detail>) {
-    let scope = if options.select.includes(metrics::MetricSet::Governance)
-        || options.select.includes(metrics::MetricSet::Text)
-    {
-        facts::governance::Scope::All
-    } else {
-        facts::governance::Scope::Core
-    };
-    let sla = match (
-        options.select.includes(metrics::MetricSet::Sla),
-        public_facts,
-    ) {
-        (false, _) => None,
-        (true, false) => Some(facts::sla::Detail::Counted),
-        (true, true) => Some(facts::sla::Detail::Public),
-    };
-    (scope, sla)
 }
 
 /// The period a report shows, and why, when it is not the plain default.

@@ -390,6 +390,28 @@ pub fn templates(
     Ok(Some(lines.into_values().collect()))
 }
 
+/// The template lines of several partitions of the conversations as one: the same status
+/// history, their sends added up.
+pub fn merge_templates(parts: Vec<Option<Vec<TemplateLine>>>) -> Option<Vec<TemplateLine>> {
+    use std::collections::BTreeMap;
+    let mut out: Option<BTreeMap<String, TemplateLine>> = None;
+    for lines in parts.into_iter().flatten() {
+        let merged = out.get_or_insert_with(BTreeMap::new);
+        for line in lines {
+            match merged.get_mut(&line.name) {
+                Some(seen) => {
+                    seen.sends += line.sends;
+                    seen.blocked += line.blocked;
+                }
+                None => {
+                    merged.insert(line.name.clone(), line);
+                }
+            }
+        }
+    }
+    out.map(|lines| lines.into_values().collect())
+}
+
 /// The board in SQL, for `l2lens sql --board`: CTEs after the facts table's (they read
 /// `routing`, `msg`, `conv` and `facts`), ending with `board`, whose rows and order are
 /// [`build`]'s. The export fills the placeholders (lane limits, tiers, the window, the risk

@@ -1,21 +1,25 @@
-//! The facts, the board and the metrics computed one partition of the conversations at a
-//! time ([`crate::partition`]): memory is bounded by a partition, not by the history, and the
-//! output is the one of a run over all conversations at once, to the last byte.
+//! The facts, the board, the metrics and the report's pieces computed one partition of the
+//! conversations at a time ([`crate::partition`]): memory is bounded by a partition, not by
+//! the history, and the output is the one of a run over all conversations at once, to the last
+//! byte.
 //!
 //! The decisions that need all the data are taken first ([`facts::globals`]); each partition's
 //! metrics are partial states (counts, exact sums, a quantile's values) merged at the end
-//! ([`metrics::merge`]).
+//! ([`metrics::merge`]); drill-downs, board rows and template counts are merged in the order
+//! one run gives them.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use polars::prelude::*;
 
-use crate::board::{self, BoardRow};
+use crate::alert::{self, Alert};
+use crate::board::{self, BoardRow, TemplateLine};
 use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::facts::{self, Facts, Globals, Known};
-use crate::metrics::{self, Events, Frames, MetricsOptions};
+use crate::metrics::{self, Dimension, Events, Frames, MetricsOptions};
 use crate::partition::{Plan, Scratch, Split};
 use crate::period::{QuietPeriods, snapshots_within};
 use crate::progress::Progress;
@@ -24,29 +28,41 @@ use crate::progress::Progress;
 /// window snapshot.
 pub struct Metrics {
     pub frame: DataFrame,
+    /// The rows of the same metrics by each dimension of `regrouped`
+    /// ([`Run::metrics`]).
+    pub regrouped: Vec<(Dimension, DataFrame)>,
     pub quiet: QuietPeriods,
+    /// Conversations in the facts.
+    pub conversations: usize,
 }
 
-/// A run over the partitions of `plan`: the tables split once into a temporary folder, then
+/// What one pass over the partitions gives for a report period ([`Run::period`]).
+pub struct Period<T> {
+    /// The drill-down rows of each alert, merged.
+    pub drills: Vec<DataFrame>,
+    pub board: Vec<BoardRow>,
+    pub templates: Option<Vec<TemplateLine>>,
+    /// What the caller's own function took from each partition's facts, merged.
+    pub extra: Option<T>,
+}
+
+/// A run over the partitions of a plan: the tables split once into a temporary folder, then
 /// one partition at a time.
-pub struct Run<'a> {
-    pub data: &'a Dataset,
-    pub config: &'a Config,
-    pub plan: &'a Plan,
+pub struct Run {
+    pub plan: Plan,
     pub globals: Globals,
     split: Split,
     scratch: Scratch,
 }
 
-impl<'a> Run<'a> {
+impl Run {
     pub fn new(
-        data: &'a Dataset,
-        config: &'a Config,
-        plan: &'a Plan,
+        data: &Dataset,
+        plan: Plan,
         as_of: Option<i64>,
         zone: crate::period::Zone,
         progress: &Progress,
-    ) -> Result<Run<'a>> {
+    ) -> Result<Run> {
         let globals = facts::globals(data, as_of, zone)?;
         let scratch = Scratch::new("partitions")?;
         let step = progress.step(&format!(
@@ -56,8 +72,6 @@ impl<'a> Run<'a> {
         let split = plan.split(data, &scratch)?;
         step.finish_and_clear();
         Ok(Run {
-            data,
-            config,
             plan,
             globals,
             split,
@@ -68,8 +82,9 @@ impl<'a> Run<'a> {
     /// Calls `f` with the facts of each partition in turn.
     fn each<T>(
         &self,
-        scope: facts::governance::Scope,
-        sla: Option<facts::sla::Detail>,
+        data: &Dataset,
+        config: &Config,
+        (scope, sla): (facts::governance::Scope, Option<facts::sla::Detail>),
         progress: &Progress,
         mut f: impl FnMut(usize, &Dataset, Facts) -> Result<T>,
     ) -> Result<Vec<T>> {
@@ -77,49 +92,72 @@ impl<'a> Run<'a> {
         let mut out = Vec::with_capacity(count);
         for index in 0..count {
             let step = progress.step(&format!("partition {} of {count}", index + 1));
-            let data = self.split.part(self.data, index)?;
-            let facts = facts::compute_scoped(
-                &data,
-                self.config,
-                Known::Partition(&self.globals),
-                scope,
-                sla,
-            )
-            .with_context(|| format!("partition {} of {count}", index + 1))?;
-            out.push(f(index, &data, facts)?);
+            let part = self.split.part(data, index)?;
+            let facts =
+                facts::compute_scoped(&part, config, Known::Partition(&self.globals), scope, sla)
+                    .with_context(|| format!("partition {} of {count}", index + 1))?;
+            out.push(f(index, &part, facts)?);
             step.finish_and_clear();
         }
         Ok(out)
     }
 
-    /// The metrics of `options`, as [`crate::analysis::Analysis`] computes them. The values
-    /// behind each quantile (one per conversation) wait on disk, one file per metric and
-    /// partition, and are merged one metric at a time.
-    pub fn metrics(&self, options: MetricsOptions, progress: &Progress) -> Result<Metrics> {
-        let (scope, sla) = crate::analysis::facts_needed(options, false);
+    /// The metrics of `options`, as one run over all conversations computes them, and the same
+    /// metrics of `regrouped` with the conversations grouped by each of its dimensions (the
+    /// report's bot outcomes). The values behind each quantile (one per row of its cohort)
+    /// wait on disk, one file per metric and partition, and are merged one metric at a time.
+    pub fn metrics(
+        &self,
+        data: &Dataset,
+        config: &Config,
+        options: MetricsOptions,
+        regrouped: &[(Dimension, metrics::Selection)],
+        progress: &Progress,
+    ) -> Result<Metrics> {
         let mut spans = Vec::new();
         let mut quantiles = BTreeSet::new();
-        let counted = self.each(scope, sla, progress, |index, data, mut facts| {
-            let events = Events::build(data, &facts, self.config, options)?;
+        let mut conversations = 0;
+        let views = std::iter::once(options)
+            .chain(regrouped.iter().map(|&(by, select)| MetricsOptions {
+                by,
+                select,
+                ..options
+            }))
+            .collect::<Vec<_>>();
+        let needed = metrics::facts_needed(options, false);
+        let counted = self.each(data, config, needed, progress, |index, part, mut facts| {
+            let events = Events::build(part, &facts, config, options)?;
             facts.customer_messages = facts::CustomerMessages::default();
             facts.assignments = DataFrame::default();
             spans.extend_from_slice(&events.spans);
-            let partial =
-                metrics::compute_partial(&Frames::new(&facts, &events, self.config, options))?;
-            let (counted, mut valued) = metrics::split_quantiles(partial)?;
-            for (metric, frame) in valued.iter_mut() {
-                let path = self.values_path(metric, index);
-                crate::warehouse::write_parquet(&path, frame)?;
-                quantiles.insert(metric.clone());
+            conversations += facts.frame.height();
+            let mut counted = Vec::with_capacity(views.len());
+            for (view, &view_options) in views.iter().enumerate() {
+                let events = match view {
+                    0 => events.clone(),
+                    _ => events.regrouped(&facts, view_options.by)?,
+                };
+                let frames = Frames::new(&facts, &events, config, view_options);
+                let (rows, valued) = metrics::split_quantiles(metrics::compute_partial(&frames)?)?;
+                for (metric, mut frame) in valued {
+                    let path = self.values_path(view, &metric, index);
+                    crate::warehouse::write_parquet(&path, &mut frame)?;
+                    quantiles.insert((view, metric));
+                }
+                counted.push(rows);
             }
             Ok(counted)
         })?;
         let step = progress.step("merging the partitions' metrics");
-        let mut frames = vec![metrics::merge(&stack(counted)?, options.by)?];
-        for metric in &quantiles {
+        let mut merged: Vec<Vec<DataFrame>> = Vec::with_capacity(views.len());
+        for (view, view_options) in views.iter().enumerate() {
+            let states = counted.iter().map(|c| c[view].clone()).collect();
+            merged.push(vec![metrics::merge(&stack(states)?, view_options.by)?]);
+        }
+        for (view, metric) in &quantiles {
             let mut parts = Vec::new();
             for index in 0..self.plan.count() {
-                let path = self.values_path(metric, index);
+                let path = self.values_path(*view, metric, index);
                 if path.is_file() {
                     parts.push(
                         LazyFrame::scan_parquet(
@@ -128,36 +166,96 @@ impl<'a> Run<'a> {
                         )?
                         .collect()?,
                     );
+                    std::fs::remove_file(&path)?;
                 }
             }
-            frames.push(metrics::merge(&stack(parts)?, options.by)?);
+            merged[*view].push(metrics::merge(&stack(parts)?, views[*view].by)?);
         }
-        let frame = metrics::sorted(stack(frames)?, options.by)?;
+        let mut frames = merged
+            .into_iter()
+            .zip(&views)
+            .map(|(frames, view)| metrics::sorted(stack(frames)?, view.by));
+        let frame = frames.next().expect("the main view")?;
+        let regrouped = regrouped
+            .iter()
+            .map(|(by, _)| *by)
+            .zip(frames)
+            .map(|(by, frame)| Ok((by, frame?)))
+            .collect::<Result<_>>()?;
         step.finish_and_clear();
         let g = &self.globals;
         let quiet =
             snapshots_within(&mut spans, &g.active, g.as_of, options.period, options.zone).quiet;
-        Ok(Metrics { frame, quiet })
+        Ok(Metrics {
+            frame,
+            regrouped,
+            quiet,
+            conversations,
+        })
     }
 
-    fn values_path(&self, metric: &str, index: usize) -> std::path::PathBuf {
+    fn values_path(&self, view: usize, metric: &str, index: usize) -> PathBuf {
         self.scratch
             .path
-            .join(format!("values-{metric}-{index}.parquet"))
+            .join(format!("values-{view}-{metric}-{index}.parquet"))
+    }
+
+    /// The pieces of a report period `[from, to)` (UTC ms): the drill-down rows of `alerts`,
+    /// the board, the template lines and what `extra` takes from each partition's facts,
+    /// merged by `merge`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn period<T>(
+        &self,
+        data: &Dataset,
+        config: &Config,
+        options: MetricsOptions,
+        alerts: &[Alert],
+        (from, to): (i64, i64),
+        extra: impl Fn(&Facts) -> Result<T>,
+        merge: impl Fn(&mut T, T),
+        progress: &Progress,
+    ) -> Result<Period<T>> {
+        let needed = metrics::facts_needed(options, false);
+        let parts = self.each(data, config, needed, progress, |_, part, facts| {
+            let events = Events::build(part, &facts, config, options)?;
+            let drills = alert::drills(&Frames::new(&facts, &events, config, options), alerts)?;
+            let board = board::build(&facts, config)?;
+            let templates = board::templates(part, events.sends.as_ref(), facts.as_of, from, to)?;
+            Ok((drills, board, templates, extra(&facts)?))
+        })?;
+        let mut drills = Vec::with_capacity(parts.len());
+        let mut rows = Vec::new();
+        let mut templates = Vec::with_capacity(parts.len());
+        let mut merged: Option<T> = None;
+        for (d, b, t, e) in parts {
+            drills.push(d);
+            rows.extend(b);
+            templates.push(t);
+            match &mut merged {
+                Some(m) => merge(m, e),
+                None => merged = Some(e),
+            }
+        }
+        board::sort(&mut rows);
+        Ok(Period {
+            drills: alert::merge_drills(drills)?,
+            board: rows,
+            templates: board::merge_templates(templates),
+            extra: merged,
+        })
     }
 
     /// The facts table through `public` (which keeps `key`), in key order.
     pub fn facts(
         &self,
+        data: &Dataset,
+        config: &Config,
         progress: &Progress,
         public: impl Fn(&DataFrame) -> Result<DataFrame>,
     ) -> Result<DataFrame> {
-        let parts = self.each(
-            facts::governance::Scope::All,
-            Some(facts::sla::Detail::Public),
-            progress,
-            |_, _, facts| public(&facts.frame),
-        )?;
+        let parts = self.each(data, config, public_facts(), progress, |_, _, facts| {
+            public(&facts.frame)
+        })?;
         let mut frame = concat(
             parts.into_iter().map(IntoLazy::lazy).collect::<Vec<_>>(),
             UnionArgs::default(),
@@ -169,17 +267,27 @@ impl<'a> Run<'a> {
     }
 
     /// The board rows, in the board's order.
-    pub fn board(&self, progress: &Progress) -> Result<Vec<BoardRow>> {
-        let parts = self.each(
-            facts::governance::Scope::All,
-            Some(facts::sla::Detail::Public),
-            progress,
-            |_, _, facts| board::build(&facts, self.config),
-        )?;
+    pub fn board(
+        &self,
+        data: &Dataset,
+        config: &Config,
+        progress: &Progress,
+    ) -> Result<Vec<BoardRow>> {
+        let parts = self.each(data, config, public_facts(), progress, |_, _, facts| {
+            board::build(&facts, config)
+        })?;
         let mut rows: Vec<BoardRow> = parts.into_iter().flatten().collect();
         board::sort(&mut rows);
         Ok(rows)
     }
+}
+
+/// Every fact, as the facts table and the board have them.
+fn public_facts() -> (facts::governance::Scope, Option<facts::sla::Detail>) {
+    (
+        facts::governance::Scope::All,
+        Some(facts::sla::Detail::Public),
+    )
 }
 
 /// The frames one under the other (no rows: an empty frame).

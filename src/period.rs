@@ -194,8 +194,11 @@ pub struct Snapshots {
     pub quiet: QuietPeriods,
     /// The spans merged (sorted, apart, ended at `as_of`): those of several runs over parts
     /// of the threads, merged again, give the quiet periods of all of them.
-    pub spans: Vec<(i64, i64)>,
+    pub spans: Spans,
 }
+
+/// Spans of time `[from, to)` in UTC ms.
+pub type Spans = Vec<(i64, i64)>;
 
 /// Periods inside the open threads' spans in which no conversation opened or closed (and that
 /// do not hold `as_of`): no window-risk snapshot is taken in them.

@@ -191,22 +191,71 @@ pub fn evaluate(
 
 /// Fills in the conversations behind each alert (up to [`MAX_CONVERSATIONS`], worst first).
 pub fn explain(ctx: &Frames<'_>, alerts: &mut [Alert]) -> Result<()> {
-    for alert in alerts.iter_mut() {
-        let Some(family) = metrics::family_of(alert.metric.id()) else {
-            continue;
-        };
-        let query = DrillQuery {
-            metric: alert.metric,
-            period_start: alert.period_start,
-            group: alert.group.clone(),
-            value: alert.value,
-            condition: alert.condition,
-        };
-        let frame = (family.drill)(ctx, &query)?
-            .limit(MAX_CONVERSATIONS as IdxSize)
-            .collect()
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("listing the conversations behind {}", alert.metric))?;
+    let frames = drills(ctx, alerts)?;
+    fill(alerts, frames)
+}
+
+/// The drill-down rows behind each alert (up to [`MAX_CONVERSATIONS`], worst first): of all
+/// conversations, or of one partition of them ([`merge_drills`] merges those).
+pub fn drills(ctx: &Frames<'_>, alerts: &[Alert]) -> Result<Vec<DataFrame>> {
+    alerts
+        .iter()
+        .map(|alert| {
+            let Some(family) = metrics::family_of(alert.metric.id()) else {
+                return Ok(metrics::empty_drill().collect()?);
+            };
+            let query = DrillQuery {
+                metric: alert.metric,
+                period_start: alert.period_start,
+                group: alert.group.clone(),
+                value: alert.value,
+                condition: alert.condition,
+            };
+            (family.drill)(ctx, &query)?
+                .limit(MAX_CONVERSATIONS as IdxSize)
+                .collect()
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("listing the conversations behind {}", alert.metric))
+        })
+        .collect()
+}
+
+/// The drill-down rows of each alert over partitions of the conversations (`parts`: each
+/// partition's [`drills`]), as one run over all of them lists them.
+pub fn merge_drills(parts: Vec<Vec<DataFrame>>) -> Result<Vec<DataFrame>> {
+    let mut merged: Vec<Option<DataFrame>> = Vec::new();
+    for part in parts {
+        merged.resize(merged.len().max(part.len()), None);
+        for (slot, frame) in merged.iter_mut().zip(part) {
+            match slot {
+                Some(all) => {
+                    all.vstack_mut_owned(frame)?;
+                }
+                None => *slot = Some(frame),
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|frame| {
+            Ok(frame
+                .unwrap_or_default()
+                .lazy()
+                .sort(
+                    [metrics::DRILL_RANK, "key"],
+                    SortMultipleOptions::default()
+                        .with_order_descending_multi([true, false])
+                        .with_nulls_last(true),
+                )
+                .limit(MAX_CONVERSATIONS as IdxSize)
+                .collect()?)
+        })
+        .collect()
+}
+
+/// Fills in each alert's conversations from its drill-down rows.
+pub fn fill(alerts: &mut [Alert], frames: Vec<DataFrame>) -> Result<()> {
+    for (alert, frame) in alerts.iter_mut().zip(frames) {
         alert.drill = drill_rows(&frame)?;
         alert.conversations = alert
             .drill

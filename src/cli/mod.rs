@@ -298,6 +298,11 @@ pub struct AnalysisArgs {
     /// Grouping dimension.
     #[arg(long, value_enum, default_value_t = Dimension::Lane)]
     pub by: Dimension,
+    /// Compute the conversations in N partitions by customer, one after the other: memory is
+    /// bounded by a partition instead of the whole history, and the output is the same.
+    /// Default: one partition per 2.5 million conversations.
+    #[arg(long, value_name = "N")]
+    pub customer_partitions: Option<usize>,
 }
 
 /// The analysis and the one period to report; shared by alerts, report and run.
@@ -524,9 +529,4 @@ pub struct MetricsArgs {
     /// List every metric (name, definition, cohort, unit, default thresholds) and exit.
     #[arg(long)]
     pub list: bool,
-    /// Compute the conversations in N partitions by customer, one after the other: memory is
-    /// bounded by a partition instead of the whole history, and the output is the same.
-    /// Default: one partition per 2.5 million conversations.
-    #[arg(long, value_name = "N")]
-    pub customer_partitions: Option<usize>,
 }

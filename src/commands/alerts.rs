@@ -14,7 +14,7 @@ pub(crate) fn run(args: &AlertsArgs, progress: &Progress) -> Result<Status> {
         &args.data,
         &args.period.analysis,
         Selection::All,
-        false,
+        super::Purpose::Metrics,
         progress,
     )?;
     let chosen = analysis.report_period(args.period.week.as_deref(), args.period.period_start)?;
@@ -22,7 +22,7 @@ pub(crate) fn run(args: &AlertsArgs, progress: &Progress) -> Result<Status> {
         progress.say(format!("note: {note}"));
     }
     let period_start = chosen.start;
-    let alerts = analysis.alerts(period_start)?;
+    let alerts = analysis.alerts(period_start, progress)?;
     let mut json = serde_json::to_vec_pretty(&alerts)?;
     json.push(b'\n');
     Target::from_arg(args.out.as_deref()).write(&json)?;

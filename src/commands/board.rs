@@ -24,8 +24,8 @@ pub(crate) fn run(args: &BoardArgs, progress: &Progress) -> Result<Status> {
         Some(plan) => {
             // The board's instants are in UTC: partitions need no zone but for the snapshots.
             let zone = crate::period::Zone::UTC;
-            let run = crate::partitioned::Run::new(&data, &config, &plan, as_of, zone, progress)?;
-            (run.board(progress)?, run.globals.as_of)
+            let run = crate::partitioned::Run::new(&data, plan, as_of, zone, progress)?;
+            (run.board(&data, &config, progress)?, run.globals.as_of)
         }
     };
     let filter = Filter {

@@ -29,10 +29,9 @@ pub(crate) fn run(args: &FactsArgs, progress: &Progress) -> Result<Status> {
             (frame, facts.as_of)
         }
         Some(plan) => {
-            let run =
-                crate::partitioned::Run::new(&data, &config, &plan, as_of, args.tz, progress)?;
+            let run = crate::partitioned::Run::new(&data, plan, as_of, args.tz, progress)?;
             // Each partition's rows keep their key, for the order of one run.
-            let frame = run.facts(progress, |frame| {
+            let frame = run.facts(&data, &config, progress, |frame| {
                 let mut out = public(frame)?;
                 out.with_column(frame.column("key")?.clone())?;
                 Ok(out)

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use anyhow::{Context, Result};
 
-use super::analyse_metrics;
+use super::analyse;
 use crate::Status;
 use crate::cli::{MetricsArgs, MetricsFormat};
 use crate::metrics;
@@ -30,13 +30,14 @@ pub(crate) fn run(args: &MetricsArgs, progress: &Progress) -> Result<Status> {
             anyhow::bail!("--format markdown prints the metric list: use it with --list")
         }
     };
-    let mut rows = analyse_metrics(
+    let mut rows = analyse(
         &args.data,
         &args.analysis,
         args.select,
-        args.customer_partitions,
+        super::Purpose::Metrics,
         progress,
-    )?;
+    )?
+    .frame;
     match (&args.out, args.partition) {
         (Some(dir), true) => {
             let parts = crate::query::write_partitioned(

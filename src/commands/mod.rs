@@ -246,14 +246,24 @@ pub(crate) fn parse_as_of(text: Option<&str>) -> Result<Option<i64>> {
     .transpose()
 }
 
-/// Loads the data and computes facts and metrics as the analysis options say; with
-/// `public_facts`, every public column of the facts table (for `query`), else the columns the
-/// metrics and the board read.
+/// What an analysis is for: it decides whether the facts may be computed in partitions and
+/// which rows besides the metrics are computed with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// `metrics` and `alerts`: the metric rows (and alerts).
+    Metrics,
+    /// `report` and `run`: the metric rows and the bot outcome rows by segment, channel and
+    /// intent.
+    Report,
+    /// `query`: the public facts table of all conversations at once.
+    Query,
+}
+
 pub(crate) fn analyse(
     data: &DataArgs,
     analysis: &crate::cli::AnalysisArgs,
     select: crate::metrics::Selection,
-    public_facts: bool,
+    purpose: Purpose,
     progress: &Progress,
 ) -> Result<crate::analysis::Analysis> {
     let options = crate::metrics::MetricsOptions {
@@ -264,17 +274,41 @@ pub(crate) fn analyse(
     };
     let as_of = parse_as_of(analysis.as_of.as_deref())?;
     let (config, dataset, unknown_lanes) = load_data(data, progress)?;
-    let step = progress.step("computing facts and metrics");
-    let analysis = crate::analysis::Analysis::new(
-        dataset,
-        config,
-        unknown_lanes,
-        as_of,
-        options,
-        public_facts,
-    )?;
-    step.finish_and_clear();
-    if let Some(line) = analysis.events.quiet.line(options.period) {
+    let plan = match purpose {
+        Purpose::Query => match analysis.customer_partitions {
+            Some(n) if n > 1 => anyhow::bail!(
+                "--customer-partitions {n}: `l2lens query` reads the facts of all conversations \
+                 at once; leave the option out"
+            ),
+            _ => None,
+        },
+        _ => partition_plan(&dataset, analysis.customer_partitions)?,
+    };
+    let analysis = match plan {
+        None => {
+            let step = progress.step("computing facts and metrics");
+            let analysis = crate::analysis::Analysis::new(
+                dataset,
+                config,
+                unknown_lanes,
+                as_of,
+                options,
+                purpose == Purpose::Query,
+            )?;
+            step.finish_and_clear();
+            analysis
+        }
+        Some(plan) => crate::analysis::Analysis::partitioned(
+            dataset,
+            config,
+            unknown_lanes,
+            as_of,
+            options,
+            (plan, purpose == Purpose::Report),
+            progress,
+        )?,
+    };
+    if let Some(line) = analysis.quiet.line(options.period) {
         progress.say(format!("warning: {line}"));
     }
     Ok(analysis)
@@ -297,56 +331,6 @@ pub(crate) fn partition_plan(
         1 => None,
         count => Some(partition::Plan::of(data, count)?),
     })
-}
-
-/// The metric rows of `select`, computed over partitions of the conversations when the data
-/// needs them ([`partition_plan`]).
-pub(crate) fn analyse_metrics(
-    data: &DataArgs,
-    analysis: &crate::cli::AnalysisArgs,
-    select: crate::metrics::Selection,
-    partitions: Option<usize>,
-    progress: &Progress,
-) -> Result<polars::prelude::DataFrame> {
-    let options = crate::metrics::MetricsOptions {
-        period: analysis.period,
-        zone: analysis.tz,
-        by: analysis.by,
-        select,
-    };
-    let as_of = parse_as_of(analysis.as_of.as_deref())?;
-    let (config, dataset, unknown_lanes) = load_data(data, progress)?;
-    let (frame, quiet) = match partition_plan(&dataset, partitions)? {
-        None => {
-            let step = progress.step("computing facts and metrics");
-            let analysis = crate::analysis::Analysis::new(
-                dataset,
-                config,
-                unknown_lanes,
-                as_of,
-                options,
-                false,
-            )?;
-            step.finish_and_clear();
-            (analysis.frame, analysis.events.quiet)
-        }
-        Some(plan) => {
-            let run = crate::partitioned::Run::new(
-                &dataset,
-                &config,
-                &plan,
-                as_of,
-                options.zone,
-                progress,
-            )?;
-            let metrics = run.metrics(options, progress)?;
-            (metrics.frame, metrics.quiet)
-        }
-    };
-    if let Some(line) = quiet.line(options.period) {
-        progress.say(format!("warning: {line}"));
-    }
-    Ok(frame)
 }
 
 /// The caption of the bot outcomes table.
@@ -385,15 +369,18 @@ pub(crate) fn report_period(
     }
     let period_start = chosen.start;
     let step = progress.step("evaluating alerts and rendering the report");
-    let alerts = analysis.alerts(period_start)?;
-    let board = crate::board::build(&analysis.facts, &analysis.config)?;
     let (zone, period) = (analysis.options.zone, analysis.options.period);
-    let templates = crate::board::templates(
-        &analysis.data,
-        analysis.events.sends.as_ref(),
-        analysis.facts.as_of,
-        crate::period::local_midnight_ms(period_start, zone),
-        crate::period::local_midnight_ms(period.next(period_start), zone),
+    let view = (period, zone, analysis.options.by);
+    let crate::analysis::PeriodView {
+        alerts,
+        board,
+        templates,
+        extra: tally,
+    } = analysis.period_view(
+        period_start,
+        |facts| crate::report::whatsapp::Tally::of(facts, &analysis.config, period_start, view),
+        crate::report::whatsapp::Tally::merge,
+        progress,
     )?;
     // What the data lacks for a metric, from each family's data needs.
     let mut governance_notes = Vec::new();
@@ -406,16 +393,15 @@ pub(crate) fn report_period(
             _ => core_notes.push(missing),
         }
     }
-    let mut whatsapp = crate::report::whatsapp::lines(
-        &analysis.facts,
+    let mut whatsapp = crate::report::whatsapp::lines_of(
+        &tally.unwrap_or_default(),
         &analysis.config,
         &analysis.data.summary,
         &analysis.data.quarantine,
         &analysis.rows,
         period_start,
-        (period, zone, analysis.options.by),
-    )?;
-    let quiet = analysis.events.quiet.line(analysis.options.period);
+    );
+    let quiet = analysis.quiet.line(analysis.options.period);
     for line in reserved_owners_line(&reserved_assignees(&analysis.data)?)
         .into_iter()
         .chain(quiet)
@@ -433,7 +419,7 @@ pub(crate) fn report_period(
         alerts: &alerts,
         thresholds: &analysis.thresholds,
         by: analysis.options.by,
-        conversations: analysis.facts.frame.height(),
+        conversations: analysis.conversations,
         rows_quarantined: analysis.data.summary.rows_quarantined(),
         quarantine: &analysis.data.quarantine,
         unknown_lanes: analysis.unknown_lanes.clone(),
@@ -447,14 +433,10 @@ pub(crate) fn report_period(
         business_time: analysis.config.business_hours.is_some(),
         sla: analysis.config.sla.is_some(),
         outcome_notes: outcome_notes(&analysis.config.outcomes),
-        outcomes: [
-            crate::metrics::Dimension::Segment,
-            crate::metrics::Dimension::Channel,
-            crate::metrics::Dimension::Intent,
-        ]
-        .into_iter()
-        .map(|by| Ok((by, analysis.outcome_rows(by, period_start)?)))
-        .collect::<Result<_>>()?,
+        outcomes: crate::analysis::OUTCOME_DIMENSIONS
+            .into_iter()
+            .map(|by| Ok((by, analysis.outcome_rows(by, period_start)?)))
+            .collect::<Result<_>>()?,
         period_note: chosen.note.clone(),
     };
     let files = crate::report::build(&input)?;

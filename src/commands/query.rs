@@ -20,7 +20,13 @@ pub(crate) fn run(args: &QueryArgs, progress: &Progress) -> Result<Status> {
         (None, Some(sql)) => (sql.clone(), "--sql".to_owned()),
         (None, None) => anyhow::bail!("give a query file or --sql \"SELECT …\""),
     };
-    let analysis = analyse(&args.data, &args.analysis, Selection::All, true, progress)?;
+    let analysis = analyse(
+        &args.data,
+        &args.analysis,
+        Selection::All,
+        super::Purpose::Query,
+        progress,
+    )?;
     let mut result = query::run(&analysis, &sql, &source)?;
     let target = Target::from_arg(args.out.as_deref());
     // An aligned table unless a format is named or the file's extension names one.

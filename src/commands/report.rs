@@ -13,7 +13,7 @@ pub(crate) fn run(args: &ReportArgs, progress: &Progress) -> Result<Status> {
         &args.data,
         &args.period.analysis,
         Selection::All,
-        false,
+        super::Purpose::Report,
         progress,
     )?;
     let (alerts, dir) = report_period(

@@ -14,7 +14,7 @@ pub(crate) fn run(args: &RunArgs, progress: &Progress) -> Result<Status> {
         &args.report.data,
         &args.report.period.analysis,
         Selection::All,
-        false,
+        super::Purpose::Report,
         progress,
     )?;
     if !analysis.data.from_warehouse {

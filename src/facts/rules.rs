@@ -76,7 +76,9 @@ pub fn hours_silent(at: Expr) -> Expr {
             .is_null()
             .and(col("last_customer_at").is_not_null()),
     )
-    .then(silence_ms(at) / lit(crate::time::MS_PER_HOUR as f64))
+    // Times the reciprocal, as polars divides a column by a number: the same bits for one row
+    // as for many.
+    .then(silence_ms(at) * lit(1.0 / crate::time::MS_PER_HOUR as f64))
     .otherwise(lit(NULL).cast(DataType::Float64))
 }
 

@@ -19,7 +19,7 @@ use polars::prelude::*;
 
 use super::{Facts, lane_or_fallback, walk};
 use crate::ingest::schema::CONVERSATION_KEY;
-use crate::period::{Period, QuietPeriods, Snapshots, Zone, snapshots_within};
+use crate::period::{Period, QuietPeriods, Snapshots, Spans, Zone, snapshots_within};
 
 /// One row per thread open at a snapshot: `key`, `period_start` (Date), `s` (the snapshot,
 /// Int64 ms), `last_customer_at` (at `s`), `lane_at_snapshot`, `silence` (ms, as Float64),
@@ -37,7 +37,7 @@ pub fn window(
     period: Period,
     zone: Zone,
     owners: Option<&crate::config::Config>,
-) -> Result<(LazyFrame, QuietPeriods, Vec<(i64, i64)>)> {
+) -> Result<(LazyFrame, QuietPeriods, Spans)> {
     let (mut pairs, rows, quiet, spans) = pairs(facts, period, zone)?;
     if let Some(config) = owners {
         let owner = owners_at(facts, &pairs, &rows, config)?;
@@ -168,7 +168,7 @@ fn pairs(
     facts: &Facts,
     period: Period,
     zone: Zone,
-) -> Result<(DataFrame, Vec<IdxSize>, QuietPeriods, Vec<(i64, i64)>)> {
+) -> Result<(DataFrame, Vec<IdxSize>, QuietPeriods, Spans)> {
     let frame = &facts.frame;
     let keys = frame.column("key")?.u32()?;
     let channels = frame.column("channel")?.str()?;

@@ -86,6 +86,21 @@ pub struct CostNotes {
     pub business_agent: u64,
 }
 
+impl CostNotes {
+    /// Adds the notes of other conversations.
+    pub fn merge(&mut self, other: CostNotes) {
+        for (key, n) in other.unpriced {
+            *self.unpriced.entry(key).or_default() += n;
+        }
+        self.cbp_messages += other.cbp_messages;
+        self.unknown_conversations += other.unknown_conversations;
+        self.star_market += other.star_market;
+        self.ignored_billable += other.ignored_billable;
+        self.echoes += other.echoes;
+        self.business_agent += other.business_agent;
+    }
+}
+
 /// The cost facts: `billed_messages` and `cost` per conversation (in the facts' row order), the
 /// billable messages (`key`, `at`, `price`) for the report's spend per group, and the notes.
 pub struct Cost {

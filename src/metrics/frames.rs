@@ -6,7 +6,9 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::aggregate::{self, Agg};
-use super::{ALL, DRILL_COLUMNS, Dimension, DrillQuery, MetricsOptions, UNKNOWN, epoch};
+use super::{
+    ALL, DRILL_COLUMNS, DRILL_RANK, Dimension, DrillQuery, MetricsOptions, UNKNOWN, epoch,
+};
 use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::facts::Facts;
@@ -21,7 +23,7 @@ pub struct Events {
     /// The periods without a window snapshot ([`crate::period::snapshots_within`]).
     pub quiet: crate::period::QuietPeriods,
     /// The open threads' spans, merged ([`crate::period::Snapshots::spans`]).
-    pub spans: Vec<(i64, i64)>,
+    pub spans: crate::period::Spans,
     /// [`crate::facts::sends::template_sends`]; `None` without a templates table, or when the
     /// selection has no governance check.
     pub sends: Option<LazyFrame>,
@@ -298,12 +300,18 @@ impl<'a> Frames<'a> {
             frame = frame.filter(col("group").eq(lit(q.group.clone())));
         }
         let silent = crate::facts::hours_silent(lit(self.as_of));
+        let rank = if ascending {
+            -col("worst").cast(DataType::Float64)
+        } else {
+            col("worst").cast(DataType::Float64)
+        };
         frame
             .with_columns([
                 worst.alias("worst"),
                 silent.alias("hours_silent"),
                 lit(NULL).cast(DataType::String).alias("detail"),
             ])
+            .with_column(rank.alias(DRILL_RANK))
             .sort_by_exprs(
                 [col("worst"), col("key")],
                 SortMultipleOptions::default()
@@ -333,14 +341,18 @@ impl<'a> Frames<'a> {
         if q.group != ALL {
             frame = frame.filter(col("group").eq(lit(q.group.clone())));
         }
-        let mut firsts: Vec<Expr> = DRILL_COLUMNS.iter().map(|c| col(*c).first()).collect();
-        firsts.push(col("worst").first());
+        let firsts: Vec<Expr> = DRILL_COLUMNS
+            .iter()
+            .filter(|c| **c != "key")
+            .map(|c| col(*c).first())
+            .collect();
         frame
             .with_columns([
                 worst.alias("worst"),
                 detail.alias("detail"),
                 crate::facts::hours_silent(lit(self.as_of)).alias("hours_silent"),
             ])
+            .with_column(col("worst").cast(DataType::Float64).alias(DRILL_RANK))
             .sort_by_exprs(
                 [col("worst"), col("key")],
                 SortMultipleOptions::default()

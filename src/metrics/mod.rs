@@ -52,6 +52,7 @@ pub use crate::ingest::schema::Table;
 pub use crate::period::{self, Period, Zone};
 pub use crate::units::{Unit, human};
 pub use aggregate::{Agg, aggregate, mean, median, p90, ratio, share, sum};
+pub use exact_sum::ExactSum;
 pub use frames::{Events, Frames};
 pub use window_violations::OUTSIDE_WINDOW;
 
@@ -251,7 +252,14 @@ pub const DRILL_COLUMNS: &[&str] = &[
     "hours_silent",
     "opened_at",
     "detail",
+    DRILL_RANK,
+    "key",
 ];
+
+/// A drill-down row's place: its `worst` value (negated where the least is the worst), so that
+/// the rows are in order by this, descending with nulls last, then by conversation `key`. Rows
+/// of several partitions of the conversations sorted so are in the order of one run.
+pub const DRILL_RANK: &str = "drill_rank";
 
 pub fn family_of(metric: &str) -> Option<&'static Family> {
     REGISTRY
@@ -564,6 +572,8 @@ pub fn empty_drill() -> LazyFrame {
         "hours_silent" => Vec::<f64>::new(),
         "opened_at" => Vec::<i64>::new(),
         "detail" => Vec::<String>::new(),
+        DRILL_RANK => Vec::<f64>::new(),
+        "key" => Vec::<u32>::new(),
     )
     .expect("a fixed schema")
     .lazy()
@@ -583,6 +593,31 @@ pub fn compute(ctx: &Frames<'_>) -> Result<DataFrame> {
         .map_err(anyhow::Error::from)
         .context("computing the metrics")?;
     Ok(rows)
+}
+
+/// The facts the metrics of `options` read: the governance facts of their scope, and the SLA
+/// facts to the detail they need (all of them with `public_facts`, for a facts table or board
+/// that is output).
+pub fn facts_needed(
+    options: MetricsOptions,
+    public_facts: bool,
+) -> (
+    crate::facts::governance::Scope,
+    Option<crate::facts::sla::Detail>,
+) {
+    let scope = if options.select.includes(MetricSet::Governance)
+        || options.select.includes(MetricSet::Text)
+    {
+        crate::facts::governance::Scope::All
+    } else {
+        crate::facts::governance::Scope::Core
+    };
+    let sla = match (options.select.includes(MetricSet::Sla), public_facts) {
+        (false, _) => None,
+        (true, false) => Some(crate::facts::sla::Detail::Counted),
+        (true, true) => Some(crate::facts::sla::Detail::Public),
+    };
+    (scope, sla)
 }
 
 /// The rows of every selected family (the metric rows, or the partial states of

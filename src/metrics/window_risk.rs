@@ -105,8 +105,11 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
         )
         .with_columns([
             col("lane_at_snapshot").alias("lane"),
-            (col("silence") / lit(MS_PER_HOUR as f64)).alias("hours_silent"),
+            (col("silence") * lit(1.0 / MS_PER_HOUR as f64)).alias("hours_silent"),
             lit(NULL).cast(DataType::String).alias("detail"),
+            col("silence")
+                .cast(DataType::Float64)
+                .alias(super::DRILL_RANK),
         ])
         .select(DRILL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))
 }

@@ -35,9 +35,10 @@ mod guard;
 /// The facts as analysts see them: public columns plus ready-made period and duration
 /// columns.
 pub fn facts_view(analysis: &Analysis) -> Result<LazyFrame> {
-    let ctx = analysis.frames();
-    let as_of = analysis.facts.as_of;
-    let frame = analysis.facts.frame.clone().lazy().with_columns([
+    let ctx = analysis.frames()?;
+    let (facts, _) = analysis.whole()?;
+    let as_of = facts.as_of;
+    let frame = facts.frame.clone().lazy().with_columns([
         ctx.period_start(col("opened_at")).alias("opened_period"),
         ctx.period_start(col("closed_at")).alias("closed_period"),
         ctx.period_start(col("first_customer_at"))
@@ -65,7 +66,7 @@ pub fn lanes(analysis: &Analysis) -> Result<DataFrame> {
         .select([col("lane")])
         .unique(None, UniqueKeepStrategy::Any)
         .collect()?;
-    let facts_lanes = analysis.facts.frame.column("lane")?.unique()?;
+    let facts_lanes = analysis.whole()?.0.frame.column("lane")?.unique()?;
     for column in [assigned.column("lane")?, &facts_lanes] {
         seen.extend(column.str()?.iter().flatten().map(str::to_owned));
     }
@@ -88,47 +89,48 @@ pub fn context(analysis: &Analysis) -> Result<SQLContext> {
     sql.register("lanes", lanes(analysis)?.lazy());
     sql.register("facts", facts_view(analysis)?);
     sql.register("metrics", analysis.frame.clone().lazy());
-    let board = crate::board::build(&analysis.facts, &analysis.config)?;
+    let board = crate::board::build(analysis.whole()?.0, &analysis.config)?;
     sql.register("board", crate::board::to_frame(&board)?.lazy());
-    sql.register("text_findings", text_findings(analysis));
+    sql.register("text_findings", text_findings(analysis)?);
     sql.register("text_entries", text_entries(analysis)?);
     Ok(sql)
 }
 
 /// `text_findings` as the metrics see it: rows at or before `as_of`, of conversations kept
 /// at `as_of`.
-pub fn text_findings(analysis: &Analysis) -> LazyFrame {
+pub fn text_findings(analysis: &Analysis) -> Result<LazyFrame> {
     let kept = analysis
-        .facts
+        .whole()?
+        .0
         .frame
         .clone()
         .lazy()
         .select([col("conversation_id")]);
-    analysis
+    Ok(analysis
         .data
         .text_findings
         .clone()
         .filter(
             col("sent_at")
                 .cast(DataType::Int64)
-                .lt_eq(lit(analysis.facts.as_of)),
+                .lt_eq(lit(analysis.as_of)),
         )
         .join(
             kept,
             [col("conversation_id")],
             [col("conversation_id")],
             JoinArgs::new(JoinType::Semi),
-        )
+        ))
 }
 
 /// `text_entries`: one row per specialist entry (text.md section 4), in the spec's columns.
 pub fn text_entries(analysis: &Analysis) -> Result<LazyFrame> {
-    let entries = match &analysis.facts.text {
+    let (facts, _) = analysis.whole()?;
+    let entries = match &facts.text {
         Some(text) => text.entries.clone().lazy(),
         None => crate::facts::text::TextFacts::empty_entries()?.lazy(),
     };
-    let ids = analysis
-        .facts
+    let ids = facts
         .frame
         .clone()
         .lazy()

@@ -8,9 +8,10 @@ use chrono::NaiveDate;
 
 use crate::config::Config;
 use crate::facts::Facts;
+use crate::facts::whatsapp::CostNotes;
 use crate::ingest::summary::IngestSummary;
 use crate::ingest::validate::QuarantineLine;
-use crate::metrics::{ALL, Dimension, MetricRow, Period, Zone};
+use crate::metrics::{ALL, Dimension, ExactSum, MetricRow, Period, Zone};
 
 /// The "Cost" section.
 pub struct CostView {
@@ -38,17 +39,163 @@ fn all_row(rows: &[MetricRow], period: NaiveDate, id: &str) -> Option<(f64, u64)
         .map(|r| (r.value, r.n))
 }
 
-/// The lines of a report period.
-#[allow(clippy::too_many_arguments)]
-pub fn lines(
+/// Billable messages sent and their spend, per group.
+pub type Spend = BTreeMap<String, (u64, ExactSum)>;
+
+/// What the lines read of the facts: sums over the conversations, so that those of several
+/// partitions of them add up ([`Tally::merge`]).
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    /// With a calls table: whether some call was business-initiated.
+    pub calls: Option<bool>,
+    pub window_violations_after_calls: Option<u64>,
+    /// With pricing data: the notes, and, with a rate card, the billable messages and spend of
+    /// the period per group.
+    pub cost: Option<(CostNotes, Option<Spend>)>,
+}
+
+impl Tally {
+    /// The tally of the report period `period_start` of `facts`.
+    pub fn of(
+        facts: &Facts,
+        config: &Config,
+        period_start: NaiveDate,
+        (period, zone, by): (Period, Zone, Dimension),
+    ) -> Result<Tally> {
+        let calls = match &facts.calls {
+            Some(calls) => Some(
+                calls
+                    .column("user")?
+                    .bool()?
+                    .iter()
+                    .any(|u| u == Some(false)),
+            ),
+            None => None,
+        };
+        let cost = match &facts.cost {
+            Some((messages, notes)) => {
+                let spend = match config.pricing {
+                    Some(_) => Some(spend(facts, messages, period_start, (period, zone, by))?),
+                    None => None,
+                };
+                Some((notes.clone(), spend))
+            }
+            None => None,
+        };
+        Ok(Tally {
+            calls,
+            window_violations_after_calls: facts.window_violations_after_calls,
+            cost,
+        })
+    }
+
+    /// Adds the tally of other conversations.
+    pub fn merge(&mut self, other: Tally) {
+        self.calls = match (self.calls, other.calls) {
+            (Some(a), Some(b)) => Some(a || b),
+            (a, b) => a.or(b),
+        };
+        self.window_violations_after_calls = match (
+            self.window_violations_after_calls,
+            other.window_violations_after_calls,
+        ) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.cost = match (self.cost.take(), other.cost) {
+            (Some((mut notes, spend)), Some((more, more_spend))) => {
+                notes.merge(more);
+                let spend = match (spend, more_spend) {
+                    (Some(mut spend), Some(more)) => {
+                        for (group, (n, sum)) in more {
+                            let entry = spend.entry(group).or_default();
+                            entry.0 += n;
+                            entry.1.merge(sum);
+                        }
+                        Some(spend)
+                    }
+                    (a, b) => a.or(b),
+                };
+                Some((notes, spend))
+            }
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// The billable messages and spend of the period per group (and `ALL` under a dimension).
+fn spend(
     facts: &Facts,
+    messages: &polars::prelude::DataFrame,
+    period_start: NaiveDate,
+    (period, zone, by): (Period, Zone, Dimension),
+) -> Result<Spend> {
+    let from = crate::period::local_midnight_ms(period_start, zone);
+    let to = crate::period::local_midnight_ms(period.next(period_start), zone);
+    let column = match by {
+        Dimension::None => None,
+        other => Some(other.column()),
+    };
+    let groups: Vec<Option<String>> = match column {
+        Some(c) => facts
+            .frame
+            .column(c)?
+            .str()?
+            .iter()
+            .map(|g| g.map(str::to_owned))
+            .collect(),
+        None => vec![None; facts.frame.height()],
+    };
+    let keys = facts.frame.column("key")?.u32()?;
+    let row_of: std::collections::HashMap<u32, usize> = keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| Some((k?, i)))
+        .collect();
+    let mut spend = Spend::new();
+    let (m_key, m_at, m_price) = (
+        messages.column("key")?.u32()?,
+        messages.column("at")?.i64()?,
+        messages.column("price")?.f64()?,
+    );
+    for i in 0..messages.height() {
+        let (Some(k), Some(at)) = (m_key.get(i), m_at.get(i)) else {
+            continue;
+        };
+        if at < from || at >= to {
+            continue;
+        }
+        let group = match (column, row_of.get(&k)) {
+            (None, _) => ALL.to_owned(),
+            (Some(_), Some(&row)) => groups[row]
+                .clone()
+                .unwrap_or_else(|| crate::metrics::UNKNOWN.to_owned()),
+            (Some(_), None) => continue,
+        };
+        let price = m_price.get(i).unwrap_or(0.0);
+        let mut add = |g: &str| {
+            let e = spend.entry(g.to_owned()).or_default();
+            e.0 += 1;
+            e.1.add(price);
+        };
+        add(&group);
+        // With a dimension the message also counts for all groups together.
+        if column.is_some() {
+            add(ALL);
+        }
+    }
+    Ok(spend)
+}
+
+/// The lines of a report period from the tally of its conversations.
+pub fn lines_of(
+    tally: &Tally,
     config: &Config,
     summary: &IngestSummary,
     quarantine: &[QuarantineLine],
     rows: &[MetricRow],
     period_start: NaiveDate,
-    (period, zone, by): (Period, Zone, Dimension),
-) -> Result<WhatsAppLines> {
+) -> WhatsAppLines {
     let mut out = WhatsAppLines::default();
     // Customers known only by a business-scoped id.
     if let Some((share, n)) = all_row(rows, period_start, "bsuid_only_rate") {
@@ -96,7 +243,7 @@ pub fn lines(
     }
 
     // Calls.
-    if let Some(calls) = &facts.calls {
+    if let Some(business) = tally.calls {
         out.notes.push(format!(
             "Calls: window_refresh = {} (customer calls that refresh the 24-hour window); first \
              response {} calls (frt = {}).",
@@ -108,17 +255,12 @@ pub fn lines(
             },
             config.calls.frt
         ));
-        if let Some(n) = facts.window_violations_after_calls.filter(|&n| n > 0) {
+        if let Some(n) = tally.window_violations_after_calls.filter(|&n| n > 0) {
             out.notes.push(format!(
                 "{n} window violations within 24 h of a counted customer call — check [calls] \
                  window_refresh."
             ));
         }
-        let business = calls
-            .column("user")?
-            .bool()?
-            .iter()
-            .any(|u| u == Some(false));
         if business {
             out.notes.push(
                 "Business-initiated calls are not priced: call pricing is not modelled.".to_owned(),
@@ -127,77 +269,23 @@ pub fn lines(
     }
 
     // Cost.
-    let Some((messages, notes)) = &facts.cost else {
+    let Some((notes, spend)) = &tally.cost else {
         out.notes.push(
             "No pricing data in the export (messages have no billable value): no cost metrics."
                 .to_owned(),
         );
-        return Ok(out);
+        return out;
     };
-    let Some(card) = &config.pricing else {
+    let (Some(card), Some(spend)) = (&config.pricing, spend) else {
         out.notes.push(
             "No [pricing] rate card in the config: billed messages are counted, cost is not."
                 .to_owned(),
         );
-        return Ok(out);
+        return out;
     };
-    let from = crate::period::local_midnight_ms(period_start, zone);
-    let to = crate::period::local_midnight_ms(period.next(period_start), zone);
-    let column = match by {
-        Dimension::None => None,
-        other => Some(other.column()),
-    };
-    let groups: Vec<Option<String>> = match column {
-        Some(c) => facts
-            .frame
-            .column(c)?
-            .str()?
-            .iter()
-            .map(|g| g.map(str::to_owned))
-            .collect(),
-        None => vec![None; facts.frame.height()],
-    };
-    let keys = facts.frame.column("key")?.u32()?;
-    let row_of: std::collections::HashMap<u32, usize> = keys
-        .iter()
-        .enumerate()
-        .filter_map(|(i, k)| Some((k?, i)))
-        .collect();
-    let mut spend: BTreeMap<String, (u64, f64)> = BTreeMap::new();
-    let (m_key, m_at, m_price) = (
-        messages.column("key")?.u32()?,
-        messages.column("at")?.i64()?,
-        messages.column("price")?.f64()?,
-    );
-    for i in 0..messages.height() {
-        let (Some(k), Some(at)) = (m_key.get(i), m_at.get(i)) else {
-            continue;
-        };
-        if at < from || at >= to {
-            continue;
-        }
-        let group = match (column, row_of.get(&k)) {
-            (None, _) => ALL.to_owned(),
-            (Some(_), Some(&row)) => groups[row]
-                .clone()
-                .unwrap_or_else(|| crate::metrics::UNKNOWN.to_owned()),
-            (Some(_), None) => continue,
-        };
-        let price = m_price.get(i).unwrap_or(0.0);
-        let mut add = |g: &str| {
-            let e = spend.entry(g.to_owned()).or_default();
-            e.0 += 1;
-            e.1 += price;
-        };
-        add(&group);
-        // With a dimension the message also counts for all groups together.
-        if column.is_some() {
-            add(ALL);
-        }
-    }
     let mut rows_out: Vec<(String, u64, String)> = spend
-        .into_iter()
-        .map(|(g, (n, s))| (crate::units::printable(&g), n, format!("{s:.4}")))
+        .iter()
+        .map(|(g, (n, s))| (crate::units::printable(g), *n, format!("{:.4}", s.value())))
         .collect();
     rows_out.sort_by(|a, b| (a.0 != ALL).cmp(&(b.0 != ALL)).then(a.0.cmp(&b.0)));
     let mut lines = Vec::new();
@@ -270,5 +358,5 @@ pub fn lines(
         rows: rows_out,
         lines,
     });
-    Ok(out)
+    out
 }

@@ -167,3 +167,134 @@ fn a_partition_count_out_of_range_is_an_argument_error() {
         );
     }
 }
+
+/// Every file of a report folder, with the line that says when it was generated left out.
+fn report_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("a report folder") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("a report file");
+            let bytes = match path.extension().and_then(|e| e.to_str()) {
+                Some("html") => String::from_utf8_lossy(&bytes)
+                    .lines()
+                    .filter(|l| !l.contains(" · generated "))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .into_bytes(),
+                _ => bytes,
+            };
+            out.push((path.strip_prefix(dir).expect("inside").to_path_buf(), bytes));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The weekly report (every page, CSV, chart and the alerts with their drill-downs) is the
+/// same whatever the partition count.
+fn assert_report_partition_free(label: &str, data: &Path, extra: &[&str]) {
+    let scratch = Scratch::new(&format!("partitions-report-{label}"));
+    let report = |parts: Option<&str>| {
+        let out = scratch.join(&format!("reports-{}", parts.unwrap_or("whole")));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_l2lens"));
+        command
+            .arg("report")
+            .arg("--data")
+            .arg(data)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("L2LENS_TEXT_KEY", "partition-test-key-0123456789");
+        if let Some(n) = parts {
+            command.args(["--customer-partitions", n]);
+        }
+        let run = command.output().expect("run l2lens");
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{label} {parts:?}: {}",
+            stderr(&run)
+        );
+        report_files(&out)
+    };
+    let whole = report(None);
+    assert!(
+        whole.iter().any(|(p, _)| p.ends_with("alerts.json")),
+        "{label}: {whole:?}"
+    );
+    for n in ["2", "7", "64"] {
+        let parted = report(Some(n));
+        let names =
+            |files: &[(PathBuf, Vec<u8>)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&parted), names(&whole), "{label} {n}");
+        for ((path, got), (_, want)) in parted.iter().zip(&whole) {
+            assert!(
+                got == want,
+                "{label}: {} differs with {n} partitions",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_report_is_the_same_in_any_partition_count() {
+    for name in [
+        "golden",
+        "governance",
+        "business_hours",
+        "outcomes",
+        "text",
+        "whatsapp2026",
+    ] {
+        assert_report_partition_free(name, &fixture(name), &[]);
+    }
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    assert_report_partition_free("sample", &sample, &[]);
+    assert_report_partition_free(
+        "outcomes-by-owner",
+        &fixture("outcomes"),
+        &["--by", "owner", "--period", "day", "--tz", "Asia/Kolkata"],
+    );
+}
+
+#[test]
+fn alerts_are_the_same_in_any_partition_count() {
+    // The alerts of the sample data: hundreds of conversations behind them, in order.
+    let scratch = Scratch::new("partitions-alerts");
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let (whole, _) = output_of_alerts(&scratch, &data, None);
+    let listed = String::from_utf8_lossy(&whole)
+        .matches("conversation_id")
+        .count();
+    assert!(listed > 100, "{listed}");
+    for n in COUNTS {
+        let (parted, _) = output_of_alerts(&scratch, &data, Some(n));
+        assert!(parted == whole, "{n} partitions");
+    }
+}
+
+/// `l2lens alerts` (exit 1 on critical alerts) with `--out FILE`.
+fn output_of_alerts(scratch: &Scratch, data: &Path, parts: Option<&str>) -> (Vec<u8>, String) {
+    let out = scratch.join(&format!("alerts-{}.json", parts.unwrap_or("whole")));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_l2lens"));
+    command
+        .args(["alerts", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if let Some(n) = parts {
+        command.args(["--customer-partitions", n]);
+    }
+    let run = command.output().expect("run l2lens");
+    assert!(matches!(run.status.code(), Some(0 | 1)), "{}", stderr(&run));
+    (std::fs::read(&out).expect("alerts json"), stderr(&run))
+}
