@@ -60,25 +60,29 @@ pub fn check_count(count: usize) -> Result<usize> {
     Ok(count)
 }
 
-/// Rows of a table read at once while the plan is made and the tables are split.
-const SLICE: usize = 4_000_000;
+/// Rows of the conversations' keys and customer ids read at once while the plan is made.
+const PLAN_SLICE: usize = 4_000_000;
 
-/// Calls `f` with each slice of [`SLICE`] rows of `frame`'s `columns` (all with `None`).
+/// Rows of a table (every column) read at once while it is split.
+const SPLIT_SLICE: usize = 1_000_000;
+
+/// Calls `f` with each slice of `slice` rows of `frame`'s `columns` (all with `None`).
 fn each_slice(
     frame: &LazyFrame,
     columns: Option<&[&str]>,
+    slice: usize,
     mut f: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<()> {
     let rows = crate::warehouse::row_count(frame.clone())? as usize;
     let mut offset = 0;
     while offset < rows {
-        let slice = frame.clone().slice(offset as i64, SLICE as IdxSize);
-        let slice = match columns {
-            Some(columns) => slice.select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>()),
-            None => slice,
+        let part = frame.clone().slice(offset as i64, slice as IdxSize);
+        let part = match columns {
+            Some(columns) => part.select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>()),
+            None => part,
         };
-        f(stream(slice)?)?;
-        offset += SLICE;
+        f(stream(part)?)?;
+        offset += slice;
     }
     Ok(())
 }
@@ -88,20 +92,25 @@ impl Plan {
     pub fn of(data: &Dataset, count: usize) -> Result<Plan> {
         let mut of_key = Vec::new();
         let table = data.table(Table::Conversations)?;
-        each_slice(&table, Some(&[CONVERSATION_KEY, "customer_id"]), |slice| {
-            let keys = slice.column(CONVERSATION_KEY)?.u32()?;
-            let customers = slice.column("customer_id")?.str()?;
-            for (key, customer) in keys.iter().zip(customers.iter()) {
-                if let Some(key) = key {
-                    let key = key as usize;
-                    if of_key.len() <= key {
-                        of_key.resize(key + 1, u32::MAX);
+        each_slice(
+            &table,
+            Some(&[CONVERSATION_KEY, "customer_id"]),
+            PLAN_SLICE,
+            |slice| {
+                let keys = slice.column(CONVERSATION_KEY)?.u32()?;
+                let customers = slice.column("customer_id")?.str()?;
+                for (key, customer) in keys.iter().zip(customers.iter()) {
+                    if let Some(key) = key {
+                        let key = key as usize;
+                        if of_key.len() <= key {
+                            of_key.resize(key + 1, u32::MAX);
+                        }
+                        of_key[key] = of_customer(customer, count) as u32;
                     }
-                    of_key[key] = of_customer(customer, count) as u32;
                 }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         Ok(Plan { count, of_key })
     }
 
@@ -125,7 +134,7 @@ impl Plan {
                     .path
                     .join(format!("{}-{index}.parquet", table.name()))
             };
-            each_slice(frame, None, |slice| {
+            each_slice(frame, None, SPLIT_SLICE, |slice| {
                 let keys = slice.column(CONVERSATION_KEY)?.u32()?;
                 let mut rows: Vec<Vec<IdxSize>> = vec![Vec::new(); self.count];
                 for (row, key) in keys.iter().enumerate() {
