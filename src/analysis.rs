@@ -185,8 +185,28 @@ impl Analysis {
         period_start: NaiveDate,
         progress: &crate::progress::Progress,
     ) -> Result<AlertReport> {
-        let view = self.period_view(period_start, |_| Ok(()), |_, _| {}, progress)?;
-        Ok(view.alerts)
+        match &self.conversations_of {
+            Conversations::Whole { .. } => {
+                let mut alerts =
+                    alert::evaluate(&self.rows, period_start, self.options.by, &self.thresholds);
+                alert::explain(&self.frames()?, &mut alerts)?;
+                Ok(self.alert_report(period_start, alerts))
+            }
+            // The drill-downs need a pass over the partitions, which gives the rest too.
+            Conversations::Parted { .. } => Ok(self
+                .period_view(period_start, |_| Ok(()), |_, _| {}, progress)?
+                .alerts),
+        }
+    }
+
+    fn alert_report(&self, period_start: NaiveDate, alerts: Vec<alert::Alert>) -> AlertReport {
+        AlertReport {
+            period_start,
+            period: self.options.period,
+            as_of: self.as_of,
+            dimension: self.options.by,
+            alerts,
+        }
     }
 
     /// The alerts of one period with the conversations behind each, the board, the template
@@ -235,13 +255,7 @@ impl Analysis {
             }
         };
         Ok(PeriodView {
-            alerts: AlertReport {
-                period_start,
-                period: self.options.period,
-                as_of: self.as_of,
-                dimension: self.options.by,
-                alerts,
-            },
+            alerts: self.alert_report(period_start, alerts),
             board,
             templates,
             extra,
