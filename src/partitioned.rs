@@ -133,11 +133,15 @@ impl Run {
             conversations += facts.frame.height();
             let mut counted = Vec::with_capacity(views.len());
             for (view, &view_options) in views.iter().enumerate() {
+                let regrouped;
                 let events = match view {
-                    0 => events.clone(),
-                    _ => events.regrouped(&facts, view_options.by)?,
+                    0 => &events,
+                    _ => {
+                        regrouped = events.regrouped(&facts, view_options.by)?;
+                        &regrouped
+                    }
                 };
-                let frames = Frames::new(&facts, &events, config, view_options);
+                let frames = Frames::new(&facts, events, config, view_options);
                 let (rows, valued) = metrics::split_quantiles(metrics::compute_partial(&frames)?)?;
                 for (metric, mut frame) in valued {
                     let path = self.values_path(view, &metric, index);

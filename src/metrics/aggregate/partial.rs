@@ -6,7 +6,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::{
-    Cells, Dimension, ExactSum, GroupIds, Groups, Kind, metric_columns, quantile, ratio_value,
+    Cells, Dimension, ExactSum, GroupIds, Kind, metric_columns, quantile, ratio_value, rechunked,
 };
 
 /// What one cell of a partition holds of one metric ([`super::Output::Partial`]).
@@ -79,15 +79,18 @@ pub(in crate::metrics) fn partial_schema() -> Schema {
     ])
 }
 
-/// The `kind` of a quantile's partial state.
+/// The `kind` of a partial state: how its metric sums up.
+const MEAN: u32 = 0;
+const SUM: u32 = 1;
 pub(in crate::metrics) const QUANTILE: u32 = 2;
+const RATIO: u32 = 3;
 
 fn kind_code(kind: Kind) -> (u32, Option<f64>) {
     match kind {
-        Kind::Mean => (0, None),
-        Kind::Sum => (1, None),
+        Kind::Mean => (MEAN, None),
+        Kind::Sum => (SUM, None),
         Kind::Quantile(q) => (QUANTILE, Some(q)),
-        Kind::Ratio => (3, None),
+        Kind::Ratio => (RATIO, None),
     }
 }
 
@@ -99,14 +102,8 @@ pub(super) fn partial_rows(
     known: Option<&GroupIds>,
     specs: &[(&'static str, Kind)],
 ) -> Result<DataFrame> {
-    let mut frame = frame.clone();
-    frame.rechunk_mut_par();
-    let periods = frame.column("period_start")?.i32()?;
-    let groups = match known {
-        Some(known) => Groups::Known(frame.column("key")?.u32()?, known),
-        None => Groups::Names(frame.column("group")?.str()?),
-    };
-    let cells = Cells::of(periods, groups, by);
+    let frame = rechunked(frame);
+    let cells = Cells::of_frame(&frame, by, known)?;
     let mut rows = PartialRows::default();
     for (i, (id, kind)) in specs.iter().enumerate() {
         let (values, over) = metric_columns(&frame, i)?;
@@ -301,8 +298,8 @@ pub fn merge(partials: &DataFrame, by: Dimension) -> Result<DataFrame> {
     let mut out_n = Vec::with_capacity(cells.len());
     for ((p, g, m, _), mut merged) in cells {
         let value = match merged.kind {
-            0 => (merged.count > 0).then(|| merged.sum.value() / merged.count as f64),
-            1 => Some(merged.sum.value()),
+            MEAN => (merged.count > 0).then(|| merged.sum.value() / merged.count as f64),
+            SUM => Some(merged.sum.value()),
             QUANTILE => quantile(&mut merged.values, merged.q.unwrap_or(0.5)),
             _ => match ratio_value(merged.sum, merged.over) {
                 Some(value) => value,
