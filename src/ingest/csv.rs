@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use flate2::read::MultiGzDecoder;
 
 use super::columns::ColumnMap;
+use super::ids::Repeats;
 use polars::prelude::PolarsResult;
 
 use super::validate::{Cell, MAX_COLUMNS, Parsed, Parser, Reason, TableBuilder, ValidatedTable};
@@ -44,17 +45,7 @@ fn read_in_chunks(
         bail!(empty_message(path, &builder));
     }
     let bar = progress.bytes(len, &format!("reading {}", super::file_name(path)));
-    let counted = bar.wrap_read(BufReader::with_capacity(1 << 20, file));
-    let source: Box<dyn Read + Send> = if gzip {
-        Box::new(MultiGzDecoder::new(counted))
-    } else {
-        Box::new(counted)
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(source);
+    let mut reader = csv_reader(bar.wrap_read(BufReader::with_capacity(1 << 20, file)), gzip);
     let header = reader
         .byte_headers()
         .with_context(|| format!("cannot read the header of {}", path.display()))?
@@ -83,6 +74,22 @@ fn read_in_chunks(
         .retain(|(_, name)| !builder.withholds(name, true));
     for (_, name) in &map.extras {
         builder.extra_index(name);
+    }
+    // About 64 bytes a row, and five times as many rows once decompressed.
+    let rows = (if gzip { len.saturating_mul(5) } else { len } / 64) as usize;
+    if let Some(key) = builder.repeats_key(rows)
+        && let Some(position) = map.canonical[key]
+    {
+        let message = format!("checking the ids of {}", super::file_name(path));
+        let repeats = key_repeats(
+            path,
+            gzip,
+            position,
+            builder.parser(),
+            rows,
+            progress.bytes(len, &message),
+        )?;
+        builder.only_repeats(repeats);
     }
     builder.batches_by_reader();
     let file = Source {
@@ -124,6 +131,64 @@ fn read_in_chunks(
     })?;
     bar.finish_and_clear();
     Ok(builder.finish()?)
+}
+
+/// A CSV reader of `source`, decompressed when `gzip`; the header is the first record.
+fn csv_reader<R: Read + Send + 'static>(
+    source: R,
+    gzip: bool,
+) -> csv::Reader<Box<dyn Read + Send>> {
+    let source: Box<dyn Read + Send> = if gzip {
+        Box::new(MultiGzDecoder::new(source))
+    } else {
+        Box::new(source)
+    };
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(source)
+}
+
+fn read_failed(path: &Path, gzip: bool, row: u64) -> String {
+    format!(
+        "{}: read failed after data row {row} (is the file truncated or not {}?)",
+        path.display(),
+        if gzip { "gzip" } else { "CSV" }
+    )
+}
+
+/// The first pass over a large file: the field at `position` of every record, through the
+/// rule of the main pass, into the filter of ids that may repeat (about `rows` of them).
+/// Records with another number of fields are read too: the filter may keep more ids than
+/// needed, never fewer.
+fn key_repeats(
+    path: &Path,
+    gzip: bool,
+    position: usize,
+    parser: &Parser<'_>,
+    rows: usize,
+    bar: indicatif::ProgressBar,
+) -> Result<Repeats> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = csv_reader(bar.wrap_read(BufReader::with_capacity(1 << 20, file)), gzip);
+    let mut repeats = Repeats::new(rows);
+    let mut record = csv::ByteRecord::new();
+    let mut row = 0u64;
+    while reader
+        .read_byte_record(&mut record)
+        .with_context(|| read_failed(path, gzip, row))?
+    {
+        row += 1;
+        if let Some(fingerprint) = record
+            .get(position)
+            .and_then(|f| parser.key_fingerprint(&decode(f)))
+        {
+            repeats.add(fingerprint);
+        }
+    }
+    bar.finish_and_clear();
+    Ok(repeats)
 }
 
 /// A chunk sent to be parsed: where its result will come, in file order.
@@ -252,13 +317,9 @@ impl<'r> Source<'_, 'r> {
         while records.rows.len() + records.bad.len() < self.chunk_records
             && records.bytes.len() < CHUNK_BYTES
         {
-            let more = reader.read_byte_record(&mut record).with_context(|| {
-                format!(
-                    "{}: read failed after data row {row} (is the file truncated or not {}?)",
-                    self.path.display(),
-                    if self.gzip { "gzip" } else { "CSV" }
-                )
-            })?;
+            let more = reader
+                .read_byte_record(&mut record)
+                .with_context(|| read_failed(self.path, self.gzip, *row))?;
             if !more {
                 break;
             }

@@ -107,9 +107,17 @@ fn chunks_give_the_rows_quarantine_and_counts_of_one_row_at_a_time() {
     );
     assert_eq!(reference.frame.height(), 4);
 
-    for chunk_records in [1, 2, 3, 7, 1000] {
+    // Each chunk size, with every id kept and with the first pass of a large file (the
+    // duplicate check then keeps only the ids that may repeat).
+    for (chunk_records, first_pass) in [1, 2, 3, 7, 1000]
+        .into_iter()
+        .flat_map(|c| [(c, false), (c, true)])
+    {
         let read = |spill: Option<std::path::PathBuf>| {
             let mut b = builder(&lanes, &input, &ids);
+            if first_pass {
+                b.repeats_from(0);
+            }
             if let Some(spill) = spill {
                 b.spill_to(spill, 2);
             }
@@ -121,9 +129,12 @@ fn chunks_give_the_rows_quarantine_and_counts_of_one_row_at_a_time() {
             "{chunk_records}: {}",
             chunked.frame
         );
-        assert_eq!(chunked.quarantine, reference.quarantine, "{chunk_records}");
+        assert_eq!(
+            chunked.quarantine, reference.quarantine,
+            "{chunk_records} {first_pass}"
+        );
         assert_eq!(chunked.counts, reference.counts);
-        let spill = dir.join(format!("spilled-{chunk_records}.parquet"));
+        let spill = dir.join(format!("spilled-{chunk_records}-{first_pass}.parquet"));
         let spilled = read(Some(spill.clone()));
         assert!(spilled.spilled && spilled.frame.height() == 0);
         assert_eq!(spilled.quarantine, reference.quarantine);

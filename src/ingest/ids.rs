@@ -3,6 +3,11 @@
 //! The fingerprints live in an open-addressing table of their own rather than a general hash
 //! map: the merge of a chunk first reads the slots of a run of ids together, so that the
 //! memory loads overlap instead of waiting for each other, and then inserts them in order.
+//!
+//! A large table whose ids are not looked up by others (messages, assignments, …) first
+//! passes its ids through [`Repeats`]: only the ids that may occur twice are then kept, so
+//! the duplicate check of hundreds of millions of ids holds a bitmap and a few percent of
+//! them instead of all of them.
 
 /// Ids kept as 128-bit fingerprints, each with a number (for conversations: the integer
 /// `conversation_key`). A fraction of the memory of the strings, with a collision chance far
@@ -29,7 +34,7 @@ impl IdMap {
         let fingerprint = Self::fingerprint(id).max(1);
         let next = previous.map_or(0, |p| p as usize + 1);
         match self.0.by_number.get(next) {
-            Some(&f) if f == fingerprint => Some(next as u32),
+            Some(&slot) if self.0.slots[slot as usize] == fingerprint => Some(next as u32),
             _ => self.0.get(fingerprint),
         }
     }
@@ -48,49 +53,152 @@ impl IdMap {
 }
 
 /// The ids a table has accepted so far: with their numbers when other tables look them up
-/// (conversations), without otherwise (a fifth less memory).
-pub(super) struct Seen(Fingerprints);
+/// (conversations), without otherwise (a fifth less memory). With a [`Repeats`] filter, only
+/// the ids that may repeat are kept: any other is new by construction.
+pub(super) struct Seen {
+    ids: Fingerprints,
+    repeats: Option<Repeated>,
+}
 
 impl Seen {
     pub fn new(numbered: bool) -> Seen {
-        Seen(Fingerprints {
-            numbered,
-            ..Fingerprints::default()
-        })
+        Seen {
+            ids: Fingerprints {
+                numbered,
+                ..Fingerprints::default()
+            },
+            repeats: None,
+        }
+    }
+
+    /// From now on only the ids `repeats` saw more than once (or that share their bit with
+    /// one) are kept; the others are unique in the table. For a table that is not numbered,
+    /// before any id is inserted.
+    pub fn only_repeats(&mut self, repeats: Repeats) {
+        debug_assert!(!self.ids.numbered && self.ids.len == 0);
+        let repeated = repeats.finish();
+        self.ids.reserve(repeated.candidates);
+        self.repeats = Some(repeated);
+    }
+
+    fn kept(&self, fingerprint: u128) -> bool {
+        self.repeats
+            .as_ref()
+            .is_none_or(|r| r.may_repeat(fingerprint))
     }
 
     pub fn contains(&self, fingerprint: u128) -> bool {
-        self.0.get(fingerprint).is_some()
+        self.kept(fingerprint) && self.ids.get(fingerprint).is_some()
     }
 
     /// Adds an id unless it is already there (its number then stays); whether it was added.
     pub fn insert(&mut self, fingerprint: u128, number: u32) -> bool {
-        self.0.insert(fingerprint, number)
+        !self.kept(fingerprint) || self.ids.insert(fingerprint, number)
     }
 
     /// Reads the slots of `fingerprints` all at once, so that the inserts that follow find
     /// them in the cache.
     pub fn warm(&self, fingerprints: impl Iterator<Item = u128>) {
-        if self.0.slots.is_empty() {
+        if self.ids.slots.is_empty() {
             return;
         }
-        let folded = fingerprints.fold(0u128, |acc, f| acc ^ self.0.slots[self.0.home(f)]);
+        let folded = fingerprints
+            .filter(|f| self.kept(*f))
+            .fold(0u128, |acc, f| acc ^ self.ids.slots[self.ids.home(f)]);
         std::hint::black_box(folded);
     }
 
     /// Room for `additional` more ids, so that the table is not rebuilt (and briefly held
-    /// twice) as it grows.
+    /// twice) as it grows. With a filter, room was made for the ids it keeps.
     pub fn reserve(&mut self, additional: usize) {
-        self.0.reserve(additional);
+        if self.repeats.is_none() {
+            self.ids.reserve(additional);
+        }
     }
 
     /// The numbered ids; empty when not numbered.
     pub fn into_map(self) -> IdMap {
-        if self.0.numbered {
-            IdMap(self.0)
+        if self.ids.numbered {
+            IdMap(self.ids)
         } else {
             IdMap::default()
         }
+    }
+}
+
+/// The first pass over a table's ids: one bit per id hash marks an id seen once, a second
+/// bit one seen again. An id whose hash has only the first bit is unique in the table, so
+/// the duplicate check need not keep it. Ids that share a bit with another are kept too
+/// (with eight bits per id, about 12 % of them): the filter never misses a repeat.
+pub(super) struct Repeats {
+    once: Vec<u64>,
+    twice: Vec<u64>,
+    /// Right shift of a fingerprint's high half to its bit: the bitmaps hold 2^(64 - shift).
+    shift: u32,
+    ids: usize,
+}
+
+/// Bits per id in the [`Repeats`] bitmaps (rounded up to a power of two).
+const BITS_PER_ID: usize = 8;
+
+impl Repeats {
+    /// Bitmaps for about `ids` ids.
+    pub fn new(ids: usize) -> Repeats {
+        let bits = (ids.max(1) * BITS_PER_ID).next_power_of_two().max(64);
+        let words = bits / 64;
+        Repeats {
+            once: written_zeros(words),
+            twice: written_zeros(words),
+            shift: 64 - bits.trailing_zeros(),
+            ids: 0,
+        }
+    }
+
+    /// The bitmaps' word and bit of an id: from the fingerprint's high half, independent of
+    /// the low half that places it in [`Fingerprints`].
+    fn bit(shift: u32, fingerprint: u128) -> (usize, u64) {
+        let index = ((fingerprint >> 64) as u64 >> shift) as usize;
+        (index / 64, 1u64 << (index % 64))
+    }
+
+    pub fn add(&mut self, fingerprint: u128) {
+        let (word, bit) = Self::bit(self.shift, fingerprint);
+        if self.once[word] & bit != 0 {
+            self.twice[word] |= bit;
+        } else {
+            self.once[word] |= bit;
+        }
+        self.ids += 1;
+    }
+
+    /// Keeps the second bitmap only, and how many ids it lets through.
+    fn finish(self) -> Repeated {
+        let singles: usize = self
+            .once
+            .iter()
+            .zip(&self.twice)
+            .map(|(once, twice)| (once & !twice).count_ones() as usize)
+            .sum();
+        Repeated {
+            twice: self.twice,
+            shift: self.shift,
+            candidates: self.ids - singles,
+        }
+    }
+}
+
+/// The bits of ids seen more than once, after the first pass.
+struct Repeated {
+    twice: Vec<u64>,
+    shift: u32,
+    /// The ids of the table whose bit is set.
+    candidates: usize,
+}
+
+impl Repeated {
+    fn may_repeat(&self, fingerprint: u128) -> bool {
+        let (word, bit) = Repeats::bit(self.shift, fingerprint);
+        self.twice[word] & bit != 0
     }
 }
 
@@ -101,9 +209,9 @@ struct Fingerprints {
     slots: Vec<u128>,
     /// The number of each slot's id, when numbered.
     numbers: Vec<u32>,
-    /// The fingerprints numbered 0, 1, 2, … in the order they were inserted, as long as they
-    /// were inserted in that order.
-    by_number: Vec<u128>,
+    /// The slots of the fingerprints numbered 0, 1, 2, … in the order they were inserted, as
+    /// long as they were inserted in that order (a quarter of the memory of the fingerprints).
+    by_number: Vec<u32>,
     numbered: bool,
     len: usize,
 }
@@ -139,14 +247,17 @@ impl Fingerprints {
         if self.slots.is_empty() {
             return None;
         }
-        let fingerprint = fingerprint.max(1);
+        let i = self.slot_of(fingerprint.max(1));
+        (self.slots[i] != 0).then(|| self.numbers.get(i).copied().unwrap_or(0))
+    }
+
+    /// The slot of a fingerprint (not 0), or the empty slot where it would go.
+    fn slot_of(&self, fingerprint: u128) -> usize {
         let mut i = self.home(fingerprint);
         loop {
             match self.slots[i] {
-                0 => return None,
-                f if f == fingerprint => {
-                    return Some(self.numbers.get(i).copied().unwrap_or(0));
-                }
+                0 => return i,
+                f if f == fingerprint => return i,
                 _ => i = self.next(i),
             }
         }
@@ -158,14 +269,18 @@ impl Fingerprints {
         }
         let fingerprint = fingerprint.max(1);
         let added = self.insert_slot(fingerprint, number);
-        if added && self.numbered && number as usize == self.by_number.len() {
-            self.by_number.push(fingerprint);
+        if let Some(slot) = added
+            && self.numbered
+            && number as usize == self.by_number.len()
+        {
+            self.by_number.push(slot as u32);
         }
-        added
+        added.is_some()
     }
 
-    /// Puts a fingerprint (not 0) in its slot, in a table with room for it.
-    fn insert_slot(&mut self, fingerprint: u128, number: u32) -> bool {
+    /// Puts a fingerprint (not 0) in its slot, in a table with room for it; the slot, if it
+    /// was not there yet.
+    fn insert_slot(&mut self, fingerprint: u128, number: u32) -> Option<usize> {
         let mut i = self.home(fingerprint);
         loop {
             match self.slots[i] {
@@ -175,9 +290,9 @@ impl Fingerprints {
                         self.numbers[i] = number;
                     }
                     self.len += 1;
-                    return true;
+                    return Some(i);
                 }
-                f if f == fingerprint => return false,
+                f if f == fingerprint => return None,
                 _ => i = self.next(i),
             }
         }
@@ -210,12 +325,21 @@ impl Fingerprints {
                 len: 0,
             },
         );
-        self.by_number = old.by_number;
+        // Slot indices must fit the u32 of `by_number` (4 billion conversations).
+        assert!(
+            capacity <= u32::MAX as usize,
+            "more ids than a table can number"
+        );
         for (i, &f) in old.slots.iter().enumerate() {
             if f != 0 {
                 self.insert_slot(f, old.numbers.get(i).copied().unwrap_or(0));
             }
         }
+        self.by_number = old
+            .by_number
+            .iter()
+            .map(|&slot| self.slot_of(old.slots[slot as usize]) as u32)
+            .collect();
     }
 }
 
@@ -256,5 +380,36 @@ mod tests {
         assert!(seen.insert(5, 0) && seen.insert(5 + (1 << 70), 0));
         assert!(seen.contains(5 + (1 << 70)) && !seen.contains(6));
         assert!(seen.into_map().is_empty());
+    }
+
+    #[test]
+    fn the_repeat_filter_keeps_every_answer_and_few_ids() {
+        // 200,000 ids, every 50th of them again later, and ids that failed (only looked up).
+        let ids: Vec<u128> = (0..200_000u64)
+            .map(|i| IdMap::fingerprint(&format!("m{i}")))
+            .collect();
+        let mut sequence: Vec<(u128, bool)> = ids.iter().map(|&f| (f, true)).collect();
+        sequence.extend(ids.iter().step_by(50).map(|&f| (f, true)));
+        sequence.extend(ids.iter().step_by(777).map(|&f| (f, false)));
+        sequence.push((IdMap::fingerprint("never inserted"), false));
+        let mut repeats = Repeats::new(sequence.len());
+        for (f, _) in &sequence {
+            repeats.add(*f);
+        }
+        let mut filtered = Seen::new(false);
+        filtered.only_repeats(repeats);
+        let mut whole = Seen::new(false);
+        for (f, accepted) in &sequence {
+            if *accepted {
+                assert_eq!(filtered.insert(*f, 0), whole.insert(*f, 0));
+            } else {
+                assert_eq!(filtered.contains(*f), whole.contains(*f));
+            }
+        }
+        assert_eq!(whole.ids.len, 200_000);
+        let kept = filtered.ids.len;
+        // Every repeated id is kept; the others only when they share a bit (about 12 %).
+        assert!((4_000..40_000).contains(&kept), "kept {kept}");
+        assert!(!filtered.insert(IdMap::fingerprint("m0"), 0));
     }
 }

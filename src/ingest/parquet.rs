@@ -9,10 +9,12 @@ use anyhow::{Context, Result, bail};
 use polars::prelude::*;
 
 use super::columns::ColumnMap;
+use super::ids::Repeats;
 use super::schema::{ColumnSpec, Kind, SOURCE_ROW};
-use super::validate::{Cell, MAX_COLUMNS, TableBuilder, ValidatedTable};
+use super::validate::{Cell, MAX_COLUMNS, Parser, TableBuilder, ValidatedTable};
 use crate::progress::Progress;
 use crate::time::EpochUnit;
+use indicatif::ProgressBar;
 
 /// One canonical column, ready to be walked row by row.
 enum Source<'a> {
@@ -83,6 +85,19 @@ fn read_in_slices(
         .map_err(anyhow::Error::from)
         .with_context(unreadable)?;
 
+    if let Some(key) = builder.repeats_key(height)
+        && let Some(pos) = map.canonical[key]
+    {
+        let bar = progress.items(
+            height as u64,
+            &format!("checking the ids of {}", path.display()),
+        );
+        let name = &names[pos];
+        let repeats = key_repeats(&scan, name, &specs[key], builder.parser(), height, &bar)
+            .with_context(unreadable)?;
+        bar.finish_and_clear();
+        builder.only_repeats(repeats);
+    }
     let bar = progress.items(height as u64, &format!("reading {}", path.display()));
     builder.batches_by_reader();
     let mut offset = 0;
@@ -103,6 +118,43 @@ fn read_in_slices(
     bar.finish_and_clear();
     Ok(builder.finish()?)
 }
+
+/// The first pass over a large table: the key column `name` alone, read a few slices at a
+/// time and through the rule of the main pass, into the filter of ids that may repeat.
+fn key_repeats(
+    scan: &LazyFrame,
+    name: &str,
+    spec: &ColumnSpec,
+    parser: &Parser<'_>,
+    height: usize,
+    bar: &ProgressBar,
+) -> Result<Repeats> {
+    let mut repeats = Repeats::new(height);
+    let column = scan.clone().select([col(name)]);
+    let mut offset = 0;
+    while offset < height {
+        let frame = column
+            .clone()
+            .slice(offset as i64, KEY_SLICE_ROWS as IdxSize)
+            .collect()?;
+        if frame.height() == 0 {
+            break;
+        }
+        let prepared = prepare(spec, &frame.columns()[0])?;
+        let source = source(&prepared)?;
+        for cell in walk(&source) {
+            if let Some(fingerprint) = parser.key_fingerprint(&cell) {
+                repeats.add(fingerprint);
+            }
+        }
+        offset += frame.height();
+        bar.set_position(offset as u64);
+    }
+    Ok(repeats)
+}
+
+/// Rows of the key column the first pass reads at a time.
+const KEY_SLICE_ROWS: usize = 8 * SLICE_ROWS;
 
 /// Validates one slice of the file, rows `offset + 1 ..`, and ends its batch.
 fn read_slice(

@@ -76,3 +76,62 @@ fn slices_give_the_rows_quarantine_and_typed_extras_of_one_read() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_first_pass_over_the_ids_gives_the_duplicates_of_keeping_every_id() {
+    let dir = std::env::temp_dir().join(format!("l2lens-parquet-repeats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("messages.parquet");
+    // m1 twice, m2 after a row that failed with the id m2, m3 three times, a null id.
+    let mut frame = df!(
+        "message_id" => [Some("m1"), Some("m2"), Some("m1"), Some("m2"), Some("m3"), Some("m3"),
+            None, Some("m3"), Some(" m4 "), Some("m5")],
+        "conversation_id" => ["c1", "c1", "c1", "c1", "c2", "c2", "c2", "c2", "c2", "c2"],
+        "sent_at" => ["2026-11-16T09:00:00Z", "soon", "2026-11-16T09:02:00Z",
+            "2026-11-16T09:03:00Z", "2026-11-16T09:04:00Z", "2026-11-16T09:05:00Z",
+            "2026-11-16T09:06:00Z", "2026-11-16T09:07:00Z", "2026-11-16T09:08:00Z",
+            "2026-11-16T09:09:00Z"],
+        "sender" => ["customer", "bot", "agent", "agent", "customer", "bot", "bot", "agent",
+            "customer", "customer"],
+        "kind" => ["text"; 10],
+    )
+    .unwrap();
+    ParquetWriter::new(File::create(&path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let lanes = Config::default().known_lanes();
+    let input = Input::default();
+    let mut ids = IdMap::default();
+    ids.insert("c1", 0);
+    ids.insert("c2", 1);
+    let read = |first_pass: bool| {
+        let rules = Rules {
+            epoch_unit: None,
+            conversations: Some(&ids),
+            known_lanes: &lanes,
+            input: &input,
+            text: &TEXT,
+        };
+        let mut builder = TableBuilder::new(Table::Messages, "messages.parquet", rules, 2);
+        if first_pass {
+            builder.repeats_from(0);
+        }
+        read_in_slices(&path, builder, None, &Progress::silent(), 3).unwrap()
+    };
+    let every_id = read(false);
+    let duplicates = every_id
+        .quarantine
+        .iter()
+        .filter(|q| q.reason == crate::ingest::validate::Reason::DuplicateId)
+        .count();
+    assert_eq!(
+        duplicates, 3,
+        "m1 once, m3 twice: {:?}",
+        every_id.quarantine
+    );
+    let first_pass = read(true);
+    assert!(first_pass.frame.equals_missing(&every_id.frame));
+    assert_eq!(first_pass.quarantine, every_id.quarantine);
+    assert_eq!(first_pass.counts, every_id.counts);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 pub use super::ids::IdMap;
-use super::ids::Seen;
+use super::ids::{Repeats, Seen};
 use super::schema::{CONVERSATION_KEY, ColumnSpec, Kind, SOURCE_CUSTOMER_ID, Table};
 use super::spill::Spill;
 use crate::config::Input;
@@ -204,7 +204,13 @@ pub struct TableBuilder<'r> {
     findings: FindingRows,
     /// Extra columns withheld, in the order first seen.
     withheld: Vec<String>,
+    /// Tables from this many rows pass their ids through [`Repeats`] first.
+    repeats_from_rows: usize,
 }
+
+/// Tables from this many rows pass their ids through [`Repeats`] first: below, keeping every
+/// id (18 bytes each) costs less than a second read of the column.
+pub const REPEATS_FROM_ROWS: usize = 16 << 20;
 
 /// Ids whose slots the merge reads together before inserting them.
 const WARM_RUN: usize = 16;
@@ -230,6 +236,7 @@ impl<'r> TableBuilder<'r> {
             reader_batches: false,
             findings: FindingRows::default(),
             withheld: Vec::new(),
+            repeats_from_rows: REPEATS_FROM_ROWS,
         }
     }
 
@@ -269,6 +276,26 @@ impl<'r> TableBuilder<'r> {
     /// the columns and order [`Self::finish`] would give.
     pub fn spill_to(&mut self, path: std::path::PathBuf, batch_rows: usize) {
         self.spill = Some(Spill::new(path, batch_rows));
+    }
+
+    /// The key column's position among the canonical columns, when this table's ids are
+    /// checked against [`Repeats`] first: a table of about `rows` rows with unique ids that
+    /// no other table looks up, large enough for the first pass to pay.
+    pub fn repeats_key(&self, rows: usize) -> Option<usize> {
+        (rows >= self.repeats_from_rows && self.parser.table != Table::Conversations)
+            .then_some(self.parser.key_index)
+            .flatten()
+    }
+
+    /// Takes the first pass from tables of `rows` rows, not [`REPEATS_FROM_ROWS`].
+    #[cfg(test)]
+    pub fn repeats_from(&mut self, rows: usize) {
+        self.repeats_from_rows = rows;
+    }
+
+    /// The ids of the first pass: from now on only those that may repeat are kept.
+    pub(super) fn only_repeats(&mut self, repeats: Repeats) {
+        self.seen.only_repeats(repeats);
     }
 
     /// Room for about `rows` more unique ids, when the reader can tell.

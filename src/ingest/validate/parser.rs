@@ -128,6 +128,24 @@ impl<'r> Parser<'r> {
         self.specs
     }
 
+    /// The fingerprint [`Self::parse`] gives the unique id in `cell` (the cell of the key
+    /// column), or `None` when that cell is not an id.
+    pub fn key_fingerprint(&self, cell: &Cell<'_>) -> Option<u128> {
+        let i = self.key_index?;
+        let cell = match cell {
+            Cell::Text(t)
+                if !self.rules.input.null_values.is_empty() && self.rules.input.is_null(t) =>
+            {
+                &Cell::Null
+            }
+            other => other,
+        };
+        match parse(&self.specs[i], cell, &self.readers[i]) {
+            Ok(Value::Str(id)) => Some(IdMap::fingerprint(&id)),
+            _ => None,
+        }
+    }
+
     /// An empty chunk with room for `capacity` rows and the extra columns `extra_names`.
     pub fn chunk(&self, capacity: usize, extra_names: &[String]) -> Chunk {
         Chunk {
