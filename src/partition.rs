@@ -7,10 +7,14 @@
 //! machine and in every version: FNV-1a over the id's bytes, modulo the partition count.
 
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use polars::prelude::*;
+use polars_parquet::write::{
+    CompressionOptions, Encoding, FileWriter, RowGroupIterator, StatisticsOptions, Version,
+    WriteOptions, get_dtype_encoding,
+};
 use rayon::prelude::*;
 
 use crate::dataset::{Dataset, stream};
@@ -127,8 +131,7 @@ impl Plan {
             if table != Table::Conversations && !table.references_conversation() {
                 continue;
             }
-            let mut writers: Vec<Option<polars::io::parquet::write::BatchedWriter<File>>> =
-                (0..self.count).map(|_| None).collect();
+            let mut writers: Vec<Option<PartWriter>> = (0..self.count).map(|_| None).collect();
             let path = |index: usize| {
                 scratch
                     .path
@@ -153,14 +156,9 @@ impl Plan {
                         let part = slice.take(&IdxCa::from_vec("row".into(), rows))?;
                         let writer = match slot {
                             Some(writer) => writer,
-                            slot => slot.insert(
-                                ParquetWriter::new(File::create(path(index))?)
-                                    .with_compression(ParquetCompression::Lz4Raw)
-                                    .batched(slice.schema())?,
-                            ),
+                            slot => slot.insert(PartWriter::create(&path(index), slice.schema())?),
                         };
-                        writer.write_batch(&part)?;
-                        Ok(())
+                        writer.write(part)
                     })
             })
             .with_context(|| format!("splitting the {} table by customer", table.name()))?;
@@ -180,6 +178,64 @@ impl Plan {
             dir: scratch.path.clone(),
             tables,
         })
+    }
+}
+
+/// One table's file of one partition: Parquet that is quick to write and read once. Its
+/// strings are written plain (building a dictionary of every string column cost a fifth of a
+/// whole run), compressed with LZ4, without statistics (the file is read whole, never
+/// filtered).
+struct PartWriter {
+    file: FileWriter<File>,
+    schema: ArrowSchema,
+    encodings: polars_buffer::Buffer<Vec<Encoding>>,
+}
+
+const PART_OPTIONS: WriteOptions = WriteOptions {
+    statistics: StatisticsOptions {
+        min_value: false,
+        max_value: false,
+        distinct_count: false,
+        null_count: false,
+        binary_statistics_truncate_length: None,
+    },
+    version: Version::V1,
+    compression: CompressionOptions::Lz4Raw,
+    data_page_size: None,
+};
+
+impl PartWriter {
+    fn create(path: &Path, schema: &Schema) -> Result<PartWriter> {
+        let schema = schema.to_arrow(CompatLevel::newest());
+        let encodings: Vec<Vec<Encoding>> = schema
+            .iter_values()
+            .map(|field| vec![Encoding::Plain; get_dtype_encoding(&field.dtype).len()])
+            .collect();
+        let file =
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(PartWriter {
+            file: FileWriter::try_new(file, schema.clone(), PART_OPTIONS)?,
+            schema,
+            encodings: encodings.into(),
+        })
+    }
+
+    /// Writes `rows` as one row group.
+    fn write(&mut self, mut rows: DataFrame) -> Result<()> {
+        rows.rechunk_mut_par();
+        let height = rows.height() as u64;
+        let batches = rows.iter_chunks(CompatLevel::newest(), false).map(Ok);
+        let groups =
+            RowGroupIterator::try_new(batches, &self.schema, PART_OPTIONS, self.encodings.clone())?;
+        for group in groups {
+            self.file.write(height, group?)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.file.end(None)?;
+        Ok(())
     }
 }
 
