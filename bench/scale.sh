@@ -20,8 +20,10 @@ warehouse="$work/scale-warehouse-$n"
 out="$work/scale-out-$n"
 
 cargo build --release --locked --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/l2lens"
 mkdir -p "$work"
+# The steps run a copy of the binary: a build during the run does not change what is measured.
+bin="$work/l2lens"
+cp "${CARGO_TARGET_DIR:-target}/release/l2lens" "$bin"
 rm -rf "$parquet" "$warehouse" "$out"
 mkdir -p "$out"
 

@@ -136,7 +136,13 @@ pub(super) struct Repeats {
     /// Right shift of a fingerprint's high half to its bit: the bitmaps hold 2^(64 - shift).
     shift: u32,
     ids: usize,
+    /// Ids not yet marked: they are marked a run at a time, their words read together first
+    /// so that the loads from bitmaps far larger than the cache overlap.
+    pending: Vec<u128>,
 }
+
+/// Ids marked together by [`Repeats`].
+const REPEATS_RUN: usize = 32;
 
 /// Bits per id in the [`Repeats`] bitmaps (rounded up to a power of two).
 const BITS_PER_ID: usize = 8;
@@ -151,6 +157,7 @@ impl Repeats {
             twice: written_zeros(words),
             shift: 64 - bits.trailing_zeros(),
             ids: 0,
+            pending: Vec::with_capacity(REPEATS_RUN),
         }
     }
 
@@ -162,17 +169,32 @@ impl Repeats {
     }
 
     pub fn add(&mut self, fingerprint: u128) {
-        let (word, bit) = Self::bit(self.shift, fingerprint);
-        if self.once[word] & bit != 0 {
-            self.twice[word] |= bit;
-        } else {
-            self.once[word] |= bit;
+        self.pending.push(fingerprint);
+        if self.pending.len() == REPEATS_RUN {
+            self.mark_pending();
         }
-        self.ids += 1;
+    }
+
+    fn mark_pending(&mut self) {
+        let shift = self.shift;
+        let words = self.pending.iter().map(|&f| Self::bit(shift, f).0);
+        let folded = words.fold(0u64, |acc, w| acc ^ self.once[w] ^ self.twice[w]);
+        std::hint::black_box(folded);
+        for &fingerprint in &self.pending {
+            let (word, bit) = Self::bit(shift, fingerprint);
+            if self.once[word] & bit != 0 {
+                self.twice[word] |= bit;
+            } else {
+                self.once[word] |= bit;
+            }
+        }
+        self.ids += self.pending.len();
+        self.pending.clear();
     }
 
     /// Keeps the second bitmap only, and how many ids it lets through.
-    fn finish(self) -> Repeated {
+    fn finish(mut self) -> Repeated {
+        self.mark_pending();
         let singles: usize = self
             .once
             .iter()
