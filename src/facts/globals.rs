@@ -112,3 +112,51 @@ pub(super) fn billable(data: &Dataset) -> Result<bool> {
     )?;
     Ok(any.column("any")?.bool()?.get(0) == Some(true))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::facts::tests::conv;
+    use crate::testing::{Case, at};
+
+    /// A partitioned run's decisions from all the data equal what one run finds: the latest
+    /// instant, and window snapshots in the same periods whether they read every opening and close
+    /// or one instant per day of them (here with a close at a local midnight and threads over
+    /// quiet weeks).
+    #[test]
+    fn the_global_decisions_are_the_ones_of_one_run() {
+        use crate::period::{Period, Zone, snapshots_within};
+        let case = Case::new()
+            .conv(&conv("c1", "2026-10-01T08:00:00Z", "2026-10-20T22:00:00Z"))
+            .msg("c1,2026-10-01T08:00:00Z,customer,text,,billing")
+            .conv(&conv("c2", "2026-11-16T07:30:00Z", ""))
+            .msg("c2,2026-11-16T07:40:00Z,customer,text,,billing")
+            .msg("c2,2026-11-18T09:00:00Z,agent,text,,")
+            .asg("c2,2026-11-16T07:45:00Z,general,agent-1,initial")
+            .conv(&conv("c3", "2026-11-17T23:30:00Z", "2026-11-18T00:00:00Z"));
+        let data = case.dataset();
+        let whole = crate::facts::compute(&data, &case.config, None).unwrap();
+        for zone in [Zone::UTC, Zone::parse("Asia/Kolkata").unwrap()] {
+            let globals = crate::facts::globals(&data, None, zone).unwrap();
+            assert_eq!(globals.as_of, whole.as_of);
+            assert_eq!(globals.as_of, at("2026-11-18T09:00:00Z"));
+            assert!(!globals.billable);
+            let opened = whole.frame.column("opened_at").unwrap().i64().unwrap();
+            let closed = whole.frame.column("closed_at").unwrap().i64().unwrap();
+            let mut every: Vec<i64> = opened.iter().chain(closed.iter()).flatten().collect();
+            every.sort_unstable();
+            assert!(globals.active.len() <= every.len());
+            for period in [Period::Day, Period::Week, Period::Month] {
+                let spans = vec![(at("2026-09-01T00:00:00Z"), i64::MAX)];
+                let one = snapshots_within(&mut spans.clone(), &every, globals.as_of, period, zone);
+                let parted = snapshots_within(
+                    &mut spans.clone(),
+                    &globals.active,
+                    globals.as_of,
+                    period,
+                    zone,
+                );
+                assert_eq!(one, parted, "{period:?} {zone:?}");
+            }
+        }
+    }
+}
