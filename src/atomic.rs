@@ -279,6 +279,7 @@ mod tests {
             std::fs::read_to_string(dir.join("l2lens.toml")).unwrap(),
             "config"
         );
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
     }
 
     #[test]
