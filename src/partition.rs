@@ -64,6 +64,9 @@ pub fn check_count(count: usize) -> Result<usize> {
     Ok(count)
 }
 
+/// A child table's column of the conversation's id, which partition files leave out.
+const CONVERSATION_ID: &str = "conversation_id";
+
 /// Rows of the conversations' keys and customer ids read at once while the plan is made.
 const PLAN_SLICE: usize = 4_000_000;
 
@@ -137,7 +140,9 @@ impl Plan {
                     .path
                     .join(format!("{}-{index}.parquet", table.name()))
             };
-            each_slice(frame, None, SPLIT_SLICE, |slice| {
+            let columns = split_columns(table, frame)?;
+            let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+            each_slice(frame, Some(&columns), SPLIT_SLICE, |slice| {
                 let keys = slice.column(CONVERSATION_KEY)?.u32()?;
                 let mut rows: Vec<Vec<IdxSize>> = vec![Vec::new(); self.count];
                 for (row, key) in keys.iter().enumerate() {
@@ -179,6 +184,19 @@ impl Plan {
             tables,
         })
     }
+}
+
+/// The columns of `table` a partition's file keeps: all but a child table's
+/// `conversation_id`. The analysis finds a row's conversation by `conversation_key`; the id
+/// string, repeated on every message and assignment, was the costliest column to read and
+/// write.
+fn split_columns(table: Table, frame: &LazyFrame) -> Result<Vec<String>> {
+    let schema = frame.clone().collect_schema()?;
+    Ok(schema
+        .iter_names()
+        .filter(|name| table == Table::Conversations || name.as_str() != CONVERSATION_ID)
+        .map(|name| name.to_string())
+        .collect())
 }
 
 /// One table's file of one partition: Parquet that is quick to write and read once. Its
@@ -259,7 +277,11 @@ impl Split {
                     ScanArgsParquet::default(),
                 )?
             } else {
-                data.table(*table)?.filter(lit(false))
+                let frame = data.table(*table)?;
+                let columns = split_columns(*table, &frame)?;
+                frame
+                    .filter(lit(false))
+                    .select(columns.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
             };
             tables.insert(*table, frame);
         }
