@@ -12,6 +12,7 @@ use crate::facts::{self, Facts};
 use crate::metrics::{self, Dimension, Events, Frames, MetricRow, MetricsOptions};
 use crate::period::QuietPeriods;
 use crate::period::{Period, local_date};
+use crate::tally;
 
 /// Everything computed once for a run.
 pub struct Analysis {
@@ -46,7 +47,17 @@ enum Conversations {
     Parted {
         run: crate::partitioned::Run,
         outcomes: Vec<(Dimension, Vec<MetricRow>)>,
+        /// The report period's pieces, gathered with the metrics; taken by the first view of
+        /// that period.
+        gathered: std::sync::Mutex<Option<Box<crate::partitioned::Gathered>>>,
     },
+}
+
+/// The period a report asks for on the command line: `--week` or `--period-start`, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Requested<'a> {
+    pub week: Option<&'a str>,
+    pub start: Option<NaiveDate>,
 }
 
 /// The dimensions of the report's bot outcome tables.
@@ -54,12 +65,12 @@ pub const OUTCOME_DIMENSIONS: [Dimension; 3] =
     [Dimension::Segment, Dimension::Channel, Dimension::Intent];
 
 /// What a report period shows besides the metric rows ([`Analysis::period_view`]).
-pub struct PeriodView<T> {
+pub struct PeriodView {
     pub alerts: AlertReport,
     pub board: Vec<crate::board::BoardRow>,
     pub templates: Option<Vec<crate::board::TemplateLine>>,
-    /// What the caller took from the facts.
-    pub extra: Option<T>,
+    /// What the calls and cost lines read of the facts.
+    pub tally: tally::Tally,
 }
 
 impl Analysis {
@@ -99,26 +110,42 @@ impl Analysis {
         })
     }
 
-    /// [`Analysis::new`] over the partitions of `plan`, one at a time; with `outcomes`, also the
-    /// bot outcome rows by [`OUTCOME_DIMENSIONS`] (the report's tables).
+    /// [`Analysis::new`] over the partitions of `plan`, one at a time; with `report`, also the
+    /// bot outcome rows by [`OUTCOME_DIMENSIONS`] (the report's tables) and, in the same pass,
+    /// the pieces of the period the report asks for (`--week`, `--period-start`, else the
+    /// last one ended at as_of).
     pub fn partitioned(
         data: Dataset,
         config: Config,
         unknown_lanes: crate::dataset::LaneCounts,
         as_of: Option<i64>,
         options: MetricsOptions,
-        (plan, outcomes): (crate::partition::Plan, bool),
+        (plan, report): (crate::partition::Plan, Option<Requested<'_>>),
         progress: &crate::progress::Progress,
     ) -> Result<Analysis> {
         let run = crate::partitioned::Run::new(&data, plan, as_of, options.zone, progress)?;
-        let regrouped: Vec<(Dimension, metrics::Selection)> = match outcomes {
-            true => OUTCOME_DIMENSIONS
-                .iter()
-                .map(|&by| (by, metrics::Selection::Outcomes))
-                .collect(),
-            false => Vec::new(),
+        let thresholds = metrics::thresholds(&config)?;
+        let (regrouped, ahead) = match report {
+            Some(Requested { week, start }) => (
+                OUTCOME_DIMENSIONS
+                    .iter()
+                    .map(|&by| (by, metrics::Selection::Outcomes))
+                    .collect(),
+                Some(crate::partitioned::Ahead {
+                    period_start: requested_period(options, run.globals.as_of, week, start)?.0,
+                    candidates: alert::period_drills::candidates(&thresholds, options, &config),
+                }),
+            ),
+            None => (Vec::new(), None),
         };
-        let merged = run.metrics(&data, &config, options, &regrouped, progress)?;
+        let merged = run.metrics(
+            &data,
+            &config,
+            options,
+            &regrouped,
+            ahead.as_ref(),
+            progress,
+        )?;
         let rows = metrics::read_rows(&merged.frame)?;
         let outcomes = merged
             .regrouped
@@ -126,7 +153,7 @@ impl Analysis {
             .map(|(by, frame)| Ok((*by, metrics::read_rows(frame)?)))
             .collect::<Result<_>>()?;
         Ok(Analysis {
-            thresholds: metrics::thresholds(&config)?,
+            thresholds,
             data,
             config,
             unknown_lanes,
@@ -136,7 +163,11 @@ impl Analysis {
             frame: merged.frame,
             rows,
             options,
-            conversations_of: Conversations::Parted { run, outcomes },
+            conversations_of: Conversations::Parted {
+                run,
+                outcomes,
+                gathered: std::sync::Mutex::new(merged.gathered.map(Box::new)),
+            },
         })
     }
 
@@ -193,9 +224,7 @@ impl Analysis {
                 Ok(self.alert_report(period_start, alerts))
             }
             // The drill-downs need a pass over the partitions, which gives the rest too.
-            Conversations::Parted { .. } => Ok(self
-                .period_view(period_start, |_| Ok(()), |_, _| {}, progress)?
-                .alerts),
+            Conversations::Parted { .. } => Ok(self.period_view(period_start, progress)?.alerts),
         }
     }
 
@@ -210,55 +239,55 @@ impl Analysis {
     }
 
     /// The alerts of one period with the conversations behind each, the board, the template
-    /// lines of the period and what `extra` takes from the facts (`merge` adds up what it takes
-    /// from partitions of them).
-    pub fn period_view<T>(
+    /// lines of the period and the tally of its calls and cost.
+    pub fn period_view(
         &self,
         period_start: NaiveDate,
-        extra: impl Fn(&Facts) -> Result<T>,
-        merge: impl Fn(&mut T, T),
         progress: &crate::progress::Progress,
-    ) -> Result<PeriodView<T>> {
+    ) -> Result<PeriodView> {
         let mut alerts =
             alert::evaluate(&self.rows, period_start, self.options.by, &self.thresholds);
-        let (zone, period) = (self.options.zone, self.options.period);
-        let window = (
-            crate::period::local_midnight_ms(period_start, zone),
-            crate::period::local_midnight_ms(period.next(period_start), zone),
-        );
-        let (board, templates, extra) = match &self.conversations_of {
+        let (board, templates, tally) = match &self.conversations_of {
             Conversations::Whole { facts, events } => {
                 alert::explain(&self.frames()?, &mut alerts)?;
                 let board = crate::board::build(facts, &self.config)?;
-                let templates = crate::board::templates(
-                    &self.data,
-                    events.sends.as_ref(),
-                    self.as_of,
-                    window.0,
-                    window.1,
-                )?;
-                (board, templates, Some(extra(facts)?))
+                let (from, to) = self
+                    .options
+                    .period
+                    .window_ms(period_start, self.options.zone);
+                let sends = events.sends.as_ref();
+                let templates = crate::board::templates(&self.data, sends, self.as_of, from, to)?;
+                let tally = tally::Tally::of(facts, &self.config, period_start, self.options)?;
+                (board, templates, tally)
             }
-            Conversations::Parted { run, .. } => {
-                let view = run.period(
-                    &self.data,
-                    &self.config,
-                    self.options,
-                    &alerts,
-                    window,
-                    extra,
-                    merge,
-                    progress,
-                )?;
-                alert::fill(&mut alerts, view.drills)?;
-                (view.board, view.templates, view.extra)
+            Conversations::Parted { run, gathered, .. } => {
+                let taken = gathered.lock().ok().and_then(|mut g| g.take());
+                match taken.filter(|g| g.period_start == period_start) {
+                    Some(gathered) => {
+                        let drills = gathered.drills.of(&alerts)?;
+                        alert::fill(&mut alerts, drills)?;
+                        (gathered.board, gathered.templates, gathered.tally)
+                    }
+                    None => {
+                        let view = run.period(
+                            &self.data,
+                            &self.config,
+                            self.options,
+                            &alerts,
+                            period_start,
+                            progress,
+                        )?;
+                        alert::fill(&mut alerts, view.drills)?;
+                        (view.board, view.templates, view.tally)
+                    }
+                }
             }
         };
         Ok(PeriodView {
             alerts: self.alert_report(period_start, alerts),
             board,
             templates,
-            extra,
+            tally,
         })
     }
 
@@ -274,25 +303,13 @@ impl Analysis {
         let active =
             |r: &&MetricRow| !matches!(r.metric.id(), "window_risk_rate" | "window_expired");
         let has_data = |p: NaiveDate| self.rows.iter().filter(active).any(|r| r.period_start == p);
-        let explicit = match (week, start) {
-            (Some(week), _) => {
-                if period != Period::Week {
-                    bail!("--week needs --period week; use --period-start for days and months");
-                }
-                Some(parse_iso_week(week)?)
-            }
-            (None, Some(date)) => Some(period.floor(date)),
-            (None, None) => None,
-        };
-        if let Some(start) = explicit {
+        let (default, explicit) = requested_period(self.options, self.as_of, week, start)?;
+        if explicit {
+            let start = default;
             let note = (!has_data(start))
                 .then(|| format!("The {name} starting {start} has no conversations in the data."));
             return Ok(Chosen { start, note });
         }
-        // The period holding as_of has not ended (at its very first instant, the one before
-        // has just ended): either way the answer is the period before it.
-        let current = period.floor(local_date(self.as_of, self.options.zone));
-        let default = period.previous(current);
         if has_data(default) {
             return Ok(Chosen {
                 start: default,
@@ -345,6 +362,32 @@ pub struct Chosen {
     pub start: NaiveDate,
     /// Said on stderr and on the page: the period has no data, or a fallback was chosen.
     pub note: Option<String>,
+}
+
+/// The period a report asks for: `--week` or `--period-start` (`true`: given), else the
+/// latest period that ended at or before `as_of`. The period holding as_of has not ended (at
+/// its very first instant, the one before has just ended): either way the default is the
+/// period before it.
+pub fn requested_period(
+    options: MetricsOptions,
+    as_of: i64,
+    week: Option<&str>,
+    start: Option<NaiveDate>,
+) -> Result<(NaiveDate, bool)> {
+    let period = options.period;
+    match (week, start) {
+        (Some(week), _) => {
+            if period != Period::Week {
+                bail!("--week needs --period week; use --period-start for days and months");
+            }
+            Ok((parse_iso_week(week)?, true))
+        }
+        (None, Some(date)) => Ok((period.floor(date), true)),
+        (None, None) => {
+            let current = period.floor(local_date(as_of, options.zone));
+            Ok((period.previous(current), false))
+        }
+    }
 }
 
 /// Parses an ISO week such as `2026-W47` into its Monday.

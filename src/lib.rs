@@ -10,7 +10,7 @@
 //! 2. `ingest`, `warehouse`, `dataset`, `partition`, `sample`: reading and writing the
 //!    canonical tables, and splitting them by customer;
 //! 3. `facts`: the rules of the spec as one table;
-//! 4. `metrics`, `board`; 5. `alert`; 6. `analysis`, `partitioned`; 7. `report`, `query`,
+//! 4. `metrics`, `board`, `tally`; 5. `alert`; 6. `analysis`, `partitioned`; 7. `report`, `query`,
 //!    `output`;
 //! 8. `cli` and `commands`, the only modules that know the command line.
 
@@ -36,6 +36,7 @@ pub(crate) mod query;
 pub(crate) mod report;
 pub(crate) mod sample;
 pub(crate) mod sql;
+pub(crate) mod tally;
 #[cfg(test)]
 mod testing;
 pub mod text;

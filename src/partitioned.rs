@@ -12,8 +12,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
+use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::alert::period_drills::{self, PeriodDrills};
 use crate::alert::{self, Alert};
 use crate::board::{self, BoardRow, TemplateLine};
 use crate::config::Config;
@@ -23,6 +25,7 @@ use crate::metrics::{self, Dimension, Events, Frames, MetricsOptions};
 use crate::partition::{Plan, Scratch, Split};
 use crate::period::{QuietPeriods, snapshots_within};
 use crate::progress::Progress;
+use crate::tally::Tally;
 
 /// The metric rows of every selected metric over all partitions, and the periods without a
 /// window snapshot.
@@ -34,16 +37,36 @@ pub struct Metrics {
     pub quiet: QuietPeriods,
     /// Conversations in the facts.
     pub conversations: usize,
+    /// The pieces of the period asked for with [`Ahead`], when its drill-down lists stayed
+    /// under [`period_drills::MAX_LISTS`].
+    pub gathered: Option<Gathered>,
 }
 
 /// What one pass over the partitions gives for a report period ([`Run::period`]).
-pub struct Period<T> {
+pub struct Period {
     /// The drill-down rows of each alert, merged.
     pub drills: Vec<DataFrame>,
     pub board: Vec<BoardRow>,
     pub templates: Option<Vec<TemplateLine>>,
-    /// What the caller's own function took from each partition's facts, merged.
-    pub extra: Option<T>,
+    pub tally: Tally,
+}
+
+/// A report period whose pieces the metrics pass gathers besides the metrics, before the
+/// alerts are known: the period a report shows unless its data says otherwise.
+pub struct Ahead {
+    pub period_start: NaiveDate,
+    /// The watched metrics and sides ([`period_drills::candidates`]).
+    pub candidates: Vec<period_drills::Candidate>,
+}
+
+/// The pieces of an [`Ahead`] period, merged over the partitions: the drill-down lists of
+/// every alert it could raise, the board, the template lines and the tally.
+pub struct Gathered {
+    pub period_start: NaiveDate,
+    pub drills: PeriodDrills,
+    pub board: Vec<BoardRow>,
+    pub templates: Option<Vec<TemplateLine>>,
+    pub tally: Tally,
 }
 
 /// A run over the partitions of a plan: the tables split once into a temporary folder, then
@@ -106,14 +129,24 @@ impl Run {
     /// metrics of `regrouped` with the conversations grouped by each of its dimensions (the
     /// report's bot outcomes). The values behind each quantile (one per row of its cohort)
     /// wait on disk, one file per metric and partition, and are merged one metric at a time.
+    /// With `ahead`, the same pass gathers that period's pieces ([`Gathered`]).
     pub fn metrics(
         &self,
         data: &Dataset,
         config: &Config,
         options: MetricsOptions,
         regrouped: &[(Dimension, metrics::Selection)],
+        ahead: Option<&Ahead>,
         progress: &Progress,
     ) -> Result<Metrics> {
+        let mut gathered = ahead.map(|ahead| Gathered {
+            period_start: ahead.period_start,
+            drills: PeriodDrills::default(),
+            board: Vec::new(),
+            templates: None,
+            tally: Tally::default(),
+        });
+        let mut templates = Vec::new();
         let mut spans = Vec::new();
         let mut quantiles = BTreeSet::new();
         let mut conversations = 0;
@@ -127,6 +160,26 @@ impl Run {
         let needed = metrics::facts_needed(options, false);
         let counted = self.each(data, config, needed, progress, |index, part, mut facts| {
             let events = Events::build(part, &facts, config, options)?;
+            if let (Some(ahead), Some(all)) = (ahead, gathered.as_mut()) {
+                let frames = Frames::new(&facts, &events, config, options);
+                let drills = PeriodDrills::gather(&frames, ahead.period_start, &ahead.candidates)?;
+                let complete = match drills {
+                    Some(drills) => all.drills.merge(drills)?,
+                    None => false,
+                };
+                if complete {
+                    let (from, to) = options.period.window_ms(ahead.period_start, options.zone);
+                    all.board.extend(board::build(&facts, config)?);
+                    let sends = events.sends.as_ref();
+                    templates.push(board::templates(part, sends, facts.as_of, from, to)?);
+                    all.tally
+                        .merge(Tally::of(&facts, config, ahead.period_start, options)?);
+                } else {
+                    // Too many lists: the period's pieces wait for a pass once the alerts
+                    // are known.
+                    gathered = None;
+                }
+            }
             facts.customer_messages = facts::CustomerMessages::default();
             facts.assignments = DataFrame::default();
             spans.extend_from_slice(&events.spans);
@@ -190,11 +243,16 @@ impl Run {
         let g = &self.globals;
         let quiet =
             snapshots_within(&mut spans, &g.active, g.as_of, options.period, options.zone).quiet;
+        if let Some(all) = &mut gathered {
+            board::sort(&mut all.board);
+            all.templates = board::merge_templates(templates);
+        }
         Ok(Metrics {
             frame,
             regrouped,
             quiet,
             conversations,
+            gathered,
         })
     }
 
@@ -204,48 +262,43 @@ impl Run {
             .join(format!("values-{view}-{metric}-{index}.parquet"))
     }
 
-    /// The pieces of a report period `[from, to)` (UTC ms): the drill-down rows of `alerts`,
-    /// the board, the template lines and what `extra` takes from each partition's facts,
-    /// merged by `merge`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn period<T>(
+    /// The pieces of the report period starting `period_start`: the drill-down rows of
+    /// `alerts`, the board, the template lines and the tally.
+    pub fn period(
         &self,
         data: &Dataset,
         config: &Config,
         options: MetricsOptions,
         alerts: &[Alert],
-        (from, to): (i64, i64),
-        extra: impl Fn(&Facts) -> Result<T>,
-        merge: impl Fn(&mut T, T),
+        period_start: NaiveDate,
         progress: &Progress,
-    ) -> Result<Period<T>> {
+    ) -> Result<Period> {
         let needed = metrics::facts_needed(options, false);
+        let (from, to) = options.period.window_ms(period_start, options.zone);
         let parts = self.each(data, config, needed, progress, |_, part, facts| {
             let events = Events::build(part, &facts, config, options)?;
             let drills = alert::drills(&Frames::new(&facts, &events, config, options), alerts)?;
             let board = board::build(&facts, config)?;
             let templates = board::templates(part, events.sends.as_ref(), facts.as_of, from, to)?;
-            Ok((drills, board, templates, extra(&facts)?))
+            let tally = Tally::of(&facts, config, period_start, options)?;
+            Ok((drills, board, templates, tally))
         })?;
         let mut drills = Vec::with_capacity(parts.len());
         let mut rows = Vec::new();
         let mut templates = Vec::with_capacity(parts.len());
-        let mut merged: Option<T> = None;
+        let mut tally = Tally::default();
         for (d, b, t, e) in parts {
             drills.push(d);
             rows.extend(b);
             templates.push(t);
-            match &mut merged {
-                Some(m) => merge(m, e),
-                None => merged = Some(e),
-            }
+            tally.merge(e);
         }
         board::sort(&mut rows);
         Ok(Period {
             drills: alert::merge_drills(drills)?,
             board: rows,
             templates: board::merge_templates(templates),
-            extra: merged,
+            tally,
         })
     }
 

@@ -112,6 +112,14 @@ impl Period {
         }
     }
 
+    /// The period starting on `start` as instants `[from, to)` (UTC ms) in `zone`.
+    pub fn window_ms(self, start: NaiveDate, zone: Zone) -> (i64, i64) {
+        (
+            local_midnight_ms(start, zone),
+            local_midnight_ms(self.next(start), zone),
+        )
+    }
+
     /// The first day of the period before the one starting on `start`.
     pub fn previous(self, start: NaiveDate) -> NaiveDate {
         self.checked_previous(start)

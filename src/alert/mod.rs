@@ -6,6 +6,7 @@
 
 pub mod email;
 pub mod groups;
+pub mod period_drills;
 pub mod state;
 
 use anyhow::{Context as _, Result};
@@ -14,7 +15,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Condition, Thresholds};
-use crate::metrics::{self, Dimension, DrillQuery, Frames, MetricRef, MetricRow};
+use crate::metrics::{self, Dimension, DrillGroup, DrillQuery, Frames, MetricRef, MetricRow};
 use crate::period::Period;
 
 /// How bad an alert is. Ordered: a critical alert is worse than a warning.
@@ -207,9 +208,8 @@ pub fn drills(ctx: &Frames<'_>, alerts: &[Alert]) -> Result<Vec<DataFrame>> {
             let query = DrillQuery {
                 metric: alert.metric,
                 period_start: alert.period_start,
-                group: alert.group.clone(),
-                value: alert.value,
-                condition: alert.condition,
+                group: DrillGroup::One(alert.group.clone()),
+                high: high_side(alert.condition, alert.value),
             };
             (family.drill)(ctx, &query)?
                 .limit(MAX_CONVERSATIONS as IdxSize)
@@ -237,20 +237,33 @@ pub fn merge_drills(parts: Vec<Vec<DataFrame>>) -> Result<Vec<DataFrame>> {
     }
     merged
         .into_iter()
-        .map(|frame| {
-            Ok(frame
-                .unwrap_or_default()
-                .lazy()
-                .sort(
-                    [metrics::DRILL_RANK, "key"],
-                    SortMultipleOptions::default()
-                        .with_order_descending_multi([true, false])
-                        .with_nulls_last(true),
-                )
-                .limit(MAX_CONVERSATIONS as IdxSize)
-                .collect()?)
-        })
+        .map(|frame| top(frame.unwrap_or_default()))
         .collect()
+}
+
+/// The first [`MAX_CONVERSATIONS`] drill-down rows of `frame` in the order of one run over
+/// all conversations: by rank, worst first with nulls last, then by conversation key.
+fn top(frame: DataFrame) -> Result<DataFrame> {
+    Ok(frame
+        .lazy()
+        .sort(
+            [metrics::DRILL_RANK, "key"],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([true, false])
+                .with_nulls_last(true),
+        )
+        .limit(MAX_CONVERSATIONS as IdxSize)
+        .collect()?)
+}
+
+/// Whether `value` broke `condition` on its high side: above `>` or `>=`, or above the upper
+/// bound of `outside`.
+pub fn high_side(condition: Option<Condition>, value: f64) -> bool {
+    match condition {
+        Some(Condition::Outside(_, hi)) => value > hi,
+        Some(Condition::Above(_) | Condition::AtLeast(_)) => true,
+        _ => false,
+    }
 }
 
 /// Fills in each alert's conversations from its drill-down rows.

@@ -11,12 +11,13 @@ use crate::progress::Progress;
 /// What an analysis is for: it decides whether the facts may be computed in partitions and
 /// which rows besides the metrics are computed with them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Purpose {
+pub(crate) enum Purpose<'a> {
     /// `metrics` and `alerts`: the metric rows (and alerts).
     Metrics,
-    /// `report` and `run`: the metric rows and the bot outcome rows by segment, channel and
-    /// intent.
-    Report,
+    /// `report` and `run`: the metric rows, the bot outcome rows by segment, channel and
+    /// intent, and (in partitions) the pieces of the period that `--week` or
+    /// `--period-start` asks for, if any.
+    Report(crate::analysis::Requested<'a>),
     /// `query`: the public facts table of all conversations at once.
     Query,
 }
@@ -25,7 +26,7 @@ pub(crate) fn analyse(
     data: &DataArgs,
     analysis: &crate::cli::AnalysisArgs,
     select: crate::metrics::Selection,
-    purpose: Purpose,
+    purpose: Purpose<'_>,
     progress: &Progress,
 ) -> Result<crate::analysis::Analysis> {
     let options = crate::metrics::MetricsOptions {
@@ -66,7 +67,13 @@ pub(crate) fn analyse(
             unknown_lanes,
             as_of,
             options,
-            (plan, purpose == Purpose::Report),
+            (
+                plan,
+                match purpose {
+                    Purpose::Report(requested) => Some(requested),
+                    _ => None,
+                },
+            ),
             progress,
         )?,
     };

@@ -285,19 +285,12 @@ pub(crate) fn report_period(
     }
     let period_start = chosen.start;
     let step = progress.step("evaluating alerts and rendering the report");
-    let (zone, period) = (analysis.options.zone, analysis.options.period);
-    let view = (period, zone, analysis.options.by);
     let crate::analysis::PeriodView {
         alerts,
         board,
         templates,
-        extra: tally,
-    } = analysis.period_view(
-        period_start,
-        |facts| crate::report::whatsapp::Tally::of(facts, &analysis.config, period_start, view),
-        crate::report::whatsapp::Tally::merge,
-        progress,
-    )?;
+        tally,
+    } = analysis.period_view(period_start, progress)?;
     // What the data lacks for a metric, from each family's data needs.
     let mut governance_notes = Vec::new();
     let mut core_notes = Vec::new();
@@ -310,7 +303,7 @@ pub(crate) fn report_period(
         }
     }
     let mut whatsapp = crate::report::whatsapp::lines_of(
-        &tally.unwrap_or_default(),
+        &tally,
         &analysis.config,
         &analysis.data.summary,
         &analysis.data.quarantine,

@@ -13,7 +13,10 @@ pub(crate) fn run(args: &ReportArgs, progress: &Progress) -> Result<Status> {
         &args.data,
         &args.period.analysis,
         Selection::All,
-        super::Purpose::Report,
+        super::Purpose::Report(crate::analysis::Requested {
+            week: args.period.week.as_deref(),
+            start: args.period.period_start,
+        }),
         progress,
     )?;
     let (alerts, dir) = report_period(

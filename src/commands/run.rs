@@ -14,7 +14,10 @@ pub(crate) fn run(args: &RunArgs, progress: &Progress) -> Result<Status> {
         &args.report.data,
         &args.report.period.analysis,
         Selection::All,
-        super::Purpose::Report,
+        super::Purpose::Report(crate::analysis::Requested {
+            week: args.report.period.week.as_deref(),
+            start: args.report.period.period_start,
+        }),
         progress,
     )?;
     if !analysis.data.from_warehouse {

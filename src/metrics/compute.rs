@@ -50,11 +50,19 @@ pub fn facts_needed(
 /// The rows of every selected family (the metric rows, or the partial states of
 /// [`Frames::partial`]).
 fn family_rows(ctx: &Frames<'_>) -> Result<Vec<LazyFrame>> {
-    REGISTRY
-        .iter()
-        .filter(|f| ctx.options.select.includes(f.set) && f.set.available(ctx.config))
+    computed(ctx.options, ctx.config)
         .map(|family| (family.rows)(ctx))
         .collect()
+}
+
+/// The families a run with `options` computes: selected, with what they need configured.
+pub fn computed(
+    options: MetricsOptions,
+    config: &crate::config::Config,
+) -> impl Iterator<Item = &'static super::Family> {
+    REGISTRY
+        .iter()
+        .filter(move |f| options.select.includes(f.set) && f.set.available(config))
 }
 
 /// The partial states of every selected metric of one

@@ -58,11 +58,7 @@ fn rows(ctx: &Frames<'_>) -> Result<LazyFrame> {
 /// Behind an alert: when escalations are too many, the escalated conversations; when too
 /// few (or none), the bot-handled ones that never reached a person, most trap signals first.
 fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
-    let too_many = match q.condition {
-        Some(Condition::Outside(_, hi)) => q.value > hi,
-        Some(Condition::Above(_) | Condition::AtLeast(_)) => true,
-        _ => false,
-    };
+    let too_many = q.high;
     let culprit = if too_many {
         col("escalated_at").is_not_null()
     } else {

@@ -7,7 +7,8 @@ use polars::prelude::*;
 
 use super::aggregate::{self, Agg};
 use super::{
-    ALL, DRILL_COLUMNS, DRILL_RANK, Dimension, DrillQuery, MetricsOptions, UNKNOWN, epoch,
+    ALL, DRILL_COLUMNS, DRILL_RANK, Dimension, DrillGroup, DrillQuery, MetricsOptions, UNKNOWN,
+    epoch,
 };
 use crate::config::Config;
 use crate::dataset::Dataset;
@@ -296,8 +297,8 @@ impl<'a> Frames<'a> {
                 .eq(lit(days).cast(DataType::Date))
                 .and(culprit),
         );
-        if q.group != ALL {
-            frame = frame.filter(col("group").eq(lit(q.group.clone())));
+        if let Some(group) = q.only_group() {
+            frame = frame.filter(col("group").eq(lit(group.to_owned())));
         }
         let silent = crate::facts::hours_silent(lit(self.as_of));
         let rank = if ascending {
@@ -338,12 +339,17 @@ impl<'a> Frames<'a> {
                 .eq(lit(days).cast(DataType::Date))
                 .and(culprit),
         );
-        if q.group != ALL {
-            frame = frame.filter(col("group").eq(lit(q.group.clone())));
+        if let Some(group) = q.only_group() {
+            frame = frame.filter(col("group").eq(lit(group.to_owned())));
         }
+        // One row per conversation, or per group and conversation for each group apart.
+        let by: &[&str] = match q.group {
+            DrillGroup::Each => &["group", "key"],
+            DrillGroup::One(_) => &["key"],
+        };
         let firsts: Vec<Expr> = DRILL_COLUMNS
             .iter()
-            .filter(|c| **c != "key")
+            .filter(|c| !by.contains(*c))
             .map(|c| col(*c).first())
             .collect();
         frame
@@ -359,7 +365,7 @@ impl<'a> Frames<'a> {
                     .with_order_descending_multi([true, false])
                     .with_nulls_last(true),
             )
-            .group_by_stable([col("key")])
+            .group_by_stable(by.iter().map(|c| col(*c)).collect::<Vec<_>>())
             .agg(firsts)
             .select(DRILL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
     }

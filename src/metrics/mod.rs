@@ -53,7 +53,9 @@ pub use crate::ingest::schema::Table;
 pub use crate::period::{self, Period, Zone};
 pub use crate::units::{Unit, human};
 pub use aggregate::{Agg, aggregate, mean, median, p90, ratio, share, sum};
-pub use compute::{compute, compute_partial, facts_needed, merge, sorted, split_quantiles};
+pub use compute::{
+    compute, compute_partial, computed, facts_needed, merge, sorted, split_quantiles,
+};
 pub use exact_sum::ExactSum;
 pub use frames::{Events, Frames};
 pub use window_violations::OUTSIDE_WINDOW;
@@ -238,10 +240,30 @@ impl Selection {
 pub struct DrillQuery {
     pub metric: MetricRef,
     pub period_start: chrono::NaiveDate,
-    pub group: String,
-    pub value: f64,
-    /// The broken condition, when there is one (the escalation band looks at its side).
-    pub condition: Option<crate::config::Condition>,
+    pub group: DrillGroup,
+    /// Whether the value broke its rule on the high side (above a bound): the escalation band
+    /// lists the escalated conversations then, the unescalated ones otherwise.
+    pub high: bool,
+}
+
+/// Whose conversations a drill-down lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DrillGroup {
+    /// One group's; [`ALL`]: every group's together.
+    One(String),
+    /// Each group's apart, by the `group` column: a conversation whose events fall in two
+    /// groups is listed in each, as in each group's own list.
+    Each,
+}
+
+impl DrillQuery {
+    /// The one group whose rows the drill-down keeps; `None` keeps every group's.
+    pub fn only_group(&self) -> Option<&str> {
+        match &self.group {
+            DrillGroup::One(group) if group != ALL => Some(group),
+            _ => None,
+        }
+    }
 }
 
 /// The columns of a drill-down: never message text, never customer identifiers. `detail` says
@@ -256,6 +278,7 @@ pub const DRILL_COLUMNS: &[&str] = &[
     "detail",
     DRILL_RANK,
     "key",
+    "group",
 ];
 
 /// A drill-down row's place: its `worst` value (negated where the least is the worst), so that
@@ -576,6 +599,7 @@ pub fn empty_drill() -> LazyFrame {
         "detail" => Vec::<String>::new(),
         DRILL_RANK => Vec::<f64>::new(),
         "key" => Vec::<u32>::new(),
+        "group" => Vec::<String>::new(),
     )
     .expect("a fixed schema")
     .lazy()

@@ -22,7 +22,7 @@ use polars::prelude::*;
 
 use super::period::hours_ms;
 use super::{
-    ALL, Alert, Condition, DRILL_COLUMNS, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql,
+    Alert, Condition, DRILL_COLUMNS, DrillQuery, Family, Frames, MetricInfo, MetricSet, Sql,
     SqlTime, SqlValue, Unit, epoch, mean, sum,
 };
 use crate::time::MS_PER_HOUR;
@@ -95,8 +95,8 @@ fn drill(ctx: &Frames<'_>, q: &DrillQuery) -> Result<LazyFrame> {
             .eq(lit(days))
             .and(col("silence").gt(lit(line))),
     );
-    if q.group != ALL {
-        threads = threads.filter(col("group").eq(lit(q.group.clone())));
+    if let Some(group) = q.only_group() {
+        threads = threads.filter(col("group").eq(lit(group.to_owned())));
     }
     Ok(threads
         .sort_by_exprs(

@@ -26,7 +26,7 @@ const LAYERS: &[&[&str]] = &[
         "sample",
     ],
     &["facts"],
-    &["metrics", "board"],
+    &["metrics", "board", "tally"],
     &["alert"],
     &["analysis", "partitioned"],
     &["report", "query", "output", "sql"],

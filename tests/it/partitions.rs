@@ -262,6 +262,15 @@ fn the_report_is_the_same_in_any_partition_count() {
     }
     let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data");
     assert_report_partition_free("sample", &sample, &[]);
+    // A period asked for: gathered with the metrics (49 alerts).
+    assert_report_partition_free("sample-week", &sample, &["--week", "2026-W46"]);
+    // The last week before as_of has no data, so the report shows the latest week with data:
+    // its pieces, 4 alerts among them, come from a second pass once the alerts are known.
+    assert_report_partition_free(
+        "sample-fallback",
+        &sample,
+        &["--as-of", "2027-06-01T00:00:00Z"],
+    );
     assert_report_partition_free(
         "outcomes-by-owner",
         &fixture("outcomes"),
