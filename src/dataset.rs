@@ -25,6 +25,8 @@ pub struct Dataset {
     pub quarantine: Vec<QuarantineLine>,
     /// Whether the tables came from an ingested warehouse.
     pub from_warehouse: bool,
+    /// The warehouse folder they came from.
+    pub warehouse: Option<std::path::PathBuf>,
     /// Every finding of the text of the messages and handoffs (`text_findings`, text.md).
     pub text_findings: LazyFrame,
 }
@@ -32,16 +34,7 @@ pub struct Dataset {
 impl Dataset {
     pub fn load(dir: &Path, options: &IngestOptions, progress: &Progress) -> Result<Dataset> {
         if warehouse::is_warehouse(dir) {
-            return Ok(Dataset {
-                tables: warehouse::scan(dir)?,
-                summary: warehouse::read_summary(dir)?,
-                quarantine: Vec::new(),
-                from_warehouse: true,
-                text_findings: match warehouse::scan_text_findings(dir)? {
-                    Some(frame) => frame,
-                    None => empty_findings()?.lazy(),
-                },
-            });
+            return Dataset::open_warehouse(dir);
         }
         let ingested = ingest_dir(dir, options, progress)?;
         Ok(Dataset {
@@ -53,7 +46,23 @@ impl Dataset {
             summary: ingested.summary,
             quarantine: ingested.quarantine,
             from_warehouse: false,
+            warehouse: None,
             text_findings: ingested.text_findings.lazy(),
+        })
+    }
+
+    /// The tables of the warehouse `dir`.
+    pub fn open_warehouse(dir: &Path) -> Result<Dataset> {
+        Ok(Dataset {
+            tables: warehouse::scan(dir)?,
+            summary: warehouse::read_summary(dir)?,
+            quarantine: Vec::new(),
+            from_warehouse: true,
+            warehouse: Some(dir.to_path_buf()),
+            text_findings: match warehouse::scan_text_findings(dir)? {
+                Some(frame) => frame,
+                None => empty_findings()?.lazy(),
+            },
         })
     }
 

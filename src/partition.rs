@@ -16,6 +16,7 @@ use polars_parquet::write::{
     WriteOptions, get_dtype_encoding,
 };
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, stream};
 use crate::ingest::schema::{CONVERSATION_KEY, Table};
@@ -129,17 +130,48 @@ impl Plan {
     /// Writes the rows of every table that has conversations into one Parquet file per
     /// partition under `scratch`, in their order, reading each table once.
     pub fn split(&self, data: &Dataset, scratch: &Scratch) -> Result<Split> {
+        self.split_into(data, &scratch.path)
+    }
+
+    /// [`Plan::split`] into the warehouse folder `warehouse` itself ([`STORED_DIR`]), with a
+    /// manifest of the partition count and the size of each table it was split from: later
+    /// runs in as many partitions read it instead of splitting again
+    /// ([`Split::stored`]).
+    pub fn store(&self, data: &Dataset, warehouse: &Path) -> Result<()> {
+        let dir = warehouse.join(STORED_DIR);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let split = self.split_into(data, &dir)?;
+        let manifest = Manifest {
+            count: self.count,
+            tables: split
+                .tables
+                .iter()
+                .map(|(table, written)| {
+                    Ok(StoredTable {
+                        table: table.name().to_owned(),
+                        bytes: source_bytes(warehouse, *table)?,
+                        written: written.clone(),
+                    })
+                })
+                .collect::<Result<_>>()?,
+        };
+        std::fs::write(
+            dir.join(MANIFEST),
+            serde_json::to_string_pretty(&manifest)? + "\n",
+        )
+        .with_context(|| format!("cannot write {}", dir.join(MANIFEST).display()))?;
+        Ok(())
+    }
+
+    fn split_into(&self, data: &Dataset, dir: &Path) -> Result<Split> {
         let mut tables = Vec::new();
         for (&table, frame) in &data.tables {
             if table != Table::Conversations && !table.references_conversation() {
                 continue;
             }
             let mut writers: Vec<Option<PartWriter>> = (0..self.count).map(|_| None).collect();
-            let path = |index: usize| {
-                scratch
-                    .path
-                    .join(format!("{}-{index}.parquet", table.name()))
-            };
+            let path = |index: usize| dir.join(format!("{}-{index}.parquet", table.name()));
             let columns = split_columns(table, frame)?;
             let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
             each_slice(frame, Some(&columns), SPLIT_SLICE, |slice| {
@@ -180,7 +212,7 @@ impl Plan {
             tables.push((table, written));
         }
         Ok(Split {
-            dir: scratch.path.clone(),
+            dir: dir.to_path_buf(),
             tables,
         })
     }
@@ -259,12 +291,78 @@ impl PartWriter {
 
 /// The tables split by partition ([`Plan::split`]).
 pub struct Split {
-    dir: PathBuf,
+    pub dir: PathBuf,
     /// Each table that has conversations, and which partitions have a file of it.
     tables: Vec<(Table, Vec<bool>)>,
 }
 
+/// The folder of a warehouse that holds its tables split by customer ([`Plan::store`]).
+pub const STORED_DIR: &str = "partitions";
+
+const MANIFEST: &str = "manifest.json";
+
+/// What a stored split was made of.
+#[derive(Debug, Serialize, Deserialize)]
+struct Manifest {
+    count: usize,
+    tables: Vec<StoredTable>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredTable {
+    table: String,
+    /// The size of the warehouse's table file split: a file rewritten since is not this one.
+    bytes: u64,
+    /// Which partitions have a file of it.
+    written: Vec<bool>,
+}
+
+fn source_bytes(warehouse: &Path, table: Table) -> Result<u64> {
+    let path = crate::warehouse::table_path(warehouse, table);
+    Ok(std::fs::metadata(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len())
+}
+
 impl Split {
+    /// The split the warehouse of `data` stores ([`Plan::store`]), when it was made in
+    /// `count` partitions from the tables the warehouse holds now; `None` otherwise.
+    pub fn stored(data: &Dataset, count: usize) -> Result<Option<Split>> {
+        let Some(warehouse) = &data.warehouse else {
+            return Ok(None);
+        };
+        let dir = warehouse.join(STORED_DIR);
+        let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) else {
+            return Ok(None);
+        };
+        let Ok(manifest) = serde_json::from_str::<Manifest>(&text) else {
+            return Ok(None);
+        };
+        if manifest.count != count {
+            return Ok(None);
+        }
+        let split: Vec<Table> = data
+            .tables
+            .keys()
+            .copied()
+            .filter(|t| *t == Table::Conversations || t.references_conversation())
+            .collect();
+        let mut tables = Vec::with_capacity(split.len());
+        for table in split {
+            let Some(stored) = manifest.tables.iter().find(|s| s.table == table.name()) else {
+                return Ok(None);
+            };
+            if stored.written.len() != count || stored.bytes != source_bytes(warehouse, table)? {
+                return Ok(None);
+            }
+            tables.push((table, stored.written.clone()));
+        }
+        if tables.len() != manifest.tables.len() {
+            return Ok(None);
+        }
+        Ok(Some(Split { dir, tables }))
+    }
+
     /// The data of partition `index`: its conversations and their rows of every table that
     /// references a conversation; the other tables whole.
     pub fn part(&self, data: &Dataset, index: usize) -> Result<Dataset> {
@@ -290,6 +388,7 @@ impl Split {
             summary: data.summary.clone(),
             quarantine: Vec::new(),
             from_warehouse: data.from_warehouse,
+            warehouse: data.warehouse.clone(),
             text_findings: data.text_findings.clone(),
         })
     }

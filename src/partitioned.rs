@@ -75,6 +75,8 @@ pub struct Run {
     pub plan: Plan,
     pub globals: Globals,
     split: Split,
+    /// Whether the split is the one the warehouse stores ([`Split::stored`]).
+    stored: bool,
     scratch: Scratch,
 }
 
@@ -88,16 +90,26 @@ impl Run {
     ) -> Result<Run> {
         let globals = facts::globals(data, as_of, zone)?;
         let scratch = Scratch::new("partitions")?;
-        let step = progress.step(&format!(
-            "splitting the data into {} partitions by customer",
-            plan.count()
-        ));
-        let split = plan.split(data, &scratch)?;
-        step.finish_and_clear();
+        // A warehouse split by its ingest in as many partitions is read as it is.
+        let stored = Split::stored(data, plan.count())?;
+        let is_stored = stored.is_some();
+        let split = match stored {
+            Some(split) => split,
+            None => {
+                let step = progress.step(&format!(
+                    "splitting the data into {} partitions by customer",
+                    plan.count()
+                ));
+                let split = plan.split(data, &scratch)?;
+                step.finish_and_clear();
+                split
+            }
+        };
         Ok(Run {
             plan,
             globals,
             split,
+            stored: is_stored,
             scratch,
         })
     }
@@ -118,7 +130,16 @@ impl Run {
             let part = self.split.part(data, index)?;
             let facts =
                 facts::compute_scoped(&part, config, Known::Partition(&self.globals), scope, sla)
-                    .with_context(|| format!("partition {} of {count}", index + 1))?;
+                    .with_context(|| match self.stored {
+                    true => format!(
+                        "partition {} of {count}, stored in {} by the warehouse's ingest; \
+                             if a file there is damaged, delete that folder (the commands then \
+                             split the warehouse themselves) or run `l2lens ingest` again",
+                        index + 1,
+                        self.split.dir.display()
+                    ),
+                    false => format!("partition {} of {count}", index + 1),
+                })?;
             out.push(f(index, &part, facts)?);
             step.finish_and_clear();
         }

@@ -418,6 +418,12 @@ pub struct IngestArgs {
     /// (the later export wins), the batch is recorded in ingest_summary.json.
     #[arg(long)]
     pub append: bool,
+
+    /// Also store the tables split in N partitions by customer (default: one per 2.5 million
+    /// conversations; none below that), which `metrics`, `board`, `alerts`, `report` and
+    /// `run` read instead of splitting the warehouse again when they run in as many.
+    #[arg(long, value_name = "N")]
+    pub customer_partitions: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,7 @@ pub(crate) fn run(args: &IngestArgs, progress: &Progress) -> Result<Status> {
         let step = progress.step("writing the warehouse");
         warehouse::write_into(dir, &mut ingested, config_text.as_deref())?;
         step.finish_and_clear();
+        store_partitions(dir, args.customer_partitions, progress)?;
         result = Some(ingested);
         Ok(())
     })?;
@@ -83,7 +84,10 @@ fn append(args: &IngestArgs, progress: &Progress) -> Result<Status> {
         let key = crate::text::Key::from_env(&config.text)?;
         crate::text::check_fingerprint(&args.out, &config.text, key.as_ref())?;
     }
-    let summary = crate::warehouse::append::append(&args.out, &args.data.data, &options, progress)?;
+    let summary =
+        crate::warehouse::append::append(&args.out, &args.data.data, &options, progress, |dir| {
+            store_partitions(dir, args.customer_partitions, progress)
+        })?;
     let batch = summary.batches.last().expect("the batch just appended");
     progress.say(format!(
         "appended {} to {}",
@@ -101,4 +105,24 @@ fn append(args: &IngestArgs, progress: &Progress) -> Result<Status> {
         ));
     }
     Ok(Status::Ok)
+}
+
+/// Stores the warehouse just written into `dir` split by customer, in `given` partitions or as
+/// many as its conversations need ([`crate::partition::Plan::store`]); nothing for one.
+fn store_partitions(
+    dir: &std::path::Path,
+    given: Option<usize>,
+    progress: &Progress,
+) -> Result<()> {
+    let data = crate::dataset::Dataset::open_warehouse(dir)?;
+    let Some(plan) = super::analyse::partition_plan(&data, given)? else {
+        return Ok(());
+    };
+    let step = progress.step(&format!(
+        "splitting the warehouse into {} partitions by customer",
+        plan.count()
+    ));
+    plan.store(&data, dir)?;
+    step.finish_and_clear();
+    Ok(())
 }

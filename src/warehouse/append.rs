@@ -44,11 +44,13 @@ use crate::warehouse::{self, table_path};
 const SLICE_ROWS: usize = 1 << 20;
 
 /// Appends the export `data` to the warehouse `dir`; returns the warehouse's new summary.
+/// `finish` runs last on the new warehouse's folder before it replaces the old one.
 pub fn append(
     dir: &Path,
     data: &Path,
     options: &IngestOptions,
     progress: &Progress,
+    finish: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<IngestSummary> {
     let mut summary = warehouse::read_summary(dir)?;
     let seed = Seed::read(scan(&table_path(dir, Table::Conversations))?)
@@ -151,9 +153,9 @@ pub fn append(
         summary.batches.push(record.clone());
         let json = serde_json::to_string_pretty(&summary)?;
         std::fs::write(tmp.join(warehouse::SUMMARY_FILE), format!("{json}\n"))?;
-        Ok(())
+        step.finish_and_clear();
+        finish(tmp)
     })?;
-    step.finish_and_clear();
     Ok(summary)
 }
 

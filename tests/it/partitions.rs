@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use polars::prelude::*;
+
 use crate::util::{Scratch, fixture, stderr};
 
 const COUNTS: [&str; 4] = ["1", "2", "7", "64"];
@@ -291,5 +293,88 @@ fn alerts_are_the_same_in_any_partition_count() {
     for n in COUNTS {
         let (parted, _) = output(&scratch, &data, &["alerts"], Some(n));
         assert!(parted == whole, "{n} partitions");
+    }
+}
+
+/// `ingest` stores the warehouse split by customer; a run in as many partitions reads it, the
+/// same bytes as one run over all conversations, and a table rewritten since, another count
+/// or an append never read a stale split.
+#[test]
+fn a_warehouse_keeps_its_split_for_later_runs() {
+    let scratch = Scratch::new("partitions-stored");
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let warehouse = scratch.join("warehouse");
+    let ingest = |extra: &[&str]| {
+        let run = Command::new(env!("CARGO_BIN_EXE_l2lens"))
+            .args(["ingest", "-q", "--data"])
+            .arg(&sample)
+            .arg("--out")
+            .arg(&warehouse)
+            .args(["--customer-partitions", "3"])
+            .args(extra)
+            .output()
+            .expect("run l2lens");
+        assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    };
+    ingest(&[]);
+    let stored = warehouse.join("partitions");
+    for name in [
+        "manifest.json",
+        "conversations-0.parquet",
+        "messages-2.parquet",
+    ] {
+        assert!(stored.join(name).is_file(), "{name}");
+    }
+    let runs: [&[&str]; 2] = [&["metrics", "--select", "all"], &["board"]];
+    let whole: Vec<Vec<u8>> = runs
+        .iter()
+        .map(|args| output(&scratch, &warehouse, args, Some("1")).0)
+        .collect();
+    for (args, whole) in runs.iter().zip(&whole) {
+        assert!(
+            output(&scratch, &warehouse, args, Some("3")).0 == *whole,
+            "{args:?}"
+        );
+    }
+    assert_report_partition_free("stored", &warehouse, &[]);
+
+    // A run in three partitions reads the stored files: one spoiled, it stops and says what to
+    // do; in two partitions it splits the warehouse itself.
+    std::fs::write(stored.join("messages-0.parquet"), "not parquet").unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_l2lens"))
+        .args(["metrics", "-q", "--customer-partitions", "3", "--data"])
+        .arg(&warehouse)
+        .output()
+        .expect("run l2lens");
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("delete that folder"),
+        "{}",
+        stderr(&run)
+    );
+    assert!(output(&scratch, &warehouse, runs[0], Some("2")).0 == whole[0]);
+
+    // The same rows written again with other bytes: the stored split no longer describes the
+    // table and is not read.
+    let path = warehouse.join("messages.parquet");
+    let mut frame = ParquetReader::new(std::fs::File::open(&path).unwrap())
+        .finish()
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .with_compression(ParquetCompression::Uncompressed)
+        .finish(&mut frame)
+        .unwrap();
+    assert!(output(&scratch, &warehouse, runs[0], Some("3")).0 == whole[0]);
+
+    // An append stores the split of the new tables.
+    ingest(&[]);
+    std::fs::write(stored.join("messages-0.parquet"), "not parquet").unwrap();
+    ingest(&["--append"]);
+    assert!(stored.join("manifest.json").is_file());
+    for (args, whole) in runs.iter().zip(&whole) {
+        assert!(
+            output(&scratch, &warehouse, args, Some("3")).0 == *whole,
+            "{args:?}"
+        );
     }
 }
