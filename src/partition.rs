@@ -5,6 +5,10 @@
 //!
 //! A conversation's partition is a hash of its (resolved) customer id, the same on every
 //! machine and in every version: FNV-1a over the id's bytes, modulo the partition count.
+//!
+//! A run splits the tables into one file per table and partition in a temporary folder; an
+//! ingest stores the same split in the warehouse ([`Plan::store`]), which runs in as many
+//! partitions read instead ([`Split::stored`]).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -69,8 +69,8 @@ pub struct Gathered {
     pub tally: Tally,
 }
 
-/// A run over the partitions of a plan: the tables split once into a temporary folder, then
-/// one partition at a time.
+/// A run over the partitions of a plan: the tables split once into a temporary folder (or the
+/// split the warehouse stores), then one partition at a time.
 pub struct Run {
     pub plan: Plan,
     pub globals: Globals,
