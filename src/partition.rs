@@ -138,9 +138,8 @@ impl Plan {
     }
 
     /// [`Plan::split`] into the warehouse folder `warehouse` itself ([`STORED_DIR`]), with a
-    /// manifest of the partition count and the size of each table it was split from: later
-    /// runs in as many partitions read it instead of splitting again
-    /// ([`Split::stored`]).
+    /// manifest of the partition count and the size and time of each table it was split from:
+    /// later runs in as many partitions read it instead of splitting again ([`Split::stored`]).
     pub fn store(&self, data: &Dataset, warehouse: &Path) -> Result<()> {
         let dir = warehouse.join(STORED_DIR);
         std::fs::create_dir_all(&dir)
@@ -154,7 +153,7 @@ impl Plan {
                 .map(|(table, written)| {
                     Ok(StoredTable {
                         table: table.name().to_owned(),
-                        bytes: source_bytes(warehouse, *table)?,
+                        source: source_of(warehouse, *table)?,
                         written: written.clone(),
                     })
                 })
@@ -315,17 +314,33 @@ struct Manifest {
 #[derive(Debug, Serialize, Deserialize)]
 struct StoredTable {
     table: String,
-    /// The size of the warehouse's table file split: a file rewritten since is not this one.
-    bytes: u64,
+    /// The warehouse's table file split, by size and modification time: a file rewritten
+    /// since is not this one.
+    source: Source,
     /// Which partitions have a file of it.
     written: Vec<bool>,
 }
 
-fn source_bytes(warehouse: &Path, table: Table) -> Result<u64> {
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Source {
+    bytes: u64,
+    /// Nanoseconds since 1970 (0 where the file system keeps no time).
+    modified_ns: u128,
+}
+
+fn source_of(warehouse: &Path, table: Table) -> Result<Source> {
     let path = crate::warehouse::table_path(warehouse, table);
-    Ok(std::fs::metadata(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .len())
+    let meta =
+        std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let modified_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    Ok(Source {
+        bytes: meta.len(),
+        modified_ns,
+    })
 }
 
 impl Split {
@@ -356,7 +371,7 @@ impl Split {
             let Some(stored) = manifest.tables.iter().find(|s| s.table == table.name()) else {
                 return Ok(None);
             };
-            if stored.written.len() != count || stored.bytes != source_bytes(warehouse, table)? {
+            if stored.written.len() != count || stored.source != source_of(warehouse, table)? {
                 return Ok(None);
             }
             tables.push((table, stored.written.clone()));

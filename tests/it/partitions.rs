@@ -354,9 +354,19 @@ fn a_warehouse_keeps_its_split_for_later_runs() {
     );
     assert!(output(&scratch, &warehouse, runs[0], Some("2")).0 == whole[0]);
 
+    // The same file with another modification time (written again, or copied without its
+    // times): the stored split is not read.
+    let path = warehouse.join("messages.parquet");
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000))
+        .unwrap();
+    assert!(output(&scratch, &warehouse, runs[0], Some("3")).0 == whole[0]);
+
     // The same rows written again with other bytes: the stored split no longer describes the
     // table and is not read.
-    let path = warehouse.join("messages.parquet");
     let mut frame = ParquetReader::new(std::fs::File::open(&path).unwrap())
         .finish()
         .unwrap();
