@@ -216,6 +216,7 @@ impl Plan {
         }
         Ok(Split {
             dir: dir.to_path_buf(),
+            stored: false,
             tables,
         })
     }
@@ -295,6 +296,8 @@ impl PartWriter {
 /// The tables split by partition ([`Plan::split`]).
 pub struct Split {
     pub dir: PathBuf,
+    /// Whether this is the split a warehouse stores ([`Split::stored`]), not a run's own.
+    pub stored: bool,
     /// Each table that has conversations, and which partitions have a file of it.
     tables: Vec<(Table, Vec<bool>)>,
 }
@@ -379,7 +382,11 @@ impl Split {
         if tables.len() != manifest.tables.len() {
             return Ok(None);
         }
-        Ok(Some(Split { dir, tables }))
+        Ok(Some(Split {
+            dir,
+            stored: true,
+            tables,
+        }))
     }
 
     /// The data of partition `index`: its conversations and their rows of every table that

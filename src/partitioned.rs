@@ -75,8 +75,6 @@ pub struct Run {
     pub plan: Plan,
     pub globals: Globals,
     split: Split,
-    /// Whether the split is the one the warehouse stores ([`Split::stored`]).
-    stored: bool,
     scratch: Scratch,
 }
 
@@ -91,9 +89,7 @@ impl Run {
         let globals = facts::globals(data, as_of, zone)?;
         let scratch = Scratch::new("partitions")?;
         // A warehouse split by its ingest in as many partitions is read as it is.
-        let stored = Split::stored(data, plan.count())?;
-        let is_stored = stored.is_some();
-        let split = match stored {
+        let split = match Split::stored(data, plan.count())? {
             Some(split) => split,
             None => {
                 let step = progress.step(&format!(
@@ -109,7 +105,6 @@ impl Run {
             plan,
             globals,
             split,
-            stored: is_stored,
             scratch,
         })
     }
@@ -130,7 +125,7 @@ impl Run {
             let part = self.split.part(data, index)?;
             let facts =
                 facts::compute_scoped(&part, config, Known::Partition(&self.globals), scope, sla)
-                    .with_context(|| match self.stored {
+                    .with_context(|| match self.split.stored {
                     true => format!(
                         "partition {} of {count}, stored in {} by the warehouse's ingest; \
                              if a file there is damaged, delete that folder (the commands then \
