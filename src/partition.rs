@@ -3,27 +3,25 @@
 //! same customer's, so the facts of one partition are the facts of its conversations in a run
 //! over all of them, and a large history can be computed one partition at a time.
 //!
-//! A conversation's partition is a hash of its (resolved) customer id, the same on every
-//! machine and in every version: FNV-1a over the id's bytes, modulo the partition count.
+//! A conversation's partition is a hash of its (resolved) customer id
+//! ([`crate::ingest::parts::of_customer`]).
 //!
 //! A run splits the tables into one file per table and partition in a temporary folder; an
 //! ingest stores the same split in the warehouse ([`Plan::store`]), which runs in as many
-//! partitions read instead ([`Split::stored`]).
+//! partitions read instead ([`Split::stored`]). The ingest writes the files of the tables that
+//! reference a conversation as it validates their rows ([`crate::ingest::SplitOnWrite`]) and
+//! splits only the conversations after; an append, or customer aliases, split after.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use polars::prelude::*;
-use polars_parquet::write::{
-    CompressionOptions, Encoding, FileWriter, RowGroupIterator, StatisticsOptions, Version,
-    WriteOptions, get_dtype_encoding,
-};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::{Dataset, stream};
-use crate::ingest::schema::{CONVERSATION_KEY, Table};
+use crate::dataset::Dataset;
+use crate::ingest::parts::{Router, each_slice, keeps_column, key_partitions, part_path};
+use crate::ingest::schema::Table;
 
 /// Conversations per partition when the count is chosen from the data: the facts of 2.5 M
 /// conversations (about 16 M messages) and their metric states peak at about 2.5 GiB.
@@ -37,19 +35,7 @@ pub const MAX_PARTITIONS: usize = 256;
 pub struct Plan {
     count: usize,
     /// Indexed by conversation key; `u32::MAX` for a key no conversation has.
-    of_key: Vec<u32>,
-}
-
-/// The partition of a customer id among `count` (a missing id is one customer, as the rules
-/// count it).
-pub fn of_customer(customer: Option<&str>, count: usize) -> usize {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let bytes = customer.map(str::as_bytes).unwrap_or(&[0xff]);
-    let hash = bytes
-        .iter()
-        .fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME));
-    (hash % count as u64) as usize
+    of_key: Arc<Vec<u32>>,
 }
 
 /// The partition count for `conversations` rows: one partition up to
@@ -69,61 +55,23 @@ pub fn check_count(count: usize) -> Result<usize> {
     Ok(count)
 }
 
-/// A child table's column of the conversation's id, which partition files leave out.
-const CONVERSATION_ID: &str = "conversation_id";
-
-/// Rows of the conversations' keys and customer ids read at once while the plan is made.
-const PLAN_SLICE: usize = 4_000_000;
-
 /// Rows of a table (every column) read at once while it is split.
 const SPLIT_SLICE: usize = 1_000_000;
-
-/// Calls `f` with each slice of `slice` rows of `frame`'s `columns` (all with `None`).
-fn each_slice(
-    frame: &LazyFrame,
-    columns: Option<&[&str]>,
-    slice: usize,
-    mut f: impl FnMut(DataFrame) -> Result<()>,
-) -> Result<()> {
-    let rows = crate::warehouse::row_count(frame.clone())? as usize;
-    let mut offset = 0;
-    while offset < rows {
-        let part = frame.clone().slice(offset as i64, slice as IdxSize);
-        let part = match columns {
-            Some(columns) => part.select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>()),
-            None => part,
-        };
-        f(stream(part)?)?;
-        offset += slice;
-    }
-    Ok(())
-}
 
 impl Plan {
     /// The partitions of the conversations of `data` among `count`.
     pub fn of(data: &Dataset, count: usize) -> Result<Plan> {
-        let mut of_key = Vec::new();
-        let table = data.table(Table::Conversations)?;
-        each_slice(
-            &table,
-            Some(&[CONVERSATION_KEY, "customer_id"]),
-            PLAN_SLICE,
-            |slice| {
-                let keys = slice.column(CONVERSATION_KEY)?.u32()?;
-                let customers = slice.column("customer_id")?.str()?;
-                for (key, customer) in keys.iter().zip(customers.iter()) {
-                    if let Some(key) = key {
-                        let key = key as usize;
-                        if of_key.len() <= key {
-                            of_key.resize(key + 1, u32::MAX);
-                        }
-                        of_key[key] = of_customer(customer, count) as u32;
-                    }
-                }
-                Ok(())
-            },
-        )?;
-        Ok(Plan { count, of_key })
+        let of_key = key_partitions(&data.table(Table::Conversations)?, count)?;
+        Ok(Plan {
+            count,
+            of_key: Arc::new(of_key),
+        })
+    }
+
+    /// The partitions `of_key` (indexed by conversation key) among `count`, as an ingest found
+    /// them ([`crate::ingest::WrittenSplit`]).
+    pub fn known(count: usize, of_key: Arc<Vec<u32>>) -> Plan {
+        Plan { count, of_key }
     }
 
     /// The number of partitions.
@@ -134,17 +82,29 @@ impl Plan {
     /// Writes the rows of every table that has conversations into one Parquet file per
     /// partition under `scratch`, in their order, reading each table once.
     pub fn split(&self, data: &Dataset, scratch: &Scratch) -> Result<Split> {
-        self.split_into(data, &scratch.path)
+        self.split_into(data, &scratch.path, &[])
     }
 
     /// [`Plan::split`] into the warehouse folder `warehouse` itself ([`STORED_DIR`]), with a
     /// manifest of the partition count and the size and time of each table it was split from:
     /// later runs in as many partitions read it instead of splitting again ([`Split::stored`]).
     pub fn store(&self, data: &Dataset, warehouse: &Path) -> Result<()> {
+        self.store_with(data, warehouse, Vec::new())
+    }
+
+    /// [`Plan::store`], where the tables of `written` (and which partitions have a file of
+    /// each) were split already, as the ingest wrote them ([`crate::ingest::SplitOnWrite`]).
+    pub fn store_with(
+        &self,
+        data: &Dataset,
+        warehouse: &Path,
+        written: Vec<(Table, Vec<bool>)>,
+    ) -> Result<()> {
         let dir = warehouse.join(STORED_DIR);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        let split = self.split_into(data, &dir)?;
+        let mut split = self.split_into(data, &dir, &written)?;
+        split.tables.extend(written);
         let manifest = Manifest {
             count: self.count,
             tables: split
@@ -167,52 +127,22 @@ impl Plan {
         Ok(())
     }
 
-    fn split_into(&self, data: &Dataset, dir: &Path) -> Result<Split> {
+    /// Splits the tables into `dir`, but those of `done`.
+    fn split_into(&self, data: &Dataset, dir: &Path, done: &[(Table, Vec<bool>)]) -> Result<Split> {
         let mut tables = Vec::new();
         for (&table, frame) in &data.tables {
-            if table != Table::Conversations && !table.references_conversation() {
+            if table != Table::Conversations && !table.references_conversation()
+                || done.iter().any(|(t, _)| *t == table)
+            {
                 continue;
             }
-            let mut writers: Vec<Option<PartWriter>> = (0..self.count).map(|_| None).collect();
-            let path = |index: usize| dir.join(format!("{}-{index}.parquet", table.name()));
+            let mut router = Router::new(dir, table, self.count, self.of_key.clone());
             let columns = split_columns(table, frame)?;
             let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
             each_slice(frame, Some(&columns), SPLIT_SLICE, |slice| {
-                let keys = slice.column(CONVERSATION_KEY)?.u32()?;
-                let mut rows: Vec<Vec<IdxSize>> = vec![Vec::new(); self.count];
-                for (row, key) in keys.iter().enumerate() {
-                    let part = key.and_then(|k| self.of_key.get(k as usize)).copied();
-                    if let Some(part) = part.filter(|&p| p != u32::MAX) {
-                        rows[part as usize].push(row as IdxSize);
-                    }
-                }
-                // Each partition's rows are gathered and encoded beside the others'.
-                writers
-                    .par_iter_mut()
-                    .zip(rows)
-                    .enumerate()
-                    .filter(|(_, (_, rows))| !rows.is_empty())
-                    .try_for_each(|(index, (slot, rows))| -> Result<()> {
-                        let part = slice.take(&IdxCa::from_vec("row".into(), rows))?;
-                        let writer = match slot {
-                            Some(writer) => writer,
-                            slot => slot.insert(PartWriter::create(&path(index), slice.schema())?),
-                        };
-                        writer.write(part)
-                    })
-            })
-            .with_context(|| format!("splitting the {} table by customer", table.name()))?;
-            let mut written = Vec::with_capacity(self.count);
-            for writer in writers {
-                written.push(match writer {
-                    Some(writer) => {
-                        writer.finish()?;
-                        true
-                    }
-                    None => false,
-                });
-            }
-            tables.push((table, written));
+                router.write(&slice)
+            })?;
+            tables.push((table, router.finish()?));
         }
         Ok(Split {
             dir: dir.to_path_buf(),
@@ -222,75 +152,14 @@ impl Plan {
     }
 }
 
-/// The columns of `table` a partition's file keeps: all but a child table's
-/// `conversation_id`. The analysis finds a row's conversation by `conversation_key`; the id
-/// string, repeated on every message and assignment, was the costliest column to read and
-/// write.
+/// The columns of `table` a partition's file keeps ([`keeps_column`]).
 fn split_columns(table: Table, frame: &LazyFrame) -> Result<Vec<String>> {
     let schema = frame.clone().collect_schema()?;
     Ok(schema
         .iter_names()
-        .filter(|name| table == Table::Conversations || name.as_str() != CONVERSATION_ID)
+        .filter(|name| keeps_column(table, name))
         .map(|name| name.to_string())
         .collect())
-}
-
-/// One table's file of one partition: Parquet that is quick to write and read once. Its
-/// strings are written plain (building a dictionary of every string column cost a fifth of a
-/// whole run), compressed with LZ4, without statistics (the file is read whole, never
-/// filtered).
-struct PartWriter {
-    file: FileWriter<File>,
-    schema: ArrowSchema,
-    encodings: polars_buffer::Buffer<Vec<Encoding>>,
-}
-
-const PART_OPTIONS: WriteOptions = WriteOptions {
-    statistics: StatisticsOptions {
-        min_value: false,
-        max_value: false,
-        distinct_count: false,
-        null_count: false,
-        binary_statistics_truncate_length: None,
-    },
-    version: Version::V1,
-    compression: CompressionOptions::Lz4Raw,
-    data_page_size: None,
-};
-
-impl PartWriter {
-    fn create(path: &Path, schema: &Schema) -> Result<PartWriter> {
-        let schema = schema.to_arrow(CompatLevel::newest());
-        let encodings: Vec<Vec<Encoding>> = schema
-            .iter_values()
-            .map(|field| vec![Encoding::Plain; get_dtype_encoding(&field.dtype).len()])
-            .collect();
-        let file =
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(PartWriter {
-            file: FileWriter::try_new(file, schema.clone(), PART_OPTIONS)?,
-            schema,
-            encodings: encodings.into(),
-        })
-    }
-
-    /// Writes `rows` as one row group.
-    fn write(&mut self, mut rows: DataFrame) -> Result<()> {
-        rows.rechunk_mut_par();
-        let height = rows.height() as u64;
-        let batches = rows.iter_chunks(CompatLevel::newest(), false).map(Ok);
-        let groups =
-            RowGroupIterator::try_new(batches, &self.schema, PART_OPTIONS, self.encodings.clone())?;
-        for group in groups {
-            self.file.write(height, group?)?;
-        }
-        Ok(())
-    }
-
-    fn finish(mut self) -> Result<()> {
-        self.file.end(None)?;
-        Ok(())
-    }
 }
 
 /// The tables split by partition ([`Plan::split`]).
@@ -395,7 +264,7 @@ impl Split {
         let mut tables = data.tables.clone();
         for (table, written) in &self.tables {
             let frame = if written[index] {
-                let path = self.dir.join(format!("{}-{index}.parquet", table.name()));
+                let path = part_path(&self.dir, *table, index);
                 LazyFrame::scan_parquet(
                     PlRefPath::try_from_path(&path)?,
                     ScanArgsParquet::default(),
@@ -454,24 +323,6 @@ impl Drop for Scratch {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_customer_is_always_in_the_same_partition() {
-        // FNV-1a of "abc" is 0xe71fa2190541574b.
-        assert_eq!(
-            of_customer(Some("abc"), 1 << 20),
-            0xe71fa2190541574b % (1 << 20)
-        );
-        assert_eq!(of_customer(Some("abc"), 7), of_customer(Some("abc"), 7));
-        assert_eq!(of_customer(Some("x"), 1), 0);
-        assert!(of_customer(None, 64) < 64);
-        // Ids spread over the partitions.
-        let mut seen = [0u32; 7];
-        for i in 0..7_000 {
-            seen[of_customer(Some(&format!("+4917{i:07}")), 7)] += 1;
-        }
-        assert!(seen.iter().all(|&n| (800..1200).contains(&n)), "{seen:?}");
-    }
 
     #[test]
     fn the_count_grows_with_the_data() {

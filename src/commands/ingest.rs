@@ -5,7 +5,8 @@ use anyhow::{Context, Result, bail};
 use super::load_options;
 use crate::Status;
 use crate::cli::IngestArgs;
-use crate::ingest::ingest_dir_into;
+use crate::ingest::{SplitOnWrite, ingest_dir_into};
+use crate::partition;
 use crate::progress::Progress;
 use crate::warehouse;
 
@@ -37,12 +38,32 @@ pub(crate) fn run(args: &IngestArgs, progress: &Progress) -> Result<Status> {
         .map(|text| crate::text::without_key(&text, &config.text));
     // CSV tables are written into the new warehouse as they are validated; the rest after.
     let mut result = None;
+    let given = args
+        .customer_partitions
+        .map(partition::check_count)
+        .transpose()?;
+    let count = |conversations| given.unwrap_or_else(|| partition::count_for(conversations));
     crate::atomic::replace_dir(&args.out, "the warehouse", &[&args.data.data], |dir| {
-        let mut ingested = ingest_dir_into(&args.data.data, &options, progress, Some(dir))?;
+        // The tables that reference a conversation are split as they are written.
+        let split = SplitOnWrite {
+            dir: dir.join(partition::STORED_DIR),
+            count: &count,
+        };
+        let mut ingested =
+            ingest_dir_into(&args.data.data, &options, progress, Some(dir), Some(&split))?;
         let step = progress.step("writing the warehouse");
         warehouse::write_into(dir, &mut ingested, config_text.as_deref())?;
         step.finish_and_clear();
-        store_partitions(dir, args.customer_partitions, progress)?;
+        match ingested.split.take() {
+            Some(written) => {
+                let data = crate::dataset::Dataset::open_warehouse(dir)?;
+                let plan = partition::Plan::known(written.count, written.of_key);
+                let step = progress.step("splitting the conversations by customer");
+                plan.store_with(&data, dir, written.tables)?;
+                step.finish_and_clear();
+            }
+            None => store_partitions(dir, args.customer_partitions, progress)?,
+        }
         result = Some(ingested);
         Ok(())
     })?;

@@ -13,6 +13,7 @@ pub mod customer;
 mod ids;
 mod jsonl;
 mod parquet;
+pub mod parts;
 pub mod schema;
 pub(crate) mod seed;
 pub(crate) mod spill;
@@ -24,7 +25,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use polars::prelude::DataFrame;
+use polars::prelude::{DataFrame, IntoLazy, LazyFrame, PlRefPath, ScanArgsParquet};
 
 use crate::progress::Progress;
 use crate::time::EpochUnit;
@@ -59,6 +60,28 @@ pub struct Ingested {
     /// The `text_findings` table (text.md section 4): every finding of the accepted messages
     /// and handoffs.
     pub text_findings: DataFrame,
+    /// The tables split by customer as they were written ([`SplitOnWrite`]).
+    pub split: Option<WrittenSplit>,
+}
+
+/// How an ingest that writes its tables as it validates them also splits them by customer,
+/// into one file per table and partition ([`parts::Router`]): the tables that reference a
+/// conversation, once the conversations (read first) give every conversation's partition.
+pub struct SplitOnWrite<'a> {
+    /// The folder of the partitions' files.
+    pub dir: PathBuf,
+    /// The partition count for this many accepted conversations; 1 splits nothing.
+    pub count: &'a (dyn Fn(u64) -> usize + Sync),
+}
+
+/// The tables an ingest split as it wrote them ([`SplitOnWrite`]).
+pub struct WrittenSplit {
+    pub count: usize,
+    /// The partition of every conversation key ([`parts::key_partitions`]).
+    pub of_key: std::sync::Arc<Vec<u32>>,
+    /// Each table split, and which partitions have a file of it. The conversations are not
+    /// among them: their partitions are known only once they are all read.
+    pub tables: Vec<(Table, Vec<bool>)>,
 }
 
 /// Finds the file of each table in `dir`. A required table with no file, or a table with two
@@ -126,20 +149,23 @@ pub fn locate(dir: &Path) -> Result<BTreeMap<Table, PathBuf>> {
 
 /// Reads and validates every table of `dir`, keeping the accepted rows in memory.
 pub fn ingest_dir(dir: &Path, options: &IngestOptions, progress: &Progress) -> Result<Ingested> {
-    ingest_dir_into(dir, options, progress, None)
+    ingest_dir_into(dir, options, progress, None, None)
 }
 
 /// Reads and validates every table of `dir`. With `out`, each CSV and Parquet table is written
 /// to `out/<table>.parquet` as it is validated, so memory stays bounded by the chunks in flight
 /// and the id sets: a CSV table a row group per chunk of records, a Parquet table a row group
-/// per slice of [`SPILL_BATCH_ROWS`] rows. JSON Lines tables stay in memory.
+/// per slice of [`SPILL_BATCH_ROWS`] rows. JSON Lines tables stay in memory. With `split`
+/// too, the tables so written are split by customer as well, when no customer aliases rewrite
+/// the customer ids after all tables are read.
 pub fn ingest_dir_into(
     dir: &Path,
     options: &IngestOptions,
     progress: &Progress,
     out: Option<&Path>,
+    split: Option<&SplitOnWrite<'_>>,
 ) -> Result<Ingested> {
-    ingest_seeded(dir, options, progress, out, None)
+    ingest_seeded(dir, options, progress, out, None, split)
 }
 
 /// [`ingest_dir_into`]; with `seed` (an append), the conversations take the keys of the
@@ -151,6 +177,7 @@ pub(crate) fn ingest_seeded(
     progress: &Progress,
     out: Option<&Path>,
     seed: Option<seed::Seed>,
+    split: Option<&SplitOnWrite<'_>>,
 ) -> Result<Ingested> {
     check_format_keys(&options.input)?;
     let files = locate(dir)?;
@@ -166,10 +193,16 @@ pub(crate) fn ingest_seeded(
         options.epoch_unit,
         progress,
         out.filter(|_| !aliased),
+        None,
     )?;
     if let Some(seed) = seed {
         seed.rekey(&mut conversations)?;
     }
+    // Aliases change customer ids after every table is read: no split on the way then.
+    let routes = match (out, split) {
+        (Some(out), Some(split)) if !aliased => Routes::of(&conversations, out, split)?,
+        _ => None,
+    };
     // The other tables look ids up in the map; the conversations' result no longer needs it.
     let ids = std::mem::take(&mut conversations.ids);
     let mut results: Vec<(Table, Result<ValidatedTable>)> = std::thread::scope(|scope| {
@@ -180,8 +213,17 @@ pub(crate) fn ingest_seeded(
                 let rules = base(Some(&ids));
                 let progress = progress.clone();
                 let out = out.filter(|_| *table != Table::CustomerAliases);
+                let router = routes.as_ref().and_then(|r| r.router(*table));
                 let handle = scope.spawn(move || {
-                    read_table(*table, path, rules, options.epoch_unit, &progress, out)
+                    read_table(
+                        *table,
+                        path,
+                        rules,
+                        options.epoch_unit,
+                        &progress,
+                        out,
+                        router,
+                    )
                 });
                 (*table, handle)
             })
@@ -203,8 +245,16 @@ pub(crate) fn ingest_seeded(
     let mut quarantine = Vec::new();
     let mut summary = IngestSummary::new(dir);
     let mut findings = crate::ingest::text::FindingRows::default();
+    let mut split = routes.map(|r| WrittenSplit {
+        count: r.count,
+        of_key: r.of_key,
+        tables: Vec::new(),
+    });
     for (table, result) in results {
         let mut validated = result?;
+        if let (Some(split), Some(parts)) = (split.as_mut(), validated.parts.take()) {
+            split.tables.push((table, parts));
+        }
         findings.append(std::mem::take(&mut validated.findings));
         summary.text.withheld_columns.extend(
             validated
@@ -253,7 +303,50 @@ pub(crate) fn ingest_seeded(
         quarantine,
         summary,
         text_findings: findings.frame()?,
+        split,
     })
+}
+
+/// Where the rows of each table that references a conversation go ([`SplitOnWrite`]).
+struct Routes<'a> {
+    split: &'a SplitOnWrite<'a>,
+    count: usize,
+    of_key: std::sync::Arc<Vec<u32>>,
+}
+
+impl<'a> Routes<'a> {
+    /// The partitions of the validated `conversations`, from their file in `out` when they
+    /// were written there; `None` for one partition.
+    fn of(
+        conversations: &ValidatedTable,
+        out: &Path,
+        split: &'a SplitOnWrite<'a>,
+    ) -> Result<Option<Routes<'a>>> {
+        let count = (split.count)(conversations.counts.rows_accepted);
+        if count <= 1 {
+            return Ok(None);
+        }
+        let table = if conversations.spilled {
+            let path = out.join(format!("{}.parquet", Table::Conversations.name()));
+            LazyFrame::scan_parquet(PlRefPath::try_from_path(&path)?, ScanArgsParquet::default())?
+        } else {
+            conversations.frame.clone().lazy()
+        };
+        let of_key = parts::key_partitions(&table, count)?;
+        std::fs::create_dir_all(&split.dir)
+            .with_context(|| format!("cannot create {}", split.dir.display()))?;
+        Ok(Some(Routes {
+            split,
+            count,
+            of_key: std::sync::Arc::new(of_key),
+        }))
+    }
+
+    fn router(&self, table: Table) -> Option<parts::Router> {
+        table
+            .references_conversation()
+            .then(|| parts::Router::new(&self.split.dir, table, self.count, self.of_key.clone()))
+    }
 }
 
 /// Every `[input.timestamp_formats]` key must name a timestamp column of a table.
@@ -302,6 +395,7 @@ fn read_table(
     epoch_unit: Option<EpochUnit>,
     progress: &Progress,
     out: Option<&Path>,
+    router: Option<parts::Router>,
 ) -> Result<ValidatedTable> {
     let format = Format::from_path(path);
     let spill = out.filter(|_| matches!(format, Some(Format::Csv { .. } | Format::Parquet)));
@@ -315,6 +409,9 @@ fn read_table(
             out.join(format!("{}.parquet", table.name())),
             SPILL_BATCH_ROWS,
         );
+        if let Some(router) = router {
+            builder.route_to(router);
+        }
     }
     match format {
         Some(Format::Csv { gzip }) => csv::read(path, gzip, builder, progress),

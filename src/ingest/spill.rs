@@ -1,6 +1,7 @@
 //! A table written to Parquet as it is validated: each batch of accepted rows becomes a row
 //! group. The encoding and compression run on a thread of their own, one batch behind the
-//! validation, so that reading the next rows does not wait for them.
+//! validation, so that reading the next rows does not wait for them. With a [`Router`], the
+//! same thread writes each batch's rows to their partitions' files too.
 
 use std::path::PathBuf;
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -8,18 +9,23 @@ use std::thread::JoinHandle;
 
 use polars::prelude::*;
 
+use super::parts::Router;
+
 pub(crate) struct Spill {
     pub path: PathBuf,
     /// Accepted rows per row group, when the builder cuts the batches.
     pub batch_rows: usize,
     writer: Option<Writer>,
+    /// Where the rows go by partition too, until the writer's thread takes it.
+    router: Option<Router>,
     /// The first error; reported by [`Spill::finish`].
     pub error: Option<PolarsError>,
 }
 
 struct Writer {
     batches: SyncSender<DataFrame>,
-    thread: JoinHandle<PolarsResult<()>>,
+    /// Which partitions have a file, when the rows were routed.
+    thread: JoinHandle<PolarsResult<Option<Vec<bool>>>>,
 }
 
 impl Spill {
@@ -28,8 +34,14 @@ impl Spill {
             path,
             batch_rows: batch_rows.max(1),
             writer: None,
+            router: None,
             error: None,
         }
+    }
+
+    /// Writes the rows to their partitions' files too ([`Router::write`]).
+    pub fn route(&mut self, router: Router) {
+        self.router = Some(router);
     }
 
     /// Queues `frame` as the next row group; the first call creates the file with its schema.
@@ -44,11 +56,17 @@ impl Spill {
                 .batched(frame.schema())?;
             // One batch queued while one is written: memory stays bounded by two batches.
             let (batches, queue) = sync_channel::<DataFrame>(1);
+            let mut router = self.router.take();
             let thread = std::thread::spawn(move || {
+                let routing = |e: anyhow::Error| PolarsError::ComputeError(format!("{e:#}").into());
                 for batch in queue {
                     writer.write_batch(&batch)?;
+                    if let Some(router) = router.as_mut() {
+                        router.write(&batch).map_err(routing)?;
+                    }
                 }
-                writer.finish().map(|_| ())
+                writer.finish()?;
+                router.map(Router::finish).transpose().map_err(routing)
             });
             self.writer = Some(Writer { batches, thread });
         }
@@ -58,13 +76,14 @@ impl Spill {
         let writer = self.writer.as_ref().expect("a writer");
         if writer.batches.send(frame).is_err() {
             // The thread stopped on an error, which `finish` returns.
-            return self.finish_writer();
+            return self.finish_writer().map(|_| ());
         }
         Ok(())
     }
 
-    /// Writes the queued row groups and the file's footer; the first error, if any.
-    pub fn finish(mut self) -> PolarsResult<()> {
+    /// Writes the queued row groups and the file's footer; the first error, if any. With a
+    /// router, which partitions have a file.
+    pub fn finish(mut self) -> PolarsResult<Option<Vec<bool>>> {
         if let Some(e) = self.error.take() {
             let _ = self.finish_writer();
             return Err(e);
@@ -72,9 +91,9 @@ impl Spill {
         self.finish_writer()
     }
 
-    fn finish_writer(&mut self) -> PolarsResult<()> {
+    fn finish_writer(&mut self) -> PolarsResult<Option<Vec<bool>>> {
         let Some(Writer { batches, thread }) = self.writer.take() else {
-            return Ok(());
+            return Ok(None);
         };
         drop(batches);
         thread.join().unwrap_or_else(|_| {

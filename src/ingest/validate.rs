@@ -154,6 +154,8 @@ pub struct ValidatedTable {
     /// Whether the rows went to a Parquet file as they were validated ([`TableBuilder::spill_to`]);
     /// the frame is then empty.
     pub spilled: bool,
+    /// With a router ([`TableBuilder::route_to`]), which partitions have a file of the rows.
+    pub parts: Option<Vec<bool>>,
     pub quarantine: Vec<QuarantineLine>,
     pub counts: RowCounts,
     /// Accepted ids of the table's unique key (conversations: for the foreign-key check).
@@ -276,6 +278,14 @@ impl<'r> TableBuilder<'r> {
     /// the columns and order [`Self::finish`] would give.
     pub fn spill_to(&mut self, path: std::path::PathBuf, batch_rows: usize) {
         self.spill = Some(Spill::new(path, batch_rows));
+    }
+
+    /// Writes the accepted rows to their partitions' files too, as they are written to the
+    /// spill file ([`Self::spill_to`], called first).
+    pub fn route_to(&mut self, router: super::parts::Router) {
+        if let Some(spill) = self.spill.as_mut() {
+            spill.route(router);
+        }
     }
 
     /// The key column's position among the canonical columns, when this table's ids are
@@ -539,12 +549,13 @@ impl<'r> TableBuilder<'r> {
     pub fn finish(mut self) -> PolarsResult<ValidatedTable> {
         let rest = self.take_frame_leaving(0)?;
         let spilled = self.spill.is_some();
+        let mut parts = None;
         let frame = if let Some(mut spill) = self.spill.take() {
             let empty = rest.clear();
             let written = spill.write(rest);
             let finished = spill.finish();
             written?;
-            finished?;
+            parts = finished?;
             empty
         } else {
             let mut frames = std::mem::take(&mut self.kept).into_iter();
@@ -571,6 +582,7 @@ impl<'r> TableBuilder<'r> {
         Ok(ValidatedTable {
             frame,
             spilled,
+            parts,
             quarantine: self.quarantine,
             counts: self.counts,
             ids: self.seen.into_map(),

@@ -55,7 +55,7 @@ pub fn append(
     let mut summary = warehouse::read_summary(dir)?;
     let seed = Seed::read(scan(&table_path(dir, Table::Conversations))?)
         .context("reading the warehouse's conversations")?;
-    let mut batch = crate::ingest::ingest_seeded(data, options, progress, None, Some(seed))?;
+    let mut batch = crate::ingest::ingest_seeded(data, options, progress, None, Some(seed), None)?;
     let step = progress.step("appending to the warehouse");
     let mut record = Batch {
         source: data.display().to_string(),

@@ -132,18 +132,7 @@ pub fn scan(dir: &Path) -> Result<BTreeMap<Table, LazyFrame>> {
     Ok(tables)
 }
 
-/// The number of rows of a table's query, on the streaming engine (for a Parquet scan, read
-/// from the file metadata, not the rows).
-pub fn row_count(frame: LazyFrame) -> PolarsResult<u64> {
-    Ok(frame
-        .select([len().cast(DataType::UInt64).alias("n")])
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single()
-        .column("n")?
-        .u64()?
-        .get(0)
-        .unwrap_or(0))
-}
+pub use crate::ingest::parts::row_count;
 
 pub fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<()> {
     write_atomic(path, |w| {

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use l2lens::ingest::parts::of_customer;
+use l2lens::ingest::schema::Table;
 use polars::prelude::*;
 
 use crate::util::{Scratch, fixture, stderr};
@@ -317,6 +319,7 @@ fn a_warehouse_keeps_its_split_for_later_runs() {
         assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     };
     ingest(&[]);
+    assert_split_is_the_warehouse(&warehouse, 3);
     let stored = warehouse.join("partitions");
     for name in [
         "manifest.json",
@@ -381,10 +384,114 @@ fn a_warehouse_keeps_its_split_for_later_runs() {
     std::fs::write(stored.join("messages-0.parquet"), "not parquet").unwrap();
     ingest(&["--append"]);
     assert!(stored.join("manifest.json").is_file());
+    assert_split_is_the_warehouse(&warehouse, 3);
     for (args, whole) in runs.iter().zip(&whole) {
         assert!(
             output(&scratch, &warehouse, args, Some("3")).0 == *whole,
             "{args:?}"
         );
     }
+}
+
+/// The split a warehouse stores holds, in each partition's file of each table, exactly the
+/// rows of that partition's customers, in the warehouse's order, with the warehouse's columns
+/// and types (but a child table's `conversation_id`); a partition with no rows has no file.
+fn assert_split_is_the_warehouse(warehouse: &Path, count: usize) {
+    let read = |path: &Path| {
+        ParquetReader::new(std::fs::File::open(path).unwrap_or_else(|e| panic!("{path:?}: {e}")))
+            .finish()
+            .unwrap()
+    };
+    let conversations = read(&warehouse.join("conversations.parquet"));
+    let part_of: std::collections::HashMap<u32, usize> = conversations
+        .column("conversation_key")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .iter()
+        .zip(
+            conversations
+                .column("customer_id")
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter(),
+        )
+        .map(|(key, customer)| (key.unwrap(), of_customer(customer, count)))
+        .collect();
+    let mut files = 0;
+    for table in Table::ALL {
+        let path = warehouse.join(format!("{}.parquet", table.name()));
+        if !(table == Table::Conversations || table.references_conversation()) || !path.is_file() {
+            continue;
+        }
+        let mut whole = read(&path);
+        if table != Table::Conversations {
+            whole = whole.drop("conversation_id").unwrap();
+        }
+        let parts: Vec<Option<usize>> = whole
+            .column("conversation_key")
+            .unwrap()
+            .u32()
+            .unwrap()
+            .iter()
+            .map(|key| key.and_then(|k| part_of.get(&k).copied()))
+            .collect();
+        for index in 0..count {
+            let mask: BooleanChunked = parts.iter().map(|p| *p == Some(index)).collect();
+            let expected = whole.filter(&mask).unwrap();
+            let file = warehouse
+                .join("partitions")
+                .join(format!("{}-{index}.parquet", table.name()));
+            if expected.height() == 0 {
+                assert!(!file.exists(), "{file:?} should not exist");
+                continue;
+            }
+            let got = read(&file);
+            assert_eq!(got.schema(), expected.schema(), "{file:?}");
+            assert!(got.equals_missing(&expected), "{file:?}");
+            files += 1;
+        }
+    }
+    assert!(files > count, "{files} files");
+}
+
+/// A Parquet export is split as it is validated too, to the same files.
+#[test]
+fn an_ingest_of_parquet_splits_as_it_writes() {
+    let scratch = Scratch::new("partitions-parquet");
+    let data = scratch.join("parquet");
+    let run = Command::new(env!("CARGO_BIN_EXE_l2lens"))
+        .args(["sample", "-q", "--conversations", "4000", "--seed", "3"])
+        .args(["--weeks", "4", "--format", "parquet", "--out"])
+        .arg(&data)
+        .output()
+        .expect("run l2lens");
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let warehouse = scratch.join("warehouse");
+    let run = Command::new(env!("CARGO_BIN_EXE_l2lens"))
+        .args(["ingest", "-q", "--customer-partitions", "5", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&warehouse)
+        .output()
+        .expect("run l2lens");
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert_split_is_the_warehouse(&warehouse, 5);
+    let whole = output(
+        &scratch,
+        &warehouse,
+        &["metrics", "--select", "all"],
+        Some("1"),
+    )
+    .0;
+    assert!(
+        output(
+            &scratch,
+            &warehouse,
+            &["metrics", "--select", "all"],
+            Some("5")
+        )
+        .0 == whole
+    );
 }
