@@ -6,7 +6,7 @@ use chrono::{Datelike, Days, Months, NaiveDate, TimeZone as _};
 use chrono_tz::Tz;
 use polars::prelude::*;
 
-use crate::time::MS_PER_HOUR;
+use crate::time::{MS_PER_DAY, MS_PER_HOUR};
 
 /// The time zone of period boundaries. It is checked once where it enters (the command line
 /// or a configuration file) and trusted from then on: the core never falls back to UTC.
@@ -137,7 +137,21 @@ impl Period {
 
     /// The period-start date of an Int64-millisecond instant column, as a polars `Date`.
     pub fn start_expr(self, instant_ms: Expr, zone: Zone) -> Expr {
-        let local_date = instant_ms
+        let local_date = if zone == Zone::UTC {
+            // No zone rules to apply: the day is the instant divided by a day, rounded down.
+            instant_ms
+                .floor_div(lit(MS_PER_DAY))
+                .cast(DataType::Int32)
+                .cast(DataType::Date)
+        } else {
+            Self::local_date_expr(instant_ms, zone)
+        };
+        self.of_local_date(local_date)
+    }
+
+    /// The local date of an Int64-millisecond instant column in `zone`, by the zone's rules.
+    fn local_date_expr(instant_ms: Expr, zone: Zone) -> Expr {
+        instant_ms
             .cast(DataType::Datetime(
                 TimeUnit::Milliseconds,
                 Some(TimeZone::UTC),
@@ -145,7 +159,11 @@ impl Period {
             .dt()
             .convert_time_zone(zone.polars())
             .dt()
-            .date();
+            .date()
+    }
+
+    /// The period-start date of a local-date column.
+    fn of_local_date(self, local_date: Expr) -> Expr {
         match self {
             Period::Day => local_date,
             // Days since 1970-01-01 (a Thursday) minus the weekday offset gives the Monday.
@@ -318,6 +336,95 @@ pub fn hours_ms(hours: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Instants (ms) around the epoch, leap days, the ends of years 0 and 9999, and every
+    /// hour of two weeks around each 2026 time-zone change of Berlin and São Paulo.
+    fn instants() -> Vec<i64> {
+        let mut at = vec![0, -1, 1, -86_400_000, 86_399_999, 86_400_000];
+        for (y, m, day) in [
+            (2024, 2, 29),
+            (2000, 3, 1),
+            (1900, 3, 1),
+            (0, 1, 1),
+            (9999, 12, 31),
+        ] {
+            let ms = d(y, m, day)
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp_millis();
+            at.extend([ms - 1, ms, ms + 1, ms + 86_399_999]);
+        }
+        for (y, m, day) in [(2026, 3, 29), (2026, 10, 25), (2026, 11, 1), (2026, 2, 15)] {
+            let ms = d(y, m, day)
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp_millis();
+            at.extend((-168..168).map(|h| ms + h * MS_PER_HOUR + 59 * 60_000));
+        }
+        at
+    }
+
+    fn evaluate(instants: &[i64], exprs: Vec<Expr>) -> DataFrame {
+        df!("t" => instants)
+            .unwrap()
+            .lazy()
+            .select(exprs)
+            .collect()
+            .unwrap()
+    }
+
+    #[test]
+    fn utc_periods_need_no_zone_rules() {
+        let at = instants();
+        for period in [Period::Day, Period::Week, Period::Month] {
+            let frame = evaluate(
+                &at,
+                vec![
+                    period.start_expr(col("t"), Zone::UTC).alias("fast"),
+                    period
+                        .of_local_date(Period::local_date_expr(col("t"), Zone::UTC))
+                        .alias("rules"),
+                ],
+            );
+            assert!(
+                frame
+                    .column("fast")
+                    .unwrap()
+                    .equals_missing(frame.column("rules").unwrap()),
+                "{period}: {frame}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_period_is_its_window_of_instants() {
+        let at = instants();
+        for zone in ["UTC", "Europe/Berlin", "America/Sao_Paulo", "Asia/Kolkata"] {
+            let zone = Zone::parse(zone).unwrap();
+            for period in [Period::Day, Period::Week, Period::Month] {
+                let frame = evaluate(&at, vec![period.start_expr(col("t"), zone).alias("start")]);
+                let starts = frame
+                    .column("start")
+                    .unwrap()
+                    .date()
+                    .unwrap()
+                    .physical()
+                    .clone();
+                for (&t, start) in at.iter().zip(starts.iter()) {
+                    let start = start
+                        .map(|days| NaiveDate::from_num_days_from_ce_opt(days + 719_163).unwrap());
+                    let Some(start) = start else { continue };
+                    let (from, to) = period.window_ms(start, zone);
+                    assert!(
+                        from <= t && t < to,
+                        "{period} {zone:?} {t}: {start} [{from}, {to})"
+                    );
+                }
+            }
+        }
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

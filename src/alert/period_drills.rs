@@ -15,6 +15,7 @@ use anyhow::{Context as _, Result};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::{Alert, MAX_CONVERSATIONS, high_side, top};
 use crate::config::{Condition, Thresholds};
@@ -31,7 +32,7 @@ pub type Candidate = (MetricRef, bool);
 /// The lists of one period by (metric id, side, group).
 #[derive(Debug, Default)]
 pub struct PeriodDrills {
-    lists: BTreeMap<(&'static str, bool, String), DataFrame>,
+    lists: BTreeMap<ListKey, DataFrame>,
 }
 
 /// Every metric a run with `options` computes and some rule of `thresholds` watches, with
@@ -82,6 +83,48 @@ fn sides_of(condition: Condition) -> Vec<bool> {
     }
 }
 
+/// A list's metric id, side and group.
+type ListKey = (&'static str, bool, String);
+
+/// The lists of `metric` on one side in `ctx`: all groups together and each group apart.
+fn lists_of(
+    ctx: &Frames<'_>,
+    period_start: NaiveDate,
+    metric: MetricRef,
+    high: bool,
+) -> Result<Vec<(ListKey, DataFrame)>> {
+    let family = metrics::family_of(metric.id()).expect("a registry metric");
+    let query = |group| DrillQuery {
+        metric,
+        period_start,
+        group,
+        high,
+    };
+    let context = || format!("listing the conversations behind {metric}");
+    let all = (family.drill)(ctx, &query(DrillGroup::One(ALL.to_owned())))?
+        .limit(MAX_CONVERSATIONS as IdxSize)
+        .collect()
+        .map_err(anyhow::Error::from)
+        .with_context(context)?;
+    let mut lists = vec![((metric.id(), high, ALL.to_owned()), all)];
+    let each = (family.drill)(ctx, &query(DrillGroup::Each))?
+        .collect()
+        .map_err(anyhow::Error::from)
+        .with_context(context)?;
+    for mut group in each.partition_by_stable(["group"], true)? {
+        let name = group.column("group")?.str()?.get(0).unwrap_or_default();
+        // Without a dimension every row's group is `ALL`, whose list is above.
+        if name == ALL {
+            continue;
+        }
+        let name = name.to_owned();
+        // A group's rows are in the drill-down's order: its first rows are its list.
+        group = group.head(Some(MAX_CONVERSATIONS));
+        lists.push(((metric.id(), high, name), group));
+    }
+    Ok(lists)
+}
+
 impl PeriodDrills {
     /// The lists of `period_start` in `ctx` (all conversations, or one partition of them);
     /// `None` past [`MAX_LISTS`].
@@ -90,37 +133,15 @@ impl PeriodDrills {
         period_start: NaiveDate,
         candidates: &[Candidate],
     ) -> Result<Option<PeriodDrills>> {
+        // The metrics' lists are independent queries of the same frames: they run side by
+        // side.
+        let each_metric: Vec<Vec<(ListKey, DataFrame)>> = candidates
+            .par_iter()
+            .map(|&(metric, high)| lists_of(ctx, period_start, metric, high))
+            .collect::<Result<_>>()?;
         let mut lists = BTreeMap::new();
-        for &(metric, high) in candidates {
-            let family = metrics::family_of(metric.id()).expect("a registry metric");
-            let query = |group| DrillQuery {
-                metric,
-                period_start,
-                group,
-                high,
-            };
-            let context = || format!("listing the conversations behind {metric}");
-            let all = (family.drill)(ctx, &query(DrillGroup::One(ALL.to_owned())))?
-                .limit(MAX_CONVERSATIONS as IdxSize)
-                .collect()
-                .map_err(anyhow::Error::from)
-                .with_context(context)?;
-            lists.insert((metric.id(), high, ALL.to_owned()), all);
-            let each = (family.drill)(ctx, &query(DrillGroup::Each))?
-                .collect()
-                .map_err(anyhow::Error::from)
-                .with_context(context)?;
-            for mut group in each.partition_by_stable(["group"], true)? {
-                let name = group.column("group")?.str()?.get(0).unwrap_or_default();
-                // Without a dimension every row's group is `ALL`, whose list is above.
-                if name == ALL {
-                    continue;
-                }
-                let name = name.to_owned();
-                // A group's rows are in the drill-down's order: its first rows are its list.
-                group = group.head(Some(MAX_CONVERSATIONS));
-                lists.insert((metric.id(), high, name), group);
-            }
+        for list in each_metric {
+            lists.extend(list);
             if lists.len() > MAX_LISTS {
                 return Ok(None);
             }

@@ -1,6 +1,6 @@
 //! The files of a table split by customer: which partition a customer is in, and the
-//! writer of one partition's file. The analysis splits a warehouse with them
-//! ([`crate::partition`]); an ingest writes the same files while it validates the rows
+//! writer of one partition's file. The analysis splits a warehouse with them; an
+//! ingest writes the same files while it validates the rows
 //! ([`Router`]), so that the warehouse's split costs no second read of its tables.
 
 use std::fs::File;

@@ -8,7 +8,6 @@ use polars::prelude::*;
 use super::aggregate::{self, Agg};
 use super::{
     ALL, DRILL_COLUMNS, DRILL_RANK, Dimension, DrillGroup, DrillQuery, MetricsOptions, UNKNOWN,
-    epoch,
 };
 use crate::config::Config;
 use crate::dataset::Dataset;
@@ -279,6 +278,17 @@ impl<'a> Frames<'a> {
             .start_expr(instant_ms, self.options.zone)
     }
 
+    /// Whether the instant `instant_ms` is in the period starting on `start`: the rows whose
+    /// [`Self::period_start`] is `start`, found by two comparisons instead of a local date per
+    /// row ([`crate::period::Period::window_ms`]).
+    fn in_period(&self, instant_ms: Expr, start: chrono::NaiveDate) -> Expr {
+        let (from, to) = self.options.period.window_ms(start, self.options.zone);
+        instant_ms
+            .clone()
+            .gt_eq(lit(from))
+            .and(instant_ms.lt(lit(to)))
+    }
+
     /// The conversations of a cohort in one period and group that match `culprit`, ordered
     /// by `worst` (descending unless `ascending`), as drill-down rows. Hours silent are
     /// counted at `as_of` for conversations still open.
@@ -291,12 +301,11 @@ impl<'a> Frames<'a> {
         worst: Expr,
         ascending: bool,
     ) -> LazyFrame {
-        let days = (q.period_start - epoch()).num_days() as i32;
-        let mut frame = self.facts.clone().filter(cohort).filter(
-            self.period_start(time)
-                .eq(lit(days).cast(DataType::Date))
-                .and(culprit),
-        );
+        let mut frame = self
+            .facts
+            .clone()
+            .filter(cohort)
+            .filter(self.in_period(time, q.period_start).and(culprit));
         if let Some(group) = q.only_group() {
             frame = frame.filter(col("group").eq(lit(group.to_owned())));
         }
@@ -333,12 +342,7 @@ impl<'a> Frames<'a> {
         worst: Expr,
         detail: Expr,
     ) -> LazyFrame {
-        let days = (q.period_start - epoch()).num_days() as i32;
-        let mut frame = events.filter(
-            self.period_start(col("at"))
-                .eq(lit(days).cast(DataType::Date))
-                .and(culprit),
-        );
+        let mut frame = events.filter(self.in_period(col("at"), q.period_start).and(culprit));
         if let Some(group) = q.only_group() {
             frame = frame.filter(col("group").eq(lit(group.to_owned())));
         }
