@@ -183,6 +183,14 @@ struct Manifest {
     tables: Vec<StoredTable>,
 }
 
+impl Manifest {
+    /// The manifest of the stored split in `dir`, when there is a readable one.
+    fn of(dir: &Path) -> Option<Manifest> {
+        let text = std::fs::read_to_string(dir.join(MANIFEST)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct StoredTable {
     table: String,
@@ -223,10 +231,7 @@ impl Split {
             return Ok(None);
         };
         let dir = warehouse.join(STORED_DIR);
-        let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) else {
-            return Ok(None);
-        };
-        let Ok(manifest) = serde_json::from_str::<Manifest>(&text) else {
+        let Some(manifest) = Manifest::of(&dir) else {
             return Ok(None);
         };
         if manifest.count != count {
@@ -256,6 +261,18 @@ impl Split {
             stored: true,
             tables,
         }))
+    }
+
+    /// The partition count of the split the warehouse of `data` stores, when it was made from
+    /// the tables the warehouse holds now.
+    pub fn stored_count(data: &Dataset) -> Result<Option<usize>> {
+        let Some(warehouse) = &data.warehouse else {
+            return Ok(None);
+        };
+        let Some(manifest) = Manifest::of(&warehouse.join(STORED_DIR)) else {
+            return Ok(None);
+        };
+        Ok(Split::stored(data, manifest.count)?.map(|_| manifest.count))
     }
 
     /// The data of partition `index`: its conversations and their rows of every table that

@@ -90,11 +90,15 @@ pub(crate) fn partition_plan(
     given: Option<usize>,
 ) -> Result<Option<crate::partition::Plan>> {
     use crate::partition;
+    // Unless given, the count of the split the warehouse stores, else one from the data size.
     let count = match given {
         Some(n) => partition::check_count(n)?,
-        None => partition::count_for(crate::warehouse::row_count(
-            data.table(crate::ingest::schema::Table::Conversations)?,
-        )?),
+        None => match partition::Split::stored_count(data)? {
+            Some(n) => n,
+            None => partition::count_for(crate::warehouse::row_count(
+                data.table(crate::ingest::schema::Table::Conversations)?,
+            )?),
+        },
     };
     Ok(match count {
         1 => None,

@@ -494,4 +494,20 @@ fn an_ingest_of_parquet_splits_as_it_writes() {
         )
         .0 == whole
     );
+    let all = ["metrics", "--select", "all"];
+    assert!(output(&scratch, &warehouse, &all, None).0 == whole);
+
+    // Without --customer-partitions a run takes the stored split's count (here 5, where the
+    // data size alone would give one partition): a spoiled stored file stops it.
+    std::fs::write(
+        warehouse.join("partitions").join("messages-0.parquet"),
+        "not parquet",
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_l2lens"))
+        .args(["metrics", "-q", "--data"])
+        .arg(&warehouse)
+        .output()
+        .expect("run l2lens");
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
 }
