@@ -511,3 +511,54 @@ fn an_ingest_of_parquet_splits_as_it_writes() {
         .expect("run l2lens");
     assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
 }
+
+/// A table read as JSON Lines stays in memory until the warehouse is written: it is split
+/// after, beside the conversations, to the same files.
+#[test]
+fn a_json_lines_table_is_split_after_it_is_written() {
+    let scratch = Scratch::new("partitions-jsonl");
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let data = scratch.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for entry in std::fs::read_dir(&sample).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name == "messages.csv" {
+            let mut reader = csv::Reader::from_path(&path).unwrap();
+            let headers = reader.headers().unwrap().clone();
+            let mut lines = String::new();
+            for record in reader.records() {
+                let record = record.unwrap();
+                let row: serde_json::Map<String, serde_json::Value> = headers
+                    .iter()
+                    .zip(record.iter())
+                    .map(|(h, v)| {
+                        let v = match v {
+                            "" => serde_json::Value::Null,
+                            v => serde_json::Value::String(v.to_owned()),
+                        };
+                        (h.to_owned(), v)
+                    })
+                    .collect();
+                lines.push_str(&serde_json::Value::Object(row).to_string());
+                lines.push('\n');
+            }
+            std::fs::write(data.join("messages.jsonl"), lines).unwrap();
+        } else {
+            std::fs::copy(&path, data.join(&name)).unwrap();
+        }
+    }
+    let warehouse = scratch.join("warehouse");
+    let run = Command::new(env!("CARGO_BIN_EXE_l2lens"))
+        .args(["ingest", "-q", "--customer-partitions", "3", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&warehouse)
+        .output()
+        .expect("run l2lens");
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert_split_is_the_warehouse(&warehouse, 3);
+    let all = ["metrics", "--select", "all"];
+    let whole = output(&scratch, &warehouse, &all, Some("1")).0;
+    assert!(output(&scratch, &warehouse, &all, None).0 == whole);
+}
