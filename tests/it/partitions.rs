@@ -456,6 +456,21 @@ fn assert_split_is_the_warehouse(warehouse: &Path, count: usize) {
     assert!(files > count, "{files} files");
 }
 
+/// Ingests `data` into `warehouse` storing `count` partitions, and checks the stored split.
+fn ingest_in_partitions(data: &Path, warehouse: &Path, count: usize) {
+    let run = Command::new(env!("CARGO_BIN_EXE_l2lens"))
+        .args(["ingest", "-q", "--customer-partitions"])
+        .arg(count.to_string())
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(warehouse)
+        .output()
+        .expect("run l2lens");
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert_split_is_the_warehouse(warehouse, count);
+}
+
 /// A Parquet export is split as it is validated too, to the same files.
 #[test]
 fn an_ingest_of_parquet_splits_as_it_writes() {
@@ -469,15 +484,7 @@ fn an_ingest_of_parquet_splits_as_it_writes() {
         .expect("run l2lens");
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     let warehouse = scratch.join("warehouse");
-    let run = Command::new(env!("CARGO_BIN_EXE_l2lens"))
-        .args(["ingest", "-q", "--customer-partitions", "5", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&warehouse)
-        .output()
-        .expect("run l2lens");
-    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
-    assert_split_is_the_warehouse(&warehouse, 5);
+    ingest_in_partitions(&data, &warehouse, 5);
     let whole = output(
         &scratch,
         &warehouse,
@@ -549,15 +556,7 @@ fn a_json_lines_table_is_split_after_it_is_written() {
         }
     }
     let warehouse = scratch.join("warehouse");
-    let run = Command::new(env!("CARGO_BIN_EXE_l2lens"))
-        .args(["ingest", "-q", "--customer-partitions", "3", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&warehouse)
-        .output()
-        .expect("run l2lens");
-    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
-    assert_split_is_the_warehouse(&warehouse, 3);
+    ingest_in_partitions(&data, &warehouse, 3);
     let all = ["metrics", "--select", "all"];
     let whole = output(&scratch, &warehouse, &all, Some("1")).0;
     assert!(output(&scratch, &warehouse, &all, None).0 == whole);
