@@ -171,6 +171,97 @@ pub fn write_frame(frame: &mut DataFrame, target: &Target, format: TableFormat) 
     })
 }
 
+/// Rows in a Parquet row group of [`write_blocks`]: the groups of a table are the same
+/// whatever the blocks it comes in.
+pub const ROW_GROUP: usize = 512 * 512;
+
+/// Writes a table that comes a block of rows at a time, in `format`, holding one block at a
+/// time: CSV with one header, one JSON array, or Parquet in groups of [`ROW_GROUP`] rows (a
+/// block holds whole groups, but for the last one). The bytes depend on the rows, not on the
+/// blocks they came in. Returns the number of rows.
+pub fn write_blocks(
+    target: &Target,
+    format: TableFormat,
+    schema: &Schema,
+    blocks: impl Iterator<Item = Result<DataFrame>>,
+) -> Result<usize> {
+    let mut rows = 0;
+    target.write_with(format.is_binary(), |w| {
+        match format {
+            TableFormat::Csv => {
+                let csv = |w: &mut dyn Write, frame: &mut DataFrame, header: bool| {
+                    CsvWriter::new(w)
+                        .include_header(header)
+                        .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S%.3fZ".into()))
+                        .finish(frame)
+                };
+                let mut header = true;
+                for block in blocks {
+                    let mut block = block?;
+                    rows += block.height();
+                    csv(&mut *w, &mut block, header)?;
+                    header = false;
+                }
+                if header {
+                    csv(w, &mut DataFrame::empty_with_schema(schema), true)?;
+                }
+            }
+            TableFormat::Json => {
+                // One array: each block's objects, without its brackets, after a comma.
+                w.write_all(b"[")?;
+                let mut first = true;
+                for block in blocks {
+                    let mut block = block?;
+                    rows += block.height();
+                    let mut json = Vec::new();
+                    JsonWriter::new(&mut json)
+                        .with_json_format(JsonFormat::Json)
+                        .finish(&mut block)?;
+                    let objects = json
+                        .strip_prefix(b"[")
+                        .and_then(|j| j.strip_suffix(b"]"))
+                        .unwrap_or_default();
+                    if !objects.is_empty() {
+                        if !first {
+                            w.write_all(b",")?;
+                        }
+                        w.write_all(objects)?;
+                        first = false;
+                    }
+                }
+                w.write_all(b"]\n")?;
+            }
+            TableFormat::Parquet => {
+                let mut writer = ParquetWriter::new(&mut *w).batched(schema)?;
+                for block in blocks {
+                    let block = block?;
+                    rows += block.height();
+                    write_row_groups(&mut writer, &block, ROW_GROUP)?;
+                }
+                writer.finish()?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// Writes `frame` as row groups of `rows` rows (the last one shorter).
+pub fn write_row_groups<W: Write>(
+    writer: &mut polars::io::parquet::write::BatchedWriter<W>,
+    frame: &DataFrame,
+    rows: usize,
+) -> Result<()> {
+    let mut offset = 0;
+    while offset < frame.height() {
+        let mut group = frame.slice(offset as i64, rows);
+        offset += group.height();
+        group.rechunk_mut_par();
+        writer.write_batch(&group)?;
+    }
+    Ok(())
+}
+
 /// Writes metric rows (`period_start` as a Date, a group column, `metric`, `value`, `n`): CSV
 /// and JSON with floats that read back exactly, or Parquet.
 pub fn write_metrics(rows: &mut DataFrame, target: &Target, format: TableFormat) -> Result<()> {
@@ -259,5 +350,73 @@ mod tests {
         assert!(is_closed_pipe(&wrapped));
         assert!(is_closed_pipe(&anyhow::Error::from(ClosedPipe)));
         assert!(!is_closed_pipe(&anyhow::anyhow!("disk full")));
+    }
+
+    /// A table of `n` rows with an integer, a float with nulls, a string and an instant.
+    fn table(n: usize) -> DataFrame {
+        let rows: Vec<i64> = (0..n as i64).collect();
+        let mut frame = df!(
+            "n" => &rows,
+            "share" => rows.iter().map(|r| (r % 4 != 0).then_some(*r as f64 / 3.0)).collect::<Vec<_>>(),
+            "label" => rows.iter().map(|r| format!("row \"{r}\", ok")).collect::<Vec<_>>(),
+            "at" => rows.iter().map(|r| r * 60_000).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let at = frame
+            .column("at")
+            .unwrap()
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .unwrap();
+        frame.with_column(at).unwrap();
+        frame
+    }
+
+    fn written(format: TableFormat, frame: &DataFrame, blocks: &[usize]) -> Vec<u8> {
+        let dir = crate::partition::Scratch::new("write-blocks").unwrap();
+        let target = Target::File(dir.path.join("out"));
+        let mut start = 0;
+        let pieces = blocks.iter().map(|&len| {
+            let piece = frame.slice(start as i64, len);
+            start += len;
+            Ok(piece)
+        });
+        let rows = write_blocks(&target, format, frame.schema(), pieces).unwrap();
+        assert_eq!(rows, blocks.iter().sum::<usize>());
+        std::fs::read(dir.path.join("out")).unwrap()
+    }
+
+    #[test]
+    fn a_table_written_in_blocks_has_the_bytes_of_one_write() {
+        let small = table(10);
+        for format in [TableFormat::Csv, TableFormat::Json] {
+            let dir = crate::partition::Scratch::new("write-frame").unwrap();
+            let target = Target::File(dir.path.join("out"));
+            write_frame(&mut small.clone(), &target, format).unwrap();
+            let once = std::fs::read(dir.path.join("out")).unwrap();
+            assert_eq!(written(format, &small, &[10]), once, "{format:?}");
+            assert_eq!(written(format, &small, &[3, 0, 4, 3]), once, "{format:?}");
+            assert_eq!(written(format, &small, &[0, 10]), once, "{format:?}");
+        }
+        // No rows: the header, an empty array, a Parquet file with the columns.
+        let empty = table(0);
+        assert_eq!(
+            written(TableFormat::Csv, &empty, &[]),
+            b"n,share,label,at\n"
+        );
+        assert_eq!(written(TableFormat::Json, &empty, &[]), b"[]\n");
+        let parquet = written(TableFormat::Parquet, &empty, &[]);
+        let back = ParquetReader::new(std::io::Cursor::new(parquet))
+            .finish()
+            .unwrap();
+        assert_eq!(back.schema(), empty.schema());
+        // Parquet: blocks of whole row groups give the groups of one block.
+        let large = table(2 * ROW_GROUP + 5);
+        let once = written(TableFormat::Parquet, &large, &[large.height()]);
+        let split = written(TableFormat::Parquet, &large, &[ROW_GROUP, ROW_GROUP, 5]);
+        assert!(once == split, "Parquet bytes differ with the blocks");
+        let back = ParquetReader::new(std::io::Cursor::new(once))
+            .finish()
+            .unwrap();
+        assert!(back.equals_missing(&large));
     }
 }

@@ -483,7 +483,7 @@ pub struct FactsArgs {
     pub format: Option<TableFormat>,
 
     /// Write Hive-partitioned Parquet: <out>/period_start=YYYY-MM-DD/part-0.parquet, by the
-    /// period of opened_at.
+    /// period of opened_at (and part-1.parquet, … for each further 1,048,576 conversations).
     #[arg(long)]
     pub partition: bool,
 

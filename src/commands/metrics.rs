@@ -41,7 +41,7 @@ pub(crate) fn run(args: &MetricsArgs, progress: &Progress) -> Result<Status> {
     match (&args.out, args.partition) {
         (Some(dir), true) => {
             let parts = crate::query::write_partitioned(
-                &rows,
+                [Ok(rows)],
                 "period_start",
                 dir,
                 "the partitioned metrics",

@@ -251,53 +251,61 @@ pub fn to_table(frame: &DataFrame) -> Result<String> {
     Ok(out)
 }
 
-/// Writes `frame` as Hive-partitioned Parquet under `dir`: one
-/// `<column>=YYYY-MM-DD/part-0.parquet` per value of the Date column `column` (not repeated
-/// inside the files, as Hive layouts expect). The folder is replaced whole
-/// ([`crate::atomic::replace_dir`]): never the working directory, the data (`keep`) or a folder
-/// l2lens did not write. Returns the number of partitions.
+/// Writes a table, given in blocks of rows, as Hive-partitioned Parquet under `dir`: one
+/// `<column>=YYYY-MM-DD/part-N.parquet` per value of the Date column `column` in block `N`
+/// (not repeated inside the files, as Hive layouts expect; a table of one block has only
+/// `part-0.parquet` files). The folder is replaced whole ([`crate::atomic::replace_dir`]):
+/// never the working directory, the data (`keep`) or a folder l2lens did not write. Returns
+/// the number of partitions.
 pub fn write_partitioned(
-    frame: &DataFrame,
+    blocks: impl IntoIterator<Item = Result<DataFrame>>,
     column: &str,
     dir: &std::path::Path,
     what: &str,
     keep: &[&std::path::Path],
 ) -> Result<usize> {
-    let values = frame
-        .column(column)?
-        .unique_stable()?
-        .cast(&DataType::Int32)?;
-    let values: Vec<Option<i32>> = values.i32()?.iter().collect();
     let epoch = crate::time::epoch_date();
+    let mut folders = std::collections::BTreeSet::new();
     crate::atomic::replace_dir(dir, what, keep, |tmp| {
-        for value in &values {
-            let (label, predicate) = match value {
-                Some(days) => (
-                    (epoch + chrono::TimeDelta::days(i64::from(*days))).to_string(),
-                    col(column).cast(DataType::Int32).eq(lit(*days)),
-                ),
-                // Hive's name for a missing partition value.
-                None => (
-                    "__HIVE_DEFAULT_PARTITION__".to_owned(),
-                    col(column).is_null(),
-                ),
-            };
-            let mut part = frame
-                .clone()
-                .lazy()
-                .filter(predicate)
-                .drop(Selector::ByName {
-                    names: [column.into()].into(),
-                    strict: true,
-                })
-                .collect()?;
-            let folder = tmp.join(format!("{column}={label}"));
-            std::fs::create_dir_all(&folder)?;
-            crate::warehouse::write_parquet(&folder.join("part-0.parquet"), &mut part)?;
+        for (index, frame) in blocks.into_iter().enumerate() {
+            let frame = frame?;
+            let values = frame
+                .column(column)?
+                .unique_stable()?
+                .cast(&DataType::Int32)?;
+            for value in values.i32()?.iter() {
+                let (label, predicate) = match value {
+                    Some(days) => (
+                        (epoch + chrono::TimeDelta::days(i64::from(days))).to_string(),
+                        col(column).cast(DataType::Int32).eq(lit(days)),
+                    ),
+                    // Hive's name for a missing partition value.
+                    None => (
+                        "__HIVE_DEFAULT_PARTITION__".to_owned(),
+                        col(column).is_null(),
+                    ),
+                };
+                let mut part = frame
+                    .clone()
+                    .lazy()
+                    .filter(predicate)
+                    .drop(Selector::ByName {
+                        names: [column.into()].into(),
+                        strict: true,
+                    })
+                    .collect()?;
+                let folder = tmp.join(format!("{column}={label}"));
+                std::fs::create_dir_all(&folder)?;
+                crate::warehouse::write_parquet(
+                    &folder.join(format!("part-{index}.parquet")),
+                    &mut part,
+                )?;
+                folders.insert(label);
+            }
         }
         Ok(())
     })?;
-    Ok(values.len())
+    Ok(folders.len())
 }
 
 /// The public facts with the period of `opened_at` as `period_start`, for partitioning.
@@ -312,4 +320,55 @@ pub fn facts_with_period(
             .alias("period_start"),
     );
     Ok(facts::public(with_period).collect()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_in_blocks_writes_one_file_per_period_and_block() {
+        let dir = crate::partition::Scratch::new("hive-blocks").unwrap();
+        let out = dir.path.join("lake");
+        let block = |days: &[i32], n: &[i64]| {
+            let mut frame = df!("period_start" => days, "n" => n).unwrap();
+            let dates = frame
+                .column("period_start")
+                .unwrap()
+                .cast(&DataType::Date)
+                .unwrap();
+            frame.with_column(dates).unwrap();
+            Ok(frame)
+        };
+        let parts = write_partitioned(
+            [block(&[0, 7, 0], &[1, 2, 3]), block(&[7, 14], &[4, 5])],
+            "period_start",
+            &out,
+            "the test lake",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(parts, 3);
+        let read = |folder: &str, file: &str| -> Vec<i64> {
+            let path = out.join(format!("period_start={folder}")).join(file);
+            let frame = ParquetReader::new(std::fs::File::open(&path).unwrap())
+                .finish()
+                .unwrap();
+            assert_eq!(frame.get_column_names(), ["n"], "{}", path.display());
+            frame
+                .column("n")
+                .unwrap()
+                .i64()
+                .unwrap()
+                .into_no_null_iter()
+                .collect()
+        };
+        assert_eq!(read("1970-01-01", "part-0.parquet"), [1, 3]);
+        assert_eq!(read("1970-01-08", "part-0.parquet"), [2]);
+        assert_eq!(read("1970-01-08", "part-1.parquet"), [4]);
+        assert_eq!(read("1970-01-15", "part-1.parquet"), [5]);
+        let files = |folder: &str| std::fs::read_dir(out.join(folder)).unwrap().count();
+        assert_eq!(files("period_start=1970-01-01"), 1);
+        assert_eq!(files("period_start=1970-01-15"), 1);
+    }
 }

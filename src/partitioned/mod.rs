@@ -27,6 +27,10 @@ use crate::period::{QuietPeriods, snapshots_within};
 use crate::progress::Progress;
 use crate::tally::Tally;
 
+pub mod key_order;
+
+pub use key_order::{Blocks, KeyOrder};
+
 /// The metric rows of every selected metric over all partitions, and the periods without a
 /// window snapshot.
 pub struct Metrics {
@@ -318,25 +322,20 @@ impl Run {
         })
     }
 
-    /// The facts table through `public` (which keeps `key`), in key order.
+    /// The facts table through `public` (which keeps `key`), each partition's rows waiting on
+    /// disk until they are read back in key order ([`KeyOrder::blocks`]).
     pub fn facts(
         &self,
         data: &Dataset,
         config: &Config,
         progress: &Progress,
         public: impl Fn(&DataFrame) -> Result<DataFrame>,
-    ) -> Result<DataFrame> {
-        let parts = self.each(data, config, public_facts(), progress, |_, _, facts| {
-            public(&facts.frame)
+    ) -> Result<KeyOrder> {
+        let mut ordered = KeyOrder::new()?;
+        self.each(data, config, public_facts(), progress, |_, _, facts| {
+            ordered.push(public(&facts.frame)?)
         })?;
-        let mut frame = concat(
-            parts.into_iter().map(IntoLazy::lazy).collect::<Vec<_>>(),
-            UnionArgs::default(),
-        )?
-        .collect()?;
-        frame.sort_in_place(["key"], SortMultipleOptions::default())?;
-        frame.drop_in_place("key")?;
-        Ok(frame)
+        Ok(ordered)
     }
 
     /// The board rows, in the board's order.
