@@ -306,6 +306,17 @@ impl Split {
     }
 }
 
+/// Writes a table that lives only for the run (in a [`Scratch`] folder): LZ4, quicker to write
+/// and read back than the warehouse's compression.
+pub fn write_temporary(path: &Path, frame: &mut DataFrame) -> Result<()> {
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("cannot write the temporary file {}", path.display()))?;
+    ParquetWriter::new(std::io::BufWriter::new(file))
+        .with_compression(ParquetCompression::Lz4Raw)
+        .finish(frame)?;
+    Ok(())
+}
+
 /// A folder of a run's own under the system's temporary folder (`TMPDIR`), removed with
 /// everything in it when the run ends.
 pub struct Scratch {

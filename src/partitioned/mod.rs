@@ -218,7 +218,7 @@ impl Run {
                 let (rows, valued) = metrics::split_quantiles(metrics::compute_partial(&frames)?)?;
                 for (metric, mut frame) in valued {
                     let path = self.values_path(view, &metric, index);
-                    crate::warehouse::write_parquet(&path, &mut frame)?;
+                    crate::partition::write_temporary(&path, &mut frame)?;
                     quantiles.insert((view, metric));
                 }
                 counted.push(rows);
