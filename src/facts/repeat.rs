@@ -3,7 +3,7 @@
 //! another conversation with the same entry intent (two missing intents count as the same
 //! issue) in `(closed_at, closed_at + 48 h]`.
 
-use std::hash::{Hash, Hasher};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -45,9 +45,13 @@ pub(super) fn returned_within(
     let mut order: Vec<(u64, i64, u32)> = (0..n)
         .into_par_iter()
         .map(|i| {
-            let mut h = std::hash::DefaultHasher::new();
-            issue(i).hash(&mut h);
-            (h.finish(), c.opened[i], i as u32)
+            let (customer, intent) = issue(i);
+            let hash = |text: Option<&str>, seed: u64| match text {
+                Some(text) => xxh3_64_with_seed(text.as_bytes(), seed),
+                None => seed,
+            };
+            let h = hash(customer, 0) ^ hash(intent, 1).rotate_left(29);
+            (h, c.opened[i], i as u32)
         })
         .collect();
     order.par_sort_unstable();

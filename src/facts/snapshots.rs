@@ -86,7 +86,7 @@ fn owners_at(
     let a_at = walk::slice(assignments.column("assigned_at")?.i64()?)?;
     let lanes = assignments.column("lane")?.str()?;
     let who = assignments.column("assignee_id")?.str()?;
-    let mut tiers: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    let mut tiers: PlHashMap<&str, bool> = PlHashMap::new();
     let human: Vec<bool> = lanes
         .iter()
         .map(|l| {

@@ -4,7 +4,7 @@
 //! of a sensitive kind; and the business items (briefs, bot and agent messages) with the card
 //! numbers and CVVs they carry. Everything from `text_findings`, never from text.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use anyhow::Result;
 use polars::prelude::*;
@@ -76,7 +76,7 @@ pub fn compute(data: &Dataset, facts: &Facts, config: &Config) -> Result<TextFac
     })
 }
 
-fn conversation_keys(frame: &DataFrame) -> Result<HashMap<String, u32>> {
+fn conversation_keys(frame: &DataFrame) -> Result<PlHashMap<String, u32>> {
     let ids = frame.column("conversation_id")?.str()?;
     let keys = frame.column("key")?.u32()?;
     Ok(ids
@@ -174,7 +174,7 @@ fn handoffs(
     data: &Dataset,
     as_of: i64,
     placeholders: &[String],
-) -> Result<(DataFrame, HashMap<u32, Vec<&'static str>>)> {
+) -> Result<(DataFrame, PlHashMap<u32, Vec<&'static str>>)> {
     handoffs_in_slices(data, as_of, placeholders, HANDOFF_SLICE)
 }
 
@@ -183,7 +183,7 @@ fn handoffs_in_slices(
     as_of: i64,
     placeholders: &[String],
     slice: u32,
-) -> Result<(DataFrame, HashMap<u32, Vec<&'static str>>)> {
+) -> Result<(DataFrame, PlHashMap<u32, Vec<&'static str>>)> {
     let non_blank = crate::ingest::schema::HANDOFF_FIELDS
         .iter()
         .fold(lit(false), |any, f| {
@@ -205,7 +205,7 @@ fn handoffs_in_slices(
     let table = data.table(Table::Handoffs)?;
     let total = row_count(table.clone())?;
     let mut frames = Vec::new();
-    let mut found: HashMap<u32, Vec<&'static str>> = HashMap::new();
+    let mut found: PlHashMap<u32, Vec<&'static str>> = PlHashMap::new();
     let mut offset = 0u64;
     loop {
         let mut part = stream(
@@ -254,14 +254,14 @@ fn entries(
     facts: &Facts,
     config: &Config,
     found: &[Found],
-    brief_placeholders: &HashMap<u32, Vec<&'static str>>,
+    brief_placeholders: &PlHashMap<u32, Vec<&'static str>>,
 ) -> Result<DataFrame> {
     let window = config.text.repeat_window_ms;
     let as_of = facts.as_of;
     // Customer (kind, token) pairs by conversation, in time order.
-    let mut customer: HashMap<u32, Vec<(i64, Pair)>> = HashMap::new();
+    let mut customer: PlHashMap<u32, Vec<(i64, Pair)>> = PlHashMap::new();
     // The pairs of each handoff row.
-    let mut brief_pairs: HashMap<u32, BTreeSet<Pair>> = HashMap::new();
+    let mut brief_pairs: PlHashMap<u32, BTreeSet<Pair>> = PlHashMap::new();
     for f in found {
         let Some(token) = &f.token else { continue };
         let pair = (f.kind.clone(), token.clone());

@@ -2,7 +2,7 @@
 //! kind; the business items (briefs, bot and agent messages) with the card numbers and CVVs
 //! they carry.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use anyhow::Result;
 use polars::prelude::*;
@@ -17,7 +17,7 @@ pub fn conversation_columns(frame: &DataFrame, conversations: &DataFrame) -> Res
     let counts = conversations.column("text_customer_messages")?.u32()?;
     let at = conversations.column("exposure_at")?.i64()?;
     let kinds = conversations.column("exposure_kinds")?.str()?;
-    let by_key: HashMap<u32, usize> = keys
+    let by_key: PlHashMap<u32, usize> = keys
         .iter()
         .enumerate()
         .filter_map(|(i, k)| Some((k?, i)))
@@ -48,7 +48,7 @@ pub(super) fn exposure(
     found: &[Found],
     messages: &DataFrame,
 ) -> Result<DataFrame> {
-    let mut counts: HashMap<u32, u32> = HashMap::new();
+    let mut counts: PlHashMap<u32, u32> = PlHashMap::new();
     let keys = messages.column("key")?.u32()?;
     let senders = messages.column("sender")?.str()?;
     for (key, sender) in keys.iter().zip(senders.iter()) {
@@ -63,7 +63,7 @@ pub(super) fn exposure(
         kinds: BTreeSet<String>,
         masked: Vec<String>,
     }
-    let mut exposures: HashMap<u32, Exposure> = HashMap::new();
+    let mut exposures: PlHashMap<u32, Exposure> = PlHashMap::new();
     for f in found
         .iter()
         .filter(|f| f.handoff_row.is_none() && f.sender == "customer")
@@ -108,8 +108,8 @@ pub(super) fn items(
     handoffs: &DataFrame,
 ) -> Result<DataFrame> {
     let flagged = |f: &&Found| f.kind == "pan" || f.kind == "cvv";
-    let mut by_row: HashMap<u32, Vec<String>> = HashMap::new();
-    let mut by_message: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut by_row: PlHashMap<u32, Vec<String>> = PlHashMap::new();
+    let mut by_message: PlHashMap<&str, Vec<String>> = PlHashMap::new();
     for f in found.iter().filter(flagged) {
         match (f.handoff_row, &f.message_id) {
             (Some(row), _) => by_row.entry(row).or_default().push(f.masked.clone()),
