@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark at scale: every step of the weekly job on N generated conversations (default
 # 20,000,000; about 6.4 messages each, 52 weeks): sample (Parquet), ingest, metrics (the ten),
-# metrics --select all, board and report. Prints each step's wall time and peak RSS, and
+# metrics --select all, board, report and facts (Parquet). Prints each step's wall time and
+# peak RSS, and
 # the customer partitions the analysis steps chose (one per 2.5 M conversations).
 #
 # With COMPARE=1 it also runs `metrics --select all` in one partition and checks that its
@@ -48,6 +49,10 @@ step "board" \
   "$bin" board --quiet --data "$warehouse" --out "$out/board.csv"
 step "report" \
   "$bin" report --quiet --data "$warehouse" --out "$out/reports"
+step "facts (parquet)" \
+  "$bin" facts --quiet --data "$warehouse" --out "$out/facts.parquet"
+du -sh "$out/facts.parquet"
+rm -f "$out/facts.parquet"
 if [ "${COMPARE:-0}" = 1 ]; then
   step "metrics --select all, one partition" \
     "$bin" metrics --quiet --data "$warehouse" --select all --customer-partitions 1 \

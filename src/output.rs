@@ -11,6 +11,7 @@ use polars::prelude::*;
 
 use crate::atomic::write_atomic;
 use crate::metrics::{MetricRow, read_rows};
+use crate::warehouse::{ROW_GROUP, write_row_groups};
 
 /// The formats of tabular output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,10 +172,6 @@ pub fn write_frame(frame: &mut DataFrame, target: &Target, format: TableFormat) 
     })
 }
 
-/// Rows in a Parquet row group of [`write_blocks`]: the groups of a table are the same
-/// whatever the blocks it comes in.
-pub const ROW_GROUP: usize = 512 * 512;
-
 /// Writes a table that comes a block of rows at a time, in `format`, holding one block at a
 /// time: CSV with one header, one JSON array, or Parquet in groups of [`ROW_GROUP`] rows (a
 /// block holds whole groups, but for the last one). The bytes depend on the rows, not on the
@@ -244,22 +241,6 @@ pub fn write_blocks(
         Ok(())
     })?;
     Ok(rows)
-}
-
-/// Writes `frame` as row groups of `rows` rows (the last one shorter).
-pub fn write_row_groups<W: Write>(
-    writer: &mut polars::io::parquet::write::BatchedWriter<W>,
-    frame: &DataFrame,
-    rows: usize,
-) -> Result<()> {
-    let mut offset = 0;
-    while offset < frame.height() {
-        let mut group = frame.slice(offset as i64, rows);
-        offset += group.height();
-        group.rechunk_mut_par();
-        writer.write_batch(&group)?;
-    }
-    Ok(())
 }
 
 /// Writes metric rows (`period_start` as a Date, a group column, `metric`, `value`, `n`): CSV

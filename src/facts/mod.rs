@@ -290,8 +290,7 @@ pub fn compute_scoped(
         None => None,
     };
     if let Some(calls) = &calls_frame {
-        let keys: PlHashSet<u32> =
-            calls.column("key")?.u32()?.into_no_null_iter().collect();
+        let keys: PlHashSet<u32> = calls.column("key")?.u32()?.into_no_null_iter().collect();
         let has_call: Vec<bool> = frame
             .column("key")?
             .u32()?

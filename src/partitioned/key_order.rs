@@ -10,9 +10,9 @@ use polars::prelude::*;
 
 use crate::partition::Scratch;
 
-/// Rows in a block: whole row groups of the output ([`crate::output::ROW_GROUP`]), so the
+/// Rows in a block: whole row groups of the output ([`crate::warehouse::ROW_GROUP`]), so the
 /// bytes written are the same from any partition count.
-pub const BLOCK_ROWS: usize = 4 * crate::output::ROW_GROUP;
+pub const BLOCK_ROWS: usize = 4 * crate::warehouse::ROW_GROUP;
 
 /// Rows a partition's file is read by: one of its row groups.
 const READ_ROWS: usize = 64 * 1024;
@@ -108,7 +108,7 @@ impl KeyOrder {
         let mut writer = ParquetWriter::new(std::io::BufWriter::new(file))
             .with_compression(ParquetCompression::Lz4Raw)
             .batched(frame.schema())?;
-        crate::output::write_row_groups(&mut writer, &frame, self.read_rows)?;
+        crate::warehouse::write_row_groups(&mut writer, &frame, self.read_rows)?;
         writer.finish()?;
         self.parts.push(Part {
             path,

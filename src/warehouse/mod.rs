@@ -72,6 +72,26 @@ pub fn write_into(dir: &Path, ingested: &mut Ingested, config: Option<&str>) -> 
     })
 }
 
+/// Rows in a Parquet row group of the tables l2lens writes a block at a time
+/// ([`write_row_groups`]): the groups are the same whatever the blocks the rows came in.
+pub const ROW_GROUP: usize = 512 * 512;
+
+/// Writes `frame` as row groups of `rows` rows (the last one shorter).
+pub fn write_row_groups<W: Write>(
+    writer: &mut polars::io::parquet::write::BatchedWriter<W>,
+    frame: &DataFrame,
+    rows: usize,
+) -> Result<()> {
+    let mut offset = 0;
+    while offset < frame.height() {
+        let mut group = frame.slice(offset as i64, rows);
+        offset += group.height();
+        group.rechunk_mut_par();
+        writer.write_batch(&group)?;
+    }
+    Ok(())
+}
+
 /// Reads the summary of a warehouse.
 pub fn read_summary(dir: &Path) -> Result<IngestSummary> {
     let path = dir.join(SUMMARY_FILE);
