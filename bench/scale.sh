@@ -2,8 +2,8 @@
 # Benchmark at scale: every step of the weekly job on N generated conversations (default
 # 20,000,000; about 6.4 messages each, 52 weeks): sample (Parquet), ingest, metrics (the ten),
 # metrics --select all, board, report and facts (Parquet). Prints each step's wall time and
-# peak RSS, and
-# the customer partitions the analysis steps chose (one per 2.5 M conversations).
+# peak RSS, and the customer partitions the analysis steps chose (one per 2.5 M
+# conversations).
 #
 # With COMPARE=1 it also runs `metrics --select all` in one partition and checks that its
 # output is byte-identical (that run's memory grows with the whole history).
