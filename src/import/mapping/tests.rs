@@ -4,11 +4,13 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 
-fn tempdir() -> PathBuf {
-    let dir = crate::import::scratch_dir("map");
+/// A folder with `in` and `out`, removed when the guard is dropped.
+fn tempdir() -> (crate::partition::Scratch, PathBuf) {
+    let scratch = crate::partition::Scratch::new("map").unwrap();
+    let dir = scratch.path.clone();
     std::fs::create_dir_all(dir.join("in")).unwrap();
     std::fs::create_dir_all(dir.join("out")).unwrap();
-    dir
+    (scratch, dir)
 }
 
 /// Writes the mapping and the input files, runs the import, returns the summary and a reader
@@ -17,7 +19,7 @@ fn run(
     mapping: &str,
     files: &[(&str, &str)],
 ) -> (ImportSummary, impl Fn(&str) -> Vec<Vec<String>> + use<>) {
-    let dir = tempdir();
+    let (scratch, dir) = tempdir();
     for (name, text) in files {
         std::fs::write(dir.join("in").join(name), text).unwrap();
     }
@@ -32,7 +34,9 @@ fn run(
     )
     .unwrap();
     let out = dir.join("out");
+    // The reader keeps the folder until it is dropped.
     (summary, move |name: &str| {
+        let _folder = &scratch;
         read_csv(&out.join(format!("{name}.csv")))
     })
 }
@@ -63,7 +67,7 @@ opened_at = "at"
 
 #[test]
 fn the_servicenow_mapping_on_the_real_log() {
-    let dir = tempdir();
+    let (_scratch, dir) = tempdir();
     let excerpt = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/servicenow_excerpt/incident_event_log.csv.gz");
     std::fs::copy(&excerpt, dir.join("in/incident_event_log.csv.gz")).unwrap();
