@@ -307,13 +307,15 @@ impl Split {
 }
 
 /// Writes a table that lives only for the run (in a [`Scratch`] folder): LZ4, quicker to write
-/// and read back than the warehouse's compression.
-pub fn write_temporary(path: &Path, frame: &mut DataFrame) -> Result<()> {
+/// and read back than the warehouse's compression, in row groups of `group_rows` rows.
+pub fn write_temporary(path: &Path, frame: &DataFrame, group_rows: usize) -> Result<()> {
     let file = std::fs::File::create(path)
         .with_context(|| format!("cannot write the temporary file {}", path.display()))?;
-    ParquetWriter::new(std::io::BufWriter::new(file))
+    let mut writer = ParquetWriter::new(std::io::BufWriter::new(file))
         .with_compression(ParquetCompression::Lz4Raw)
-        .finish(frame)?;
+        .batched(frame.schema())?;
+    crate::warehouse::write_row_groups(&mut writer, frame, group_rows)?;
+    writer.finish()?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use polars::prelude::*;
 
 use crate::partition::Scratch;
@@ -103,13 +103,7 @@ impl KeyOrder {
             .dir
             .path
             .join(format!("rows-{}.parquet", self.parts.len()));
-        let file = std::fs::File::create(&path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        let mut writer = ParquetWriter::new(std::io::BufWriter::new(file))
-            .with_compression(ParquetCompression::Lz4Raw)
-            .batched(frame.schema())?;
-        crate::warehouse::write_row_groups(&mut writer, &frame, self.read_rows)?;
-        writer.finish()?;
+        crate::partition::write_temporary(&path, &frame, self.read_rows)?;
         self.parts.push(Part {
             path,
             keys,
@@ -160,20 +154,14 @@ impl KeyOrder {
                 low = mid + 1;
             }
         }
-        let mut block: Option<DataFrame> = None;
+        let mut pieces = Vec::new();
         for part in &mut self.parts {
             let end = part.keys.partition_point(|&k| u64::from(k) < low);
             if end > part.taken {
-                let rows = part.take(end - part.taken, self.read_rows)?;
-                match &mut block {
-                    None => block = Some(rows),
-                    Some(block) => {
-                        block.vstack_mut_owned(rows)?;
-                    }
-                }
+                pieces.push(part.take(end - part.taken, self.read_rows)?);
             }
         }
-        let mut block = block.expect("a block below a bound with rows under it");
+        let mut block = super::stack(pieces)?;
         block.sort_in_place(["key"], SortMultipleOptions::default())?;
         block.drop_in_place("key")?;
         Ok(Some(block))

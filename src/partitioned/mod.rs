@@ -216,9 +216,9 @@ impl Run {
                 };
                 let frames = Frames::new(&facts, events, config, view_options);
                 let (rows, valued) = metrics::split_quantiles(metrics::compute_partial(&frames)?)?;
-                for (metric, mut frame) in valued {
+                for (metric, frame) in valued {
                     let path = self.values_path(view, &metric, index);
-                    crate::partition::write_temporary(&path, &mut frame)?;
+                    crate::partition::write_temporary(&path, &frame, crate::warehouse::ROW_GROUP)?;
                     quantiles.insert((view, metric));
                 }
                 counted.push(rows);
